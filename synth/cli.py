@@ -1,0 +1,194 @@
+"""The ``synth`` command line: a thin shell over the Python API. Parses, calls, prints; no logic of its own."""
+
+from __future__ import annotations
+
+import functools
+import json
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from . import Plan, load_schema
+from .columns import KINDS
+from .errors import SynthError
+from .sinks import open_sink
+
+app = typer.Typer(
+    help=(
+        "Make synthetic tabular data from a YAML schema, and check it against real data.\n\n"
+        "Start with:  synth generate schemas/coffee.yaml --rows 1000 --out coffee.csv\n\n"
+        "Write your own schema (see `synth kinds` for every column kind), check it with "
+        "`synth validate`, then generate any number of rows, reproducibly, by seed."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+
+def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn SynthError into one line on stderr and its exit code; tracebacks only with --debug."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = bool(kwargs.get("debug"))
+        try:
+            return fn(*args, **kwargs)
+        except SynthError as exc:
+            if debug:
+                traceback.print_exc()
+            err.print(f"error: {exc.message}", markup=False)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("interrupted: nothing was written under the output name", markup=False)
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug of ours: still one line unless asked
+            if debug:
+                traceback.print_exc()
+            err.print(f"internal error: {type(exc).__name__}: {exc} (run again with --debug for details)", markup=False)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
+        TimeElapsedColumn(), TimeRemainingColumn(),
+        console=err, transient=True, disable=quiet or not err.is_terminal,
+    )
+
+
+SchemaArg = typer.Argument(..., help="The YAML schema file, e.g. schemas/coffee.yaml", show_default=False)
+DebugOpt = typer.Option(False, "--debug", help="Show the full traceback on errors.")
+
+
+@app.command()
+@user_errors
+def generate(
+    schema: Path = SchemaArg,
+    rows: Optional[int] = typer.Option(None, "--rows", "-n", help="Rows to make (default: the schema's `rows`)."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Random seed (default: the schema's `seed`). Same seed, same bytes."),
+    out_path: Optional[Path] = typer.Option(
+        None, "--out", "-o", help="Output file: .csv, .parquet or .jsonl (default: <schema name>.csv here)."
+    ),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Processes making chunks in parallel; the output is identical for any number."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary line."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
+    debug: bool = DebugOpt,
+) -> None:
+    """Generate a table from a schema and write it to a file, in chunks (any size, bounded memory).
+
+    Examples:
+
+      synth generate schemas/coffee.yaml
+
+      synth generate schemas/coffee.yaml --rows 10000000 --out coffee.parquet --workers 2
+    """
+    plan = Plan(load_schema(schema), rows=rows, seed=seed)
+    target = out_path or Path(f"{plan.schema.name}.csv")
+    started = time.perf_counter()
+    with _progress(quiet) as bar, open_sink(target) as sink:
+        task = bar.add_task(f"{plan.schema.name} -> {target}", total=plan.rows)
+        for table in plan.iter_chunks(workers=workers):
+            sink.write(table)
+            bar.advance(task, table.num_rows)
+    seconds = time.perf_counter() - started
+    summary = {"schema": str(schema), "out": str(target), "rows": plan.rows, "seed": plan.seed,
+               "columns": plan.schema.output_columns, "seconds": round(seconds, 3),
+               "rows_per_second": round(plan.rows / seconds) if seconds > 0 else None}
+    if as_json:
+        print(json.dumps(summary))
+    elif not quiet:
+        err.print(f"wrote {plan.rows:,} rows x {len(summary['columns'])} columns to {target} in {seconds:.2f}s", markup=False)
+
+
+@app.command()
+@user_errors
+def validate(
+    schema: Path = SchemaArg,
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
+    debug: bool = DebugOpt,
+) -> None:
+    """Check a schema without writing anything: fields, references, files, and a trial run of 1,000 rows.
+
+    Exit code 0 when valid, 2 with one line naming the file, line and field when not.
+    """
+    loaded = load_schema(schema)
+    plan = Plan(loaded, rows=min(loaded.spec.rows, 1000))
+    for _ in plan.iter_chunks():
+        pass
+    result = {"schema": str(schema), "valid": True, "name": loaded.name, "rows": loaded.spec.rows,
+              "columns": loaded.output_columns}
+    if as_json:
+        print(json.dumps(result))
+    else:
+        out.print(f"ok: {schema} defines table {loaded.name!r} with {len(loaded.output_columns)} columns "
+                  f"({', '.join(loaded.output_columns)}), {loaded.spec.rows:,} rows by default", markup=False)
+
+
+@app.command()
+def kinds(kind: Optional[str] = typer.Argument(None, help="Show the fields of one kind.")) -> None:
+    """List the column kinds a schema can use, or the fields of one kind."""
+    if kind is not None:
+        if kind not in KINDS:
+            err.print(f"error: unknown kind {kind!r}; kinds: {', '.join(sorted(KINDS))}", markup=False)
+            raise typer.Exit(2)
+        cls = KINDS[kind]
+        out.print((cls.__doc__ or "").strip(), markup=False)
+        table = Table("field", "type", "default")
+        for name, info in cls.model_fields.items():
+            if name == "kind":
+                continue
+            default = "required" if info.is_required() else repr(info.get_default(call_default_factory=True))
+            annotation = info.annotation
+            shown = annotation.__name__ if isinstance(annotation, type) else str(annotation).replace("typing.", "")
+            table.add_row(name, shown, default)
+        out.print(table)
+        module_doc = sys.modules[cls.__module__].__doc__ or ""
+        if "code-block:: yaml" in module_doc:
+            out.print("Example:\n" + module_doc.split("code-block:: yaml", 1)[1].split('"""')[0], markup=False)
+        return
+    table = Table("kind", "what it makes")
+    for name in sorted(KINDS):
+        table.add_row(name, (KINDS[name].__doc__ or "").strip().splitlines()[0])
+    out.print(table)
+    out.print("`synth kinds NAME` shows a kind's fields and an example.", markup=False)
+
+
+def _register_optional_commands() -> None:
+    """Commands that live in their own modules (each a plain function with Typer-annotated parameters)."""
+    try:
+        from .commands.audit import audit_command
+    except ImportError:
+        return
+    app.command("audit")(audit_command)
+
+
+_register_optional_commands()
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # same clean-up path as Ctrl-C: the temporary output is removed
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
+    app()
+
+
+if __name__ == "__main__":
+    main()

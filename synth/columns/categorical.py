@@ -1,0 +1,97 @@
+"""Categories: ``choice`` (values with weights) and ``boolean`` (true with a probability).
+
+.. code-block:: yaml
+
+    - name: payment_type
+      kind: choice
+      values: {credit: 45, debit: 25, cash: 20, gift card: 10}   # or a list, with optional weights: [...]
+
+    - name: is_member
+      kind: boolean
+      probability: 0.3
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import pyarrow as pa
+from pydantic import Field, PrivateAttr, model_validator
+
+from .base import ChunkContext, Column, InverseCDF, PlanContext, as_weights, register
+
+Scalar = str | int | float | bool
+
+
+def dictionary_array(codes: np.ndarray, categories: pa.Array) -> pa.Array:
+    """Values as codes into a small dictionary: cheap to make, to write, and to compare."""
+    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), categories)
+
+
+@register
+class ChoiceColumn(Column):
+    """One of a fixed set of values, drawn with the given weights (equal weights if none given).
+
+    In a correlation, values are treated as ordered as listed (the first is "lowest").
+    """
+
+    kind_name: ClassVar[str] = "choice"
+    accepts_uniforms: ClassVar[bool] = True
+    kind: Literal["choice"] = "choice"
+    values: list[Scalar] | dict[str, float] = Field(min_length=1)
+    weights: list[float] | None = None
+
+    _icdf: InverseCDF = PrivateAttr(default=None)
+    _dictionary: pa.Array = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _check(self) -> "ChoiceColumn":
+        if isinstance(self.values, dict):
+            if self.weights is not None:
+                raise ValueError("give weights either in 'values' as a mapping or in 'weights', not both")
+        elif self.weights is not None and len(self.weights) != len(self.values):
+            raise ValueError(f"'values' has {len(self.values)} entries but 'weights' has {len(self.weights)}")
+        if len(set(map(str, self.categories()))) != len(self.categories()):
+            raise ValueError("values must be distinct")
+        as_weights(self.probabilities(), "weights")
+        return self
+
+    def categories(self) -> list[Any]:
+        return list(self.values.keys()) if isinstance(self.values, dict) else list(self.values)
+
+    def probabilities(self) -> np.ndarray:
+        if isinstance(self.values, dict):
+            return np.asarray(list(self.values.values()), float)
+        return np.asarray(self.weights if self.weights is not None else [1.0] * len(self.values), float)
+
+    def prepare(self, plan: PlanContext) -> None:
+        self._icdf = InverseCDF(np.cumsum(as_weights(self.probabilities(), "weights")))
+        categories = self.categories()
+        try:
+            self._dictionary = pa.array(categories)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed numbers and text: all text
+            self._dictionary = pa.array([str(c) for c in categories])
+
+    def sample(self, ctx: ChunkContext) -> pa.Array:
+        u = ctx.uniforms.get(self.name)
+        if u is None:
+            u = ctx.rng(self.name).random(ctx.n)
+        return dictionary_array(self._icdf(u), self._dictionary)
+
+
+@register
+class BooleanColumn(Column):
+    """``true`` with probability ``probability``."""
+
+    kind_name: ClassVar[str] = "boolean"
+    accepts_uniforms: ClassVar[bool] = True
+    kind: Literal["boolean"] = "boolean"
+    probability: float = Field(default=0.5, ge=0.0, le=1.0)
+
+    def sample(self, ctx: ChunkContext) -> pa.Array:
+        u = ctx.uniforms.get(self.name)
+        if u is None:
+            u = ctx.rng(self.name).random(ctx.n)
+        # high uniforms are "true", so a positive correlation pairs true with large partners
+        return pa.array(u >= 1.0 - self.probability)

@@ -1,0 +1,151 @@
+"""Columns computed from others: ``expression`` and ``conditional``.
+
+.. code-block:: yaml
+
+    - name: amount
+      kind: expression
+      expr: round(price * quantity, 2)
+
+    - name: calories
+      kind: conditional         # a different distribution for each value of another column
+      on: type
+      cases:
+        drink: {kind: integer, distribution: normal, mean: 150, std: 80, min: 0, max: 400}
+        food: {kind: integer, distribution: normal, mean: 380, std: 100, min: 150, max: 600}
+      default: {kind: integer, distribution: uniform, min: 0, max: 600}   # optional
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import Field, PrivateAttr, field_validator, model_validator
+
+from ..expr import Expression
+from .base import KINDS, ChunkContext, Column, PlanContext, register
+
+
+@register
+class ExpressionColumn(Column):
+    """A value computed row by row from other columns (see ``synth.expr`` for the language)."""
+
+    kind_name: ClassVar[str] = "expression"
+    kind: Literal["expression"] = "expression"
+    expr: str
+    type: Literal["integer", "float", "string", "boolean"] | None = Field(
+        default=None, description="Cast the result to this type"
+    )
+
+    _parsed: Expression = PrivateAttr(default=None)
+
+    @field_validator("expr")
+    @classmethod
+    def _parse(cls, text: str) -> str:
+        Expression.parse(text)  # raises with a precise message
+        return text
+
+    def model_post_init(self, _: Any) -> None:
+        self._parsed = Expression.parse(self.expr)
+
+    def dependencies(self) -> set[str]:
+        return set(self._parsed.names)
+
+    def sample(self, ctx: ChunkContext) -> pa.Array:
+        out = self._parsed.evaluate(ctx.values, ctx.n)
+        if self.type is not None:
+            target = {"integer": pa.int64(), "float": pa.float64(), "string": pa.string(), "boolean": pa.bool_()}[self.type]
+            if self.type == "integer" and pa.types.is_floating(out.type):
+                out = pc.round(out)
+            out = pc.cast(out, target)
+        return out
+
+
+def _key_text(key: Any) -> str:
+    """Case keys compared as Arrow renders values as text (true/false, 3, 2.5)."""
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return pa.scalar(key).cast(pa.string()).as_py()
+
+
+def _validate_case(spec: Any, name: str) -> Column:
+    if not isinstance(spec, dict):
+        raise ValueError("each case is a column spec, like {kind: integer, min: 0, max: 9}")
+    kind = spec.get("kind")
+    if kind not in KINDS or kind in ("conditional", "catalog"):
+        raise ValueError(f"case kind {kind!r} is not a kind that can be used in a case")
+    return KINDS[kind].model_validate({**spec, "name": name})
+
+
+@register
+class ConditionalColumn(Column):
+    """Pick the generator by the value of column ``on``: e.g. calories by product type."""
+
+    kind_name: ClassVar[str] = "conditional"
+    kind: Literal["conditional"] = "conditional"
+    on: str
+    cases: dict[str | int | float | bool, dict[str, Any]] = Field(min_length=1)
+    default: dict[str, Any] | None = None
+
+    _cases: dict[str, Column] = PrivateAttr(default_factory=dict)
+    _default: Column | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _build(self) -> "ConditionalColumn":
+        self._cases = {_key_text(k): _validate_case(v, self.name) for k, v in self.cases.items()}
+        self._default = _validate_case(self.default, self.name) if self.default is not None else None
+        kinds = {c.kind for c in self._all()}
+        if len(kinds - {"integer", "float"}) > 1 or (kinds - {"integer", "float"} and len(kinds) > 1):
+            raise ValueError(f"all cases must make the same kind of value, got {', '.join(sorted(kinds))}")
+        return self
+
+    def _all(self) -> list[Column]:
+        return list(self._cases.values()) + ([self._default] if self._default is not None else [])
+
+    def dependencies(self) -> set[str]:
+        deps = {self.on}
+        for case in self._all():
+            deps |= case.dependencies()
+        return deps
+
+    def prepare(self, plan: PlanContext) -> None:
+        for case in self._all():
+            case.prepare(plan)
+
+    def sample(self, ctx: ChunkContext) -> pa.Array:
+        key = ctx.values[self.on]
+        if pa.types.is_dictionary(key.type):
+            key = key.dictionary_decode()
+        key_text = pc.cast(key, pa.string()).to_numpy(zero_copy_only=False)
+        parts: list[pa.Array] = []
+        positions: list[np.ndarray] = []
+        matched = np.zeros(ctx.n, bool)
+        for value, case in self._cases.items():
+            rows = np.flatnonzero(key_text == value)
+            matched[rows] = True
+            if len(rows):
+                parts.append(case.sample_rows(ctx, rows, f"case:{value}"))
+                positions.append(rows)
+        rest = np.flatnonzero(~matched)
+        if len(rest) and self._default is not None:
+            parts.append(self._default.sample_rows(ctx, rest, "case:default"))
+            positions.append(rest)
+        return _scatter(parts, positions, ctx.n)
+
+
+def _scatter(parts: list[pa.Array], positions: list[np.ndarray], n: int) -> pa.Array:
+    """Put each part's values at its row positions; rows no part covers are null."""
+    if not parts:
+        return pa.nulls(n)
+    if len({p.type for p in parts}) > 1:
+        types = {p.type for p in parts}
+        common = pa.float64() if all(pa.types.is_integer(t) or pa.types.is_floating(t) for t in types) else pa.string()
+        parts = [p.dictionary_decode() if pa.types.is_dictionary(p.type) else p for p in parts]
+        parts = [pc.cast(p, common) for p in parts]
+    values = pa.concat_arrays([p.dictionary_decode() if pa.types.is_dictionary(p.type) else p for p in parts])
+    order = np.full(n, len(values), dtype=np.int64)  # index past the end -> null via the appended null
+    order[np.concatenate(positions)] = np.arange(len(values))
+    values = pa.concat_arrays([values, pa.nulls(1, values.type)])
+    return values.take(pa.array(order))

@@ -1,0 +1,75 @@
+"""Identifiers: ``sequence`` (1, 2, 3 ... or ``2015-000001``) and ``uuid`` (random version-4 UUIDs).
+
+.. code-block:: yaml
+
+    - name: id
+      kind: sequence       # start: 1, step: 1
+    - name: order_no
+      kind: sequence
+      start: 1
+      prefix: "2015-"      # with prefix/digits/suffix the values are text: 2015-000001
+      digits: 6
+    - name: session
+      kind: uuid
+"""
+
+from __future__ import annotations
+
+import binascii
+from typing import ClassVar, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import Field, field_validator
+
+from .base import ChunkContext, Column, register
+
+
+@register
+class SequenceColumn(Column):
+    """Row numbers: ``start``, ``start + step``, ... Unique by construction; the same however the work is split."""
+
+    kind_name: ClassVar[str] = "sequence"
+    kind: Literal["sequence"] = "sequence"
+    start: int = 1
+    step: int = Field(default=1, description="Difference between consecutive values; not zero")
+    prefix: str = ""
+    suffix: str = ""
+    digits: int | None = Field(default=None, ge=1, le=30, description="Zero-pad the number to this many digits")
+
+    @field_validator("step")
+    @classmethod
+    def _nonzero(cls, step: int) -> int:
+        if step == 0:
+            raise ValueError("step must not be zero")
+        return step
+
+    def sample(self, ctx: ChunkContext) -> pa.Array:
+        numbers = pa.array(self.start + self.step * ctx.row_numbers())
+        if not (self.prefix or self.suffix or self.digits):
+            return numbers
+        text = pc.cast(numbers, pa.string())
+        if self.digits:
+            text = pc.utf8_lpad(text, width=self.digits, padding="0")
+        return pc.binary_join_element_wise(self.prefix, text, self.suffix, "")
+
+
+@register
+class UuidColumn(Column):
+    """Random version-4 UUIDs in the usual 8-4-4-4-12 hex form, from the seeded generator."""
+
+    kind_name: ClassVar[str] = "uuid"
+    kind: Literal["uuid"] = "uuid"
+
+    def sample(self, ctx: ChunkContext) -> pa.Array:
+        raw = ctx.rng(self.name).integers(0, 256, size=(ctx.n, 16), dtype=np.uint8)
+        raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
+        raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+        hexed = np.frombuffer(binascii.hexlify(raw.tobytes()), dtype="S1").reshape(ctx.n, 32)
+        out = np.full((ctx.n, 36), b"-", dtype="S1")
+        for dst, src in ((slice(0, 8), slice(0, 8)), (slice(9, 13), slice(8, 12)), (slice(14, 18), slice(12, 16)),
+                         (slice(19, 23), slice(16, 20)), (slice(24, 36), slice(20, 32))):
+            out[:, dst] = hexed[:, src]
+        flat = np.ascontiguousarray(out).view("S36").ravel()
+        return pa.array(flat, type=pa.binary(36)).cast(pa.string())

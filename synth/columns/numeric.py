@@ -1,0 +1,266 @@
+"""Numbers: ``integer`` and ``float`` columns drawn from a named distribution.
+
+Every distribution is sampled through its inverse CDF: ``x = F⁻¹(u)``. That one path gives three things:
+truncation by construction (``u`` is drawn from ``[F(min), F(max)]``, so no values pile up at the bounds),
+correlations (a Gaussian copula hands in correlated ``u``), and reproducibility.
+
+.. code-block:: yaml
+
+    - name: price
+      kind: float
+      distribution: lognormal   # uniform, normal, lognormal, exponential, gamma, beta, triangular,
+      mu: 1.2                    # poisson, weighted, quantiles
+      sigma: 0.4
+      min: 1
+      max: 20
+      round: 2
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import pyarrow as pa
+from pydantic import Field, PrivateAttr, model_validator
+from scipy import stats
+
+from .base import ChunkContext, Column, PlanContext, as_weights, InverseCDF, register
+from .permute import permutation
+
+# distribution -> (required parameters, optional parameters)
+DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "uniform": ((), ()),  # uses min and max
+    "normal": (("mean", "std"), ()),
+    "lognormal": (("mu", "sigma"), ()),
+    "exponential": (("scale",), ("loc",)),
+    "gamma": (("shape", "scale"), ("loc",)),
+    "beta": (("a", "b"), ("loc", "scale")),
+    "triangular": (("left", "mode", "right"), ()),
+    "poisson": (("lam",), ()),
+    "weighted": (("values",), ("weights",)),
+    "quantiles": (("quantiles",), ()),
+}
+_PARAMS = {p for req, opt in DISTRIBUTIONS.values() for p in req + opt}
+
+
+class NumericColumn(Column):
+    """Shared by ``integer`` and ``float``; see the module docstring for the YAML."""
+
+    accepts_uniforms: ClassVar[bool] = True
+
+    distribution: Literal[
+        "uniform", "normal", "lognormal", "exponential", "gamma", "beta", "triangular", "poisson", "weighted", "quantiles"
+    ] = "uniform"
+    min: float | None = None
+    max: float | None = None
+    mean: float | None = None
+    std: float | None = Field(default=None, gt=0)
+    mu: float | None = None
+    sigma: float | None = Field(default=None, gt=0)
+    scale: float | None = Field(default=None, gt=0)
+    loc: float | None = None
+    shape: float | None = Field(default=None, gt=0)
+    a: float | None = Field(default=None, gt=0)
+    b: float | None = Field(default=None, gt=0)
+    left: float | None = None
+    mode: float | None = None
+    right: float | None = None
+    lam: float | None = Field(default=None, gt=0)
+    values: list[float] | dict[float, float] | None = None
+    weights: list[float] | None = None
+    quantiles: list[float] | None = Field(default=None, description="Values at evenly spaced probabilities 0..1")
+    unique: bool = False
+
+    _icdf: InverseCDF | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _check(self) -> "NumericColumn":
+        required, optional = DISTRIBUTIONS[self.distribution]
+        missing = [p for p in required if getattr(self, p) is None]
+        if missing:
+            raise ValueError(f"distribution {self.distribution!r} needs {', '.join(missing)}")
+        stray = [p for p in _PARAMS - set(required) - set(optional) if getattr(self, p) is not None]
+        if stray:
+            raise ValueError(f"{', '.join(sorted(stray))} does not apply to distribution {self.distribution!r}")
+        if self.distribution == "uniform" and (self.min is None or self.max is None):
+            raise ValueError("distribution 'uniform' needs min and max")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        if self.distribution == "triangular" and not (self.left <= self.mode <= self.right and self.left < self.right):  # type: ignore[operator]
+            raise ValueError("triangular needs left <= mode <= right and left < right")
+        if self.distribution == "weighted":
+            if isinstance(self.values, dict):
+                if self.weights is not None:
+                    raise ValueError("give weights either in 'values' as a mapping or in 'weights', not both")
+            elif self.weights is not None and len(self.weights) != len(self.values or []):
+                raise ValueError(f"'values' has {len(self.values or [])} entries but 'weights' has {len(self.weights)}")
+            _, w = self._weighted()
+            as_weights(w, "weights")
+        if self.distribution == "quantiles":
+            q = np.asarray(self.quantiles, dtype=float)
+            if q.size < 2 or np.any(np.diff(q) < 0) or not np.all(np.isfinite(q)):
+                raise ValueError("quantiles must be at least two finite values in increasing order")
+        if self.unique:
+            if self.distribution != "uniform" or self.min is None or self.max is None:
+                raise ValueError("unique numbers are drawn without replacement from min..max: use distribution 'uniform' with min and max")
+        self._check_mass()
+        return self
+
+    def _check_mass(self) -> None:
+        """min/max must leave some probability, or truncation is unsatisfiable."""
+        lo, hi = self._cdf_bounds()
+        if not hi > lo:
+            raise ValueError(f"no values of this distribution fall between min ({self.min}) and max ({self.max})")
+
+    # --- the distribution --------------------------------------------------------------------
+    def _weighted(self) -> tuple[np.ndarray, np.ndarray]:
+        if isinstance(self.values, dict):
+            return np.array(list(self.values.keys()), float), np.array(list(self.values.values()), float)
+        vals = np.asarray(self.values, float)
+        w = np.asarray(self.weights if self.weights is not None else np.ones(len(vals)), float)
+        return vals, w
+
+    def _frozen(self) -> Any:
+        d = self.distribution
+        if d == "uniform":
+            return stats.uniform(loc=self.min, scale=(self.max - self.min) or 1e-300)  # type: ignore[operator]
+        if d == "normal":
+            return stats.norm(loc=self.mean, scale=self.std)
+        if d == "lognormal":
+            return stats.lognorm(s=self.sigma, scale=np.exp(self.mu))  # type: ignore[arg-type]
+        if d == "exponential":
+            return stats.expon(loc=self.loc or 0.0, scale=self.scale)
+        if d == "gamma":
+            return stats.gamma(a=self.shape, loc=self.loc or 0.0, scale=self.scale)
+        if d == "beta":
+            return stats.beta(a=self.a, b=self.b, loc=self.loc or 0.0, scale=self.scale or 1.0)
+        if d == "triangular":
+            width = self.right - self.left  # type: ignore[operator]
+            return stats.triang(c=(self.mode - self.left) / width, loc=self.left, scale=width)  # type: ignore[operator]
+        if d == "poisson":
+            return stats.poisson(mu=self.lam)
+        raise AssertionError(d)
+
+    def _is_discrete(self) -> bool:
+        return self.distribution in ("poisson", "weighted")
+
+    def _lower_edge(self) -> float | None:
+        """Truncation bound below, in the units of the continuous draw (integers: half a step wider)."""
+        if self.min is None:
+            return None
+        return self.min - 0.5 if isinstance(self, IntegerColumn) and not self._is_discrete() else self.min
+
+    def _upper_edge(self) -> float | None:
+        if self.max is None:
+            return None
+        return self.max + 0.5 if isinstance(self, IntegerColumn) and not self._is_discrete() else self.max
+
+    def _cdf_bounds(self) -> tuple[float, float]:
+        """The slice ``[F(min), F(max)]`` of probability that survives truncation."""
+        lo_edge, hi_edge = self._lower_edge(), self._upper_edge()
+        d = self.distribution
+        if d == "weighted":
+            vals, w = self._weighted()
+            keep = np.ones(len(vals), bool)
+            if lo_edge is not None:
+                keep &= vals >= lo_edge
+            if hi_edge is not None:
+                keep &= vals <= hi_edge
+            return (0.0, float(w[keep].sum()))
+        if d == "quantiles":
+            q = np.asarray(self.quantiles, float)
+            p = np.linspace(0, 1, len(q))
+            lo = 0.0 if lo_edge is None else float(np.interp(lo_edge, q, p, left=0.0, right=1.0))
+            hi = 1.0 if hi_edge is None else float(np.interp(hi_edge, q, p, left=0.0, right=1.0))
+            if q[0] == q[-1] and (lo_edge is None or lo_edge <= q[0]) and (hi_edge is None or q[0] <= hi_edge):
+                return (0.0, 1.0)
+            return (lo, hi)
+        dist = self._frozen()
+        if self._is_discrete():  # poisson: P(X >= min) starts at cdf(min - 1)
+            lo = 0.0 if lo_edge is None else float(dist.cdf(np.ceil(lo_edge) - 1))
+            hi = 1.0 if hi_edge is None else float(dist.cdf(np.floor(hi_edge)))
+        else:
+            lo = 0.0 if lo_edge is None else float(dist.cdf(lo_edge))
+            hi = 1.0 if hi_edge is None else float(dist.cdf(hi_edge))
+        return (lo, hi)
+
+    def prepare(self, plan: PlanContext) -> None:
+        if self.unique:
+            size = int(np.floor(self.max) - np.ceil(self.min) + 1)  # type: ignore[arg-type]
+            if size < plan.total_rows:
+                raise ValueError(
+                    f"unique values: {plan.total_rows} rows asked for but min..max holds only {size} distinct values"
+                )
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """Map uniforms in [0, 1) to values, respecting min/max by construction."""
+        lo, hi = self._cdf_bounds()
+        p = lo + u * (hi - lo)
+        d = self.distribution
+        if d == "weighted":
+            if self._icdf is None:
+                vals, w = self._weighted()
+                keep = np.ones(len(vals), bool)
+                if self.min is not None:
+                    keep &= vals >= self.min
+                if self.max is not None:
+                    keep &= vals <= self.max
+                self._icdf = InverseCDF(np.cumsum(np.where(keep, w, 0.0)))
+            return self._weighted()[0][self._icdf(u)]
+        if d == "quantiles":
+            q = np.asarray(self.quantiles, float)
+            x = np.interp(p, np.linspace(0, 1, len(q)), q)
+        else:
+            x = self._frozen().ppf(p)
+        lo_e, hi_e = self._lower_edge(), self._upper_edge()
+        if lo_e is not None or hi_e is not None:  # guards float round-off at the very edges only
+            x = np.clip(x, lo_e if lo_e is not None else -np.inf, hi_e if hi_e is not None else np.inf)
+        return x
+
+    def draw(self, ctx: ChunkContext) -> np.ndarray:
+        if self.unique:
+            low = int(np.ceil(self.min))  # type: ignore[arg-type]
+            size = int(np.floor(self.max)) - low + 1  # type: ignore[arg-type]
+            return (low + permutation(ctx.row_numbers(), size, ctx.seed, self.name)).astype(float)
+        u = ctx.uniforms.get(self.name)
+        if u is None:
+            u = ctx.rng(self.name).random(ctx.n)
+        return self.quantile(u)
+
+
+@register
+class IntegerColumn(NumericColumn):
+    """Whole numbers. Continuous distributions are rounded to the nearest integer within min..max."""
+
+    kind_name: ClassVar[str] = "integer"
+    kind: Literal["integer"] = "integer"
+
+    def sample(self, ctx: ChunkContext) -> pa.Array:
+        x = self.draw(ctx)
+        out = np.rint(x)
+        if self.min is not None:
+            out = np.maximum(out, np.ceil(self.min))
+        if self.max is not None:
+            out = np.minimum(out, np.floor(self.max))
+        return pa.array(out.astype(np.int64))
+
+
+@register
+class FloatColumn(NumericColumn):
+    """Real numbers, optionally rounded to ``round`` decimals."""
+
+    kind_name: ClassVar[str] = "float"
+    kind: Literal["float"] = "float"
+    round: int | None = Field(default=None, ge=0, le=12)
+
+    def sample(self, ctx: ChunkContext) -> pa.Array:
+        x = self.draw(ctx)
+        if self.round is not None:
+            x = np.round(x, self.round)
+            # rounding may step past a bound by half a unit; pull those back inside
+            if self.min is not None:
+                x = np.where(x < self.min, np.ceil(self.min * 10**self.round) / 10**self.round, x)
+            if self.max is not None:
+                x = np.where(x > self.max, np.floor(self.max * 10**self.round) / 10**self.round, x)
+        return pa.array(x)

@@ -1,0 +1,245 @@
+"""Values from lists of things: ``catalog`` (records that set several columns at once) and ``faker``.
+
+.. code-block:: yaml
+
+    - name: menu
+      kind: catalog                # each row picks one record; its fields become columns, always consistent
+      source: products.csv         # a CSV beside the schema, or inline: records: [{product: Latte, price: 4.5}, ...]
+      weight: popularity           # optional field with sampling weights (not written)
+      fields: [product_id, product, price]   # optional: which fields, in this order (default: all)
+
+    - name: email
+      kind: faker
+      provider: email              # any Faker provider: name, address, company, phone_number, bothify ...
+      args: {}                     # keyword arguments for the provider
+      locale: en_US
+      unique: true                 # never repeats (a number is worked in when the provider runs out)
+
+Faker is slow per call, so it is never called per row: a pool of values is made once per run (seeded),
+and rows pick from it by index. ``unique`` rows map their row number through a keyed permutation to a
+distinct (pool entry, counter) pair, so uniqueness holds across chunks without any shared state.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import Field, PrivateAttr, model_validator
+
+from .base import ChunkContext, Column, PlanContext, as_weights, InverseCDF, register, stable_key
+from .categorical import dictionary_array
+from .permute import permutation
+
+
+def _column_array(values: list[Any], where: str) -> pa.Array:
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        raise ValueError(f"{where} mixes kinds of values (e.g. numbers and text)") from None
+
+
+def _parse_cell(text: str) -> Any:
+    """CSV cells: numbers become numbers, everything else stays text, empty is missing."""
+    if text == "":
+        return None
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+@register
+class CatalogColumn(Column):
+    """A table of records sampled with weights; one entry makes several consistent columns."""
+
+    kind_name: ClassVar[str] = "catalog"
+    kind: Literal["catalog"] = "catalog"
+    records: list[dict[str, Any]] | None = None
+    source: str | None = Field(default=None, description="CSV file with a header row, relative to the schema")
+    weight: str | None = None
+    fields: list[str] | None = None
+
+    _table: dict[str, pa.Array] = PrivateAttr(default_factory=dict)
+    _cum: InverseCDF = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _check(self) -> "CatalogColumn":
+        if (self.records is None) == (self.source is None):
+            raise ValueError("a catalog needs either 'records' (inline) or 'source' (a CSV file), not both")
+        if self.records is not None:
+            self._load(self.records, "records")
+        return self
+
+    def output_names(self) -> list[str]:
+        if self.fields is not None:
+            return list(self.fields)
+        if self.records is not None:
+            return [k for k in self.records[0] if k != self.weight] if self.records else []
+        return [k for k in self._table if k != self.weight]
+
+    def _load(self, rows: list[dict[str, Any]], where: str) -> None:
+        if not rows:
+            raise ValueError(f"{where}: the catalog has no records")
+        keys = list(rows[0])
+        for i, row in enumerate(rows):
+            if list(row) != keys and set(row) != set(keys):
+                raise ValueError(f"{where}: record {i + 1} has fields {sorted(row)} but the first has {sorted(keys)}")
+        table = {k: _column_array([r.get(k) for r in rows], f"{where}: field {k!r}") for k in keys}
+        for f in self.fields or []:
+            if f not in table:
+                raise ValueError(f"{where}: field {f!r} is not in the catalog (fields: {', '.join(keys)})")
+        if self.weight is not None:
+            if self.weight not in table:
+                raise ValueError(f"{where}: weight field {self.weight!r} is not in the catalog")
+            try:
+                w = np.asarray(table[self.weight].to_pylist(), dtype=float)
+                self._cum = InverseCDF(np.cumsum(as_weights(w, f"{where}: weight field {self.weight!r}")))
+            except (TypeError, ValueError) as exc:
+                raise ValueError(str(exc) if "weight" in str(exc) else f"{where}: weight field {self.weight!r} must be numbers") from None
+        else:
+            self._cum = InverseCDF(np.arange(1, len(rows) + 1, dtype=float))
+        self._table = table
+
+    def prepare(self, plan: PlanContext) -> None:
+        if self.source is None:
+            return
+        path = Path(self.source)
+        if not path.is_absolute() and plan.base_dir is not None:
+            path = Path(plan.base_dir) / path
+        try:
+            with open(path, newline="", encoding="utf-8") as fh:
+                reader = csv.DictReader(fh, strict=True)
+                rows = []
+                for row in reader:
+                    if None in row or None in row.values():
+                        raise ValueError(f"{path}:{reader.line_num}: row has a different number of fields than the header")
+                    rows.append({k: _parse_cell(v) for k, v in row.items()})
+        except FileNotFoundError:
+            raise ValueError(f"catalog file {path} does not exist") from None
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise ValueError(f"catalog file {path} is not a readable CSV: {exc}") from None
+        self._load(rows, str(path))
+
+    def sample(self, ctx: ChunkContext) -> dict[str, pa.Array]:
+        idx = self._cum(ctx.rng(self.name).random(ctx.n))
+        out = {}
+        for name in self.output_names():
+            values = self._table[name]
+            if pa.types.is_string(values.type):  # codes into the distinct values (records repeat them)
+                encoded = values.dictionary_encode()
+                codes = encoded.indices.to_numpy(zero_copy_only=False)
+                out[name] = dictionary_array(codes[idx], encoded.dictionary)
+            else:
+                out[name] = values.take(pa.array(idx))
+        return out
+
+
+# Faker methods that configure or reach outside the generator rather than make a value.
+_NOT_PROVIDERS = {
+    "seed", "seed_instance", "seed_locale", "add_provider", "get_providers", "provider", "set_formatter",
+    "get_formatter", "set_arguments", "del_arguments", "get_arguments", "format", "parse", "unique",
+    "optional", "random", "items", "factories", "weights", "locales", "binary", "zip", "tar", "image",
+    "json", "json_bytes", "csv", "tsv", "psv", "dsv", "xml", "fixed_width", "enum", "pyobject", "pystruct",
+}
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.time, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+@register
+class FakerColumn(Column):
+    """Realistic text (names, emails, addresses, companies, words...) from a Faker provider."""
+
+    kind_name: ClassVar[str] = "faker"
+    kind: Literal["faker"] = "faker"
+    provider: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    locale: str = "en_US"
+    unique: bool = False
+    pool: int = Field(default=10_000, ge=1, le=2_000_000, description="Distinct values drawn from Faker per run")
+
+    _pool: pa.Array = PrivateAttr(default=None)
+    _local: pa.Array | None = PrivateAttr(default=None)  # for unique emails: the part before '@' ...
+    _domain: pa.Array | None = PrivateAttr(default=None)  # ... and from '@' on
+    _sep: str = PrivateAttr(default=" #")
+
+    @model_validator(mode="after")
+    def _check(self) -> "FakerColumn":
+        if self.provider.startswith("_") or self.provider in _NOT_PROVIDERS:
+            raise ValueError(f"{self.provider!r} is not a value provider")
+        return self
+
+    def prepare(self, plan: PlanContext) -> None:
+        from faker import Faker
+        from faker.config import AVAILABLE_LOCALES
+
+        if self.locale not in AVAILABLE_LOCALES:
+            import difflib
+
+            close = difflib.get_close_matches(self.locale, AVAILABLE_LOCALES, n=1)
+            raise ValueError(f"unknown locale {self.locale!r}" + (f" (did you mean {close[0]}?)" if close else ""))
+        fake = Faker(self.locale)
+        fake.seed_instance(int(np.random.SeedSequence([plan.seed & 0xFFFFFFFF, plan.seed >> 32, stable_key(self.name)]).generate_state(1)[0]))
+        method = getattr(fake, self.provider, None)
+        if method is None or not callable(method):
+            import difflib
+
+            names = [m for m in dir(fake) if not m.startswith("_") and m not in _NOT_PROVIDERS]
+            close = difflib.get_close_matches(self.provider, names, n=1)
+            raise ValueError(f"unknown Faker provider {self.provider!r}" + (f" (did you mean {close[0]}?)" if close else ""))
+        want = min(self.pool, plan.total_rows) if self.unique else self.pool
+        try:
+            # A few extra draws because duplicates are dropped; keep order so the pool is reproducible.
+            values = list(dict.fromkeys(_text(method(**self.args)) for _ in range(want + want // 10 + 1)))[:want]
+        except TypeError as exc:
+            raise ValueError(f"provider {self.provider!r} does not accept these args: {exc}") from None
+        if self.unique:
+            values = [str(v) for v in values]
+            is_email = all("@" in v for v in values[:100])
+            # Later rounds carry "<sep><n>"; a sep that no pool value contains makes every string decodable
+            # into exactly one (value, n), so no two rows can collide.
+            local = [v.rsplit("@", 1)[0] for v in values] if is_email else values
+            candidates = ["+", "_", "."] if is_email else [" #", "-", "_", "~"]
+            self._sep = next((c for c in candidates if not any(c in v for v in local)), candidates[0])
+            keep = [self._sep not in v for v in local]
+            values = [v for v, k in zip(values, keep) if k]
+            if not values:
+                raise ValueError(f"provider {self.provider!r} gives no values usable for unique")
+            if is_email:
+                parts = [v.rsplit("@", 1) for v in values]
+                self._local = pa.array([p[0] for p in parts])
+                self._domain = pa.array(["@" + p[1] for p in parts])
+        self._pool = _column_array(values, f"provider {self.provider!r}")
+
+    def sample(self, ctx: ChunkContext) -> pa.Array:
+        size = len(self._pool)
+        if not self.unique:
+            idx = ctx.rng(self.name).integers(0, size, ctx.n)
+            if pa.types.is_string(self._pool.type):
+                return dictionary_array(idx, self._pool)
+            return self._pool.take(pa.array(idx))
+        k = permutation(ctx.row_numbers(), ctx.total_rows, ctx.seed, self.name)
+        idx, counter = pa.array(k % size), k // size
+        # Counter 0 is the plain pool value; later rounds carry "<sep><counter+1>".
+        later = pa.array(counter > 0)
+        tag = pc.if_else(later, pc.binary_join_element_wise(self._sep, pc.cast(pa.array(counter + 1), pa.string()), ""), "")
+        if self._local is not None:
+            return pc.binary_join_element_wise(self._local.take(idx), tag, self._domain.take(idx), "")
+        return pc.binary_join_element_wise(self._pool.take(idx), tag, "")
+

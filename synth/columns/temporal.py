@@ -1,0 +1,301 @@
+"""Time: ``date``, ``time`` and ``datetime`` columns with rate profiles.
+
+Real events are not uniform in time: a coffee shop is busy 7-9am, quiet mid-afternoon, and different on
+weekends. Each possible instant (every ``step`` between ``start`` and ``end``, both included) gets a weight
+``hour_profile[hour] x weekday_profile[weekday] x month_profile[month] x (1 + trend x years)``, and values
+are drawn in proportion to it (inverse CDF over the cumulative weights, so correlations work too).
+
+.. code-block:: yaml
+
+    - name: time
+      kind: time
+      start: "06:00"
+      end: "21:00"
+      step: 1m                        # 1s, 30s, 1m, 15m, 1h, 1d ...
+      hour_profile: {7: 3, 8: 3.5, 9: 2.5, 14: 0.6, 15: 0.6}   # hours not named weigh 1
+    - name: date
+      kind: date
+      start: 2022-01-01
+      end: 2022-12-31
+      weekday_profile: {sat: 1.3, sun: 1.2}
+      month_profile: {dec: 1.4}
+      format: "%m/%d/%Y"              # optional; default ISO (a real date type in Parquet)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import Field, PrivateAttr, field_validator, model_validator
+
+from .base import ChunkContext, Column, InverseCDF, PlanContext, register
+from .categorical import dictionary_array
+
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_UNITS = {"s": 1, "sec": 1, "second": 1, "seconds": 1, "m": 60, "min": 60, "minute": 60, "minutes": 60,
+          "h": 3600, "hour": 3600, "hours": 3600, "d": 86400, "day": 86400, "days": 86400}
+_STEP = re.compile(r"^\s*(\d+)\s*([a-z]+)\s*$")
+_MAX_DIRECT_STEPS = 4_000_000
+_DAY = 86400
+
+
+def parse_step(value: str | int) -> int:
+    """``"1m"`` -> 60 seconds. A bare number means seconds."""
+    if isinstance(value, int):
+        seconds = value
+    else:
+        m = _STEP.match(str(value).lower())
+        if not m or m.group(2) not in _UNITS:
+            raise ValueError(f"step {value!r} is not like '30s', '1m', '1h' or '1d'")
+        seconds = int(m.group(1)) * _UNITS[m.group(2)]
+    if seconds <= 0:
+        raise ValueError("step must be positive")
+    return seconds
+
+
+def parse_time_of_day(value: Any) -> int:
+    """``"06:30"`` or ``"06:30:15"`` -> seconds after midnight (``"24:00"`` is the end of the day)."""
+    if isinstance(value, dt.time):
+        return value.hour * 3600 + value.minute * 60 + value.second
+    m = re.match(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$", str(value))
+    if not m:
+        raise ValueError(f"{value!r} is not a time like '06:30' or '06:30:15'")
+    h, mi, s = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+    if h > 24 or mi > 59 or s > 59 or (h == 24 and (mi or s)):
+        raise ValueError(f"{value!r} is not a valid time of day")
+    return h * 3600 + mi * 60 + s
+
+
+def _profile(spec: Any, size: int, names: list[str] | None, first: int, what: str) -> np.ndarray:
+    """A list of ``size`` weights, or a mapping (by name or number; ranges like ``7-9``); missing keys weigh 1."""
+    if spec is None:
+        return np.ones(size)
+    if isinstance(spec, list):
+        if len(spec) != size:
+            raise ValueError(f"{what} as a list needs {size} numbers, got {len(spec)}")
+        w = np.asarray(spec, float)
+    else:
+        w = np.ones(size)
+        for key, weight in spec.items():
+            for slot in _profile_slots(key, size, names, first, what):
+                w[slot] = float(weight)
+    if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+        raise ValueError(f"{what} weights must be non-negative numbers, not all zero")
+    return w
+
+
+def _profile_slots(key: Any, size: int, names: list[str] | None, first: int, what: str) -> list[int]:
+    text = str(key).strip().lower()
+    if names is not None:
+        for i, name in enumerate(names):
+            if text[:3] == name and (len(text) == 3 or text.startswith(name)):
+                return [i]
+    m = re.match(r"^(\d+)\s*(?:-\s*(\d+))?$", text)
+    if m:
+        lo = int(m.group(1))
+        hi = int(m.group(2)) if m.group(2) else lo
+        if first <= lo <= hi < first + size:
+            return [k - first for k in range(lo, hi + 1)]
+    valid = f"{first}..{first + size - 1}" + (f" or {', '.join(names)}" if names else "")
+    raise ValueError(f"{what}: key {key!r} is not one of {valid}")
+
+
+class _TimeWeighted(Column):
+    """Shared machinery: a grid of instants, weights over it, and an optional output format."""
+
+    accepts_uniforms: ClassVar[bool] = True
+    format: str | None = Field(default=None, description="strftime pattern for text output, e.g. '%m/%d/%Y'")
+    hour_profile: list[float] | dict[str | int, float] | None = None
+    weekday_profile: list[float] | dict[str | int, float] | None = None
+    month_profile: list[float] | dict[str | int, float] | None = None
+    trend: float = Field(default=0.0, gt=-1.0, description="Yearly growth of the rate: 0.1 = +10% a year")
+
+    _cum: InverseCDF = PrivateAttr(default=None)
+
+    @field_validator("format")
+    @classmethod
+    def _check_format(cls, fmt: str | None) -> str | None:
+        if fmt is not None and "%" not in fmt:
+            raise ValueError(f"format {fmt!r} has no % directive (e.g. '%Y-%m-%d')")
+        return fmt
+
+    def _weights(self, seconds: np.ndarray, start_seconds: int) -> np.ndarray:
+        """Weights of instants given as seconds since the epoch."""
+        w = np.ones(len(seconds))
+        if self.hour_profile is not None:
+            w *= _profile(self.hour_profile, 24, None, 0, "hour_profile")[(seconds % _DAY) // 3600]
+        days = seconds // _DAY
+        if self.weekday_profile is not None:  # 1970-01-01 was a Thursday (index 3)
+            w *= _profile(self.weekday_profile, 7, WEEKDAYS, 0, "weekday_profile")[(days + 3) % 7]
+        if self.month_profile is not None:
+            months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12
+            w *= _profile(self.month_profile, 12, MONTHS, 1, "month_profile")[months]
+        if self.trend:
+            w *= 1.0 + self.trend * (seconds - start_seconds) / (365.25 * _DAY)
+        return w
+
+    def _uniforms(self, ctx: ChunkContext) -> np.ndarray:
+        u = ctx.uniforms.get(self.name)
+        return ctx.rng(self.name).random(ctx.n) if u is None else u
+
+
+@register
+class DateColumn(_TimeWeighted):
+    """Calendar dates from ``start`` to ``end`` (both included), every ``step`` days."""
+
+    kind_name: ClassVar[str] = "date"
+    kind: Literal["date"] = "date"
+    start: dt.date
+    end: dt.date
+    step: str | int = "1d"
+
+    _days: np.ndarray = PrivateAttr(default=None)
+    _labels: pa.Array | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _check(self) -> "DateColumn":
+        if self.start > self.end:
+            raise ValueError(f"start ({self.start}) is after end ({self.end})")
+        if parse_step(self.step) % _DAY:
+            raise ValueError("a date step is whole days, like '1d' or '7d'")
+        if self.hour_profile is not None:
+            raise ValueError("hour_profile does not apply to dates; use a time or datetime column")
+        self._grid()
+        return self
+
+    def _grid(self) -> np.ndarray:
+        step_days = parse_step(self.step) // _DAY
+        return np.arange(np.datetime64(self.start, "D"), np.datetime64(self.end, "D") + 1, step_days)
+
+    def prepare(self, plan: PlanContext) -> None:
+        self._days = self._grid()
+        seconds = self._days.astype(np.int64) * _DAY
+        self._cum = InverseCDF(np.cumsum(self._weights(seconds, int(seconds[0]))))
+        if self.format:
+            self._labels = pa.array([d.strftime(self.format) for d in self._days.astype(dt.date)])
+
+    def sample(self, ctx: ChunkContext) -> pa.Array:
+        idx = self._cum(self._uniforms(ctx))
+        if self._labels is not None:
+            return dictionary_array(idx, self._labels)
+        return pa.array(self._days[idx].astype(np.int32), pa.int32()).cast(pa.date32())
+
+
+@register
+class TimeColumn(_TimeWeighted):
+    """Times of day from ``start`` to ``end`` (both included, default the whole day) every ``step``."""
+
+    kind_name: ClassVar[str] = "time"
+    kind: Literal["time"] = "time"
+    start: str = "00:00"
+    end: str = "23:59:59"
+    step: str | int = "1s"
+
+    _grid_s: np.ndarray = PrivateAttr(default=None)
+    _labels: pa.Array | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _check(self) -> "TimeColumn":
+        lo, hi = parse_time_of_day(self.start), parse_time_of_day(self.end)
+        if lo > hi:
+            raise ValueError(f"start ({self.start}) is after end ({self.end})")
+        if self.weekday_profile is not None or self.month_profile is not None:
+            raise ValueError("weekday/month profiles do not apply to a time of day; use a date or datetime column")
+        parse_step(self.step)
+        if self._weights(self._grid(), 0).sum() <= 0:
+            raise ValueError("hour_profile gives zero weight to every time between start and end")
+        return self
+
+    def _grid(self) -> np.ndarray:
+        lo, hi = parse_time_of_day(self.start), min(parse_time_of_day(self.end), _DAY - 1)
+        return np.arange(lo, hi + 1, parse_step(self.step), dtype=np.int64)
+
+    def prepare(self, plan: PlanContext) -> None:
+        self._grid_s = self._grid()
+        self._cum = InverseCDF(np.cumsum(self._weights(self._grid_s, 0)))
+        if self.format:
+            base = dt.datetime(2000, 1, 1)
+            self._labels = pa.array([(base + dt.timedelta(seconds=int(s))).strftime(self.format) for s in self._grid_s])
+
+    def sample(self, ctx: ChunkContext) -> pa.Array:
+        idx = self._cum(self._uniforms(ctx))
+        if self._labels is not None:
+            return dictionary_array(idx, self._labels)
+        return pa.array(self._grid_s[idx].astype(np.int32), pa.time32("s"))
+
+
+@register
+class DatetimeColumn(_TimeWeighted):
+    """Timestamps from ``start`` to ``end`` (both included) every ``step``, shaped by all three profiles."""
+
+    kind_name: ClassVar[str] = "datetime"
+    kind: Literal["datetime"] = "datetime"
+    start: dt.datetime
+    end: dt.datetime
+    step: str | int = "1s"
+
+    _start_s: int = PrivateAttr(default=0)
+    _step_s: int = PrivateAttr(default=1)
+    _day_cum: InverseCDF | None = PrivateAttr(default=None)
+    _tod_cum: InverseCDF | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _check(self) -> "DatetimeColumn":
+        if self.start > self.end:
+            raise ValueError(f"start ({self.start}) is after end ({self.end})")
+        step = parse_step(self.step)
+        if self._count() > _MAX_DIRECT_STEPS and _DAY % step:
+            raise ValueError("for ranges this long the step must divide a day (1s, 1m, 15m, 1h ...)")
+        return self
+
+    def _epoch(self, value: dt.datetime) -> int:
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return int((value - dt.datetime(1970, 1, 1)).total_seconds())
+
+    def _count(self) -> int:
+        return (self._epoch(self.end) - self._epoch(self.start)) // parse_step(self.step) + 1
+
+    def prepare(self, plan: PlanContext) -> None:
+        self._start_s, self._step_s = self._epoch(self.start), parse_step(self.step)
+        if self._count() <= _MAX_DIRECT_STEPS:
+            grid = self._start_s + self._step_s * np.arange(self._count(), dtype=np.int64)
+            self._cum = InverseCDF(np.cumsum(self._weights(grid, self._start_s)))
+            return
+        # Long ranges: draw a day, then a time of day (profiles factor into day and time-of-day parts).
+        first_day = self._start_s // _DAY
+        days = np.arange(first_day, self._epoch(self.end) // _DAY + 1, dtype=np.int64)
+        no_hours = self.model_copy(update={"hour_profile": None})
+        self._day_cum = InverseCDF(np.cumsum(no_hours._weights(days * _DAY, self._start_s)))
+        tod = np.arange(0, _DAY, self._step_s, dtype=np.int64)
+        self._tod_cum = InverseCDF(np.cumsum(self._weights(tod, 0) if self.hour_profile is not None else np.ones(len(tod))))
+
+    def _seconds(self, u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if self._day_cum is None:
+            return self._start_s + self._step_s * self._cum(u)
+        first_day = self._start_s // _DAY
+        end_s = self._epoch(self.end)
+        v = rng.random(len(u))
+        out = (first_day + self._day_cum(u)) * _DAY + self._step_s * self._tod_cum(v)
+        # Only the first and last (partial) days can fall outside; redraw the time of day for those rows.
+        outside = (out < self._start_s) | (out > end_s)
+        for _ in range(100):
+            if not outside.any():
+                break
+            day = out[outside] // _DAY * _DAY
+            out[outside] = day + self._step_s * self._tod_cum(rng.random(int(outside.sum())))
+            outside = (out < self._start_s) | (out > end_s)
+        return np.clip(out, self._start_s, end_s)  # a profile that is zero on the edge day's open hours
+
+    def sample(self, ctx: ChunkContext) -> pa.Array:
+        seconds = self._seconds(self._uniforms(ctx), ctx.rng(self.name, "time-of-day"))
+        stamps = pa.array(seconds, pa.timestamp("s"))
+        if self.format:
+            return pc.strftime(stamps, format=self.format)
+        return stamps

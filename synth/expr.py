@@ -1,0 +1,286 @@
+"""A small, safe expression language for derived columns, evaluated on whole columns at once.
+
+Expressions look like Python (``round(price * quantity, 2)``, ``if(type == "drink", 1, 0)``,
+``hour(time) < 12 and not member``) but are never given to ``eval``: the text is parsed with ``ast``,
+every node is checked against a short allow-list, and the tree is compiled into calls of
+``pyarrow.compute`` kernels, which work on whole columns (vectorized, null-aware).
+
+>>> import pyarrow as pa
+>>> e = Expression.parse("round(price * quantity, 2)")
+>>> sorted(e.names)
+['price', 'quantity']
+>>> e.evaluate({"price": pa.array([2.5, 3.1]), "quantity": pa.array([3, 1])}, 2).to_pylist()
+[7.5, 3.1]
+
+Operators: ``+ - * / // % **``, comparisons (chains allowed), ``and or not``, ``x in [..]``,
+``a if cond else b``. Functions: see :data:`FUNCTIONS`.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import io
+import tokenize
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+Value = Any  # a pyarrow Array or Scalar
+
+
+def _float(x: Value) -> Value:
+    return pc.cast(x, pa.float64())
+
+
+def _is_integer(x: Value) -> bool:
+    return pa.types.is_integer(x.type)
+
+
+def _duration(unit_seconds: int) -> Callable[[Value], Value]:
+    def make(x: Value) -> Value:
+        seconds = pc.round(pc.multiply(_float(x), unit_seconds))
+        return pc.cast(pc.cast(seconds, pa.int64()), pa.duration("s"))
+    return make
+
+
+def _round(x: Value, digits: Value = None) -> Value:
+    n = 0 if digits is None else int(digits.as_py())
+    if _is_integer(x) and n >= 0:
+        return x
+    out = pc.round(x, ndigits=n, round_mode="half_to_even")
+    return out
+
+
+def _if(cond: Value, a: Value, b: Value) -> Value:
+    return pc.if_else(cond, a, b)
+
+
+def _mod(a: Value, b: Value) -> Value:
+    out = pc.subtract(_float(a), pc.multiply(pc.floor(pc.divide(_float(a), _float(b))), _float(b)))
+    return pc.cast(out, pa.int64()) if _is_integer(a) and _is_integer(b) else out
+
+
+def _floordiv(a: Value, b: Value) -> Value:
+    out = pc.floor(pc.divide(_float(a), _float(b)))
+    return pc.cast(out, pa.int64()) if _is_integer(a) and _is_integer(b) else out
+
+
+def _text(x: Value) -> Value:
+    return pc.cast(x, pa.string())
+
+
+def _concat(*parts: Value) -> Value:
+    return pc.binary_join_element_wise(*[_text(p) for p in parts], "")
+
+
+#: name -> (function, minimum arguments, maximum arguments)
+FUNCTIONS: dict[str, tuple[Callable[..., Value], int, int]] = {
+    "round": (_round, 1, 2),
+    "abs": (pc.abs, 1, 1),
+    "floor": (pc.floor, 1, 1),
+    "ceil": (pc.ceil, 1, 1),
+    "sqrt": (lambda x: pc.sqrt(_float(x)), 1, 1),
+    "log": (lambda x: pc.ln(_float(x)), 1, 1),
+    "exp": (lambda x: pc.exp(_float(x)), 1, 1),
+    "min": (lambda *xs: pc.min_element_wise(*xs), 2, 16),
+    "max": (lambda *xs: pc.max_element_wise(*xs), 2, 16),
+    "if": (_if, 3, 3),
+    "coalesce": (lambda *xs: pc.coalesce(*xs), 2, 16),
+    "is_null": (pc.is_null, 1, 1),
+    "int": (lambda x: pc.cast(pc.trunc(_float(x)) if not _is_integer(x) else x, pa.int64()), 1, 1),
+    "float": (_float, 1, 1),
+    "str": (_text, 1, 1),
+    "concat": (_concat, 1, 16),
+    "upper": (pc.utf8_upper, 1, 1),
+    "lower": (pc.utf8_lower, 1, 1),
+    "len": (pc.utf8_length, 1, 1),
+    "year": (pc.year, 1, 1),
+    "quarter": (pc.quarter, 1, 1),
+    "month": (pc.month, 1, 1),
+    "day": (pc.day, 1, 1),
+    "weekday": (pc.day_of_week, 1, 1),  # Monday = 0
+    "dayofyear": (pc.day_of_year, 1, 1),
+    "hour": (pc.hour, 1, 1),
+    "minute": (pc.minute, 1, 1),
+    "second": (pc.second, 1, 1),
+    "date": (lambda x: pc.cast(x, pa.date32()), 1, 1),
+    "seconds": (_duration(1), 1, 1),
+    "minutes": (_duration(60), 1, 1),
+    "hours": (_duration(3600), 1, 1),
+    "days": (_duration(86400), 1, 1),
+}
+
+_BINARY: dict[type, Callable[[Value, Value], Value]] = {
+    ast.Add: pc.add,
+    ast.Sub: pc.subtract,
+    ast.Mult: pc.multiply,
+    ast.Div: lambda a, b: pc.divide(_float(a), _float(b)),
+    ast.FloorDiv: _floordiv,
+    ast.Mod: _mod,
+    ast.Pow: lambda a, b: pc.power(_float(a), _float(b)),
+}
+_COMPARE: dict[type, Callable[[Value, Value], Value]] = {
+    ast.Eq: pc.equal, ast.NotEq: pc.not_equal, ast.Lt: pc.less, ast.LtE: pc.less_equal,
+    ast.Gt: pc.greater, ast.GtE: pc.greater_equal,
+}
+
+
+class ExpressionError(ValueError):
+    """The expression text is not valid; the message says where."""
+
+
+def _rename_if(text: str) -> str:
+    """``if(`` is a Python keyword; turn the call form into a name the parser accepts."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, IndentationError) as exc:
+        raise ExpressionError(f"cannot read expression {text!r}: {exc}") from None
+    out = []
+    for i, tok in enumerate(tokens):
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if tok.type == tokenize.NAME and tok.string == "if" and nxt is not None and nxt.string == "(":
+            tok = tok._replace(string="if_")
+        out.append(tok)
+    return tokenize.untokenize(out)
+
+
+Node = Callable[[dict[str, pa.Array]], Value]
+
+
+@dataclass
+class Expression:
+    """A parsed expression: the column ``names`` it reads and a compiled evaluator."""
+
+    text: str
+    names: set[str] = field(default_factory=set)
+    _fn: Node | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> "Expression":
+        if not isinstance(text, str) or not text.strip():
+            raise ExpressionError("expression is empty")
+        source = _rename_if(text.strip())
+        try:
+            tree = ast.parse(source, mode="eval")
+        except SyntaxError as exc:
+            raise ExpressionError(f"invalid syntax in {text!r} at character {exc.offset}") from None
+        expr = cls(text=text)
+        expr._fn = expr._compile(tree.body)
+        return expr
+
+    def evaluate(self, columns: dict[str, pa.Array], n: int) -> pa.Array:
+        """Evaluate on ``columns`` (each of length ``n``); a constant result is repeated ``n`` times."""
+        assert self._fn is not None
+        try:
+            out = self._fn(columns)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+            raise ExpressionError(f"cannot evaluate {self.text!r}: {str(exc).splitlines()[0]}") from None
+        if isinstance(out, pa.ChunkedArray):
+            out = out.combine_chunks()
+        if isinstance(out, pa.Scalar):
+            out = pa.repeat(out, n)
+        return out
+
+    # --- compilation: AST node -> closure over the columns -----------------------------------
+    def _compile(self, node: ast.AST) -> Node:
+        if isinstance(node, ast.Constant):
+            if not isinstance(node.value, (int, float, str, bool)) and node.value is not None:
+                raise ExpressionError(f"{self.text!r}: constants must be numbers, text, true/false or None")
+            scalar = pa.scalar(node.value)
+            return lambda cols: scalar
+        if isinstance(node, ast.Name):
+            name = {"true": True, "false": False, "True": True, "False": False, "None": None, "null": None}
+            if node.id in name:
+                scalar = pa.scalar(name[node.id])
+                return lambda cols: scalar
+            self.names.add(node.id)
+            col = node.id
+
+            def read(cols: dict[str, pa.Array]) -> Value:
+                arr = cols[col]
+                return arr.dictionary_decode() if pa.types.is_dictionary(arr.type) else arr
+            return read
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            op, left, right = _BINARY[type(node.op)], self._compile(node.left), self._compile(node.right)
+            return lambda cols: op(left(cols), right(cols))
+        if isinstance(node, ast.UnaryOp):
+            operand = self._compile(node.operand)
+            if isinstance(node.op, ast.USub):
+                return lambda cols: pc.negate(operand(cols))
+            if isinstance(node.op, ast.UAdd):
+                return operand
+            if isinstance(node.op, ast.Not):
+                return lambda cols: pc.invert(operand(cols))
+        if isinstance(node, ast.BoolOp):
+            parts = [self._compile(v) for v in node.values]
+            combine = pc.and_kleene if isinstance(node.op, ast.And) else pc.or_kleene
+
+            def boolop(cols: dict[str, pa.Array]) -> Value:
+                out = parts[0](cols)
+                for p in parts[1:]:
+                    out = combine(out, p(cols))
+                return out
+            return boolop
+        if isinstance(node, ast.Compare):
+            return self._compile_compare(node)
+        if isinstance(node, ast.IfExp):
+            cond, a, b = self._compile(node.test), self._compile(node.body), self._compile(node.orelse)
+            return lambda cols: pc.if_else(cond(cols), a(cols), b(cols))
+        if isinstance(node, ast.Call):
+            return self._compile_call(node)
+        what = type(node).__name__
+        if isinstance(node, ast.Attribute):
+            what = "attribute access (a.b)"
+        elif isinstance(node, ast.Subscript):
+            what = "indexing (a[b])"
+        raise ExpressionError(f"{self.text!r}: {what} is not allowed in expressions (character {getattr(node, 'col_offset', 0) + 1})")
+
+    def _compile_compare(self, node: ast.Compare) -> Node:
+        operands = [self._compile(node.left)]
+        steps: list[Callable[[Value, Value], Value]] = []
+        for op, comparator in zip(node.ops, node.comparators):
+            if isinstance(op, (ast.In, ast.NotIn)):
+                if not isinstance(comparator, (ast.List, ast.Tuple, ast.Set)) or not all(
+                    isinstance(e, ast.Constant) for e in comparator.elts
+                ):
+                    raise ExpressionError(f"{self.text!r}: 'in' needs a list of constants, like x in ['a', 'b']")
+                values = pa.array([e.value for e in comparator.elts])  # type: ignore[attr-defined]
+                negate = isinstance(op, ast.NotIn)
+                steps.append(lambda a, _b, v=values, neg=negate: pc.invert(pc.is_in(a, value_set=v)) if neg else pc.is_in(a, value_set=v))
+                operands.append(lambda cols: None)
+                continue
+            if type(op) not in _COMPARE:
+                raise ExpressionError(f"{self.text!r}: operator {type(op).__name__} is not allowed")
+            steps.append(_COMPARE[type(op)])
+            operands.append(self._compile(comparator))
+
+        def compare(cols: dict[str, pa.Array]) -> Value:
+            values = [o(cols) for o in operands]
+            out = None
+            for i, step in enumerate(steps):
+                part = step(values[i], values[i + 1])
+                out = part if out is None else pc.and_kleene(out, part)
+            return out
+        return compare
+
+    def _compile_call(self, node: ast.Call) -> Node:
+        if not isinstance(node.func, ast.Name):
+            raise ExpressionError(f"{self.text!r}: only plain function calls like round(x, 2) are allowed")
+        name = "if" if node.func.id == "if_" else node.func.id
+        if name not in FUNCTIONS:
+            close = difflib.get_close_matches(name, FUNCTIONS, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(sorted(FUNCTIONS))})"
+            raise ExpressionError(f"{self.text!r}: unknown function {name!r}{hint}")
+        if node.keywords:
+            raise ExpressionError(f"{self.text!r}: {name}() takes positional arguments only")
+        fn, lo, hi = FUNCTIONS[name]
+        if not lo <= len(node.args) <= hi:
+            count = str(lo) if lo == hi else f"{lo} to {hi}"
+            raise ExpressionError(f"{self.text!r}: {name}() takes {count} arguments, got {len(node.args)}")
+        if name == "round" and len(node.args) == 2 and not isinstance(node.args[1], ast.Constant):
+            raise ExpressionError(f"{self.text!r}: the digits of round(x, digits) must be a number")
+        args = [self._compile(a) for a in node.args]
+        return lambda cols: fn(*[a(cols) for a in args])

@@ -1,0 +1,152 @@
+"""Writing chunks to CSV, Parquet or JSON Lines, chosen by the file's extension.
+
+Writes go to a hidden temporary file beside the target, renamed over it only when every chunk is in:
+an error, Ctrl-C or a kill never leaves a half-written file under the final name.
+
+>>> import pyarrow as pa, tempfile, pathlib
+>>> out = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+>>> with open_sink(out) as sink:
+...     sink.write(pa.table({"a": [1, 2]}))
+>>> out.read_text()
+'"a"\\n1\\n2\\n'
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Protocol
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from .errors import SynthError
+
+FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def format_of(path: str | Path) -> str:
+    """``'csv'``, ``'parquet'`` or ``'jsonl'`` from the extension, or a clear error."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise SynthError(f"{path}: unknown output extension {suffix or '(none)'!r}; use .csv, .parquet or .jsonl")
+    return FORMATS[suffix]
+
+
+class Sink(Protocol):
+    def write(self, table: pa.Table) -> None: ...
+    def close(self) -> None: ...
+
+
+class _CsvSink:
+    def __init__(self, stream: pa.NativeFile) -> None:
+        self.stream = stream
+        self.writer: pacsv.CSVWriter | None = None
+        self.schema: pa.Schema | None = None
+        self.options = pacsv.WriteOptions(quoting_style="needed")
+
+    def write(self, table: pa.Table) -> None:
+        if self.writer is None:
+            self.schema = table.schema
+            self.writer = pacsv.CSVWriter(self.stream, table.schema, write_options=self.options)
+        self.writer.write_table(_conform(table, self.schema))
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+class _ParquetSink:
+    def __init__(self, stream: pa.NativeFile) -> None:
+        self.stream = stream
+        self.writer: pq.ParquetWriter | None = None
+
+    def write(self, table: pa.Table) -> None:
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.stream, table.schema, compression="zstd")
+        self.writer.write_table(_conform(table, self.writer.schema))
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+class _JsonlSink:
+    def __init__(self, stream: pa.NativeFile) -> None:
+        self.stream = stream
+
+    def write(self, table: pa.Table) -> None:
+        # Dates and times as ISO text: JSON has no such types, and pandas would write epoch numbers.
+        columns = {}
+        for name, col in zip(table.column_names, table.columns):
+            if pa.types.is_dictionary(col.type):
+                col = col.cast(col.type.value_type)
+            if pa.types.is_temporal(col.type):
+                col = pc.cast(col, pa.string())
+            columns[name] = col
+        frame = pa.table(columns).to_pandas()
+        text = frame.to_json(orient="records", lines=True, force_ascii=False)
+        if text and not text.endswith("\n"):
+            text += "\n"
+        self.stream.write(text.encode("utf-8"))
+
+    def close(self) -> None:
+        pass
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Later chunks must match the first chunk's types (an all-null column has no type of its own)."""
+    if table.schema.equals(schema):
+        return table
+    columns = []
+    for col, target in zip(table.columns, schema):
+        if col.type != target.type and pa.types.is_dictionary(target.type) and not pa.types.is_dictionary(col.type):
+            col = pc.cast(col, target.type.value_type).dictionary_encode()
+        columns.append(col.cast(target.type) if col.type != target.type else col)
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+_SINKS = {"csv": _CsvSink, "parquet": _ParquetSink, "jsonl": _JsonlSink}
+
+
+def check_writable(path: str | Path) -> Path:
+    """Fail early, before any work, if ``path`` cannot be written."""
+    path = Path(path)
+    format_of(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise SynthError(f"{path}: cannot write: folder {parent} does not exist")
+    if path.is_dir():
+        raise SynthError(f"{path}: cannot write: it is a folder")
+    if not os.access(parent, os.W_OK):
+        raise SynthError(f"{path}: cannot write: no permission to write in {parent}")
+    return path
+
+
+@contextmanager
+def open_sink(path: str | Path) -> Iterator[Sink]:
+    """A sink for ``path`` that becomes visible under that name only if the block finishes without error."""
+    path = check_writable(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        stream = pa.OSFile(str(tmp), "wb")
+    except OSError as exc:
+        raise SynthError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    sink = _SINKS[format_of(path)](stream)
+    done = False
+    try:
+        yield sink
+        sink.close()
+        stream.close()
+        os.replace(tmp, path)
+        done = True
+    except OSError as exc:
+        raise SynthError(f"{path}: write failed: {exc.strerror or exc}") from None
+    finally:
+        if not done:
+            if not stream.closed:
+                stream.close()
+            tmp.unlink(missing_ok=True)

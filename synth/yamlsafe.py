@@ -1,0 +1,139 @@
+"""Read YAML safely and remember where every value came from.
+
+Why not ``yaml.safe_load``: it resolves YAML 1.1 surprises (``06:00`` is the integer 360, ``no`` is
+``False``), it expands aliases (a few lines can blow up to gigabytes), and it forgets line numbers, so a
+validation error could not say where the mistake is. This loader:
+
+- resolves scalars by the YAML 1.2 core schema (null, true/false, ints, floats; everything else a string);
+- refuses anchors/aliases and any tag (no Python objects, no ``!!`` tricks);
+- refuses files larger than :data:`MAX_BYTES`;
+- returns the data plus a map from each key path to its ``(line, column)``, both 1-based.
+
+>>> data, where = load_yaml_text("a:\\n  b: 06:00\\n")
+>>> data, where[("a", "b")]
+({'a': {'b': '06:00'}}, (2, 3))
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import SynthError
+
+MAX_BYTES = 5_000_000
+
+Location = tuple[int, int]
+Path_ = tuple[Any, ...]
+
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+# Leading zeros ("00123") stay strings: they are codes, not numbers.
+_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$")
+_INT_BASED = re.compile(r"^0o[0-7]+$|^0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|(?:0|[1-9][0-9_]*)(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+
+
+# The tags the composer gives untagged nodes; any explicit tag (!!python/..., !custom) is refused.
+_PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:str",
+               "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
+               "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp"}
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    text = node.value
+    if node.style is not None and node.style in "'\"|>":  # quoted or block: always a string
+        return text
+    if _NULL.match(text):
+        return None
+    if _BOOL.match(text):
+        return text.lower() == "true"
+    if _INT.match(text):
+        return int(text.replace("_", ""))
+    if _INT_BASED.match(text):
+        return int(text, 0)
+    if _FLOAT.match(text):
+        lowered = text.lower()
+        if lowered.endswith("inf"):
+            return float("-inf") if lowered.startswith("-") else float("inf")
+        if lowered.endswith("nan"):
+            return float("nan")
+        return float(text.replace("_", ""))
+    return text
+
+
+def _build(node: yaml.Node, path: Path_, where: dict[Path_, Location], source: str) -> Any:
+    where[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if node.tag not in _PLAIN_TAGS:
+        raise SynthError(f"{source}:{where[path][0]}: tags such as {node.tag!r} are not allowed in a schema")
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise SynthError(f"{source}:{key_node.start_mark.line + 1}: mapping keys must be plain values")
+            key = _scalar(key_node)
+            if key in out:
+                raise SynthError(f"{source}:{key_node.start_mark.line + 1}: duplicate key {key!r}")
+            out[key] = _build(value_node, path + (key,), where, source)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, path + (i,), where, source) for i, item in enumerate(node.value)]
+    return _scalar(node)
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """Composes nodes but refuses anchors and aliases outright."""
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in a schema", event.start_mark)
+        event = self.peek_event()
+        if getattr(event, "anchor", None):
+            raise yaml.composer.ComposerError(None, None, "anchors (&name) are not allowed in a schema", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def load_yaml_text(text: str, source: str = "<schema>") -> tuple[Any, dict[Path_, Location]]:
+    """Parse YAML text; return ``(data, where)`` with ``where[path] = (line, column)``."""
+    if len(text.encode("utf-8", errors="ignore")) > MAX_BYTES:
+        raise SynthError(f"{source}: file is larger than {MAX_BYTES // 1_000_000} MB; a schema should be small")
+    loader = _NoAliasLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        raise SynthError(f"{source}{line}: invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise SynthError(f"{source}: invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    where: dict[Path_, Location] = {}
+    if node is None:
+        return None, where
+    return _build(node, (), where, source), where
+
+
+def load_yaml_file(path: str | Path) -> tuple[Any, dict[Path_, Location]]:
+    """Read and parse a YAML file with the rules above; errors name the file."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise SynthError(f"{path}: file is larger than {MAX_BYTES // 1_000_000} MB; a schema should be small")
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SynthError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise SynthError(f"{path}: is a folder, not a schema file") from None
+    except UnicodeDecodeError as exc:
+        raise SynthError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise SynthError(f"{path}: cannot read ({exc.strerror})") from None
+    return load_yaml_text(text, source=str(path))
