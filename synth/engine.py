@@ -51,7 +51,7 @@ class Plan:
             try:
                 col.prepare(context)
             except ValueError as exc:
-                raise SynthError(f"{schema.source}: columns[{i}] ({col.name}): {exc}") from None
+                raise SynthError(f"{schema.locate(('columns', i))}: columns[{i}] ({col.name}): {exc}") from None
         self.copula_names, corr = schema.correlation_matrix()
         self.copula_factor = _psd_cholesky(corr) if self.copula_names else None
         self._constraints_after = self._place_constraints()

@@ -53,6 +53,7 @@ class TableSpec(BaseModel):
     columns: list[Any] = Field(min_length=1)
     correlations: list[Correlation] = Field(default_factory=list)
     constraints: list[str] = Field(default_factory=list)
+    column_order: list[str] | None = Field(default=None, description="Output order, if not the order of 'columns'")
 
     @field_validator("constraints")
     @classmethod
@@ -113,7 +114,13 @@ class Schema:
     @property
     def output_columns(self) -> list[str]:
         """Written columns in file order (a catalog expands in place; hidden columns left out)."""
+        if self.spec.column_order is not None:
+            return list(self.spec.column_order)
         return [n for c in self.columns if not c.hidden for n in c.output_names()]
+
+    def locate(self, path: tuple[Any, ...]) -> str:
+        """``file:line:column`` of a field, e.g. ``("columns", 3, "max")``, as precisely as known."""
+        return _Failer(self.source, self.where).locate(path)
 
     def producer(self) -> dict[str, Column]:
         """Which column entry makes each column name."""
@@ -155,6 +162,14 @@ class Schema:
                     raise fail(("columns", i), f"column name {out!r} is used twice (also in columns[{seen[out]}])")
                 seen[out] = i
         known = list(seen)
+        if self.spec.column_order is not None:
+            visible = [n for c in self.columns if not c.hidden for n in c.output_names()]
+            for name in self.spec.column_order:
+                if name not in seen:
+                    raise fail(("column_order",), f"column_order names unknown column {name!r}{_suggest(name, known)}")
+            missing = [n for n in visible if n not in self.spec.column_order]
+            if missing or len(set(self.spec.column_order)) != len(self.spec.column_order):
+                raise fail(("column_order",), f"column_order must list every written column once (missing: {', '.join(missing) or 'none'})")
         for i, col in enumerate(self.columns):
             for dep in sorted(col.dependencies()):
                 if dep not in seen:

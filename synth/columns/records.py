@@ -145,6 +145,73 @@ class CatalogColumn(Column):
         return out
 
 
+@register
+class LookupColumn(Column):
+    """Fields looked up by the value of another column: ``product`` -> price, calories, type.
+
+    Like a catalog, but the key is its own column (so it can take part in correlations), and this entry
+    adds the fields that go with each key. A key with no record gives empty fields.
+
+    .. code-block:: yaml
+
+        - {name: product, kind: choice, values: {Latte: 12, Espresso: 5}}
+        - name: product_facts
+          kind: lookup
+          key: product
+          records:
+            - {product: Latte, price: 4.65, calories: 190}
+            - {product: Espresso, price: 2.95, calories: 10}
+    """
+
+    kind_name: ClassVar[str] = "lookup"
+    kind: Literal["lookup"] = "lookup"
+    key: str
+    records: list[dict[str, Any]] = Field(min_length=1)
+    fields: list[str] | None = None
+
+    _table: dict[str, pa.Array] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> "LookupColumn":
+        keys = list(self.records[0])
+        if self.key not in keys:
+            raise ValueError(f"records must have the key field {self.key!r}")
+        for i, row in enumerate(self.records):
+            if set(row) != set(keys):
+                raise ValueError(f"record {i + 1} has fields {sorted(row)} but the first has {sorted(keys)}")
+        self._table = {k: _column_array([r[k] for r in self.records], f"field {k!r}") for k in keys}
+        if self._table[self.key].null_count or len(pc.unique(self._table[self.key])) != len(self.records):
+            raise ValueError(f"key field {self.key!r} must be present and distinct in every record")
+        for f in self.fields or []:
+            if f not in self._table or f == self.key:
+                raise ValueError(f"field {f!r} is not a non-key field of the records")
+        return self
+
+    def output_names(self) -> list[str]:
+        return list(self.fields) if self.fields is not None else [k for k in self._table if k != self.key]
+
+    def dependencies(self) -> set[str]:
+        return {self.key}
+
+    def sample(self, ctx: ChunkContext) -> dict[str, pa.Array]:
+        key = ctx.values[self.key]
+        if pa.types.is_dictionary(key.type):
+            key = key.dictionary_decode()
+        keys = self._table[self.key]
+        if key.type != keys.type:
+            key, keys = pc.cast(key, pa.string()), pc.cast(keys, pa.string())
+        idx = pc.index_in(key, value_set=keys)
+        out = {}
+        for name in self.output_names():
+            values = self._table[name]
+            if pa.types.is_string(values.type):
+                encoded = values.dictionary_encode()
+                out[name] = pa.DictionaryArray.from_arrays(encoded.indices.take(idx), encoded.dictionary)
+            else:
+                out[name] = values.take(idx)
+        return out
+
+
 # Faker methods that configure or reach outside the generator rather than make a value.
 _NOT_PROVIDERS = {
     "seed", "seed_instance", "seed_locale", "add_provider", "get_providers", "provider", "set_formatter",

@@ -115,6 +115,7 @@ class _TimeWeighted(Column):
     weekday_profile: list[float] | dict[str | int, float] | None = None
     month_profile: list[float] | dict[str | int, float] | None = None
     trend: float = Field(default=0.0, gt=-1.0, description="Yearly growth of the rate: 0.1 = +10% a year")
+    year_profile: dict[int, float] | None = Field(default=None, description="Weight per calendar year; years not named weigh 1")
 
     _cum: InverseCDF = PrivateAttr(default=None)
 
@@ -138,6 +139,15 @@ class _TimeWeighted(Column):
             w *= _profile(self.month_profile, 12, MONTHS, 1, "month_profile")[months]
         if self.trend:
             w *= 1.0 + self.trend * (seconds - start_seconds) / (365.25 * _DAY)
+        if self.year_profile:
+            years = days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+            table = np.ones(int(years.max() - years.min()) + 1)
+            for year, weight in self.year_profile.items():
+                if years.min() <= year <= years.max():
+                    table[year - years.min()] = weight
+            w *= table[years - years.min()]
+        if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+            raise ValueError("the profiles give zero weight to every value between start and end")
         return w
 
     def _uniforms(self, ctx: ChunkContext) -> np.ndarray:

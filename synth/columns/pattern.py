@@ -1,0 +1,163 @@
+"""Codes shaped like a template: ``pattern`` (licence numbers, SKUs, plates: ``S######``, ``AB-####``).
+
+In a template ``#`` is a digit, ``?`` an upper-case letter, ``@`` a lower-case letter, ``*`` a digit or
+upper-case letter; anything else is written as is (``\\`` before a symbol keeps it literal). Several
+templates can be given with weights, e.g. as ``synth fit`` learns them from real identifiers.
+
+.. code-block:: yaml
+
+    - name: license_number
+      kind: pattern
+      patterns: {"S######": 30, "#######": 70}
+      unique: true               # no value repeats (fails early if the templates hold too few)
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import Field, PrivateAttr, model_validator
+
+from .base import ChunkContext, Column, InverseCDF, PlanContext, as_weights, register
+from .permute import permutation
+
+_ALPHABETS = {
+    "#": b"0123456789",
+    "?": b"ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "@": b"abcdefghijklmnopqrstuvwxyz",
+    "*": b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+}
+
+
+def _slots(template: str) -> list[bytes]:
+    """Each position's alphabet (a literal is an alphabet of one)."""
+    out: list[bytes] = []
+    escaped = False
+    for ch in template:
+        if escaped:
+            out.append(ch.encode("utf-8"))
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        else:
+            out.append(_ALPHABETS.get(ch, ch.encode("utf-8")))
+    return out
+
+
+def _disjoint(a: list[bytes], b: list[bytes]) -> bool:
+    """True when no code fits both templates: other lengths, or a position with no character in common."""
+    return len(a) != len(b) or any(not set(x) & set(y) for x, y in zip(a, b))
+
+
+def _capacity(slots: list[bytes]) -> int:
+    cap = 1
+    for s in slots:
+        if len(s) > 1:
+            cap *= len(s)
+    return cap
+
+
+@register
+class PatternColumn(Column):
+    """Text codes following templates (``#`` digit, ``?`` letter); optionally unique."""
+
+    kind_name: ClassVar[str] = "pattern"
+    kind: Literal["pattern"] = "pattern"
+    patterns: list[str] | dict[str, float] = Field(min_length=1)
+    unique: bool = False
+
+    _templates: list[list[bytes]] = PrivateAttr(default_factory=list)
+    _icdf: InverseCDF = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _check(self) -> "PatternColumn":
+        names = list(self.patterns) if isinstance(self.patterns, dict) else self.patterns
+        weights = list(self.patterns.values()) if isinstance(self.patterns, dict) else [1.0] * len(names)
+        if not all(t.isascii() and t for t in names):
+            raise ValueError("patterns must be non-empty ASCII text")
+        self._templates = [_slots(t) for t in names]
+        self._icdf = InverseCDF(np.cumsum(as_weights(weights, "pattern weights")))
+        if self.unique:
+            for i in range(len(names)):
+                for j in range(i + 1, len(names)):
+                    if not _disjoint(self._templates[i], self._templates[j]):
+                        raise ValueError(f"unique patterns {names[i]!r} and {names[j]!r} can make the same code")
+        return self
+
+    def prepare(self, plan: PlanContext) -> None:
+        if self.unique:
+            total = sum(_capacity(t) for t in self._templates)
+            if total < plan.total_rows:
+                raise ValueError(f"unique codes: {plan.total_rows} rows asked for but the patterns hold only {total} values")
+
+    def sample(self, ctx: ChunkContext) -> pa.Array:
+        if self.unique:
+            return self._sample_unique(ctx)
+        rng = ctx.rng(self.name)
+        which = self._icdf(rng.random(ctx.n))
+        out = pa.nulls(ctx.n, pa.string())
+        for k, slots in enumerate(self._templates):
+            rows = np.flatnonzero(which == k)
+            if len(rows) == 0:
+                continue
+            codes = _render(slots, rng.integers(0, 2**62, size=(len(rows), len(slots))))
+            out = _place(out, rows, codes)
+        return out
+
+    def _sample_unique(self, ctx: ChunkContext) -> pa.Array:
+        # Row -> a distinct index into all codes of all templates (templates are disjoint, checked above);
+        # the share of each template is its share of the codes, not its weight.
+        caps = np.array([_capacity(t) for t in self._templates], dtype=object)
+        total = int(sum(caps))
+        k = permutation(ctx.row_numbers(), min(total, 2**62), ctx.seed, self.name)
+        bounds = np.cumsum([0] + [int(c) for c in caps])
+        out = pa.nulls(ctx.n, pa.string())
+        for t, slots in enumerate(self._templates):
+            rows = np.flatnonzero((k >= bounds[t]) & (k < bounds[t + 1]))
+            if len(rows) == 0:
+                continue
+            out = _place(out, rows, _render_index(slots, k[rows] - bounds[t]))
+        return out
+
+
+def _render(slots: list[bytes], draws: np.ndarray) -> pa.Array:
+    """One code per row of ``draws`` (random integers, one per position)."""
+    n = len(draws)
+    chars = np.empty((n, len(slots)), dtype=np.uint8)
+    for j, alphabet in enumerate(slots):
+        table = np.frombuffer(alphabet, dtype=np.uint8)
+        chars[:, j] = table[draws[:, j] % len(table)] if len(table) > 1 else table[0]
+    return _as_strings(chars)
+
+
+def _render_index(slots: list[bytes], index: np.ndarray) -> pa.Array:
+    """The ``index``-th code of the template in mixed radix: a bijection from 0..capacity-1 to codes."""
+    n = len(index)
+    chars = np.empty((n, len(slots)), dtype=np.uint8)
+    rest = index.astype(np.int64).copy()
+    for j in range(len(slots) - 1, -1, -1):
+        table = np.frombuffer(slots[j], dtype=np.uint8)
+        if len(table) > 1:
+            chars[:, j] = table[rest % len(table)]
+            rest //= len(table)
+        else:
+            chars[:, j] = table[0]
+    return _as_strings(chars)
+
+
+def _as_strings(chars: np.ndarray) -> pa.Array:
+    width = chars.shape[1]
+    flat = np.ascontiguousarray(chars).view(f"S{width}").ravel()
+    return pa.array(flat, type=pa.binary(width)).cast(pa.string())
+
+
+def _place(out: pa.Array, rows: np.ndarray, values: pa.Array) -> pa.Array:
+    mask = np.zeros(len(out), bool)
+    mask[rows] = True
+    order = np.zeros(len(out), dtype=np.int64)
+    order[rows] = np.arange(len(rows))
+    spread = values.take(pa.array(order)) if len(values) else out
+    return pc.if_else(pa.array(mask), spread, out)
