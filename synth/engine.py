@@ -83,8 +83,8 @@ class Plan:
             ctx.uniforms = {name: ndtr(z[:, k]) for k, name in enumerate(self.copula_names)}
         for col in self.order:
             self._make(col, ctx)
-        names = self.schema.output_columns
-        return pa.table({name: ctx.values[name] for name in names})
+        made_by = self.schema.producer()
+        return pa.table({name: made_by[name].finalize(ctx.values[name]) for name in self.schema.output_columns})
 
     def _make(self, col: Column, ctx: ChunkContext) -> None:
         try:

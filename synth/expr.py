@@ -68,6 +68,16 @@ def _floordiv(a: Value, b: Value) -> Value:
     return pc.cast(out, pa.int64()) if _is_integer(a) and _is_integer(b) else out
 
 
+def _as_timestamp(x: Value) -> Value:
+    """strftime needs timestamps; dates and times of day are widened to one."""
+    if pa.types.is_date(x.type):
+        return pc.cast(x, pa.timestamp("s"))
+    if pa.types.is_time(x.type):
+        seconds = pc.cast(pc.cast(x, pa.time32("s")), pa.int32())
+        return pc.cast(pc.cast(seconds, pa.int64()), pa.timestamp("s"))
+    return x
+
+
 def _text(x: Value) -> Value:
     return pc.cast(x, pa.string())
 
@@ -107,6 +117,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Value], int, int]] = {
     "minute": (pc.minute, 1, 1),
     "second": (pc.second, 1, 1),
     "date": (lambda x: pc.cast(x, pa.date32()), 1, 1),
+    "format": (lambda x, fmt: pc.strftime(_as_timestamp(x), format=fmt.as_py()), 2, 2),
     "seconds": (_duration(1), 1, 1),
     "minutes": (_duration(60), 1, 1),
     "hours": (_duration(3600), 1, 1),
@@ -282,5 +293,7 @@ class Expression:
             raise ExpressionError(f"{self.text!r}: {name}() takes {count} arguments, got {len(node.args)}")
         if name == "round" and len(node.args) == 2 and not isinstance(node.args[1], ast.Constant):
             raise ExpressionError(f"{self.text!r}: the digits of round(x, digits) must be a number")
+        if name == "format" and not (isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
+            raise ExpressionError(f"{self.text!r}: the pattern of format(x, pattern) must be text like '%a'")
         args = [self._compile(a) for a in node.args]
         return lambda cols: fn(*[a(cols) for a in args])

@@ -184,10 +184,10 @@ class Schema:
                 if name not in seen:
                     raise fail(("correlations", j, "columns"), f"unknown column {name!r}{_suggest(name, known)}")
                 col = self.producer()[name]
-                if not col.accepts_uniforms or col.dependencies():
+                if not col.accepts_uniforms:
                     raise fail(("correlations", j, "columns"),
                                f"column {name!r} ({col.kind}) cannot take part in a correlation; "
-                               "use integer, float, choice, boolean, date, time or datetime columns")
+                               "use integer, float, choice, boolean, date, time, datetime or conditional columns")
             if corr.columns[0] == corr.columns[1]:
                 raise fail(("correlations", j, "columns"), "a correlation needs two different columns")
         for i, col in enumerate(self.columns):

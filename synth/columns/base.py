@@ -98,6 +98,10 @@ class Column(BaseModel):
         """Make ``ctx.n`` values (or, for several outputs, a dict of arrays)."""
         raise NotImplementedError
 
+    def finalize(self, values: pa.Array) -> pa.Array:
+        """Turn the working values into what is written (e.g. dates into formatted text). Default: as is."""
+        return values
+
     def sample_rows(self, ctx: ChunkContext, rows: np.ndarray, rng_key: str) -> dict[str, pa.Array] | pa.Array:
         """Draw values for ``rows`` only (conditional cases, constraint redraws), from a stream salted by ``rng_key``."""
         sub = ChunkContext(ctx.seed, ctx.index, ctx.start, len(rows), ctx.total_rows,

@@ -84,6 +84,8 @@ class ConditionalColumn(Column):
     """Pick the generator by the value of column ``on``: e.g. calories by product type."""
 
     kind_name: ClassVar[str] = "conditional"
+    #: In a correlation, each case turns the copula's uniforms into its own distribution (a conditional copula).
+    accepts_uniforms: ClassVar[bool] = True
     kind: Literal["conditional"] = "conditional"
     on: str
     cases: dict[str | int | float | bool, dict[str, Any]] = Field(min_length=1)
@@ -126,13 +128,22 @@ class ConditionalColumn(Column):
             rows = np.flatnonzero(key_text == value)
             matched[rows] = True
             if len(rows):
-                parts.append(case.sample_rows(ctx, rows, f"case:{value}"))
+                parts.append(_with_nulls(case, case.sample_rows(ctx, rows, f"case:{value}"), ctx, value))
                 positions.append(rows)
         rest = np.flatnonzero(~matched)
         if len(rest) and self._default is not None:
-            parts.append(self._default.sample_rows(ctx, rest, "case:default"))
+            parts.append(_with_nulls(self._default, self._default.sample_rows(ctx, rest, "case:default"), ctx, "default"))
             positions.append(rest)
         return _scatter(parts, positions, ctx.n)
+
+
+def _with_nulls(case: Column, values: Any, ctx: ChunkContext, label: str) -> pa.Array:
+    """A case's own ``nulls`` share (e.g. no income where not working), on top of the column's."""
+    assert not isinstance(values, dict)
+    if case.nulls <= 0 or len(values) == 0:
+        return values
+    drop = ctx.rng(case.name, "case-nulls", label).random(len(values)) < case.nulls
+    return pc.if_else(pa.array(drop), pa.nulls(len(values), values.type), values)
 
 
 def _scatter(parts: list[pa.Array], positions: list[np.ndarray], n: int) -> pa.Array:

@@ -34,7 +34,6 @@ import pyarrow.compute as pc
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from .base import ChunkContext, Column, InverseCDF, PlanContext, register
-from .categorical import dictionary_array
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
@@ -107,7 +106,11 @@ def _profile_slots(key: Any, size: int, names: list[str] | None, first: int, wha
 
 
 class _TimeWeighted(Column):
-    """Shared machinery: a grid of instants, weights over it, and an optional output format."""
+    """Shared machinery: a grid of instants, weights over it, and an optional output format.
+
+    Values stay typed (date, time, timestamp) while the chunk is made, so expressions can use them
+    (``hour(time)``, ``date + days(3)``); ``format`` turns them into text only on output.
+    """
 
     accepts_uniforms: ClassVar[bool] = True
     format: str | None = Field(default=None, description="strftime pattern for text output, e.g. '%m/%d/%Y'")
@@ -192,9 +195,14 @@ class DateColumn(_TimeWeighted):
 
     def sample(self, ctx: ChunkContext) -> pa.Array:
         idx = self._cum(self._uniforms(ctx))
-        if self._labels is not None:
-            return dictionary_array(idx, self._labels)
         return pa.array(self._days[idx].astype(np.int32), pa.int32()).cast(pa.date32())
+
+    def finalize(self, values: pa.Array) -> pa.Array:
+        if self._labels is None:
+            return values
+        step_days = parse_step(self.step) // _DAY
+        idx = pc.divide(pc.subtract(pc.cast(values, pa.int32()), int(self._days[0].astype(np.int64))), step_days)
+        return pa.DictionaryArray.from_arrays(pc.cast(idx, pa.int32()), self._labels)
 
 
 @register
@@ -235,9 +243,13 @@ class TimeColumn(_TimeWeighted):
 
     def sample(self, ctx: ChunkContext) -> pa.Array:
         idx = self._cum(self._uniforms(ctx))
-        if self._labels is not None:
-            return dictionary_array(idx, self._labels)
         return pa.array(self._grid_s[idx].astype(np.int32), pa.time32("s"))
+
+    def finalize(self, values: pa.Array) -> pa.Array:
+        if self._labels is None:
+            return values
+        idx = pc.divide(pc.subtract(pc.cast(values, pa.int32()), int(self._grid_s[0])), parse_step(self.step))
+        return pa.DictionaryArray.from_arrays(pc.cast(idx, pa.int32()), self._labels)
 
 
 @register
@@ -305,7 +317,7 @@ class DatetimeColumn(_TimeWeighted):
 
     def sample(self, ctx: ChunkContext) -> pa.Array:
         seconds = self._seconds(self._uniforms(ctx), ctx.rng(self.name, "time-of-day"))
-        stamps = pa.array(seconds, pa.timestamp("s"))
-        if self.format:
-            return pc.strftime(stamps, format=self.format)
-        return stamps
+        return pa.array(seconds, pa.timestamp("s"))
+
+    def finalize(self, values: pa.Array) -> pa.Array:
+        return pc.strftime(values, format=self.format) if self.format else values

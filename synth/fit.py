@@ -1,0 +1,912 @@
+"""Learn a schema from a real table: ``synth fit real.csv`` writes YAML that generates a faithful twin.
+
+The result is the same kind of schema a person writes, so it can be read, reviewed, edited and versioned:
+
+- **marginals**: numbers as a parametric family when one fits (normal, lognormal, gamma, exponential,
+  uniform) or else a smoothed empirical quantile function (which keeps point masses such as many zeros);
+  integer codes and small counts as weighted values; categories with their frequencies; dates, datetimes
+  and times with their range, step, format and hour/weekday/month/year profiles; identifiers as
+  ``pattern``/``sequence`` columns and names, emails, phones as Faker columns (never copied);
+- **dependence**: fixed combinations (``product`` -> price, calories) as a ``lookup``; exact formulas
+  (``amount = price * quantity``) as ``expression`` columns; everything else through a Gaussian copula
+  whose target rank correlations are calibrated by generating from the schema itself;
+- **privacy guards**, on by default and stated in the schema: categories and combinations seen in fewer
+  than ``min_count`` rows are left out, numeric and date ranges are cut at the ``tail`` quantiles rather
+  than the real minimum and maximum, identifier-like columns are never learned as categories.
+
+>>> import pandas as pd
+>>> real = pd.DataFrame({"x": range(1000), "y": ["a", "b"] * 500})
+>>> fitter = SchemaFitter(FitConfig(seed=0)).fit(real, name="demo")
+>>> sorted(c["name"] for c in fitter.schema_["columns"])
+['x', 'y']
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import stats
+
+from .errors import SynthError
+
+#: Text date/time formats tried in order (the first that parses the most values wins).
+DATE_FORMATS = [
+    "%Y-%m-%d", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
+    "%m/%d/%Y", "%d/%m/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%d.%m.%Y", "%Y/%m/%d", "%d-%b-%Y",
+    "%b %d, %Y", "%H:%M:%S", "%H:%M",
+]
+_EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
+_URL = re.compile(r"^https?://\S+$")
+_PHONE = re.compile(r"^[+(]?[\d][\d ()./x-]{6,}$")
+_NAME = re.compile(r"^[A-Z][a-zA-Z'’.-]*(?: [A-Z][a-zA-Z'’.-]*){0,3}$")
+
+
+@dataclass
+class FitConfig:
+    """How ``synth fit`` learns. Privacy guards: ``min_count`` (k) and ``tail``."""
+
+    min_count: int = 10  # categories, values and combinations seen in fewer rows are left out
+    tail: float = 0.005  # numeric/date ranges end at these quantiles, not at the real extremes
+    knots: int = 101  # points of an empirical quantile function (fewer for small tables)
+    rule_share: float = 0.999  # a formula or fixed combination must hold on this share of rows
+    max_lookup_keys: int = 1000
+    max_categories: int = 1000
+    seed: int = 0
+    calibrate: bool = True
+    sample_rows: int | None = None
+    epsilon: float | None = None
+
+
+@dataclass
+class _Learned:
+    """What was learned for one column: its schema entry and, if it joins the copula, its ordinal codes."""
+
+    spec: dict[str, Any]
+    codes: np.ndarray | None = None  # numbers whose ranks stand for the column in correlations
+    kind: str = ""  # numeric | categorical | boolean | temporal | identifier | text | constant
+
+
+class SchemaFitter:
+    """Fit a schema to a DataFrame; ``schema_`` is the plain-data schema, ``to_yaml()`` its text."""
+
+    def __init__(self, config: FitConfig | None = None) -> None:
+        self.config = config or FitConfig()
+
+    # --- the whole table ---------------------------------------------------------------------
+    def fit(self, df: pd.DataFrame, name: str = "table", progress: Callable[[str], None] | None = None) -> "SchemaFitter":
+        cfg = self.config
+        step = progress or (lambda _msg: None)
+        _check_table(df)
+        if cfg.sample_rows is not None and len(df) > cfg.sample_rows:
+            df = df.sample(n=cfg.sample_rows, random_state=cfg.seed).reset_index(drop=True)
+        n = len(df)
+        learned: dict[str, _Learned] = {}
+        for col in df.columns:
+            step(f"column {col}")
+            learned[str(col)] = learn_column(str(col), df[col], cfg)
+        _order_categories(learned)
+        step("fixed combinations")
+        lookups = _find_lookups(df, learned, cfg)
+        step("formulas")
+        formulas = _find_formulas(df, learned, cfg, taken={c for lk in lookups for c in lk["fields"]})
+        formulas.update(_find_date_parts(df, learned, cfg, taken={c for lk in lookups for c in lk["fields"]} | set(formulas)))
+        determined = {f for lk in lookups for f in lk["fields"]}
+        step("conditional structure")
+        root = _choose_root(df, learned, skip=determined | set(formulas), cfg=cfg)
+        conditionals = _conditionals(df, learned, root, skip=determined | set(formulas), cfg=cfg) if root else {}
+        columns: list[dict[str, Any]] = []
+        for col in map(str, df.columns):
+            if col in determined:
+                continue
+            entry = formulas.get(col) or conditionals.get(col) or learned[col].spec
+            columns.extend(entry if isinstance(entry, list) else [entry])
+            for lk in lookups:
+                if lk["key"] == col:
+                    columns.append(_lookup_entry(lk))
+        schema: dict[str, Any] = {
+            "name": _table_name(name),
+            "description": (f"Fitted by synth fit from {n:,} rows. Privacy guards: values, categories and combinations "
+                            f"seen in fewer than {cfg.min_count} rows left out; ranges cut at the {cfg.tail:.1%} and "
+                            f"{1 - cfg.tail:.1%} quantiles; identifiers and names regenerated, never copied."),
+            "rows": n,
+            "seed": cfg.seed,
+            "columns": columns,
+        }
+        order = [str(c) for c in df.columns]
+        if [c for c in _written(columns)] != order:
+            schema["column_order"] = order
+        step("correlations")
+        in_copula = {c: learned[c] for c in order if c not in determined and c not in formulas and learned[c].codes is not None}
+        groups = df[root].astype(str).where(df[root].notna(), None).to_numpy(dtype=object) if root else None
+        codes = {c: (_within_groups(l.codes, groups) if c in conditionals else l.codes) for c, l in in_copula.items()}
+        targets = _rank_correlations(codes)  # type: ignore[arg-type]
+        if targets:
+            schema["correlations"] = [{"columns": [a, b], "rank": round(r, 3)} for (a, b), r in targets.items()]
+            if cfg.calibrate:
+                step("calibrating correlations")
+                schema["correlations"] = _calibrate(schema, targets, in_copula, set(conditionals), root, cfg)
+        self.schema_ = schema
+        return self
+
+    def to_yaml(self) -> str:
+        header = "# Learned by `synth fit`. Review it, edit it, then: synth generate <this file> --rows N\n"
+        return header + dump_yaml(self.schema_)
+
+
+class _CompactDumper(yaml.SafeDumper):
+    """Block style for structure, flow style for leaves: lists of numbers and flat records on one line."""
+
+
+def _is_leaf(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool)) or value is None
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
+    flow = all(_is_leaf(v) for v in data) or all(isinstance(v, dict) and all(_is_leaf(x) for x in v.values()) for v in data) and len(data) > 0 and False
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+def _represent_dict(dumper: yaml.SafeDumper, data: dict[Any, Any]) -> yaml.Node:
+    flow = len(data) > 0 and all(_is_leaf(v) for v in data.values()) and ("name" not in data or "kind" not in data)
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=flow)
+
+
+_CompactDumper.add_representer(list, _represent_list)
+_CompactDumper.add_representer(dict, _represent_dict)
+
+
+def dump_yaml(data: dict[str, Any]) -> str:
+    """Readable YAML for a schema: one line per record, profile and list of numbers."""
+    return yaml.dump(data, Dumper=_CompactDumper, sort_keys=False, allow_unicode=True, width=110)
+
+
+def _check_table(df: pd.DataFrame) -> None:
+    if df.shape[1] == 0 or len(df) == 0:
+        raise SynthError("the table is empty: nothing to learn from")
+    if df.shape[1] < 2:
+        raise SynthError("the table has a single column; fit needs at least two to learn how columns relate")
+    dupes = [c for c in df.columns[df.columns.duplicated()]]
+    if dupes:
+        raise SynthError(f"column name {dupes[0]!r} appears twice in the header")
+    empty = [str(c) for c in df.columns if df[c].isna().all()]
+    if len(empty) == df.shape[1]:
+        raise SynthError("every column is empty")
+
+
+def _table_name(name: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_.-")
+    return cleaned or "table"
+
+
+def _written(columns: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for c in columns:
+        if c.get("kind") == "lookup":
+            out.extend(c["fields"])
+        elif not c.get("hidden"):
+            out.append(c["name"])
+    return out
+
+
+# --- one column -------------------------------------------------------------------------------
+def learn_column(name: str, series: pd.Series, cfg: FitConfig) -> _Learned:
+    """Learn one column's schema entry from its values."""
+    nulls = float(series.isna().mean())
+    values = series.dropna()
+    if len(values) == 0:
+        spec = {"name": name, "kind": "choice", "values": ["?"], "nulls": 1.0,
+                "description": "empty in the real data"}
+        return _Learned(spec, None, "constant")
+    if pd.api.types.is_bool_dtype(values) or _is_bool_text(values):
+        truthy = values.astype(str).str.lower().isin(["true", "1", "yes"]) if not pd.api.types.is_bool_dtype(values) else values.astype(bool)
+        if pd.api.types.is_bool_dtype(values) or set(values.astype(str).str.lower().unique()) <= {"true", "false"}:
+            learned = _Learned({"name": name, "kind": "boolean", "probability": round(float(truthy.mean()), 4)},
+                               truthy.to_numpy(dtype=float), "boolean")
+        else:
+            learned = _learn_categorical(name, values, cfg, len(series))
+    elif pd.api.types.is_datetime64_any_dtype(values):
+        learned = _learn_temporal(name, pd.to_datetime(values), None, "datetime", cfg)
+    elif pd.api.types.is_numeric_dtype(values):
+        learned = _learn_numeric(name, values.astype(float), cfg)
+    else:
+        text = values.astype(str)
+        numeric = pd.to_numeric(text, errors="coerce")
+        if numeric.notna().mean() >= cfg.rule_share and not text.str.match(r"^0\d").any():
+            learned = _learn_numeric(name, numeric.dropna().astype(float), cfg)
+        else:
+            fmt, share = _date_format(text)
+            if fmt is not None:
+                parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+                kind = "time" if not re.search(r"%[dmYyb]", fmt) else ("date" if not re.search(r"%[HM]", fmt) else "datetime")
+                learned = _learn_temporal(name, parsed.dropna(), fmt, kind, cfg)
+                if share < 1.0:
+                    learned.spec["description"] = f"{share:.1%} of real values were in format {fmt!r}; the rest in other formats"
+            else:
+                learned = _learn_text(name, text, cfg, len(series))
+    if nulls > 0:
+        learned.spec["nulls"] = round(nulls, 4)
+        if learned.codes is not None:
+            full = np.full(len(series), np.nan)
+            full[series.notna().to_numpy()] = learned.codes
+            learned.codes = full
+    elif learned.codes is not None and len(learned.codes) != len(series):  # pragma: no cover
+        raise AssertionError("codes must align with rows")
+    return learned
+
+
+def _is_bool_text(values: pd.Series) -> bool:
+    if pd.api.types.is_numeric_dtype(values):
+        return False
+    lowered = set(values.astype(str).str.lower().unique()[:5])
+    return len(lowered) <= 2 and lowered <= {"true", "false"}
+
+
+def _decimals(v: np.ndarray) -> int | None:
+    """Smallest number of decimals that all values have (None if they look continuous)."""
+    sample = v[: 20_000]
+    for d in range(0, 7):
+        scaled = sample * 10**d
+        if np.all(np.abs(scaled - np.round(scaled)) < 1e-6 * np.maximum(1, np.abs(scaled))):
+            return d
+    return None
+
+
+def _learn_numeric(name: str, s: pd.Series, cfg: FitConfig) -> _Learned:
+    v = s.to_numpy(dtype=float)
+    n = len(v)
+    decimals = _decimals(v)
+    is_int = decimals == 0
+    distinct, counts = np.unique(v, return_counts=True)
+    kind = "integer" if is_int else "float"
+    if len(distinct) == 1:
+        return _Learned({"name": name, "kind": kind, "distribution": "weighted", "values": {_num(distinct[0]): 1}},
+                        v, "constant")
+    # Codes and small counts (few distinct values, each seen often): exact values with their frequencies.
+    if len(distinct) <= cfg.max_categories and len(distinct) <= max(20, n // 20):
+        keep = counts >= cfg.min_count
+        if keep.sum() >= 1 and counts[keep].sum() >= 0.9 * n:
+            weights = {_num(x): int(c) for x, c in zip(distinct[keep], counts[keep])}
+            spec = {"name": name, "kind": kind, "distribution": "weighted", "values": weights}
+            left = int((~keep).sum())
+            if left:
+                spec["description"] = f"{left} rare values (fewer than {cfg.min_count} rows each) left out"
+            return _Learned(spec, v, "numeric")
+    lo, hi = np.quantile(v, [cfg.tail, 1 - cfg.tail])
+    if lo == hi:
+        lo, hi = float(v.min()), float(v.max())
+    spec: dict[str, Any] = {"name": name, "kind": kind}
+    parametric = _best_parametric(v, lo, hi)
+    if parametric is not None:
+        spec.update(parametric)
+    else:
+        k = int(min(cfg.knots, max(11, n // 20)))
+        knots = np.quantile(np.clip(v, lo, hi), np.linspace(0, 1, k))
+        digits = (decimals if decimals is not None else 6) + 1
+        spec["distribution"] = "quantiles"
+        spec["quantiles"] = [_num(round(float(x), digits)) for x in knots]
+    spec["min"], spec["max"] = _num(_round_out(lo, decimals, down=True)), _num(_round_out(hi, decimals, down=False))
+    if kind == "float" and decimals is not None:
+        spec["round"] = decimals
+    if kind == "integer" and spec.get("distribution") == "quantiles" and spec["min"] == spec["max"]:
+        spec["max"] = spec["min"] + 1
+    return _Learned(spec, v, "numeric")
+
+
+def _round_out(x: float, decimals: int | None, down: bool) -> float:
+    if decimals is None:
+        return float(x)
+    f = 10**decimals
+    return (math.floor(x * f) if down else math.ceil(x * f)) / f
+
+
+def _num(x: Any) -> int | float:
+    x = float(x)
+    return int(x) if x.is_integer() and abs(x) < 2**53 else x
+
+
+def _best_parametric(v: np.ndarray, lo: float, hi: float) -> dict[str, Any] | None:
+    """A named family whose fit is as good as the data can tell (KS within sampling noise), else None."""
+    sample = v[(v >= lo) & (v <= hi)]
+    if len(sample) < 50:
+        return None
+    rng = np.random.default_rng(0)
+    if len(sample) > 20_000:
+        sample = rng.choice(sample, 20_000, replace=False)
+    threshold = max(0.01, 1.0 / math.sqrt(len(sample)))
+    candidates: list[tuple[float, dict[str, Any]]] = []
+
+    def consider(dist: Any, spec: dict[str, Any]) -> None:
+        a, b = dist.cdf(lo), dist.cdf(hi)
+        if not b > a:
+            return
+        trunc_cdf = lambda x: (dist.cdf(x) - a) / (b - a)  # noqa: E731
+        ks = stats.kstest(sample, trunc_cdf).statistic
+        candidates.append((ks, spec))
+
+    mean, std = float(sample.mean()), float(sample.std())
+    if std > 0:
+        consider(stats.norm(mean, std), {"distribution": "normal", "mean": _sig(mean), "std": _sig(std)})
+        consider(stats.uniform(lo, hi - lo), {"distribution": "uniform"})
+    if sample.min() > 0:
+        logs = np.log(sample)
+        mu, sigma = float(logs.mean()), float(logs.std())
+        if sigma > 0:
+            consider(stats.lognorm(s=sigma, scale=math.exp(mu)), {"distribution": "lognormal", "mu": _sig(mu), "sigma": _sig(sigma)})
+        shape = mean**2 / std**2 if std > 0 else 0
+        if shape > 0:
+            consider(stats.gamma(a=shape, scale=std**2 / mean), {"distribution": "gamma", "shape": _sig(shape), "scale": _sig(std**2 / mean)})
+    if sample.min() >= 0 and mean > 0:
+        consider(stats.expon(scale=mean), {"distribution": "exponential", "scale": _sig(mean)})
+    if not candidates:
+        return None
+    ks, spec = min(candidates, key=lambda c: c[0])
+    return spec if ks <= threshold else None
+
+
+def _sig(x: float, digits: int = 5) -> float:
+    """Round to significant digits: readable YAML, no spurious precision."""
+    if x == 0 or not math.isfinite(x):
+        return float(x)
+    return round(x, digits - 1 - int(math.floor(math.log10(abs(x)))))
+
+
+def _learn_categorical(name: str, values: pd.Series, cfg: FitConfig, n_rows: int) -> _Learned:
+    counts = values.astype(str).value_counts()
+    keep = counts[counts >= cfg.min_count]
+    if keep.empty:
+        keep = counts.iloc[:1]
+    spec: dict[str, Any] = {"name": name, "kind": "choice", "values": {str(k): int(c) for k, c in keep.items()}}
+    dropped = len(counts) - len(keep)
+    if dropped:
+        share = 1 - keep.sum() / counts.sum()
+        spec["description"] = f"{dropped} rare categories (fewer than {cfg.min_count} rows, {share:.1%} of rows) left out"
+    order = {k: i for i, k in enumerate(keep.index)}
+    codes = values.astype(str).map(order).to_numpy(dtype=float)
+    return _Learned(spec, codes, "categorical")
+
+
+def _date_format(text: pd.Series) -> tuple[str | None, float]:
+    sample = text.iloc[:: max(1, len(text) // 2000)].head(2000)
+    if not sample.str.contains(r"\d", regex=True).all():
+        return None, 0.0
+    best, best_share = None, 0.0
+    for fmt in DATE_FORMATS:
+        share = float(pd.to_datetime(sample, format=fmt, errors="coerce").notna().mean())
+        if share > best_share + 1e-9:
+            best, best_share = fmt, share
+    if best is None or best_share < 0.95:
+        return None, 0.0
+    full_share = float(pd.to_datetime(text, format=best, errors="coerce").notna().mean())
+    return best, full_share
+
+
+def _profile(counts: np.ndarray, exposure: np.ndarray, labels: list[Any]) -> dict[Any, float] | None:
+    """Rate per slot (count / opportunities), scaled to mean 1; None when flat within 10%."""
+    ok = exposure > 0
+    rate = np.where(ok, counts / np.maximum(exposure, 1e-12), 0.0)
+    if rate[ok].mean() <= 0:
+        return None
+    rate = rate / rate[ok].mean()
+    if rate[ok].max() - rate[ok].min() < 0.1:
+        return None
+    return {labels[i]: round(float(rate[i]), 3) for i in range(len(labels)) if ok[i]}
+
+
+def _learn_temporal(name: str, parsed: pd.Series, fmt: str | None, kind: str, cfg: FitConfig) -> _Learned:
+    ts = pd.to_datetime(parsed).dt.tz_localize(None) if getattr(parsed.dt, "tz", None) is not None else pd.to_datetime(parsed)
+    seconds = ts.astype("datetime64[s]").astype(np.int64).to_numpy()
+    spec: dict[str, Any] = {"name": name, "kind": kind}
+    if kind == "time":
+        tod = seconds % 86400
+        lo, hi = np.quantile(tod, [cfg.tail, 1 - cfg.tail]).astype(int)
+        step = _step(tod)
+        lo, hi = lo // step * step, hi // step * step
+        spec.update({"start": _hms(lo), "end": _hms(hi), "step": _step_text(step)})
+        hours = np.bincount(tod // 3600, minlength=24)
+        exposure = np.array([max(0, min(hi + 1, (h + 1) * 3600) - max(lo, h * 3600)) for h in range(24)], float)
+        prof = _profile(hours, exposure, list(range(24)))
+        if prof:
+            spec["hour_profile"] = prof
+        if fmt not in (None, "%H:%M:%S"):
+            spec["format"] = fmt
+        return _Learned(spec, tod.astype(float), "temporal")
+    days = seconds // 86400
+    lo_s, hi_s = np.quantile(seconds, [cfg.tail, 1 - cfg.tail]).astype(np.int64)
+    if kind == "date":
+        lo_d, hi_d = lo_s // 86400, hi_s // 86400
+        spec["start"] = str(np.datetime64(int(lo_d), "D"))
+        spec["end"] = str(np.datetime64(int(hi_d), "D"))
+        if fmt not in (None, "%Y-%m-%d"):
+            spec["format"] = fmt
+    else:
+        step = _step(seconds)
+        lo_s, hi_s = lo_s // step * step, hi_s // step * step
+        spec["start"] = str(np.datetime64(int(lo_s), "s")).replace("T", " ")
+        spec["end"] = str(np.datetime64(int(hi_s), "s")).replace("T", " ")
+        spec["step"] = _step_text(step)
+        if fmt not in (None, "%Y-%m-%d %H:%M:%S"):
+            spec["format"] = fmt
+        hours = np.bincount((seconds % 86400) // 3600, minlength=24)
+        prof = _profile(hours, np.ones(24), list(range(24))) if step < 86400 else None
+        if prof:
+            spec["hour_profile"] = prof
+        lo_d, hi_d = lo_s // 86400, hi_s // 86400
+    grid = np.arange(lo_d, hi_d + 1)
+    inside = (days >= lo_d) & (days <= hi_d)
+    d_in = days[inside]
+    wd = lambda d: (d + 3) % 7  # noqa: E731  (1970-01-01 was a Thursday)
+    prof = _profile(np.bincount(wd(d_in), minlength=7), np.bincount(wd(grid), minlength=7).astype(float),
+                    ["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
+    if prof:
+        spec["weekday_profile"] = prof
+    month = lambda d: d.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12  # noqa: E731
+    prof = _profile(np.bincount(month(d_in), minlength=12), np.bincount(month(grid), minlength=12).astype(float),
+                    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])
+    if prof:
+        spec["month_profile"] = prof
+    year = lambda d: d.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970  # noqa: E731
+    years = year(grid)
+    if years.max() > years.min():
+        y0 = years.min()
+        prof = _profile(np.bincount(year(d_in) - y0, minlength=years.max() - y0 + 1),
+                        np.bincount(years - y0).astype(float), [int(y0 + i) for i in range(years.max() - y0 + 1)])
+        if prof:
+            spec["year_profile"] = prof
+    return _Learned(spec, seconds.astype(float), "temporal")
+
+
+def _step(seconds: np.ndarray) -> int:
+    for step in (86400, 3600, 60, 1):
+        if np.all(seconds % step == 0):
+            return step
+    return 1
+
+
+def _step_text(step: int) -> str:
+    return {86400: "1d", 3600: "1h", 60: "1m"}.get(step, f"{step}s")
+
+
+def _hms(s: int) -> str:
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def _template(text: pd.Series) -> pd.Series:
+    """Shape of each value: digits -> #, upper -> ?, lower -> @, other characters kept (escaped)."""
+    escaped = text.str.replace(r"([#?@*\\])", r"\\\1", regex=True)
+    shaped = escaped.str.replace(r"[0-9]", "#", regex=True)
+    shaped = shaped.str.replace(r"(?<!\\)[A-Z]", "?", regex=True)
+    return shaped.str.replace(r"(?<!\\)[a-z]", "@", regex=True)
+
+
+def _learn_text(name: str, text: pd.Series, cfg: FitConfig, n_rows: int) -> _Learned:
+    counts = text.value_counts()
+    common = counts[counts >= cfg.min_count]
+    distinct_share = len(counts) / len(text)
+    unique = bool(len(counts) == len(text))
+    identity = _faker_provider(text)
+    # A category set: few distinct values, each seen often, and not people's names/emails.
+    if identity is None and len(common) <= cfg.max_categories and common.sum() >= 0.9 * len(text) and distinct_share < 0.5:
+        return _learn_categorical(name, text, cfg, n_rows)
+    if identity is not None:
+        spec = {"name": name, "kind": "faker", "provider": identity}
+        if unique:
+            spec["unique"] = True
+        spec["description"] = "identity-like values: regenerated by Faker, never copied"
+        return _Learned(spec, None, "identifier")
+    ascii_text = text[text.map(str.isascii)]
+    with_digits = float(ascii_text.str.contains(r"\d").mean()) if len(ascii_text) else 0.0
+    if with_digits >= 0.5 and text.str.len().max() <= 40:
+        shapes = _template(ascii_text).value_counts()
+        kept = shapes[shapes >= cfg.min_count]
+        if len(kept) and kept.sum() >= 0.8 * len(text) and len(kept) <= 50:
+            spec = {"name": name, "kind": "pattern", "patterns": {str(k): int(c) for k, c in kept.items()}}
+            if unique and _patterns_disjoint(list(kept.index)):
+                spec["unique"] = True
+            spec["description"] = "identifier: regenerated in the same formats, never copied"
+            return _Learned(spec, None, "identifier")
+    words = text.str.count(" ") + 1
+    provider = "sentence" if words.mean() > 3 else "word"
+    spec = {"name": name, "kind": "faker", "provider": provider,
+            "description": "free text: replaced by Faker text of similar length, never copied"}
+    if provider == "sentence":
+        spec["args"] = {"nb_words": max(1, int(round(words.median())))}
+    return _Learned(spec, None, "text")
+
+
+def _patterns_disjoint(patterns: list[str]) -> bool:
+    from .columns.pattern import _disjoint, _slots
+
+    slots = [_slots(p) for p in patterns]
+    return all(_disjoint(slots[i], slots[j]) for i in range(len(slots)) for j in range(i + 1, len(slots)))
+
+
+def _faker_provider(text: pd.Series) -> str | None:
+    """A Faker provider for identity-like text (emails, URLs, phones, names), or None."""
+    sample = text.iloc[:: max(1, len(text) // 1000)].head(1000)
+    if sample.str.match(_EMAIL).mean() > 0.95:
+        return "email"
+    if sample.str.match(_URL).mean() > 0.95:
+        return "url"
+    if sample.str.match(_PHONE).mean() > 0.95 and sample.str.count(r"\d").mean() >= 7:
+        return "phone_number"
+    names = sample.str.match(_NAME).mean()
+    distinct_share = text.nunique() / len(text)
+    if names > 0.9 and distinct_share > 0.05:
+        words = sample.str.count(" ") + 1
+        return "first_name" if words.mean() < 1.5 else "name"
+    return None
+
+
+# --- dependence between columns ---------------------------------------------------------------
+def _find_lookups(df: pd.DataFrame, learned: dict[str, _Learned], cfg: FitConfig) -> list[dict[str, Any]]:
+    """Keys (categorical columns) that fix other columns: product -> price, calories, type."""
+    candidates = [c for c, l in learned.items()
+                  if l.kind in ("categorical", "numeric") and l.spec.get("kind") in ("choice", "integer")
+                  and (l.spec.get("kind") == "choice" or l.spec.get("distribution") == "weighted")]
+    others = [c for c, l in learned.items() if l.kind in ("categorical", "numeric", "boolean")]
+    n = len(df)
+    screen = df.sample(n=min(n, 50_000), random_state=cfg.seed) if n > 50_000 else df
+    used: set[str] = set()
+    found: list[dict[str, Any]] = []
+    scored = []
+    for key in candidates:
+        card = df[key].nunique()
+        if card < 2 or card > cfg.max_lookup_keys:
+            continue
+        fields = [b for b in others if b != key and _determines(screen, key, b, cfg) and _determines(df, key, b, cfg)]
+        if fields:
+            scored.append((len(fields), -card, key, fields))
+    for _, _, key, fields in sorted(scored, reverse=True):
+        if key in used:
+            continue
+        fields = [f for f in fields if f not in used and f != key]
+        if not fields:
+            continue
+        combos = df[[key] + fields].dropna(subset=[key]).astype(object).where(lambda d: d.notna(), None)
+        grouped = combos.groupby(key, sort=False, dropna=True)
+        records = grouped.agg(lambda s: s.mode().iloc[0] if s.notna().any() else None).reset_index()
+        keep_keys = set(map(str, learned[key].spec.get("values", {}).keys()))
+        if learned[key].spec.get("kind") == "choice":
+            records = records[records[key].astype(str).isin(keep_keys)]
+        else:
+            records = records[records[key].map(_num).isin([_num(k) for k in learned[key].spec["values"]])]
+        if records.empty:
+            continue
+        found.append({"key": key, "fields": fields, "records": records})
+        used.update([key, *fields])
+    return found
+
+
+def _determines(df: pd.DataFrame, a: str, b: str, cfg: FitConfig) -> bool:
+    """Does ``a`` fix ``b`` on at least ``rule_share`` of rows (a key with several ``b`` counts its minority rows)?"""
+    pair = df[[a, b]].dropna()
+    if len(pair) == 0 or pair[b].nunique() < 2:
+        return False
+    top = pair.groupby([a, b], sort=False, observed=True).size()
+    majority = top.groupby(level=0, observed=True).max().sum()
+    return majority >= cfg.rule_share * len(pair)
+
+
+def _lookup_entry(lk: dict[str, Any]) -> dict[str, Any]:
+    records = []
+    for row in lk["records"].to_dict(orient="records"):
+        records.append({k: _plain(v) for k, v in row.items()})
+    return {"name": f"{lk['key']}_facts", "kind": "lookup", "key": lk["key"], "fields": lk["fields"],
+            "records": records, "description": f"values that always go with each {lk['key']} in the real data"}
+
+
+def _plain(v: Any) -> Any:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if isinstance(v, (np.integer, np.floating)):
+        return _num(v)
+    if isinstance(v, (int, float)):
+        return _num(v)
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    return str(v)
+
+
+def _find_formulas(df: pd.DataFrame, learned: dict[str, _Learned], cfg: FitConfig, taken: set[str]) -> dict[str, dict[str, Any]]:
+    """Numeric columns that are exactly ``b * c``, ``b + c`` or ``b - c`` of two others (after rounding)."""
+    numeric = [c for c, l in learned.items() if l.kind == "numeric" and pd.api.types.is_numeric_dtype(df[c])]
+    if len(numeric) < 3 or len(numeric) > 40:
+        return {}
+    screen = df[numeric].dropna().head(2000)
+    if len(screen) < 20:
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    ops = {"*": np.multiply, "+": np.add, "-": np.subtract}
+    for a in numeric:
+        if a in taken:
+            continue
+        spec = learned[a].spec
+        decimals = spec.get("round", 0 if spec["kind"] == "integer" else None)
+        tol = 0.5 * 10.0 ** (-(decimals if decimals is not None else 6)) + 1e-9
+        for i, b in enumerate(numeric):
+            for c in numeric[i:]:
+                if a in (b, c) or b in found or c in found:
+                    continue
+                for sym, op in ops.items():
+                    if sym == "-" and b == c:
+                        continue
+                    pairs = [(b, c), (c, b)] if sym == "-" else [(b, c)]
+                    for x, y in pairs:
+                        guess = op(screen[x].to_numpy(float), screen[y].to_numpy(float))
+                        if np.mean(np.abs(screen[a].to_numpy(float) - guess) <= tol * (1 + 1e-9)) < cfg.rule_share:
+                            continue
+                        full = df[[a, x, y]].dropna()
+                        hold = np.abs(full[a].to_numpy(float) - op(full[x].to_numpy(float), full[y].to_numpy(float))) <= tol
+                        share = float(hold.mean())
+                        if share >= cfg.rule_share:
+                            expr = f"{x} {sym} {y}"
+                            if decimals is not None:
+                                expr = f"round({expr}, {decimals})"
+                            entry: dict[str, Any] = {"name": a, "kind": "expression", "expr": expr}
+                            if spec["kind"] == "integer":
+                                entry["type"] = "integer"
+                            entry["description"] = f"{a} = {x} {sym} {y} held on {share:.2%} of real rows"
+                            if "nulls" in spec:
+                                entry["nulls"] = spec["nulls"]
+                            found[a] = entry
+                            break
+                    if a in found:
+                        break
+                if a in found:
+                    break
+            if a in found:
+                break
+    return found
+
+
+def _association(df: pd.DataFrame, key: str, other: str, learned: _Learned) -> float:
+    """0-1 strength of dependence of ``other`` on the categories of ``key``."""
+    pair = df[[key, other]].dropna()
+    if len(pair) < 30:
+        return 0.0
+    if learned.kind == "categorical" or learned.kind == "boolean":
+        table = pd.crosstab(pair[key].astype(str), pair[other].astype(str)).to_numpy(float)
+        if min(table.shape) < 2:
+            return 0.0
+        chi2 = stats.chi2_contingency(table, correction=False)[0]
+        return float(np.sqrt(chi2 / (table.sum() * (min(table.shape) - 1))))
+    ranks = pair[other].rank().to_numpy(float)
+    total = ((ranks - ranks.mean()) ** 2).sum()
+    if total == 0:
+        return 0.0
+    group_means = pd.Series(ranks).groupby(pair[key].astype(str).to_numpy()).transform("mean").to_numpy()
+    return float(np.sqrt(max(0.0, 1 - ((ranks - group_means) ** 2).sum() / total)))
+
+
+def _choose_root(df: pd.DataFrame, learned: dict[str, _Learned], skip: set[str], cfg: FitConfig) -> str | None:
+    """The category column the others depend on most (species, say), if any depends on it clearly."""
+    shaped = [c for c, l in learned.items() if c not in skip and l.kind in ("numeric", "categorical", "boolean")]
+    sample = df.sample(n=min(len(df), 50_000), random_state=cfg.seed) if len(df) > 50_000 else df
+    best, best_score = None, 0.0
+    for c in shaped:
+        l = learned[c]
+        if l.spec.get("kind") != "choice" or not 2 <= len(l.spec["values"]) <= 60:
+            continue
+        score = float(np.mean([_association(sample, c, o, learned[o]) for o in shaped if o != c] or [0.0]))
+        if score > best_score:
+            best, best_score = c, score
+    return best if best_score >= 0.15 else None
+
+
+def _conditionals(df: pd.DataFrame, learned: dict[str, _Learned], root: str, skip: set[str],
+                  cfg: FitConfig) -> dict[str, dict[str, Any]]:
+    """Per-category marginals of every numeric/category column given ``root`` (rare categories: the overall one)."""
+    out: dict[str, dict[str, Any]] = {}
+    groups = df[root].astype(str)
+    big = [g for g, n in groups[df[root].notna()].value_counts().items() if n >= max(3 * cfg.min_count, 30)
+           and g in set(map(str, learned[root].spec["values"]))]
+    if not big:
+        return out
+    for col, l in learned.items():
+        if col == root or col in skip or l.kind not in ("numeric", "categorical", "boolean"):
+            continue
+        overall = {k: v for k, v in l.spec.items() if k not in ("name", "nulls", "description")}
+        cases: dict[str, Any] = {}
+        for g in big:
+            in_group = (groups == g).to_numpy()
+            sub = df.loc[in_group & df[col].notna().to_numpy(), col]
+            group_nulls = 1 - len(sub) / max(1, int(in_group.sum()))
+            if len(sub) < max(3 * cfg.min_count, 30):
+                if group_nulls > 0:  # too few values for a shape of its own, but its share of empty values counts
+                    cases[g] = dict(overall, nulls=round(group_nulls, 4))
+                continue
+            if overall.get("distribution") == "weighted" or overall.get("kind") == "choice":
+                # Same value set as overall (codes stay codes), each (group, value) seen at least k times.
+                counts = sub.astype(str).value_counts() if overall["kind"] == "choice" else sub.map(_num).value_counts()
+                keys = [k for k in overall["values"] if counts.get(k if overall["kind"] != "choice" else str(k), 0) >= cfg.min_count]
+                if not keys:
+                    continue
+                case = dict(overall, values={k: int(counts[k if overall["kind"] != "choice" else str(k)]) for k in keys})
+            else:
+                case = learn_column(col, sub.reset_index(drop=True), cfg).spec
+                case = {k: v for k, v in case.items() if k not in ("name", "nulls", "description")}
+                if case.get("kind") != overall.get("kind"):
+                    continue  # e.g. a subgroup that looks integer in a float column: keep the overall shape
+            if group_nulls > 0:
+                case["nulls"] = round(group_nulls, 4)
+            cases[g] = case
+        if not cases:
+            continue
+        default = dict(overall)
+        if "nulls" in l.spec:  # rows of the other categories keep the overall share of empty values
+            default["nulls"] = l.spec["nulls"]
+        entry: dict[str, Any] = {"name": col, "kind": "conditional", "on": root, "cases": cases, "default": default}
+        entry["description"] = f"shape learned separately for each {root} seen in at least {max(3 * cfg.min_count, 30)} rows"
+        out[col] = entry
+    return out
+
+
+def _within_groups(codes: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+    """Percentile rank of each value among rows of its group: what a conditional column's copula input is."""
+    if groups is None:
+        return codes
+    series = pd.Series(codes)
+    return series.groupby(pd.Series(groups).fillna("\0none").to_numpy()).rank(pct=True).to_numpy(dtype=float)
+
+
+def _order_categories(learned: dict[str, _Learned]) -> None:
+    """List each category set in the order that best lines up with the numbers (a copula sees order only).
+
+    Categories are sorted by the mean, within each category, of the first principal component of the
+    numeric columns' normal scores: e.g. penguin species from light to heavy. With no numbers, by frequency.
+    """
+    numeric = [l.codes for l in learned.values() if l.kind in ("numeric", "temporal") and l.codes is not None]
+    if not numeric:
+        return
+    ranks = pd.DataFrame({i: pd.Series(c).rank(pct=True) for i, c in enumerate(numeric)})
+    scores = stats.norm.ppf(ranks.clip(0.001, 0.999)).astype(float)
+    scores = np.where(np.isnan(scores), 0.0, scores)
+    if scores.shape[1] > 1:
+        centred = scores - scores.mean(axis=0)
+        _, _, vt = np.linalg.svd(centred[:: max(1, len(centred) // 50_000)], full_matrices=False)
+        reference = centred @ vt[0]
+    else:
+        reference = scores[:, 0]
+    for l in learned.values():
+        if l.spec.get("kind") != "choice" or l.codes is None:
+            continue
+        names = list(l.spec["values"])
+        codes = l.codes
+        means = [float(np.mean(reference[codes == i])) if np.any(codes == i) else 0.0 for i in range(len(names))]
+        order = np.argsort(means, kind="stable")
+        l.spec["values"] = {names[i]: l.spec["values"][names[i]] for i in order}
+        remap = np.empty(len(names))
+        remap[order] = np.arange(len(names))
+        valid = ~np.isnan(codes)
+        new = np.full(len(codes), np.nan)
+        new[valid] = remap[codes[valid].astype(int)]
+        l.codes = new
+
+
+def _find_date_parts(df: pd.DataFrame, learned: dict[str, _Learned], cfg: FitConfig, taken: set[str]) -> dict[str, Any]:
+    """Columns that are a part of a date column (year, month, day, hour, weekday name): expressions."""
+    found: dict[str, dict[str, Any]] = {}
+    temporal = [c for c, l in learned.items() if l.spec.get("kind") in ("date", "datetime") and l.codes is not None]
+    for t in temporal:
+        stamps = pd.Series(pd.to_datetime(learned[t].codes, unit="s", errors="coerce"))
+        parts: dict[str, pd.Series] = {
+            f"year({t})": stamps.dt.year, f"month({t})": stamps.dt.month, f"day({t})": stamps.dt.day,
+            f"weekday({t})": stamps.dt.weekday, f"quarter({t})": stamps.dt.quarter,
+        }
+        if learned[t].spec["kind"] == "datetime":
+            parts[f"hour({t})"] = stamps.dt.hour
+        names = {f'format({t}, "{f}")': stamps.dt.strftime(f) for f in ("%a", "%A", "%b", "%B")}
+        for col, l in learned.items():
+            if col == t or col in taken or col in found:
+                continue
+            both = stamps.notna().to_numpy() & df[col].notna().to_numpy()
+            if both.sum() < 20:
+                continue
+            if l.spec.get("kind") == "integer" and pd.api.types.is_numeric_dtype(df[col]):
+                real = df[col].to_numpy(float)[both]
+                for expr, part in parts.items():
+                    if np.mean(part.to_numpy(float)[both] == real) >= cfg.rule_share:
+                        found[col] = {"name": col, "kind": "expression", "expr": expr, "type": "integer"}
+                        break
+            elif l.spec.get("kind") == "choice":
+                real_text = df[col].astype(str).to_numpy()[both]
+                for expr, part in names.items():
+                    if np.mean(part.to_numpy(dtype=object)[both] == real_text) >= cfg.rule_share:
+                        found[col] = {"name": col, "kind": "expression", "expr": expr}
+                        break
+                else:  # labels of our own (Tues, Thurs): a lookup from the weekday or month number
+                    for expr in (f"weekday({t})", f"month({t})"):
+                        key = parts[expr].to_numpy(float)[both]
+                        pairs = pd.DataFrame({"k": key, "v": real_text})
+                        top = pairs.groupby(["k", "v"]).size()
+                        if top.groupby(level=0).max().sum() >= cfg.rule_share * len(pairs):
+                            mapping = top.groupby(level=0).idxmax()
+                            helper = f"{col}_{expr.split('(')[0]}"
+                            records = [{helper: int(k), col: v} for k, (_, v) in mapping.items()]
+                            found[col] = [
+                                {"name": helper, "kind": "expression", "expr": expr, "type": "integer", "hidden": True},
+                                {"name": f"{col}_labels", "kind": "lookup", "key": helper, "fields": [col], "records": records,
+                                 "description": f"{col} is a label of {expr} in the real data"},
+                            ]
+                            break
+            if col in found and isinstance(found[col], dict):
+                found[col]["description"] = f"{col} = {found[col]['expr']} in the real data"
+                if "nulls" in l.spec:
+                    found[col]["nulls"] = l.spec["nulls"]
+    return found
+
+
+def _rank_correlations(codes: dict[str, np.ndarray], floor: float = 0.03) -> dict[tuple[str, str], float]:
+    """Spearman correlation of every pair (pairwise complete rows); tiny ones are left out."""
+    names = list(codes)
+    if len(names) < 2:
+        return {}
+    ranks = pd.DataFrame({k: pd.Series(v).rank(method="average") for k, v in codes.items()})
+    corr = ranks.corr(method="pearson", min_periods=20).to_numpy()
+    out = {}
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            r = corr[i, j]
+            if np.isfinite(r) and abs(r) >= floor:
+                out[(names[i], names[j])] = float(np.clip(r, -0.99, 0.99))
+    return out
+
+
+def _calibrate(schema: dict[str, Any], targets: dict[tuple[str, str], float], in_copula: dict[str, _Learned],
+               conditional: set[str], root: str | None, cfg: FitConfig) -> list[dict[str, Any]]:
+    """Discrete margins and ties weaken a copula's rank correlation; scale each target so the output hits it."""
+    from .engine import Plan
+    from .schema import Schema
+
+    current = dict(targets)
+    for _ in range(2):
+        trial = dict(schema, correlations=[{"columns": [a, b], "rank": round(r, 4)} for (a, b), r in current.items()])
+        try:
+            plan = Plan(Schema.from_dict(trial), rows=min(int(schema["rows"]), 20_000), seed=cfg.seed)
+            made = plan.chunk(0).to_pandas()
+        except SynthError:
+            break
+        groups = made[root].astype(str).where(made[root].notna(), None).to_numpy(dtype=object) if root else None
+        made_codes = {c: _codes_like(made[c], in_copula[c]) for c in in_copula if c in made}
+        made_codes = {c: (_within_groups(v, groups) if c in conditional else v) for c, v in made_codes.items()}
+        realized = _rank_correlations(made_codes, floor=0.0)
+        for pair, want in targets.items():
+            got = realized.get(pair)
+            if got is None or abs(got) < 0.02 or np.sign(got) != np.sign(want):
+                continue
+            current[pair] = float(np.clip(current[pair] * want / got, -0.99, 0.99))
+    return [{"columns": [a, b], "rank": round(r, 3)} for (a, b), r in current.items()]
+
+
+def _codes_like(series: pd.Series, learned: _Learned) -> np.ndarray:
+    """Encode generated values the way the real column was encoded for correlations."""
+    spec = learned.spec
+    if spec["kind"] == "choice":
+        order = {str(k): i for i, k in enumerate(spec["values"])}
+        return series.astype(str).map(order).to_numpy(dtype=float)
+    if spec["kind"] == "boolean":
+        return series.astype(float).to_numpy()
+    if spec["kind"] in ("date", "datetime", "time"):
+        if spec["kind"] == "time":
+            if "format" in spec:
+                parsed = pd.to_datetime(series.astype(str), format=spec["format"], errors="coerce")
+            else:
+                parsed = pd.to_datetime(series.astype(str), format="%H:%M:%S", errors="coerce")
+            return (parsed.dt.hour * 3600 + parsed.dt.minute * 60 + parsed.dt.second).to_numpy(dtype=float)
+        if "format" in spec:
+            parsed = pd.to_datetime(series.astype(str), format=spec["format"], errors="coerce")
+        else:
+            parsed = pd.to_datetime(series)
+        return parsed.astype("datetime64[s]").astype(np.int64).to_numpy(dtype=float)
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+
+
+def fit_table(df: pd.DataFrame, name: str = "table", **options: Any) -> dict[str, Any]:
+    """Convenience: ``SchemaFitter(FitConfig(**options)).fit(df, name).schema_``."""
+    return SchemaFitter(FitConfig(**options)).fit(df, name=name).schema_
