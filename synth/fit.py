@@ -211,7 +211,9 @@ def learn_column(name: str, series: pd.Series, cfg: FitConfig) -> _Learned:
         else:
             learned = _learn_categorical(name, values, cfg, len(series))
     elif pd.api.types.is_datetime64_any_dtype(values):
-        learned = _learn_temporal(name, pd.to_datetime(values), None, "datetime", cfg)
+        stamps = pd.to_datetime(values)
+        midnight = bool((stamps.dt.normalize() == stamps).all())
+        learned = _learn_temporal(name, stamps, None, "date" if midnight else "datetime", cfg)
     elif pd.api.types.is_numeric_dtype(values):
         learned = _learn_numeric(name, values.astype(float), cfg)
     else:
@@ -225,6 +227,9 @@ def learn_column(name: str, series: pd.Series, cfg: FitConfig) -> _Learned:
                 parsed = pd.to_datetime(text, format=fmt, errors="coerce")
                 kind = "time" if not re.search(r"%[dmYyb]", fmt) else ("date" if not re.search(r"%[HM]", fmt) else "datetime")
                 learned = _learn_temporal(name, parsed.dropna(), fmt, kind, cfg)
+                aligned = np.full(len(values), np.nan)
+                aligned[parsed.notna().to_numpy()] = learned.codes
+                learned.codes = aligned
                 if share < 1.0:
                     learned.spec["description"] = f"{share:.1%} of real values were in format {fmt!r}; the rest in other formats"
             else:
@@ -371,8 +376,13 @@ def _learn_categorical(name: str, values: pd.Series, cfg: FitConfig, n_rows: int
     return _Learned(spec, codes, "categorical")
 
 
+def _spread_sample(values: pd.Series, k: int) -> pd.Series:
+    """A seeded random sample (a stride could line up with a pattern in the row order)."""
+    return values if len(values) <= k else values.sample(n=k, random_state=0)
+
+
 def _date_format(text: pd.Series) -> tuple[str | None, float]:
-    sample = text.iloc[:: max(1, len(text) // 2000)].head(2000)
+    sample = _spread_sample(text, 2000)
     if not sample.str.contains(r"\d", regex=True).all():
         return None, 0.0
     best, best_share = None, 0.0
@@ -528,7 +538,7 @@ def _patterns_disjoint(patterns: list[str]) -> bool:
 
 def _faker_provider(text: pd.Series) -> str | None:
     """A Faker provider for identity-like text (emails, URLs, phones, names), or None."""
-    sample = text.iloc[:: max(1, len(text) // 1000)].head(1000)
+    sample = _spread_sample(text, 1000)
     if sample.str.match(_EMAIL).mean() > 0.95:
         return "email"
     if sample.str.match(_URL).mean() > 0.95:
@@ -797,7 +807,7 @@ def _find_date_parts(df: pd.DataFrame, learned: dict[str, _Learned], cfg: FitCon
         stamps = pd.Series(pd.to_datetime(learned[t].codes, unit="s", errors="coerce"))
         parts: dict[str, pd.Series] = {
             f"year({t})": stamps.dt.year, f"month({t})": stamps.dt.month, f"day({t})": stamps.dt.day,
-            f"weekday({t})": stamps.dt.weekday, f"quarter({t})": stamps.dt.quarter,
+            f"weekday({t})": stamps.dt.day_of_week, f"quarter({t})": stamps.dt.quarter,
         }
         if learned[t].spec["kind"] == "datetime":
             parts[f"hour({t})"] = stamps.dt.hour

@@ -170,11 +170,8 @@ class NumericColumn(Column):
             return (0.0, float(w[keep].sum()))
         if d == "quantiles":
             q = np.asarray(self.quantiles, float)
-            p = np.linspace(0, 1, len(q))
-            lo = 0.0 if lo_edge is None else float(np.interp(lo_edge, q, p, left=0.0, right=1.0))
-            hi = 1.0 if hi_edge is None else float(np.interp(hi_edge, q, p, left=0.0, right=1.0))
-            if q[0] == q[-1] and (lo_edge is None or lo_edge <= q[0]) and (hi_edge is None or q[0] <= hi_edge):
-                return (0.0, 1.0)
+            lo = 0.0 if lo_edge is None else _quantile_cdf(q, lo_edge, below=True)
+            hi = 1.0 if hi_edge is None else _quantile_cdf(q, hi_edge, below=False)
             return (lo, hi)
         dist = self._frozen()
         if self._is_discrete():  # poisson: P(X >= min) starts at cdf(min - 1)
@@ -227,6 +224,21 @@ class NumericColumn(Column):
         if u is None:
             u = ctx.rng(self.name).random(ctx.n)
         return self.quantile(u)
+
+
+def _quantile_cdf(q: np.ndarray, x: float, below: bool) -> float:
+    """P(X < x) (``below``) or P(X <= x) for the piecewise-linear quantile function through ``q``.
+
+    Repeated knots are point masses (many zeros), so "strictly below" and "at or below" differ there.
+    """
+    p = np.linspace(0, 1, len(q))
+    i = int(np.searchsorted(q, x, side="left" if below else "right"))
+    if i == 0:
+        return 0.0
+    if i == len(q):
+        return 1.0
+    width = q[i] - q[i - 1]
+    return float(p[i - 1] + (x - q[i - 1]) / width * (p[i] - p[i - 1])) if width > 0 else float(p[i - 1])
 
 
 @register

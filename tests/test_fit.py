@@ -1,0 +1,186 @@
+"""synth fit: learned schemas recover known distributions, keep privacy guards, and are deterministic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import synth
+from synth.errors import SynthError
+from synth.fit import FitConfig, SchemaFitter, dump_yaml
+
+KNOWN = """
+name: known
+rows: 20000
+seed: 3
+columns:
+  - {name: height, kind: float, distribution: normal, mean: 170, std: 9, min: 140, max: 200, round: 1}
+  - {name: income, kind: float, distribution: lognormal, mu: 10.5, sigma: 0.5, round: 0}
+  - {name: kids, kind: integer, distribution: weighted, values: {0: 40, 1: 25, 2: 25, 3: 10}}
+  - {name: colour, kind: choice, values: {red: 50, green: 30, blue: 20}}
+  - {name: day, kind: date, start: 2021-01-01, end: 2022-12-31, weekday_profile: {sat: 3, sun: 3}}
+correlations:
+  - {columns: [height, income], rank: 0.6}
+"""
+
+
+def _fit(df: pd.DataFrame, **options) -> dict:
+    return SchemaFitter(FitConfig(**options)).fit(df, name="t").schema_
+
+
+def _regenerate(schema: dict, rows: int, seed: int = 11) -> pd.DataFrame:
+    return synth.generate(synth.Schema.from_dict(schema), rows=rows, seed=seed)
+
+
+@pytest.fixture(scope="module")
+def known_pair() -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    real = synth.generate(synth.Schema.from_yaml_text(KNOWN))
+    schema = _fit(real)
+    return real, _regenerate(schema, len(real)), schema
+
+
+def test_round_trip_recovers_numeric_shapes(known_pair):
+    real, twin, _ = known_pair
+    for col in ("height", "income"):
+        assert stats.ks_2samp(real[col], twin[col]).statistic < 0.03, col
+
+
+def test_round_trip_recovers_category_and_count_frequencies(known_pair):
+    real, twin, _ = known_pair
+    for col in ("kids", "colour"):
+        a = real[col].astype(str).value_counts(normalize=True)
+        b = twin[col].astype(str).value_counts(normalize=True).reindex(a.index, fill_value=0)
+        assert (a - b).abs().max() < 0.02, col
+
+
+def test_round_trip_recovers_rank_correlation(known_pair):
+    real, twin, _ = known_pair
+    want = stats.spearmanr(real.height, real.income).statistic
+    got = stats.spearmanr(twin.height, twin.income).statistic
+    assert abs(want - got) < 0.05
+
+
+def test_round_trip_recovers_weekend_profile(known_pair):
+    real, twin, schema = known_pair
+    day = next(c for c in schema["columns"] if c["name"] == "day")
+    assert day["kind"] == "date" and day["weekday_profile"]["sat"] > 2 * day["weekday_profile"]["mon"]
+    share = lambda d: (pd.to_datetime(d).dt.day_of_week >= 5).mean()  # noqa: E731
+    assert abs(share(real.day) - share(twin.day)) < 0.02
+
+
+def test_fit_is_deterministic(known_pair):
+    real, _, schema = known_pair
+    again = _fit(real)
+    assert dump_yaml(again) == dump_yaml(schema)
+
+
+def _coffee(rows: int = 20000) -> pd.DataFrame:
+    return synth.generate("schemas/coffee.yaml", rows=rows, seed=5)
+
+
+def test_fixed_combinations_become_a_lookup_and_amount_a_formula():
+    real = _coffee()
+    schema = _fit(real)
+    lookups = [c for c in schema["columns"] if c["kind"] == "lookup"]
+    assert lookups, "product -> price/calories/type should be learned as a lookup"
+    covered = {lookups[0]["key"], *lookups[0]["fields"]}
+    assert {"product", "price", "calories", "type"} <= covered
+    amount = next(c for c in schema["columns"] if c["name"] == "amount")
+    assert amount["kind"] == "expression" and "price" in amount["expr"] and "quantity" in amount["expr"]
+    twin = _regenerate(schema, 5000)
+    assert list(twin.columns) == list(real.columns)
+    assert np.allclose(twin.amount, np.round(twin.price * twin.quantity, 2))
+    menu = real.drop_duplicates("product").set_index("product")[["price", "calories"]]
+    joined = twin.join(menu.add_suffix("_real"), on="product")
+    assert (joined.price == joined.price_real).all() and (joined.calories == joined.calories_real).all()
+
+
+def test_rare_categories_are_left_out_and_the_range_is_cut_at_quantiles():
+    rng = np.random.default_rng(0)
+    n = 5000
+    real = pd.DataFrame({
+        "city": rng.choice(["Oslo", "Rome", "Lima"], n).astype(object),
+        "salary": rng.normal(50000, 8000, n).round(2),
+    })
+    real.loc[:2, "city"] = ["Atlantis", "Atlantis", "El Dorado"]  # seen in fewer than k rows
+    real.loc[3, "salary"] = 9_999_999.0  # an extreme individual
+    schema = _fit(real, min_count=10)
+    text = dump_yaml(schema)
+    assert "Atlantis" not in text and "El Dorado" not in text
+    assert "9999999" not in text
+    salary = next(c for c in schema["columns"] if c["name"] == "salary" or c.get("on") == "salary")
+    spec = salary if "max" in salary else salary["default"]
+    assert spec["max"] < real.salary.max() and spec["min"] > real.salary.min()
+
+
+def test_identifier_like_columns_are_regenerated_not_copied():
+    rng = np.random.default_rng(1)
+    n = 3000
+    real = pd.DataFrame({
+        "email": [f"user{i}@example{i % 7}.com" for i in range(n)],
+        "licence": [f"S{100000 + i}" if i % 3 else f"{2000000 + i}" for i in range(n)],
+        "name": [f"Anna{chr(97 + i % 26)} Berg{chr(97 + (i // 26) % 26)}" for i in range(n)],
+        "score": rng.normal(size=n),
+    })
+    schema = _fit(real)
+    kinds = {c["name"]: c["kind"] for c in schema["columns"]}
+    assert kinds["email"] == "faker"
+    assert kinds["licence"] == "pattern"
+    assert kinds["name"] in ("faker", "pattern")
+    twin = _regenerate(schema, n)
+    assert not set(twin.email) & set(real.email)
+    assert len(set(twin.licence) & set(real.licence)) < 0.05 * n  # same formats, values drawn afresh
+
+
+def test_mixed_date_formats_keep_the_main_format_and_state_the_rest():
+    days = pd.date_range("2022-01-01", periods=1000, freq="D")
+    text = list(days.strftime("%Y-%m-%d"))
+    text[:3] = ["01/05/2022", "02/06/2022", "03/07/2022"]
+    real = pd.DataFrame({"day": text, "x": np.arange(1000) % 7})
+    schema = _fit(real)
+    day = next(c for c in schema["columns"] if c["name"] == "day")
+    assert day["kind"] == "date" and "format" not in day  # ISO is the default format
+    assert "99.7%" in day["description"]
+
+
+def test_time_and_us_dates_keep_their_text_format():
+    rng = np.random.default_rng(2)
+    n = 2000
+    secs = rng.integers(6 * 3600, 20 * 3600, n)
+    real = pd.DataFrame({
+        "time": [f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}" for s in secs],
+        "day": pd.Series(pd.to_datetime("2022-01-01") + pd.to_timedelta(rng.integers(0, 365, n), "D")).dt.strftime("%m/%d/%Y"),
+    })
+    twin = _regenerate(_fit(real), 500)
+    assert twin.time.astype(str).str.match(r"^\d\d:\d\d:\d\d$").all()
+    assert twin.day.astype(str).str.match(r"^\d\d/\d\d/2022$").all()
+
+
+def test_zero_inflated_numbers_keep_their_share_of_zeros():
+    rng = np.random.default_rng(3)
+    n = 20000
+    x = np.where(rng.random(n) < 0.4, 0.0, rng.lognormal(3, 1, n).round(2))
+    real = pd.DataFrame({"spend": x, "group": rng.choice(["a", "b"], n)})
+    twin = _regenerate(_fit(real), n)
+    assert abs((twin.spend == 0).mean() - 0.4) < 0.02
+    assert stats.ks_2samp(real.spend, twin.spend).statistic < 0.03
+
+
+def test_huge_cardinality_column_is_not_learned_as_categories():
+    n = 300_000
+    real = pd.DataFrame({"code": [f"K{i:07d}" for i in range(n)], "v": np.arange(n) % 5})
+    schema = _fit(real)
+    code = next(c for c in schema["columns"] if c["name"] == "code")
+    assert code["kind"] == "pattern" and code.get("unique") is True
+
+
+@pytest.mark.parametrize("frame, message", [
+    (pd.DataFrame(), "empty"),
+    (pd.DataFrame({"a": [1, 2, 3]}), "single column"),
+    (pd.DataFrame({"a": [None, None], "b": [None, None]}), "every column is empty"),
+])
+def test_unusable_tables_get_a_clear_error(frame, message):
+    with pytest.raises(SynthError, match=message):
+        _fit(frame)
