@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from contextlib import nullcontext
 import json
 import signal
 import sys
@@ -138,6 +139,58 @@ def validate(
     else:
         out.print(f"ok: {schema} defines table {loaded.name!r} with {len(loaded.output_columns)} columns "
                   f"({', '.join(loaded.output_columns)}), {loaded.spec.rows:,} rows by default", markup=False)
+
+
+@app.command()
+@user_errors
+def fit(
+    real: Path = typer.Argument(..., help="The real table: .csv or .parquet.", show_default=False),
+    out_path: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write the schema (default: <table name>.yaml here)."),
+    sample_rows: Optional[int] = typer.Option(None, "--sample-rows", min=1, help="Learn from a random sample of this many rows."),
+    min_count: int = typer.Option(10, "--min-count", "-k", min=1, help="Privacy: leave out categories, values and combinations seen in fewer rows."),
+    tail: float = typer.Option(0.005, "--tail", min=0.0, max=0.2, help="Privacy: cut numeric and date ranges at this quantile and 1 - it."),
+    seed: int = typer.Option(0, "--seed", "-s", help="Seed written into the schema and used while fitting."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress and no summary line."),
+    as_json: bool = typer.Option(False, "--json", help="Print a summary as JSON on stdout."),
+    debug: bool = DebugOpt,
+) -> None:
+    """Learn a schema from a real table; then `synth generate` makes a synthetic twin of any size.
+
+    The schema is plain YAML you can review and edit. It keeps the real table's column shapes, category
+    frequencies, fixed combinations (product -> price), formulas (amount = price * quantity), time
+    profiles and rank correlations, and none of its people: rare values are left out, ranges end at
+    quantiles, identifiers and names are regenerated.
+
+    Example:
+
+      synth fit real.csv --out twin.yaml && synth generate twin.yaml --rows 100000 --out twin.csv
+    """
+    from .fit import FitConfig, SchemaFitter
+    from .sinks import write_text_atomic
+    from .tables import read_table
+
+    frame = read_table(real)
+    target = out_path or Path(f"{real.stem}.yaml")
+    if target.suffix.lower() not in (".yaml", ".yml"):
+        raise SynthError(f"{target}: the schema is YAML; use a .yaml or .yml name")
+    started = time.perf_counter()
+    config = FitConfig(min_count=min_count, tail=tail, seed=seed, sample_rows=sample_rows)
+    with err.status("fitting", spinner="dots") if not quiet and err.is_terminal else nullcontext() as status:
+        def step(message: str) -> None:
+            if status is not None:
+                status.update(f"fitting: {message}")
+        fitter = SchemaFitter(config).fit(frame, name=real.stem, progress=step)
+    write_text_atomic(target, fitter.to_yaml())
+    seconds = time.perf_counter() - started
+    columns = fitter.schema_["columns"]
+    summary = {"real": str(real), "out": str(target), "rows": len(frame), "columns": len(frame.columns),
+               "entries": {c["name"]: c["kind"] for c in columns}, "correlations": len(fitter.schema_.get("correlations", [])),
+               "seconds": round(seconds, 3)}
+    if as_json:
+        print(json.dumps(summary))
+    elif not quiet:
+        err.print(f"learned {len(columns)} entries and {summary['correlations']} correlations from {len(frame):,} rows "
+                  f"in {seconds:.1f}s; wrote {target}", markup=False)
 
 
 @app.command()

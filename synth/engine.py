@@ -21,9 +21,9 @@ from typing import Iterator
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy.special import ndtr
 
 from .columns import ChunkContext, Column, PlanContext
+from .columns.base import stratified
 from .errors import SynthError
 from .expr import Expression, ExpressionError
 from .schema import Schema
@@ -79,8 +79,12 @@ class Plan:
         n = max(0, min(CHUNK_ROWS, self.rows - start))
         ctx = ChunkContext(seed=self.seed, index=index, start=start, n=n, total_rows=self.rows)
         if self.copula_factor is not None and n:
-            z = ctx.rng("__copula__").standard_normal((n, len(self.copula_names))) @ self.copula_factor.T
-            ctx.uniforms = {name: ndtr(z[:, k]) for k, name in enumerate(self.copula_names)}
+            rng = ctx.rng("__copula__")
+            z = rng.standard_normal((n, len(self.copula_names))) @ self.copula_factor.T
+            # Keep the copula's ranks (the dependence) but put one draw in each 1/n slice (stratified margins).
+            ranks = np.argsort(np.argsort(z, axis=0), axis=0)
+            u = (ranks + rng.random(z.shape)) / n
+            ctx.uniforms = {name: u[:, k] for k, name in enumerate(self.copula_names)}
         for col in self.order:
             self._make(col, ctx)
         made_by = self.schema.producer()
@@ -96,7 +100,7 @@ class Plan:
         for expr in self._constraints_after.get(col.name, []):
             self._enforce(expr, col, ctx)
         if col.nulls > 0:
-            drop = ctx.rng(col.name, "nulls").random(ctx.n) < col.nulls
+            drop = stratified(ctx.rng(col.name, "nulls"), ctx.n) < col.nulls
             mask = pa.array(drop)
             for name in (col.output_names()):
                 ctx.values[name] = pc.if_else(mask, pa.nulls(ctx.n, ctx.values[name].type), ctx.values[name])

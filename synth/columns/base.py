@@ -27,6 +27,11 @@ def register(cls: type["Column"]) -> type["Column"]:
     return cls
 
 
+def stratified(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` uniforms, one in each slice ``[i/n, (i+1)/n)``, shuffled."""
+    return (rng.permutation(n) + rng.random(n)) / max(n, 1)
+
+
 def stable_key(text: str) -> int:
     """A 32-bit key for ``text`` that is the same in every process and Python version (unlike ``hash``)."""
     return zlib.crc32(text.encode("utf-8"))
@@ -48,6 +53,18 @@ class ChunkContext:
         """A generator private to (seed, chunk, keys): the same chunk always gets the same stream."""
         entropy = [self.seed & 0xFFFFFFFF, self.seed >> 32, self.index] + [stable_key(k) for k in keys]
         return np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy)))
+
+    def uniform(self, name: str) -> np.ndarray:
+        """Uniforms in [0, 1) that drive column ``name``: the copula's if it is correlated, else stratified.
+
+        Stratified (Latin hypercube): one draw in each of the n equal slices of [0, 1), in random order.
+        Every chunk then follows each marginal closely instead of with n-sample noise, while rows stay
+        random; that matters most for small tables.
+        """
+        u = self.uniforms.get(name)
+        if u is not None:
+            return u
+        return stratified(self.rng(name), self.n)
 
     def row_numbers(self) -> np.ndarray:
         """Global 0-based row numbers of this chunk's rows."""

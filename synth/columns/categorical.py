@@ -74,10 +74,7 @@ class ChoiceColumn(Column):
             self._dictionary = pa.array([str(c) for c in categories])
 
     def sample(self, ctx: ChunkContext) -> pa.Array:
-        u = ctx.uniforms.get(self.name)
-        if u is None:
-            u = ctx.rng(self.name).random(ctx.n)
-        return dictionary_array(self._icdf(u), self._dictionary)
+        return dictionary_array(self._icdf(ctx.uniform(self.name)), self._dictionary)
 
 
 @register
@@ -90,8 +87,5 @@ class BooleanColumn(Column):
     probability: float = Field(default=0.5, ge=0.0, le=1.0)
 
     def sample(self, ctx: ChunkContext) -> pa.Array:
-        u = ctx.uniforms.get(self.name)
-        if u is None:
-            u = ctx.rng(self.name).random(ctx.n)
         # high uniforms are "true", so a positive correlation pairs true with large partners
-        return pa.array(u >= 1.0 - self.probability)
+        return pa.array(ctx.uniform(self.name) >= 1.0 - self.probability)

@@ -220,10 +220,7 @@ class NumericColumn(Column):
             low = int(np.ceil(self.min))  # type: ignore[arg-type]
             size = int(np.floor(self.max)) - low + 1  # type: ignore[arg-type]
             return (low + permutation(ctx.row_numbers(), size, ctx.seed, self.name)).astype(float)
-        u = ctx.uniforms.get(self.name)
-        if u is None:
-            u = ctx.rng(self.name).random(ctx.n)
-        return self.quantile(u)
+        return self.quantile(ctx.uniform(self.name))
 
 
 def _quantile_cdf(q: np.ndarray, x: float, below: bool) -> float:

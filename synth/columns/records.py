@@ -132,7 +132,7 @@ class CatalogColumn(Column):
         self._load(rows, str(path))
 
     def sample(self, ctx: ChunkContext) -> dict[str, pa.Array]:
-        idx = self._cum(ctx.rng(self.name).random(ctx.n))
+        idx = self._cum(ctx.uniform(self.name))
         out = {}
         for name in self.output_names():
             values = self._table[name]
@@ -301,7 +301,7 @@ class FakerColumn(Column):
     def sample(self, ctx: ChunkContext) -> pa.Array:
         size = len(self._pool)
         if not self.unique:
-            idx = ctx.rng(self.name).integers(0, size, ctx.n)
+            idx = np.minimum((ctx.uniform(self.name) * size).astype(np.int64), size - 1)
             if pa.types.is_string(self._pool.type):
                 return dictionary_array(idx, self._pool)
             return self._pool.take(pa.array(idx))

@@ -153,9 +153,6 @@ class _TimeWeighted(Column):
             raise ValueError("the profiles give zero weight to every value between start and end")
         return w
 
-    def _uniforms(self, ctx: ChunkContext) -> np.ndarray:
-        u = ctx.uniforms.get(self.name)
-        return ctx.rng(self.name).random(ctx.n) if u is None else u
 
 
 @register
@@ -194,7 +191,7 @@ class DateColumn(_TimeWeighted):
             self._labels = pa.array([d.strftime(self.format) for d in self._days.astype(dt.date)])
 
     def sample(self, ctx: ChunkContext) -> pa.Array:
-        idx = self._cum(self._uniforms(ctx))
+        idx = self._cum(ctx.uniform(self.name))
         return pa.array(self._days[idx].astype(np.int32), pa.int32()).cast(pa.date32())
 
     def finalize(self, values: pa.Array) -> pa.Array:
@@ -242,7 +239,7 @@ class TimeColumn(_TimeWeighted):
             self._labels = pa.array([(base + dt.timedelta(seconds=int(s))).strftime(self.format) for s in self._grid_s])
 
     def sample(self, ctx: ChunkContext) -> pa.Array:
-        idx = self._cum(self._uniforms(ctx))
+        idx = self._cum(ctx.uniform(self.name))
         return pa.array(self._grid_s[idx].astype(np.int32), pa.time32("s"))
 
     def finalize(self, values: pa.Array) -> pa.Array:
@@ -316,7 +313,7 @@ class DatetimeColumn(_TimeWeighted):
         return np.clip(out, self._start_s, end_s)  # a profile that is zero on the edge day's open hours
 
     def sample(self, ctx: ChunkContext) -> pa.Array:
-        seconds = self._seconds(self._uniforms(ctx), ctx.rng(self.name, "time-of-day"))
+        seconds = self._seconds(ctx.uniform(self.name), ctx.rng(self.name, "time-of-day"))
         return pa.array(seconds, pa.timestamp("s"))
 
     def finalize(self, values: pa.Array) -> pa.Array:
