@@ -626,7 +626,7 @@ def _plain(v: Any) -> Any:
 
 
 def _find_formulas(df: pd.DataFrame, learned: dict[str, _Learned], cfg: FitConfig, taken: set[str]) -> dict[str, dict[str, Any]]:
-    """Numeric columns that are exactly ``b * c``, ``b + c`` or ``b - c`` of two others (after rounding)."""
+    """Numeric columns that are exactly ``b * c``, ``b + c``, ``b - c`` or ``b / c`` of two others (after rounding)."""
     numeric = [c for c, l in learned.items() if l.kind == "numeric" and pd.api.types.is_numeric_dtype(df[c])]
     if len(numeric) < 3 or len(numeric) > 40:
         return {}
@@ -634,7 +634,7 @@ def _find_formulas(df: pd.DataFrame, learned: dict[str, _Learned], cfg: FitConfi
     if len(screen) < 20:
         return {}
     found: dict[str, dict[str, Any]] = {}
-    ops = {"*": np.multiply, "+": np.add, "-": np.subtract}
+    ops = {"*": np.multiply, "+": np.add, "-": np.subtract, "/": np.divide}
     for a in numeric:
         if a in taken:
             continue
@@ -646,15 +646,17 @@ def _find_formulas(df: pd.DataFrame, learned: dict[str, _Learned], cfg: FitConfi
                 if a in (b, c) or b in found or c in found:
                     continue
                 for sym, op in ops.items():
-                    if sym == "-" and b == c:
+                    if sym in "-/" and b == c:
                         continue
-                    pairs = [(b, c), (c, b)] if sym == "-" else [(b, c)]
+                    pairs = [(b, c), (c, b)] if sym in "-/" else [(b, c)]
                     for x, y in pairs:
-                        guess = op(screen[x].to_numpy(float), screen[y].to_numpy(float))
+                        with np.errstate(divide="ignore", invalid="ignore"):
+                            guess = op(screen[x].to_numpy(float), screen[y].to_numpy(float))
                         if np.mean(np.abs(screen[a].to_numpy(float) - guess) <= tol * (1 + 1e-9)) < cfg.rule_share:
                             continue
                         full = df[[a, x, y]].dropna()
-                        hold = np.abs(full[a].to_numpy(float) - op(full[x].to_numpy(float), full[y].to_numpy(float))) <= tol
+                        with np.errstate(divide="ignore", invalid="ignore"):
+                            hold = np.abs(full[a].to_numpy(float) - op(full[x].to_numpy(float), full[y].to_numpy(float))) <= tol
                         share = float(hold.mean())
                         if share >= cfg.rule_share:
                             expr = f"{x} {sym} {y}"
@@ -805,6 +807,7 @@ def _find_date_parts(df: pd.DataFrame, learned: dict[str, _Learned], cfg: FitCon
     """Columns that are a part of a date column (year, month, day, hour, weekday name): expressions."""
     found: dict[str, dict[str, Any]] = {}
     temporal = [c for c, l in learned.items() if l.spec.get("kind") in ("date", "datetime") and l.codes is not None]
+    screen = np.arange(len(df)) if len(df) <= 20_000 else np.random.default_rng(cfg.seed).choice(len(df), 20_000, replace=False)
     for t in temporal:
         stamps = pd.Series(pd.to_datetime(learned[t].codes, unit="s", errors="coerce"))
         parts: dict[str, pd.Series] = {
@@ -813,7 +816,13 @@ def _find_date_parts(df: pd.DataFrame, learned: dict[str, _Learned], cfg: FitCon
         }
         if learned[t].spec["kind"] == "datetime":
             parts[f"hour({t})"] = stamps.dt.hour
-        names = {f'format({t}, "{f}")': stamps.dt.strftime(f) for f in ("%a", "%A", "%b", "%B")}
+        # Day and month names, formatted once per distinct day (strftime per row is slow).
+        days = stamps.dt.normalize()
+        distinct, inverse = np.unique(days.to_numpy(dtype="datetime64[D]"), return_inverse=True)
+        names = {}
+        for f in ("%a", "%A", "%b", "%B"):
+            labels = pd.Series(pd.to_datetime(distinct)).dt.strftime(f).to_numpy(dtype=object)
+            names[f'format({t}, "{f}")'] = pd.Series(np.where(days.isna().to_numpy(), None, labels[inverse.ravel()]))
         for col, l in learned.items():
             if col == t or col in taken or col in found:
                 continue
@@ -823,7 +832,11 @@ def _find_date_parts(df: pd.DataFrame, learned: dict[str, _Learned], cfg: FitCon
             if l.spec.get("kind") == "integer" and pd.api.types.is_numeric_dtype(df[col]):
                 real = df[col].to_numpy(float)[both]
                 for expr, part in parts.items():
-                    if np.mean(part.to_numpy(float)[both] == real) >= cfg.rule_share:
+                    values = part.to_numpy(float)[both]
+                    few = screen[screen < len(real)]
+                    if np.mean(values[few] == real[few]) < cfg.rule_share:
+                        continue
+                    if np.mean(values == real) >= cfg.rule_share:
                         found[col] = {"name": col, "kind": "expression", "expr": expr, "type": "integer"}
                         break
             elif l.spec.get("kind") == "choice":
@@ -877,8 +890,12 @@ def _calibrate(schema: dict[str, Any], targets: dict[tuple[str, str], float], in
     from .schema import Schema
 
     current = dict(targets)
+    # Only the correlated columns (and what they depend on) are needed to measure what the copula makes.
+    needed = set(in_copula) | ({root} if root else set())
+    base = {k: v for k, v in schema.items() if k != "column_order"}
+    base["columns"] = [c for c in schema["columns"] if c["name"] in needed]
     for _ in range(2):
-        trial = dict(schema, correlations=[{"columns": [a, b], "rank": round(r, 4)} for (a, b), r in current.items()])
+        trial = dict(base, correlations=[{"columns": [a, b], "rank": round(r, 4)} for (a, b), r in current.items()])
         try:
             plan = Plan(Schema.from_dict(trial), rows=min(int(schema["rows"]), 20_000), seed=cfg.seed)
             made = plan.chunk(0).to_pandas()
