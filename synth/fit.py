@@ -635,47 +635,19 @@ def _find_formulas(df: pd.DataFrame, learned: dict[str, _Learned], cfg: FitConfi
         return {}
     found: dict[str, dict[str, Any]] = {}
     ops = {"*": np.multiply, "+": np.add, "-": np.subtract, "/": np.divide}
-    for a in numeric:
-        if a in taken:
-            continue
-        spec = learned[a].spec
-        decimals = spec.get("round", 0 if spec["kind"] == "integer" else None)
-        tol = 0.5 * 10.0 ** (-(decimals if decimals is not None else 6)) + 1e-9
-        for i, b in enumerate(numeric):
-            for c in numeric[i:]:
-                if a in (b, c) or b in found or c in found:
-                    continue
-                for sym, op in ops.items():
-                    if sym in "-/" and b == c:
-                        continue
-                    pairs = [(b, c), (c, b)] if sym in "-/" else [(b, c)]
-                    for x, y in pairs:
-                        with np.errstate(divide="ignore", invalid="ignore"):
-                            guess = op(screen[x].to_numpy(float), screen[y].to_numpy(float))
-                        if np.mean(np.abs(screen[a].to_numpy(float) - guess) <= tol * (1 + 1e-9)) < cfg.rule_share:
-                            continue
-                        full = df[[a, x, y]].dropna()
-                        with np.errstate(divide="ignore", invalid="ignore"):
-                            hold = np.abs(full[a].to_numpy(float) - op(full[x].to_numpy(float), full[y].to_numpy(float))) <= tol
-                        share = float(hold.mean())
-                        if share >= cfg.rule_share:
-                            expr = f"{x} {sym} {y}"
-                            if decimals is not None:
-                                expr = f"round({expr}, {decimals})"
-                            entry: dict[str, Any] = {"name": a, "kind": "expression", "expr": expr}
-                            if spec["kind"] == "integer":
-                                entry["type"] = "integer"
-                            entry["description"] = f"{a} = {x} {sym} {y} held on {share:.2%} of real rows"
-                            if "nulls" in spec:
-                                entry["nulls"] = spec["nulls"]
-                            found[a] = entry
-                            break
-                    if a in found:
-                        break
-                if a in found:
-                    break
-            if a in found:
-                break
+    position = {c: i for i, c in enumerate(numeric)}
+    # Inputs usually come before what is computed from them: try those formulas first.
+    for inputs_first in (True, False):
+        for a in reversed(numeric):
+            if a in taken or a in found:
+                continue
+
+            def allowed(x: str, y: str, a: str = a, first: bool = inputs_first) -> bool:
+                return not first or (position[x] < position[a] and position[y] < position[a])
+
+            entry = _formula_for(df, screen, learned[a].spec, a, numeric, ops, found, cfg, allowed)
+            if entry is not None:
+                found[a] = entry
     return found
 
 
@@ -801,6 +773,42 @@ def _order_categories(learned: dict[str, _Learned]) -> None:
         new = np.full(len(codes), np.nan)
         new[valid] = remap[codes[valid].astype(int)]
         l.codes = new
+
+
+def _formula_for(df: pd.DataFrame, screen: pd.DataFrame, spec: dict[str, Any], a: str, numeric: list[str],
+                 ops: dict[str, Any], found: dict[str, Any], cfg: FitConfig,
+                 allowed: Callable[[str, str], bool]) -> dict[str, Any] | None:
+    """The first ``x op y`` that equals column ``a`` (after its rounding) on ``rule_share`` of rows, as an entry."""
+    decimals = spec.get("round", 0 if spec["kind"] == "integer" else _decimals(df[a].dropna().to_numpy(float)))
+    tol = 0.5 * 10.0 ** (-(decimals if decimals is not None else 6)) + 1e-9
+    target = screen[a].to_numpy(float)
+    for i, b in enumerate(numeric):
+        for c in numeric[i:]:
+            if a in (b, c) or b in found or c in found:
+                continue
+            for sym, op in ops.items():
+                for x, y in ([(b, c), (c, b)] if sym in "-/" and b != c else [(b, c)]):
+                    if (sym in "-/" and b == c) or not allowed(x, y):
+                        continue
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        guess = op(screen[x].to_numpy(float), screen[y].to_numpy(float))
+                    if np.mean(np.abs(target - guess) <= tol) < cfg.rule_share:
+                        continue
+                    full = df[[a, x, y]].dropna()
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        made = op(full[x].to_numpy(float), full[y].to_numpy(float))
+                    share = float(np.mean(np.abs(full[a].to_numpy(float) - made) <= tol))
+                    if share < cfg.rule_share:
+                        continue
+                    expr = f"{x} {sym} {y}" if decimals is None else f"round({x} {sym} {y}, {decimals})"
+                    entry: dict[str, Any] = {"name": a, "kind": "expression", "expr": expr}
+                    if spec["kind"] == "integer":
+                        entry["type"] = "integer"
+                    entry["description"] = f"{a} = {x} {sym} {y} held on {share:.2%} of real rows"
+                    if "nulls" in spec:
+                        entry["nulls"] = spec["nulls"]
+                    return entry
+    return None
 
 
 def _find_date_parts(df: pd.DataFrame, learned: dict[str, _Learned], cfg: FitConfig, taken: set[str]) -> dict[str, Any]:
