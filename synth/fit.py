@@ -562,16 +562,16 @@ def _find_lookups(df: pd.DataFrame, learned: dict[str, _Learned], cfg: FitConfig
                   if l.kind in ("categorical", "numeric") and l.spec.get("kind") in ("choice", "integer")
                   and (l.spec.get("kind") == "choice" or l.spec.get("distribution") == "weighted")]
     others = [c for c, l in learned.items() if l.kind in ("categorical", "numeric", "boolean")]
-    n = len(df)
-    screen = df.sample(n=min(n, 50_000), random_state=cfg.seed) if n > 50_000 else df
+    codes = {c: _factorized(df[c]) for c in set(candidates) | set(others)}
     used: set[str] = set()
     found: list[dict[str, Any]] = []
     scored = []
     for key in candidates:
-        card = df[key].nunique()
+        card = len(codes[key][1])
         if card < 2 or card > cfg.max_lookup_keys:
             continue
-        fields = [b for b in others if b != key and _determines(screen, key, b, cfg) and _determines(df, key, b, cfg)]
+        fields = [b for b in others if b != key and len(codes[b][1]) >= 2
+                  and _majority(codes[key][0], codes[b][0], len(codes[b][1]))[0] >= cfg.rule_share]
         if fields:
             scored.append((len(fields), -card, key, fields))
     for _, _, key, fields in sorted(scored, reverse=True):
@@ -580,29 +580,46 @@ def _find_lookups(df: pd.DataFrame, learned: dict[str, _Learned], cfg: FitConfig
         fields = [f for f in fields if f not in used and f != key]
         if not fields:
             continue
-        combos = df[[key] + fields].dropna(subset=[key]).astype(object).where(lambda d: d.notna(), None)
-        grouped = combos.groupby(key, sort=False, dropna=True)
-        records = grouped.agg(lambda s: s.mode().iloc[0] if s.notna().any() else None).reset_index()
-        keep_keys = set(map(str, learned[key].spec.get("values", {}).keys()))
-        if learned[key].spec.get("kind") == "choice":
-            records = records[records[key].astype(str).isin(keep_keys)]
-        else:
-            records = records[records[key].map(_num).isin([_num(k) for k in learned[key].spec["values"]])]
-        if records.empty:
+        key_codes, key_values = codes[key]
+        allowed = {str(k) for k in learned[key].spec.get("values", {})}
+        keep = [i for i, v in enumerate(key_values) if str(_plain(v)) in allowed]
+        if not keep:
             continue
-        found.append({"key": key, "fields": fields, "records": records})
+        columns = {key: [_plain(key_values[i]) for i in keep]}
+        for f in fields:
+            _, best = _majority(key_codes, codes[f][0], len(codes[f][1]))
+            values = codes[f][1]
+            columns[f] = [_plain(values[best[i]]) if best[i] >= 0 else None for i in keep]
+        found.append({"key": key, "fields": fields, "records": pd.DataFrame(columns)})
         used.update([key, *fields])
     return found
 
 
-def _determines(df: pd.DataFrame, a: str, b: str, cfg: FitConfig) -> bool:
-    """Does ``a`` fix ``b`` on at least ``rule_share`` of rows (a key with several ``b`` counts its minority rows)?"""
-    pair = df[[a, b]].dropna()
-    if len(pair) == 0 or pair[b].nunique() < 2:
-        return False
-    top = pair.groupby([a, b], sort=False, observed=True).size()
-    majority = top.groupby(level=0, observed=True).max().sum()
-    return majority >= cfg.rule_share * len(pair)
+def _factorized(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes (-1 for missing) and the distinct values, once per column."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+
+
+def _majority(a: np.ndarray, b: np.ndarray, nb: int) -> tuple[float, np.ndarray]:
+    """Share of rows whose ``b`` is the most common ``b`` of their ``a``, and that ``b`` for each ``a``.
+
+    A share near 1 means ``a`` fixes ``b`` (the minority rows are the rule's violations).
+    """
+    ok = (a >= 0) & (b >= 0)
+    na = int(a.max()) + 1 if len(a) else 0
+    best = np.full(na, -1, dtype=np.int64)
+    if not ok.any():
+        return 0.0, best
+    pairs, counts = np.unique(a[ok] * nb + b[ok], return_counts=True)
+    groups = pairs // nb
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    top = np.maximum.reduceat(counts, starts)
+    # the b of each group's largest count (first one on ties)
+    order = np.lexsort((-counts, groups))
+    first = order[np.r_[True, groups[order][1:] != groups[order][:-1]]]
+    best[groups[first]] = pairs[first] % nb
+    return float(top.sum() / ok.sum()), best
 
 
 def _lookup_entry(lk: dict[str, Any]) -> dict[str, Any]:
