@@ -34,7 +34,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False)
 
 
@@ -179,7 +179,10 @@ def fit(
         def step(message: str) -> None:
             if status is not None:
                 status.update(f"fitting: {message}")
-        fitter = SchemaFitter(config).fit(frame, name=real.stem, progress=step)
+        try:
+            fitter = SchemaFitter(config).fit(frame, name=real.stem, progress=step)
+        except SynthError as exc:
+            raise SynthError(f"{real}: {exc.message}", exc.exit_code) from None
     write_text_atomic(target, fitter.to_yaml())
     seconds = time.perf_counter() - started
     columns = fitter.schema_["columns"]

@@ -34,18 +34,7 @@ import yaml
 from scipy import stats
 
 from .errors import SynthError
-
-#: Text date/time formats tried in order (the first that parses the most values wins).
-DATE_FORMATS = [
-    "%Y-%m-%d", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
-    "%m/%d/%Y", "%d/%m/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%d.%m.%Y", "%Y/%m/%d", "%d-%b-%Y",
-    "%b %d, %Y", "%H:%M:%S", "%H:%M",
-]
-_EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
-_URL = re.compile(r"^https?://\S+$")
-_PHONE = re.compile(r"^[+(]?[\d][\d ()./x-]{6,}$")
-_NAME = re.compile(r"^[A-Z][a-zA-Z'’.-]*(?: [A-Z][a-zA-Z'’.-]*){0,3}$")
-
+from .tables import datetime_format, identity_provider, spread_sample, temporal_kind
 
 @dataclass
 class FitConfig:
@@ -142,13 +131,16 @@ class SchemaFitter:
 class _CompactDumper(yaml.SafeDumper):
     """Block style for structure, flow style for leaves: lists of numbers and flat records on one line."""
 
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # schemas never use anchors/aliases (the loader refuses them)
+
 
 def _is_leaf(value: Any) -> bool:
     return isinstance(value, (str, int, float, bool)) or value is None
 
 
 def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
-    flow = all(_is_leaf(v) for v in data) or all(isinstance(v, dict) and all(_is_leaf(x) for x in v.values()) for v in data) and len(data) > 0 and False
+    flow = all(_is_leaf(v) for v in data)
     return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
 
 
@@ -222,10 +214,10 @@ def learn_column(name: str, series: pd.Series, cfg: FitConfig) -> _Learned:
         if numeric.notna().mean() >= cfg.rule_share and not text.str.match(r"^0\d").any():
             learned = _learn_numeric(name, numeric.dropna().astype(float), cfg)
         else:
-            fmt, share = _date_format(text)
+            fmt, share = datetime_format(text)
             if fmt is not None:
                 parsed = pd.to_datetime(text, format=fmt, errors="coerce")
-                kind = "time" if not re.search(r"%[dmYyb]", fmt) else ("date" if not re.search(r"%[HM]", fmt) else "datetime")
+                kind = temporal_kind(fmt)
                 learned = _learn_temporal(name, parsed.dropna(), fmt, kind, cfg)
                 aligned = np.full(len(values), np.nan)
                 aligned[parsed.notna().to_numpy()] = learned.codes
@@ -378,26 +370,6 @@ def _learn_categorical(name: str, values: pd.Series, cfg: FitConfig, n_rows: int
     return _Learned(spec, codes, "categorical")
 
 
-def _spread_sample(values: pd.Series, k: int) -> pd.Series:
-    """A seeded random sample (a stride could line up with a pattern in the row order)."""
-    return values if len(values) <= k else values.sample(n=k, random_state=0)
-
-
-def _date_format(text: pd.Series) -> tuple[str | None, float]:
-    sample = _spread_sample(text, 2000)
-    if not sample.str.contains(r"\d", regex=True).all():
-        return None, 0.0
-    best, best_share = None, 0.0
-    for fmt in DATE_FORMATS:
-        share = float(pd.to_datetime(sample, format=fmt, errors="coerce").notna().mean())
-        if share > best_share + 1e-9:
-            best, best_share = fmt, share
-    if best is None or best_share < 0.95:
-        return None, 0.0
-    full_share = float(pd.to_datetime(text, format=best, errors="coerce").notna().mean())
-    return best, full_share
-
-
 def _profile(counts: np.ndarray, exposure: np.ndarray, labels: list[Any]) -> dict[Any, float] | None:
     """Rate per slot (count / opportunities), scaled to mean 1; None when flat within 10%."""
     ok = exposure > 0
@@ -501,7 +473,7 @@ def _learn_text(name: str, text: pd.Series, cfg: FitConfig, n_rows: int) -> _Lea
     common = counts[counts >= cfg.min_count]
     distinct_share = len(counts) / len(text)
     unique = bool(len(counts) == len(text))
-    identity = _faker_provider(text)
+    identity = identity_provider(text)
     # A category set: few distinct values, each seen often, and not people's names/emails.
     if identity is None and len(common) <= cfg.max_categories and common.sum() >= 0.9 * len(text) and distinct_share < 0.5:
         return _learn_categorical(name, text, cfg, n_rows)
@@ -536,23 +508,6 @@ def _patterns_disjoint(patterns: list[str]) -> bool:
 
     slots = [_slots(p) for p in patterns]
     return all(_disjoint(slots[i], slots[j]) for i in range(len(slots)) for j in range(i + 1, len(slots)))
-
-
-def _faker_provider(text: pd.Series) -> str | None:
-    """A Faker provider for identity-like text (emails, URLs, phones, names), or None."""
-    sample = _spread_sample(text, 1000)
-    if sample.str.match(_EMAIL).mean() > 0.95:
-        return "email"
-    if sample.str.match(_URL).mean() > 0.95:
-        return "url"
-    if sample.str.match(_PHONE).mean() > 0.95 and sample.str.count(r"\d").mean() >= 7:
-        return "phone_number"
-    names = sample.str.match(_NAME).mean()
-    distinct_share = text.nunique() / len(text)
-    if names > 0.9 and distinct_share > 0.05:
-        words = sample.str.count(" ") + 1
-        return "first_name" if words.mean() < 1.5 else "name"
-    return None
 
 
 # --- dependence between columns ---------------------------------------------------------------

@@ -1,0 +1,156 @@
+"""Reading real tables and telling what kind each column is: one home for `synth fit` and `synth audit`.
+
+>>> import pandas as pd
+>>> infer_kinds(pd.DataFrame({"n": [1.5, 2.0], "d": ["2022-01-01", "2022-01-02"], "c": ["a", "b"]}))
+{'n': 'numeric', 'd': 'date', 'c': 'categorical'}
+
+Kinds: ``numeric``, ``boolean``, ``categorical``, ``date``, ``datetime``, ``time``, ``identifier``
+(codes and ids, names, emails, phones: values that point at one record) and ``text`` (free text).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import SynthError
+
+READERS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
+           ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+#: Text date/time formats tried in order (the one that parses the most values wins).
+DATE_FORMATS = [
+    "%Y-%m-%d", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
+    "%m/%d/%Y", "%d/%m/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%d.%m.%Y", "%Y/%m/%d", "%d-%b-%Y",
+    "%b %d, %Y", "%H:%M:%S", "%H:%M",
+]
+_EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
+_URL = re.compile(r"^https?://\S+$")
+_PHONE = re.compile(r"^[+(]?[\d][\d ()./x-]{6,}$")
+_NAME = re.compile(r"^[A-Z][a-zA-Z'’.-]*(?: [A-Z][a-zA-Z'’.-]*){0,3}$")
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV, TSV, Parquet or JSON Lines table; any problem is one clear :class:`SynthError`."""
+    path = Path(path)
+    kind = READERS.get(path.suffix.lower())
+    if kind is None:
+        raise SynthError(f"{path}: unknown table extension {path.suffix or '(none)'!r}; use .csv, .parquet or .jsonl")
+    if not path.exists():
+        raise SynthError(f"{path}: no such file")
+    if path.is_dir():
+        raise SynthError(f"{path}: is a folder, not a table")
+    if path.stat().st_size == 0:
+        raise SynthError(f"{path}: the file is empty")
+    try:
+        if kind in ("csv", "tsv"):
+            frame = pd.read_csv(path, sep="\t" if kind == "tsv" else ",", low_memory=False)
+        elif kind == "parquet":
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_json(path, lines=True)
+    except pd.errors.EmptyDataError:
+        raise SynthError(f"{path}: the file has no columns") from None
+    except pd.errors.ParserError as exc:
+        raise SynthError(f"{path}: not a readable {kind.upper()}: {_first_line(exc)}") from None
+    except UnicodeDecodeError as exc:
+        raise SynthError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except (ValueError, OSError) as exc:
+        raise SynthError(f"{path}: cannot read: {_first_line(exc)}") from None
+    if frame.shape[1] == 0:
+        raise SynthError(f"{path}: the file has no columns")
+    if len(frame) == 0:
+        raise SynthError(f"{path}: the file has a header but no rows")
+    unnamed = [c for c in frame.columns if str(c).startswith("Unnamed: ")]
+    if unnamed and len(unnamed) == frame.shape[1]:
+        raise SynthError(f"{path}: the header row has no column names")
+    return frame
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def spread_sample(values: pd.Series, k: int) -> pd.Series:
+    """A seeded random sample of at most ``k`` values (a stride could line up with a pattern in row order)."""
+    return values if len(values) <= k else values.sample(n=k, random_state=0)
+
+
+def datetime_format(text: pd.Series) -> tuple[str | None, float]:
+    """The date/time format most values are written in, and the share of all values it parses.
+
+    ``(None, 0.0)`` when no format parses at least 95% of a sample.
+    """
+    sample = spread_sample(text, 2000)
+    if not sample.str.contains(r"\d", regex=True).all():
+        return None, 0.0
+    best, best_share = None, 0.0
+    for fmt in DATE_FORMATS:
+        share = float(pd.to_datetime(sample, format=fmt, errors="coerce").notna().mean())
+        if share > best_share + 1e-9:
+            best, best_share = fmt, share
+    if best is None or best_share < 0.95:
+        return None, 0.0
+    return best, float(pd.to_datetime(text, format=best, errors="coerce").notna().mean())
+
+
+def temporal_kind(fmt: str) -> str:
+    """``date``, ``datetime`` or ``time`` for a strftime format."""
+    has_date = re.search(r"%[dmYyb]", fmt) is not None
+    has_time = re.search(r"%[HM]", fmt) is not None
+    return "datetime" if has_date and has_time else ("date" if has_date else "time")
+
+
+def identity_provider(text: pd.Series) -> str | None:
+    """The Faker provider for identity-like text (email, url, phone_number, first_name, name), or None."""
+    sample = spread_sample(text, 1000)
+    if sample.str.match(_EMAIL).mean() > 0.95:
+        return "email"
+    if sample.str.match(_URL).mean() > 0.95:
+        return "url"
+    if sample.str.match(_PHONE).mean() > 0.95 and sample.str.count(r"\d").mean() >= 7:
+        return "phone_number"
+    if sample.str.match(_NAME).mean() > 0.9 and text.nunique() / len(text) > 0.05:
+        return "first_name" if (sample.str.count(" ") + 1).mean() < 1.5 else "name"
+    return None
+
+
+def infer_kind(series: pd.Series, max_categories: int = 1000) -> str:
+    """The kind of one column (see the module docstring)."""
+    values = series.dropna()
+    if len(values) == 0:
+        return "categorical"
+    if pd.api.types.is_bool_dtype(values):
+        return "boolean"
+    if pd.api.types.is_datetime64_any_dtype(values):
+        stamps = pd.to_datetime(values)
+        return "date" if bool((stamps.dt.normalize() == stamps).all()) else "datetime"
+    if pd.api.types.is_numeric_dtype(values):
+        if values.nunique() <= 2 and set(pd.unique(values)) <= {0, 1}:
+            return "boolean"
+        return "numeric"
+    text = values.astype(str)
+    lowered = set(text.str.lower().unique()[:3])
+    if len(lowered) <= 2 and lowered <= {"true", "false"}:
+        return "boolean"
+    if pd.to_numeric(text, errors="coerce").notna().mean() >= 0.999 and not text.str.match(r"^0\d").any():
+        return "numeric"
+    fmt, _ = datetime_format(text)
+    if fmt is not None:
+        return temporal_kind(fmt)
+    if identity_provider(text) is not None:
+        return "identifier"
+    distinct = text.nunique()
+    counts = text.value_counts()
+    if distinct <= max_categories and counts[counts >= 5].sum() >= 0.9 * len(text) and distinct < 0.5 * len(text):
+        return "categorical"
+    if (text.str.count(" ") + 1).mean() > 3:
+        return "text"
+    return "identifier"
+
+
+def infer_kinds(frame: pd.DataFrame, max_categories: int = 1000) -> dict[str, str]:
+    """The kind of every column, by name."""
+    return {str(c): infer_kind(frame[c], max_categories) for c in frame.columns}
