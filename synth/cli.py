@@ -150,6 +150,10 @@ def fit(
     min_count: int = typer.Option(10, "--min-count", "-k", min=1, help="Privacy: leave out categories, values and combinations seen in fewer rows."),
     tail: float = typer.Option(0.005, "--tail", min=0.0, max=0.2, help="Privacy: cut numeric and date ranges at this quantile and 1 - it."),
     seed: int = typer.Option(0, "--seed", "-s", help="Seed written into the schema and used while fitting."),
+    epsilon: Optional[float] = typer.Option(
+        None, "--epsilon", min=0.0001, help="Differentially private fitting with this total budget (noisy counts, histograms "
+        "and correlations; the schema states the split). Smaller is more private and less faithful."),
+    delta: float = typer.Option(1e-6, "--delta", min=1e-12, max=0.01, help="With --epsilon: the delta of the (epsilon, delta) guarantee."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress and no summary line."),
     as_json: bool = typer.Option(False, "--json", help="Print a summary as JSON on stdout."),
     debug: bool = DebugOpt,
@@ -164,6 +168,8 @@ def fit(
     Example:
 
       synth fit real.csv --out twin.yaml && synth generate twin.yaml --rows 100000 --out twin.csv
+
+      synth fit real.csv --epsilon 1.0 --out private.yaml
     """
     from .fit import FitConfig, SchemaFitter
     from .sinks import write_text_atomic
@@ -174,7 +180,7 @@ def fit(
     if target.suffix.lower() not in (".yaml", ".yml"):
         raise SynthError(f"{target}: the schema is YAML; use a .yaml or .yml name")
     started = time.perf_counter()
-    config = FitConfig(min_count=min_count, tail=tail, seed=seed, sample_rows=sample_rows)
+    config = FitConfig(min_count=min_count, tail=tail, seed=seed, sample_rows=sample_rows, epsilon=epsilon, delta=delta)
     with err.status("fitting", spinner="dots") if not quiet and err.is_terminal else nullcontext() as status:
         def step(message: str) -> None:
             if status is not None:

@@ -36,6 +36,7 @@ from scipy import stats
 from .errors import SynthError
 from .tables import datetime_format, identity_provider, spread_sample, temporal_kind
 
+
 @dataclass
 class FitConfig:
     """How ``synth fit`` learns. Privacy guards: ``min_count`` (k) and ``tail``."""
@@ -49,7 +50,9 @@ class FitConfig:
     seed: int = 0
     calibrate: bool = True
     sample_rows: int | None = None
-    epsilon: float | None = None
+    epsilon: float | None = None  # differentially private fitting with this total budget
+    delta: float = 1e-6  # total delta of the (epsilon, delta) guarantee
+    dp_seed: int | None = None  # noise seed; None = fresh OS entropy (keep a given seed secret)
 
 
 @dataclass
@@ -74,6 +77,11 @@ class SchemaFitter:
         _check_table(df)
         if cfg.sample_rows is not None and len(df) > cfg.sample_rows:
             df = df.sample(n=cfg.sample_rows, random_state=cfg.seed).reset_index(drop=True)
+        if cfg.epsilon is not None:
+            from .fit_private import fit_private
+
+            self.schema_ = fit_private(df, _table_name(name), cfg, step)
+            return self
         n = len(df)
         learned: dict[str, _Learned] = {}
         for col in df.columns:

@@ -236,3 +236,34 @@ def test_fit_on_penguins_keeps_species_structure():
     real_means = real.groupby("species").bill_length_mm.mean()
     twin_means = twin.groupby("species").bill_length_mm.mean()
     assert (real_means - twin_means).abs().max() < 1.0
+
+
+# --- differential privacy ---------------------------------------------------------------------
+def test_private_fit_recovers_a_large_table_and_states_its_budget():
+    real = synth.generate(synth.Schema.from_yaml_text(KNOWN), rows=50_000)
+    schema = _fit(real, epsilon=2.0, dp_seed=1)
+    assert "epsilon = 2" in schema["description"]
+    assert abs(schema["rows"] - len(real)) < 200
+    twin = _regenerate(schema, 20_000)
+    assert stats.ks_2samp(real.height, twin.height.dropna()).statistic < 0.05
+    a = real.colour.value_counts(normalize=True)
+    b = twin.colour.value_counts(normalize=True).reindex(a.index, fill_value=0)
+    assert (a - b).abs().max() < 0.03
+    both = twin[["height", "income"]].dropna()
+    assert abs(stats.spearmanr(both.height, both.income).statistic - 0.6) < 0.15
+
+
+def test_private_fit_drops_rare_values_and_small_tables_release_little():
+    rng = np.random.default_rng(4)
+    real = pd.DataFrame({"city": ["Oslo"] * 3000 + ["Rome"] * 3000 + ["Atlantis"] * 3, "x": rng.normal(size=6003)})
+    schema = _fit(real, epsilon=1.0, dp_seed=2)
+    assert "Atlantis" not in dump_yaml(schema)
+    tiny = pd.DataFrame({"a": ["x", "y"] * 10, "b": np.arange(20.0)})
+    spec = _fit(tiny, epsilon=0.5, dp_seed=3)["columns"]
+    assert all(c.get("nulls") == 1.0 or c["kind"] != "choice" for c in spec)
+
+
+def test_private_fit_noise_differs_between_runs_without_a_seed():
+    real = synth.generate(synth.Schema.from_yaml_text(KNOWN), rows=20_000)
+    first, second = _fit(real, epsilon=1.0), _fit(real, epsilon=1.0)
+    assert dump_yaml(first) != dump_yaml(second)  # noise from the OS: not reproducible by anyone else
