@@ -106,7 +106,18 @@ class Plan:
                 ctx.values[name] = pc.if_else(mask, pa.nulls(ctx.n, ctx.values[name].type), ctx.values[name])
 
     def _enforce(self, expr: Expression, col: Column, ctx: ChunkContext) -> None:
-        """Redraw ``col`` on the rows where ``expr`` is false until it holds everywhere (nulls pass)."""
+        """Redraw the violating rows until ``expr`` holds everywhere (nulls pass): rejection sampling.
+
+        First only ``col`` (the constraint's last column) is redrawn; if some rows still fail, the earlier
+        columns of the constraint are redrawn with it, where nothing made since depends on them (a row
+        whose ``start`` is already at the maximum cannot get an ``end`` after it otherwise).
+        """
+        made_by = self.schema.producer()
+        earlier: list[Column] = []
+        for n in sorted(expr.names):
+            if made_by[n] is not col and all(made_by[n] is not e for e in earlier):
+                earlier.append(made_by[n])
+        free = [c for c in earlier if _is_random(c) and not self._dependents_made(c, col, ctx)]
         for attempt in range(MAX_REDRAWS):
             ok = expr.evaluate(ctx.values, ctx.n)
             bad = np.flatnonzero(~pc.fill_null(ok, True).to_numpy(zero_copy_only=False))
@@ -114,14 +125,21 @@ class Plan:
                 return
             if not _is_random(col):
                 break  # a computed column would come out the same
-            redrawn = col.sample_rows(ctx, bad, f"redraw:{attempt}")
-            for name, new in (redrawn if isinstance(redrawn, dict) else {col.name: redrawn}).items():
-                ctx.values[name] = _replace_rows(ctx.values[name], bad, new)
+            for target in ([col] if attempt < MAX_REDRAWS // 4 else free + [col]):
+                redrawn = target.sample_rows(ctx, bad, f"redraw:{attempt}")
+                for name, new in (redrawn if isinstance(redrawn, dict) else {target.name: redrawn}).items():
+                    ctx.values[name] = _replace_rows(ctx.values[name], bad, new)
         share = len(bad) / max(ctx.n, 1)
         raise SynthError(
             f"{self.schema.source}: constraint {expr.text!r} cannot be satisfied: after {MAX_REDRAWS} redraws of "
             f"column {col.name!r}, {share:.1%} of rows still break it"
         )
+
+    def _dependents_made(self, column: Column, last: Column, ctx: ChunkContext) -> set[str]:
+        """Columns already made (other than ``last``) that read ``column``: redrawing it would orphan them."""
+        names = set(column.output_names())
+        return {c.name for c in self.order if c is not last and c is not column
+                and c.output_names()[0] in ctx.values and c.dependencies() & names}
 
     def iter_chunks(self, workers: int = 1) -> Iterator[pa.Table]:
         """Chunks in order. With ``workers > 1`` they are made in parallel processes, at most a few ahead."""

@@ -1,0 +1,182 @@
+"""Each column kind against what it promises, with fixed seeds and tolerances from the sample size."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import synth
+from synth.expr import Expression, ExpressionError
+
+N = 40_000
+
+
+def make(columns: str, rows: int = N, seed: int = 1, extra: str = "") -> pd.DataFrame:
+    return synth.generate(synth.Schema.from_yaml_text(f"columns:\n{columns}{extra}"), rows=rows, seed=seed)
+
+
+@pytest.mark.parametrize("spec, frozen", [
+    ("distribution: normal, mean: 10, std: 2", stats.norm(10, 2)),
+    ("distribution: lognormal, mu: 1, sigma: 0.5", stats.lognorm(s=0.5, scale=np.e)),
+    ("distribution: exponential, scale: 3", stats.expon(scale=3)),
+    ("distribution: gamma, shape: 2, scale: 1.5", stats.gamma(a=2, scale=1.5)),
+    ("distribution: beta, a: 2, b: 5", stats.beta(2, 5)),
+    ("distribution: triangular, left: 0, mode: 1, right: 4", stats.triang(c=0.25, loc=0, scale=4)),
+    ("distribution: uniform, min: -3, max: 7", stats.uniform(-3, 10)),
+])
+def test_float_distributions_pass_a_ks_test(spec, frozen):
+    x = make(f"  - {{name: x, kind: float, {spec}}}\n").x
+    assert stats.kstest(x, frozen.cdf).pvalue > 0.001
+
+
+def test_truncation_is_by_construction_without_piles_at_the_bounds():
+    x = make("  - {name: x, kind: float, distribution: normal, mean: 0, std: 1, min: -0.5, max: 2}\n").x
+    assert x.min() >= -0.5 and x.max() <= 2
+    a, b = stats.norm.cdf(-0.5), stats.norm.cdf(2)
+    assert stats.kstest(x, lambda v: (stats.norm.cdf(v) - a) / (b - a)).pvalue > 0.001
+    assert (x == -0.5).mean() < 0.001 and (x == 2).mean() < 0.001  # clipping would put ~31% and ~2% there
+
+
+def test_integers_are_whole_within_bounds_and_poisson_frequencies_hold():
+    df = make("  - {name: k, kind: integer, distribution: poisson, lam: 3, min: 1, max: 6}\n"
+              "  - {name: age, kind: integer, distribution: normal, mean: 40, std: 12, min: 18, max: 90}\n")
+    assert df.k.between(1, 6).all() and df.age.between(18, 90).all()
+    p = stats.poisson(3).pmf(np.arange(1, 7))
+    p /= p.sum()
+    got = df.k.value_counts(normalize=True).sort_index().to_numpy()
+    assert np.abs(got - p).max() < 0.01
+
+
+def test_rounding_keeps_the_requested_decimals():
+    x = make("  - {name: x, kind: float, distribution: uniform, min: 0, max: 100, round: 2}\n").x
+    assert np.allclose(x * 100, np.round(x * 100))
+
+
+def test_weighted_and_choice_frequencies_follow_their_weights():
+    df = make("  - {name: q, kind: integer, distribution: weighted, values: {1: 0.7, 2: 0.2, 3: 0.1}}\n"
+              "  - {name: c, kind: choice, values: [a, b, c], weights: [1, 2, 7]}\n"
+              "  - {name: flag, kind: boolean, probability: 0.3}\n")
+    assert abs((df.q == 1).mean() - 0.7) < 0.01 and abs((df.q == 3).mean() - 0.1) < 0.01
+    assert abs((df.c == "c").mean() - 0.7) < 0.01 and abs((df.c == "a").mean() - 0.1) < 0.01
+    assert abs(df.flag.mean() - 0.3) < 0.01
+
+
+def test_unique_integers_never_repeat_across_chunks():
+    x = make("  - {name: t, kind: integer, distribution: uniform, min: 1000, max: 400000, unique: true}\n", rows=250_000).t
+    assert x.is_unique and x.between(1000, 400000).all()
+
+
+def test_sequence_with_prefix_and_digits_and_uuids():
+    df = make("  - {name: order_no, kind: sequence, prefix: '2015-', digits: 6}\n  - {name: u, kind: uuid}\n", rows=2000)
+    assert df.order_no.iloc[0] == "2015-000001" and df.order_no.iloc[-1] == "2015-002000"
+    assert df.u.str.match(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$").all() and df.u.is_unique
+
+
+def test_time_profile_and_step_are_visible():
+    t = make("  - {name: t, kind: time, start: '06:00', end: '21:00', step: 15m, hour_profile: {8: 4, 15: 0.5}}\n").t
+    seconds = t.map(lambda v: v.hour * 3600 + v.minute * 60 + v.second)
+    assert (seconds % 900 == 0).all() and seconds.min() >= 6 * 3600 and seconds.max() <= 21 * 3600
+    hours = seconds // 3600
+    ratio = (hours == 8).mean() / (hours == 15).mean()
+    assert 6 < ratio < 10  # weights 4 vs 0.5
+
+
+def test_weekday_month_and_year_profiles_are_visible():
+    d = make("  - {name: d, kind: date, start: 2020-01-01, end: 2021-12-31, weekday_profile: {sat: 2, sun: 2},"
+             " month_profile: {dec: 3}, year_profile: {2021: 2}}\n").d
+    weekend = (d.dt.day_of_week >= 5).mean()
+    assert abs(weekend - 4 / 9) < 0.02  # 2 weekend days at weight 2 against 5 at 1
+    dec = (d.dt.month == 12).mean() / (d.dt.month == 11).mean()
+    assert 2.6 < dec < 3.4
+    assert 1.8 < (d.dt.year == 2021).mean() / (d.dt.year == 2020).mean() < 2.2
+
+
+def test_datetime_formats_as_text_and_expressions_see_the_typed_value():
+    df = make("  - {name: ts, kind: datetime, start: 2024-01-01 00:00:00, end: 2024-12-31 23:59:59, format: '%d/%m/%Y %H:%M'}\n"
+              "  - {name: h, kind: expression, expr: hour(ts)}\n", rows=1000)
+    parsed = pd.to_datetime(df.ts.astype(str), format="%d/%m/%Y %H:%M")
+    assert (parsed.dt.hour == df.h).all() and (parsed.dt.year == 2024).all()
+
+
+def test_catalog_rows_always_match_one_record_with_weighted_frequency(tmp_path):
+    (tmp_path / "menu.csv").write_text("sku,name,price,w\n1,Tea,2.5,1\n2,Latte,4.5,3\n")
+    schema = synth.Schema.from_yaml_text("columns:\n  - {name: m, kind: catalog, source: menu.csv, weight: w}\n", base_dir=tmp_path)
+    df = synth.generate(schema, rows=20000)
+    assert list(df.columns) == ["sku", "name", "price"]
+    assert set(map(tuple, df[["sku", "name", "price"]].drop_duplicates().astype(str).to_numpy())) == {("1", "Tea", "2.5"), ("2", "Latte", "4.5")}
+    assert abs((df.name == "Latte").mean() - 0.75) < 0.01
+
+
+def test_lookup_fields_follow_their_key():
+    df = make("  - {name: p, kind: choice, values: [A, B]}\n"
+              "  - {name: facts, kind: lookup, key: p, records: [{p: A, price: 1.5}, {p: B, price: 9.0}]}\n", rows=1000)
+    assert (df.price == np.where(df.p == "A", 1.5, 9.0)).all()
+
+
+def test_faker_unique_never_repeats_beyond_its_pool():
+    df = make("  - {name: email, kind: faker, provider: free_email, unique: true, pool: 500}\n"
+              "  - {name: who, kind: faker, provider: name, unique: true, pool: 300}\n", rows=30_000)
+    assert df.email.is_unique and df.who.is_unique
+    assert df.email.str.match(r"^[^@\s]+@[^@\s]+\.[a-z]+$").all()
+
+
+def test_faker_locale_changes_the_values():
+    de = make("  - {name: city, kind: faker, provider: city, locale: de_DE, pool: 200}\n", rows=200).city
+    us = make("  - {name: city, kind: faker, provider: city, locale: en_US, pool: 200}\n", rows=200).city
+    assert len(set(de) & set(us)) < 20
+
+
+def test_null_rate_is_close_to_requested():
+    x = make("  - {name: x, kind: float, distribution: normal, mean: 0, std: 1, nulls: 0.15}\n").x
+    assert abs(x.isna().mean() - 0.15) < 0.005
+
+
+def test_conditional_uses_the_case_of_its_key():
+    df = make("  - {name: type, kind: choice, values: [drink, food]}\n"
+              "  - name: kcal\n    kind: conditional\n    on: type\n    cases:\n"
+              "      drink: {kind: integer, distribution: uniform, min: 0, max: 100}\n"
+              "      food: {kind: integer, distribution: uniform, min: 500, max: 600}\n")
+    assert df.loc[df.type == "drink", "kcal"].between(0, 100).all()
+    assert df.loc[df.type == "food", "kcal"].between(500, 600).all()
+
+
+@pytest.mark.parametrize("target", [0.7, -0.4])
+def test_correlations_reach_their_rank_targets_and_keep_marginals(target):
+    df = make("  - {name: a, kind: float, distribution: lognormal, mu: 0, sigma: 1}\n"
+              "  - {name: b, kind: integer, distribution: normal, mean: 50, std: 10, min: 0, max: 100}\n",
+              extra=f"correlations:\n  - {{columns: [a, b], rank: {target}}}\n")
+    assert abs(stats.spearmanr(df.a, df.b).statistic - target) < 0.05
+    assert stats.kstest(df.a, stats.lognorm(s=1).cdf).pvalue > 0.001
+
+
+def test_constraints_hold_on_every_row_and_the_row_count_is_exact():
+    df = make("  - {name: start, kind: integer, distribution: uniform, min: 0, max: 100}\n"
+              "  - {name: end, kind: integer, distribution: uniform, min: 0, max: 100}\n",
+              rows=12_345, extra="constraints: [end > start]\n")
+    assert len(df) == 12_345 and (df.end > df.start).all()
+
+
+def test_pattern_codes_follow_their_templates_and_unique_holds():
+    df = make("  - {name: lic, kind: pattern, patterns: {'S######': 1, '#######': 3}, unique: true}\n", rows=20000)
+    assert df.lic.is_unique and df.lic.str.match(r"^(S\d{6}|\d{7})$").all()
+
+
+@pytest.mark.parametrize("text", [
+    "__import__('os').system('ls')", "price.__class__", "x[0]", "(lambda: 1)()", "round(x, ndigits=2)", "open('f')",
+])
+def test_expressions_refuse_anything_but_the_small_language(text):
+    with pytest.raises(ExpressionError):
+        Expression.parse(text)
+
+
+def test_expression_language_covers_arithmetic_logic_and_nulls():
+    import pyarrow as pa
+
+    cols = {"a": pa.array([1, 2, None]), "b": pa.array([2.0, 0.5, 1.0]), "s": pa.array(["x", "y", "z"])}
+    assert Expression.parse("a * b + 1").evaluate(cols, 3).to_pylist() == [3.0, 2.0, None]
+    assert Expression.parse("if(a > 1, 'big', 'small')").evaluate(cols, 3).to_pylist() == ["small", "big", None]
+    assert Expression.parse("1 < b <= 2 and s in ['x', 'z']").evaluate(cols, 3).to_pylist() == [True, False, False]
+    assert Expression.parse("a // 2 + a % 2").evaluate(cols, 3).to_pylist() == [1, 1, None]
+    assert Expression.parse("round(b / 3, 2)").evaluate(cols, 3).to_pylist() == [0.67, 0.17, 0.33]
