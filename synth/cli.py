@@ -231,6 +231,11 @@ def kinds(kind: Optional[str] = typer.Argument(None, help="Show the fields of on
     out.print("`synth kinds NAME` shows a kind's fields and an example.", markup=False)
 
 
+from .commands.finetune import finetune_app  # noqa: E402
+
+app.add_typer(finetune_app, name="finetune")
+
+
 def _register_optional_commands() -> None:
     """Commands that live in their own modules (each a plain function with Typer-annotated parameters)."""
     try:
