@@ -238,10 +238,8 @@ app.add_typer(finetune_app, name="finetune")
 
 def _register_optional_commands() -> None:
     """Commands that live in their own modules (each a plain function with Typer-annotated parameters)."""
-    try:
-        from .commands.audit import audit_command
-    except ImportError:
-        return
+    from .commands.audit import audit_command
+
     app.command("audit")(audit_command)
 
 

@@ -1,0 +1,142 @@
+"""Tables in, one aligned and typed view out, encoded once for every metric that needs numbers.
+
+Column kinds come from :func:`synth.tables.infer_kinds` on the real table (the same rules ``synth fit``
+uses), overridable by the caller. Dates, datetimes and times become seconds, so they are compared like
+numbers; identifiers and free text are left out of distances and models and checked for replay instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from synth.errors import SynthError
+from synth.tables import datetime_format, infer_kinds
+
+NUMERIC_KINDS = ("numeric", "date", "datetime", "time")
+CATEGORY_KINDS = ("categorical", "boolean")
+MISSING = "<missing>"
+TOP_CATEGORIES = 30
+
+
+@dataclass
+class Tables:
+    """Real, synthetic and (optional) holdout rows with the same columns, numbers as floats, categories as text."""
+
+    real: pd.DataFrame
+    synthetic: pd.DataFrame
+    holdout: pd.DataFrame | None
+    kinds: dict[str, str]
+
+    @property
+    def numeric(self) -> list[str]:
+        return [c for c, k in self.kinds.items() if k in NUMERIC_KINDS]
+
+    @property
+    def categorical(self) -> list[str]:
+        return [c for c, k in self.kinds.items() if k in CATEGORY_KINDS]
+
+    @property
+    def identifiers(self) -> list[str]:
+        return [c for c, k in self.kinds.items() if k in ("identifier", "text")]
+
+    @property
+    def modelled(self) -> list[str]:
+        """Columns that take part in statistics, models and distances."""
+        return self.numeric + self.categorical
+
+
+def align(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None = None,
+          kinds: dict[str, str] | None = None) -> Tables:
+    """Check the columns match, infer kinds, and convert values once."""
+    if len(real) == 0 or len(synthetic) == 0:
+        raise SynthError("the real and synthetic tables must both have rows")
+    for label, frame in (("synthetic", synthetic), ("holdout", holdout)):
+        if frame is None:
+            continue
+        missing = [c for c in real.columns if c not in frame.columns]
+        extra = [c for c in frame.columns if c not in real.columns]
+        if missing or extra:
+            parts = ([f"missing {', '.join(map(repr, missing))}"] if missing else []) + ([f"extra {', '.join(map(repr, extra))}"] if extra else [])
+            raise SynthError(f"the {label} table's columns differ from the real table's: {'; '.join(parts)}")
+    inferred = infer_kinds(real)
+    if kinds:
+        unknown = [c for c in kinds if c not in inferred]
+        if unknown:
+            raise SynthError(f"kind given for unknown column {unknown[0]!r}")
+        inferred.update(kinds)
+    columns = list(real.columns)
+    converted = [_convert(frame[columns], inferred) if frame is not None else None for frame in (real, synthetic, holdout)]
+    return Tables(converted[0], converted[1], converted[2], inferred)  # type: ignore[arg-type]
+
+
+def _convert(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
+    out = {}
+    for col in frame.columns:
+        kind = kinds[str(col)]
+        values = frame[col]
+        if kind == "numeric":
+            out[col] = pd.to_numeric(values, errors="coerce").astype(float)
+        elif kind in ("date", "datetime", "time"):
+            out[col] = _seconds(values, kind)
+        else:
+            out[col] = values.astype(str).where(values.notna(), MISSING).astype(object)
+    return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
+
+
+def _seconds(values: pd.Series, kind: str) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        parsed = pd.to_datetime(values)
+    else:
+        text = values.astype(str).where(values.notna(), None)
+        fmt, _ = datetime_format(text.dropna().astype(str)) if text.notna().any() else (None, 0.0)
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce") if fmt else pd.to_datetime(text, errors="coerce", format="mixed")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
+    seconds = parsed.astype("datetime64[s]").astype("int64").astype(float)
+    seconds[parsed.isna().to_numpy()] = np.nan
+    if kind == "time":
+        seconds = seconds % 86400
+    return pd.Series(seconds, index=values.index)
+
+
+@dataclass
+class Encoding:
+    """How rows become vectors for distances and models: fixed from the real table."""
+
+    numeric: list[str]
+    centre: np.ndarray
+    scale: np.ndarray
+    categories: dict[str, list[str]]
+
+    @classmethod
+    def fit(cls, tables: Tables) -> "Encoding":
+        real = tables.real
+        numeric = tables.numeric
+        centre = np.array([np.nanmedian(real[c]) if real[c].notna().any() else 0.0 for c in numeric])
+        scale = []
+        for c in numeric:
+            q1, q3 = np.nanpercentile(real[c], [25, 75]) if real[c].notna().any() else (0.0, 0.0)
+            s = (q3 - q1) / 1.349  # IQR of a normal is 1.349 sd: a robust sd
+            if not s > 0:
+                s = float(np.nanstd(real[c])) or 1.0
+            scale.append(s)
+        categories = {c: real[c].value_counts().index[:TOP_CATEGORIES].tolist() for c in tables.categorical}
+        return cls(numeric, np.array(centre, float), np.array(scale, float), categories)
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        """Numbers as robust z-scores (missing = the real median), categories one-hot scaled so a mismatch is 1 apart."""
+        parts = []
+        if self.numeric:
+            x = (frame[self.numeric].to_numpy(float) - self.centre) / self.scale
+            parts.append(np.nan_to_num(np.clip(x, -50, 50), nan=0.0))
+        weight = 1 / np.sqrt(2)
+        for col, cats in self.categories.items():
+            codes = pd.Categorical(frame[col], categories=cats).codes.astype(np.int64)
+            codes[codes < 0] = len(cats)  # every rarer category shares one slot
+            block = np.zeros((len(frame), len(cats) + 1), dtype=float)
+            block[np.arange(len(frame)), codes] = weight
+            parts.append(block)
+        return np.hstack(parts).astype(np.float32) if parts else np.zeros((len(frame), 1), np.float32)

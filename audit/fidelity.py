@@ -1,0 +1,237 @@
+"""Fidelity: how alike the synthetic table is to the real one, column by column, pair by pair, as a whole.
+
+Standard definitions, so the numbers can be checked against other tools (SDMetrics uses the same):
+KS complement = 1 - Kolmogorov-Smirnov statistic; TV complement = 1 - total variation distance
+(half the L1 distance between frequency vectors); correlation similarity = 1 - |r_real - r_synthetic| / 2;
+contingency similarity = 1 - total variation distance between the two joint frequency tables.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.metrics import normalized_mutual_info_score, roc_auc_score
+from sklearn.model_selection import StratifiedKFold
+
+from .data import Encoding, Tables
+from .metric import Metric, clamp01
+
+BINS = 10
+MAX_PAIRS = 300
+DETECTION_ROWS = 20_000
+
+
+def tv_complement(a: pd.Series, b: pd.Series) -> float:
+    p = a.value_counts(normalize=True)
+    q = b.value_counts(normalize=True)
+    return float(1 - 0.5 * p.subtract(q, fill_value=0).abs().sum())
+
+
+def ks_complement(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    if len(a) == 0 or len(b) == 0:
+        return 0.0 if len(a) != len(b) else 1.0
+    return float(1 - stats.ks_2samp(a, b).statistic)
+
+
+def column_statistics(t: Tables) -> dict[str, dict[str, dict[str, float | None]]]:
+    """Per column, real vs synthetic: mean, median, std, distinct, missing share, min, max (numbers and dates)."""
+    out = {}
+    for col in t.modelled:
+        row = {}
+        for label, frame in (("real", t.real), ("synthetic", t.synthetic)):
+            s = frame[col]
+            missing = s.isna() if col in t.numeric else s.eq("<missing>")
+            info: dict[str, float | None] = {"distinct": float(s[~missing].nunique()), "missing_share": float(missing.mean())}
+            if col in t.numeric:
+                v = s.dropna()
+                info.update({"mean": _f(v.mean()), "median": _f(v.median()), "std": _f(v.std()), "min": _f(v.min()), "max": _f(v.max())})
+            row[label] = info
+        out[col] = row
+    return out
+
+
+def _f(x: float) -> float | None:
+    return None if x is None or pd.isna(x) else float(x)
+
+
+def column_shapes(t: Tables) -> Metric:
+    scores = {}
+    for col in t.numeric:
+        scores[col] = ks_complement(t.real[col].to_numpy(float), t.synthetic[col].to_numpy(float))
+    for col in t.categorical:
+        scores[col] = tv_complement(t.real[col], t.synthetic[col])
+    return Metric("column_shapes", "fidelity", _mean(scores), _mean(scores),
+                  "Average per-column similarity of distributions (KS complement for numbers and dates, TV complement for categories).",
+                  details={"per_column": scores})
+
+
+def histogram_similarity(t: Tables, bins: int = 20) -> Metric:
+    scores = {}
+    for col in t.numeric:
+        r, s = t.real[col].dropna().to_numpy(), t.synthetic[col].dropna().to_numpy()
+        if len(r) == 0 or len(s) == 0:
+            continue
+        edges = np.unique(np.linspace(r.min(), r.max(), bins + 1))
+        if len(edges) < 2:
+            edges = np.array([r.min() - 0.5, r.min() + 0.5])
+        hr = np.histogram(np.clip(r, edges[0], edges[-1]), edges)[0] / len(r)
+        hs = np.histogram(np.clip(s, edges[0], edges[-1]), edges)[0] / len(s)
+        scores[col] = float(1 - 0.5 * np.abs(hr - hs).sum())
+    return Metric("histogram_similarity", "fidelity", _mean(scores), _mean(scores),
+                  f"Average overlap of {bins}-bin histograms over the real range (values outside count in the edge bins).",
+                  details={"per_column": scores})
+
+
+def _binned(t: Tables, col: str) -> tuple[pd.Series, pd.Series]:
+    """Categories as they are; numbers cut at the real data's deciles (missing as its own bin)."""
+    if col in t.categorical:
+        return t.real[col], t.synthetic[col]
+    r = t.real[col].to_numpy(float)
+    edges = np.unique(np.nanquantile(r, np.linspace(0, 1, BINS + 1))) if np.isfinite(r).any() else np.array([0.0])
+
+    def cut(x: np.ndarray) -> pd.Series:
+        codes = np.searchsorted(edges[1:-1], x, side="right").astype(str).astype(object)
+        codes[np.isnan(x)] = "nan"
+        return pd.Series(codes)
+    return cut(r), cut(t.synthetic[col].to_numpy(float))
+
+
+def _pairs(t: Tables, seed: int) -> list[tuple[str, str]]:
+    cols = t.modelled
+    pairs = [(a, b) for i, a in enumerate(cols) for b in cols[i + 1:]]
+    if len(pairs) > MAX_PAIRS:
+        rng = np.random.default_rng(seed)
+        pairs = [pairs[i] for i in sorted(rng.choice(len(pairs), MAX_PAIRS, replace=False))]
+    return pairs
+
+
+def pair_trends(t: Tables, seed: int = 0) -> tuple[Metric, Metric, Metric]:
+    """Correlation similarity (numbers), contingency similarity (categories and mixed pairs), and their mean."""
+    corr, cont = {}, {}
+    real_corr, syn_corr = {}, {}
+    for a, b in _pairs(t, seed):
+        if a in t.numeric and b in t.numeric:
+            r = t.real[[a, b]].dropna()
+            s = t.synthetic[[a, b]].dropna()
+            if len(r) < 3 or len(s) < 3 or r[a].std() == 0 or r[b].std() == 0 or s[a].std() == 0 or s[b].std() == 0:
+                continue
+            rr, rs = float(r[a].corr(r[b])), float(s[a].corr(s[b]))
+            sr, ss = float(r[a].corr(r[b], method="spearman")), float(s[a].corr(s[b], method="spearman"))
+            corr[f"{a} ~ {b}"] = 1 - abs(rr - rs) / 2
+            real_corr[f"{a} ~ {b}"] = {"pearson": rr, "spearman": sr}
+            syn_corr[f"{a} ~ {b}"] = {"pearson": rs, "spearman": ss}
+        else:
+            (ra, sa), (rb, sb) = _binned(t, a), _binned(t, b)
+            p = pd.crosstab(ra.to_numpy(), rb.to_numpy(), normalize=True).stack()
+            q = pd.crosstab(sa.to_numpy(), sb.to_numpy(), normalize=True).stack()
+            cont[f"{a} ~ {b}"] = float(1 - 0.5 * p.subtract(q, fill_value=0).abs().sum())
+    m_corr = Metric("correlation_similarity", "fidelity", _mean(corr), _mean(corr),
+                    "How well pairwise Pearson correlations between numeric columns are kept: 1 - |r_real - r_synthetic| / 2, averaged.",
+                    details={"per_pair": corr, "real": real_corr, "synthetic": syn_corr})
+    m_cont = Metric("contingency_similarity", "fidelity", _mean(cont), _mean(cont),
+                    "How well joint frequencies of category pairs (numbers cut into real deciles) are kept: 1 - total variation distance.",
+                    details={"per_pair": cont})
+    both = {**corr, **cont}
+    m_pairs = Metric("pair_trends", "fidelity", _mean(both), _mean(both),
+                     "Average of correlation and contingency similarity over all column pairs.", details={"pairs": len(both)})
+    return m_corr, m_cont, m_pairs
+
+
+def mutual_information(t: Tables, seed: int = 0) -> Metric:
+    """Normalized mutual information of every pair (numbers in deciles), real vs synthetic matrices compared."""
+    diffs, real_mi, syn_mi = {}, {}, {}
+    binned = {c: _binned(t, c) for c in t.modelled}
+    for a, b in _pairs(t, seed):
+        (ra, sa), (rb, sb) = binned[a], binned[b]
+        r = normalized_mutual_info_score(ra.astype(str), rb.astype(str))
+        s = normalized_mutual_info_score(sa.astype(str), sb.astype(str))
+        key = f"{a} ~ {b}"
+        real_mi[key], syn_mi[key], diffs[key] = r, s, abs(r - s)
+    score = None if not diffs else clamp01(1 - float(np.mean(list(diffs.values()))))
+    return Metric("mutual_information", "fidelity", score, None if not diffs else float(np.mean(list(diffs.values()))),
+                  "1 - mean absolute difference of normalized mutual information between every pair of columns (raw: that difference).",
+                  details={"real": real_mi, "synthetic": syn_mi})
+
+
+def detection(t: Tables, encoding: Encoding, seed: int = 0) -> Metric:
+    """A classifier tries to tell real rows from synthetic ones; AUC 0.5 means it cannot."""
+    rng = np.random.default_rng(seed)
+    m = min(len(t.real), len(t.synthetic), DETECTION_ROWS)
+    r = t.real.iloc[rng.choice(len(t.real), m, replace=False)]
+    s = t.synthetic.iloc[rng.choice(len(t.synthetic), m, replace=False)]
+    x = np.vstack([encoding.transform(r), encoding.transform(s)])
+    y = np.r_[np.ones(m), np.zeros(m)]
+    if m < 20:
+        return Metric("detection", "fidelity", None, None, "too few rows to train a detector", skipped="fewer than 20 rows")
+    aucs = []
+    for train, test in StratifiedKFold(n_splits=3, shuffle=True, random_state=seed).split(x, y):
+        model = HistGradientBoostingClassifier(max_iter=100, random_state=seed)
+        model.fit(x[train], y[train])
+        aucs.append(roc_auc_score(y[test], model.predict_proba(x[test])[:, 1]))
+    auc = float(np.mean(aucs))
+    return Metric("detection", "fidelity", clamp01(1 - 2 * max(0.0, auc - 0.5)), auc,
+                  "A gradient-boosting classifier's cross-validated AUC at telling real from synthetic rows (0.5 = indistinguishable); score = 1 - 2 x (AUC - 0.5).",
+                  details={"rows_per_side": m, "fold_aucs": aucs})
+
+
+def _acf(x: np.ndarray, lags: int) -> np.ndarray:
+    x = x - x.mean()
+    denom = float((x * x).sum())
+    if denom == 0:
+        return np.zeros(lags)
+    n = len(x)
+    spec = np.fft.rfft(x, 2 * n)
+    full = np.fft.irfft(spec * np.conj(spec))[: lags + 1] / denom
+    return full[1: lags + 1]
+
+
+def _pacf(acf: np.ndarray) -> np.ndarray:
+    """Partial autocorrelations from autocorrelations (Durbin-Levinson)."""
+    lags = len(acf)
+    rho = np.r_[1.0, acf]
+    pacf = np.zeros(lags)
+    phi = np.zeros((lags + 1, lags + 1))
+    for k in range(1, lags + 1):
+        num = rho[k] - sum(phi[k - 1, j] * rho[k - j] for j in range(1, k))
+        den = 1 - sum(phi[k - 1, j] * rho[j] for j in range(1, k))
+        phi[k, k] = num / den if den != 0 else 0.0
+        for j in range(1, k):
+            phi[k, j] = phi[k - 1, j] - phi[k, k] * phi[k - 1, k - j]
+        pacf[k - 1] = phi[k, k]
+    return pacf
+
+
+def time_series(t: Tables, time_column: str, lags: int = 14) -> Metric:
+    """Autocorrelation and partial autocorrelation of each numeric column, ordered by the time column."""
+    if time_column not in t.numeric:
+        return Metric("time_series", "fidelity", None, None, "autocorrelation similarity",
+                      skipped=f"--time-column {time_column!r} is not a date/time or numeric column")
+    scores, details = {}, {}
+    for col in t.numeric:
+        if col == time_column:
+            continue
+        series = []
+        for frame in (t.real, t.synthetic):
+            ordered = frame[[time_column, col]].dropna().sort_values(time_column, kind="stable")
+            # one value per instant: the mean, so rows sharing a time stamp do not look autocorrelated
+            series.append(ordered.groupby(time_column)[col].mean().to_numpy(float))
+        k = min(lags, len(series[0]) // 4, len(series[1]) // 4)
+        if k < 2:
+            continue
+        acf_r, acf_s = _acf(series[0], k), _acf(series[1], k)
+        pacf_r, pacf_s = _pacf(acf_r), _pacf(acf_s)
+        diff = 0.5 * (np.abs(acf_r - acf_s).mean() + np.abs(pacf_r - pacf_s).mean())
+        scores[col] = clamp01(1 - diff / 2)
+        details[col] = {"acf_real": acf_r.tolist(), "acf_synthetic": acf_s.tolist(), "pacf_real": pacf_r.tolist(),
+                        "pacf_synthetic": pacf_s.tolist()}
+    return Metric("time_series", "fidelity", _mean(scores), _mean(scores),
+                  f"Similarity of autocorrelation and partial autocorrelation (lags 1-{lags}) of each numeric column ordered by {time_column}: 1 - mean |difference| / 2.",
+                  details={"per_column": scores, "functions": details})
+
+
+def _mean(values: dict[str, float]) -> float | None:
+    v = [x for x in values.values() if x is not None and not np.isnan(x)]
+    return float(np.mean(v)) if v else None

@@ -1,0 +1,133 @@
+"""Utility: is the synthetic table as useful as the real one for the analyses people run on it?
+
+- TSTR vs TRTR: a random forest trained on synthetic rows and tested on real rows, against one trained on
+  real rows and tested on the same real rows (the holdout, or a held-back share of the real table).
+- Feature-importance agreement: do both forests rely on the same columns?
+- QScore: many random aggregate queries (shares, means, sums by group) answered on both tables.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn import metrics
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+from .data import Encoding, Tables
+from .metric import Metric, clamp01
+
+MAX_TRAIN_ROWS = 50_000
+
+
+def _features(t: Tables, target: str) -> Encoding:
+    base = Encoding.fit(t)
+    keep = [i for i, c in enumerate(base.numeric) if c != target]
+    return Encoding([base.numeric[i] for i in keep], base.centre[keep], base.scale[keep],
+                    {k: v for k, v in base.categories.items() if k != target})
+
+
+def _columns_of(encoding: Encoding) -> list[str]:
+    """The source column of each encoded feature, to add importances back up per column."""
+    names = list(encoding.numeric)
+    for col, cats in encoding.categories.items():
+        names += [col] * (len(cats) + 1)
+    return names
+
+
+def train_synthetic_test_real(t: Tables, target: str, seed: int = 0) -> tuple[list[Metric], dict]:
+    """TSTR/TRTR metrics, their ratio as the score, and the feature-importance agreement."""
+    if target not in t.modelled:
+        raise ValueError(f"target {target!r} is not a numeric or categorical column")
+    rng = np.random.default_rng(seed)
+    real = t.real[t.real[target].notna() & (t.real[target] != "<missing>")] if target in t.categorical else t.real[t.real[target].notna()]
+    syn = t.synthetic[t.synthetic[target].notna()] if target in t.numeric else t.synthetic[t.synthetic[target] != "<missing>"]
+    if t.holdout is not None:
+        test = t.holdout[t.holdout[target].notna()] if target in t.numeric else t.holdout[t.holdout[target] != "<missing>"]
+        train_real = real
+        test_note = "holdout"
+    else:
+        order = rng.permutation(len(real))
+        cut = int(len(real) * 0.7)
+        train_real, test = real.iloc[order[:cut]], real.iloc[order[cut:]]
+        test_note = "30% of the real table held back"
+    enc = _features(t, target)
+    regression = target in t.numeric and t.real[target].nunique() > 15
+
+    def fit(frame: pd.DataFrame):  # type: ignore[no-untyped-def]
+        if len(frame) > MAX_TRAIN_ROWS:
+            frame = frame.iloc[rng.choice(len(frame), MAX_TRAIN_ROWS, replace=False)]
+        x = enc.transform(frame)
+        y = frame[target].to_numpy(float) if regression else frame[target].astype(str).to_numpy()
+        cls = RandomForestRegressor if regression else RandomForestClassifier
+        return cls(n_estimators=100, min_samples_leaf=2, n_jobs=2, random_state=seed).fit(x, y)
+
+    x_test = enc.transform(test)
+    y_test = test[target].to_numpy(float) if regression else test[target].astype(str).to_numpy()
+    results = {}
+    models = {"real": fit(train_real), "synthetic": fit(syn)}
+    for label, model in models.items():
+        pred = model.predict(x_test)
+        if regression:
+            results[label] = {"mae": float(metrics.mean_absolute_error(y_test, pred)), "r2": float(metrics.r2_score(y_test, pred))}
+        else:
+            row = {"accuracy": float(metrics.accuracy_score(y_test, pred)),
+                   "f1_macro": float(metrics.f1_score(y_test, pred, average="macro", zero_division=0))}
+            proba = model.predict_proba(x_test)
+            classes = list(model.classes_)
+            truth = y_test[:, None] == np.array(classes)[None, :]
+            present = truth.any(axis=0) & ~truth.all(axis=0)
+            if present.any():
+                row["auroc"] = float(np.mean([metrics.roc_auc_score(truth[:, i], proba[:, i]) for i in np.flatnonzero(present)]))
+                row["auprc"] = float(np.mean([metrics.average_precision_score(truth[:, i], proba[:, i]) for i in np.flatnonzero(present)]))
+            results[label] = row
+    key = "r2" if regression else "f1_macro"
+    base = results["real"][key]
+    ratio = results["synthetic"][key] / base if base > 0 else (1.0 if results["synthetic"][key] >= base else 0.0)
+    tstr = Metric("tstr", "utility", clamp01(ratio), ratio,
+                  f"{'R²' if regression else 'macro F1'} of a random forest trained on synthetic rows, over the same for one trained on real rows, both tested on real rows ({test_note}).",
+                  details={"task": "regression" if regression else "classification", "target": target,
+                           "train_on_real_test_on_real": results["real"], "train_on_synthetic_test_on_real": results["synthetic"],
+                           "test_rows": len(test), "train_rows_cap": MAX_TRAIN_ROWS})
+    names = _columns_of(enc)
+    importances = {}
+    for label, model in models.items():
+        per_column = pd.Series(model.feature_importances_, index=names).groupby(level=0).sum()
+        importances[label] = per_column
+    joined = pd.concat(importances, axis=1).fillna(0)
+    rho = float(stats.spearmanr(joined["real"], joined["synthetic"]).statistic) if len(joined) > 2 else float("nan")
+    agreement = Metric("feature_importance", "utility", None if np.isnan(rho) else clamp01((rho + 1) / 2), rho,
+                       "Rank correlation of the columns' importances in the forest trained on real rows and in the one trained on synthetic rows; score = (rho + 1) / 2.",
+                       details={"real": joined["real"].to_dict(), "synthetic": joined["synthetic"].to_dict()})
+    return [tstr, agreement], results
+
+
+def qscore(t: Tables, queries: int = 100, seed: int = 0) -> Metric:
+    """Random aggregate queries, grouped by a random category column, answered on both tables."""
+    rng = np.random.default_rng(seed)
+    groups = [c for c in t.categorical if t.real[c].nunique() <= 50] + [c for c in t.numeric if t.real[c].nunique() <= 20]
+    values = t.numeric
+    if not groups:
+        return Metric("qscore", "utility", None, None, "aggregate query agreement", skipped="no low-cardinality column to group by")
+    errors = []
+    for _ in range(queries):
+        g = groups[rng.integers(len(groups))]
+        kind = ["share", "mean", "sum"][rng.integers(3)] if values else "share"
+        v = values[rng.integers(len(values))] if values else None
+        answers = []
+        for frame in (t.real, t.synthetic):
+            if kind == "share" or v is None or v == g:
+                ans = frame[g].astype(str).value_counts(normalize=True)
+            elif kind == "mean":
+                ans = frame.groupby(frame[g].astype(str))[v].mean()
+            else:
+                total = frame[v].sum()
+                ans = frame.groupby(frame[g].astype(str))[v].sum() / (total if total else 1.0)
+            answers.append(ans)
+        r, s = answers[0].align(answers[1], fill_value=0)
+        scale = max(float(np.nanmax(np.abs(r.to_numpy()))), 1e-12)
+        errors.append(float(np.nanmean(np.abs(r.to_numpy() - s.to_numpy())) / scale))
+    err = float(np.mean(errors))
+    return Metric("qscore", "utility", clamp01(1 - err), err,
+                  f"{queries} random aggregate queries (group shares, group means, group shares of a sum) on both tables: 1 - mean relative error.",
+                  details={"queries": queries, "median_error": float(np.median(errors))})
