@@ -1,0 +1,237 @@
+"""The auditor on cases whose answer is known: identical, shuffled, shifted, copied, noisy, unseen-real data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import audit
+import synth
+from synth.cli import app
+
+POPULATION = """
+name: people
+columns:
+  - {name: age, kind: integer, distribution: normal, mean: 45, std: 12, min: 18, max: 90}
+  - {name: income, kind: float, distribution: lognormal, mu: 10.5, sigma: 0.5, round: 0}
+  - {name: spend, kind: float, distribution: gamma, shape: 2, scale: 300, round: 2}
+  - {name: segment, kind: choice, values: [basic, plus, premium], weights: [6, 3, 1]}
+  - {name: region, kind: choice, values: [north, south, east, west]}
+  - {name: member, kind: boolean, probability: 0.3}
+correlations:
+  - {columns: [age, income], rank: 0.5}
+  - {columns: [income, spend], rank: 0.7}
+  - {columns: [income, segment], rank: 0.6}
+"""
+
+
+def population(rows: int, seed: int) -> pd.DataFrame:
+    frame = synth.generate(synth.Schema.from_yaml_text(POPULATION), rows=rows, seed=seed)
+    return frame.astype({"segment": str, "region": str})
+
+
+@pytest.fixture(scope="module")
+def world() -> dict[str, pd.DataFrame]:
+    return {"train": population(3000, 1), "holdout": population(3000, 2), "fresh": population(3000, 3)}
+
+
+def run(world, synthetic: pd.DataFrame, **kw) -> audit.AuditResult:
+    return audit.run(world["train"], synthetic, holdout=world["holdout"], seed=0, **kw)
+
+
+def test_identical_tables_score_full_fidelity(world):
+    result = run(world, world["train"].copy())
+    assert result.metric("column_shapes").score == pytest.approx(1.0)
+    assert result.metric("pair_trends").score == pytest.approx(1.0)
+    assert result.metric("mutual_information").score == pytest.approx(1.0)
+    assert result.metric("detection").raw < 0.6
+
+
+def test_fresh_draws_from_the_same_distribution_pass_everything(world):
+    result = run(world, world["fresh"], target="spend")
+    assert result.summary["fidelity"] > 0.85 and result.summary["privacy"] > 0.8
+    assert result.passed
+
+
+def test_shuffling_each_column_keeps_shapes_but_breaks_pairs(world):
+    rng = np.random.default_rng(0)
+    shuffled = world["fresh"].apply(lambda c: c.to_numpy()[rng.permutation(len(c))])
+    fresh = run(world, world["fresh"])
+    result = run(world, shuffled)
+    assert result.metric("column_shapes").score > 0.95
+    assert result.metric("correlation_similarity").score < fresh.metric("correlation_similarity").score - 0.1
+    pair = "income ~ segment"  # the one category pair with a real dependence
+    assert result.metric("contingency_similarity").details["per_pair"][pair] < fresh.metric("contingency_similarity").details["per_pair"][pair] - 0.05
+    assert result.metric("detection").raw > 0.65
+
+
+def test_another_distribution_scores_low_fidelity(world):
+    other = world["fresh"].copy()
+    rng = np.random.default_rng(1)
+    other["age"] = rng.integers(80, 90, len(other))
+    other["income"] = rng.uniform(0, 1000, len(other))
+    other["spend"] = rng.uniform(5000, 9000, len(other))
+    other["segment"] = "premium"
+    result = run(world, other)
+    assert result.metric("column_shapes").score < 0.6
+    assert result.summary["fidelity"] < 0.6
+
+
+def test_one_shifted_column_drops_its_shape_and_every_pair_with_it(world):
+    fresh = run(world, world["fresh"])
+    shifted = world["fresh"].copy()
+    shifted["income"] = shifted["income"] + 10 * shifted["income"].max()
+    result = run(world, shifted)
+    assert result.metric("column_shapes").details["per_column"]["income"] < 0.05
+    assert result.metric("column_shapes").details["per_column"]["age"] > 0.9
+    before = {**fresh.metric("correlation_similarity").details["per_pair"], **fresh.metric("contingency_similarity").details["per_pair"]}
+    after = {**result.metric("correlation_similarity").details["per_pair"], **result.metric("contingency_similarity").details["per_pair"]}
+    involving = [p for p in after if "income" in p.split(" ~ ")]
+    assert any("segment" in p for p in involving)  # numeric x categorical pairs are scored too
+    for pair in involving:
+        if pair in result.metric("contingency_similarity").details["per_pair"]:
+            assert after[pair] < before[pair] - 0.2, pair
+    untouched = [p for p in after if "income" not in p]
+    assert all(abs(after[p] - before[p]) < 1e-9 for p in untouched)
+
+
+def test_training_rows_as_synthetic_fail_privacy(world):
+    result = run(world, world["train"].copy())
+    assert result.metric("exact_matches").raw == pytest.approx(1.0)
+    assert result.metric("membership_inference").raw > 0.9
+    assert result.metric("dcr").raw > 0.6
+    assert result.summary["privacy"] < 0.3 and not result.passed
+
+
+def test_five_percent_copied_rows_are_flagged(world):
+    fresh = world["fresh"].copy()
+    copied = world["train"].sample(n=150, random_state=0)
+    leaky = pd.concat([fresh.iloc[150:], copied], ignore_index=True)
+    result = run(world, leaky)
+    assert result.metric("exact_matches").raw == pytest.approx(0.05, abs=0.005)
+    assert result.metric("exact_matches").score < 0.1
+    assert run(world, fresh).metric("exact_matches").score == 1.0
+
+
+def test_training_rows_with_small_noise_are_flagged_by_distances(world):
+    noisy = world["train"].copy()
+    rng = np.random.default_rng(2)
+    for col in ("income", "spend"):
+        noisy[col] = noisy[col] * (1 + rng.normal(0, 0.01, len(noisy)))
+    result = run(world, noisy)
+    assert result.metric("exact_matches").raw < 0.01  # no exact copies left...
+    assert result.metric("dcr").score < 0.3  # ...but they sit on training rows
+    assert result.metric("neighbours_privacy").score < 0.3
+    assert result.metric("membership_inference").raw > 0.7
+
+
+def test_unseen_real_rows_are_not_a_leak(world):
+    result = audit.run(world["train"], world["holdout"], holdout=population(3000, 9), seed=0)
+    assert result.summary["privacy"] > 0.8
+    assert 0.4 < result.metric("dcr").raw < 0.6
+
+
+def test_attribute_inference_flags_a_leaked_secret(world):
+    leaky = world["train"].copy()
+    safe = run(world, world["fresh"], sensitive=["region"]).metric("attribute_inference")
+    result = run(world, leaky, sensitive=["region"]).metric("attribute_inference")
+    assert result.raw > 0.3 and result.score < 0.2
+    assert safe.score > 0.8
+
+
+def test_identifier_replay_counts_real_ids_in_synthetic(world):
+    train, hold, fresh = (world[k].copy() for k in ("train", "holdout", "fresh"))
+    train["email"] = [f"person{i}@example.com" for i in range(len(train))]
+    hold["email"] = [f"other{i}@example.org" for i in range(len(hold))]
+    fresh["email"] = list(train["email"].iloc[:600]) + [f"new{i}@example.net" for i in range(len(fresh) - 600)]
+    result = audit.run(train, fresh, holdout=hold, seed=0)
+    assert result.tables.kinds["email"] == "identifier"
+    assert result.metric("identifier_replay").raw == pytest.approx(0.2)
+    assert result.metric("identifier_replay").score == 0.0
+
+
+def test_without_holdout_the_report_says_what_it_could_not_run(world):
+    result = audit.run(world["train"], world["fresh"], seed=0)
+    assert result.metric("membership_inference").skipped
+    assert any("holdout" in note for note in result.notes)
+    assert result.metric("dcr").score > 0.8
+    leaked = audit.run(world["train"], world["train"].copy(), seed=0)
+    assert leaked.metric("dcr").score < 0.2
+
+
+def test_time_series_structure_is_compared(world):
+    days = pd.date_range("2020-01-01", periods=730, freq="D")
+    t = np.arange(730)
+    real = pd.DataFrame({"day": days.strftime("%Y-%m-%d"), "sales": 100 + 30 * np.sin(2 * np.pi * t / 7)})
+    noise = pd.DataFrame({"day": days.strftime("%Y-%m-%d"), "sales": np.random.default_rng(0).permutation(real.sales.to_numpy())})
+    same = audit.run(real, real.copy(), time_column="day").metric("time_series")
+    broken = audit.run(real, noise, time_column="day").metric("time_series")
+    assert same.score == pytest.approx(1.0) and broken.score < same.score - 0.1
+
+
+def test_same_inputs_and_seed_give_the_same_report(world):
+    a = run(world, world["fresh"], target="segment").to_dict()
+    b = run(world, world["fresh"], target="segment").to_dict()
+    a.pop("seconds"), b.pop("seconds")
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def test_reports_never_print_real_rows(world, tmp_path):
+    train = world["train"].copy()
+    train["email"] = [f"secret{i}@example.com" for i in range(len(train))]
+    syn = world["fresh"].copy()
+    syn["email"] = [f"x{i}@example.net" for i in range(len(syn))]
+    result = audit.run(train, syn, holdout=None, seed=0)
+    page = result.to_html()
+    assert "secret1@example.com" not in page and "secret1@example.com" not in result.to_json()
+    assert "http://" not in page and "https://" not in page  # opens offline: everything inline
+    assert "<img src='data:image/png;base64," in page
+
+
+# --- the command line -------------------------------------------------------------------------
+def _write(world, tmp_path: Path) -> dict[str, Path]:
+    paths = {}
+    for key in ("train", "holdout", "fresh"):
+        paths[key] = tmp_path / f"{key}.csv"
+        world[key].to_csv(paths[key], index=False)
+    return paths
+
+
+def test_cli_passes_fails_and_writes_reports(world, tmp_path):
+    p = _write(world, tmp_path)
+    runner = CliRunner()
+    ok = runner.invoke(app, ["audit", str(p["train"]), str(p["fresh"]), "--holdout", str(p["holdout"]), "--target", "spend",
+                             "--json", str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html"), "-q"])
+    assert ok.exit_code == 0, ok.output
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert set(report["summary"]) == {"fidelity", "utility", "privacy"} and report["passed"] is True
+    assert all({"name", "score", "raw"} <= set(m) for m in report["metrics"])
+    leak = runner.invoke(app, ["audit", str(p["train"]), str(p["train"]), "--holdout", str(p["holdout"]), "-q"])
+    assert leak.exit_code == 1
+    strict = runner.invoke(app, ["audit", str(p["train"]), str(p["fresh"]), "--holdout", str(p["holdout"]), "-q", "--fail-under", "fidelity=0.999"])
+    assert strict.exit_code == 1
+
+
+@pytest.mark.parametrize("case", ["mismatched", "empty", "unreadable", "missing", "bad_threshold"])
+def test_cli_bad_input_is_one_line_and_exit_2(world, tmp_path, case):
+    p = _write(world, tmp_path)
+    args = ["audit", str(p["train"]), str(p["fresh"])]
+    if case == "mismatched":
+        world["fresh"].drop(columns=["age"]).to_csv(p["fresh"], index=False)
+    elif case == "empty":
+        p["fresh"].write_text("")
+    elif case == "unreadable":
+        p["fresh"].write_bytes(b"\xff\xfe\x00garbage\x00\n\x00\x01")
+    elif case == "missing":
+        args[2] = str(tmp_path / "nope.csv")
+    else:
+        args += ["--fail-under", "privacy=high"]
+    result = CliRunner().invoke(app, args)
+    text = (result.stderr if hasattr(result, "stderr") else result.output).strip()
+    assert result.exit_code == 2, text
+    assert len(text.splitlines()) == 1 and text.startswith("error:") and "Traceback" not in text
