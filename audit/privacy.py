@@ -22,14 +22,46 @@ from .metric import Metric, clamp01, wilson
 CHUNK = 20_000
 
 
+BRUTE_LIMIT = 4e10  # reference x query pairs below which one BLAS matrix product per chunk beats a tree
+
+
 def nearest(reference: np.ndarray, queries: np.ndarray, k: int = 1) -> np.ndarray:
-    """Distances from each query row to its k nearest reference rows (exact; queried in chunks)."""
+    """Distances from each query row to its k nearest reference rows (exact; queried in chunks).
+
+    Up to a few billion pairs, chunks of ``|q|² + |r|² - 2 q·r`` by matrix product (BLAS) are fastest;
+    beyond that a k-d or ball tree answers each query in about log(n) steps.
+    """
     k = min(k, len(reference))
+    if k <= 2 and float(len(reference)) * len(queries) <= BRUTE_LIMIT:
+        return _brute(reference.astype(np.float32), queries.astype(np.float32), k)
     algorithm = "kd_tree" if reference.shape[1] <= 30 else "ball_tree"
     index = NearestNeighbors(n_neighbors=k, algorithm=algorithm, n_jobs=2).fit(reference)
     out = np.empty((len(queries), k), dtype=np.float64)
     for start in range(0, len(queries), CHUNK):
         out[start:start + CHUNK] = index.kneighbors(queries[start:start + CHUNK], return_distance=True)[0]
+    return out
+
+
+def _brute(reference: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    """Exact k (<= 2) nearest distances: candidates by float32 matrix products, distances recomputed exactly."""
+    ref_sq = (reference ** 2).sum(axis=1)
+    rows = max(1, int(20_000_000 // max(len(reference), 1)))  # ~80 MB of float32 per chunk
+    out = np.empty((len(queries), k), dtype=np.float64)
+    ref64 = reference.astype(np.float64)
+    for start in range(0, len(queries), rows):
+        q = queries[start:start + rows]
+        d2 = q @ reference.T
+        d2 *= -2.0
+        d2 += ref_sq[None, :]
+        picks = []
+        for _ in range(k):
+            idx = d2.argmin(axis=1)
+            picks.append(idx)
+            d2[np.arange(len(q)), idx] = np.inf
+        q64 = q.astype(np.float64)
+        exact = np.stack([np.sqrt(((q64 - ref64[idx]) ** 2).sum(axis=1)) for idx in picks], axis=1)
+        exact.sort(axis=1)
+        out[start:start + rows] = exact
     return out
 
 
@@ -60,19 +92,22 @@ class Distances:
         rng = np.random.default_rng(seed)
         two = nearest(self.train, self.syn, k=2)
         self.syn_to_train, self.syn_second = two[:, 0], two[:, -1]
-        # Baseline without a holdout: how far real rows are from their nearest *other* real row.
-        sample = rng.choice(len(self.train), min(len(self.train), 50_000), replace=False)
-        self.train_to_train = nearest(self.train, self.train[sample], k=2)[:, -1]
         self.syn_to_hold = self.hold_to_train = None
-        self.train_sub = None
-        if self.hold is not None:
-            # Equal-size reference sets, so "closer to train" is 50% when nothing was memorised.
-            m = min(len(self.train), len(self.hold))
-            self.train_sub = rng.choice(len(self.train), m, replace=False)
-            hold_sub = rng.choice(len(self.hold), m, replace=False)
-            self.syn_to_train_eq = nearest(self.train[self.train_sub], self.syn, k=1)[:, 0]
-            self.syn_to_hold = nearest(self.hold[hold_sub], self.syn, k=1)[:, 0]
-            self.hold_to_train = nearest(self.train, self.hold, k=2)[:, :]
+        if self.hold is None:
+            # Baseline without a holdout: how far real rows are from their nearest *other* real row.
+            sample = rng.choice(len(self.train), min(len(self.train), 50_000), replace=False)
+            self.train_to_train = nearest(self.train, self.train[sample], k=2)[:, -1]
+            return
+        # Equal-size reference sets, so "closer to train" is 50% when nothing was memorised.
+        m = min(len(self.train), len(self.hold))
+        if m == len(self.train):
+            self.syn_to_train_eq = self.syn_to_train
+        else:
+            self.syn_to_train_eq = nearest(self.train[rng.choice(len(self.train), m, replace=False)], self.syn, k=1)[:, 0]
+        hold = self.hold if m == len(self.hold) else self.hold[rng.choice(len(self.hold), m, replace=False)]
+        self.syn_to_hold = nearest(hold, self.syn, k=1)[:, 0]
+        self.hold_to_train = nearest(self.train, self.hold, k=2)
+        self.train_to_train = self.hold_to_train[:, 0]
 
 
 def dcr(d: Distances) -> Metric:
