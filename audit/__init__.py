@@ -27,7 +27,7 @@ from .metric import Metric
 from .policy import Policy
 
 VERSION = "1.0"
-SECTIONS = ("fidelity", "utility", "privacy")
+SECTIONS = ("fidelity", "utility", "privacy", "rules")
 
 
 @dataclass
@@ -87,8 +87,12 @@ class AuditResult:
 
 def run(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None = None, target: str | None = None,
         sensitive: Sequence[str] = (), time_column: str | None = None, kinds: dict[str, str] | None = None,
-        policy: Policy | None = None, seed: int = 0, progress: Callable[[str], None] | None = None) -> AuditResult:
-    """Audit ``synthetic`` against ``real`` (the generator's training rows) and, if given, ``holdout``."""
+        policy: Policy | None = None, seed: int = 0, progress: Callable[[str], None] | None = None,
+        schema: Any = None) -> AuditResult:
+    """Audit ``synthetic`` against ``real`` (the generator's training rows) and, if given, ``holdout``.
+
+    With ``schema`` (a :class:`synth.Schema`), its rules are also checked on both tables (section "rules").
+    """
     step = progress or (lambda _m: None)
     started = time.perf_counter()
     t = align(real, synthetic, holdout, kinds)
@@ -121,6 +125,11 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | Non
     metrics.append(privacy.membership_inference(t, distances, seed))
     metrics.append(privacy.attribute_inference(t, encoding, list(sensitive), seed))
     metrics.append(privacy.identifier_replay(t, t.identifiers))
+    if schema is not None:
+        from .rules import check_rules
+
+        step("schema rules")
+        metrics.extend(check_rules(schema, real, synthetic))
     if holdout is None:
         notes.append("No --holdout: membership and attribute inference could not run, and distances were compared with "
                      "distances between real rows instead of with unseen real rows. Keep back 20% of the real rows before "

@@ -152,8 +152,9 @@ def render_html(result: "AuditResult") -> str:
     parts.append("</div>")
     for note in data["notes"]:
         parts.append(f"<div class='note'>{html.escape(note)}</div>")
-    for section in ("fidelity", "utility", "privacy"):
-        parts.append(f"<h2>{section.title()}</h2><table><tr><th>metric</th><th>score</th><th>raw value</th><th>95% interval</th><th>what it means</th></tr>")
+    sections = ("fidelity", "utility", "privacy") + (("rules",) if any(m.section == "rules" for m in result.metrics) else ())
+    for section in sections:
+        parts.append(f"<h2>{'Schema rules' if section == 'rules' else section.title()}</h2><table><tr><th>metric</th><th>score</th><th>raw value</th><th>95% interval</th><th>what it means</th></tr>")
         for m in result.metrics:
             if m.section != section:
                 continue

@@ -143,6 +143,17 @@ class Schema:
                 raise AssertionError("dependency cycle")
         return order
 
+    def rules(self) -> list[tuple[str, Any]]:
+        """Every rule the schema declares, as (name, check): each column's promises and each constraint.
+
+        A check maps a DataFrame (as read from a file) to a boolean array, True where a row breaks the rule.
+        The generator satisfies these by construction; ``synth audit --schema`` measures them on any table.
+        """
+        out = [rule for col in self.columns if not col.hidden for rule in col.rules()]
+        for expr in self.constraints:
+            out.append((f"constraint: {expr.text}", _constraint_check(expr)))
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         """The schema as plain data (what a YAML file would hold), e.g. for ``synth fit`` to write."""
         out = self.spec.model_dump(exclude_none=True, exclude_defaults=False)
@@ -227,6 +238,17 @@ class Schema:
             # Spearman rho of a bivariate normal with Pearson r is (6/pi) asin(r/2); invert it.
             r[i, j] = r[j, i] = 2.0 * np.sin(np.pi * corr.rank / 6.0)
         return names, r
+
+
+def _constraint_check(expr: Expression) -> Any:
+    def breaks(frame: Any) -> Any:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        table = pa.Table.from_pandas(frame[sorted(expr.names)], preserve_index=False)
+        ok = expr.evaluate({c: table[c].combine_chunks() for c in table.column_names}, len(frame))
+        return ~pc.fill_null(ok, True).to_numpy(zero_copy_only=False)
+    return breaks
 
 
 def _suggest(name: str, known: list[str]) -> str:

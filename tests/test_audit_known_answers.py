@@ -235,3 +235,22 @@ def test_cli_bad_input_is_one_line_and_exit_2(world, tmp_path, case):
     text = (result.stderr if hasattr(result, "stderr") else result.output).strip()
     assert result.exit_code == 2, text
     assert len(text.splitlines()) == 1 and text.startswith("error:") and "Traceback" not in text
+
+
+def test_schema_rules_count_exactly_the_planted_violations(tmp_path):
+    schema = synth.load_schema(Path(__file__).resolve().parents[1] / "schemas" / "coffee.yaml")
+    real = synth.generate(schema, rows=2000, seed=1)
+    real.to_csv(tmp_path / "real.csv", index=False)
+    broken = pd.read_csv(tmp_path / "real.csv")
+    broken.loc[:9, "amount"] = 999.0  # 10 rows whose amount is not price x quantity
+    broken.loc[10:14, "payment_type"] = "bitcoin"  # 5 unknown categories
+    broken.loc[15:16, "time"] = "23:59"  # 2 times outside opening hours
+    broken.loc[17, "price"] = 0.01  # a price that belongs to no product (and breaks its amount)
+    result = audit.run(pd.read_csv(tmp_path / "real.csv"), broken, schema=schema, seed=0)
+    rules = {m.name: m for m in result.metrics if m.section == "rules"}
+    assert rules["rule: amount = round(price * quantity, 2)"].details["synthetic_violations"] == 11
+    assert rules["rule: payment_type is one of 4 values"].details["synthetic_violations"] == 5
+    assert rules["rule: time is between 06:00 and 21:00"].details["synthetic_violations"] == 2
+    assert rules["rule: product_id, product, calories, price, type match one record of menu"].details["synthetic_violations"] == 1
+    assert all(m.details["real_violations"] == 0 for m in rules.values())
+    assert result.summary["rules"] < 1.0

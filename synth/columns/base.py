@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterable
+from typing import Any, Callable, ClassVar, Iterable
 
 import numpy as np
 import pyarrow as pa
@@ -20,11 +20,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 KINDS: dict[str, type["Column"]] = {}
 
+RuleCheck = Callable[[Any], np.ndarray]  # DataFrame -> boolean "breaks the rule" per row
+
 
 def register(cls: type["Column"]) -> type["Column"]:
     """Class decorator: make ``cls`` available as ``kind: <cls.kind_name>`` in schemas."""
     KINDS[cls.kind_name] = cls
     return cls
+
+
+def duplicated(values: Any) -> np.ndarray:
+    """Rows whose (non-missing) value appeared on an earlier row."""
+    return (values.duplicated(keep="first") & values.notna()).to_numpy()
 
 
 def stratified(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -114,6 +121,15 @@ class Column(BaseModel):
     def sample(self, ctx: ChunkContext) -> dict[str, pa.Array] | pa.Array:
         """Make ``ctx.n`` values (or, for several outputs, a dict of arrays)."""
         raise NotImplementedError
+
+    def rules(self) -> list[tuple[str, "RuleCheck"]]:
+        """What this column promises about any table it made: (rule name, check) pairs.
+
+        A check takes a table as read back from a file (a DataFrame) and returns a boolean array that is
+        True where a row breaks the rule (missing values never do). ``synth audit --schema`` runs them on
+        real and synthetic tables; the generator satisfies them by construction.
+        """
+        return []
 
     def finalize(self, values: pa.Array) -> pa.Array:
         """Turn the working values into what is written (e.g. dates into formatted text). Default: as is."""

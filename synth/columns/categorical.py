@@ -65,6 +65,11 @@ class ChoiceColumn(Column):
             return np.asarray(list(self.values.values()), float)
         return np.asarray(self.weights if self.weights is not None else [1.0] * len(self.values), float)
 
+    def rules(self) -> list[tuple[str, Any]]:
+        allowed = {str(c) for c in self.categories()}
+        name = self.name
+        return [(f"{name} is one of {len(allowed)} values", lambda f: (f[name].notna() & ~f[name].astype(str).isin(allowed)).to_numpy())]
+
     def prepare(self, plan: PlanContext) -> None:
         self._icdf = InverseCDF(np.cumsum(as_weights(self.probabilities(), "weights")))
         categories = self.categories()
@@ -85,6 +90,11 @@ class BooleanColumn(Column):
     accepts_uniforms: ClassVar[bool] = True
     kind: Literal["boolean"] = "boolean"
     probability: float = Field(default=0.5, ge=0.0, le=1.0)
+
+    def rules(self) -> list[tuple[str, Any]]:
+        name = self.name
+        ok = {"true", "false", "1", "0", "1.0", "0.0"}
+        return [(f"{name} is true or false", lambda f: (f[name].notna() & ~f[name].astype(str).str.lower().isin(ok)).to_numpy())]
 
     def sample(self, ctx: ChunkContext) -> pa.Array:
         # high uniforms are "true", so a positive correlation pairs true with large partners

@@ -53,6 +53,26 @@ class ExpressionColumn(Column):
     def dependencies(self) -> set[str]:
         return set(self._parsed.names)
 
+    def rules(self) -> list[tuple[str, Any]]:
+        """The column equals its expression, recomputed from the table's other columns."""
+        name, expr = self.name, self._parsed
+
+        def breaks(frame: Any) -> np.ndarray:
+            import pandas as pd
+
+            table = pa.Table.from_pandas(frame[sorted(expr.names)], preserve_index=False)
+            made = expr.evaluate({c: table[c].combine_chunks() for c in table.column_names}, len(frame))
+            expected = pd.Series(made.to_pandas())
+            actual = frame[name]
+            if pd.api.types.is_numeric_dtype(expected) and not pd.api.types.is_bool_dtype(expected):
+                got = pd.to_numeric(actual, errors="coerce")
+                bad = (got - expected).abs() > 1e-6 * np.maximum(1.0, expected.abs())
+            else:
+                bad = actual.astype(str).str.lower() != expected.astype(str).str.lower()
+            return (bad & actual.notna() & expected.notna()).fillna(False).to_numpy()
+
+        return [(f"{name} = {self.expr}", breaks)]
+
     def sample(self, ctx: ChunkContext) -> pa.Array:
         out = self._parsed.evaluate(ctx.values, ctx.n)
         if self.type is not None:

@@ -16,14 +16,14 @@
 from __future__ import annotations
 
 import binascii
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, field_validator
 
-from .base import ChunkContext, Column, register
+from .base import ChunkContext, Column, duplicated, register
 
 
 @register
@@ -45,6 +45,10 @@ class SequenceColumn(Column):
             raise ValueError("step must not be zero")
         return step
 
+    def rules(self) -> list[tuple[str, Any]]:
+        name = self.name
+        return [(f"{name} is unique", lambda f: duplicated(f[name]))]
+
     def sample(self, ctx: ChunkContext) -> pa.Array:
         numbers = pa.array(self.start + self.step * ctx.row_numbers())
         if not (self.prefix or self.suffix or self.digits):
@@ -61,6 +65,12 @@ class UuidColumn(Column):
 
     kind_name: ClassVar[str] = "uuid"
     kind: Literal["uuid"] = "uuid"
+
+    def rules(self) -> list[tuple[str, Any]]:
+        name = self.name
+        form = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+        return [(f"{name} is unique", lambda f: duplicated(f[name])),
+                (f"{name} is a UUID", lambda f: (f[name].notna() & ~f[name].astype(str).str.match(form)).to_numpy())]
 
     def sample(self, ctx: ChunkContext) -> pa.Array:
         raw = ctx.rng(self.name).integers(0, 256, size=(ctx.n, 16), dtype=np.uint8)

@@ -25,7 +25,7 @@ import pyarrow as pa
 from pydantic import Field, PrivateAttr, model_validator
 from scipy import stats
 
-from .base import ChunkContext, Column, PlanContext, as_weights, InverseCDF, register
+from .base import ChunkContext, Column, InverseCDF, PlanContext, as_weights, duplicated, register
 from .permute import permutation
 
 # distribution -> (required parameters, optional parameters)
@@ -189,6 +189,29 @@ class NumericColumn(Column):
                 raise ValueError(
                     f"unique values: {plan.total_rows} rows asked for but min..max holds only {size} distinct values"
                 )
+
+    def rules(self) -> list[tuple[str, Any]]:
+        name = self.name
+
+        def number(frame: Any) -> tuple[Any, np.ndarray]:
+            import pandas as pd
+
+            v = pd.to_numeric(frame[name], errors="coerce")
+            return v, (frame[name].notna() & v.isna()).to_numpy()
+
+        out: list[tuple[str, Any]] = [(f"{name} is a number", lambda f: number(f)[1])]
+        if isinstance(self, IntegerColumn):
+            out.append((f"{name} is a whole number", lambda f: (number(f)[0] % 1 != 0).fillna(False).to_numpy()))
+        if self.min is not None:
+            out.append((f"{name} >= {self.min:g}", lambda f, lo=self.min: (number(f)[0] < lo).fillna(False).to_numpy()))
+        if self.max is not None:
+            out.append((f"{name} <= {self.max:g}", lambda f, hi=self.max: (number(f)[0] > hi).fillna(False).to_numpy()))
+        if self.distribution == "weighted":
+            allowed = set(float(x) for x in self._weighted()[0])
+            out.append((f"{name} is one of its values", lambda f: (~number(f)[0].isin(allowed) & number(f)[0].notna()).to_numpy()))
+        if self.unique:
+            out.append((f"{name} is unique", lambda f: duplicated(f[name])))
+        return out
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
         """Map uniforms in [0, 1) to values, respecting min/max by construction."""

@@ -14,14 +14,14 @@ templates can be given with weights, e.g. as ``synth fit`` learns them from real
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, PrivateAttr, model_validator
 
-from .base import ChunkContext, Column, InverseCDF, PlanContext, as_weights, register
+from .base import ChunkContext, Column, InverseCDF, PlanContext, as_weights, duplicated, register
 from .permute import permutation
 
 _ALPHABETS = {
@@ -86,6 +86,19 @@ class PatternColumn(Column):
                     if not _disjoint(self._templates[i], self._templates[j]):
                         raise ValueError(f"unique patterns {names[i]!r} and {names[j]!r} can make the same code")
         return self
+
+    def rules(self) -> list[tuple[str, Any]]:
+        import re
+
+        name = self.name
+        alternatives = []
+        for slots in self._templates:
+            alternatives.append("".join(re.escape(s.decode()) if len(s) == 1 else "[" + re.escape(s.decode()) + "]" for s in slots))
+        form = "^(?:" + "|".join(alternatives) + ")$"
+        out: list[tuple[str, Any]] = [(f"{name} follows its patterns", lambda f: (f[name].notna() & ~f[name].astype(str).str.match(form)).to_numpy())]
+        if self.unique:
+            out.append((f"{name} is unique", lambda f: duplicated(f[name])))
+        return out
 
     def prepare(self, plan: PlanContext) -> None:
         if self.unique:

@@ -47,6 +47,23 @@ def _column_array(values: list[Any], where: str) -> pa.Array:
         raise ValueError(f"{where} mixes kinds of values (e.g. numbers and text)") from None
 
 
+def _combination_rule(label: str, table: dict[str, pa.Array], fields: list[str]) -> tuple[str, Any]:
+    """Rows whose values of ``fields`` are not those of any one record (rows with missing values pass)."""
+    import pandas as pd
+
+    def key(frame: Any) -> Any:
+        return frame[fields].astype(str).apply(lambda col: col.str.replace(r"\.0$", "", regex=True)).agg("\x1f".join, axis=1)
+
+    records = pd.DataFrame({f: table[f].to_pylist() for f in fields})
+    allowed = set(key(records))
+
+    def breaks(frame: Any) -> Any:
+        complete = frame[fields].notna().all(axis=1)
+        return (complete & ~key(frame).isin(allowed)).to_numpy()
+
+    return (f"{', '.join(fields)} match one record of {label}", breaks)
+
+
 def _parse_cell(text: str) -> Any:
     """CSV cells: numbers become numbers, everything else stays text, empty is missing."""
     if text == "":
@@ -131,6 +148,9 @@ class CatalogColumn(Column):
             raise ValueError(f"catalog file {path} is not a readable CSV: {exc}") from None
         self._load(rows, str(path))
 
+    def rules(self) -> list[tuple[str, Any]]:
+        return [_combination_rule(self.name, self._table, self.output_names())] if self._table else []
+
     def sample(self, ctx: ChunkContext) -> dict[str, pa.Array]:
         idx = self._cum(ctx.uniform(self.name))
         out = {}
@@ -189,6 +209,9 @@ class LookupColumn(Column):
 
     def output_names(self) -> list[str]:
         return list(self.fields) if self.fields is not None else [k for k in self._table if k != self.key]
+
+    def rules(self) -> list[tuple[str, Any]]:
+        return [_combination_rule(self.name, self._table, [self.key] + self.output_names())]
 
     def dependencies(self) -> set[str]:
         return {self.key}

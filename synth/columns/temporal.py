@@ -129,6 +129,33 @@ class _TimeWeighted(Column):
             raise ValueError(f"format {fmt!r} has no % directive (e.g. '%Y-%m-%d')")
         return fmt
 
+    def rules(self) -> list[tuple[str, Any]]:
+        """Values parse in the column's format and fall between start and end."""
+        import pandas as pd
+
+        name, fmt, kind = self.name, self.format, self.kind
+        low, high = self._bounds()
+
+        def seconds(frame: Any) -> tuple[Any, np.ndarray]:
+            text = frame[name]
+            if pd.api.types.is_datetime64_any_dtype(text):
+                parsed = pd.to_datetime(text)
+            elif kind == "time":
+                parsed = pd.to_datetime(text.astype(str), format=fmt or "%H:%M:%S", errors="coerce")
+            else:
+                parsed = pd.to_datetime(text.astype(str), format=fmt, errors="coerce") if fmt else pd.to_datetime(text, errors="coerce", format="ISO8601")
+            secs = parsed.astype("datetime64[s]").astype("int64").where(parsed.notna())
+            if kind == "time":
+                secs = secs % 86400
+            return secs, (text.notna() & parsed.isna()).to_numpy()
+
+        return [(f"{name} is a {kind} in its format", lambda f: seconds(f)[1]),
+                (f"{name} is between {self.start} and {self.end}",
+                 lambda f: ((seconds(f)[0] < low) | (seconds(f)[0] > high)).fillna(False).to_numpy())]
+
+    def _bounds(self) -> tuple[int, int]:
+        raise NotImplementedError
+
     def _weights(self, seconds: np.ndarray, start_seconds: int) -> np.ndarray:
         """Weights of instants given as seconds since the epoch."""
         w = np.ones(len(seconds))
@@ -179,6 +206,10 @@ class DateColumn(_TimeWeighted):
         self._grid()
         return self
 
+    def _bounds(self) -> tuple[int, int]:
+        start = int(np.datetime64(self.start, "D").astype(np.int64)) * _DAY
+        return start, int(np.datetime64(self.end, "D").astype(np.int64)) * _DAY + _DAY - 1
+
     def _grid(self) -> np.ndarray:
         step_days = parse_step(self.step) // _DAY
         return np.arange(np.datetime64(self.start, "D"), np.datetime64(self.end, "D") + 1, step_days)
@@ -226,6 +257,9 @@ class TimeColumn(_TimeWeighted):
         if self._weights(self._grid(), 0).sum() <= 0:
             raise ValueError("hour_profile gives zero weight to every time between start and end")
         return self
+
+    def _bounds(self) -> tuple[int, int]:
+        return parse_time_of_day(self.start), min(parse_time_of_day(self.end), _DAY - 1)
 
     def _grid(self) -> np.ndarray:
         lo, hi = parse_time_of_day(self.start), min(parse_time_of_day(self.end), _DAY - 1)
@@ -277,6 +311,9 @@ class DatetimeColumn(_TimeWeighted):
         if value.tzinfo is not None:
             value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
         return int((value - dt.datetime(1970, 1, 1)).total_seconds())
+
+    def _bounds(self) -> tuple[int, int]:
+        return self._epoch(self.start), self._epoch(self.end)
 
     def _count(self) -> int:
         return (self._epoch(self.end) - self._epoch(self.start)) // parse_step(self.step) + 1

@@ -30,6 +30,7 @@ def audit_command(
     html_path: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report here."),
     fail_under: List[str] = typer.Option([], "--fail-under", help="Minimum score, e.g. privacy=0.8 or dcr=0.9 (repeatable). Default: privacy=0.7."),
     policy_file: Optional[Path] = typer.Option(None, "--policy", help="YAML file: {fail_under: {privacy: 0.8, fidelity: 0.7}}."),
+    schema_path: Optional[Path] = typer.Option(None, "--schema", help="Check the rules this schema declares (ranges, categories, formulas, uniqueness, constraints) on both tables."),
     seed: int = typer.Option(0, "--seed", help="Seed for samples and models: the same inputs and seed give the same report."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No console table; just the exit code (and files)."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
@@ -54,6 +55,9 @@ def audit_command(
         policy = Policy.from_file(policy_file) if policy_file else Policy()
         policy = Policy.parse(fail_under, base=policy)
         frames = [read_table(real), read_table(synthetic), read_table(holdout) if holdout else None]
+        from ..schema import Schema
+
+        rules_schema = Schema.from_yaml(schema_path) if schema_path is not None else None
         for path in (json_path, html_path):
             if path is not None and not (path.parent if str(path.parent) else Path(".")).is_dir():
                 raise SynthError(f"{path}: cannot write: folder {path.parent} does not exist")
@@ -62,7 +66,7 @@ def audit_command(
             status.start()
         try:
             result = audit.run(frames[0], frames[1], frames[2], target=target, sensitive=sensitive, time_column=time_column,
-                               kinds=kinds or None, policy=policy, seed=seed,
+                               kinds=kinds or None, policy=policy, seed=seed, schema=rules_schema,
                                progress=(lambda m: status.update(f"auditing: {m}")) if status is not None else None)
         finally:
             if status is not None:
