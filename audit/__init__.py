@@ -44,6 +44,8 @@ class AuditResult:
     def summary(self) -> dict[str, float | None]:
         out: dict[str, float | None] = {}
         for section in SECTIONS:
+            if section == "rules" and not any(m.section == "rules" for m in self.metrics):
+                continue  # only with --schema
             scores = [m.score for m in self.metrics if m.section == section and m.score is not None]
             out[section] = float(np.mean(scores)) if scores else None
         return out

@@ -103,6 +103,31 @@ def _seconds(values: pd.Series, kind: str) -> pd.Series:
 
 
 @dataclass
+class Rows:
+    """Encoded rows: robust z-scored numbers and category codes. Squared distance between two rows is
+    the numbers' squared distance plus one per category that differs (the one-hot scaled by 1/sqrt(2))."""
+
+    numbers: np.ndarray
+    codes: np.ndarray
+    sizes: list[int]
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def take(self, index: np.ndarray) -> "Rows":
+        return Rows(self.numbers[index], self.codes[index], self.sizes)
+
+    def full(self) -> np.ndarray:
+        blocks = [self.numbers]
+        for j, size in enumerate(self.sizes):
+            block = np.zeros((len(self), size), np.float32)
+            block[np.arange(len(self)), self.codes[:, j]] = 1 / np.sqrt(2)
+            blocks.append(block)
+        out = np.hstack(blocks)
+        return out if out.shape[1] else np.zeros((len(self), 1), np.float32)
+
+
+@dataclass
 class Encoding:
     """How rows become vectors for distances and models: fixed from the real table."""
 
@@ -125,6 +150,20 @@ class Encoding:
             scale.append(s)
         categories = {c: real[c].value_counts().index[:TOP_CATEGORIES].tolist() for c in tables.categorical}
         return cls(numeric, np.array(centre, float), np.array(scale, float), categories)
+
+    def rows(self, frame: pd.DataFrame) -> "Rows":
+        """The same encoding kept in two parts: numbers, and category codes (for grouped exact search)."""
+        if self.numeric:
+            x = (frame[self.numeric].to_numpy(float) - self.centre) / self.scale
+            numbers = np.nan_to_num(np.clip(x, -50, 50), nan=0.0).astype(np.float32)
+        else:
+            numbers = np.zeros((len(frame), 0), np.float32)
+        codes = np.zeros((len(frame), len(self.categories)), np.int32)
+        for j, (col, cats) in enumerate(self.categories.items()):
+            c = pd.Categorical(frame[col], categories=cats).codes.astype(np.int32)
+            c[c < 0] = len(cats)
+            codes[:, j] = c
+        return Rows(numbers, codes, [len(c) + 1 for c in self.categories.values()])
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """Numbers as robust z-scores (missing = the real median), categories one-hot scaled so a mismatch is 1 apart."""

@@ -16,29 +16,76 @@ import numpy as np
 import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
-from .data import Encoding, Tables
+from .data import Encoding, Rows, Tables
 from .metric import Metric, clamp01, wilson
 
 CHUNK = 20_000
 
 
-BRUTE_LIMIT = 4e10  # reference x query pairs below which one BLAS matrix product per chunk beats a tree
+BRUTE_LIMIT = 1e9  # reference x query pairs below which one BLAS matrix product per chunk beats grouped trees
+MAX_GROUPS = 5_000
 
 
-def nearest(reference: np.ndarray, queries: np.ndarray, k: int = 1) -> np.ndarray:
-    """Distances from each query row to its k nearest reference rows (exact; queried in chunks).
+def nearest(reference: "Rows | np.ndarray", queries: "Rows | np.ndarray", k: int = 1) -> np.ndarray:
+    """Distances from each query row to its k nearest reference rows: exact, in chunks.
 
-    Up to a few billion pairs, chunks of ``|q|² + |r|² - 2 q·r`` by matrix product (BLAS) are fastest;
-    beyond that a k-d or ball tree answers each query in about log(n) steps.
+    Up to a few billion pairs: chunks of ``|q|² + |r|² - 2 q·r`` by matrix product (BLAS). Beyond that,
+    rows are grouped by their categories: within a group only the numbers differ, and a k-d tree over
+    those few dimensions answers fast; any row of another group is at least 1 away (one category
+    differs), so a within-group answer of at most 1 is exact. Rows whose answer is farther are searched
+    again over all rows with a tree on the full encoding.
     """
-    k = min(k, len(reference))
-    if k <= 2 and float(len(reference)) * len(queries) <= BRUTE_LIMIT:
-        return _brute(reference.astype(np.float32), queries.astype(np.float32), k)
+    ref_full = reference.full() if isinstance(reference, Rows) else reference
+    q_full = queries.full() if isinstance(queries, Rows) else queries
+    k = min(k, len(ref_full))
+    if k <= 2 and float(len(ref_full)) * len(q_full) <= BRUTE_LIMIT:
+        return _brute(ref_full.astype(np.float32), q_full.astype(np.float32), k)
+    if isinstance(reference, Rows) and isinstance(queries, Rows):
+        grouped = _grouped(reference, queries, k)
+        if grouped is not None:
+            unsure = grouped[:, k - 1] > 1.0
+            if unsure.any():
+                grouped[unsure] = _tree(ref_full, q_full[unsure], k)
+            return grouped
+    return _tree(ref_full, q_full, k)
+
+
+def _tree(reference: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
     algorithm = "kd_tree" if reference.shape[1] <= 30 else "ball_tree"
     index = NearestNeighbors(n_neighbors=k, algorithm=algorithm, n_jobs=2).fit(reference)
     out = np.empty((len(queries), k), dtype=np.float64)
     for start in range(0, len(queries), CHUNK):
         out[start:start + CHUNK] = index.kneighbors(queries[start:start + CHUNK], return_distance=True)[0]
+    return out
+
+
+def _grouped(reference: "Rows", queries: "Rows", k: int) -> np.ndarray | None:
+    from sklearn.neighbors import KDTree
+
+    both = np.vstack([reference.codes, queries.codes])
+    if both.shape[1] == 0:
+        return None
+    _, keys = np.unique(both, axis=0, return_inverse=True)
+    keys = keys.ravel()
+    ref_keys, q_keys = keys[: len(reference)], keys[len(reference):]
+    groups = np.unique(q_keys)
+    if len(groups) > MAX_GROUPS:
+        return None
+    ref_order = np.argsort(ref_keys, kind="stable")
+    ref_sorted = ref_keys[ref_order]
+    q_order = np.argsort(q_keys, kind="stable")
+    q_sorted = q_keys[q_order]
+    out = np.full((len(queries), k), np.inf)
+    for g in groups:
+        r = ref_order[np.searchsorted(ref_sorted, g, "left"):np.searchsorted(ref_sorted, g, "right")]
+        q = q_order[np.searchsorted(q_sorted, g, "left"):np.searchsorted(q_sorted, g, "right")]
+        if len(r) == 0:
+            continue
+        kk = min(k, len(r))
+        if reference.numbers.shape[1] == 0:
+            out[q, :kk] = 0.0
+            continue
+        out[q, :kk] = KDTree(reference.numbers[r]).query(queries.numbers[q], k=kk)[0]
     return out
 
 
@@ -86,9 +133,9 @@ class Distances:
     """Nearest-neighbour distances computed once and shared by the distance-based metrics."""
 
     def __init__(self, t: Tables, encoding: Encoding, seed: int = 0) -> None:
-        self.train = encoding.transform(t.real)
-        self.syn = encoding.transform(t.synthetic)
-        self.hold = encoding.transform(t.holdout) if t.holdout is not None else None
+        self.train = encoding.rows(t.real)
+        self.syn = encoding.rows(t.synthetic)
+        self.hold = encoding.rows(t.holdout) if t.holdout is not None else None
         rng = np.random.default_rng(seed)
         two = nearest(self.train, self.syn, k=2)
         self.syn_to_train, self.syn_second = two[:, 0], two[:, -1]
@@ -96,15 +143,15 @@ class Distances:
         if self.hold is None:
             # Baseline without a holdout: how far real rows are from their nearest *other* real row.
             sample = rng.choice(len(self.train), min(len(self.train), 50_000), replace=False)
-            self.train_to_train = nearest(self.train, self.train[sample], k=2)[:, -1]
+            self.train_to_train = nearest(self.train, self.train.take(sample), k=2)[:, -1]
             return
         # Equal-size reference sets, so "closer to train" is 50% when nothing was memorised.
         m = min(len(self.train), len(self.hold))
         if m == len(self.train):
             self.syn_to_train_eq = self.syn_to_train
         else:
-            self.syn_to_train_eq = nearest(self.train[rng.choice(len(self.train), m, replace=False)], self.syn, k=1)[:, 0]
-        hold = self.hold if m == len(self.hold) else self.hold[rng.choice(len(self.hold), m, replace=False)]
+            self.syn_to_train_eq = nearest(self.train.take(rng.choice(len(self.train), m, replace=False)), self.syn, k=1)[:, 0]
+        hold = self.hold if m == len(self.hold) else self.hold.take(rng.choice(len(self.hold), m, replace=False))
         self.syn_to_hold = nearest(hold, self.syn, k=1)[:, 0]
         self.hold_to_train = nearest(self.train, self.hold, k=2)
         self.train_to_train = self.hold_to_train[:, 0]
@@ -165,9 +212,10 @@ def membership_inference(t: Tables, d: Distances, seed: int = 0) -> Metric:
                       skipped="needs a holdout: real rows the generator never saw, to compare members with non-members")
     rng = np.random.default_rng(seed)
     m = min(len(d.train), len(d.hold), 50_000)
-    members = d.train[rng.choice(len(d.train), m, replace=False)]
-    others = d.hold[rng.choice(len(d.hold), m, replace=False)]
-    dist = nearest(d.syn, np.vstack([members, others]), k=1)[:, 0]
+    members = d.train.take(rng.choice(len(d.train), m, replace=False))
+    others = d.hold.take(rng.choice(len(d.hold), m, replace=False))
+    both = Rows(np.vstack([members.numbers, others.numbers]), np.vstack([members.codes, others.codes]), members.sizes)
+    dist = nearest(d.syn, both, k=1)[:, 0]
     scores = -dist
     labels = np.r_[np.ones(m), np.zeros(m)]
     auc = _auc(scores, labels)
