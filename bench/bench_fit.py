@@ -11,7 +11,8 @@ for both twins the same measures, computed in this one run:
   Trends" (correlation and contingency similarity): the standard definitions;
 - utility: train-on-synthetic, test-on-real-holdout (random forest) vs train-on-real, per table target;
 - privacy: share of synthetic rows whose nearest real row is a training row rather than a holdout row
-  (50% = no memorisation; computed on standardized numeric + one-hot categorical features);
+  (50% = no memorisation; computed on standardized numeric + one-hot categorical features), and the
+  privacy section score and verdict of `synth audit` (audit.run) against the holdout;
 - speed: fit + sample seconds.
 
 SDV is not a dependency of synth: run this in an environment that has it, e.g.
@@ -201,6 +202,11 @@ def main() -> None:
         for label, twin, seconds in (("synth", synth_twin, synth_s), ("sdv", sdv_twin, sdv_s)):
             shapes, pairs = quality(train, twin, meta)
             shapes_x, pairs_x = quality(train, twin, meta, skip=tuple(identity)) if identity else (shapes, pairs)
+            import audit
+
+            privacy = audit.run(train, twin[train.columns], holdout=holdout, seed=0)
+            row[f"{label}_audit_privacy"] = privacy.summary["privacy"]
+            row[f"{label}_audit_passed"] = privacy.passed
             row.update({f"{label}_shapes": shapes, f"{label}_pairs": pairs,
                         f"{label}_shapes_no_id": shapes_x, f"{label}_pairs_no_id": pairs_x,
                         f"{label}_tstr": tstr(twin, holdout, target),
