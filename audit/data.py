@@ -48,6 +48,23 @@ class Tables:
         return self.numeric + self.categorical
 
 
+#: The audit kind of each schema column kind (expressions and conditionals are left to inference).
+SCHEMA_KINDS = {"integer": "numeric", "float": "numeric", "choice": "categorical", "boolean": "boolean", "date": "date",
+                "datetime": "datetime", "time": "time", "faker": "identifier", "pattern": "identifier",
+                "uuid": "identifier", "sequence": "identifier"}
+
+
+def kinds_from_schema(schema: object) -> dict[str, str]:
+    """Column kinds a schema declares, so the audit treats the data as the schema that made it does."""
+    out = {}
+    for col in getattr(schema, "columns", []):
+        kind = SCHEMA_KINDS.get(col.kind)
+        if kind is not None and not col.hidden:
+            for name in col.output_names():
+                out[name] = kind
+    return out
+
+
 def align(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None = None,
           kinds: dict[str, str] | None = None) -> Tables:
     """Check the columns match, infer kinds, and convert values once."""
@@ -62,6 +79,10 @@ def align(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | N
             parts = ([f"missing {', '.join(map(repr, missing))}"] if missing else []) + ([f"extra {', '.join(map(repr, extra))}"] if extra else [])
             raise SynthError(f"the {label} table's columns differ from the real table's: {'; '.join(parts)}")
     inferred = infer_kinds(real)
+    valid = set(NUMERIC_KINDS) | set(CATEGORY_KINDS) | {"identifier", "text"}
+    for col, kind in (kinds or {}).items():
+        if kind not in valid:
+            raise SynthError(f"kind {kind!r} for column {col!r} is not one of {', '.join(sorted(valid))}")
     if kinds:
         unknown = [c for c in kinds if c not in inferred]
         if unknown:

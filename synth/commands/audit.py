@@ -25,7 +25,7 @@ def audit_command(
     target: Optional[str] = typer.Option(None, "--target", help="Column a downstream model predicts (train on synthetic, test on real)."),
     sensitive: List[str] = typer.Option([], "--sensitive", help="A secret column an attacker may try to infer (repeatable)."),
     time_column: Optional[str] = typer.Option(None, "--time-column", help="Order rows by this column for autocorrelation checks."),
-    kind: List[str] = typer.Option([], "--kind", help="Override a column kind: COLUMN=numeric|categorical|boolean|date|datetime|time|identifier|text."),
+    kind: List[str] = typer.Option([], "--kind", help="Override a column kind: COLUMN=numeric|categorical|boolean|date|datetime|time|identifier|text (also taken from --schema)."),
     json_path: Optional[Path] = typer.Option(None, "--json", help="Write the report as JSON here."),
     html_path: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report here."),
     fail_under: List[str] = typer.Option([], "--fail-under", help="Minimum score, e.g. privacy=0.8 or dcr=0.9 (repeatable). Default: privacy=0.7."),
@@ -58,6 +58,11 @@ def audit_command(
         from ..schema import Schema
 
         rules_schema = Schema.from_yaml(schema_path) if schema_path is not None else None
+        if rules_schema is not None:
+            from audit.data import kinds_from_schema
+
+            declared = {c: k for c, k in kinds_from_schema(rules_schema).items() if c in frames[0].columns}
+            kinds = {**declared, **kinds}  # --kind wins over the schema
         for path in (json_path, html_path):
             if path is not None and not (path.parent if str(path.parent) else Path(".")).is_dir():
                 raise SynthError(f"{path}: cannot write: folder {path.parent} does not exist")
