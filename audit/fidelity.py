@@ -8,6 +8,8 @@ contingency similarity = 1 - total variation distance between the two joint freq
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -33,7 +35,9 @@ def ks_complement(a: np.ndarray, b: np.ndarray) -> float:
     a, b = a[~np.isnan(a)], b[~np.isnan(b)]
     if len(a) == 0 or len(b) == 0:
         return 0.0 if len(a) != len(b) else 1.0
-    return float(1 - stats.ks_2samp(a, b).statistic)
+    with warnings.catch_warnings():  # "exact calculation unsuccessful": the statistic is exact either way
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(1 - stats.ks_2samp(a, b).statistic)
 
 
 def column_statistics(t: Tables) -> dict[str, dict[str, dict[str, float | None]]]:
