@@ -30,10 +30,10 @@ from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
-import yaml
 from scipy import stats
 
 from .errors import SynthError
+from .yamlsafe import dump_yaml
 from .tables import datetime_format, identity_provider, spread_sample, temporal_kind
 
 
@@ -134,36 +134,6 @@ class SchemaFitter:
     def to_yaml(self) -> str:
         header = "# Learned by `synth fit`. Review it, edit it, then: synth generate <this file> --rows N\n"
         return header + dump_yaml(self.schema_)
-
-
-class _CompactDumper(yaml.SafeDumper):
-    """Block style for structure, flow style for leaves: lists of numbers and flat records on one line."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True  # schemas never use anchors/aliases (the loader refuses them)
-
-
-def _is_leaf(value: Any) -> bool:
-    return isinstance(value, (str, int, float, bool)) or value is None
-
-
-def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
-    flow = all(_is_leaf(v) for v in data)
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
-
-
-def _represent_dict(dumper: yaml.SafeDumper, data: dict[Any, Any]) -> yaml.Node:
-    flow = len(data) > 0 and all(_is_leaf(v) for v in data.values()) and ("name" not in data or "kind" not in data)
-    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=flow)
-
-
-_CompactDumper.add_representer(list, _represent_list)
-_CompactDumper.add_representer(dict, _represent_dict)
-
-
-def dump_yaml(data: dict[str, Any]) -> str:
-    """Readable YAML for a schema: one line per record, profile and list of numbers."""
-    return yaml.dump(data, Dumper=_CompactDumper, sort_keys=False, allow_unicode=True, width=110)
 
 
 def _check_table(df: pd.DataFrame) -> None:

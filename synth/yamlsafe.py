@@ -137,3 +137,33 @@ def load_yaml_file(path: str | Path) -> tuple[Any, dict[Path_, Location]]:
     except OSError as exc:
         raise SynthError(f"{path}: cannot read ({exc.strerror})") from None
     return load_yaml_text(text, source=str(path))
+
+
+class _CompactDumper(yaml.SafeDumper):
+    """Block style for structure, flow style for leaves: lists of numbers and flat records on one line."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # schemas never use anchors/aliases (the loader refuses them)
+
+
+def _is_leaf(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool)) or value is None
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
+    flow = all(_is_leaf(v) for v in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+def _represent_dict(dumper: yaml.SafeDumper, data: dict[Any, Any]) -> yaml.Node:
+    flow = len(data) > 0 and all(_is_leaf(v) for v in data.values()) and ("name" not in data or "kind" not in data)
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=flow)
+
+
+_CompactDumper.add_representer(list, _represent_list)
+_CompactDumper.add_representer(dict, _represent_dict)
+
+
+def dump_yaml(data: dict[str, Any]) -> str:
+    """Readable YAML for a schema: one line per record, profile and list of numbers."""
+    return yaml.dump(data, Dumper=_CompactDumper, sort_keys=False, allow_unicode=True, width=110)
