@@ -239,8 +239,10 @@ app.add_typer(finetune_app, name="finetune")
 def _register_optional_commands() -> None:
     """Commands that live in their own modules (each a plain function with Typer-annotated parameters)."""
     from .commands.audit import audit_command
+    from .commands.draft import draft_command
 
     app.command("audit")(audit_command)
+    app.command("draft")(draft_command)
 
 
 _register_optional_commands()

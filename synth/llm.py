@@ -1,0 +1,213 @@
+"""The one place that talks to an OpenAI-compatible endpoint (OpenAI, Ollama, vLLM, llama.cpp ...).
+
+Configuration: ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``SYNTH_MODEL`` (default ``gpt-4o-mini``),
+``SYNTH_CACHE_DIR`` (default ``~/.cache/synth/llm``). What every caller gets:
+
+- a disk cache keyed by the request (model, messages, response format, temperature): a re-run costs
+  nothing, an interrupted batch resumes where it stopped, and the same cache gives the same output;
+- retries with exponential backoff and jitter on rate limits (429, honouring ``Retry-After``), server
+  errors and dropped connections (the ``openai`` client's own retries are off, so ours are the only ones);
+- a request budget (``max_requests``) that stops cleanly, and usage counters (requests, cache hits, tokens);
+- bounded concurrency for batches (:meth:`LLMClient.map`);
+- errors as one line, with the API key never in them (nor in the cache, logs or reports).
+
+>>> client = LLMClient(LLMConfig.from_env(model="gpt-4o-mini"))              # doctest: +SKIP
+>>> client.complete([{"role": "user", "content": "Say hi"}])                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import SynthError
+
+DEFAULT_MODEL = "gpt-4o-mini"
+
+
+@dataclass
+class LLMConfig:
+    api_key: str | None = None
+    base_url: str | None = None
+    model: str = DEFAULT_MODEL
+    cache_dir: Path | None = None  # None: no cache
+    max_requests: int | None = None
+    max_retries: int = 6
+    backoff: float = 1.0  # seconds before the first retry; doubles each time
+    timeout: float = 120.0
+    concurrency: int = 4
+    temperature: float = 0.0
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> "LLMConfig":
+        cache = os.environ.get("SYNTH_CACHE_DIR") or str(Path.home() / ".cache" / "synth" / "llm")
+        config = cls(api_key=os.environ.get("OPENAI_API_KEY") or None, base_url=os.environ.get("OPENAI_BASE_URL") or None,
+                     model=os.environ.get("SYNTH_MODEL") or DEFAULT_MODEL, cache_dir=Path(cache))
+        for key, value in overrides.items():
+            if value is not None:
+                setattr(config, key, value)
+        return config
+
+
+@dataclass
+class Usage:
+    requests: int = 0
+    cached: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    retries: int = 0
+
+    def line(self) -> str:
+        return (f"{self.requests} requests ({self.cached} from cache, {self.retries} retries), "
+                f"{self.prompt_tokens:,} prompt + {self.completion_tokens:,} completion tokens")
+
+
+@dataclass
+class LLMClient:
+    config: LLMConfig
+    usage: Usage = field(default_factory=Usage)
+
+    def __post_init__(self) -> None:
+        import openai
+
+        if not self.config.api_key and not self.config.base_url:
+            raise SynthError("OPENAI_API_KEY is not set: export it, or set OPENAI_BASE_URL to a local OpenAI-compatible server")
+        self._openai = openai
+        # A local server (Ollama, vLLM) needs no key, but the client wants a string.
+        self._client = openai.OpenAI(api_key=self.config.api_key or "not-needed", base_url=self.config.base_url,
+                                     max_retries=0, timeout=self.config.timeout)
+        self._lock = threading.Lock()
+
+    # --- one request ------------------------------------------------------------------------
+    def complete(self, messages: list[dict[str, str]], response_format: dict[str, Any] | None = None,
+                 temperature: float | None = None) -> str:
+        """The assistant's reply text for ``messages`` (from the cache when this exact request was made before)."""
+        request = {"model": self.config.model, "messages": messages,
+                   "temperature": self.config.temperature if temperature is None else temperature}
+        if response_format is not None:
+            request["response_format"] = response_format
+        key = hashlib.sha256(json.dumps(request, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        cached = self._cache_get(key)
+        if cached is not None:
+            with self._lock:
+                self.usage.cached += 1
+            return cached
+        with self._lock:
+            if self.config.max_requests is not None and self.usage.requests >= self.config.max_requests:
+                raise SynthError(f"request budget of {self.config.max_requests} used up; run again to continue "
+                                 "(answers so far are cached and cost nothing the next time)")
+            self.usage.requests += 1
+        response = self._send(request)
+        text = response.choices[0].message.content or ""
+        if response.usage is not None:
+            with self._lock:
+                self.usage.prompt_tokens += response.usage.prompt_tokens or 0
+                self.usage.completion_tokens += response.usage.completion_tokens or 0
+        self._cache_put(key, text)
+        return text
+
+    def complete_json(self, messages: list[dict[str, str]], schema: dict[str, Any], name: str = "answer") -> Any:
+        """Structured output: a reply that must parse as JSON (``ValueError`` with the reason if it does not)."""
+        text = self.complete(messages, response_format={"type": "json_schema",
+                                                        "json_schema": {"name": name, "schema": schema, "strict": False}})
+        return parse_json_reply(text)
+
+    def map(self, requests: list[list[dict[str, str]]], response_format: dict[str, Any] | None = None) -> list[str]:
+        """Many requests, at most ``concurrency`` at a time, answers in order. Stops cleanly on the budget."""
+        with ThreadPoolExecutor(max_workers=max(1, self.config.concurrency)) as pool:
+            futures = [pool.submit(self.complete, messages, response_format) for messages in requests]
+            results, error = [], None
+            for future in futures:
+                try:
+                    results.append(future.result())
+                except SynthError as exc:
+                    error = error or exc
+            if error is not None:
+                raise error
+            return results
+
+    def _send(self, request: dict[str, Any]) -> Any:
+        openai = self._openai
+        delay = self.config.backoff
+        for attempt in range(self.config.max_retries + 1):
+            try:
+                return self._client.chat.completions.create(**request)
+            except openai.AuthenticationError:
+                raise SynthError("the endpoint refused the API key (check OPENAI_API_KEY)") from None
+            except (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError, openai.APITimeoutError) as exc:
+                if attempt == self.config.max_retries:
+                    raise SynthError(f"the LLM endpoint failed after {attempt + 1} attempts: {self._describe(exc)}") from None
+                wait = _retry_after(exc)
+                wait = wait if wait is not None else delay * (1 + 0.25 * random.random())
+                with self._lock:
+                    self.usage.retries += 1
+                time.sleep(min(wait, 60.0))
+                delay *= 2
+            except openai.APIStatusError as exc:
+                raise SynthError(f"the LLM endpoint refused the request: {self._describe(exc)}") from None
+        raise AssertionError("unreachable")
+
+    def _describe(self, exc: Exception) -> str:
+        status = getattr(exc, "status_code", None)
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(exc, self._openai.APIConnectionError):
+            message = f"cannot reach {self.config.base_url or 'api.openai.com'} ({type(exc).__name__})"
+        return self.redact((f"HTTP {status}: " if status else "") + message[:300])
+
+    def redact(self, text: str) -> str:
+        """Remove the API key from any text that might be shown or stored."""
+        key = self.config.api_key
+        return text.replace(key, "***") if key else text
+
+    # --- the cache ----------------------------------------------------------------------------
+    def _cache_path(self, key: str) -> Path | None:
+        return None if self.config.cache_dir is None else Path(self.config.cache_dir) / key[:2] / f"{key}.json"
+
+    def _cache_get(self, key: str) -> str | None:
+        path = self._cache_path(key)
+        if path is None or not path.exists():
+            return None
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))["content"]
+        except (OSError, ValueError, KeyError):
+            return None  # a damaged entry is simply asked again
+
+    def _cache_put(self, key: str, text: str) -> None:
+        path = self._cache_path(key)
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps({"content": self.redact(text)}, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+
+
+def _retry_after(exc: Exception) -> float | None:
+    response = getattr(exc, "response", None)
+    if response is None:
+        return None
+    value = response.headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def parse_json_reply(text: str) -> Any:
+    """JSON from a reply, tolerating a Markdown code fence around it."""
+    body = text.strip()
+    if body.startswith("```"):
+        body = body.split("\n", 1)[1] if "\n" in body else ""
+        body = body.rsplit("```", 1)[0]
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"the reply is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None

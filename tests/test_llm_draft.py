@@ -1,0 +1,142 @@
+"""The LLM layer and `synth draft`, with the real `openai` client against a fake server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from synth.cli import app
+from synth.draft import draft_schema
+from synth.errors import SynthError
+from synth.llm import LLMClient, LLMConfig
+
+from .llm_server import FakeLLM, reply, status
+
+KEY = "sk-test-SECRET-1234567890"
+VALID = json.dumps({"name": "shop", "rows": 100, "seed": 1, "columns": [
+    {"name": "id", "kind": "sequence"},
+    {"name": "price", "kind": "float", "distribution": "uniform", "min": 1, "max": 9, "round": 2},
+    {"name": "quantity", "kind": "integer", "distribution": "uniform", "min": 1, "max": 3},
+    {"name": "amount", "kind": "expression", "expr": "round(price * quantity, 2)"}]})
+INVALID = VALID.replace('"kind": "float"', '"kind": "flaot"')
+
+
+def client(server: FakeLLM, tmp_path: Path, **kw) -> LLMClient:
+    config = LLMConfig(api_key=KEY, base_url=server.url, cache_dir=tmp_path / "cache", backoff=0.01, max_retries=3, timeout=5)
+    for k, v in kw.items():
+        setattr(config, k, v)
+    return LLMClient(config)
+
+
+def test_an_invalid_draft_is_sent_back_and_repaired(tmp_path):
+    with FakeLLM([reply(INVALID), reply(VALID)]) as server:
+        schema, data = draft_schema("a shop's sales", client(server, tmp_path))
+    assert schema.output_columns == ["id", "price", "quantity", "amount"]
+    assert len(server.requests) == 2
+    repair = server.requests[1]["messages"][-1]["content"]
+    assert "flaot" in repair and "float" in repair  # the validation error, with its suggestion, went back
+    assert server.requests[0]["response_format"]["type"] == "json_schema"
+
+
+def test_a_malformed_answer_is_repaired(tmp_path):
+    with FakeLLM([reply("Sure! Here is your schema: {oops"), reply("```json\n" + VALID + "\n```")]) as server:
+        schema, _ = draft_schema("a shop", client(server, tmp_path))
+    assert "not valid JSON" in server.requests[1]["messages"][-1]["content"]
+    assert schema.name == "shop"
+
+
+def test_drafting_gives_up_with_the_last_error(tmp_path):
+    with FakeLLM([reply(INVALID)] * 3) as server:
+        with pytest.raises(SynthError, match="still invalid after 2 repairs.*flaot"):
+            draft_schema("a shop", client(server, tmp_path), max_repairs=2)
+
+
+def test_rate_limit_waits_for_retry_after(tmp_path):
+    with FakeLLM([status(429, retry_after=1), reply("hello")]) as server:
+        c = client(server, tmp_path)
+        started = time.perf_counter()
+        assert c.complete([{"role": "user", "content": "hi"}]) == "hello"
+        assert time.perf_counter() - started >= 0.9
+    assert c.usage.retries == 1 and c.usage.requests == 1 and len(server.requests) == 2
+
+
+def test_server_errors_are_retried_with_backoff(tmp_path):
+    with FakeLLM([status(500), status(503), reply("ok")]) as server:
+        c = client(server, tmp_path)
+        assert c.complete([{"role": "user", "content": "hi"}]) == "ok"
+    assert c.usage.retries == 2
+
+
+def test_the_cache_makes_a_rerun_free(tmp_path):
+    messages = [{"role": "user", "content": "same question"}]
+    with FakeLLM([reply("answer")]) as server:
+        first = client(server, tmp_path)
+        assert first.complete(messages) == "answer"
+        second = client(server, tmp_path)
+        assert second.complete(messages) == "answer"
+    assert len(server.requests) == 1 and second.usage.requests == 0 and second.usage.cached == 1
+
+
+def test_an_interrupted_batch_resumes_without_repeating_requests(tmp_path):
+    batch = [[{"role": "user", "content": f"question {i}"}] for i in range(10)]
+    echo = lambda body: reply("answer to " + body["messages"][-1]["content"])  # noqa: E731
+    with FakeLLM(default=echo) as server:
+        with pytest.raises(SynthError, match="budget of 4"):
+            client(server, tmp_path, max_requests=4, concurrency=1).map(batch)
+        assert len(server.requests) == 4
+        resumed = client(server, tmp_path, concurrency=3)
+        answers = resumed.map(batch)
+    assert answers == [f"answer to question {i}" for i in range(10)]
+    asked = [r["messages"][-1]["content"] for r in server.requests]
+    assert len(asked) == 10 and len(set(asked)) == 10  # each question asked exactly once overall
+    assert resumed.usage.cached == 4
+
+
+def test_the_key_never_appears_in_errors_or_the_cache(tmp_path):
+    with FakeLLM([status(400, message=f"bad request from key {KEY}"), reply(f"echo {KEY}")]) as server:
+        c = client(server, tmp_path)
+        with pytest.raises(SynthError) as info:
+            c.complete([{"role": "user", "content": "a"}])
+        assert KEY not in str(info.value)
+        c.complete([{"role": "user", "content": "b"}])
+    for path in (tmp_path / "cache").rglob("*.json"):
+        assert KEY not in path.read_text()
+
+
+def test_missing_key_is_one_clear_line(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    result = CliRunner().invoke(app, ["draft", "a shop", "--out", "x.yaml"])
+    text = (result.stderr if hasattr(result, "stderr") else result.output).strip()
+    assert result.exit_code == 2 and text.startswith("error: OPENAI_API_KEY is not set") and len(text.splitlines()) == 1
+
+
+def test_an_unreachable_endpoint_fails_fast_with_one_line(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again at once: nothing listens there
+    c = LLMClient(LLMConfig(api_key=KEY, base_url=f"http://127.0.0.1:{port}/v1", cache_dir=None, backoff=0.01, max_retries=1, timeout=2))
+    started = time.perf_counter()
+    with pytest.raises(SynthError, match="cannot reach") as info:
+        c.complete([{"role": "user", "content": "hi"}])
+    assert time.perf_counter() - started < 10 and KEY not in str(info.value)
+
+
+def test_cli_drafts_a_schema_that_validates(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("SYNTH_CACHE_DIR", str(tmp_path / "cache"))
+    sample = tmp_path / "sample.csv"
+    sample.write_text("id,price,quantity\n1,4.5,2\n2,3.0,1\n")
+    with FakeLLM([reply(INVALID), reply(VALID)]) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+        out = tmp_path / "mine.yaml"
+        result = CliRunner().invoke(app, ["draft", "shop sales: price, quantity, amount", "--out", str(out), "--from-sample", str(sample)])
+        assert result.exit_code == 0, result.output
+    assert "id,price,quantity" in server.requests[0]["messages"][1]["content"]  # the sample guided the draft
+    assert CliRunner().invoke(app, ["validate", str(out)]).exit_code == 0
+    assert "amount" in result.stdout and "2 requests" in result.stdout
