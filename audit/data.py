@@ -113,9 +113,11 @@ def _seconds(values: pd.Series, kind: str) -> pd.Series:
     else:
         text = values.astype(str).where(values.notna(), None)
         fmt, _ = datetime_format(text.dropna().astype(str)) if text.notna().any() else (None, 0.0)
-        parsed = pd.to_datetime(text, format=fmt, errors="coerce") if fmt else pd.to_datetime(text, errors="coerce", format="mixed")
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce") if fmt else pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
+    if not pd.api.types.is_datetime64_any_dtype(parsed):  # mixed offsets or nothing parseable: normalise to UTC
+        parsed = pd.to_datetime(parsed, errors="coerce", utc=True)
     if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_localize(None)
+        parsed = parsed.dt.tz_convert(None)
     seconds = parsed.astype("datetime64[s]").astype("int64").astype(float)
     seconds[parsed.isna().to_numpy()] = np.nan
     if kind == "time":
