@@ -90,6 +90,16 @@ def align(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | N
         inferred.update(kinds)
     columns = list(real.columns)
     converted = [_convert(frame[columns], inferred) if frame is not None else None for frame in (real, synthetic, holdout)]
+    for label, raw, frame in (("synthetic", synthetic, converted[1]), ("holdout", holdout, converted[2])):
+        if frame is None:
+            continue
+        for col in columns:
+            if inferred[str(col)] in NUMERIC_KINDS:
+                present = raw[col].notna().to_numpy()
+                unreadable = present & frame[col].isna().to_numpy()
+                if present.sum() and unreadable.sum() > 0.5 * present.sum():
+                    raise SynthError(f"column {col!r} is {inferred[str(col)]} in the real table but mostly not in the {label} table "
+                                     f"({unreadable.sum():,} of {present.sum():,} values cannot be read as {inferred[str(col)]})")
     return Tables(converted[0], converted[1], converted[2], inferred)  # type: ignore[arg-type]
 
 

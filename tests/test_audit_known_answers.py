@@ -217,12 +217,14 @@ def test_cli_passes_fails_and_writes_reports(world, tmp_path):
     assert strict.exit_code == 1
 
 
-@pytest.mark.parametrize("case", ["mismatched", "empty", "unreadable", "missing", "bad_threshold"])
+@pytest.mark.parametrize("case", ["mismatched", "different_types", "empty", "unreadable", "missing", "bad_threshold"])
 def test_cli_bad_input_is_one_line_and_exit_2(world, tmp_path, case):
     p = _write(world, tmp_path)
     args = ["audit", str(p["train"]), str(p["fresh"])]
     if case == "mismatched":
         world["fresh"].drop(columns=["age"]).to_csv(p["fresh"], index=False)
+    elif case == "different_types":
+        world["fresh"].assign(income="lots").to_csv(p["fresh"], index=False)
     elif case == "empty":
         p["fresh"].write_text("")
     elif case == "unreadable":
