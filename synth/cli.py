@@ -87,6 +87,7 @@ def generate(
         None, "--out", "-o", help="Output file: .csv, .parquet or .jsonl (default: <schema name>.csv here)."
     ),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Processes making chunks in parallel; the output is identical for any number."),
+    max_requests: Optional[int] = typer.Option(None, "--max-requests", min=1, help="For llm_text columns: stop after this many LLM requests (cached answers are free; rerun to resume)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary line."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
     debug: bool = DebugOpt,
@@ -99,6 +100,23 @@ def generate(
 
       synth generate schemas/coffee.yaml --rows 10000000 --out coffee.parquet --workers 2
     """
+    import os
+
+    previous_budget = os.environ.get("SYNTH_MAX_REQUESTS")
+    if max_requests is not None:
+        os.environ["SYNTH_MAX_REQUESTS"] = str(max_requests)  # read by the LLM layer, also in worker processes
+    try:
+        _generate(schema, rows, seed, out_path, workers, quiet, as_json)
+    finally:
+        if max_requests is not None:
+            if previous_budget is None:
+                os.environ.pop("SYNTH_MAX_REQUESTS", None)
+            else:
+                os.environ["SYNTH_MAX_REQUESTS"] = previous_budget
+
+
+def _generate(schema: Path, rows: Optional[int], seed: Optional[int], out_path: Optional[Path], workers: int,
+              quiet: bool, as_json: bool) -> None:
     plan = Plan(load_schema(schema), rows=rows, seed=seed)
     target = out_path or Path(f"{plan.schema.name}.csv")
     started = time.perf_counter()

@@ -140,3 +140,57 @@ def test_cli_drafts_a_schema_that_validates(tmp_path, monkeypatch):
     assert "id,price,quantity" in server.requests[0]["messages"][1]["content"]  # the sample guided the draft
     assert CliRunner().invoke(app, ["validate", str(out)]).exit_code == 0
     assert "amount" in result.stdout and "2 requests" in result.stdout
+
+
+LLM_TEXT_SCHEMA = """
+name: reviews
+columns:
+  - {name: product, kind: choice, values: [Latte, Mocha, Tea]}
+  - {name: rating, kind: integer, distribution: uniform, min: 4, max: 5}
+  - {name: review, kind: llm_text, prompt: "A short review of a {product} rated {rating}/5.", variants: 3}
+"""
+
+
+def _texts(body: dict) -> dict:
+    asked = body["messages"][-1]["content"]
+    return reply(json.dumps({"texts": [f"{asked} #{i}" for i in range(3)]}))
+
+
+def test_llm_text_column_asks_once_per_combination_and_reruns_from_cache(tmp_path, monkeypatch):
+    (tmp_path / "s.yaml").write_text(LLM_TEXT_SCHEMA)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("SYNTH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("SYNTH_MAX_REQUESTS", raising=False)
+    runner = CliRunner()
+    with FakeLLM(default=_texts) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+        first = runner.invoke(app, ["generate", str(tmp_path / "s.yaml"), "-n", "3000", "-o", str(tmp_path / "a.csv"), "-q"])
+        assert first.exit_code == 0, first.output
+        assert len(server.requests) == 6  # 3 products x 2 ratings
+        again = runner.invoke(app, ["generate", str(tmp_path / "s.yaml"), "-n", "3000", "-o", str(tmp_path / "b.csv"), "-q"])
+        assert again.exit_code == 0 and len(server.requests) == 6  # all from the cache
+    import pandas as pd
+
+    frame = pd.read_csv(tmp_path / "a.csv")
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    assert frame.apply(lambda r: f"{r['product']} rated {r['rating']}/5" in r["review"], axis=1).all()
+    assert frame.review.nunique() == 18
+
+
+def test_llm_text_budget_stops_cleanly_and_the_rerun_resumes(tmp_path, monkeypatch):
+    (tmp_path / "s.yaml").write_text(LLM_TEXT_SCHEMA)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("SYNTH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("SYNTH_MAX_REQUESTS", raising=False)
+    runner = CliRunner()
+    out = tmp_path / "a.csv"
+    with FakeLLM(default=_texts) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+        stopped = runner.invoke(app, ["generate", str(tmp_path / "s.yaml"), "-n", "3000", "-o", str(out), "--max-requests", "2"])
+        assert stopped.exit_code == 2 and "budget of 2" in (stopped.stderr if hasattr(stopped, "stderr") else stopped.output)
+        assert not out.exists() and len(server.requests) == 2
+        monkeypatch.delenv("SYNTH_MAX_REQUESTS", raising=False)
+        resumed = runner.invoke(app, ["generate", str(tmp_path / "s.yaml"), "-n", "3000", "-o", str(out), "-q"])
+        assert resumed.exit_code == 0
+    asked = [r["messages"][-1]["content"] for r in server.requests]
+    assert len(asked) == 6 and len(set(asked)) == 6  # the two answered before were not asked again
