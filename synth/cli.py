@@ -129,10 +129,16 @@ def _generate(schema: Path, rows: Optional[int], seed: Optional[int], out_path: 
     summary = {"schema": str(schema), "out": str(target), "rows": plan.rows, "seed": plan.seed,
                "columns": plan.schema.output_columns, "seconds": round(seconds, 3),
                "rows_per_second": round(plan.rows / seconds) if seconds > 0 else None}
+    spent = [u for c in plan.schema.columns if hasattr(c, "usage") and (u := c.usage()) is not None]
+    if spent:
+        summary["llm"] = {"requests": sum(u.requests for u in spent), "cached": sum(u.cached for u in spent),
+                          "prompt_tokens": sum(u.prompt_tokens for u in spent), "completion_tokens": sum(u.completion_tokens for u in spent)}
     if as_json:
         print(json.dumps(summary))
     elif not quiet:
         err.print(f"wrote {plan.rows:,} rows x {len(summary['columns'])} columns to {target} in {seconds:.2f}s", markup=False)
+        for u in spent:
+            err.print(f"LLM: {u.line()}", markup=False)
 
 
 @app.command()

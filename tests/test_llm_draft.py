@@ -194,3 +194,13 @@ def test_llm_text_budget_stops_cleanly_and_the_rerun_resumes(tmp_path, monkeypat
         assert resumed.exit_code == 0
     asked = [r["messages"][-1]["content"] for r in server.requests]
     assert len(asked) == 6 and len(set(asked)) == 6  # the two answered before were not asked again
+
+
+def test_llm_text_usage_is_reported(tmp_path, monkeypatch):
+    (tmp_path / "s.yaml").write_text(LLM_TEXT_SCHEMA)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("SYNTH_CACHE_DIR", str(tmp_path / "cache"))
+    with FakeLLM(default=_texts) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+        result = CliRunner().invoke(app, ["generate", str(tmp_path / "s.yaml"), "-n", "500", "-o", str(tmp_path / "a.csv"), "--json"])
+    assert json.loads(result.stdout)["llm"]["requests"] == 6

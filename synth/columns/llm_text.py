@@ -70,6 +70,10 @@ class LLMTextColumn(Column):
     def prepare(self, plan: PlanContext) -> None:
         self._client = None  # made on first use, in whichever process makes the chunk
 
+    def usage(self) -> Any:
+        """Requests and tokens spent in this process (None if the column never asked)."""
+        return None if self._client is None else self._client.usage
+
     def _llm(self) -> Any:
         if self._client is None:
             from ..llm import LLMClient, LLMConfig
@@ -79,25 +83,39 @@ class LLMTextColumn(Column):
                                                         max_requests=int(budget) if budget else None))
         return self._client
 
-    def _texts(self, values: tuple[str, ...]) -> list[str]:
-        if values in self._memo:
-            return self._memo[values]
+    def _messages(self, values: tuple[str, ...]) -> list[dict[str, str]]:
+        prompt = self.prompt.format(**dict(zip(self._fields(), values)))
+        return [{"role": "system", "content": SYSTEM},
+                {"role": "user", "content": f"Write {self.variants} different texts for: {prompt}"}]
+
+    def _fetch(self, combos: list[tuple[str, ...]]) -> None:
+        """Ask for every combination not seen yet, several requests at a time (the layer bounds concurrency)."""
+        from ..llm import parse_json_reply
+
+        todo = [c for c in dict.fromkeys(combos) if c not in self._memo]
+        if not todo:
+            return
+        schema = {"type": "object", "properties": {"texts": {"type": "array", "items": {"type": "string"}}}, "required": ["texts"]}
+        fmt = {"type": "json_schema", "json_schema": {"name": "texts", "schema": schema, "strict": False}}
+        replies = self._llm().map([self._messages(c) for c in todo], response_format=fmt)
+        for combo, reply in zip(todo, replies):
+            try:
+                self._memo[combo] = self._texts_from(combo, parse_json_reply(reply))
+            except ValueError as exc:
+                from ..errors import SynthError
+
+                raise SynthError(f"column {self.name!r}: the LLM's answer for {self._messages(combo)[1]['content']!r} "
+                                 f"was not usable: {exc}") from None
+
+    def _texts_from(self, values: tuple[str, ...], answer: Any) -> list[str]:
         from ..errors import SynthError
 
-        prompt = self.prompt.format(**dict(zip(self._fields(), values)))
-        messages = [{"role": "system", "content": SYSTEM},
-                    {"role": "user", "content": f"Write {self.variants} different texts for: {prompt}"}]
-        schema = {"type": "object", "properties": {"texts": {"type": "array", "items": {"type": "string"}}}, "required": ["texts"]}
-        try:
-            answer = self._llm().complete_json(messages, schema, name="texts")
-        except ValueError as exc:
-            raise SynthError(f"column {self.name!r}: the LLM's answer for {prompt!r} was not usable: {exc}") from None
+        prompt = self._messages(values)[1]["content"]
         texts = answer.get("texts") if isinstance(answer, dict) else answer
         texts = [str(t).strip() for t in (texts or []) if str(t).strip()]
         texts = list(dict.fromkeys(texts))  # deduplicated
         if not texts:
             raise SynthError(f"column {self.name!r}: the LLM returned no texts for {prompt!r}")
-        self._memo[values] = texts
         return texts
 
     def sample(self, ctx: ChunkContext) -> pa.Array:
@@ -116,7 +134,8 @@ class LLMTextColumn(Column):
                 joined = np.char.add(np.char.add(joined, "\x1f"), col)
             uniq, keys = np.unique(joined, return_inverse=True)
             combos = [tuple(u.split("\x1f")) if len(fields) > 1 else (u,) for u in uniq.tolist()]
-        pools = [self._texts(c) for c in combos]  # one cached request per distinct combination
+        self._fetch(combos)  # one cached request per distinct combination
+        pools = [self._memo[c] for c in combos]
         u = ctx.uniform(self.name)
         sizes = np.array([len(p) for p in pools])
         pick = np.minimum((u * sizes[keys]).astype(np.int64), sizes[keys] - 1)
