@@ -204,3 +204,50 @@ def test_llm_text_usage_is_reported(tmp_path, monkeypatch):
         monkeypatch.setenv("OPENAI_BASE_URL", server.url)
         result = CliRunner().invoke(app, ["generate", str(tmp_path / "s.yaml"), "-n", "500", "-o", str(tmp_path / "a.csv"), "--json"])
     assert json.loads(result.stdout)["llm"]["requests"] == 6
+
+
+def _finetune_answers(body: dict) -> dict:
+    system = body["messages"][0]["content"]
+    last = body["messages"][-1]["content"]
+    if "exam questions" in system:
+        return reply(json.dumps({"questions": ["When was the bridge built?", "Who designed the bridge?"]}))
+    if "Answer each question" in system:
+        return reply(json.dumps({"answers": ["The bridge was built in 1932.", "Quantum pineapples designed everything."]}))
+    return reply(json.dumps({"verdict": "weak" if "spam" in last else "strong"}))
+
+
+def test_finetune_qa_keeps_supported_answers_and_drops_the_rest(tmp_path, monkeypatch):
+    (tmp_path / "doc.html").write_text("<html><script>x()</script><p>The bridge was built in 1932 by the city.</p>"
+                                       "<p>It spans the river.</p></html>")
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("SYNTH_CACHE_DIR", str(tmp_path / "cache"))
+    with FakeLLM(default=_finetune_answers) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+        result = CliRunner().invoke(app, ["finetune", "qa", str(tmp_path / "doc.html"), "--out", str(tmp_path / "qa.jsonl")])
+        assert result.exit_code == 0, result.output
+    lines = [json.loads(x) for x in (tmp_path / "qa.jsonl").read_text().splitlines()]
+    assert lines == [{"prompt": "When was the bridge built?\n\n###\n\n", "completion": " The bridge was built in 1932.\n"}]
+    assert "dropped 1" in result.stdout
+    assert "x()" not in server.requests[0]["messages"][-1]["content"]  # script text is not document text
+
+
+def test_finetune_label_relabels_weak_examples_and_resumes_without_paying_twice(tmp_path, monkeypatch):
+    write = lambda name, rows: (tmp_path / name).write_text("".join(json.dumps(r) + "\n" for r in rows))  # noqa: E731
+    write("ex.jsonl", [{"prompt": f"{'spam offer' if i % 2 else 'real question'} {i}\n\n###\n\n", "completion": " yes\n"} for i in range(8)])
+    write("pos.jsonl", [{"prompt": "good\n\n###\n\n", "completion": " yes\n"}])
+    write("neg.jsonl", [{"prompt": "spam\n\n###\n\n", "completion": " nil\n"}])
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("SYNTH_CACHE_DIR", str(tmp_path / "cache"))
+    args = ["finetune", "label", str(tmp_path / "ex.jsonl"), "--positive", str(tmp_path / "pos.jsonl"),
+            "--negative", str(tmp_path / "neg.jsonl"), "--out", str(tmp_path / "out.jsonl")]
+    with FakeLLM(default=_finetune_answers) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+        stopped = CliRunner().invoke(app, args + ["--max-requests", "3"])
+        assert stopped.exit_code == 2 and not (tmp_path / "out.jsonl").exists()
+        done = CliRunner().invoke(app, args)
+        assert done.exit_code == 0, done.output
+    asked = [r["messages"][-1]["content"] for r in server.requests]
+    assert len(asked) == 8 and len(set(asked)) == 8  # the 3 answered before were not asked again
+    out = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [r["completion"] for r in out] == [" yes\n" if i % 2 == 0 else " nil\n" for i in range(8)]
+    assert server.requests[0]["messages"][1]["content"].startswith("Input: good")  # few-shot: positive first

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 from rich.console import Console
@@ -143,3 +143,72 @@ def eval_command(
     for key in ("auroc", "auprc"):
         if key in result:
             out.print(f"{key}: {result[key]:.3f}", markup=False)
+
+
+def _client(model: Optional[str], max_requests: Optional[int], cache_dir: Optional[Path]):  # type: ignore[no-untyped-def]
+    from ..llm import LLMClient, LLMConfig
+
+    return LLMClient(LLMConfig.from_env(model=model, max_requests=max_requests, cache_dir=cache_dir))
+
+
+LLMModelOpt = typer.Option(None, "--model", help="Model (default: $SYNTH_MODEL or gpt-4o-mini).")
+BudgetOpt = typer.Option(None, "--max-requests", min=1, help="Stop after this many requests; rerun to resume from the cache.")
+CacheOpt = typer.Option(None, "--cache-dir", help="Answer cache (default: $SYNTH_CACHE_DIR or ~/.cache/synth/llm).")
+
+
+@finetune_app.command("qa")
+def qa_command(
+    docs: List[Path] = typer.Argument(..., help="Text, Markdown or HTML documents.", show_default=False),
+    out_path: Path = typer.Option(..., "--out", "-o", help="Where to write the pairs (.jsonl)."),
+    questions: int = typer.Option(5, "--questions", min=1, max=50, help="Questions asked per chunk."),
+    fmt: str = typer.Option("completion", "--format", help="completion or chat."),
+    chunk_tokens: int = typer.Option(1500, "--chunk-tokens", min=100, help="Longest chunk of a document sent at once."),
+    model: Optional[str] = LLMModelOpt, max_requests: Optional[int] = BudgetOpt, cache_dir: Optional[Path] = CacheOpt,
+) -> None:
+    """Question-answer pairs from documents: questions each chunk answers, answers from that chunk alone; unsupported answers dropped."""
+    from ..sinks import write_text_atomic
+    from ..finetune.llm_tasks import make_qa, qa_lines
+
+    client = None
+    try:
+        _check_format(fmt)
+        client = _client(model, max_requests, cache_dir)
+        result = make_qa(docs, client, questions=questions, max_chunk_tokens=chunk_tokens)
+        write_text_atomic(out_path, "".join(line + "\n" for line in qa_lines(result.pairs, fmt)))
+    except SynthError as exc:
+        _fail(SynthError(client.redact(exc.message) if client else exc.message, exc.exit_code))
+    out.print(f"wrote {len(result.pairs):,} pairs from {result.chunks:,} chunks to {out_path}; dropped {result.dropped_unsupported:,} "
+              f"answers not supported by their chunk; {client.usage.line()}", markup=False)
+
+
+@finetune_app.command("label")
+def label_command(
+    examples: Path = typer.Argument(..., help="The examples to judge (.jsonl).", show_default=False),
+    positive: Path = typer.Option(..., "--positive", help="Strong examples (.jsonl), shown to the model."),
+    negative: Path = typer.Option(..., "--negative", help="Weak examples (.jsonl), shown to the model."),
+    out_path: Path = typer.Option(..., "--out", "-o", help="Where to write the refined examples (.jsonl)."),
+    negative_label: str = typer.Option(" nil", "--negative-label", help="Completion given to examples judged weak."),
+    context_tokens: int = typer.Option(6000, "--context-tokens", min=500, help="Context limit the few-shot prompt is trimmed to."),
+    model: Optional[str] = LLMModelOpt, max_requests: Optional[int] = BudgetOpt, cache_dir: Optional[Path] = CacheOpt,
+) -> None:
+    """Few-shot labelling of example strength; weak examples get the negative label. Resumable, budgeted."""
+    from rich.progress import Progress
+
+    from ..finetune.llm_tasks import label_examples
+    from ..sinks import write_text_atomic
+
+    client = None
+    try:
+        client = _client(model, max_requests, cache_dir)
+        with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
+            task = bar.add_task("judging", total=None)
+
+            def advance(k: int) -> None:
+                u = client.usage
+                bar.update(task, advance=k, description=f"judging: {u.requests} requests, {u.cached} cached, "
+                                                        f"{u.prompt_tokens + u.completion_tokens:,} tokens")
+            refined, weak = label_examples(examples, positive, negative, client, negative_label, context_tokens, progress=advance)
+        write_text_atomic(out_path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in refined))
+    except SynthError as exc:
+        _fail(SynthError(client.redact(exc.message) if client else exc.message, exc.exit_code))
+    out.print(f"judged {len(refined):,} examples: {weak:,} weak (relabelled {negative_label!r}); wrote {out_path}; {client.usage.line()}", markup=False)
