@@ -82,7 +82,9 @@ class Plan:
             rng = ctx.rng("__copula__")
             z = rng.standard_normal((n, len(self.copula_names))) @ self.copula_factor.T
             # Keep the copula's ranks (the dependence) but put one draw in each 1/n slice (stratified margins).
-            ranks = np.argsort(np.argsort(z, axis=0), axis=0)
+            order = np.argsort(z, axis=0)
+            ranks = np.empty_like(order)
+            np.put_along_axis(ranks, order, np.arange(n)[:, None], axis=0)
             u = (ranks + rng.random(z.shape)) / n
             ctx.uniforms = {name: u[:, k] for k, name in enumerate(self.copula_names)}
         for col in self.order:

@@ -34,7 +34,7 @@ from scipy import stats
 
 from .errors import SynthError
 from .yamlsafe import dump_yaml
-from .tables import datetime_format, identity_provider, spread_sample, temporal_kind
+from .tables import DistinctText, datetime_format, identity_provider, temporal_kind
 
 
 @dataclass
@@ -188,22 +188,24 @@ def learn_column(name: str, series: pd.Series, cfg: FitConfig) -> _Learned:
         learned = _learn_numeric(name, values.astype(float), cfg)
     else:
         text = values.astype(str)
-        numeric = pd.to_numeric(text, errors="coerce")
-        if numeric.notna().mean() >= cfg.rule_share and not text.str.match(r"^0\d").any():
-            learned = _learn_numeric(name, numeric.dropna().astype(float), cfg)
+        distinct = DistinctText.of(text)
+        numbers = pd.to_numeric(distinct.values, errors="coerce")
+        if distinct.share(numbers.notna()) >= cfg.rule_share and not distinct.values.str.match(r"^0\d").any():
+            parsed = distinct.expand(numbers.to_numpy(dtype=float))
+            learned = _learn_numeric(name, pd.Series(parsed[~np.isnan(parsed)]), cfg)
         else:
-            fmt, share = datetime_format(text)
+            fmt, share = datetime_format(text, distinct)
             if fmt is not None:
-                parsed = pd.to_datetime(text, format=fmt, errors="coerce")
-                kind = temporal_kind(fmt)
-                learned = _learn_temporal(name, parsed.dropna(), fmt, kind, cfg)
+                stamps = distinct.expand(pd.to_datetime(distinct.values, format=fmt, errors="coerce").to_numpy())
+                ok = ~np.isnat(stamps)
+                learned = _learn_temporal(name, pd.Series(stamps[ok]), fmt, temporal_kind(fmt), cfg)
                 aligned = np.full(len(values), np.nan)
-                aligned[parsed.notna().to_numpy()] = learned.codes
+                aligned[ok] = learned.codes
                 learned.codes = aligned
                 if share < 1.0:
                     learned.spec["description"] = f"{share:.1%} of real values were in format {fmt!r}; the rest in other formats"
             else:
-                learned = _learn_text(name, text, cfg, len(series))
+                learned = _learn_text(name, text, cfg, len(series), distinct)
     if nulls > 0:
         learned.spec["nulls"] = round(nulls, 4)
         if learned.codes is not None:
@@ -218,7 +220,10 @@ def learn_column(name: str, series: pd.Series, cfg: FitConfig) -> _Learned:
 def _is_bool_text(values: pd.Series) -> bool:
     if pd.api.types.is_numeric_dtype(values):
         return False
-    lowered = set(values.astype(str).str.lower().unique()[:5])
+    head = set(values.iloc[:1000].astype(str).str.lower().unique())
+    if len(head) > 2 or not head <= {"true", "false"}:
+        return False
+    lowered = set(values.astype(str).str.lower().unique())
     return len(lowered) <= 2 and lowered <= {"true", "false"}
 
 
@@ -333,19 +338,23 @@ def _sig(x: float, digits: int = 5) -> float:
     return round(x, digits - 1 - int(math.floor(math.log10(abs(x)))))
 
 
-def _learn_categorical(name: str, values: pd.Series, cfg: FitConfig, n_rows: int) -> _Learned:
-    counts = values.astype(str).value_counts()
-    keep = counts[counts >= cfg.min_count]
-    if keep.empty:
-        keep = counts.iloc[:1]
-    spec: dict[str, Any] = {"name": name, "kind": "choice", "values": {str(k): int(c) for k, c in keep.items()}}
-    dropped = len(counts) - len(keep)
+def _learn_categorical(name: str, values: pd.Series, cfg: FitConfig, n_rows: int,
+                       distinct: DistinctText | None = None) -> _Learned:
+    distinct = distinct or DistinctText.of(values)
+    by_count = np.argsort(-distinct.counts, kind="stable")
+    keep = by_count[distinct.counts[by_count] >= cfg.min_count]
+    if len(keep) == 0:
+        keep = by_count[:1]
+    labels = distinct.values.to_numpy()
+    spec: dict[str, Any] = {"name": name, "kind": "choice",
+                            "values": {str(labels[i]): int(distinct.counts[i]) for i in keep}}
+    dropped = len(labels) - len(keep)
     if dropped:
-        share = 1 - keep.sum() / counts.sum()
+        share = 1 - distinct.counts[keep].sum() / distinct.rows
         spec["description"] = f"{dropped} rare categories (fewer than {cfg.min_count} rows, {share:.1%} of rows) left out"
-    order = {k: i for i, k in enumerate(keep.index)}
-    codes = values.astype(str).map(order).to_numpy(dtype=float)
-    return _Learned(spec, codes, "categorical")
+    order = np.full(len(labels), np.nan)
+    order[keep] = np.arange(len(keep))
+    return _Learned(spec, distinct.expand(order), "categorical")
 
 
 def _profile(counts: np.ndarray, exposure: np.ndarray, labels: list[Any]) -> dict[Any, float] | None:
@@ -438,47 +447,59 @@ def _hms(s: int) -> str:
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
+_SHAPE = str.maketrans({**{c: "\\" + c for c in "#?@*\\"}, **{c: "#" for c in "0123456789"},
+                        **{chr(o): "?" for o in range(65, 91)}, **{chr(o): "@" for o in range(97, 123)}})
+
+
 def _template(text: pd.Series) -> pd.Series:
     """Shape of each value: digits -> #, upper -> ?, lower -> @, other characters kept (escaped)."""
-    escaped = text.str.replace(r"([#?@*\\])", r"\\\1", regex=True)
-    shaped = escaped.str.replace(r"[0-9]", "#", regex=True)
-    shaped = shaped.str.replace(r"(?<!\\)[A-Z]", "?", regex=True)
-    return shaped.str.replace(r"(?<!\\)[a-z]", "@", regex=True)
+    return text.str.translate(_SHAPE)
 
 
-def _learn_text(name: str, text: pd.Series, cfg: FitConfig, n_rows: int) -> _Learned:
-    counts = text.value_counts()
-    common = counts[counts >= cfg.min_count]
-    distinct_share = len(counts) / len(text)
-    unique = bool(len(counts) == len(text))
+def _learn_text(name: str, text: pd.Series, cfg: FitConfig, n_rows: int, distinct: DistinctText | None = None) -> _Learned:
+    distinct = distinct or DistinctText.of(text)
+    counts, values = distinct.counts, distinct.values
+    common = counts >= cfg.min_count
+    distinct_share = len(values) / distinct.rows
+    unique = bool(len(values) == distinct.rows)
     identity = identity_provider(text)
     # A category set: few distinct values, each seen often, and not people's names/emails.
-    if identity is None and len(common) <= cfg.max_categories and common.sum() >= 0.9 * len(text) and distinct_share < 0.5:
-        return _learn_categorical(name, text, cfg, n_rows)
+    if (identity is None and common.sum() <= cfg.max_categories and distinct.share(common) >= 0.9
+            and distinct_share < 0.5):
+        return _learn_categorical(name, text, cfg, n_rows, distinct)
     if identity is not None:
         spec = {"name": name, "kind": "faker", "provider": identity}
         if unique:
             spec["unique"] = True
         spec["description"] = "identity-like values: regenerated by Faker, never copied"
         return _Learned(spec, None, "identifier")
-    ascii_text = text[text.map(str.isascii)]
-    with_digits = float(ascii_text.str.contains(r"\d").mean()) if len(ascii_text) else 0.0
-    if with_digits >= 0.5 and text.str.len().max() <= 40:
-        shapes = _template(ascii_text).value_counts()
+    ascii_values = values.map(str.isascii).to_numpy(dtype=bool)
+    ascii_rows = distinct.share(ascii_values) * distinct.rows
+    with_digits = (counts[ascii_values][values[ascii_values].str.contains(r"\d").to_numpy()].sum() / ascii_rows
+                   if ascii_rows else 0.0)
+    if with_digits >= 0.5 and values.str.len().max() <= 40:
+        shapes = pd.Series(counts[ascii_values]).groupby(_template(values[ascii_values]).to_numpy()).sum()
+        shapes = shapes.sort_values(ascending=False, kind="stable")
         kept = shapes[shapes >= cfg.min_count]
-        if len(kept) and kept.sum() >= 0.8 * len(text) and len(kept) <= 50:
+        if len(kept) and kept.sum() >= 0.8 * distinct.rows and len(kept) <= 50:
             spec = {"name": name, "kind": "pattern", "patterns": {str(k): int(c) for k, c in kept.items()}}
             if unique and _patterns_disjoint(list(kept.index)):
                 spec["unique"] = True
             spec["description"] = "identifier: regenerated in the same formats, never copied"
             return _Learned(spec, None, "identifier")
-    words = text.str.count(" ") + 1
-    provider = "sentence" if words.mean() > 3 else "word"
+    words = (values.str.count(" ") + 1).to_numpy(dtype=float)
+    provider = "sentence" if np.average(words, weights=counts) > 3 else "word"
     spec = {"name": name, "kind": "faker", "provider": provider,
             "description": "free text: replaced by Faker text of similar length, never copied"}
     if provider == "sentence":
-        spec["args"] = {"nb_words": max(1, int(round(words.median())))}
+        spec["args"] = {"nb_words": max(1, int(round(_weighted_median(words, counts))))}
     return _Learned(spec, None, "text")
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cum, cum[-1] / 2)])
 
 
 def _patterns_disjoint(patterns: list[str]) -> bool:

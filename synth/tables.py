@@ -11,8 +11,10 @@ Kinds: ``numeric``, ``boolean``, ``categorical``, ``date``, ``datetime``, ``time
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import SynthError
@@ -78,7 +80,42 @@ def spread_sample(values: pd.Series, k: int) -> pd.Series:
     return values if len(values) <= k else values.sample(n=k, random_state=0)
 
 
-def datetime_format(text: pd.Series) -> tuple[str | None, float]:
+@dataclass
+class DistinctText:
+    """A text column as its distinct values, their counts, and each row's index into them.
+
+    Real columns repeat values (dates, states, products): parsing and testing each distinct value once,
+    then weighting by its count, does the same work as going row by row in a fraction of the time.
+
+    >>> d = DistinctText.of(pd.Series(["a", "b", "a"]))
+    >>> list(d.values), d.counts.tolist(), d.codes.tolist()
+    (['a', 'b'], [2, 1], [0, 1, 0])
+    """
+
+    values: pd.Series  # distinct strings, in order of first appearance
+    counts: np.ndarray
+    codes: np.ndarray  # row -> index into values
+
+    @classmethod
+    def of(cls, text: pd.Series) -> "DistinctText":
+        codes, uniques = pd.factorize(text.astype(str), use_na_sentinel=True)
+        codes = np.asarray(codes, dtype=np.int64)
+        return cls(pd.Series(np.asarray(uniques, dtype=object)), np.bincount(codes, minlength=len(uniques)), codes)
+
+    @property
+    def rows(self) -> int:
+        return int(len(self.codes))
+
+    def share(self, mask: np.ndarray | pd.Series) -> float:
+        """Share of rows whose value satisfies ``mask`` (one flag per distinct value)."""
+        return float(self.counts[np.asarray(mask, dtype=bool)].sum() / max(1, self.rows))
+
+    def expand(self, per_value: np.ndarray | pd.Series) -> np.ndarray:
+        """Per-row array from one entry per distinct value."""
+        return np.asarray(per_value)[self.codes]
+
+
+def datetime_format(text: pd.Series, distinct: DistinctText | None = None) -> tuple[str | None, float]:
     """The date/time format most values are written in, and the share of all values it parses.
 
     ``(None, 0.0)`` when no format parses at least 95% of a sample.
@@ -93,7 +130,8 @@ def datetime_format(text: pd.Series) -> tuple[str | None, float]:
             best, best_share = fmt, share
     if best is None or best_share < 0.95:
         return None, 0.0
-    return best, float(pd.to_datetime(text, format=best, errors="coerce").notna().mean())
+    distinct = distinct or DistinctText.of(text)
+    return best, distinct.share(pd.to_datetime(distinct.values, format=best, errors="coerce").notna())
 
 
 def temporal_kind(fmt: str) -> str:

@@ -137,10 +137,26 @@ class Column(BaseModel):
 
     def sample_rows(self, ctx: ChunkContext, rows: np.ndarray, rng_key: str) -> dict[str, pa.Array] | pa.Array:
         """Draw values for ``rows`` only (conditional cases, constraint redraws), from a stream salted by ``rng_key``."""
-        sub = ChunkContext(ctx.seed, ctx.index, ctx.start, len(rows), ctx.total_rows,
-                           {k: v.take(pa.array(rows)) for k, v in ctx.values.items()})
-        sub.uniforms = {k: u[rows] for k, u in ctx.uniforms.items()} if rng_key.startswith("case:") else {}
+        sub = ChunkContext(ctx.seed, ctx.index, ctx.start, len(rows), ctx.total_rows, _RowsOf(ctx.values, rows))
+        if rng_key.startswith("case:"):  # a case draws from its column's copula uniforms, on its rows
+            sub.uniforms = {k: ctx.uniforms[k][rows] for k in self.output_names() if k in ctx.uniforms}
         return self.sample(_RekeyedContext(sub, rng_key))
+
+
+class _RowsOf(dict):
+    """The columns made so far, restricted to some rows; each column is cut only when a column reads it."""
+
+    def __init__(self, values: dict[str, pa.Array], rows: np.ndarray) -> None:
+        super().__init__()
+        self._source, self._rows = values, pa.array(rows)
+
+    def __missing__(self, name: str) -> pa.Array:
+        cut = self._source[name].take(self._rows)
+        self[name] = cut
+        return cut
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._source
 
 
 class _RekeyedContext(ChunkContext):
@@ -180,16 +196,22 @@ class InverseCDF:
         self.cum = cum / cum[-1]
         self.last = len(cum) - 1
         self.guide: np.ndarray | None = None
-        if len(cum) <= self.SLICES // 8:
-            edges = np.arange(self.SLICES + 1) / self.SLICES
-            first = np.searchsorted(self.cum, edges[:-1], side="right")
-            last = np.searchsorted(self.cum, edges[1:], side="left")
-            self.guide = np.minimum(first, self.last).astype(np.int32)
-            self.exact = first == last
+        self.exact: np.ndarray | None = None
+
+    def _build_guide(self) -> None:
+        # Built on the first large draw only: many small tables (conditional cases) never need one.
+        edges = np.arange(self.SLICES + 1) / self.SLICES
+        first = np.searchsorted(self.cum, edges[:-1], side="right")
+        last = np.searchsorted(self.cum, edges[1:], side="left")
+        self.guide = np.minimum(first, self.last).astype(np.int32)
+        self.exact = first == last
 
     def __call__(self, u: np.ndarray) -> np.ndarray:
         if self.guide is None:
-            return np.minimum(np.searchsorted(self.cum, u, side="right"), self.last)
+            if len(u) < self.SLICES // 4 or len(self.cum) > self.SLICES // 8:
+                return np.minimum(np.searchsorted(self.cum, u, side="right"), self.last)
+            self._build_guide()
+        assert self.guide is not None and self.exact is not None
         cell = np.minimum((u * self.SLICES).astype(np.int64), self.SLICES - 1)
         idx = self.guide[cell].astype(np.int64)
         unsure = np.flatnonzero(~self.exact[cell])

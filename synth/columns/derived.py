@@ -140,12 +140,20 @@ class ConditionalColumn(Column):
         key = ctx.values[self.on]
         if pa.types.is_dictionary(key.type):
             key = key.dictionary_decode()
-        key_text = pc.cast(key, pa.string()).to_numpy(zero_copy_only=False)
+        # Group rows by the key's distinct values once (not one full comparison per case).
+        encoded = pc.dictionary_encode(pc.cast(key, pa.string()))
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        slot = {text: i for i, text in enumerate(encoded.dictionary.to_pylist())}
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(slot) + 1))
         parts: list[pa.Array] = []
         positions: list[np.ndarray] = []
         matched = np.zeros(ctx.n, bool)
         for value, case in self._cases.items():
-            rows = np.flatnonzero(key_text == value)
+            i = slot.get(value)
+            if i is None:
+                continue
+            rows = order[bounds[i]:bounds[i + 1]]
             matched[rows] = True
             if len(rows):
                 parts.append(_with_nulls(case, case.sample_rows(ctx, rows, f"case:{value}"), ctx, value))
