@@ -75,6 +75,12 @@ class Plan:
 
     def chunk(self, index: int) -> pa.Table:
         """Make chunk ``index`` as an Arrow table of the output columns."""
+        values = self.working_values(index)
+        made_by = self.schema.producer()
+        return pa.table({name: made_by[name].finalize(values[name]) for name in self.schema.output_columns})
+
+    def working_values(self, index: int) -> dict[str, pa.Array]:
+        """Every column of chunk ``index`` (hidden ones too) before finalizing: dates as dates, not text."""
         start = index * CHUNK_ROWS
         n = max(0, min(CHUNK_ROWS, self.rows - start))
         ctx = ChunkContext(seed=self.seed, index=index, start=start, n=n, total_rows=self.rows)
@@ -89,8 +95,7 @@ class Plan:
             ctx.uniforms = {name: u[:, k] for k, name in enumerate(self.copula_names)}
         for col in self.order:
             self._make(col, ctx)
-        made_by = self.schema.producer()
-        return pa.table({name: made_by[name].finalize(ctx.values[name]) for name in self.schema.output_columns})
+        return ctx.values
 
     def _make(self, col: Column, ctx: ChunkContext) -> None:
         try:

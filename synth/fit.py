@@ -30,11 +30,17 @@ from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy import special, stats
 
 from .errors import SynthError
 from .yamlsafe import dump_yaml
 from .tables import DistinctText, datetime_format, identity_provider, temporal_kind
+
+
+#: Rows generated to measure (and correct) what the copula's correlations become after discrete margins.
+CALIBRATION_ROWS = 10_000
 
 
 @dataclass
@@ -95,7 +101,7 @@ class SchemaFitter:
         formulas.update(_find_date_parts(df, learned, cfg, taken={c for lk in lookups for c in lk["fields"]} | set(formulas)))
         determined = {f for lk in lookups for f in lk["fields"]}
         step("conditional structure")
-        root = _choose_root(df, learned, skip=determined | set(formulas), cfg=cfg)
+        root = _choose_root(learned, skip=determined | set(formulas), cfg=cfg)
         conditionals = _conditionals(df, learned, root, skip=determined | set(formulas), cfg=cfg) if root else {}
         columns: list[dict[str, Any]] = []
         for col in map(str, df.columns):
@@ -120,7 +126,7 @@ class SchemaFitter:
             schema["column_order"] = order
         step("correlations")
         in_copula = {c: learned[c] for c in order if c not in determined and c not in formulas and learned[c].codes is not None}
-        groups = df[root].astype(str).where(df[root].notna(), None).to_numpy(dtype=object) if root else None
+        groups = _int_codes(learned[root].codes) if root else None  # type: ignore[arg-type]
         codes = {c: (_within_groups(l.codes, groups) if c in conditionals else l.codes) for c, l in in_copula.items()}
         targets = _rank_correlations(codes)  # type: ignore[arg-type]
         if targets:
@@ -303,28 +309,33 @@ def _best_parametric(v: np.ndarray, lo: float, hi: float) -> dict[str, Any] | No
     candidates: list[tuple[float, dict[str, Any]]] = []
     steps = np.arange(len(sample) + 1) / len(sample)
 
-    def consider(dist: Any, spec: dict[str, Any]) -> None:
-        a, b = dist.cdf(lo), dist.cdf(hi)
-        if not b > a:
-            return
-        cdf = (dist.cdf(sample) - a) / (b - a)
-        ks = float(max(np.max(steps[1:] - cdf), np.max(cdf - steps[:-1])))  # the KS statistic, no p-value
+    def consider(cdf: Callable[[np.ndarray], np.ndarray], spec: dict[str, Any]) -> None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a, b = cdf(np.array([lo, hi]))
+            if not b > a:
+                return
+            fitted = (cdf(sample) - a) / (b - a)
+        ks = float(max(np.max(steps[1:] - fitted), np.max(fitted - steps[:-1])))  # the KS statistic, no p-value
         candidates.append((ks, spec))
 
+    # CDFs written with scipy.special: building frozen scipy.stats objects costs more than evaluating them.
     mean, std = float(sample.mean()), float(sample.std())
     if std > 0:
-        consider(stats.norm(mean, std), {"distribution": "normal", "mean": _sig(mean), "std": _sig(std)})
-        consider(stats.uniform(lo, hi - lo), {"distribution": "uniform"})
+        consider(lambda x: special.ndtr((x - mean) / std), {"distribution": "normal", "mean": _sig(mean), "std": _sig(std)})
+        consider(lambda x: np.clip((x - lo) / (hi - lo), 0, 1), {"distribution": "uniform"})
     if sample.min() > 0:
         logs = np.log(sample)
         mu, sigma = float(logs.mean()), float(logs.std())
         if sigma > 0:
-            consider(stats.lognorm(s=sigma, scale=math.exp(mu)), {"distribution": "lognormal", "mu": _sig(mu), "sigma": _sig(sigma)})
+            consider(lambda x: special.ndtr((np.log(np.maximum(x, 1e-300)) - mu) / sigma),
+                     {"distribution": "lognormal", "mu": _sig(mu), "sigma": _sig(sigma)})
         shape = mean**2 / std**2 if std > 0 else 0
         if shape > 0:
-            consider(stats.gamma(a=shape, scale=std**2 / mean), {"distribution": "gamma", "shape": _sig(shape), "scale": _sig(std**2 / mean)})
+            scale = std**2 / mean
+            consider(lambda x: special.gammainc(shape, np.maximum(x, 0) / scale),
+                     {"distribution": "gamma", "shape": _sig(shape), "scale": _sig(scale)})
     if sample.min() >= 0 and mean > 0:
-        consider(stats.expon(scale=mean), {"distribution": "exponential", "scale": _sig(mean)})
+        consider(lambda x: -np.expm1(-np.maximum(x, 0) / mean), {"distribution": "exponential", "scale": _sig(mean)})
     if not candidates:
         return None
     ks, spec = min(candidates, key=lambda c: c[0])
@@ -565,11 +576,15 @@ def _majority(a: np.ndarray, b: np.ndarray, nb: int) -> tuple[float, np.ndarray]
     best = np.full(na, -1, dtype=np.int64)
     if not ok.any():
         return 0.0, best
+    if na * nb <= 1 << 22:  # the contingency table fits: count it in one pass
+        table = np.bincount(a[ok] * nb + b[ok], minlength=na * nb).reshape(na, nb)
+        top = table.max(axis=1)
+        best = np.where(top > 0, table.argmax(axis=1), -1)  # first b on ties
+        return float(top.sum() / ok.sum()), best
     pairs, counts = np.unique(a[ok] * nb + b[ok], return_counts=True)
     groups = pairs // nb
     starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
     top = np.maximum.reduceat(counts, starts)
-    # the b of each group's largest count (first one on ties)
     order = np.lexsort((-counts, groups))
     first = order[np.r_[True, groups[order][1:] != groups[order][:-1]]]
     best[groups[first]] = pairs[first] % nb
@@ -622,35 +637,68 @@ def _find_formulas(df: pd.DataFrame, learned: dict[str, _Learned], cfg: FitConfi
     return found
 
 
-def _association(df: pd.DataFrame, key: str, other: str, learned: _Learned) -> float:
-    """0-1 strength of dependence of ``other`` on the categories of ``key``."""
-    pair = df[[key, other]].dropna()
-    if len(pair) < 30:
+def _cramers_v(a: np.ndarray, na: int, b: np.ndarray, nb: int) -> float:
+    """Cramer's V of two code arrays (-1 = missing), from their contingency table."""
+    ok = (a >= 0) & (b >= 0)
+    if ok.sum() < 30:
         return 0.0
-    if learned.kind == "categorical" or learned.kind == "boolean":
-        table = pd.crosstab(pair[key].astype(str), pair[other].astype(str)).to_numpy(float)
-        if min(table.shape) < 2:
-            return 0.0
-        chi2 = stats.chi2_contingency(table, correction=False)[0]
-        return float(np.sqrt(chi2 / (table.sum() * (min(table.shape) - 1))))
-    ranks = pair[other].rank().to_numpy(float)
-    total = ((ranks - ranks.mean()) ** 2).sum()
+    table = np.bincount(a[ok] * nb + b[ok], minlength=na * nb).reshape(na, nb).astype(float)
+    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+    if min(table.shape) < 2:
+        return 0.0
+    n = table.sum()
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / n
+    chi2 = float(((table - expected) ** 2 / expected).sum())
+    return math.sqrt(chi2 / (n * (min(table.shape) - 1)))
+
+
+def _correlation_ratio(a: np.ndarray, na: int, ranks: np.ndarray) -> float:
+    """How much of the variance of ``ranks`` lies between the groups ``a`` (the square root of eta squared)."""
+    ok = (a >= 0) & ~np.isnan(ranks)
+    if ok.sum() < 30:
+        return 0.0
+    g, r = a[ok], ranks[ok]
+    total = float(((r - r.mean()) ** 2).sum())
     if total == 0:
         return 0.0
-    group_means = pd.Series(ranks).groupby(pair[key].astype(str).to_numpy()).transform("mean").to_numpy()
-    return float(np.sqrt(max(0.0, 1 - ((ranks - group_means) ** 2).sum() / total)))
+    count = np.bincount(g, minlength=na)
+    means = np.bincount(g, weights=r, minlength=na) / np.maximum(count, 1)
+    between = float((count * (means - r.mean()) ** 2).sum())
+    return math.sqrt(min(1.0, between / total))
 
 
-def _choose_root(df: pd.DataFrame, learned: dict[str, _Learned], skip: set[str], cfg: FitConfig) -> str | None:
+def _int_codes(codes: np.ndarray) -> np.ndarray:
+    """Category positions as integers, -1 where missing or left out."""
+    return np.where(np.isnan(codes), -1, codes).astype(np.int64)
+
+
+def _choose_root(learned: dict[str, _Learned], skip: set[str], cfg: FitConfig) -> str | None:
     """The category column the others depend on most (species, say), if any depends on it clearly."""
-    shaped = [c for c, l in learned.items() if c not in skip and l.kind in ("numeric", "categorical", "boolean")]
-    sample = df.sample(n=min(len(df), 50_000), random_state=cfg.seed) if len(df) > 50_000 else df
+    shaped = [c for c, l in learned.items() if c not in skip and l.kind in ("numeric", "categorical", "boolean")
+              and l.codes is not None]
+    if not shaped:
+        return None
+    n = len(learned[shaped[0]].codes)  # type: ignore[arg-type]
+    rows = np.sort(np.random.default_rng(cfg.seed).choice(n, 50_000, replace=False)) if n > 50_000 else slice(None)
+    as_groups: dict[str, tuple[np.ndarray, int]] = {}
+    as_ranks: dict[str, np.ndarray] = {}
+    for c in shaped:
+        l = learned[c]
+        codes = l.codes[rows]  # type: ignore[index]
+        if l.kind == "numeric":
+            as_ranks[c] = pd.Series(codes).rank().to_numpy(float)
+        else:
+            k, uniques = pd.factorize(codes, use_na_sentinel=True)
+            as_groups[c] = (np.asarray(k, dtype=np.int64), len(uniques))
     best, best_score = None, 0.0
     for c in shaped:
         l = learned[c]
         if l.spec.get("kind") != "choice" or not 2 <= len(l.spec["values"]) <= 60:
             continue
-        score = float(np.mean([_association(sample, c, o, learned[o]) for o in shaped if o != c] or [0.0]))
+        key, nk = as_groups[c]
+        scores = [_cramers_v(key, nk, *as_groups[o]) if o in as_groups else _correlation_ratio(key, nk, as_ranks[o])
+                  for o in shaped if o != c]
+        score = float(np.mean(scores or [0.0]))
         if score > best_score:
             best, best_score = c, score
     return best if best_score >= 0.15 else None
@@ -660,56 +708,95 @@ def _conditionals(df: pd.DataFrame, learned: dict[str, _Learned], root: str, ski
                   cfg: FitConfig) -> dict[str, dict[str, Any]]:
     """Per-category marginals of every numeric/category column given ``root`` (rare categories: the overall one)."""
     out: dict[str, dict[str, Any]] = {}
-    groups = df[root].astype(str)
-    big = [g for g, n in groups[df[root].notna()].value_counts().items() if n >= max(3 * cfg.min_count, 30)
-           and g in set(map(str, learned[root].spec["values"]))]
+    names = [str(k) for k in learned[root].spec["values"]]
+    groups = _int_codes(learned[root].codes)  # type: ignore[arg-type]
+    size = np.bincount(groups[groups >= 0], minlength=len(names))
+    floor = max(3 * cfg.min_count, 30)
+    big = [i for i in np.argsort(-size, kind="stable") if size[i] >= floor]
     if not big:
         return out
+    order = np.argsort(groups, kind="stable")
+    bounds = np.searchsorted(groups[order], np.arange(len(names) + 1))
+    members = {i: order[bounds[i]:bounds[i + 1]] for i in big}
     for col, l in learned.items():
         if col == root or col in skip or l.kind not in ("numeric", "categorical", "boolean"):
             continue
         overall = {k: v for k, v in l.spec.items() if k not in ("name", "nulls", "description")}
+        present = df[col].notna().to_numpy()
+        value_codes = _value_positions(l)
         cases: dict[str, Any] = {}
-        for g in big:
-            in_group = (groups == g).to_numpy()
-            sub = df.loc[in_group & df[col].notna().to_numpy(), col]
-            group_nulls = 1 - len(sub) / max(1, int(in_group.sum()))
-            if len(sub) < max(3 * cfg.min_count, 30):
+        for i in big:
+            rows = members[i]
+            filled = rows[present[rows]]
+            group_nulls = 1 - len(filled) / len(rows)
+            if len(filled) < floor:
                 if group_nulls > 0:  # too few values for a shape of its own, but its share of empty values counts
-                    cases[g] = dict(overall, nulls=round(group_nulls, 4))
+                    cases[names[i]] = dict(overall, nulls=round(group_nulls, 4))
                 continue
-            if overall.get("distribution") == "weighted" or overall.get("kind") == "choice":
+            if value_codes is not None:
                 # Same value set as overall (codes stay codes), each (group, value) seen at least k times.
-                counts = sub.astype(str).value_counts() if overall["kind"] == "choice" else sub.map(_num).value_counts()
-                keys = [k for k in overall["values"] if counts.get(k if overall["kind"] != "choice" else str(k), 0) >= cfg.min_count]
-                if not keys:
+                keys = list(overall["values"])
+                v = value_codes[filled]
+                counts = np.bincount(v[v >= 0], minlength=len(keys))
+                kept = {keys[j]: int(counts[j]) for j in range(len(keys)) if counts[j] >= cfg.min_count}
+                if not kept:
                     continue
-                case = dict(overall, values={k: int(counts[k if overall["kind"] != "choice" else str(k)]) for k in keys})
+                case = dict(overall, values=kept)
             else:
-                case = learn_column(col, sub.reset_index(drop=True), cfg).spec
+                case = learn_column(col, df[col].iloc[filled].reset_index(drop=True), cfg).spec
                 case = {k: v for k, v in case.items() if k not in ("name", "nulls", "description")}
                 if case.get("kind") != overall.get("kind"):
                     continue  # e.g. a subgroup that looks integer in a float column: keep the overall shape
             if group_nulls > 0:
                 case["nulls"] = round(group_nulls, 4)
-            cases[g] = case
+            cases[names[i]] = case
         if not cases:
             continue
         default = dict(overall)
         if "nulls" in l.spec:  # rows of the other categories keep the overall share of empty values
             default["nulls"] = l.spec["nulls"]
         entry: dict[str, Any] = {"name": col, "kind": "conditional", "on": root, "cases": cases, "default": default}
-        entry["description"] = f"shape learned separately for each {root} seen in at least {max(3 * cfg.min_count, 30)} rows"
+        entry["description"] = f"shape learned separately for each {root} seen in at least {floor} rows"
         out[col] = entry
     return out
 
 
+def _value_positions(l: _Learned) -> np.ndarray | None:
+    """For a column learned as a list of values (categories, weighted numbers): each row's position in it."""
+    if l.codes is None:
+        return None
+    if l.spec.get("kind") == "choice":
+        return _int_codes(l.codes)
+    if l.spec.get("distribution") == "weighted":
+        keys = np.asarray([float(k) for k in l.spec["values"]])
+        order = np.argsort(keys)
+        at = np.clip(np.searchsorted(keys[order], l.codes), 0, len(keys) - 1)
+        found = keys[order][at] == l.codes
+        return np.where(found, order[at], -1)
+    return None
+
+
 def _within_groups(codes: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
-    """Percentile rank of each value among rows of its group: what a conditional column's copula input is."""
+    """Percentile rank (ties averaged) of each value among rows of its group: a conditional column's copula input."""
     if groups is None:
         return codes
-    series = pd.Series(codes)
-    return series.groupby(pd.Series(groups).fillna("\0none").to_numpy()).rank(pct=True).to_numpy(dtype=float)
+    out = np.full(len(codes), np.nan)
+    ok = ~np.isnan(codes)
+    if not ok.any():
+        return out
+    values, g = codes[ok], groups[ok] + 1  # rows of no kept category (-1) rank among themselves
+    order = np.lexsort((values, g))
+    sv, sg = values[order], g[order]
+    n = len(sv)
+    new_run = np.r_[True, (sv[1:] != sv[:-1]) | (sg[1:] != sg[:-1])]
+    run_start = np.flatnonzero(new_run)
+    run_end = np.r_[run_start[1:], n]
+    run_mid = (run_start + run_end - 1) / 2  # average position of tied values
+    group_start = np.maximum.accumulate(np.where(np.r_[True, sg[1:] != sg[:-1]], np.arange(n), 0))
+    ranked = np.empty(n)
+    ranked[order] = (run_mid[np.cumsum(new_run) - 1] - group_start + 1) / np.bincount(sg)[sg]
+    out[ok] = ranked
+    return out
 
 
 def _order_categories(learned: dict[str, _Learned]) -> None:
@@ -876,12 +963,12 @@ def _calibrate(schema: dict[str, Any], targets: dict[tuple[str, str], float], in
     for _ in range(2):
         trial = dict(base, correlations=[{"columns": [a, b], "rank": round(r, 4)} for (a, b), r in current.items()])
         try:
-            plan = Plan(Schema.from_dict(trial), rows=min(int(schema["rows"]), 20_000), seed=cfg.seed)
-            made = plan.chunk(0).to_pandas()
+            plan = Plan(Schema.from_dict(trial), rows=min(int(schema["rows"]), CALIBRATION_ROWS), seed=cfg.seed)
+            made = plan.working_values(0)
         except SynthError:
             break
-        groups = made[root].astype(str).where(made[root].notna(), None).to_numpy(dtype=object) if root else None
-        made_codes = {c: _codes_like(made[c], in_copula[c]) for c in in_copula if c in made}
+        groups = _int_codes(_codes_of(made[root], in_copula[root])) if root else None
+        made_codes = {c: _codes_of(made[c], in_copula[c]) for c in in_copula if c in made}
         made_codes = {c: (_within_groups(v, groups) if c in conditional else v) for c, v in made_codes.items()}
         realized = _rank_correlations(made_codes, floor=0.0)
         for pair, want in targets.items():
@@ -892,27 +979,22 @@ def _calibrate(schema: dict[str, Any], targets: dict[tuple[str, str], float], in
     return [{"columns": [a, b], "rank": round(r, 3)} for (a, b), r in current.items()]
 
 
-def _codes_like(series: pd.Series, learned: _Learned) -> np.ndarray:
-    """Encode generated values the way the real column was encoded for correlations."""
-    spec = learned.spec
-    if spec["kind"] == "choice":
-        order = {str(k): i for i, k in enumerate(spec["values"])}
-        return series.astype(str).map(order).to_numpy(dtype=float)
-    if spec["kind"] == "boolean":
-        return series.astype(float).to_numpy()
-    if spec["kind"] in ("date", "datetime", "time"):
-        if spec["kind"] == "time":
-            if "format" in spec:
-                parsed = pd.to_datetime(series.astype(str), format=spec["format"], errors="coerce")
-            else:
-                parsed = pd.to_datetime(series.astype(str), format="%H:%M:%S", errors="coerce")
-            return (parsed.dt.hour * 3600 + parsed.dt.minute * 60 + parsed.dt.second).to_numpy(dtype=float)
-        if "format" in spec:
-            parsed = pd.to_datetime(series.astype(str), format=spec["format"], errors="coerce")
-        else:
-            parsed = pd.to_datetime(series)
-        return parsed.astype("datetime64[s]").astype(np.int64).to_numpy(dtype=float)
-    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+def _codes_of(values: pa.Array, learned: _Learned) -> np.ndarray:
+    """Encode generated working values (before formatting) the way the real column was encoded."""
+    kind = learned.spec["kind"]
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    if kind == "choice":
+        encoded = pc.dictionary_encode(pc.cast(values, pa.string()))
+        order = {str(k): i for i, k in enumerate(learned.spec["values"])}
+        position = np.array([order.get(t, np.nan) for t in encoded.dictionary.to_pylist()] + [np.nan])
+        return position[encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)]
+    if pa.types.is_date32(values.type):
+        return pc.cast(values, pa.int32()).to_numpy(zero_copy_only=False).astype(float) * 86400
+    if pa.types.is_time32(values.type) or pa.types.is_timestamp(values.type):
+        seconds = pc.cast(values, pa.int32() if pa.types.is_time32(values.type) else pa.int64())
+        return seconds.to_numpy(zero_copy_only=False).astype(float)
+    return pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
 
 
 def fit_table(df: pd.DataFrame, name: str = "table", **options: Any) -> dict[str, Any]:
