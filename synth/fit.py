@@ -808,12 +808,14 @@ def _order_categories(learned: dict[str, _Learned]) -> None:
     numeric = [l.codes for l in learned.values() if l.kind in ("numeric", "temporal") and l.codes is not None]
     if not numeric:
         return
-    ranks = pd.DataFrame({i: pd.Series(c).rank(pct=True) for i, c in enumerate(numeric)})
-    scores = stats.norm.ppf(ranks.clip(0.001, 0.999)).astype(float)
+    n = len(numeric[0])
+    rows = np.sort(np.random.default_rng(0).choice(n, 50_000, replace=False)) if n > 50_000 else np.arange(n)
+    ranks = np.column_stack([_average_ranks(c[rows], pct=True) for c in numeric])
+    scores = special.ndtri(np.clip(ranks, 0.001, 0.999))
     scores = np.where(np.isnan(scores), 0.0, scores)
     if scores.shape[1] > 1:
         centred = scores - scores.mean(axis=0)
-        _, _, vt = np.linalg.svd(centred[:: max(1, len(centred) // 50_000)], full_matrices=False)
+        _, _, vt = np.linalg.svd(centred, full_matrices=False)
         reference = centred @ vt[0]
     else:
         reference = scores[:, 0]
@@ -822,7 +824,10 @@ def _order_categories(learned: dict[str, _Learned]) -> None:
             continue
         names = list(l.spec["values"])
         codes = l.codes
-        means = [float(np.mean(reference[codes == i])) if np.any(codes == i) else 0.0 for i in range(len(names))]
+        at = _int_codes(codes[rows])
+        count = np.bincount(at[at >= 0], minlength=len(names))
+        total = np.bincount(at[at >= 0], weights=reference[at >= 0], minlength=len(names))
+        means = np.where(count > 0, total / np.maximum(count, 1), 0.0)
         order = np.argsort(means, kind="stable")
         l.spec["values"] = {names[i]: l.spec["values"][names[i]] for i in order}
         remap = np.empty(len(names))
@@ -870,56 +875,66 @@ def _formula_for(df: pd.DataFrame, screen: pd.DataFrame, spec: dict[str, Any], a
 
 
 def _find_date_parts(df: pd.DataFrame, learned: dict[str, _Learned], cfg: FitConfig, taken: set[str]) -> dict[str, Any]:
-    """Columns that are a part of a date column (year, month, day, hour, weekday name): expressions."""
-    found: dict[str, dict[str, Any]] = {}
+    """Columns that are a part of a date column (year, month, day, hour, weekday name): expressions.
+
+    Parts and names are computed once per distinct timestamp and compared through integer codes.
+    """
+    found: dict[str, Any] = {}
     temporal = [c for c, l in learned.items() if l.spec.get("kind") in ("date", "datetime") and l.codes is not None]
-    screen = np.arange(len(df)) if len(df) <= 20_000 else np.random.default_rng(cfg.seed).choice(len(df), 20_000, replace=False)
+    n = len(df)
+    screen = np.arange(n) if n <= 20_000 else np.sort(np.random.default_rng(cfg.seed).choice(n, 20_000, replace=False))
     for t in temporal:
-        stamps = pd.Series(pd.to_datetime(learned[t].codes, unit="s", errors="coerce"))
-        parts: dict[str, pd.Series] = {
-            f"year({t})": stamps.dt.year, f"month({t})": stamps.dt.month, f"day({t})": stamps.dt.day,
-            f"weekday({t})": stamps.dt.day_of_week, f"quarter({t})": stamps.dt.quarter,
+        seconds = learned[t].codes
+        assert seconds is not None
+        has_t = ~np.isnan(seconds)
+        distinct, inverse = np.unique(seconds[has_t], return_inverse=True)
+        at = np.full(n, -1, dtype=np.int64)  # row -> its distinct timestamp
+        at[has_t] = inverse.ravel()
+        stamps = pd.DatetimeIndex(pd.to_datetime(distinct, unit="s"))
+        parts: dict[str, np.ndarray] = {
+            f"year({t})": stamps.year.to_numpy(), f"month({t})": stamps.month.to_numpy(), f"day({t})": stamps.day.to_numpy(),
+            f"weekday({t})": stamps.day_of_week.to_numpy(), f"quarter({t})": stamps.quarter.to_numpy(),
         }
         if learned[t].spec["kind"] == "datetime":
-            parts[f"hour({t})"] = stamps.dt.hour
-        # Day and month names, formatted once per distinct day (strftime per row is slow).
-        days = stamps.dt.normalize()
-        distinct, inverse = np.unique(days.to_numpy(dtype="datetime64[D]"), return_inverse=True)
-        names = {}
-        for f in ("%a", "%A", "%b", "%B"):
-            labels = pd.Series(pd.to_datetime(distinct)).dt.strftime(f).to_numpy(dtype=object)
-            names[f'format({t}, "{f}")'] = pd.Series(np.where(days.isna().to_numpy(), None, labels[inverse.ravel()]))
+            parts[f"hour({t})"] = stamps.hour.to_numpy()
+        days, day_of = np.unique(stamps.normalize().to_numpy(), return_inverse=True)  # names once per day
+        names = {f'format({t}, "{f}")': pd.DatetimeIndex(days).strftime(f).to_numpy(dtype=object)[day_of.ravel()]
+                 for f in ("%a", "%A", "%b", "%B")}
         for col, l in learned.items():
             if col == t or col in taken or col in found:
                 continue
-            both = stamps.notna().to_numpy() & df[col].notna().to_numpy()
-            if both.sum() < 20:
-                continue
             if l.spec.get("kind") == "integer" and pd.api.types.is_numeric_dtype(df[col]):
-                real = df[col].to_numpy(float)[both]
+                real = df[col].to_numpy(float)
+                both = (at >= 0) & ~np.isnan(real)
+                if both.sum() < 20:
+                    continue
+                few = screen[both[screen]]
+                rows = np.flatnonzero(both)
                 for expr, part in parts.items():
-                    values = part.to_numpy(float)[both]
-                    few = screen[screen < len(real)]
-                    if np.mean(values[few] == real[few]) < cfg.rule_share:
+                    if np.mean(part[at[few]] == real[few]) < cfg.rule_share:
                         continue
-                    if np.mean(values == real) >= cfg.rule_share:
+                    if np.mean(part[at[rows]] == real[rows]) >= cfg.rule_share:
                         found[col] = {"name": col, "kind": "expression", "expr": expr, "type": "integer"}
                         break
             elif l.spec.get("kind") == "choice":
-                real_text = df[col].astype(str).to_numpy()[both]
-                for expr, part in names.items():
-                    if np.mean(part.to_numpy(dtype=object)[both] == real_text) >= cfg.rule_share:
+                label, labels = pd.factorize(df[col].astype(str).where(df[col].notna(), None), use_na_sentinel=True)
+                label = np.asarray(label, dtype=np.int64)
+                both = (at >= 0) & (label >= 0)
+                if both.sum() < 20 or _majority(at[both], label[both], len(labels))[0] < cfg.rule_share:
+                    continue  # not a function of the timestamp at all
+                index = pd.Index(labels)
+                for expr, text in names.items():
+                    as_label = index.get_indexer(text)  # -1 where that name never appears in the column
+                    if np.mean(as_label[at[both]] == label[both]) >= cfg.rule_share:
                         found[col] = {"name": col, "kind": "expression", "expr": expr}
                         break
                 else:  # labels of our own (Tues, Thurs): a lookup from the weekday or month number
                     for expr in (f"weekday({t})", f"month({t})"):
-                        key = parts[expr].to_numpy(float)[both]
-                        pairs = pd.DataFrame({"k": key, "v": real_text})
-                        top = pairs.groupby(["k", "v"]).size()
-                        if top.groupby(level=0).max().sum() >= cfg.rule_share * len(pairs):
-                            mapping = top.groupby(level=0).idxmax()
+                        key = parts[expr][at[both]]
+                        share, best = _majority(key, label[both], len(labels))
+                        if share >= cfg.rule_share:
                             helper = f"{col}_{expr.split('(')[0]}"
-                            records = [{helper: int(k), col: v} for k, (_, v) in mapping.items()]
+                            records = [{helper: int(k), col: str(labels[b])} for k, b in enumerate(best) if b >= 0]
                             found[col] = [
                                 {"name": helper, "kind": "expression", "expr": expr, "type": "integer", "hidden": True},
                                 {"name": f"{col}_labels", "kind": "lookup", "key": helper, "fields": [col], "records": records,
@@ -933,13 +948,33 @@ def _find_date_parts(df: pd.DataFrame, learned: dict[str, _Learned], cfg: FitCon
     return found
 
 
+def _average_ranks(x: np.ndarray, pct: bool = False) -> np.ndarray:
+    """Ranks 1..n with ties averaged (NaN stays NaN), like ``Series.rank()`` but sorting only distinct values.
+
+    >>> _average_ranks(np.array([10.0, 5.0, 10.0, np.nan]))
+    array([2.5, 1. , 2.5, nan])
+    """
+    out = np.full(len(x), np.nan)
+    ok = ~np.isnan(x)
+    codes, uniques = pd.factorize(x[ok], sort=True)
+    counts = np.bincount(codes, minlength=len(uniques))
+    upto = np.cumsum(counts)
+    ranks = (upto - (counts - 1) / 2.0)[codes]
+    out[ok] = ranks / max(1, len(codes)) if pct else ranks
+    return out
+
+
 def _rank_correlations(codes: dict[str, np.ndarray], floor: float = 0.03) -> dict[tuple[str, str], float]:
     """Spearman correlation of every pair (pairwise complete rows); tiny ones are left out."""
     names = list(codes)
     if len(names) < 2:
         return {}
-    ranks = pd.DataFrame({k: pd.Series(v).rank(method="average") for k, v in codes.items()})
-    corr = ranks.corr(method="pearson", min_periods=20).to_numpy()
+    ranks = np.column_stack([_average_ranks(np.asarray(v, dtype=float)) for v in codes.values()])
+    if np.isnan(ranks).any():
+        corr = pd.DataFrame(ranks).corr(method="pearson", min_periods=20).to_numpy()
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            corr = np.corrcoef(ranks, rowvar=False)
     out = {}
     for i in range(len(names)):
         for j in range(i + 1, len(names)):
