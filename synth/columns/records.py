@@ -254,6 +254,26 @@ def _text(value: Any) -> Any:
     return str(value)
 
 
+def _draw_pool(method: Any, args: dict[str, Any], want: int, batch: int = 1000) -> list[Any]:
+    """Up to ``want`` distinct values of a Faker provider, in order of first appearance (so reproducible).
+
+    A few extra draws cover dropped duplicates. Providers with few values (en_US first names: about 700)
+    stop once a whole batch brings almost nothing new, instead of drawing ``want`` times.
+    """
+    target = want + want // 10 + 1
+    seen: dict[Any, None] = {}
+    drawn = 0
+    while drawn < target:
+        size = min(batch, target - drawn)
+        before = len(seen)
+        for _ in range(size):
+            seen.setdefault(_text(method(**args)))
+        drawn += size
+        if drawn >= 5 * batch and len(seen) - before < size // 100:
+            break
+    return list(seen)[:want]
+
+
 @register
 class FakerColumn(Column):
     """Realistic text (names, emails, addresses, companies, words...) from a Faker provider."""
@@ -299,8 +319,7 @@ class FakerColumn(Column):
             raise ValueError(f"unknown Faker provider {self.provider!r}" + (f" (did you mean {close[0]}?)" if close else ""))
         want = max(1, min(self.pool, plan.total_rows))
         try:
-            # A few extra draws because duplicates are dropped; keep order so the pool is reproducible.
-            values = list(dict.fromkeys(_text(method(**self.args)) for _ in range(want + want // 10 + 1)))[:want]
+            values = _draw_pool(method, self.args, want)
         except TypeError as exc:
             raise ValueError(f"provider {self.provider!r} does not accept these args: {exc}") from None
         if self.unique:

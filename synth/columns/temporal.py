@@ -354,4 +354,10 @@ class DatetimeColumn(_TimeWeighted):
         return pa.array(seconds, pa.timestamp("s"))
 
     def finalize(self, values: pa.Array) -> pa.Array:
-        return pc.strftime(values, format=self.format) if self.format else values
+        if not self.format:
+            return values
+        # strftime is slow per value; timestamps repeat (whole days, minutes), so format each distinct one once.
+        encoded = pc.dictionary_encode(values)
+        if len(encoded.dictionary) > len(values) // 2:
+            return pc.strftime(values, format=self.format)
+        return pc.take(pc.strftime(encoded.dictionary, format=self.format), encoded.indices)
