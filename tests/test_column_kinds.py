@@ -8,6 +8,7 @@ import pytest
 from scipy import stats
 
 import synth
+from synth.errors import SynthError
 from synth.expr import Expression, ExpressionError
 
 N = 40_000
@@ -120,6 +121,19 @@ def test_faker_unique_never_repeats_beyond_its_pool():
               "  - {name: who, kind: faker, provider: name, unique: true, pool: 300}\n", rows=30_000)
     assert df.email.is_unique and df.who.is_unique
     assert df.email.str.match(r"^[^@\s]+@[^@\s]+\.[a-z]+$").all()
+
+
+def test_faker_common_values_keep_their_share_and_the_rest_comes_from_faker():
+    df = make("  - {name: pet, kind: faker, provider: first_name, common: {Lucy: 3, Max: 1}, common_share: 0.4}\n",
+              rows=20_000)
+    assert abs((df.pet == "Lucy").mean() - 0.3) < 0.01 and abs((df.pet == "Max").mean() - 0.1) < 0.01
+    others = df.pet[~df.pet.isin(["Lucy", "Max"])]
+    assert abs(len(others) / len(df) - 0.6) < 0.01 and others.nunique() > 100
+
+
+def test_faker_common_values_cannot_be_unique():
+    with pytest.raises(SynthError, match="common values cannot be used with unique"):
+        make("  - {name: pet, kind: faker, provider: first_name, unique: true, common: {Lucy: 3}, common_share: 0.4}\n")
 
 
 def test_faker_locale_changes_the_values():

@@ -134,6 +134,22 @@ def test_identifier_like_columns_are_regenerated_not_copied():
     assert len(set(twin.licence) & set(real.licence)) < 0.05 * n  # same formats, values drawn afresh
 
 
+def test_names_shared_by_k_rows_keep_their_frequency_and_rare_names_are_never_written():
+    rng = np.random.default_rng(2)
+    common = ["Lucy", "Charlie", "Luna", "Bella"]
+    rare = [f"Zq{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}x" for i in range(3000)]  # each seen once
+    names = np.r_[rng.choice(common, 2000, p=[0.4, 0.3, 0.2, 0.1]), rare]
+    real = pd.DataFrame({"pet": rng.permutation(names), "age": rng.integers(1, 15, len(names))})
+    schema = _fit(real)
+    pet = next(c for c in schema["columns"] if c["name"] == "pet")
+    assert pet["kind"] == "faker" and set(pet["common"]) == set(common)
+    assert abs(pet["common_share"] - 0.4) < 1e-3
+    assert not any(r in dump_yaml(schema) for r in rare[:50])
+    twin = _regenerate(schema, 20_000)
+    assert abs((twin.pet == "Lucy").mean() - 0.16) < 0.01
+    assert not set(twin.pet) & set(rare)
+
+
 def test_mixed_date_formats_keep_the_main_format_and_state_the_rest():
     days = pd.date_range("2022-01-01", periods=1000, freq="D")
     text = list(days.strftime("%Y-%m-%d"))

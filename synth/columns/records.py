@@ -287,16 +287,29 @@ class FakerColumn(Column):
     pool: int = Field(default=50_000, ge=1, le=2_000_000,
                       description="Values drawn from Faker once per run (at most the row count); rows pick from them")
     weighted: bool = Field(default=False, description="Use Faker's real-world frequency weights (about 10x slower)")
+    common: dict[str, float] = Field(
+        default_factory=dict,
+        description="Frequent values with their weights (synth fit: values seen in at least k rows), drawn for a "
+                    "common_share of rows; the other rows get Faker values")
+    common_share: float = Field(default=0.0, ge=0.0, le=1.0)
 
     _pool: pa.Array = PrivateAttr(default=None)
     _local: pa.Array | None = PrivateAttr(default=None)  # for unique emails: the part before '@' ...
     _domain: pa.Array | None = PrivateAttr(default=None)  # ... and from '@' on
     _sep: str = PrivateAttr(default=" #")
+    _common_cdf: InverseCDF | None = PrivateAttr(default=None)
+    _mixed: pa.Array | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _check(self) -> "FakerColumn":
         if self.provider.startswith("_") or self.provider in _NOT_PROVIDERS:
             raise ValueError(f"{self.provider!r} is not a value provider")
+        if self.common and self.unique:
+            raise ValueError("common values cannot be used with unique (they repeat by design)")
+        if self.common_share > 0 and not self.common:
+            raise ValueError("common_share needs a 'common' list of values")
+        if self.common:
+            self._common_cdf = InverseCDF(np.cumsum(as_weights(self.common.values(), "common weights")))
         return self
 
     def prepare(self, plan: PlanContext) -> None:
@@ -339,11 +352,27 @@ class FakerColumn(Column):
                 self._local = pa.array([p[0] for p in parts])
                 self._domain = pa.array(["@" + p[1] for p in parts])
         self._pool = _column_array(values, f"provider {self.provider!r}")
+        if self.common:  # one dictionary: the common values, then the Faker values that are not among them
+            common = pa.array(list(self.common), pa.string())
+            pool = pc.cast(self._pool, pa.string())
+            fresh = pool.filter(pc.invert(pc.is_in(pool, value_set=common)))
+            self._mixed = pa.concat_arrays([common, fresh])
 
     def sample(self, ctx: ChunkContext) -> pa.Array:
         size = len(self._pool)
         if not self.unique:
-            idx = np.minimum((ctx.uniform(self.name) * size).astype(np.int64), size - 1)
+            u = ctx.uniform(self.name)
+            if self._common_cdf is not None:
+                # The lowest common_share of uniforms pick a common value, the rest a Faker value.
+                others = len(self._mixed) - len(self.common)
+                share = self.common_share if others else 1.0
+                common = u < share
+                idx = np.empty(len(u), dtype=np.int64)
+                idx[common] = self._common_cdf(u[common] / share) if share > 0 else 0
+                rest = (u[~common] - share) / max(1e-12, 1 - share)
+                idx[~common] = len(self.common) + np.minimum((rest * others).astype(np.int64), others - 1)
+                return dictionary_array(idx, self._mixed)
+            idx = np.minimum((u * size).astype(np.int64), size - 1)
             if pa.types.is_string(self._pool.type):
                 return dictionary_array(idx, self._pool)
             return self._pool.take(pa.array(idx))
