@@ -199,9 +199,20 @@ def learn_column(name: str, series: pd.Series, cfg: FitConfig) -> _Learned:
         text = values.astype(str)
         distinct = DistinctText.of(text)
         numbers = pd.to_numeric(distinct.values, errors="coerce")
-        if distinct.share(numbers.notna()) >= cfg.rule_share and not distinct.values.str.match(r"^0\d").any():
+        numeric_share = distinct.share(numbers.notna())
+        words = distinct.values[numbers.isna().to_numpy()]
+        # Numbers with a few placeholder words ("N/A", "unknown") are numbers; the words become empty values.
+        if ((numeric_share >= cfg.rule_share or (numeric_share >= 0.95 and len(words) <= 20))
+                and not distinct.values.str.match(r"^0\d").any()):
             parsed = distinct.expand(numbers.to_numpy(dtype=float))
             learned = _learn_numeric(name, pd.Series(parsed[~np.isnan(parsed)]), cfg)
+            learned.codes = parsed
+            if numeric_share < 1:
+                seen = distinct.counts[numbers.isna().to_numpy()]
+                shown = [repr(w) for w, c in zip(words, seen) if c >= cfg.min_count][:3]
+                learned.spec["description"] = (f"{1 - numeric_share:.2%} of real values were not numbers"
+                                               + (f" ({', '.join(shown)})" if shown else "") + ": generated as empty")
+                nulls = float((series.isna().sum() + (1 - numeric_share) * len(values)) / len(series))
         else:
             fmt, share = datetime_format(text, distinct)
             if fmt is not None:
@@ -562,11 +573,13 @@ def _find_lookups(df: pd.DataFrame, learned: dict[str, _Learned], cfg: FitConfig
         if not keep:
             continue
         columns = {key: [_plain(key_values[i]) for i in keep]}
+        held = 1.0
         for f in fields:
-            _, best = _majority(key_codes, codes[f][0], len(codes[f][1]))
+            share, best = _majority(key_codes, codes[f][0], len(codes[f][1]))
+            held = min(held, share)
             values = codes[f][1]
             columns[f] = [_plain(values[best[i]]) if best[i] >= 0 else None for i in keep]
-        found.append({"key": key, "fields": fields, "records": pd.DataFrame(columns)})
+        found.append({"key": key, "fields": fields, "records": pd.DataFrame(columns), "share": held})
         used.update([key, *fields])
     return found
 
@@ -607,7 +620,8 @@ def _lookup_entry(lk: dict[str, Any]) -> dict[str, Any]:
     for row in lk["records"].to_dict(orient="records"):
         records.append({k: _plain(v) for k, v in row.items()})
     return {"name": f"{lk['key']}_facts", "kind": "lookup", "key": lk["key"], "fields": lk["fields"],
-            "records": records, "description": f"values that always go with each {lk['key']} in the real data"}
+            "records": records,
+            "description": f"values that go with each {lk['key']} on {lk['share']:.2%} of real rows (the rest are exceptions)"}
 
 
 def _plain(v: Any) -> Any:
@@ -627,9 +641,10 @@ def _find_formulas(df: pd.DataFrame, learned: dict[str, _Learned], cfg: FitConfi
     numeric = [c for c, l in learned.items() if l.kind == "numeric" and pd.api.types.is_numeric_dtype(df[c])]
     if len(numeric) < 3 or len(numeric) > 40:
         return {}
-    screen = df[numeric].dropna().head(2000)
-    if len(screen) < 20:
+    rows = df[numeric].dropna().head(2000)
+    if len(rows) < 20:
         return {}
+    screen = {c: rows[c].to_numpy(float) for c in numeric}  # arrays once: the search tries many pairs
     found: dict[str, dict[str, Any]] = {}
     ops = {"*": np.multiply, "+": np.add, "-": np.subtract, "/": np.divide}
     position = {c: i for i, c in enumerate(numeric)}
@@ -849,13 +864,13 @@ def _order_categories(learned: dict[str, _Learned]) -> None:
         l.codes = new
 
 
-def _formula_for(df: pd.DataFrame, screen: pd.DataFrame, spec: dict[str, Any], a: str, numeric: list[str],
+def _formula_for(df: pd.DataFrame, screen: dict[str, np.ndarray], spec: dict[str, Any], a: str, numeric: list[str],
                  ops: dict[str, Any], found: dict[str, Any], cfg: FitConfig,
                  allowed: Callable[[str, str], bool]) -> dict[str, Any] | None:
     """The first ``x op y`` that equals column ``a`` (after its rounding) on ``rule_share`` of rows, as an entry."""
     decimals = spec.get("round", 0 if spec["kind"] == "integer" else _decimals(df[a].dropna().to_numpy(float)))
     tol = 0.5 * 10.0 ** (-(decimals if decimals is not None else 6)) + 1e-9
-    target = screen[a].to_numpy(float)
+    target = screen[a]
     for i, b in enumerate(numeric):
         for c in numeric[i:]:
             if a in (b, c) or b in found or c in found:
@@ -865,7 +880,7 @@ def _formula_for(df: pd.DataFrame, screen: pd.DataFrame, spec: dict[str, Any], a
                     if (sym in "-/" and b == c) or not allowed(x, y):
                         continue
                     with np.errstate(divide="ignore", invalid="ignore"):
-                        guess = op(screen[x].to_numpy(float), screen[y].to_numpy(float))
+                        guess = op(screen[x], screen[y])
                     if np.mean(np.abs(target - guess) <= tol) < cfg.rule_share:
                         continue
                     full = df[[a, x, y]].dropna()
@@ -1017,11 +1032,15 @@ def _calibrate(schema: dict[str, Any], targets: dict[tuple[str, str], float], in
         made_codes = {c: _codes_of(made[c], in_copula[c]) for c in in_copula if c in made}
         made_codes = {c: (_within_groups(v, groups) if c in conditional else v) for c, v in made_codes.items()}
         realized = _rank_correlations(made_codes, floor=0.0)
+        off = 0.0
         for pair, want in targets.items():
             got = realized.get(pair)
             if got is None or abs(got) < 0.02 or np.sign(got) != np.sign(want):
                 continue
+            off = max(off, abs(got - want))
             current[pair] = float(np.clip(current[pair] * want / got, -0.99, 0.99))
+        if off < 0.005:  # already on target (continuous margins): nothing left to correct
+            break
     return [{"columns": [a, b], "rank": round(r, 3)} for (a, b), r in current.items()]
 
 

@@ -150,6 +150,20 @@ def test_names_shared_by_k_rows_keep_their_frequency_and_rare_names_are_never_wr
     assert not set(twin.pet) & set(rare)
 
 
+def test_numbers_with_placeholder_words_are_numbers_and_the_words_become_empty_values():
+    rng = np.random.default_rng(4)
+    values = rng.normal(50, 10, 5000).round(1).astype(object)
+    values[rng.choice(5000, 150, replace=False)] = "N/A"
+    real = pd.DataFrame({"weight": values, "group": rng.choice(["a", "b"], 5000)})
+    schema = _fit(real)
+    weight = next(c for c in schema["columns"] if c["name"] == "weight" or c.get("on") == "weight")
+    spec = weight if weight["kind"] != "conditional" else weight["default"]
+    assert spec["kind"] == "float" and abs(weight["nulls"] - 0.03) < 1e-3
+    assert "3.00% of real values were not numbers ('N/A')" in weight["description"]
+    twin = _regenerate(schema, 5000)
+    assert pd.api.types.is_float_dtype(twin.weight) and abs(twin.weight.mean() - 50) < 1
+
+
 def test_mixed_date_formats_keep_the_main_format_and_state_the_rest():
     days = pd.date_range("2022-01-01", periods=1000, freq="D")
     text = list(days.strftime("%Y-%m-%d"))
