@@ -272,6 +272,10 @@ def attribute_inference(t: Tables, encoding: Encoding, sensitive: list[str], see
                   ci=worst[1], details={"per_column": per_column})
 
 
+#: A real identifier value seen in fewer training rows than this points at few records; replaying it is a leak.
+RARE_IDENTIFIER_ROWS = 10
+
+
 def identifier_replay(t: Tables, columns: list[str]) -> Metric:
     """Real identifier values (emails, names, licence numbers) that reappear in the synthetic data."""
     if not columns:
@@ -279,17 +283,22 @@ def identifier_replay(t: Tables, columns: list[str]) -> Metric:
     per_column = {}
     worst = 0.0
     for col in columns:
-        real = set(t.real[col][t.real[col] != "<missing>"].tolist())
+        values = t.real[col][t.real[col] != "<missing>"]
+        counts = values.value_counts()
+        # Only values that point at few records can identify anyone: a name shared by k or more rows
+        # (a pet called Lucy) is a frequency, not a person.
+        rare = set(counts.index[counts < RARE_IDENTIFIER_ROWS])
         syn = t.synthetic[col][t.synthetic[col] != "<missing>"]
-        share = float(syn.isin(real).mean()) if len(syn) else 0.0
+        replayed = syn.isin(rare)
+        share = float(replayed.mean()) if len(syn) else 0.0
         base = 0.0
         if t.holdout is not None:
             hold = t.holdout[col][t.holdout[col] != "<missing>"]
-            base = float(hold.isin(real).mean()) if len(hold) else 0.0
-        per_column[col] = {"replayed_share": share, "holdout_baseline": base, "replayed_values": int(syn.isin(real).sum())}
+            base = float(hold.isin(rare).mean()) if len(hold) else 0.0
+        per_column[col] = {"replayed_share": share, "holdout_baseline": base, "replayed_values": int(replayed.sum())}
         worst = max(worst, share - base)
     return Metric("identifier_replay", "privacy", clamp01(1 - max(0.0, worst) / 0.05), worst,
-                  "Share of synthetic identifier values (names, emails, codes) that are real values, beyond how often holdout values recur in the training data by chance (raw: the largest excess).",
+                  f"Share of synthetic identifier values (names, emails, codes) that are real values seen in fewer than {RARE_IDENTIFIER_ROWS} training rows, beyond how often holdout values do so by chance (raw: the largest excess).",
                   details={"per_column": per_column})
 
 

@@ -155,6 +155,20 @@ def test_identifier_replay_counts_real_ids_in_synthetic(world):
     assert result.metric("identifier_replay").score == 0.0
 
 
+def test_identifier_replay_ignores_names_shared_by_many_rows_but_counts_rare_ones(world):
+    train, hold, fresh = (world[k].copy() for k in ("train", "holdout", "fresh"))
+    rng = np.random.default_rng(5)
+    popular = [f"Pet{i}" for i in range(40)]  # each name shared by dozens of training rows
+    train["pet"] = [f"Rare{i}" if i % 2 else popular[i % 40] for i in range(len(train))]
+    hold["pet"] = rng.choice(popular, len(hold))
+    common_only = fresh.assign(pet=rng.choice(popular, len(fresh)))
+    assert audit.run(train, common_only, holdout=hold, seed=0).metric("identifier_replay").score == 1.0
+    rare_names = train["pet"][train["pet"].str.startswith("Rare")].to_numpy()
+    leaky = common_only.assign(pet=np.r_[rare_names[:300], common_only["pet"].to_numpy()[300:]])
+    result = audit.run(train, leaky, holdout=hold, seed=0).metric("identifier_replay")
+    assert result.raw == pytest.approx(300 / len(leaky)) and result.score == 0.0
+
+
 def test_without_holdout_the_report_says_what_it_could_not_run(world):
     result = audit.run(world["train"], world["fresh"], seed=0)
     assert result.metric("membership_inference").skipped
