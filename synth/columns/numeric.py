@@ -121,25 +121,25 @@ class NumericColumn(Column):
         w = np.asarray(self.weights if self.weights is not None else np.ones(len(vals)), float)
         return vals, w
 
-    def _frozen(self) -> Any:
+    def _frozen(self) -> "_Dist":
         d = self.distribution
         if d == "uniform":
-            return stats.uniform(loc=self.min, scale=(self.max - self.min) or 1e-300)  # type: ignore[operator]
+            return _Dist(stats.uniform, loc=self.min, scale=(self.max - self.min) or 1e-300)  # type: ignore[operator]
         if d == "normal":
-            return stats.norm(loc=self.mean, scale=self.std)
+            return _Dist(stats.norm, loc=self.mean, scale=self.std)
         if d == "lognormal":
-            return stats.lognorm(s=self.sigma, scale=np.exp(self.mu))  # type: ignore[arg-type]
+            return _Dist(stats.lognorm, s=self.sigma, scale=np.exp(self.mu))  # type: ignore[arg-type]
         if d == "exponential":
-            return stats.expon(loc=self.loc or 0.0, scale=self.scale)
+            return _Dist(stats.expon, loc=self.loc or 0.0, scale=self.scale)
         if d == "gamma":
-            return stats.gamma(a=self.shape, loc=self.loc or 0.0, scale=self.scale)
+            return _Dist(stats.gamma, a=self.shape, loc=self.loc or 0.0, scale=self.scale)
         if d == "beta":
-            return stats.beta(a=self.a, b=self.b, loc=self.loc or 0.0, scale=self.scale or 1.0)
+            return _Dist(stats.beta, a=self.a, b=self.b, loc=self.loc or 0.0, scale=self.scale or 1.0)
         if d == "triangular":
             width = self.right - self.left  # type: ignore[operator]
-            return stats.triang(c=(self.mode - self.left) / width, loc=self.left, scale=width)  # type: ignore[operator]
+            return _Dist(stats.triang, c=(self.mode - self.left) / width, loc=self.left, scale=width)  # type: ignore[operator]
         if d == "poisson":
-            return stats.poisson(mu=self.lam)
+            return _Dist(stats.poisson, mu=self.lam)
         raise AssertionError(d)
 
     def _is_discrete(self) -> bool:
@@ -244,6 +244,21 @@ class NumericColumn(Column):
             size = int(np.floor(self.max)) - low + 1  # type: ignore[arg-type]
             return (low + permutation(ctx.row_numbers(), size, ctx.seed, self.name)).astype(float)
         return self.quantile(ctx.uniform(self.name))
+
+
+class _Dist:
+    """A scipy distribution with its parameters. Unlike a frozen ``stats.norm(...)``, making one costs
+    nothing (scipy builds a new instance and its docstring per frozen object), which matters for schemas
+    with many conditional cases."""
+
+    def __init__(self, dist: Any, **params: Any) -> None:
+        self.dist, self.params = dist, params
+
+    def cdf(self, x: Any) -> Any:
+        return self.dist.cdf(x, **self.params)
+
+    def ppf(self, p: Any) -> Any:
+        return self.dist.ppf(p, **self.params)
 
 
 def _quantile_cdf(q: np.ndarray, x: float, below: bool) -> float:
