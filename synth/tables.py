@@ -126,6 +126,8 @@ def datetime_format(text: pd.Series, distinct: DistinctText | None = None) -> tu
     best, best_share = None, 0.0
     # A 50-value probe rules out most formats (and most columns) before the full sample is parsed.
     probe = sample.iloc[:50]
+    if probe.str.contains(r"[-/:., ]", regex=True).mean() < 0.5:  # every known format has a separator
+        return None, 0.0
     likely = [f for f in DATE_FORMATS if pd.to_datetime(probe, format=f, errors="coerce").notna().mean() >= 0.5]
     for fmt in likely:
         share = float(pd.to_datetime(sample, format=fmt, errors="coerce").notna().mean())

@@ -208,7 +208,7 @@ class InverseCDF:
 
     def __call__(self, u: np.ndarray) -> np.ndarray:
         if self.guide is None:
-            if len(u) < self.SLICES // 4 or len(self.cum) > self.SLICES // 8:
+            if len(u) < self.SLICES or len(self.cum) > self.SLICES // 8:
                 return np.minimum(np.searchsorted(self.cum, u, side="right"), self.last)
             self._build_guide()
         assert self.guide is not None and self.exact is not None
