@@ -1039,10 +1039,14 @@ def _calibrate(schema: dict[str, Any], targets: dict[tuple[str, str], float], in
     needed = set(in_copula) | ({root} if root else set())
     base = {k: v for k, v in schema.items() if k != "column_order"}
     base["columns"] = [c for c in schema["columns"] if c["name"] in needed]
+    trial = dict(base, correlations=[{"columns": [a, b], "rank": round(r, 4)} for (a, b), r in current.items()])
+    try:
+        plan = Plan(Schema.from_dict(trial), rows=min(int(schema["rows"]), CALIBRATION_ROWS), seed=cfg.seed)
+    except SynthError:
+        return [{"columns": [a, b], "rank": round(r, 3)} for (a, b), r in current.items()]
     for _ in range(2):
-        trial = dict(base, correlations=[{"columns": [a, b], "rank": round(r, 4)} for (a, b), r in current.items()])
+        plan.set_rank_correlations({pair: round(r, 4) for pair, r in current.items()})
         try:
-            plan = Plan(Schema.from_dict(trial), rows=min(int(schema["rows"]), CALIBRATION_ROWS), seed=cfg.seed)
             made = plan.working_values(0)
         except SynthError:
             break

@@ -235,9 +235,16 @@ class Schema:
         r = np.eye(len(names))
         for corr in self.spec.correlations:
             i, j = names.index(corr.columns[0]), names.index(corr.columns[1])
-            # Spearman rho of a bivariate normal with Pearson r is (6/pi) asin(r/2); invert it.
-            r[i, j] = r[j, i] = 2.0 * np.sin(np.pi * corr.rank / 6.0)
+            r[i, j] = r[j, i] = normal_correlation(corr.rank)
         return names, r
+
+
+def normal_correlation(rank: float) -> float:
+    """The normal-score (Pearson) correlation whose bivariate normal has Spearman correlation ``rank``.
+
+    Spearman rho of a bivariate normal with Pearson r is (6/pi) asin(r/2); this inverts it.
+    """
+    return float(2.0 * np.sin(np.pi * rank / 6.0))
 
 
 def _constraint_check(expr: Expression) -> Any:
