@@ -235,18 +235,19 @@ def kinds(kind: Optional[str] = typer.Argument(None, help="Show the fields of on
             raise typer.Exit(2)
         cls = KINDS[kind]
         out.print((cls.__doc__ or "").strip(), markup=False)
-        table = Table("field", "type", "default")
+        table = Table("field", "type", "default", "meaning")
         for name, info in cls.model_fields.items():
             if name == "kind":
                 continue
             default = "required" if info.is_required() else repr(info.get_default(call_default_factory=True))
             annotation = info.annotation
             shown = annotation.__name__ if isinstance(annotation, type) else str(annotation).replace("typing.", "")
-            table.add_row(name, shown, default)
+            table.add_row(name, shown, default, info.description or "")
         out.print(table)
         module_doc = sys.modules[cls.__module__].__doc__ or ""
-        if "code-block:: yaml" in module_doc:
-            out.print("Example:\n" + module_doc.split("code-block:: yaml", 1)[1].split('"""')[0], markup=False)
+        example = module_doc.split("code-block:: yaml", 1)[1].split('"""')[0] if "code-block:: yaml" in module_doc else ""
+        if f"kind: {kind}" in example:  # a module's example may show a sibling kind only
+            out.print("Example:\n" + example, markup=False)
         return
     table = Table("kind", "what it makes")
     for name in sorted(KINDS):

@@ -219,3 +219,13 @@ def test_interrupted_run_leaves_no_file_under_the_final_name(tmp_path, sig):
     assert proc.returncode != 0
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == [], err
+
+
+def test_kinds_lists_every_kind_and_explains_a_kinds_fields():
+    listing = run("kinds")
+    assert listing.exit_code == 0 and "faker" in listing.output and "conditional" in listing.output
+    faker = run("kinds", "faker")
+    assert faker.exit_code == 0
+    assert "common_share" in faker.output and "Share of rows left empty" in faker.output
+    unknown = run("kinds", "flaot")
+    assert unknown.exit_code == 2 and "unknown kind 'flaot'" in err_text(unknown)

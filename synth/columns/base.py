@@ -100,11 +100,11 @@ class Column(BaseModel):
     #: Kinds that can turn given uniforms into values (inverse CDF) can take part in correlations.
     accepts_uniforms: ClassVar[bool] = False
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, description="The output column's name")
     kind: str
-    nulls: float = Field(default=0.0, ge=0.0, le=1.0)
-    hidden: bool = False
-    description: str | None = None
+    nulls: float = Field(default=0.0, ge=0.0, le=1.0, description="Share of rows left empty (0-1)")
+    hidden: bool = Field(default=False, description="Made and usable in expressions, but not written")
+    description: str | None = Field(default=None, description="Free text for people")
 
     # --- what the engine asks of every column ---------------------------------------------------
     def output_names(self) -> list[str]:

@@ -301,7 +301,7 @@ class FakerColumn(Column):
         default_factory=dict,
         description="Frequent values with their weights (synth fit: values seen in at least k rows), drawn for a "
                     "common_share of rows; the other rows get Faker values")
-    common_share: float = Field(default=0.0, ge=0.0, le=1.0)
+    common_share: float = Field(default=0.0, ge=0.0, le=1.0, description="Share of rows that take a common value")
 
     _pool: pa.Array = PrivateAttr(default=None)
     _local: pa.Array | None = PrivateAttr(default=None)  # for unique emails: the part before '@' ...
