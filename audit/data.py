@@ -109,7 +109,7 @@ def _convert(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
         kind = kinds[str(col)]
         values = frame[col]
         if kind == "numeric":
-            out[col] = pd.to_numeric(values, errors="coerce").astype(float)
+            out[col] = pd.to_numeric(values, errors="coerce").astype(float).replace([np.inf, -np.inf], np.nan)
         elif kind in ("date", "datetime", "time"):
             out[col] = _seconds(values, kind)
         else:

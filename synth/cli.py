@@ -196,6 +196,7 @@ def fit(
       synth fit real.csv --epsilon 1.0 --out private.yaml
     """
     from .fit import FitConfig, SchemaFitter
+    from .schema import Schema
     from .sinks import write_text_atomic
     from .tables import read_table
 
@@ -213,7 +214,13 @@ def fit(
             fitter = SchemaFitter(config).fit(frame, name=real.stem, progress=step)
         except SynthError as exc:
             raise SynthError(f"{real}: {exc.message}", exc.exit_code) from None
-    write_text_atomic(target, fitter.to_yaml())
+    text = fitter.to_yaml()
+    try:  # never leave a schema behind that `synth generate` would refuse
+        Schema.from_yaml_text(text)
+    except SynthError as exc:
+        raise SynthError(f"{real}: the learned schema does not validate ({exc.message}); this is a bug in synth fit, "
+                         "please report it with the column's description") from None
+    write_text_atomic(target, text)
     seconds = time.perf_counter() - started
     columns = fitter.schema_["columns"]
     summary = {"real": str(real), "out": str(target), "rows": len(frame), "columns": len(frame.columns),

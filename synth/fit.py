@@ -194,7 +194,18 @@ def learn_column(name: str, series: pd.Series, cfg: FitConfig) -> _Learned:
         midnight = bool((stamps.dt.normalize() == stamps).all())
         learned = _learn_temporal(name, stamps, None, "date" if midnight else "datetime", cfg)
     elif pd.api.types.is_numeric_dtype(values):
-        learned = _learn_numeric(name, values.astype(float), cfg)
+        numbers = values.to_numpy(dtype=float)
+        finite = np.isfinite(numbers)
+        if finite.all():
+            learned = _learn_numeric(name, pd.Series(numbers), cfg)
+        elif not finite.any():
+            return _Learned({"name": name, "kind": "float", "distribution": "weighted", "values": {0: 1}, "nulls": 1.0,
+                             "description": "only infinite values in the real data: generated as empty"}, None, "constant")
+        else:  # a schema cannot hold infinity: those values become empty ones, and the schema says how many
+            learned = _learn_numeric(name, pd.Series(numbers[finite]), cfg)
+            learned.codes = np.where(finite, numbers, np.nan)
+            learned.spec["description"] = f"{1 - finite.mean():.2%} of real values were infinite: generated as empty"
+            nulls = float((series.isna().sum() + (~finite).sum()) / len(series))
     else:
         text = values.astype(str)
         distinct = DistinctText.of(text)
@@ -886,7 +897,8 @@ def _formula_for(df: pd.DataFrame, screen: dict[str, np.ndarray], spec: dict[str
                  ops: dict[str, Any], found: dict[str, Any], cfg: FitConfig,
                  allowed: Callable[[str, str], bool]) -> dict[str, Any] | None:
     """The first ``x op y`` that equals column ``a`` (after its rounding) on ``rule_share`` of rows, as an entry."""
-    decimals = spec.get("round", 0 if spec["kind"] == "integer" else _decimals(df[a].dropna().to_numpy(float)))
+    values = df[a].to_numpy(float)
+    decimals = spec.get("round", 0 if spec["kind"] == "integer" else _decimals(values[np.isfinite(values)]))
     tol = 0.5 * 10.0 ** (-(decimals if decimals is not None else 6)) + 1e-9
     target = screen[a]
     for i, b in enumerate(numeric):
@@ -1081,7 +1093,8 @@ def _codes_of(values: pa.Array, learned: _Learned) -> np.ndarray:
     if pa.types.is_time32(values.type) or pa.types.is_timestamp(values.type):
         seconds = pc.cast(values, pa.int32() if pa.types.is_time32(values.type) else pa.int64())
         return seconds.to_numpy(zero_copy_only=False).astype(float)
-    return pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
+    # Unsafe cast: integers beyond 2**53 only lose precision, which ranks do not notice.
+    return pc.cast(values, pa.float64(), safe=False).to_numpy(zero_copy_only=False)
 
 
 def fit_table(df: pd.DataFrame, name: str = "table", **options: Any) -> dict[str, Any]:

@@ -164,6 +164,18 @@ def test_numbers_with_placeholder_words_are_numbers_and_the_words_become_empty_v
     assert pd.api.types.is_float_dtype(twin.weight) and abs(twin.weight.mean() - 50) < 1
 
 
+def test_infinite_values_and_integers_beyond_float_precision_still_give_a_valid_schema(tmp_path):
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=4000)
+    x[:40] = np.inf
+    real = pd.DataFrame({"x": x, "big": rng.integers(2**60, 2**62, 4000, dtype=np.int64), "y": rng.normal(size=4000)})
+    schema = _fit(real)
+    entry = next(c for c in schema["columns"] if c["name"] == "x")
+    assert "1.00% of real values were infinite" in entry["description"] and abs(entry["nulls"] - 0.01) < 1e-9
+    twin = _regenerate(schema, 2000)
+    assert np.isfinite(twin.x.dropna()).all() and twin.big.min() >= 2**59
+
+
 def test_mixed_date_formats_keep_the_main_format_and_state_the_rest():
     days = pd.date_range("2022-01-01", periods=1000, freq="D")
     text = list(days.strftime("%Y-%m-%d"))
