@@ -1023,7 +1023,7 @@ def _average_ranks(x: np.ndarray, pct: bool = False) -> np.ndarray:
 def _rank_correlations(codes: dict[str, np.ndarray], floor: float = 0.03) -> dict[tuple[str, str], float]:
     """Spearman correlation of every pair (pairwise complete rows); tiny ones are left out."""
     names = list(codes)
-    if len(names) < 2:
+    if len(names) < 2 or len(next(iter(codes.values()))) < 20:  # too few rows to say anything about ranks
         return {}
     ranks = np.column_stack([_average_ranks(np.asarray(v, dtype=float)) for v in codes.values()])
     if np.isnan(ranks).any():
