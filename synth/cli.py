@@ -187,7 +187,8 @@ def fit(
     The schema is plain YAML you can review and edit. It keeps the real table's column shapes, category
     frequencies, fixed combinations (product -> price), formulas (amount = price * quantity), time
     profiles and rank correlations, and none of its people: rare values are left out, ranges end at
-    quantiles, identifiers and names are regenerated.
+    quantiles, identifiers and rare names are regenerated (a name shared by k or more
+    rows keeps its frequency).
 
     Example:
 

@@ -119,7 +119,7 @@ class SchemaFitter:
             "name": _table_name(name),
             "description": (f"Fitted by synth fit from {n:,} rows. Privacy guards: values, categories and combinations "
                             f"seen in fewer than {cfg.min_count} rows left out; ranges cut at the {cfg.tail:.1%} and "
-                            f"{1 - cfg.tail:.1%} quantiles; identifiers and names regenerated, never copied."),
+                            f"{1 - cfg.tail:.1%} quantiles; identifiers and rare names regenerated, never copied."),
             "rows": n,
             "seed": cfg.seed,
             "columns": columns,
