@@ -73,6 +73,7 @@ class NumericColumn(Column):
     unique: bool = False
 
     _icdf: InverseCDF | None = PrivateAttr(default=None)
+    _bounds: tuple[float, float] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _check(self) -> "NumericColumn":
@@ -157,7 +158,12 @@ class NumericColumn(Column):
         return self.max + 0.5 if isinstance(self, IntegerColumn) and not self._is_discrete() else self.max
 
     def _cdf_bounds(self) -> tuple[float, float]:
-        """The slice ``[F(min), F(max)]`` of probability that survives truncation."""
+        """The slice ``[F(min), F(max)]`` of probability that survives truncation (computed once per column)."""
+        if self._bounds is None:
+            self._bounds = self._compute_cdf_bounds()
+        return self._bounds
+
+    def _compute_cdf_bounds(self) -> tuple[float, float]:
         lo_edge, hi_edge = self._lower_edge(), self._upper_edge()
         d = self.distribution
         if d == "weighted":
