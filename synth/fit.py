@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy import special, stats
+from scipy import special
 
 from .errors import SynthError
 from .yamlsafe import dump_yaml
@@ -630,7 +630,7 @@ def _majority(a: np.ndarray, b: np.ndarray, nb: int) -> tuple[float, np.ndarray]
     if not ok.any():
         return 0.0, best
     if na * nb <= 1 << 22:  # the contingency table fits: count it in one pass
-        table = np.bincount(a[ok] * nb + b[ok], minlength=na * nb).reshape(na, nb)
+        table = _contingency(a[ok], na, b[ok], nb)
         top = table.max(axis=1)
         best = np.where(top > 0, table.argmax(axis=1), -1)  # first b on ties
         return float(top.sum() / ok.sum()), best
@@ -692,12 +692,17 @@ def _find_formulas(df: pd.DataFrame, learned: dict[str, _Learned], cfg: FitConfi
     return found
 
 
+def _contingency(a: np.ndarray, na: int, b: np.ndarray, nb: int) -> np.ndarray:
+    """Counts of each (a, b) pair of codes (no missing values) as an na x nb table, in one pass."""
+    return np.bincount(a * nb + b, minlength=na * nb).reshape(na, nb)
+
+
 def _cramers_v(a: np.ndarray, na: int, b: np.ndarray, nb: int) -> float:
     """Cramer's V of two code arrays (-1 = missing), from their contingency table."""
     ok = (a >= 0) & (b >= 0)
     if ok.sum() < 30:
         return 0.0
-    table = np.bincount(a[ok] * nb + b[ok], minlength=na * nb).reshape(na, nb).astype(float)
+    table = _contingency(a[ok], na, b[ok], nb).astype(float)
     table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
     if min(table.shape) < 2:
         return 0.0

@@ -156,11 +156,16 @@ def _texts(body: dict) -> dict:
     return reply(json.dumps({"texts": [f"{asked} #{i}" for i in range(3)]}))
 
 
-def test_llm_text_column_asks_once_per_combination_and_reruns_from_cache(tmp_path, monkeypatch):
+def _llm_text_setup(tmp_path, monkeypatch) -> None:
+    """The llm_text schema in tmp_path, a key, a private cache and no request budget from the environment."""
     (tmp_path / "s.yaml").write_text(LLM_TEXT_SCHEMA)
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     monkeypatch.setenv("SYNTH_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("SYNTH_MAX_REQUESTS", raising=False)
+
+
+def test_llm_text_column_asks_once_per_combination_and_reruns_from_cache(tmp_path, monkeypatch):
+    _llm_text_setup(tmp_path, monkeypatch)
     runner = CliRunner()
     with FakeLLM(default=_texts) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.url)
@@ -178,10 +183,7 @@ def test_llm_text_column_asks_once_per_combination_and_reruns_from_cache(tmp_pat
 
 
 def test_llm_text_budget_stops_cleanly_and_the_rerun_resumes(tmp_path, monkeypatch):
-    (tmp_path / "s.yaml").write_text(LLM_TEXT_SCHEMA)
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    monkeypatch.setenv("SYNTH_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("SYNTH_MAX_REQUESTS", raising=False)
+    _llm_text_setup(tmp_path, monkeypatch)
     runner = CliRunner()
     out = tmp_path / "a.csv"
     with FakeLLM(default=_texts) as server:
