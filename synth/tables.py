@@ -1,7 +1,7 @@
 """Reading real tables and telling what kind each column is: one home for `synth fit` and `synth audit`.
 
 >>> import pandas as pd
->>> infer_kinds(pd.DataFrame({"n": [1.5, 2.0], "d": ["2022-01-01", "2022-01-02"], "c": ["a", "b"]}))
+>>> infer_kinds(pd.DataFrame({"n": [1.5, 2.0] * 10, "d": ["2022-01-01", "2022-01-02"] * 10, "c": ["a", "b"] * 10}))
 {'n': 'numeric', 'd': 'date', 'c': 'categorical'}
 
 Kinds: ``numeric``, ``boolean``, ``categorical``, ``date``, ``datetime``, ``time``, ``identifier``
