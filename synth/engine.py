@@ -56,17 +56,6 @@ class Plan:
         self.copula_factor = _psd_cholesky(corr) if self.copula_names else None
         self._constraints_after = self._place_constraints()
 
-    def set_rank_correlations(self, ranks: dict[tuple[str, str], float]) -> None:
-        """New rank-correlation targets for the same copula columns, without preparing the columns again.
-
-        ``synth fit`` calibrates its targets by generating, measuring and correcting a few times.
-        """
-        index = {name: i for i, name in enumerate(self.copula_names)}
-        r = np.eye(len(index))
-        for (a, b), rank in ranks.items():
-            r[index[a], index[b]] = r[index[b], index[a]] = normal_correlation(rank)
-        self.copula_factor = _psd_cholesky(r) if len(index) else None
-
     @property
     def chunks(self) -> int:
         # Zero rows still make one (empty) chunk, so a file gets its header and column types.

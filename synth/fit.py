@@ -9,7 +9,7 @@ The result is the same kind of schema a person writes, so it can be read, review
   ``pattern``/``sequence`` columns and names, emails, phones as Faker columns (never copied);
 - **dependence**: fixed combinations (``product`` -> price, calories) as a ``lookup``; exact formulas
   (``amount = price * quantity``) as ``expression`` columns; everything else through a Gaussian copula
-  whose target rank correlations are calibrated by generating from the schema itself;
+  whose target rank correlations are calibrated (NORTA) so that discrete margins still reach them;
 - **privacy guards**, on by default and stated in the schema: categories and combinations seen in fewer
   than ``min_count`` rows are left out, numeric and date ranges are cut at the ``tail`` quantiles rather
   than the real minimum and maximum, identifier-like columns are never learned as categories.
@@ -132,11 +132,14 @@ class SchemaFitter:
         groups = _int_codes(learned[root].codes) if root else None  # type: ignore[arg-type]
         codes = {c: (_within_groups(l.codes, groups) if c in conditionals else l.codes) for c, l in in_copula.items()}
         targets = _rank_correlations(codes)  # type: ignore[arg-type]
+        # A conditional column's within-category ranks average one half in every category, so any rank
+        # correlation they show with the category itself is an artifact of ties: its shapes per category say it all.
+        targets = {pair: r for pair, r in targets.items() if not (root in pair and set(pair) & set(conditionals))}
         if targets:
             schema["correlations"] = [{"columns": [a, b], "rank": round(r, 3)} for (a, b), r in targets.items()]
             if cfg.calibrate:
                 step("calibrating correlations")
-                schema["correlations"] = _calibrate(schema, targets, in_copula, set(conditionals), root, cfg)
+                schema["correlations"] = _calibrate(targets, codes, cfg.seed, root, set(conditionals))  # type: ignore[arg-type]
         self.schema_ = schema
         return self
 
@@ -1045,42 +1048,100 @@ def _rank_correlations(codes: dict[str, np.ndarray], floor: float = 0.03) -> dic
     return out
 
 
-def _calibrate(schema: dict[str, Any], targets: dict[tuple[str, str], float], in_copula: dict[str, _Learned],
-               conditional: set[str], root: str | None, cfg: FitConfig) -> list[dict[str, Any]]:
-    """Discrete margins and ties weaken a copula's rank correlation; scale each target so the output hits it."""
+def _calibrate(targets: dict[tuple[str, str], float], margins: dict[str, np.ndarray], seed: int,
+               root: str | None = None, conditional: frozenset[str] | set[str] = frozenset()) -> list[dict[str, Any]]:
+    """NORTA ("normal to anything", Cario & Nelson 1997): the copula correlations whose output hits the targets.
+
+    Ties and few distinct values weaken a Gaussian copula's rank correlation once its normal scores go
+    through a discrete margin (a two-valued column cannot reach a rank correlation of 1). The output is
+    measured by pushing ``CALIBRATION_ROWS`` correlated normal rows through each column's margin (the
+    empirical distribution of its codes in ``margins``; for a ``conditional`` column, the distribution in
+    the row's ``root`` category), and each target is scaled until the output hits it. The same normal
+    rows serve every round, so the corrections converge instead of chasing sampling noise.
+    """
+    from .engine import _psd_cholesky
+    from .schema import normal_correlation
+
+    rng = np.random.default_rng(seed)
+    n = CALIBRATION_ROWS
+    wanted = {c for pair in targets for c in pair} | ({root} if conditional else set())
+    columns = {c: v for c, v in margins.items() if c in wanted and np.count_nonzero(~np.isnan(v)) >= 2}
+    rows = len(next(iter(margins.values()))) if margins else 0
+    sample = np.sort(rng.choice(rows, 50_000, replace=False)) if rows > 50_000 else slice(None)
+    by_root = conditional and root in columns
+    groups = _int_codes(columns[root][sample]) if by_root else None
+    slots = ((np.arange(n) + 0.5) / n)
+
+    def at_slots(values: np.ndarray) -> np.ndarray:  # the margin's value at n evenly spaced ranks
+        q = np.sort(values[~np.isnan(values)])
+        return q[(slots * len(q)).astype(np.int64)]
+
+    tables: dict[str, np.ndarray] = {}  # column -> (categories of the root or 1, n) margin values
+    for c, codes in columns.items():
+        codes = codes[sample]
+        if groups is not None and c in conditional:
+            pooled = at_slots(codes)
+            tables[c] = np.vstack([at_slots(codes[groups == g]) if np.any(~np.isnan(codes[groups == g])) else pooled
+                                   for g in range(groups.max() + 1)])
+        else:
+            tables[c] = at_slots(codes)[None, :]
+    names = list(tables)
+    index = {c: i for i, c in enumerate(names)}
+    plain_ranks = {c: _average_ranks(t[0]) for c, t in tables.items() if t.shape[0] == 1}
+    white = rng.standard_normal((len(names), n))  # one row per column, as np.corrcoef takes them
+    # Whitened, so the rows' own correlation is exactly the identity: what is left to correct is the margins'.
+    white -= white.mean(axis=1, keepdims=True)
+    if len(names) > 1:
+        white = np.linalg.solve(np.linalg.cholesky(np.cov(white)), white)
+    current = {pair: r for pair, r in targets.items() if pair[0] in index and pair[1] in index}
+    # No use correcting below the targets' own sampling error (a rank correlation's is about 1/sqrt(rows)).
+    tolerance = max(0.005, 0.5 / math.sqrt(max(rows, 1)))
+    for _ in range(5):
+        if not current:
+            break
+        r = np.eye(len(names))
+        for (a, b), rank in current.items():
+            r[index[a], index[b]] = r[index[b], index[a]] = normal_correlation(round(rank, 4))
+        # Each row of z has mean 0 and variance 1 exactly, so its normal CDF stands in for its rank (no sort).
+        slot = np.minimum((special.ndtr(_psd_cholesky(r) @ white) * n).astype(np.int64), n - 1)
+        made = np.empty((len(names), n))
+        category = tables[root][0, slot[index[root]]].astype(np.int64) if by_root else None
+        for i, c in enumerate(names):
+            if c in plain_ranks:
+                made[i] = plain_ranks[c][slot[i]]
+            else:
+                made[i] = _average_ranks(tables[c][category, slot[i]])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            realized = np.corrcoef(made)
+        off = 0.0
+        for (a, b), want in targets.items():
+            got = realized[index[a], index[b]] if (a, b) in current else np.nan
+            if not np.isfinite(got) or abs(got) < 0.02 or np.sign(got) != np.sign(want):
+                continue
+            off = max(off, abs(got - want))
+            current[(a, b)] = float(np.clip(current[(a, b)] * want / got, -0.99, 0.99))
+        if off < tolerance:
+            break
+    current = {pair: current.get(pair, r) for pair, r in targets.items()}
+    return [{"columns": [a, b], "rank": round(r, 3)} for (a, b), r in current.items()]
+
+
+def _schema_margins(schema: dict[str, Any], learned: dict[str, _Learned], seed: int) -> dict[str, np.ndarray]:
+    """Each column's codes in ``CALIBRATION_ROWS`` rows generated from ``schema`` (margins only, no copula).
+
+    For a differentially private fit: calibrating on these instead of the real codes is post-processing of
+    the private schema, so it costs no privacy budget.
+    """
     from .engine import Plan
     from .schema import Schema
 
-    current = dict(targets)
-    # Only the correlated columns (and what they depend on) are needed to measure what the copula makes.
-    needed = set(in_copula) | ({root} if root else set())
-    base = {k: v for k, v in schema.items() if k != "column_order"}
-    base["columns"] = [c for c in schema["columns"] if c["name"] in needed]
-    trial = dict(base, correlations=[{"columns": [a, b], "rank": round(r, 4)} for (a, b), r in current.items()])
+    base = {k: v for k, v in schema.items() if k not in ("column_order", "correlations")}
+    base["columns"] = [c for c in schema["columns"] if c["name"] in learned]
     try:
-        plan = Plan(Schema.from_dict(trial), rows=min(int(schema["rows"]), CALIBRATION_ROWS), seed=cfg.seed)
+        made = Plan(Schema.from_dict(base), rows=CALIBRATION_ROWS, seed=seed).working_values(0)
     except SynthError:
-        return [{"columns": [a, b], "rank": round(r, 3)} for (a, b), r in current.items()]
-    for _ in range(2):
-        plan.set_rank_correlations({pair: round(r, 4) for pair, r in current.items()})
-        try:
-            made = plan.working_values(0)
-        except SynthError:
-            break
-        groups = _int_codes(_codes_of(made[root], in_copula[root])) if root else None
-        made_codes = {c: _codes_of(made[c], in_copula[c]) for c in in_copula if c in made}
-        made_codes = {c: (_within_groups(v, groups) if c in conditional else v) for c, v in made_codes.items()}
-        realized = _rank_correlations(made_codes, floor=0.0)
-        off = 0.0
-        for pair, want in targets.items():
-            got = realized.get(pair)
-            if got is None or abs(got) < 0.02 or np.sign(got) != np.sign(want):
-                continue
-            off = max(off, abs(got - want))
-            current[pair] = float(np.clip(current[pair] * want / got, -0.99, 0.99))
-        if off < 0.005:  # already on target (continuous margins): nothing left to correct
-            break
-    return [{"columns": [a, b], "rank": round(r, 3)} for (a, b), r in current.items()]
+        return {}
+    return {c: _codes_of(made[c], l) for c, l in learned.items() if c in made}
 
 
 def _codes_of(values: pa.Array, learned: _Learned) -> np.ndarray:

@@ -32,7 +32,7 @@ MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", 
 
 
 def fit_private(df: pd.DataFrame, name: str, cfg: Any, step: Callable[[str], None]) -> dict[str, Any]:
-    from .fit import _calibrate, _Learned, _rank_correlations  # noqa: F401  (shared post-processing)
+    from .fit import _calibrate, _Learned, _schema_margins
 
     rng = np.random.default_rng(cfg.dp_seed)
     p = df.shape[1]
@@ -69,8 +69,9 @@ def fit_private(df: pd.DataFrame, name: str, cfg: Any, step: Callable[[str], Non
     if correlations:
         schema["correlations"] = [{"columns": [a, b], "rank": round(r, 3)} for (a, b), r in correlations.items()]
         if cfg.calibrate:
-            in_copula = {c: learned[c] for c in with_codes}
-            schema["correlations"] = _calibrate(schema, correlations, in_copula, set(), None, cfg)
+            margins = _schema_margins(schema, {c: learned[c] for c in with_codes}, cfg.seed)
+            if all(c in margins for pair in correlations for c in pair):
+                schema["correlations"] = _calibrate(correlations, margins, cfg.seed)
     return schema
 
 
