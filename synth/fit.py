@@ -185,13 +185,8 @@ def learn_column(name: str, series: pd.Series, cfg: FitConfig) -> _Learned:
         spec = {"name": name, "kind": "choice", "values": ["?"], "nulls": 1.0,
                 "description": "empty in the real data"}
         return _Learned(spec, None, "constant")
-    if pd.api.types.is_bool_dtype(values) or _is_bool_text(values):
-        truthy = values.astype(str).str.lower().isin(["true", "1", "yes"]) if not pd.api.types.is_bool_dtype(values) else values.astype(bool)
-        if pd.api.types.is_bool_dtype(values) or set(values.astype(str).str.lower().unique()) <= {"true", "false"}:
-            learned = _Learned({"name": name, "kind": "boolean", "probability": round(float(truthy.mean()), 4)},
-                               truthy.to_numpy(dtype=float), "boolean")
-        else:
-            learned = _learn_categorical(name, values, cfg, len(series))
+    if pd.api.types.is_bool_dtype(values):
+        learned = _learn_boolean(name, values.to_numpy(dtype=bool))
     elif pd.api.types.is_datetime64_any_dtype(values):
         stamps = pd.to_datetime(values)
         midnight = bool((stamps.dt.normalize() == stamps).all())
@@ -212,6 +207,9 @@ def learn_column(name: str, series: pd.Series, cfg: FitConfig) -> _Learned:
     else:
         text = values.astype(str)
         distinct = DistinctText.of(text)
+        lowered = distinct.values.str.lower() if len(distinct.values) <= 4 else None
+        if lowered is not None and set(lowered) <= {"true", "false"}:
+            return _with_nulls(_learn_boolean(name, distinct.expand(lowered.eq("true").to_numpy())), series, nulls)
         numbers = _parse_numbers(distinct.values)
         numeric_share = distinct.share(numbers.notna())
         words = distinct.values[numbers.isna().to_numpy()]
@@ -240,6 +238,11 @@ def learn_column(name: str, series: pd.Series, cfg: FitConfig) -> _Learned:
                     learned.spec["description"] = f"{share:.1%} of real values were in format {fmt!r}; the rest in other formats"
             else:
                 learned = _learn_text(name, text, cfg, len(series), distinct)
+    return _with_nulls(learned, series, nulls)
+
+
+def _with_nulls(learned: _Learned, series: pd.Series, nulls: float) -> _Learned:
+    """State the missing share, and align the codes (learned from the present values) with every row."""
     if nulls > 0:
         learned.spec["nulls"] = round(nulls, 4)
         if learned.codes is not None:
@@ -251,14 +254,9 @@ def learn_column(name: str, series: pd.Series, cfg: FitConfig) -> _Learned:
     return learned
 
 
-def _is_bool_text(values: pd.Series) -> bool:
-    if pd.api.types.is_numeric_dtype(values):
-        return False
-    head = set(values.iloc[:1000].astype(str).str.lower().unique())
-    if len(head) > 2 or not head <= {"true", "false"}:
-        return False
-    lowered = set(values.astype(str).str.lower().unique())
-    return len(lowered) <= 2 and lowered <= {"true", "false"}
+def _learn_boolean(name: str, truthy: np.ndarray) -> _Learned:
+    return _Learned({"name": name, "kind": "boolean", "probability": round(float(truthy.mean()), 4)},
+                    truthy.astype(float), "boolean")
 
 
 def _decimals(v: np.ndarray) -> int | None:
@@ -516,7 +514,7 @@ def _learn_text(name: str, text: pd.Series, cfg: FitConfig, n_rows: int, distinc
     common = counts >= cfg.min_count
     distinct_share = len(values) / distinct.rows
     unique = bool(len(values) == distinct.rows)
-    identity = identity_provider(text)
+    identity = identity_provider(distinct)
     # A category set: few distinct values, each seen often, and not people's names/emails.
     if (identity is None and common.sum() <= cfg.max_categories and distinct.share(common) >= 0.9
             and distinct_share < 0.5):

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .errors import SynthError
 
@@ -75,11 +77,6 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-def spread_sample(values: pd.Series, k: int) -> pd.Series:
-    """A seeded random sample of at most ``k`` values (a stride could line up with a pattern in row order)."""
-    return values if len(values) <= k else values.sample(n=k, random_state=0)
-
-
 @dataclass
 class DistinctText:
     """A text column as its distinct values, their counts, and each row's index into them.
@@ -114,28 +111,51 @@ class DistinctText:
         """Per-row array from one entry per distinct value."""
         return np.asarray(per_value)[self.codes]
 
+    def sample(self, k: int, seed: int = 0) -> "DistinctText":
+        """At most ``k`` of the rows, drawn at random (a stride could line up with a pattern in row order)."""
+        if self.rows <= k:
+            return self
+        codes = self.codes[np.random.default_rng(seed).choice(self.rows, k, replace=False)]
+        counts = np.bincount(codes, minlength=len(self.values))
+        used = np.flatnonzero(counts)
+        renumber = np.zeros(len(self.values), dtype=np.int64)
+        renumber[used] = np.arange(len(used))
+        return DistinctText(self.values.iloc[used].reset_index(drop=True), counts[used], renumber[codes])
+
+    def arrow(self) -> pa.Array:
+        return pa.array(self.values.to_numpy(dtype=object), pa.string())
+
+    def share_matching(self, pattern: str) -> float:
+        """Share of rows whose value matches the regular expression (Arrow's RE2 engine, each distinct value once)."""
+        return self.share(pc.match_substring_regex(self.arrow(), pattern).to_numpy(zero_copy_only=False))
+
+    def mean(self, per_value: np.ndarray | pa.Array) -> float:
+        """Row-weighted mean of one number per distinct value."""
+        return float(np.average(np.asarray(per_value, dtype=float), weights=self.counts)) if self.rows else 0.0
+
 
 def datetime_format(text: pd.Series, distinct: DistinctText | None = None) -> tuple[str | None, float]:
     """The date/time format most values are written in, and the share of all values it parses.
 
-    ``(None, 0.0)`` when no format parses at least 95% of a sample.
+    ``(None, 0.0)`` when no format parses at least 95% of a sample of 2,000 rows.
     """
-    sample = spread_sample(text, 2000)
-    if not sample.str.contains(r"\d", regex=True).all():
+    distinct = distinct or DistinctText.of(text)
+    sample = distinct.sample(2000)
+    if sample.share_matching(r"\d") < 1:
         return None, 0.0
-    best, best_share = None, 0.0
-    # A 50-value probe rules out most formats (and most columns) before the full sample is parsed.
-    probe = sample.iloc[:50]
-    if probe.str.contains(r"[-/:., ]", regex=True).mean() < 0.5:  # every known format has a separator
+    # A 50-value probe rules out most formats (and most columns) before the whole sample is parsed.
+    probe = sample.values.iloc[:50]
+    if pc.mean(pc.match_substring_regex(pa.array(probe.to_numpy(dtype=object), pa.string()),
+                                        r"[-/:., ]")).as_py() < 0.5:  # every known format has a separator
         return None, 0.0
     likely = [f for f in DATE_FORMATS if pd.to_datetime(probe, format=f, errors="coerce").notna().mean() >= 0.5]
+    best, best_share = None, 0.0
     for fmt in likely:
-        share = float(pd.to_datetime(sample, format=fmt, errors="coerce").notna().mean())
+        share = sample.share(pd.to_datetime(sample.values, format=fmt, errors="coerce").notna())
         if share > best_share + 1e-9:
             best, best_share = fmt, share
     if best is None or best_share < 0.95:
         return None, 0.0
-    distinct = distinct or DistinctText.of(text)
     return best, distinct.share(pd.to_datetime(distinct.values, format=best, errors="coerce").notna())
 
 
@@ -146,17 +166,19 @@ def temporal_kind(fmt: str) -> str:
     return "datetime" if has_date and has_time else ("date" if has_date else "time")
 
 
-def identity_provider(text: pd.Series) -> str | None:
+def identity_provider(text: pd.Series | DistinctText) -> str | None:
     """The Faker provider for identity-like text (email, url, phone_number, first_name, name), or None."""
-    sample = spread_sample(text, 1000)
-    if sample.str.match(_EMAIL).mean() > 0.95:
+    distinct = text if isinstance(text, DistinctText) else DistinctText.of(text)
+    sample = distinct.sample(1000)
+    if sample.share_matching(_EMAIL.pattern) > 0.95:
         return "email"
-    if sample.str.match(_URL).mean() > 0.95:
+    if sample.share_matching(_URL.pattern) > 0.95:
         return "url"
-    if sample.str.match(_PHONE).mean() > 0.95 and sample.str.count(r"\d").mean() >= 7:
+    if (sample.share_matching(_PHONE.pattern) > 0.95
+            and sample.mean(pc.count_substring_regex(sample.arrow(), r"\d")) >= 7):
         return "phone_number"
-    if sample.str.match(_NAME).mean() > 0.9 and text.nunique() / len(text) > 0.05:
-        return "first_name" if (sample.str.count(" ") + 1).mean() < 1.5 else "name"
+    if sample.share_matching(_NAME.pattern) > 0.9 and len(distinct.values) / max(1, distinct.rows) > 0.05:
+        return "first_name" if sample.mean(pc.count_substring(sample.arrow(), " ")) + 1 < 1.5 else "name"
     return None
 
 
