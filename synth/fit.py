@@ -195,12 +195,12 @@ def learn_column(name: str, series: pd.Series, cfg: FitConfig) -> _Learned:
         numbers = values.to_numpy(dtype=float)
         finite = np.isfinite(numbers)
         if finite.all():
-            learned = _learn_numeric(name, pd.Series(numbers), cfg)
+            learned = _learn_numeric(name, numbers, cfg)
         elif not finite.any():
             return _Learned({"name": name, "kind": "float", "distribution": "weighted", "values": {0: 1}, "nulls": 1.0,
                              "description": "only infinite values in the real data: generated as empty"}, None, "constant")
         else:  # a schema cannot hold infinity: those values become empty ones, and the schema says how many
-            learned = _learn_numeric(name, pd.Series(numbers[finite]), cfg)
+            learned = _learn_numeric(name, numbers[finite], cfg)
             learned.codes = np.where(finite, numbers, np.nan)
             learned.spec["description"] = f"{1 - finite.mean():.2%} of real values were infinite: generated as empty"
             nulls = float((series.isna().sum() + (~finite).sum()) / len(series))
@@ -217,7 +217,7 @@ def learn_column(name: str, series: pd.Series, cfg: FitConfig) -> _Learned:
         if ((numeric_share >= cfg.rule_share or (numeric_share >= 0.95 and len(words) <= 20))
                 and not distinct.values.str.match(r"^0\d").any()):
             parsed = distinct.expand(numbers.to_numpy(dtype=float))
-            learned = _learn_numeric(name, pd.Series(parsed[~np.isnan(parsed)]), cfg)
+            learned = _learn_numeric(name, parsed[~np.isnan(parsed)], cfg)
             learned.codes = parsed
             if numeric_share < 1:
                 seen = distinct.counts[numbers.isna().to_numpy()]
@@ -269,8 +269,8 @@ def _decimals(v: np.ndarray) -> int | None:
     return None
 
 
-def _learn_numeric(name: str, s: pd.Series, cfg: FitConfig) -> _Learned:
-    v = s.to_numpy(dtype=float)
+def _learn_numeric(name: str, v: np.ndarray, cfg: FitConfig) -> _Learned:
+    """A number column's shape from its finite values."""
     n = len(v)
     decimals = _decimals(v)
     is_int = decimals == 0
@@ -803,9 +803,11 @@ def _conditionals(df: pd.DataFrame, learned: dict[str, _Learned], root: str, ski
                 if not kept:
                     continue
                 case = dict(overall, values=kept)
-            else:
-                case = learn_column(col, df[col].iloc[filled].reset_index(drop=True), cfg).spec
-                case = {k: v for k, v in case.items() if k not in ("name", "nulls", "description")}
+            else:  # numbers and booleans, from the values parsed once already (the column's codes)
+                values = l.codes[filled]  # type: ignore[index]
+                values = values[~np.isnan(values)]
+                spec = _learn_numeric(col, values, cfg).spec if l.kind == "numeric" else _learn_boolean(col, values).spec
+                case = {k: v for k, v in spec.items() if k not in ("name", "nulls", "description")}
                 if case.get("kind") != overall.get("kind"):
                     continue  # e.g. a subgroup that looks integer in a float column: keep the overall shape
             if group_nulls > 0:
