@@ -179,6 +179,10 @@ def _written(columns: list[dict[str, Any]]) -> list[str]:
 # --- one column -------------------------------------------------------------------------------
 def learn_column(name: str, series: pd.Series, cfg: FitConfig) -> _Learned:
     """Learn one column's schema entry from its values."""
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        numbers = series.to_numpy(dtype=float, na_value=np.nan)
+        if not np.isnan(numbers).all():
+            return _learn_number_column(name, numbers, cfg)
     nulls = float(series.isna().mean())
     values = series.dropna()
     if len(values) == 0:
@@ -191,19 +195,6 @@ def learn_column(name: str, series: pd.Series, cfg: FitConfig) -> _Learned:
         stamps = pd.to_datetime(values)
         midnight = bool((stamps.dt.normalize() == stamps).all())
         learned = _learn_temporal(name, stamps, None, "date" if midnight else "datetime", cfg)
-    elif pd.api.types.is_numeric_dtype(values):
-        numbers = values.to_numpy(dtype=float)
-        finite = np.isfinite(numbers)
-        if finite.all():
-            learned = _learn_numeric(name, numbers, cfg)
-        elif not finite.any():
-            return _Learned({"name": name, "kind": "float", "distribution": "weighted", "values": {0: 1}, "nulls": 1.0,
-                             "description": "only infinite values in the real data: generated as empty"}, None, "constant")
-        else:  # a schema cannot hold infinity: those values become empty ones, and the schema says how many
-            learned = _learn_numeric(name, numbers[finite], cfg)
-            learned.codes = np.where(finite, numbers, np.nan)
-            learned.spec["description"] = f"{1 - finite.mean():.2%} of real values were infinite: generated as empty"
-            nulls = float((series.isna().sum() + (~finite).sum()) / len(series))
     else:
         text = values.astype(str)
         distinct = DistinctText.of(text)
@@ -239,6 +230,24 @@ def learn_column(name: str, series: pd.Series, cfg: FitConfig) -> _Learned:
             else:
                 learned = _learn_text(name, text, cfg, len(series), distinct)
     return _with_nulls(learned, series, nulls)
+
+
+def _learn_number_column(name: str, numbers: np.ndarray, cfg: FitConfig) -> _Learned:
+    """A column held as numbers (NaN = missing), not all missing."""
+    finite = np.isfinite(numbers)
+    if not finite.any():
+        return _Learned({"name": name, "kind": "float", "distribution": "weighted", "values": {0: 1}, "nulls": 1.0,
+                         "description": "only infinite values in the real data: generated as empty"}, None, "constant")
+    learned = _learn_numeric(name, numbers[finite], cfg)
+    learned.codes = np.where(finite, numbers, np.nan)
+    infinite = int(np.count_nonzero(~finite & ~np.isnan(numbers)))
+    if infinite:  # a schema cannot hold infinity: those values become empty ones, and the schema says how many
+        share = infinite / np.count_nonzero(~np.isnan(numbers))
+        learned.spec["description"] = f"{share:.2%} of real values were infinite: generated as empty"
+    nulls = 1 - float(finite.mean())
+    if nulls > 0:
+        learned.spec["nulls"] = round(nulls, 4)
+    return learned
 
 
 def _with_nulls(learned: _Learned, series: pd.Series, nulls: float) -> _Learned:
@@ -909,32 +918,39 @@ def _formula_for(df: pd.DataFrame, screen: dict[str, np.ndarray], spec: dict[str
     decimals = spec.get("round", 0 if spec["kind"] == "integer" else _decimals(values[np.isfinite(values)]))
     tol = 0.5 * 10.0 ** (-(decimals if decimals is not None else 6)) + 1e-9
     target = screen[a]
-    for i, b in enumerate(numeric):
-        for c in numeric[i:]:
-            if a in (b, c) or b in found or c in found:
-                continue
-            for sym, op in ops.items():
-                for x, y in ([(b, c), (c, b)] if sym in "-/" and b != c else [(b, c)]):
-                    if (sym in "-/" and b == c) or not allowed(x, y):
-                        continue
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        guess = op(screen[x], screen[y])
-                    if np.mean(np.abs(target - guess) <= tol) < cfg.rule_share:
-                        continue
-                    full = df[[a, x, y]].dropna()
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        made = op(full[x].to_numpy(float), full[y].to_numpy(float))
-                    share = float(np.mean(np.abs(full[a].to_numpy(float) - made) <= tol))
-                    if share < cfg.rule_share:
-                        continue
-                    expr = f"{x} {sym} {y}" if decimals is None else f"round({x} {sym} {y}, {decimals})"
-                    entry: dict[str, Any] = {"name": a, "kind": "expression", "expr": expr}
-                    if spec["kind"] == "integer":
-                        entry["type"] = "integer"
-                    entry["description"] = f"{a} = {x} {sym} {y} held on {share:.2%} of real rows"
-                    if "nulls" in spec:
-                        entry["nulls"] = spec["nulls"]
-                    return entry
+    # All pairs at once on the first 64 screening rows; only the survivors are checked in full, in the order
+    # the pairs are listed (so the first formula found does not depend on how the search is vectorized).
+    head = np.vstack([screen[c][:64] for c in numeric])
+    candidates = []
+    for rank, (sym, op) in enumerate(ops.items()):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            close = np.abs(op(head[:, None, :], head[None, :, :]) - target[:64]) <= tol
+        # Lenient here (a rule may miss a few of these rows); the full check below applies rule_share.
+        for xi, yi in zip(*np.nonzero(close.mean(axis=2) >= 0.9)):
+            if (sym in "*+" and xi > yi) or (sym in "-/" and xi == yi):
+                continue  # x * y is y * x; x - x and x / x are no formulas
+            candidates.append((min(xi, yi), max(xi, yi), rank, int(xi > yi), numeric[xi], sym, numeric[yi], op))
+    for *_, x, sym, y, op in sorted(candidates, key=lambda t: t[:4]):
+        if a in (x, y) or x in found or y in found or not allowed(x, y):
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            guess = op(screen[x], screen[y])
+        if np.mean(np.abs(target - guess) <= tol) < cfg.rule_share:
+            continue
+        full = df[[a, x, y]].dropna()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            made = op(full[x].to_numpy(float), full[y].to_numpy(float))
+        share = float(np.mean(np.abs(full[a].to_numpy(float) - made) <= tol))
+        if share < cfg.rule_share:
+            continue
+        expr = f"{x} {sym} {y}" if decimals is None else f"round({x} {sym} {y}, {decimals})"
+        entry: dict[str, Any] = {"name": a, "kind": "expression", "expr": expr}
+        if spec["kind"] == "integer":
+            entry["type"] = "integer"
+        entry["description"] = f"{a} = {x} {sym} {y} held on {share:.2%} of real rows"
+        if "nulls" in spec:
+            entry["nulls"] = spec["nulls"]
+        return entry
     return None
 
 
@@ -1054,7 +1070,7 @@ def _calibrate(targets: dict[tuple[str, str], float], margins: dict[str, np.ndar
 
     Ties and few distinct values weaken a Gaussian copula's rank correlation once its normal scores go
     through a discrete margin (a two-valued column cannot reach a rank correlation of 1). The output is
-    measured by pushing ``CALIBRATION_ROWS`` correlated normal rows through each column's margin (the
+    measured by pushing up to ``CALIBRATION_ROWS`` correlated normal rows through each column's margin (the
     empirical distribution of its codes in ``margins``; for a ``conditional`` column, the distribution in
     the row's ``root`` category), and each target is scaled until the output hits it. The same normal
     rows serve every round, so the corrections converge instead of chasing sampling noise.
@@ -1062,11 +1078,13 @@ def _calibrate(targets: dict[tuple[str, str], float], margins: dict[str, np.ndar
     from .engine import _psd_cholesky
     from .schema import normal_correlation
 
+    rows = len(next(iter(margins.values()))) if margins else 0
+    # The simulation's own error shrinks with its rows; once well below the targets' (about 1/sqrt(rows)),
+    # more rows change nothing: small tables need fewer.
+    n = int(np.clip(10 * rows, 2_000, CALIBRATION_ROWS))
     rng = np.random.default_rng(seed)
-    n = CALIBRATION_ROWS
     wanted = {c for pair in targets for c in pair} | ({root} if conditional else set())
     columns = {c: v for c, v in margins.items() if c in wanted and np.count_nonzero(~np.isnan(v)) >= 2}
-    rows = len(next(iter(margins.values()))) if margins else 0
     sample = np.sort(rng.choice(rows, 50_000, replace=False)) if rows > 50_000 else slice(None)
     by_root = conditional and root in columns
     groups = _int_codes(columns[root][sample]) if by_root else None
@@ -1087,7 +1105,12 @@ def _calibrate(targets: dict[tuple[str, str], float], margins: dict[str, np.ndar
             tables[c] = at_slots(codes)[None, :]
     names = list(tables)
     index = {c: i for i, c in enumerate(names)}
-    plain_ranks = {c: _average_ranks(t[0]) for c, t in tables.items() if t.shape[0] == 1}
+    # Root categories are drawn independently of conditional columns (no such targets), so the mixture of
+    # per-category margins each conditional column makes is known up front: so are its values' ranks.
+    share = None
+    if groups is not None:
+        share = np.bincount(tables[root][0].astype(np.int64), minlength=groups.max() + 1)[:, None] / n
+    ranks = {c: _mid_ranks(t, share if t.shape[0] > 1 else None) for c, t in tables.items()}
     white = rng.standard_normal((len(names), n))  # one row per column, as np.corrcoef takes them
     # Whitened, so the rows' own correlation is exactly the identity: what is left to correct is the margins'.
     white -= white.mean(axis=1, keepdims=True)
@@ -1107,10 +1130,7 @@ def _calibrate(targets: dict[tuple[str, str], float], margins: dict[str, np.ndar
         made = np.empty((len(names), n))
         category = tables[root][0, slot[index[root]]].astype(np.int64) if by_root else None
         for i, c in enumerate(names):
-            if c in plain_ranks:
-                made[i] = plain_ranks[c][slot[i]]
-            else:
-                made[i] = _average_ranks(tables[c][category, slot[i]])
+            made[i] = ranks[c][category if ranks[c].shape[0] > 1 else 0, slot[i]]
         with np.errstate(divide="ignore", invalid="ignore"):
             realized = np.corrcoef(made)
         off = 0.0
@@ -1124,6 +1144,20 @@ def _calibrate(targets: dict[tuple[str, str], float], margins: dict[str, np.ndar
             break
     current = {pair: current.get(pair, r) for pair, r in targets.items()}
     return [{"columns": [a, b], "rank": round(r, 3)} for (a, b), r in current.items()]
+
+
+def _mid_ranks(values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """Each entry's mid-rank (the weight below its value plus half its ties') when row g of ``values`` has
+    weight ``weights[g]`` per entry: ranks of a mixture, without drawing from it."""
+    flat = values.ravel()
+    w = np.ones(flat.shape) if weights is None else np.broadcast_to(weights, values.shape).ravel()
+    order = np.argsort(flat, kind="stable")  # each row is sorted already: a merge of sorted runs
+    ordered = flat[order]
+    run = np.cumsum(np.r_[True, ordered[1:] != ordered[:-1]]) - 1
+    mass = np.bincount(run, weights=w[order])
+    out = np.empty(flat.shape)
+    out[order] = ((np.cumsum(mass) - mass / 2) / mass.sum())[run]
+    return out.reshape(values.shape)
 
 
 def _schema_margins(schema: dict[str, Any], learned: dict[str, _Learned], seed: int) -> dict[str, np.ndarray]:
