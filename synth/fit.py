@@ -71,6 +71,7 @@ class _Learned:
     spec: dict[str, Any]
     codes: np.ndarray | None = None  # numbers whose ranks stand for the column in correlations
     kind: str = ""  # numeric | categorical | boolean | temporal | identifier | text | constant
+    present: np.ndarray | None = None  # rows with a value in the real table (None: every row)
 
 
 class SchemaFitter:
@@ -183,8 +184,9 @@ def learn_column(name: str, series: pd.Series, cfg: FitConfig) -> _Learned:
         numbers = series.to_numpy(dtype=float, na_value=np.nan)
         if not np.isnan(numbers).all():
             return _learn_number_column(name, numbers, cfg)
-    nulls = float(series.isna().mean())
-    values = series.dropna()
+    present = series.notna().to_numpy()
+    nulls = 1 - float(present.mean())
+    values = series[present]
     if len(values) == 0:
         spec = {"name": name, "kind": "choice", "values": ["?"], "nulls": 1.0,
                 "description": "empty in the real data"}
@@ -200,7 +202,7 @@ def learn_column(name: str, series: pd.Series, cfg: FitConfig) -> _Learned:
         distinct = DistinctText.of(text)
         lowered = distinct.values.str.lower() if len(distinct.values) <= 4 else None
         if lowered is not None and set(lowered) <= {"true", "false"}:
-            return _with_nulls(_learn_boolean(name, distinct.expand(lowered.eq("true").to_numpy())), series, nulls)
+            return _with_nulls(_learn_boolean(name, distinct.expand(lowered.eq("true").to_numpy())), present, nulls)
         numbers = _parse_numbers(distinct.values)
         numeric_share = distinct.share(numbers.notna())
         words = distinct.values[numbers.isna().to_numpy()]
@@ -215,7 +217,7 @@ def learn_column(name: str, series: pd.Series, cfg: FitConfig) -> _Learned:
                 shown = [repr(w) for w, c in zip(words, seen) if c >= cfg.min_count][:3]
                 learned.spec["description"] = (f"{1 - numeric_share:.2%} of real values were not numbers"
                                                + (f" ({', '.join(shown)})" if shown else "") + ": generated as empty")
-                nulls = float((series.isna().sum() + (1 - numeric_share) * len(values)) / len(series))
+                nulls = float(((~present).sum() + (1 - numeric_share) * len(values)) / len(series))
         else:
             fmt, share = datetime_format(text, distinct)
             if fmt is not None:
@@ -229,7 +231,7 @@ def learn_column(name: str, series: pd.Series, cfg: FitConfig) -> _Learned:
                     learned.spec["description"] = f"{share:.1%} of real values were in format {fmt!r}; the rest in other formats"
             else:
                 learned = _learn_text(name, text, cfg, len(series), distinct)
-    return _with_nulls(learned, series, nulls)
+    return _with_nulls(learned, present, nulls)
 
 
 def _learn_number_column(name: str, numbers: np.ndarray, cfg: FitConfig) -> _Learned:
@@ -240,6 +242,7 @@ def _learn_number_column(name: str, numbers: np.ndarray, cfg: FitConfig) -> _Lea
                          "description": "only infinite values in the real data: generated as empty"}, None, "constant")
     learned = _learn_numeric(name, numbers[finite], cfg)
     learned.codes = np.where(finite, numbers, np.nan)
+    learned.present = ~np.isnan(numbers)
     infinite = int(np.count_nonzero(~finite & ~np.isnan(numbers)))
     if infinite:  # a schema cannot hold infinity: those values become empty ones, and the schema says how many
         share = infinite / np.count_nonzero(~np.isnan(numbers))
@@ -250,15 +253,16 @@ def _learn_number_column(name: str, numbers: np.ndarray, cfg: FitConfig) -> _Lea
     return learned
 
 
-def _with_nulls(learned: _Learned, series: pd.Series, nulls: float) -> _Learned:
+def _with_nulls(learned: _Learned, present: np.ndarray, nulls: float) -> _Learned:
     """State the missing share, and align the codes (learned from the present values) with every row."""
+    learned.present = present
     if nulls > 0:
         learned.spec["nulls"] = round(nulls, 4)
         if learned.codes is not None:
-            full = np.full(len(series), np.nan)
-            full[series.notna().to_numpy()] = learned.codes
+            full = np.full(len(present), np.nan)
+            full[present] = learned.codes
             learned.codes = full
-    elif learned.codes is not None and len(learned.codes) != len(series):  # pragma: no cover
+    elif learned.codes is not None and len(learned.codes) != len(present):  # pragma: no cover
         raise AssertionError("codes must align with rows")
     return learned
 
@@ -283,7 +287,9 @@ def _learn_numeric(name: str, v: np.ndarray, cfg: FitConfig) -> _Learned:
     n = len(v)
     decimals = _decimals(v)
     is_int = decimals == 0
-    distinct, counts = np.unique(v, return_counts=True)
+    ordered = np.sort(v)  # one sort serves the distinct values, the quantiles and the goodness of fit
+    first = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    distinct, counts = ordered[first], np.diff(np.r_[first, n])
     kind = "integer" if is_int else "float"
     if len(distinct) == 1:
         return _Learned({"name": name, "kind": kind, "distribution": "weighted", "values": {_num(distinct[0]): 1}},
@@ -298,16 +304,16 @@ def _learn_numeric(name: str, v: np.ndarray, cfg: FitConfig) -> _Learned:
             if left:
                 spec["description"] = f"{left} rare values (fewer than {cfg.min_count} rows each) left out"
             return _Learned(spec, v, "numeric")
-    lo, hi = np.quantile(v, [cfg.tail, 1 - cfg.tail])
+    lo, hi = _sorted_quantile(ordered, [cfg.tail, 1 - cfg.tail])
     if lo == hi:
-        lo, hi = float(v.min()), float(v.max())
+        lo, hi = float(ordered[0]), float(ordered[-1])
     spec: dict[str, Any] = {"name": name, "kind": kind}
-    parametric = _best_parametric(v, lo, hi)
+    parametric = _best_parametric(ordered, lo, hi)
     if parametric is not None:
         spec.update(parametric)
     else:
         k = int(min(cfg.knots, max(11, n // 5)))
-        knots = np.quantile(np.clip(v, lo, hi), np.linspace(0, 1, k))
+        knots = _sorted_quantile(np.clip(ordered, lo, hi), np.linspace(0, 1, k))
         digits = (decimals if decimals is not None else 6) + 1
         spec["distribution"] = "quantiles"
         spec["quantiles"] = [_num(round(float(x), digits)) for x in knots]
@@ -331,15 +337,25 @@ def _num(x: Any) -> int | float:
     return int(x) if x.is_integer() and abs(x) < 2**53 else x
 
 
-def _best_parametric(v: np.ndarray, lo: float, hi: float) -> dict[str, Any] | None:
-    """A named family whose fit is as good as the data can tell (KS within sampling noise), else None."""
-    sample = v[(v >= lo) & (v <= hi)]
+def _sorted_quantile(ordered: np.ndarray, q: Any) -> np.ndarray:
+    """``np.quantile(values, q)`` (its default linear method, bit for bit) from values sorted already."""
+    virtual = np.asarray(q, dtype=float) * (len(ordered) - 1)
+    below = np.floor(virtual).astype(np.int64)
+    a, b = ordered[below], ordered[np.minimum(below + 1, len(ordered) - 1)]
+    t = virtual - below
+    return np.where(t >= 0.5, b - (b - a) * (1 - t), a + (b - a) * t)  # numpy's lerp, stable at both ends
+
+
+def _best_parametric(ordered: np.ndarray, lo: float, hi: float) -> dict[str, Any] | None:
+    """A named family whose fit is as good as the data can tell (KS within sampling noise), else None.
+
+    ``ordered``: the values, sorted.
+    """
+    sample = ordered[np.searchsorted(ordered, lo, "left"):np.searchsorted(ordered, hi, "right")]
     if len(sample) < 50:
         return None
-    rng = np.random.default_rng(0)
-    if len(sample) > 5_000:
-        sample = rng.choice(sample, 5_000, replace=False)
-    sample = np.sort(sample)
+    if len(sample) > 5_000:  # an evenly spread subset (a seeded random one would need sorting again)
+        sample = sample[np.linspace(0, len(sample) - 1, 5_000).astype(np.int64)]
     threshold = max(0.01, 1.0 / math.sqrt(len(sample)))
     candidates: list[tuple[float, dict[str, Any]]] = []
     steps = np.arange(len(sample) + 1) / len(sample)
@@ -680,10 +696,11 @@ def _find_formulas(df: pd.DataFrame, learned: dict[str, _Learned], cfg: FitConfi
     numeric = [c for c, l in learned.items() if l.kind == "numeric" and pd.api.types.is_numeric_dtype(df[c])]
     if len(numeric) < 3 or len(numeric) > 40:
         return {}
-    rows = df[numeric].dropna().head(2000)
-    if len(rows) < 20:
+    numbers = {c: learned[c].codes for c in numeric}  # the parsed values, NaN where missing
+    complete = np.flatnonzero(~np.isnan(np.vstack(list(numbers.values()))).any(axis=0))
+    if len(complete) < 20:
         return {}
-    screen = {c: rows[c].to_numpy(float) for c in numeric}  # arrays once: the search tries many pairs
+    screen = {c: v[complete[:2000]] for c, v in numbers.items()}  # type: ignore[index]
     found: dict[str, dict[str, Any]] = {}
     ops = {"*": np.multiply, "+": np.add, "-": np.subtract, "/": np.divide}
     position = {c: i for i, c in enumerate(numeric)}
@@ -696,7 +713,7 @@ def _find_formulas(df: pd.DataFrame, learned: dict[str, _Learned], cfg: FitConfi
             def allowed(x: str, y: str, a: str = a, first: bool = inputs_first) -> bool:
                 return not first or (position[x] < position[a] and position[y] < position[a])
 
-            entry = _formula_for(df, screen, learned[a].spec, a, numeric, ops, found, cfg, allowed)
+            entry = _formula_for(numbers, screen, learned[a].spec, a, numeric, ops, found, cfg, allowed)  # type: ignore[arg-type]
             if entry is not None:
                 found[a] = entry
     return found
@@ -792,7 +809,7 @@ def _conditionals(df: pd.DataFrame, learned: dict[str, _Learned], root: str, ski
         if col == root or col in skip or l.kind not in ("numeric", "categorical", "boolean"):
             continue
         overall = {k: v for k, v in l.spec.items() if k not in ("name", "nulls", "description")}
-        present = df[col].notna().to_numpy()
+        present = l.present if l.present is not None else df[col].notna().to_numpy()
         value_codes = _value_positions(l)
         cases: dict[str, Any] = {}
         for i in big:
@@ -910,12 +927,14 @@ def _order_categories(learned: dict[str, _Learned]) -> None:
         l.codes = new
 
 
-def _formula_for(df: pd.DataFrame, screen: dict[str, np.ndarray], spec: dict[str, Any], a: str, numeric: list[str],
-                 ops: dict[str, Any], found: dict[str, Any], cfg: FitConfig,
+def _formula_for(numbers: dict[str, np.ndarray], screen: dict[str, np.ndarray], spec: dict[str, Any], a: str,
+                 numeric: list[str], ops: dict[str, Any], found: dict[str, Any], cfg: FitConfig,
                  allowed: Callable[[str, str], bool]) -> dict[str, Any] | None:
     """The first ``x op y`` that equals column ``a`` (after its rounding) on ``rule_share`` of rows, as an entry."""
-    values = df[a].to_numpy(float)
-    decimals = spec.get("round", 0 if spec["kind"] == "integer" else _decimals(values[np.isfinite(values)]))
+    if "round" in spec or spec["kind"] == "integer":
+        decimals = spec.get("round", 0)
+    else:
+        decimals = _decimals(numbers[a][np.isfinite(numbers[a])])
     tol = 0.5 * 10.0 ** (-(decimals if decimals is not None else 6)) + 1e-9
     target = screen[a]
     # All pairs at once on the first 64 screening rows; only the survivors are checked in full, in the order
@@ -937,10 +956,10 @@ def _formula_for(df: pd.DataFrame, screen: dict[str, np.ndarray], spec: dict[str
             guess = op(screen[x], screen[y])
         if np.mean(np.abs(target - guess) <= tol) < cfg.rule_share:
             continue
-        full = df[[a, x, y]].dropna()
+        full = ~(np.isnan(numbers[a]) | np.isnan(numbers[x]) | np.isnan(numbers[y]))
         with np.errstate(divide="ignore", invalid="ignore"):
-            made = op(full[x].to_numpy(float), full[y].to_numpy(float))
-        share = float(np.mean(np.abs(full[a].to_numpy(float) - made) <= tol))
+            made = op(numbers[x][full], numbers[y][full])
+        share = float(np.mean(np.abs(numbers[a][full] - made) <= tol))
         if share < cfg.rule_share:
             continue
         expr = f"{x} {sym} {y}" if decimals is None else f"round({x} {sym} {y}, {decimals})"
@@ -1081,7 +1100,7 @@ def _calibrate(targets: dict[tuple[str, str], float], margins: dict[str, np.ndar
     rows = len(next(iter(margins.values()))) if margins else 0
     # The simulation's own error shrinks with its rows; once well below the targets' (about 1/sqrt(rows)),
     # more rows change nothing: small tables need fewer.
-    n = int(np.clip(10 * rows, 2_000, CALIBRATION_ROWS))
+    n = int(np.clip(5 * rows, 1_000, CALIBRATION_ROWS))
     rng = np.random.default_rng(seed)
     wanted = {c for pair in targets for c in pair} | ({root} if conditional else set())
     columns = {c: v for c, v in margins.items() if c in wanted and np.count_nonzero(~np.isnan(v)) >= 2}
