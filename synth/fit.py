@@ -36,7 +36,7 @@ from scipy import special
 
 from .errors import SynthError
 from .yamlsafe import dump_yaml
-from .tables import DistinctText, datetime_format, identity_provider, temporal_kind
+from .tables import DistinctText, arrow_text, datetime_format, identity_provider, temporal_kind
 
 
 #: Identity providers whose frequent values (shared by at least k rows) may be kept: names, not emails or phones.
@@ -184,54 +184,68 @@ def learn_column(name: str, series: pd.Series, cfg: FitConfig) -> _Learned:
         numbers = series.to_numpy(dtype=float, na_value=np.nan)
         if not np.isnan(numbers).all():
             return _learn_number_column(name, numbers, cfg)
-    present = series.notna().to_numpy()
-    nulls = 1 - float(present.mean())
-    values = series[present]
-    if len(values) == 0:
-        spec = {"name": name, "kind": "choice", "values": ["?"], "nulls": 1.0,
-                "description": "empty in the real data"}
-        return _Learned(spec, None, "constant")
-    if pd.api.types.is_bool_dtype(values):
-        learned = _learn_boolean(name, values.to_numpy(dtype=bool))
-    elif pd.api.types.is_datetime64_any_dtype(values):
-        stamps = pd.to_datetime(values)
-        midnight = bool((stamps.dt.normalize() == stamps).all())
-        learned = _learn_temporal(name, stamps, None, "date" if midnight else "datetime", cfg)
-    else:
-        text = values.astype(str)
-        distinct = DistinctText.of(text)
-        lowered = distinct.values.str.lower() if len(distinct.values) <= 4 else None
-        if lowered is not None and set(lowered) <= {"true", "false"}:
-            return _with_nulls(_learn_boolean(name, distinct.expand(lowered.eq("true").to_numpy())), present, nulls)
-        numbers = _parse_numbers(distinct.values)
-        numeric_share = distinct.share(numbers.notna())
-        words = distinct.values[numbers.isna().to_numpy()]
-        # Numbers with a few placeholder words ("N/A", "unknown") are numbers; the words become empty values.
-        if ((numeric_share >= cfg.rule_share or (numeric_share >= 0.95 and len(words) <= 20))
-                and not distinct.values.str.match(r"^0\d").any()):
-            parsed = distinct.expand(numbers.to_numpy(dtype=float))
-            learned = _learn_numeric(name, parsed[~np.isnan(parsed)], cfg)
-            learned.codes = parsed
-            if numeric_share < 1:
-                seen = distinct.counts[numbers.isna().to_numpy()]
-                shown = [repr(w) for w, c in zip(words, seen) if c >= cfg.min_count][:3]
-                learned.spec["description"] = (f"{1 - numeric_share:.2%} of real values were not numbers"
-                                               + (f" ({', '.join(shown)})" if shown else "") + ": generated as empty")
-                nulls = float(((~present).sum() + (1 - numeric_share) * len(values)) / len(series))
+    if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_datetime64_any_dtype(series.dtype):
+        present = series.notna().to_numpy()
+        if not present.any():
+            return _empty_column(name)
+        values = series[present]
+        if pd.api.types.is_bool_dtype(values):
+            learned = _learn_boolean(name, values.to_numpy(dtype=bool))
         else:
-            fmt, share = datetime_format(text, distinct)
-            if fmt is not None:
-                stamps = distinct.expand(pd.to_datetime(distinct.values, format=fmt, errors="coerce").to_numpy())
-                ok = ~np.isnat(stamps)
-                learned = _learn_temporal(name, pd.Series(stamps[ok]), fmt, temporal_kind(fmt), cfg)
-                aligned = np.full(len(values), np.nan)
-                aligned[ok] = learned.codes
-                learned.codes = aligned
-                if share < 1.0:
-                    learned.spec["description"] = f"{share:.1%} of real values were in format {fmt!r}; the rest in other formats"
-            else:
-                learned = _learn_text(name, text, cfg, len(series), distinct)
-    return _with_nulls(learned, present, nulls)
+            stamps = pd.to_datetime(values)
+            midnight = bool((stamps.dt.normalize() == stamps).all())
+            learned = _learn_temporal(name, stamps, None, "date" if midnight else "datetime", cfg)
+        return _with_nulls(learned, present, 1 - float(present.mean()))
+    text = arrow_text(series)
+    present = text.is_valid().to_numpy(zero_copy_only=False)
+    if not present.any():
+        return _empty_column(name)
+    return _with_nulls(*_learn_from_text(name, DistinctText.of_arrow(text.drop_null()), present, cfg))
+
+
+def _empty_column(name: str) -> _Learned:
+    return _Learned({"name": name, "kind": "choice", "values": ["?"], "nulls": 1.0,
+                     "description": "empty in the real data"}, None, "constant")
+
+
+def _learn_from_text(name: str, distinct: DistinctText, present: np.ndarray,
+                     cfg: FitConfig) -> tuple[_Learned, np.ndarray, float]:
+    """A column held as text: booleans, numbers (with a few placeholder words), dates and times, categories,
+    identifiers or free text. Returns what was learned, the rows with values, and the empty share."""
+    nulls = 1 - float(present.mean())
+    lowered = distinct.values.str.lower() if len(distinct.values) <= 4 else None
+    if lowered is not None and set(lowered) <= {"true", "false"}:
+        return _learn_boolean(name, distinct.expand(lowered.eq("true").to_numpy())), present, nulls
+    numbers = _parse_numbers(distinct.arrow())
+    not_number = np.isnan(numbers)
+    numeric_share = distinct.share(~not_number)
+    words = distinct.values[not_number]
+    # Numbers with a few placeholder words ("N/A", "unknown") are numbers; the words become empty values.
+    if ((numeric_share >= cfg.rule_share or (numeric_share >= 0.95 and len(words) <= 20))
+            and not distinct.values.str.match(r"^0\d").any()):
+        parsed = distinct.expand(numbers)
+        learned = _learn_numeric(name, parsed[~np.isnan(parsed)], cfg)
+        learned.codes = parsed
+        if numeric_share < 1:
+            seen = distinct.counts[not_number]
+            shown = [repr(w) for w, c in zip(words, seen) if c >= cfg.min_count][:3]
+            learned.spec["description"] = (f"{1 - numeric_share:.2%} of real values were not numbers"
+                                           + (f" ({', '.join(shown)})" if shown else "") + ": generated as empty")
+            nulls = float(((~present).sum() + (1 - numeric_share) * distinct.rows) / len(present))
+    else:
+        fmt, share = datetime_format(None, distinct)
+        if fmt is not None:
+            stamps = distinct.expand(pd.to_datetime(distinct.values, format=fmt, errors="coerce").to_numpy())
+            ok = ~np.isnat(stamps)
+            learned = _learn_temporal(name, pd.Series(stamps[ok]), fmt, temporal_kind(fmt), cfg)
+            aligned = np.full(distinct.rows, np.nan)
+            aligned[ok] = learned.codes
+            learned.codes = aligned
+            if share < 1.0:
+                learned.spec["description"] = f"{share:.1%} of real values were in format {fmt!r}; the rest in other formats"
+        else:
+            learned = _learn_text(name, distinct, cfg, len(present))
+    return learned, present, nulls
 
 
 def _learn_number_column(name: str, numbers: np.ndarray, cfg: FitConfig) -> _Learned:
@@ -400,9 +414,7 @@ def _sig(x: float, digits: int = 5) -> float:
     return round(x, digits - 1 - int(math.floor(math.log10(abs(x)))))
 
 
-def _learn_categorical(name: str, values: pd.Series, cfg: FitConfig, n_rows: int,
-                       distinct: DistinctText | None = None) -> _Learned:
-    distinct = distinct or DistinctText.of(values)
+def _learn_categorical(name: str, distinct: DistinctText, cfg: FitConfig, n_rows: int) -> _Learned:
     by_count = np.argsort(-distinct.counts, kind="stable")
     keep = by_count[distinct.counts[by_count] >= cfg.min_count]
     if len(keep) == 0:
@@ -512,15 +524,14 @@ def _hms(s: int) -> str:
 _NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 
 
-def _parse_numbers(text: pd.Series) -> pd.Series:
-    """Each value as a float, NaN where it is not a plain decimal number (Arrow's regex engine: no Python loop)."""
-    arr = pa.array(text.to_numpy(dtype=object), pa.string())
+def _parse_numbers(arr: pa.Array) -> np.ndarray:
+    """Each string as a float, NaN where it is not a plain decimal number (Arrow's regex engine: no Python loop)."""
     is_number = pc.fill_null(pc.match_substring_regex(arr, _NUMBER), False)
     out = np.full(len(arr), np.nan)
     picked = np.flatnonzero(is_number.to_numpy(zero_copy_only=False))
     if len(picked):
         out[picked] = pc.cast(pc.utf8_trim_whitespace(arr.take(pa.array(picked))), pa.float64()).to_numpy()
-    return pd.Series(out, index=text.index)
+    return out
 
 
 _SHAPE = str.maketrans({**{c: "\\" + c for c in "#?@*\\"}, **{c: "#" for c in "0123456789"},
@@ -533,8 +544,7 @@ def _template(text: pd.Series) -> pd.Series:
     return pd.Series([v.translate(_SHAPE) for v in text.to_numpy(dtype=object)], index=text.index, dtype=object)
 
 
-def _learn_text(name: str, text: pd.Series, cfg: FitConfig, n_rows: int, distinct: DistinctText | None = None) -> _Learned:
-    distinct = distinct or DistinctText.of(text)
+def _learn_text(name: str, distinct: DistinctText, cfg: FitConfig, n_rows: int) -> _Learned:
     counts, values = distinct.counts, distinct.values
     common = counts >= cfg.min_count
     distinct_share = len(values) / distinct.rows
@@ -543,7 +553,7 @@ def _learn_text(name: str, text: pd.Series, cfg: FitConfig, n_rows: int, distinc
     # A category set: few distinct values, each seen often, and not people's names/emails.
     if (identity is None and common.sum() <= cfg.max_categories and distinct.share(common) >= 0.9
             and distinct_share < 0.5):
-        return _learn_categorical(name, text, cfg, n_rows, distinct)
+        return _learn_categorical(name, distinct, cfg, n_rows)
     if identity is not None:
         spec = {"name": name, "kind": "faker", "provider": identity}
         if unique:
@@ -1158,7 +1168,7 @@ def _calibrate(targets: dict[tuple[str, str], float], margins: dict[str, np.ndar
             if not np.isfinite(got) or abs(got) < 0.02 or np.sign(got) != np.sign(want):
                 continue
             off = max(off, abs(got - want))
-            current[(a, b)] = float(np.clip(current[(a, b)] * want / got, -0.99, 0.99))
+            current[(a, b)] = min(0.99, max(-0.99, current[(a, b)] * want / float(got)))
         if off < tolerance:
             break
     current = {pair: current.get(pair, r) for pair, r in targets.items()}

@@ -11,7 +11,7 @@ Kinds: ``numeric``, ``boolean``, ``categorical``, ``date``, ``datetime``, ``time
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -92,12 +92,20 @@ class DistinctText:
     values: pd.Series  # distinct strings, in order of first appearance
     counts: np.ndarray
     codes: np.ndarray  # row -> index into values
+    _arrow: pa.Array | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of(cls, text: pd.Series) -> "DistinctText":
-        codes, uniques = pd.factorize(text.astype(str), use_na_sentinel=True)
-        codes = np.asarray(codes, dtype=np.int64)
-        return cls(pd.Series(np.asarray(uniques, dtype=object)), np.bincount(codes, minlength=len(uniques)), codes)
+        """The present (non-missing) values of a column, as text."""
+        return cls.of_arrow(arrow_text(text).drop_null())
+
+    @classmethod
+    def of_arrow(cls, text: pa.Array) -> "DistinctText":
+        """From an Arrow string array without nulls (distinct values in order of first appearance)."""
+        encoded = pc.dictionary_encode(text)
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        values = pd.Series(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+        return cls(values, np.bincount(codes, minlength=len(values)), codes, encoded.dictionary)
 
     @property
     def rows(self) -> int:
@@ -123,7 +131,10 @@ class DistinctText:
         return DistinctText(self.values.iloc[used].reset_index(drop=True), counts[used], renumber[codes])
 
     def arrow(self) -> pa.Array:
-        return pa.array(self.values.to_numpy(dtype=object), pa.string())
+        """The distinct values as an Arrow string array (made once)."""
+        if self._arrow is None:
+            self._arrow = pa.array(self.values.to_numpy(dtype=object), pa.string())
+        return self._arrow
 
     def share_matching(self, pattern: str) -> float:
         """Share of rows whose value matches the regular expression (Arrow's RE2 engine, each distinct value once)."""
@@ -134,7 +145,18 @@ class DistinctText:
         return float(np.average(np.asarray(per_value, dtype=float), weights=self.counts)) if self.rows else 0.0
 
 
-def datetime_format(text: pd.Series, distinct: DistinctText | None = None) -> tuple[str | None, float]:
+def arrow_text(series: pd.Series) -> pa.Array:
+    """A column as an Arrow string array, missing values as nulls (no copy for pandas' Arrow-backed text)."""
+    if isinstance(series.dtype, pd.StringDtype):
+        arr = pa.array(series.array)
+    else:
+        arr = pa.array(series.astype(str).to_numpy(dtype=object), pa.string(), mask=series.isna().to_numpy())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr if arr.type == pa.string() else arr.cast(pa.string())
+
+
+def datetime_format(text: pd.Series | None, distinct: DistinctText | None = None) -> tuple[str | None, float]:
     """The date/time format most values are written in, and the share of all values it parses.
 
     ``(None, 0.0)`` when no format parses at least 95% of a sample of 2,000 rows.
@@ -177,7 +199,7 @@ def identity_provider(text: pd.Series | DistinctText) -> str | None:
     if (sample.share_matching(_PHONE.pattern) > 0.95
             and sample.mean(pc.count_substring_regex(sample.arrow(), r"\d")) >= 7):
         return "phone_number"
-    if sample.share_matching(_NAME.pattern) > 0.9 and len(distinct.values) / max(1, distinct.rows) > 0.05:
+    if len(distinct.values) / max(1, distinct.rows) > 0.05 and sample.share_matching(_NAME.pattern) > 0.9:
         return "first_name" if sample.mean(pc.count_substring(sample.arrow(), " ")) + 1 < 1.5 else "name"
     return None
 
