@@ -55,11 +55,12 @@ class ChunkContext:
     total_rows: int
     values: dict[str, pa.Array] = field(default_factory=dict)
     uniforms: dict[str, np.ndarray] = field(default_factory=dict)  # copula draws, by column name
+    memo: dict[Any, Any] = field(default_factory=dict)  # work columns share within the chunk (rows grouped by a key)
 
     def rng(self, *keys: str) -> np.random.Generator:
         """A generator private to (seed, chunk, keys): the same chunk always gets the same stream."""
         entropy = [self.seed & 0xFFFFFFFF, self.seed >> 32, self.index] + [stable_key(k) for k in keys]
-        return np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy)))
+        return np.random.default_rng(entropy)  # = Generator(PCG64(SeedSequence(entropy))), built faster
 
     def uniform(self, name: str) -> np.ndarray:
         """Uniforms in [0, 1) that drive column ``name``: the copula's if it is correlated, else stratified.

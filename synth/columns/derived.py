@@ -137,15 +137,7 @@ class ConditionalColumn(Column):
             case.prepare(plan)
 
     def sample(self, ctx: ChunkContext) -> pa.Array:
-        key = ctx.values[self.on]
-        if pa.types.is_dictionary(key.type):
-            key = key.dictionary_decode()
-        # Group rows by the key's distinct values once (not one full comparison per case).
-        encoded = pc.dictionary_encode(pc.cast(key, pa.string()))
-        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-        slot = {text: i for i, text in enumerate(encoded.dictionary.to_pylist())}
-        order = np.argsort(codes, kind="stable")
-        bounds = np.searchsorted(codes[order], np.arange(len(slot) + 1))
+        slot, order, bounds = _grouped(ctx, self.on)
         parts: list[pa.Array] = []
         positions: list[np.ndarray] = []
         matched = np.zeros(ctx.n, bool)
@@ -163,6 +155,25 @@ class ConditionalColumn(Column):
             parts.append(_with_nulls(self._default, self._default.sample_rows(ctx, rest, "case:default"), ctx, "default"))
             positions.append(rest)
         return _scatter(parts, positions, ctx.n)
+
+
+def _grouped(ctx: ChunkContext, on: str) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+    """Rows grouped by the text of column ``on``: each value's slot, rows in slot order, slot bounds.
+
+    Computed once per chunk and key column: conditional columns on the same key (species) share it.
+    """
+    key = ctx.values[on]
+    memo = ctx.memo.get(("grouped", on))
+    if memo is not None and memo[0] is key:
+        return memo[1]
+    decoded = key.dictionary_decode() if pa.types.is_dictionary(key.type) else key
+    encoded = pc.dictionary_encode(pc.cast(decoded, pa.string()))
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    slot = {text: i for i, text in enumerate(encoded.dictionary.to_pylist())}
+    order = np.argsort(codes, kind="stable")
+    grouped = (slot, order, np.searchsorted(codes[order], np.arange(len(slot) + 1)))
+    ctx.memo[("grouped", on)] = (key, grouped)
+    return grouped
 
 
 def _with_nulls(case: Column, values: Any, ctx: ChunkContext, label: str) -> pa.Array:
