@@ -213,9 +213,10 @@ def _learn_from_text(name: str, distinct: DistinctText, present: np.ndarray,
     """A column held as text: booleans, numbers (with a few placeholder words), dates and times, categories,
     identifiers or free text. Returns what was learned, the rows with values, and the empty share."""
     nulls = 1 - float(present.mean())
-    lowered = distinct.values.str.lower() if len(distinct.values) <= 4 else None
+    lowered = [str(v).lower() for v in distinct.values] if len(distinct.values) <= 4 else None
     if lowered is not None and set(lowered) <= {"true", "false"}:
-        return _learn_boolean(name, distinct.expand(lowered.eq("true").to_numpy())), present, nulls
+        truthy = np.array([v == "true" for v in lowered])
+        return _learn_boolean(name, distinct.expand(truthy)), present, nulls
     numbers = _parse_numbers(distinct.arrow())
     not_number = np.isnan(numbers)
     numeric_share = distinct.share(~not_number)
@@ -783,7 +784,7 @@ def _choose_root(learned: dict[str, _Learned], skip: set[str], cfg: FitConfig) -
         l = learned[c]
         codes = l.codes[rows]  # type: ignore[index]
         if l.kind == "numeric":
-            as_ranks[c] = pd.Series(codes).rank().to_numpy(float)
+            as_ranks[c] = _average_ranks(codes)
         else:
             k, uniques = pd.factorize(codes, use_na_sentinel=True)
             as_groups[c] = (np.asarray(k, dtype=np.int64), len(uniques))

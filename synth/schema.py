@@ -190,11 +190,12 @@ class Schema:
                 if dep not in seen:
                     raise fail(("constraints", j), f"constraint {expr.text!r} refers to unknown column {dep!r}{_suggest(dep, known)}")
         self._check_cycles(fail)
+        made_by = self.producer()
         for j, corr in enumerate(self.spec.correlations):
             for name in corr.columns:
                 if name not in seen:
                     raise fail(("correlations", j, "columns"), f"unknown column {name!r}{_suggest(name, known)}")
-                col = self.producer()[name]
+                col = made_by[name]
                 if not col.accepts_uniforms:
                     raise fail(("correlations", j, "columns"),
                                f"column {name!r} ({col.kind}) cannot take part in a correlation; "
