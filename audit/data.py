@@ -8,6 +8,7 @@ numbers; identifiers and free text are left out of distances and models and chec
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -193,9 +194,7 @@ class Encoding:
             numbers = np.zeros((len(frame), 0), np.float32)
         codes = np.zeros((len(frame), len(self.categories)), np.int32)
         for j, (col, cats) in enumerate(self.categories.items()):
-            c = pd.Categorical(frame[col], categories=cats).codes.astype(np.int32)
-            c[c < 0] = len(cats)
-            codes[:, j] = c
+            codes[:, j] = _category_codes(frame[col], cats)
         return Rows(numbers, codes, [len(c) + 1 for c in self.categories.values()])
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
@@ -206,9 +205,15 @@ class Encoding:
             parts.append(np.nan_to_num(np.clip(x, -50, 50), nan=0.0))
         weight = 1 / np.sqrt(2)
         for col, cats in self.categories.items():
-            codes = pd.Categorical(frame[col], categories=cats).codes.astype(np.int64)
-            codes[codes < 0] = len(cats)  # every rarer category shares one slot
+            codes = _category_codes(frame[col], cats)
             block = np.zeros((len(frame), len(cats) + 1), dtype=float)
             block[np.arange(len(frame)), codes] = weight
             parts.append(block)
         return np.hstack(parts).astype(np.float32) if parts else np.zeros((len(frame), 1), np.float32)
+
+
+def _category_codes(values: pd.Series, categories: list[Any]) -> np.ndarray:
+    """Each value's position among ``categories``; every other value (rarer ones, missing) shares the last slot."""
+    codes = pd.Index(categories).get_indexer(values).astype(np.int64)
+    codes[codes < 0] = len(categories)
+    return codes

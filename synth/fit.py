@@ -72,6 +72,7 @@ class _Learned:
     codes: np.ndarray | None = None  # numbers whose ranks stand for the column in correlations
     kind: str = ""  # numeric | categorical | boolean | temporal | identifier | text | constant
     present: np.ndarray | None = None  # rows with a value in the real table (None: every row)
+    copula_codes: np.ndarray | None = None  # for correlations, when the listed order differs from ``codes``
 
 
 class SchemaFitter:
@@ -100,6 +101,7 @@ class SchemaFitter:
         _order_categories(learned)
         step("fixed combinations")
         lookups = _find_lookups(df, learned, cfg)
+        _order_lookup_keys(lookups, learned)
         step("formulas")
         formulas = _find_formulas(df, learned, cfg, taken={c for lk in lookups for c in lk["fields"]})
         formulas.update(_find_date_parts(df, learned, cfg, taken={c for lk in lookups for c in lk["fields"]} | set(formulas)))
@@ -131,7 +133,8 @@ class SchemaFitter:
         step("correlations")
         in_copula = {c: learned[c] for c in order if c not in determined and c not in formulas and learned[c].codes is not None}
         groups = _int_codes(learned[root].codes) if root else None  # type: ignore[arg-type]
-        codes = {c: (_within_groups(l.codes, groups) if c in conditionals else l.codes) for c, l in in_copula.items()}
+        ranked = {c: l.codes if l.copula_codes is None else l.copula_codes for c, l in in_copula.items()}
+        codes = {c: (_within_groups(v, groups) if c in conditionals else v) for c, v in ranked.items()}
         targets = _rank_correlations(codes)  # type: ignore[arg-type]
         # A conditional column's within-category ranks average one half in every category, so any rank
         # correlation they show with the category itself is an artifact of ties: its shapes per category say it all.
@@ -906,36 +909,65 @@ def _order_categories(learned: dict[str, _Learned]) -> None:
     numeric columns' normal scores: e.g. penguin species from light to heavy. With no numbers, by frequency.
     """
     numeric = [l.codes for l in learned.values() if l.kind in ("numeric", "temporal") and l.codes is not None]
-    if not numeric:
+    reference, rows = _principal_scores(numeric)
+    if reference is None:
         return
+    for l in learned.values():
+        if l.spec.get("kind") == "choice" and l.codes is not None:
+            _order_values(l, _int_codes(l.codes), reference, rows)
+
+
+def _order_lookup_keys(lookups: list[dict[str, Any]], learned: dict[str, _Learned]) -> None:
+    """List each lookup key's values in the order of the numbers they fix (products by price, occupations
+    by prestige): those numbers leave the copula with the lookup, so the key's order is how they still
+    correlate with everything else (prestige with income). Keys that are number codes get that order too."""
+    for lk in lookups:
+        key = learned[lk["key"]]
+        fixed = [learned[f].codes for f in lk["fields"] if learned[f].kind in ("numeric", "temporal")
+                 and learned[f].codes is not None]
+        positions = _value_positions(key)
+        reference, rows = _principal_scores(fixed)  # type: ignore[arg-type]
+        if reference is None or positions is None:
+            continue
+        _order_values(key, positions, reference, rows)
+
+
+def _principal_scores(numeric: list[np.ndarray]) -> tuple[np.ndarray | None, np.ndarray]:
+    """Each row's score on the first principal component of the columns' normal scores (on <= 50,000 rows)."""
+    if not numeric:
+        return None, np.arange(0)
     n = len(numeric[0])
     rows = np.sort(np.random.default_rng(0).choice(n, 50_000, replace=False)) if n > 50_000 else np.arange(n)
     ranks = np.column_stack([_average_ranks(c[rows], pct=True) for c in numeric])
     scores = special.ndtri(np.clip(ranks, 0.001, 0.999))
     scores = np.where(np.isnan(scores), 0.0, scores)
-    if scores.shape[1] > 1:
-        centred = scores - scores.mean(axis=0)
-        _, _, vt = np.linalg.svd(centred, full_matrices=False)
-        reference = centred @ vt[0]
-    else:
-        reference = scores[:, 0]
-    for l in learned.values():
-        if l.spec.get("kind") != "choice" or l.codes is None:
-            continue
-        names = list(l.spec["values"])
-        codes = l.codes
-        at = _int_codes(codes[rows])
-        count = np.bincount(at[at >= 0], minlength=len(names))
-        total = np.bincount(at[at >= 0], weights=reference[at >= 0], minlength=len(names))
-        means = np.where(count > 0, total / np.maximum(count, 1), 0.0)
-        order = np.argsort(means, kind="stable")
-        l.spec["values"] = {names[i]: l.spec["values"][names[i]] for i in order}
-        remap = np.empty(len(names))
-        remap[order] = np.arange(len(names))
-        valid = ~np.isnan(codes)
-        new = np.full(len(codes), np.nan)
-        new[valid] = remap[codes[valid].astype(int)]
+    if scores.shape[1] == 1:
+        return scores[:, 0], rows
+    centred = scores - scores.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    return centred @ vt[0], rows
+
+
+def _order_values(l: _Learned, positions: np.ndarray, reference: np.ndarray, rows: np.ndarray) -> None:
+    """Re-list ``l``'s values (categories, or weighted numbers) by their rows' mean ``reference`` score.
+
+    ``positions``: each row's index into the listed values (-1: none). A choice column's codes become the
+    new positions; a number column keeps its values as codes and gets ``copula_codes`` for correlations.
+    """
+    names = list(l.spec["values"])
+    at = positions[rows]
+    count = np.bincount(at[at >= 0], minlength=len(names))
+    total = np.bincount(at[at >= 0], weights=reference[at >= 0], minlength=len(names))
+    means = np.where(count > 0, total / np.maximum(count, 1), 0.0)
+    order = np.argsort(means, kind="stable")
+    l.spec["values"] = {names[i]: l.spec["values"][names[i]] for i in order}
+    remap = np.empty(len(names))
+    remap[order] = np.arange(len(names))
+    new = np.where(positions >= 0, remap[np.maximum(positions, 0)], np.nan)
+    if l.spec.get("kind") == "choice":
         l.codes = new
+    else:
+        l.copula_codes = new
 
 
 def _formula_for(numbers: dict[str, np.ndarray], screen: dict[str, np.ndarray], spec: dict[str, Any], a: str,

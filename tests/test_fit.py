@@ -111,6 +111,26 @@ def test_fixed_combinations_become_a_lookup_and_amount_a_formula():
     assert (joined.price == joined.price_real).all() and (joined.calories == joined.calories_real).all()
 
 
+@pytest.mark.parametrize("as_text", [False, True])
+def test_numbers_a_lookup_key_fixes_still_correlate_with_the_rest(as_text):
+    # Occupation codes (arbitrary numbers or labels) fix prestige; income follows prestige. The lookup takes
+    # prestige out of the copula, so the codes must be listed in prestige order for income to keep up.
+    rng = np.random.default_rng(1)
+    codes = rng.permutation(np.arange(1000, 1060))
+    prestige = dict(zip(codes, rng.uniform(20, 80, len(codes)).round(0)))
+    occupation = rng.choice(codes, 20_000)
+    score = np.array([prestige[c] for c in occupation])
+    income = np.exp(9 + 0.03 * score + rng.normal(0, 0.4, len(score))).round(0)
+    real = pd.DataFrame({"occupation": [f"job{c}" for c in occupation] if as_text else occupation,
+                         "prestige": score, "income": income, "age": rng.integers(18, 70, len(score))})
+    schema = _fit(real)
+    assert any(c["kind"] == "lookup" and c["key"] == "occupation" for c in schema["columns"])
+    twin = _regenerate(schema, len(real))
+    want = stats.spearmanr(real.prestige, real.income).statistic
+    got = stats.spearmanr(twin.prestige, twin.income).statistic
+    assert want > 0.6 and abs(got - want) < 0.05
+
+
 def test_rare_categories_are_left_out_and_the_range_is_cut_at_quantiles():
     rng = np.random.default_rng(0)
     n = 5000
