@@ -26,7 +26,7 @@ from .columns import ChunkContext, Column, PlanContext
 from .columns.base import stratified
 from .errors import SynthError
 from .expr import Expression, ExpressionError
-from .schema import Schema, normal_correlation
+from .schema import Schema
 
 #: Rows per chunk. Part of the output's definition (changing it changes the data), so not a setting.
 CHUNK_ROWS = 100_000

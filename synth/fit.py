@@ -306,8 +306,8 @@ def _learn_numeric(name: str, v: np.ndarray, cfg: FitConfig) -> _Learned:
     decimals = _decimals(v)
     is_int = decimals == 0
     ordered = np.sort(v)  # one sort serves the distinct values, the quantiles and the goodness of fit
-    first = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    distinct, counts = ordered[first], np.diff(np.r_[first, n])
+    first = np.flatnonzero(_run_starts(ordered))
+    distinct, counts = ordered[first], np.diff(np.append(first, n))
     kind = "integer" if is_int else "float"
     if len(distinct) == 1:
         return _Learned({"name": name, "kind": kind, "distribution": "weighted", "values": {_num(distinct[0]): 1}},
@@ -353,6 +353,15 @@ def _round_out(x: float, decimals: int | None, down: bool) -> float:
 def _num(x: Any) -> int | float:
     x = float(x)
     return int(x) if x.is_integer() and abs(x) < 2**53 else x
+
+
+def _run_starts(ordered: np.ndarray) -> np.ndarray:
+    """True where a sorted array's value differs from the one before it (and at the start)."""
+    out = np.empty(len(ordered), dtype=bool)
+    if len(ordered):
+        out[0] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=out[1:])
+    return out
 
 
 def _sorted_quantile(ordered: np.ndarray, q: Any) -> np.ndarray:
@@ -676,10 +685,10 @@ def _majority(a: np.ndarray, b: np.ndarray, nb: int) -> tuple[float, np.ndarray]
         return float(top.sum() / ok.sum()), best
     pairs, counts = np.unique(a[ok] * nb + b[ok], return_counts=True)
     groups = pairs // nb
-    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    starts = np.flatnonzero(_run_starts(groups))
     top = np.maximum.reduceat(counts, starts)
     order = np.lexsort((-counts, groups))
-    first = order[np.r_[True, groups[order][1:] != groups[order][:-1]]]
+    first = order[_run_starts(groups[order])]
     best[groups[first]] = pairs[first] % nb
     return float(top.sum() / ok.sum()), best
 
@@ -891,11 +900,12 @@ def _within_groups(codes: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
     order = np.lexsort((values, g))
     sv, sg = values[order], g[order]
     n = len(sv)
-    new_run = np.r_[True, (sv[1:] != sv[:-1]) | (sg[1:] != sg[:-1])]
+    new_group = _run_starts(sg)
+    new_run = _run_starts(sv) | new_group
     run_start = np.flatnonzero(new_run)
-    run_end = np.r_[run_start[1:], n]
+    run_end = np.append(run_start[1:], n)
     run_mid = (run_start + run_end - 1) / 2  # average position of tied values
-    group_start = np.maximum.accumulate(np.where(np.r_[True, sg[1:] != sg[:-1]], np.arange(n), 0))
+    group_start = np.maximum.accumulate(np.where(new_group, np.arange(n), 0))
     ranked = np.empty(n)
     ranked[order] = (run_mid[np.cumsum(new_run) - 1] - group_start + 1) / np.bincount(sg)[sg]
     out[ok] = ranked
@@ -1147,31 +1157,16 @@ def _calibrate(targets: dict[tuple[str, str], float], margins: dict[str, np.ndar
     rng = np.random.default_rng(seed)
     wanted = {c for pair in targets for c in pair} | ({root} if conditional else set())
     columns = {c: v for c, v in margins.items() if c in wanted and np.count_nonzero(~np.isnan(v)) >= 2}
-    sample = np.sort(rng.choice(rows, 50_000, replace=False)) if rows > 50_000 else slice(None)
-    by_root = conditional and root in columns
-    groups = _int_codes(columns[root][sample]) if by_root else None
-    slots = ((np.arange(n) + 0.5) / n)
-
-    def at_slots(values: np.ndarray) -> np.ndarray:  # the margin's value at n evenly spaced ranks
-        q = np.sort(values[~np.isnan(values)])
-        return q[(slots * len(q)).astype(np.int64)]
-
-    tables: dict[str, np.ndarray] = {}  # column -> (categories of the root or 1, n) margin values
-    for c, codes in columns.items():
-        codes = codes[sample]
-        if groups is not None and c in conditional:
-            pooled = at_slots(codes)
-            tables[c] = np.vstack([at_slots(codes[groups == g]) if np.any(~np.isnan(codes[groups == g])) else pooled
-                                   for g in range(groups.max() + 1)])
-        else:
-            tables[c] = at_slots(codes)[None, :]
+    tables = _margin_tables(columns, n, rng, root, conditional)
     names = list(tables)
     index = {c: i for i, c in enumerate(names)}
+    by_root = root in tables and any(t.shape[0] > 1 for t in tables.values())
     # Root categories are drawn independently of conditional columns (no such targets), so the mixture of
     # per-category margins each conditional column makes is known up front: so are its values' ranks.
     share = None
-    if groups is not None:
-        share = np.bincount(tables[root][0].astype(np.int64), minlength=groups.max() + 1)[:, None] / n
+    if by_root:
+        categories = max(t.shape[0] for t in tables.values())
+        share = np.bincount(tables[root][0].astype(np.int64), minlength=categories)[:, None] / n
     ranks = {c: _mid_ranks(t, share if t.shape[0] > 1 else None) for c, t in tables.items()}
     white = rng.standard_normal((len(names), n))  # one row per column, as np.corrcoef takes them
     # Whitened, so the rows' own correlation is exactly the identity: what is left to correct is the margins'.
@@ -1208,6 +1203,31 @@ def _calibrate(targets: dict[tuple[str, str], float], margins: dict[str, np.ndar
     return [{"columns": [a, b], "rank": round(r, 3)} for (a, b), r in current.items()]
 
 
+def _margin_tables(columns: dict[str, np.ndarray], n: int, rng: np.random.Generator, root: str | None,
+                   conditional: frozenset[str] | set[str]) -> dict[str, np.ndarray]:
+    """Each column's margin at ``n`` evenly spaced ranks: one row, or one row per ``root`` category for a
+    conditional column (its distribution within that category; the pooled one where it has no values)."""
+    rows = len(next(iter(columns.values()))) if columns else 0
+    sample = np.sort(rng.choice(rows, 50_000, replace=False)) if rows > 50_000 else slice(None)
+    groups = _int_codes(columns[root][sample]) if conditional and root in columns else None
+    slots = (np.arange(n) + 0.5) / n
+
+    def at_slots(values: np.ndarray) -> np.ndarray:
+        q = np.sort(values[~np.isnan(values)])
+        return q[(slots * len(q)).astype(np.int64)]
+
+    tables: dict[str, np.ndarray] = {}
+    for c, codes in columns.items():
+        codes = codes[sample]
+        if groups is not None and c in conditional:
+            pooled = at_slots(codes)
+            tables[c] = np.vstack([at_slots(codes[groups == g]) if np.any(~np.isnan(codes[groups == g])) else pooled
+                                   for g in range(groups.max() + 1)])
+        else:
+            tables[c] = at_slots(codes)[None, :]
+    return tables
+
+
 def _mid_ranks(values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
     """Each entry's mid-rank (the weight below its value plus half its ties') when row g of ``values`` has
     weight ``weights[g]`` per entry: ranks of a mixture, without drawing from it."""
@@ -1215,7 +1235,7 @@ def _mid_ranks(values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
     w = np.ones(flat.shape) if weights is None else np.broadcast_to(weights, values.shape).ravel()
     order = np.argsort(flat, kind="stable")  # each row is sorted already: a merge of sorted runs
     ordered = flat[order]
-    run = np.cumsum(np.r_[True, ordered[1:] != ordered[:-1]]) - 1
+    run = np.cumsum(_run_starts(ordered)) - 1
     mass = np.bincount(run, weights=w[order])
     out = np.empty(flat.shape)
     out[order] = ((np.cumsum(mass) - mass / 2) / mass.sum())[run]
