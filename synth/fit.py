@@ -386,13 +386,15 @@ def _best_parametric(ordered: np.ndarray, lo: float, hi: float) -> dict[str, Any
     threshold = max(0.01, 1.0 / math.sqrt(len(sample)))
     candidates: list[tuple[float, dict[str, Any]]] = []
     steps = np.arange(len(sample) + 1) / len(sample)
+    points = np.concatenate(([lo, hi], sample))  # the truncation bounds and the sample in one evaluation
 
     def consider(cdf: Callable[[np.ndarray], np.ndarray], spec: dict[str, Any]) -> None:
         with np.errstate(divide="ignore", invalid="ignore"):
-            a, b = cdf(np.array([lo, hi]))
+            at = cdf(points)
+            a, b = at[0], at[1]
             if not b > a:
                 return
-            fitted = (cdf(sample) - a) / (b - a)
+            fitted = (at[2:] - a) / (b - a)
         ks = float(max(np.max(steps[1:] - fitted), np.max(fitted - steps[:-1])))  # the KS statistic, no p-value
         candidates.append((ks, spec))
 
