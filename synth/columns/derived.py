@@ -87,6 +87,8 @@ def _key_text(key: Any) -> str:
     """Case keys compared as Arrow renders values as text (true/false, 3, 2.5)."""
     if isinstance(key, bool):
         return "true" if key else "false"
+    if isinstance(key, str):
+        return key
     return pa.scalar(key).cast(pa.string()).as_py()
 
 
