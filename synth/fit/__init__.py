@@ -1,0 +1,155 @@
+"""Learn a schema from a real table: ``synth fit real.csv`` writes YAML that generates a faithful twin.
+
+The result is the same kind of schema a person writes, so it can be read, reviewed, edited and versioned:
+
+- **marginals**: numbers as a parametric family when one fits (normal, lognormal, gamma, exponential,
+  uniform) or else a smoothed empirical quantile function (which keeps point masses such as many zeros);
+  integer codes and small counts as weighted values; categories with their frequencies; dates, datetimes
+  and times with their range, step, format and hour/weekday/month/year profiles; identifiers as
+  ``pattern``/``sequence`` columns and names, emails, phones as Faker columns (never copied);
+- **dependence**: fixed combinations (``product`` -> price, calories) as a ``lookup``; exact formulas
+  (``amount = price * quantity``) as ``expression`` columns; everything else through a Gaussian copula
+  whose target rank correlations are calibrated (NORTA) so that discrete margins still reach them;
+- **privacy guards**, on by default and stated in the schema: categories and combinations seen in fewer
+  than ``min_count`` rows are left out, numeric and date ranges are cut at the ``tail`` quantiles rather
+  than the real minimum and maximum, identifier-like columns are never learned as categories.
+
+The steps live in one module each: :mod:`.columns` (one column's kind and shape), :mod:`.rules` (lookups,
+formulas, date parts), :mod:`.structure` (the conditioning category and category order), :mod:`.copula`
+(rank correlations and their calibration), :mod:`.private` (``--epsilon``), :mod:`.arrays` (shared array
+helpers). :class:`SchemaFitter` below runs them in that order.
+
+>>> import pandas as pd
+>>> real = pd.DataFrame({"x": range(1000), "y": ["a", "b"] * 500})
+>>> fitter = SchemaFitter(FitConfig(seed=0)).fit(real, name="demo")
+>>> sorted(c["name"] for c in fitter.schema_["columns"])
+['x', 'y']
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+import pandas as pd
+
+from ..errors import SynthError
+from ..yamlsafe import dump_yaml
+from .arrays import int_codes
+from .columns import Learned, learn_column
+from .config import FitConfig
+from .copula import calibrate, rank_correlations
+from .rules import find_date_parts, find_formulas, find_lookups, lookup_entry
+from .structure import choose_root, conditional_shapes, order_categories, order_lookup_keys, within_groups
+
+__all__ = ["FitConfig", "SchemaFitter", "dump_yaml", "fit_table", "learn_column"]
+
+
+class SchemaFitter:
+    """Fit a schema to a DataFrame; ``schema_`` is the plain-data schema, ``to_yaml()`` its text."""
+
+    def __init__(self, config: FitConfig | None = None) -> None:
+        self.config = config or FitConfig()
+
+    # --- the whole table ---------------------------------------------------------------------
+    def fit(self, df: pd.DataFrame, name: str = "table", progress: Callable[[str], None] | None = None) -> "SchemaFitter":
+        cfg = self.config
+        step = progress or (lambda _msg: None)
+        _check_table(df)
+        if cfg.sample_rows is not None and len(df) > cfg.sample_rows:
+            df = df.sample(n=cfg.sample_rows, random_state=cfg.seed).reset_index(drop=True)
+        if cfg.epsilon is not None:
+            from .private import fit_private
+
+            self.schema_ = fit_private(df, _table_name(name), cfg, step)
+            return self
+        n = len(df)
+        learned: dict[str, Learned] = {}
+        for col in df.columns:
+            step(f"column {col}")
+            learned[str(col)] = learn_column(str(col), df[col], cfg)
+        order_categories(learned)
+        step("fixed combinations")
+        lookups = find_lookups(df, learned, cfg)
+        order_lookup_keys(lookups, learned)
+        step("formulas")
+        formulas = find_formulas(df, learned, cfg, taken={c for lk in lookups for c in lk["fields"]})
+        formulas.update(find_date_parts(df, learned, cfg, taken={c for lk in lookups for c in lk["fields"]} | set(formulas)))
+        determined = {f for lk in lookups for f in lk["fields"]}
+        step("conditional structure")
+        root = choose_root(learned, skip=determined | set(formulas), cfg=cfg)
+        conditionals = conditional_shapes(df, learned, root, skip=determined | set(formulas), cfg=cfg) if root else {}
+        columns: list[dict[str, Any]] = []
+        for col in map(str, df.columns):
+            if col in determined:
+                continue
+            entry = formulas.get(col) or conditionals.get(col) or learned[col].spec
+            columns.extend(entry if isinstance(entry, list) else [entry])
+            for lk in lookups:
+                if lk["key"] == col:
+                    columns.append(lookup_entry(lk))
+        schema: dict[str, Any] = {
+            "name": _table_name(name),
+            "description": (f"Fitted by synth fit from {n:,} rows. Privacy guards: values, categories and combinations "
+                            f"seen in fewer than {cfg.min_count} rows left out; ranges cut at the {cfg.tail:.1%} and "
+                            f"{1 - cfg.tail:.1%} quantiles; identifiers and rare names regenerated, never copied."),
+            "rows": n,
+            "seed": cfg.seed,
+            "columns": columns,
+        }
+        order = [str(c) for c in df.columns]
+        if [c for c in _written(columns)] != order:
+            schema["column_order"] = order
+        step("correlations")
+        in_copula = {c: learned[c] for c in order if c not in determined and c not in formulas and learned[c].codes is not None}
+        groups = int_codes(learned[root].codes) if root else None  # type: ignore[arg-type]
+        ranked = {c: l.codes if l.copula_codes is None else l.copula_codes for c, l in in_copula.items()}
+        codes = {c: (within_groups(v, groups) if c in conditionals else v) for c, v in ranked.items()}
+        targets = rank_correlations(codes)  # type: ignore[arg-type]
+        # A conditional column's within-category ranks average one half in every category, so any rank
+        # correlation they show with the category itself is an artifact of ties: its shapes per category say it all.
+        targets = {pair: r for pair, r in targets.items() if not (root in pair and set(pair) & set(conditionals))}
+        if targets:
+            schema["correlations"] = [{"columns": [a, b], "rank": round(r, 3)} for (a, b), r in targets.items()]
+            if cfg.calibrate:
+                step("calibrating correlations")
+                schema["correlations"] = calibrate(targets, codes, cfg.seed, root, set(conditionals))  # type: ignore[arg-type]
+        self.schema_ = schema
+        return self
+
+    def to_yaml(self) -> str:
+        header = "# Learned by `synth fit`. Review it, edit it, then: synth generate <this file> --rows N\n"
+        return header + dump_yaml(self.schema_)
+
+
+def _check_table(df: pd.DataFrame) -> None:
+    if df.shape[1] == 0 or len(df) == 0:
+        raise SynthError("the table is empty: nothing to learn from")
+    if df.shape[1] < 2:
+        raise SynthError("the table has a single column; fit needs at least two to learn how columns relate")
+    dupes = [c for c in df.columns[df.columns.duplicated()]]
+    if dupes:
+        raise SynthError(f"column name {dupes[0]!r} appears twice in the header")
+    empty = [str(c) for c in df.columns if df[c].isna().all()]
+    if len(empty) == df.shape[1]:
+        raise SynthError("every column is empty")
+
+
+def _table_name(name: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_.-")
+    return cleaned or "table"
+
+
+def _written(columns: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for c in columns:
+        if c.get("kind") == "lookup":
+            out.extend(c["fields"])
+        elif not c.get("hidden"):
+            out.append(c["name"])
+    return out
+
+
+def fit_table(df: pd.DataFrame, name: str = "table", **options: Any) -> dict[str, Any]:
+    """Convenience: ``SchemaFitter(FitConfig(**options)).fit(df, name).schema_``."""
+    return SchemaFitter(FitConfig(**options)).fit(df, name=name).schema_

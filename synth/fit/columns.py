@@ -1,0 +1,460 @@
+"""One column at a time: its kind, its shape (marginal) and the codes that stand for it in correlations.
+
+Numbers get a parametric family or a smoothed quantile function (or exact values with weights for codes and
+small counts); text becomes booleans, numbers, dates and times, categories, identifiers (regenerated as
+patterns or by Faker, never copied) or free text. Rare values and categories are left out.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy import special
+
+from ..tables import DistinctText, arrow_text, datetime_format, identity_provider, temporal_kind
+from .arrays import run_starts, sorted_quantile
+
+if TYPE_CHECKING:
+    from .config import FitConfig
+
+
+#: Identity providers whose frequent values (shared by at least k rows) may be kept: names, not emails or phones.
+NAME_PROVIDERS = ("first_name", "last_name", "name")
+
+
+@dataclass
+class Learned:
+    """What was learned for one column: its schema entry and, if it joins the copula, its ordinal codes."""
+
+    spec: dict[str, Any]
+    codes: np.ndarray | None = None  # numbers whose ranks stand for the column in correlations
+    kind: str = ""  # numeric | categorical | boolean | temporal | identifier | text | constant
+    present: np.ndarray | None = None  # rows with a value in the real table (None: every row)
+    copula_codes: np.ndarray | None = None  # for correlations, when the listed order differs from ``codes``
+
+
+def learn_column(name: str, series: pd.Series, cfg: FitConfig) -> Learned:
+    """Learn one column's schema entry from its values."""
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        numbers = series.to_numpy(dtype=float, na_value=np.nan)
+        if not np.isnan(numbers).all():
+            return _learn_number_column(name, numbers, cfg)
+    if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_datetime64_any_dtype(series.dtype):
+        present = series.notna().to_numpy()
+        if not present.any():
+            return _empty_column(name)
+        values = series[present]
+        if pd.api.types.is_bool_dtype(values):
+            learned = learn_boolean(name, values.to_numpy(dtype=bool))
+        else:
+            stamps = pd.to_datetime(values)
+            midnight = bool((stamps.dt.normalize() == stamps).all())
+            learned = _learn_temporal(name, stamps, None, "date" if midnight else "datetime", cfg)
+        return _with_nulls(learned, present, 1 - float(present.mean()))
+    text = arrow_text(series)
+    present = text.is_valid().to_numpy(zero_copy_only=False)
+    if not present.any():
+        return _empty_column(name)
+    return _with_nulls(*_learn_from_text(name, DistinctText.of_arrow(text.drop_null()), present, cfg))
+
+
+def _empty_column(name: str) -> Learned:
+    return Learned({"name": name, "kind": "choice", "values": ["?"], "nulls": 1.0,
+                     "description": "empty in the real data"}, None, "constant")
+
+
+def _learn_from_text(name: str, distinct: DistinctText, present: np.ndarray,
+                     cfg: FitConfig) -> tuple[Learned, np.ndarray, float]:
+    """A column held as text: booleans, numbers (with a few placeholder words), dates and times, categories,
+    identifiers or free text. Returns what was learned, the rows with values, and the empty share."""
+    nulls = 1 - float(present.mean())
+    lowered = [str(v).lower() for v in distinct.values] if len(distinct.values) <= 4 else None
+    if lowered is not None and set(lowered) <= {"true", "false"}:
+        truthy = np.array([v == "true" for v in lowered])
+        return learn_boolean(name, distinct.expand(truthy)), present, nulls
+    numbers = _parse_numbers(distinct.arrow())
+    not_number = np.isnan(numbers)
+    numeric_share = distinct.share(~not_number)
+    words = distinct.values[not_number]
+    # Numbers with a few placeholder words ("N/A", "unknown") are numbers; the words become empty values.
+    if ((numeric_share >= cfg.rule_share or (numeric_share >= 0.95 and len(words) <= 20))
+            and not distinct.values.str.match(r"^0\d").any()):
+        parsed = distinct.expand(numbers)
+        learned = learn_numeric(name, parsed[~np.isnan(parsed)], cfg)
+        learned.codes = parsed
+        if numeric_share < 1:
+            seen = distinct.counts[not_number]
+            shown = [repr(w) for w, c in zip(words, seen) if c >= cfg.min_count][:3]
+            learned.spec["description"] = (f"{1 - numeric_share:.2%} of real values were not numbers"
+                                           + (f" ({', '.join(shown)})" if shown else "") + ": generated as empty")
+            nulls = float(((~present).sum() + (1 - numeric_share) * distinct.rows) / len(present))
+    else:
+        fmt, share = datetime_format(None, distinct)
+        if fmt is not None:
+            stamps = distinct.expand(pd.to_datetime(distinct.values, format=fmt, errors="coerce").to_numpy())
+            ok = ~np.isnat(stamps)
+            learned = _learn_temporal(name, pd.Series(stamps[ok]), fmt, temporal_kind(fmt), cfg)
+            aligned = np.full(distinct.rows, np.nan)
+            aligned[ok] = learned.codes
+            learned.codes = aligned
+            if share < 1.0:
+                learned.spec["description"] = f"{share:.1%} of real values were in format {fmt!r}; the rest in other formats"
+        else:
+            learned = _learn_text(name, distinct, cfg, len(present))
+    return learned, present, nulls
+
+
+def _learn_number_column(name: str, numbers: np.ndarray, cfg: FitConfig) -> Learned:
+    """A column held as numbers (NaN = missing), not all missing."""
+    finite = np.isfinite(numbers)
+    if not finite.any():
+        return Learned({"name": name, "kind": "float", "distribution": "weighted", "values": {0: 1}, "nulls": 1.0,
+                         "description": "only infinite values in the real data: generated as empty"}, None, "constant")
+    learned = learn_numeric(name, numbers[finite], cfg)
+    learned.codes = np.where(finite, numbers, np.nan)
+    learned.present = ~np.isnan(numbers)
+    infinite = int(np.count_nonzero(~finite & ~np.isnan(numbers)))
+    if infinite:  # a schema cannot hold infinity: those values become empty ones, and the schema says how many
+        share = infinite / np.count_nonzero(~np.isnan(numbers))
+        learned.spec["description"] = f"{share:.2%} of real values were infinite: generated as empty"
+    nulls = 1 - float(finite.mean())
+    if nulls > 0:
+        learned.spec["nulls"] = round(nulls, 4)
+    return learned
+
+
+def _with_nulls(learned: Learned, present: np.ndarray, nulls: float) -> Learned:
+    """State the missing share, and align the codes (learned from the present values) with every row."""
+    learned.present = present
+    if nulls > 0:
+        learned.spec["nulls"] = round(nulls, 4)
+        if learned.codes is not None:
+            full = np.full(len(present), np.nan)
+            full[present] = learned.codes
+            learned.codes = full
+    elif learned.codes is not None and len(learned.codes) != len(present):  # pragma: no cover
+        raise AssertionError("codes must align with rows")
+    return learned
+
+
+def learn_boolean(name: str, truthy: np.ndarray) -> Learned:
+    return Learned({"name": name, "kind": "boolean", "probability": round(float(truthy.mean()), 4)},
+                    truthy.astype(float), "boolean")
+
+
+def decimals_of(v: np.ndarray) -> int | None:
+    """Smallest number of decimals that all values have (None if they look continuous)."""
+    sample = v[: 20_000]
+    for d in range(0, 7):
+        scaled = sample * 10**d
+        if np.all(np.abs(scaled - np.round(scaled)) < 1e-6 * np.maximum(1, np.abs(scaled))):
+            return d
+    return None
+
+
+def learn_numeric(name: str, v: np.ndarray, cfg: FitConfig) -> Learned:
+    """A number column's shape from its finite values."""
+    n = len(v)
+    decimals = decimals_of(v)
+    is_int = decimals == 0
+    ordered = np.sort(v)  # one sort serves the distinct values, the quantiles and the goodness of fit
+    first = np.flatnonzero(run_starts(ordered))
+    distinct, counts = ordered[first], np.diff(np.append(first, n))
+    kind = "integer" if is_int else "float"
+    if len(distinct) == 1:
+        return Learned({"name": name, "kind": kind, "distribution": "weighted", "values": {plain_number(distinct[0]): 1}},
+                        v, "constant")
+    # Codes and small counts (few distinct values, each seen often): exact values with their frequencies.
+    if len(distinct) <= cfg.max_categories and len(distinct) <= max(20, n // 20):
+        keep = counts >= cfg.min_count
+        if keep.sum() >= 1 and counts[keep].sum() >= 0.9 * n:
+            weights = {plain_number(x): int(c) for x, c in zip(distinct[keep], counts[keep])}
+            spec = {"name": name, "kind": kind, "distribution": "weighted", "values": weights}
+            left = int((~keep).sum())
+            if left:
+                spec["description"] = f"{left} rare values (fewer than {cfg.min_count} rows each) left out"
+            return Learned(spec, v, "numeric")
+    lo, hi = sorted_quantile(ordered, [cfg.tail, 1 - cfg.tail])
+    if lo == hi:
+        lo, hi = float(ordered[0]), float(ordered[-1])
+    spec: dict[str, Any] = {"name": name, "kind": kind}
+    parametric = _best_parametric(ordered, lo, hi)
+    if parametric is not None:
+        spec.update(parametric)
+    else:
+        k = int(min(cfg.knots, max(11, n // 5)))
+        knots = sorted_quantile(np.clip(ordered, lo, hi), np.linspace(0, 1, k))
+        digits = (decimals if decimals is not None else 6) + 1
+        spec["distribution"] = "quantiles"
+        spec["quantiles"] = [plain_number(round(float(x), digits)) for x in knots]
+    spec["min"], spec["max"] = plain_number(_round_out(lo, decimals, down=True)), plain_number(_round_out(hi, decimals, down=False))
+    if kind == "float" and decimals is not None:
+        spec["round"] = decimals
+    if kind == "integer" and spec.get("distribution") == "quantiles" and spec["min"] == spec["max"]:
+        spec["max"] = spec["min"] + 1
+    return Learned(spec, v, "numeric")
+
+
+def _round_out(x: float, decimals: int | None, down: bool) -> float:
+    if decimals is None:
+        return float(x)
+    f = 10**decimals
+    return (math.floor(x * f) if down else math.ceil(x * f)) / f
+
+
+def plain_number(x: Any) -> int | float:
+    x = float(x)
+    return int(x) if x.is_integer() and abs(x) < 2**53 else x
+
+
+def _best_parametric(ordered: np.ndarray, lo: float, hi: float) -> dict[str, Any] | None:
+    """A named family whose fit is as good as the data can tell (KS within sampling noise), else None.
+
+    ``ordered``: the values, sorted.
+    """
+    sample = ordered[np.searchsorted(ordered, lo, "left"):np.searchsorted(ordered, hi, "right")]
+    if len(sample) < 50:
+        return None
+    if len(sample) > 5_000:  # an evenly spread subset (a seeded random one would need sorting again)
+        sample = sample[np.linspace(0, len(sample) - 1, 5_000).astype(np.int64)]
+    threshold = max(0.01, 1.0 / math.sqrt(len(sample)))
+    candidates: list[tuple[float, dict[str, Any]]] = []
+    steps = np.arange(len(sample) + 1) / len(sample)
+    points = np.concatenate(([lo, hi], sample))  # the truncation bounds and the sample in one evaluation
+
+    def consider(cdf: Callable[[np.ndarray], np.ndarray], spec: dict[str, Any]) -> None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            at = cdf(points)
+            a, b = at[0], at[1]
+            if not b > a:
+                return
+            fitted = (at[2:] - a) / (b - a)
+        ks = float(max(np.max(steps[1:] - fitted), np.max(fitted - steps[:-1])))  # the KS statistic, no p-value
+        candidates.append((ks, spec))
+
+    # CDFs written with scipy.special: building frozen scipy.stats objects costs more than evaluating them.
+    mean, std = float(sample.mean()), float(sample.std())
+    if std > 0:
+        consider(lambda x: special.ndtr((x - mean) / std), {"distribution": "normal", "mean": significant(mean), "std": significant(std)})
+        consider(lambda x: np.clip((x - lo) / (hi - lo), 0, 1), {"distribution": "uniform"})
+    if sample.min() > 0:
+        logs = np.log(sample)
+        mu, sigma = float(logs.mean()), float(logs.std())
+        if sigma > 0:
+            consider(lambda x: special.ndtr((np.log(np.maximum(x, 1e-300)) - mu) / sigma),
+                     {"distribution": "lognormal", "mu": significant(mu), "sigma": significant(sigma)})
+        shape = mean**2 / std**2 if std > 0 else 0
+        if shape > 0:
+            scale = std**2 / mean
+            consider(lambda x: special.gammainc(shape, np.maximum(x, 0) / scale),
+                     {"distribution": "gamma", "shape": significant(shape), "scale": significant(scale)})
+    if sample.min() >= 0 and mean > 0:
+        consider(lambda x: -np.expm1(-np.maximum(x, 0) / mean), {"distribution": "exponential", "scale": significant(mean)})
+    if not candidates:
+        return None
+    ks, spec = min(candidates, key=lambda c: c[0])
+    return spec if ks <= threshold else None
+
+
+def significant(x: float, digits: int = 5) -> float:
+    """Round to significant digits: readable YAML, no spurious precision."""
+    if x == 0 or not math.isfinite(x):
+        return float(x)
+    return round(x, digits - 1 - int(math.floor(math.log10(abs(x)))))
+
+
+def _learn_categorical(name: str, distinct: DistinctText, cfg: FitConfig, n_rows: int) -> Learned:
+    by_count = np.argsort(-distinct.counts, kind="stable")
+    keep = by_count[distinct.counts[by_count] >= cfg.min_count]
+    if len(keep) == 0:
+        keep = by_count[:1]
+    labels = distinct.values.to_numpy()
+    spec: dict[str, Any] = {"name": name, "kind": "choice",
+                            "values": {str(labels[i]): int(distinct.counts[i]) for i in keep}}
+    dropped = len(labels) - len(keep)
+    if dropped:
+        share = 1 - distinct.counts[keep].sum() / distinct.rows
+        spec["description"] = f"{dropped} rare categories (fewer than {cfg.min_count} rows, {share:.1%} of rows) left out"
+    order = np.full(len(labels), np.nan)
+    order[keep] = np.arange(len(keep))
+    return Learned(spec, distinct.expand(order), "categorical")
+
+
+def _profile(counts: np.ndarray, exposure: np.ndarray, labels: list[Any]) -> dict[Any, float] | None:
+    """Rate per slot (count / opportunities), scaled to mean 1; None when flat within 10%."""
+    ok = exposure > 0
+    rate = np.where(ok, counts / np.maximum(exposure, 1e-12), 0.0)
+    if rate[ok].mean() <= 0:
+        return None
+    rate = rate / rate[ok].mean()
+    if rate[ok].max() - rate[ok].min() < 0.1:
+        return None
+    return {labels[i]: round(float(rate[i]), 3) for i in range(len(labels)) if ok[i]}
+
+
+def _learn_temporal(name: str, parsed: pd.Series, fmt: str | None, kind: str, cfg: FitConfig) -> Learned:
+    ts = pd.to_datetime(parsed).dt.tz_localize(None) if getattr(parsed.dt, "tz", None) is not None else pd.to_datetime(parsed)
+    seconds = ts.astype("datetime64[s]").astype(np.int64).to_numpy()
+    spec: dict[str, Any] = {"name": name, "kind": kind}
+    if kind == "time":
+        tod = seconds % 86400
+        lo, hi = np.quantile(tod, [cfg.tail, 1 - cfg.tail]).astype(int)
+        step = _step(tod)
+        lo, hi = lo // step * step, hi // step * step
+        spec.update({"start": _hms(lo), "end": _hms(hi), "step": _step_text(step)})
+        hours = np.bincount(tod // 3600, minlength=24)
+        exposure = np.array([max(0, min(hi + 1, (h + 1) * 3600) - max(lo, h * 3600)) for h in range(24)], float)
+        prof = _profile(hours, exposure, list(range(24)))
+        if prof:
+            spec["hour_profile"] = prof
+        if fmt not in (None, "%H:%M:%S"):
+            spec["format"] = fmt
+        return Learned(spec, tod.astype(float), "temporal")
+    days = seconds // 86400
+    lo_s, hi_s = np.quantile(seconds, [cfg.tail, 1 - cfg.tail]).astype(np.int64)
+    if kind == "date":
+        lo_d, hi_d = lo_s // 86400, hi_s // 86400
+        spec["start"] = str(np.datetime64(int(lo_d), "D"))
+        spec["end"] = str(np.datetime64(int(hi_d), "D"))
+        if fmt not in (None, "%Y-%m-%d"):
+            spec["format"] = fmt
+    else:
+        step = _step(seconds)
+        lo_s, hi_s = lo_s // step * step, hi_s // step * step
+        spec["start"] = str(np.datetime64(int(lo_s), "s")).replace("T", " ")
+        spec["end"] = str(np.datetime64(int(hi_s), "s")).replace("T", " ")
+        spec["step"] = _step_text(step)
+        if fmt not in (None, "%Y-%m-%d %H:%M:%S"):
+            spec["format"] = fmt
+        hours = np.bincount((seconds % 86400) // 3600, minlength=24)
+        prof = _profile(hours, np.ones(24), list(range(24))) if step < 86400 else None
+        if prof:
+            spec["hour_profile"] = prof
+        lo_d, hi_d = lo_s // 86400, hi_s // 86400
+    grid = np.arange(lo_d, hi_d + 1)
+    inside = (days >= lo_d) & (days <= hi_d)
+    d_in = days[inside]
+    wd = lambda d: (d + 3) % 7  # noqa: E731  (1970-01-01 was a Thursday)
+    prof = _profile(np.bincount(wd(d_in), minlength=7), np.bincount(wd(grid), minlength=7).astype(float),
+                    ["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
+    if prof:
+        spec["weekday_profile"] = prof
+    month = lambda d: d.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12  # noqa: E731
+    prof = _profile(np.bincount(month(d_in), minlength=12), np.bincount(month(grid), minlength=12).astype(float),
+                    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])
+    if prof:
+        spec["month_profile"] = prof
+    year = lambda d: d.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970  # noqa: E731
+    years = year(grid)
+    if years.max() > years.min():
+        y0 = years.min()
+        prof = _profile(np.bincount(year(d_in) - y0, minlength=years.max() - y0 + 1),
+                        np.bincount(years - y0).astype(float), [int(y0 + i) for i in range(years.max() - y0 + 1)])
+        if prof:
+            spec["year_profile"] = prof
+    return Learned(spec, seconds.astype(float), "temporal")
+
+
+def _step(seconds: np.ndarray) -> int:
+    for step in (86400, 3600, 60, 1):
+        if np.all(seconds % step == 0):
+            return step
+    return 1
+
+
+def _step_text(step: int) -> str:
+    return {86400: "1d", 3600: "1h", 60: "1m"}.get(step, f"{step}s")
+
+
+def _hms(s: int) -> str:
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+_NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
+
+
+def _parse_numbers(arr: pa.Array) -> np.ndarray:
+    """Each string as a float, NaN where it is not a plain decimal number (Arrow's regex engine: no Python loop)."""
+    is_number = pc.fill_null(pc.match_substring_regex(arr, _NUMBER), False)
+    out = np.full(len(arr), np.nan)
+    picked = np.flatnonzero(is_number.to_numpy(zero_copy_only=False))
+    if len(picked):
+        out[picked] = pc.cast(pc.utf8_trim_whitespace(arr.take(pa.array(picked))), pa.float64()).to_numpy()
+    return out
+
+
+_SHAPE = str.maketrans({**{c: "\\" + c for c in "#?@*\\"}, **{c: "#" for c in "0123456789"},
+                        **{chr(o): "?" for o in range(65, 91)}, **{chr(o): "@" for o in range(97, 123)}})
+
+
+def template(text: pd.Series) -> pd.Series:
+    """Shape of each value: digits -> #, upper -> ?, lower -> @, other characters kept (escaped)."""
+    # str.translate per distinct value is the C-level operation pandas' .str.translate wraps, minus its overhead.
+    return pd.Series([v.translate(_SHAPE) for v in text.to_numpy(dtype=object)], index=text.index, dtype=object)
+
+
+def _learn_text(name: str, distinct: DistinctText, cfg: FitConfig, n_rows: int) -> Learned:
+    counts, values = distinct.counts, distinct.values
+    common = counts >= cfg.min_count
+    distinct_share = len(values) / distinct.rows
+    unique = bool(len(values) == distinct.rows)
+    identity = identity_provider(distinct)
+    # A category set: few distinct values, each seen often, and not people's names/emails.
+    if (identity is None and common.sum() <= cfg.max_categories and distinct.share(common) >= 0.9
+            and distinct_share < 0.5):
+        return _learn_categorical(name, distinct, cfg, n_rows)
+    if identity is not None:
+        spec = {"name": name, "kind": "faker", "provider": identity}
+        if unique:
+            spec["unique"] = True
+        spec["description"] = "identity-like values: regenerated by Faker, never copied"
+        if not unique and identity in NAME_PROVIDERS and distinct.share(common) >= 0.02:
+            # Names shared by at least k rows (Lucy, Max) identify nobody: keep their frequencies.
+            top = np.argsort(-counts, kind="stable")[: cfg.max_categories]
+            top = top[common[top]]
+            spec["common"] = {str(values.iloc[i]): int(counts[i]) for i in top}
+            spec["common_share"] = round(float(counts[top].sum() / distinct.rows), 4)
+            spec["description"] = (f"names seen in at least {cfg.min_count} rows kept with their frequencies; "
+                                   "the rest regenerated by Faker, never copied")
+        return Learned(spec, None, "identifier")
+    arrow = pa.array(values.to_numpy(dtype=object), pa.string())
+    ascii_values = pc.string_is_ascii(arrow).to_numpy(zero_copy_only=False)
+    ascii_rows = distinct.share(ascii_values) * distinct.rows
+    digits = pc.match_substring_regex(arrow, r"\d").to_numpy(zero_copy_only=False)
+    with_digits = counts[ascii_values & digits].sum() / ascii_rows if ascii_rows else 0.0
+    if with_digits >= 0.5 and pc.max(pc.utf8_length(arrow)).as_py() <= 40:
+        shapes = pd.Series(counts[ascii_values]).groupby(template(values[ascii_values]).to_numpy()).sum()
+        shapes = shapes.sort_values(ascending=False, kind="stable")
+        kept = shapes[shapes >= cfg.min_count]
+        if len(kept) and kept.sum() >= 0.8 * distinct.rows and len(kept) <= 50:
+            spec = {"name": name, "kind": "pattern", "patterns": {str(k): int(c) for k, c in kept.items()}}
+            if unique and _patterns_disjoint(list(kept.index)):
+                spec["unique"] = True
+            spec["description"] = "identifier: regenerated in the same formats, never copied"
+            return Learned(spec, None, "identifier")
+    words = (values.str.count(" ") + 1).to_numpy(dtype=float)
+    provider = "sentence" if np.average(words, weights=counts) > 3 else "word"
+    spec = {"name": name, "kind": "faker", "provider": provider,
+            "description": "free text: replaced by Faker text of similar length, never copied"}
+    if provider == "sentence":
+        spec["args"] = {"nb_words": max(1, int(round(_weighted_median(words, counts))))}
+    return Learned(spec, None, "text")
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cum, cum[-1] / 2)])
+
+
+def _patterns_disjoint(patterns: list[str]) -> bool:
+    from ..columns.pattern import _disjoint, _slots
+
+    slots = [_slots(p) for p in patterns]
+    return all(_disjoint(slots[i], slots[j]) for i in range(len(slots)) for j in range(i + 1, len(slots)))
