@@ -17,8 +17,9 @@ from .arrays import average_ranks, int_codes, run_starts
 from .columns import Learned
 
 
-#: Rows generated to measure (and correct) what the copula's correlations become after discrete margins.
-CALIBRATION_ROWS = 5_000  # pair-trend scores were the same (within 0.001) from 3,000 to 20,000
+#: Most simulated rows NORTA uses to measure what the copula's correlations become after coarse margins
+#: (fewer for small tables, whose targets are themselves only known to about 1/sqrt(rows)).
+CALIBRATION_ROWS = 5_000
 
 
 def rank_correlations(codes: dict[str, np.ndarray], floor: float = 0.03) -> dict[tuple[str, str], float]:
