@@ -55,7 +55,7 @@ class ChunkContext:
     total_rows: int
     values: dict[str, pa.Array] = field(default_factory=dict)
     uniforms: dict[str, np.ndarray] = field(default_factory=dict)  # copula draws, by column name
-    memo: dict[Any, Any] = field(default_factory=dict)  # work columns share within the chunk (rows grouped by a key)
+    memo: dict[Any, Any] = field(default_factory=dict)  # work that columns share within the chunk (rows grouped by a key)
 
     def rng(self, *keys: str) -> np.random.Generator:
         """A generator private to (seed, chunk, keys): the same chunk always gets the same stream."""

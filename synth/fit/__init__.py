@@ -72,10 +72,10 @@ class SchemaFitter:
         step("fixed combinations")
         lookups = find_lookups(df, learned, cfg)
         order_lookup_keys(lookups, learned)
-        step("formulas")
-        formulas = find_formulas(df, learned, cfg, taken={c for lk in lookups for c in lk["fields"]})
-        formulas.update(find_date_parts(df, learned, cfg, taken={c for lk in lookups for c in lk["fields"]} | set(formulas)))
         determined = {f for lk in lookups for f in lk["fields"]}
+        step("formulas")
+        formulas = find_formulas(df, learned, cfg, taken=determined)
+        formulas.update(find_date_parts(df, learned, cfg, taken=determined | set(formulas)))
         step("conditional structure")
         root = choose_root(learned, skip=determined | set(formulas), cfg=cfg)
         conditionals = conditional_shapes(df, learned, root, skip=determined | set(formulas), cfg=cfg) if root else {}
