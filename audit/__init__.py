@@ -6,8 +6,10 @@
 >>> open("report.html", "w").write(result.to_html())                                # doctest: +SKIP
 
 Every metric is a :class:`audit.metric.Metric`: a 0-1 score (higher is better), the raw value, a 95%
-interval where one applies, and one sentence on what it means. Section scores are the means of their
-metrics' scores; the verdict applies a :class:`audit.policy.Policy`.
+interval where one applies, and one sentence on what it means. Fidelity and utility section scores are the
+means of their metrics' scores; the privacy section score is its worst test's. The verdict applies a
+:class:`audit.policy.Policy`: each privacy test is a statistical test against a holdout (see
+:mod:`audit.privacy`), each fidelity gate a minimum; nothing that fails is averaged away.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from .data import Encoding, Tables, align
 from .metric import Metric
 from .policy import Policy
 
-VERSION = "1.0"
+VERSION = "2.0"
 SECTIONS = ("fidelity", "utility", "privacy", "rules")
 
 
@@ -47,12 +49,25 @@ class AuditResult:
             if section == "rules" and not any(m.section == "rules" for m in self.metrics):
                 continue  # only with --schema
             scores = [m.score for m in self.metrics if m.section == section and m.score is not None]
-            out[section] = float(np.mean(scores)) if scores else None
+            if not scores:
+                out[section] = None
+            else:  # a privacy leak in one test is not diluted by the tests that saw none
+                out[section] = float(min(scores) if section == "privacy" else np.mean(scores))
         return out
 
     @property
     def failures(self) -> list[str]:
-        return self.policy.failures(self.summary, {m.name: m.score for m in self.metrics})
+        return self.policy.failures(self.summary, {m.name: m for m in self.metrics}, holdout=self.tables.holdout is not None)
+
+    @property
+    def privacy_verdict(self) -> str:
+        """"failed", "passed", or "not verified" (no holdout: no test had a control)."""
+        tests = [m for m in self.metrics if m.section == "privacy"]
+        if any(m.details.get("verdict") == "fail" for m in tests):
+            return "failed"
+        if self.tables.holdout is None or all(m.skipped for m in tests):
+            return "not verified"
+        return "passed"
 
     @property
     def passed(self) -> bool:
@@ -66,6 +81,7 @@ class AuditResult:
             "version": VERSION,
             "passed": self.passed,
             "failures": self.failures,
+            "privacy_verdict": self.privacy_verdict,
             "summary": self.summary,
             "thresholds": self.policy.to_dict(),
             "inputs": self.inputs,
@@ -101,17 +117,30 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | Non
     for col in [target, time_column, *sensitive]:
         if col is not None and col not in t.kinds:
             raise SynthError(f"unknown column {col!r}; columns: {', '.join(t.kinds)}")
+    if target is not None:
+        _check_target(t, target)
+    notes = []
+    if t.holdout is not None:
+        t, removed = _without_holdout_rows(t)
+        if removed:
+            notes.append(f"The real table contains every holdout row: those {removed:,} rows were taken out of it, so the "
+                         f"audit compares the synthetic rows with {len(t.real):,} training rows and {len(t.holdout):,} unseen ones.")
+    policy = policy or Policy()
     encoding = Encoding.fit(t)
     metrics: list[Metric] = []
     step("fidelity")
-    metrics.append(fidelity.column_shapes(t))
+    shapes = fidelity.column_shapes(t)
+    metrics.append(shapes)
+    metrics.append(fidelity.worst_column_shape(shapes))
+    metrics.append(fidelity.column_variety(t))
     metrics.append(fidelity.histogram_similarity(t))
-    metrics.extend(fidelity.pair_trends(t, seed))
+    pairs = fidelity.pair_trends(t, seed)
+    metrics.extend(pairs)
+    metrics.append(fidelity.dependence_kept(t, pairs[0], seed))
     metrics.append(fidelity.mutual_information(t, seed))
     metrics.append(fidelity.detection(t, encoding, seed))
     if time_column is not None:
         metrics.append(fidelity.time_series(t, time_column))
-    notes = []
     step("utility")
     if target is not None:
         metrics.extend(utility.train_synthetic_test_real(t, target, seed)[0])
@@ -119,27 +148,50 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | Non
         notes.append("No --target: train-on-synthetic/test-on-real and feature importance were not run.")
     metrics.append(utility.qscore(t, seed=seed))
     step("privacy")
-    metrics.append(privacy.exact_matches(t))
-    distances = privacy.Distances(t, encoding, seed)
-    metrics.append(privacy.dcr(distances))
-    metrics.append(privacy.nndr(distances))
-    metrics.append(privacy.neighbours_privacy(distances))
-    metrics.append(privacy.membership_inference(t, distances, seed))
-    metrics.append(privacy.attribute_inference(t, encoding, list(sensitive), seed))
-    metrics.append(privacy.identifier_replay(t, t.identifiers))
+    metrics.extend(privacy.run_tests(t, encoding, policy.tolerances(), list(sensitive), seed, policy.alpha))
     if schema is not None:
         from .rules import check_rules
 
         step("schema rules")
         metrics.extend(check_rules(schema, real, synthetic))
     if holdout is None:
-        notes.append("No --holdout: membership and attribute inference could not run, and distances were compared with "
-                     "distances between real rows instead of with unseen real rows. Keep back 20% of the real rows before "
-                     "training the generator and pass them with --holdout: only then can the audit tell memorised rows from "
-                     "realistic ones.")
-    inputs = {"real_rows": len(real), "synthetic_rows": len(synthetic), "holdout_rows": None if holdout is None else len(holdout),
+        notes.append("No holdout: the privacy tests could not run, so privacy is NOT VERIFIED. They compare the synthetic rows' "
+                      "closeness to training rows with their closeness to real rows the generator never saw; without those, "
+                      "a memorised row and a realistic one look the same. Keep back a share of the real rows before fitting "
+                      "(`synth fit real.csv --holdout-out holdout.csv --holdout-share 0.2`) and pass them with --holdout.")
+    inputs = {"real_rows": len(t.real), "synthetic_rows": len(synthetic), "holdout_rows": None if holdout is None else len(holdout),
               "target": target, "sensitive": list(sensitive), "time_column": time_column, "seed": seed}
-    return AuditResult(t, metrics, fidelity.column_statistics(t), policy or Policy(), notes, time.perf_counter() - started, inputs)
+    return AuditResult(t, metrics, fidelity.column_statistics(t), policy, notes, time.perf_counter() - started, inputs)
+
+
+def _without_holdout_rows(t: Tables) -> tuple[Tables, int]:
+    """If the real table is the whole table (the holdout's rows are all in it), keep only its training rows.
+
+    Rows are matched as a multiset, so a row that legitimately occurs twice (once in training, once held
+    back) keeps its training copy.
+    """
+    from .privacy import _row_hashes
+
+    real, hold = pd.Series(_row_hashes(t.real)), pd.Series(_row_hashes(t.holdout))
+    held = hold.value_counts()
+    available = real.value_counts().reindex(held.index, fill_value=0)
+    if (available < held).any() or len(real) <= len(hold):
+        return t, 0
+    drop = real.groupby(real).cumcount().to_numpy() < real.map(held).fillna(0).to_numpy()
+    return Tables(t.real[~drop].reset_index(drop=True), t.synthetic, t.holdout, t.kinds), int(drop.sum())
+
+
+def _check_target(t: Tables, target: str) -> None:
+    """A target a model cannot learn (one value, no values, an identifier) would give a utility score that means nothing."""
+    kind = t.kinds[target]
+    if kind not in ("numeric", "categorical", "boolean", "date", "datetime", "time"):
+        raise SynthError(f"--target {target!r} is an {kind} column (each row its own value): choose a column a model can predict")
+    values = t.real[target]
+    present = values.notna() if target in t.numeric else values.ne("<missing>")
+    if not present.any():
+        raise SynthError(f"--target {target!r} has only empty values in the real table")
+    if values[present].nunique() < 2:
+        raise SynthError(f"--target {target!r} has a single value in the real table ({values[present].iloc[0]!r}): there is nothing to predict")
 
 
 __all__ = ["AuditResult", "Metric", "Policy", "run", "VERSION"]

@@ -16,6 +16,8 @@ import pandas as pd
 from synth.errors import SynthError
 from synth.tables import datetime_format, infer_kinds
 
+from .neighbours import MixedRows
+
 NUMERIC_KINDS = ("numeric", "date", "datetime", "time")
 CATEGORY_KINDS = ("categorical", "boolean")
 MISSING = "<missing>"
@@ -137,31 +139,6 @@ def _seconds(values: pd.Series, kind: str) -> pd.Series:
 
 
 @dataclass
-class Rows:
-    """Encoded rows: robust z-scored numbers and category codes. Squared distance between two rows is
-    the numbers' squared distance plus one per category that differs (the one-hot scaled by 1/sqrt(2))."""
-
-    numbers: np.ndarray
-    codes: np.ndarray
-    sizes: list[int]
-
-    def __len__(self) -> int:
-        return len(self.numbers)
-
-    def take(self, index: np.ndarray) -> "Rows":
-        return Rows(self.numbers[index], self.codes[index], self.sizes)
-
-    def full(self) -> np.ndarray:
-        blocks = [self.numbers]
-        for j, size in enumerate(self.sizes):
-            block = np.zeros((len(self), size), np.float32)
-            block[np.arange(len(self)), self.codes[:, j]] = 1 / np.sqrt(2)
-            blocks.append(block)
-        out = np.hstack(blocks)
-        return out if out.shape[1] else np.zeros((len(self), 1), np.float32)
-
-
-@dataclass
 class Encoding:
     """How rows become vectors for distances and models: fixed from the real table."""
 
@@ -169,6 +146,7 @@ class Encoding:
     centre: np.ndarray
     scale: np.ndarray
     categories: dict[str, list[str]]
+    vocabulary: dict[str, pd.Index] | None = None  # every value of each category column, for exact codes
 
     @classmethod
     def fit(cls, tables: Tables) -> "Encoding":
@@ -183,19 +161,28 @@ class Encoding:
                 s = float(np.nanstd(real[c])) or 1.0
             scale.append(s)
         categories = {c: real[c].value_counts().index[:TOP_CATEGORIES].tolist() for c in tables.categorical}
-        return cls(numeric, np.array(centre, float), np.array(scale, float), categories)
+        frames = [f for f in (tables.real, tables.synthetic, tables.holdout) if f is not None]
+        vocabulary = {c: pd.Index(pd.unique(np.concatenate([f[c].to_numpy(object) for f in frames]))) for c in tables.categorical}
+        return cls(numeric, np.array(centre, float), np.array(scale, float), categories, vocabulary)
 
-    def rows(self, frame: pd.DataFrame) -> "Rows":
-        """The same encoding kept in two parts: numbers, and category codes (for grouped exact search)."""
-        if self.numeric:
-            x = (frame[self.numeric].to_numpy(float) - self.centre) / self.scale
-            numbers = np.nan_to_num(np.clip(x, -50, 50), nan=0.0).astype(np.float32)
+    def mixed(self, frame: pd.DataFrame, drop: tuple[str, ...] = ()) -> MixedRows:
+        """Rows for exact mixed distances: robust z-scores (missing = the real median) and exact category codes.
+
+        Unlike :meth:`transform`, every category value keeps its own code (two different rare values differ).
+        """
+        numeric = [c for c in self.numeric if c not in drop]
+        if numeric:
+            keep = [self.numeric.index(c) for c in numeric]
+            x = (frame[numeric].to_numpy(float) - self.centre[keep]) / self.scale[keep]
+            numbers = np.nan_to_num(np.clip(x, -50, 50), nan=0.0)
         else:
-            numbers = np.zeros((len(frame), 0), np.float32)
-        codes = np.zeros((len(frame), len(self.categories)), np.int32)
-        for j, (col, cats) in enumerate(self.categories.items()):
-            codes[:, j] = _category_codes(frame[col], cats)
-        return Rows(numbers, codes, [len(c) + 1 for c in self.categories.values()])
+            numbers = np.zeros((len(frame), 0))
+        vocabulary = self.vocabulary or {c: pd.Index(cats) for c, cats in self.categories.items()}
+        columns = [c for c in vocabulary if c not in drop]
+        codes = np.zeros((len(frame), len(columns)), np.int64)
+        for j, col in enumerate(columns):
+            codes[:, j] = vocabulary[col].get_indexer(frame[col])  # values outside the vocabulary share -1
+        return MixedRows(numbers, codes)
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """Numbers as robust z-scores (missing = the real median), categories one-hot scaled so a mismatch is 1 apart."""

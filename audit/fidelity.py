@@ -144,14 +144,20 @@ def pair_trends(t: Tables, seed: int = 0) -> tuple[Metric, Metric, Metric]:
     return m_corr, m_cont, m_pairs
 
 
-def mutual_information(t: Tables, seed: int = 0) -> Metric:
-    """Normalized mutual information of every pair (numbers in deciles), real vs synthetic matrices compared."""
-    diffs, real_mi, syn_mi = {}, {}, {}
+def _codes(t: Tables) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each modelled column as integer codes shared by the real and synthetic table (numbers in real deciles)."""
     codes = {}
     for c in t.modelled:
         r, s = _binned(t, c)
         both, _ = pd.factorize(pd.concat([r.astype(str), s.astype(str)], ignore_index=True))
         codes[c] = (both[: len(r)], both[len(r):])
+    return codes
+
+
+def mutual_information(t: Tables, seed: int = 0) -> Metric:
+    """Normalized mutual information of every pair (numbers in deciles), real vs synthetic matrices compared."""
+    diffs, real_mi, syn_mi = {}, {}, {}
+    codes = _codes(t)
     for a, b in _pairs(t, seed):
         r = _nmi(codes[a][0], codes[b][0])
         s = _nmi(codes[a][1], codes[b][1])
@@ -161,6 +167,93 @@ def mutual_information(t: Tables, seed: int = 0) -> Metric:
     return Metric("mutual_information", "fidelity", score, None if not diffs else float(np.mean(list(diffs.values()))),
                   "1 - mean absolute difference of normalized mutual information between every pair of columns (raw: that difference).",
                   details={"real": real_mi, "synthetic": syn_mi})
+
+
+def worst_column_shape(shapes: Metric) -> Metric:
+    """The lowest per-column shape score: one column shifted or reshaped beyond use cannot hide in an average."""
+    per_column = shapes.details.get("per_column", {})
+    if not per_column:
+        return Metric("worst_column_shape", "fidelity", None, None, "lowest column shape", skipped="no numeric or category columns")
+    worst = min(per_column, key=per_column.get)
+    return Metric("worst_column_shape", "fidelity", per_column[worst], per_column[worst],
+                  f"The lowest per-column shape score (KS or TV complement), here {worst!r}: a column whose distribution moved "
+                  "away from the real one fails even when the other columns are fine.",
+                  details={"column": worst, "per_column": per_column})
+
+
+#: Columns whose real entropy is below this (nats) have no variety to lose.
+_MIN_ENTROPY = 0.05
+
+
+def column_variety(t: Tables) -> Metric:
+    """Entropy of each synthetic column over the real column's (categories as they are, numbers in real deciles)."""
+    per_column = {}
+    for col, (r, s) in _codes(t).items():
+        size = int(max(r.max(initial=0), s.max(initial=0))) + 1
+        hr = _entropy(np.bincount(r, minlength=size).astype(float))
+        if hr < _MIN_ENTROPY:
+            continue
+        per_column[col] = min(1.0, max(0.0, _entropy(np.bincount(s, minlength=size).astype(float)) / hr))
+    if not per_column:
+        return Metric("column_variety", "fidelity", None, None, "column variety", skipped="no column with variety in the real table")
+    worst = min(per_column, key=per_column.get)
+    return Metric("column_variety", "fidelity", per_column[worst], per_column[worst],
+                  f"The lowest ratio of a synthetic column's entropy to the real column's, here {worst!r} (capped at 1): a column "
+                  "collapsed onto one or a few values scores near 0.",
+                  details={"column": worst, "per_column": per_column})
+
+
+#: A pair counts as dependent in the real table when its association is at least this.
+STRONG_ASSOCIATION = 0.3
+
+
+def dependence_kept(t: Tables, correlations: Metric, seed: int = 0) -> Metric:
+    """How much of the real table's strong pairwise dependence survives: |Spearman| for number pairs,
+    bias-corrected Cramer's V (numbers in deciles) for the rest."""
+    codes = _codes(t)
+    real_rho, syn_rho = correlations.details.get("real", {}), correlations.details.get("synthetic", {})
+    kept, strength = {}, {}
+    for a, b in _pairs(t, seed):
+        key = f"{a} ~ {b}"
+        if a in t.numeric and b in t.numeric:
+            if key not in real_rho:
+                continue
+            real, syn = abs(real_rho[key]["spearman"]), abs(syn_rho[key]["spearman"])
+        else:
+            real = _cramers_v(codes[a][0], codes[b][0])
+            syn = _cramers_v(codes[a][1], codes[b][1])
+        if not real >= STRONG_ASSOCIATION:
+            continue
+        strength[key] = real
+        kept[key] = min(1.0, syn / real) if np.isfinite(syn) else 0.0
+    if not kept:
+        return Metric("dependence_kept", "fidelity", None, None, "dependence kept",
+                      skipped=f"no pair of columns with association {STRONG_ASSOCIATION} or more in the real table")
+    total = sum(strength.values())
+    score = float(sum(kept[k] * strength[k] for k in kept) / total)
+    lost = sorted(kept, key=kept.get)[:5]
+    return Metric("dependence_kept", "fidelity", score, score,
+                  f"Share of the real table's strong pairwise association (|Spearman| or bias-corrected Cramer's V of "
+                  f"{STRONG_ASSOCIATION} or more) that the synthetic table keeps, weighted by strength; columns shuffled "
+                  "independently score near 0.",
+                  details={"per_pair": kept, "real_association": strength, "most_lost": lost})
+
+
+def _cramers_v(a: np.ndarray, b: np.ndarray) -> float:
+    """Bias-corrected Cramer's V (Bergsma 2013) of two code arrays."""
+    n = len(a)
+    na, nb = int(a.max()) + 1, int(b.max()) + 1
+    joint = np.bincount(a * nb + b, minlength=na * nb).reshape(na, nb).astype(float)
+    joint = joint[joint.sum(axis=1) > 0][:, joint.sum(axis=0) > 0]
+    r, k = joint.shape
+    if r < 2 or k < 2 or n < 3:
+        return 0.0
+    expected = joint.sum(axis=1, keepdims=True) * joint.sum(axis=0, keepdims=True) / n
+    phi2 = float(((joint - expected) ** 2 / expected).sum()) / n
+    phi2 = max(0.0, phi2 - (k - 1) * (r - 1) / (n - 1))
+    rc, kc = r - (r - 1) ** 2 / (n - 1), k - (k - 1) ** 2 / (n - 1)
+    denom = min(kc - 1, rc - 1)
+    return float(np.sqrt(phi2 / denom)) if denom > 0 else 0.0
 
 
 def _entropy(counts: np.ndarray) -> float:

@@ -1,311 +1,371 @@
 """Privacy: does the synthetic table give away the real rows it was made from?
 
-The reference is a holdout: real rows the generator never saw. Synthetic data that is merely realistic
-is as close to holdout rows as to training rows; data that memorised its training rows is closer to
-them. Every figure has a 95% interval. Distances are exact nearest neighbours on the full tables
-(k-d / ball trees from scikit-learn, queried in chunks so memory stays bounded) over the encoding of
-:mod:`audit.data`: robust z-scores for numbers and dates, one-hot for categories scaled so that a
-category mismatch costs 1 (a Gower-like mixed distance).
+Each check is a statistical test with an effect size, controlled by a holdout (real rows the generator
+never saw). Pool the training and holdout rows: if the generator memorised nothing, which pooled rows
+ended up in training is, as far as the synthetic table is concerned, a random draw of a fixed share
+``p = n_train / n_pool``. For each synthetic row, the test looks at the real rows that "explain" it
+(the rows it equals; the rows within a small radius; its nearest rows, ties included) and scores
+
+    u = (training rows among them) / (all of them) - p          (0 when no real row explains it)
+
+With no memorisation ``E[u] = 0`` whatever the table: coarse tables, where unseen rows often equal a
+training row, give many ties that average out, and each value's weight shrinks with how common it is.
+A synthetic row copied from a training row scores, on average, ``kappa`` = the mean of ``u`` over the
+training rows themselves (``1 - p`` when rows are unique, less on coarse tables). So
+
+    memorised share = mean(u) / kappa
+
+estimates the **share of synthetic rows that are memorised**, with a standard error from the
+hypergeometric variance of the random split (synthetic rows explained by the same real rows move
+together, so they are counted as one cluster). Three tests use this: exact copies of whole rows, near
+copies (the categories of a real row, numbers within a small radius), and the closest record. Two
+attacks complete the family: membership inference (are training records nearer to the synthetic rows
+than holdout records?) and attribute inference (with ``--sensitive``), plus the replay of rare real
+identifier values (names, emails, codes).
+
+Each test asks whether the memorised share is significantly above a tolerance (default 1%): a one-sided
+z-test, with Holm's step-down correction over the family so that unseen real rows fail by chance at
+most ``alpha`` (5%) of the time overall. The verdict is per test; nothing is averaged away.
+
+    >>> import audit                                                         # doctest: +SKIP
+    >>> result = audit.run(train_df, synthetic_df, holdout=holdout_df)     # doctest: +SKIP
+    >>> result.metric("exact_copies").details["verdict"]                   # doctest: +SKIP
+    'fail'
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.neighbors import NearestNeighbors
 
-from .data import Encoding, Rows, Tables
-from .metric import Metric, clamp01, wilson
+from .data import MISSING, Encoding, Tables
+from .metric import Metric, clamp01
+from .neighbours import MixedRows, count_within, nearest
 
-CHUNK = 20_000
+#: Default tolerance: a test fails when the memorised share is significantly above this.
+TOLERANCE = 0.01
+#: Family-wise error rate of the privacy verdict (Holm's step-down over the tests that ran).
+ALPHA = 0.05
+#: Near copies: numbers within this many robust standard deviations (root mean square over the numeric columns).
+NEAR_RADIUS = 0.1
+#: A real identifier value seen in fewer rows of a set than this points at few records; replaying it is a leak.
+RARE_IDENTIFIER_ROWS = 10
+#: A passing test whose interval reaches above this share says it could not rule such a leak out.
+INCONCLUSIVE = 0.05
+#: Records per side for the membership attack.
+MEMBERSHIP_RECORDS = 25_000
+#: Records per side for the attribute attack.
+ATTRIBUTE_RECORDS = 20_000
+
+TESTS = ("exact_copies", "near_copies", "closest_record", "membership_inference", "attribute_inference", "identifier_replay")
 
 
-BRUTE_LIMIT = 1e9  # reference x query pairs below which one BLAS matrix product per chunk beats grouped trees
-MAX_GROUPS = 5_000
+#: Training rows sampled to measure what a copy scores (kappa).
+KAPPA_ROWS = 20_000
 
 
-def nearest(reference: "Rows | np.ndarray", queries: "Rows | np.ndarray", k: int = 1) -> np.ndarray:
-    """Distances from each query row to its k nearest reference rows: exact, in chunks.
+def explained_share(c_train: np.ndarray, c_hold: np.ndarray, p: float, pool: int, kappa: float,
+                    clusters: np.ndarray) -> tuple[float, float]:
+    """Estimated memorised share and its standard error.
 
-    Up to a few billion pairs: chunks of ``|q|² + |r|² - 2 q·r`` by matrix product (BLAS). Beyond that,
-    rows are grouped by their categories: within a group only the numbers differ, and a k-d tree over
-    those few dimensions answers fast; any row of another group is at least 1 away (one category
-    differs), so a within-group answer of at most 1 is exact. Rows whose answer is farther are searched
-    again over all rows with a tree on the full encoding.
+    ``c_train``/``c_hold``: per synthetic row, how many training/holdout rows explain it; ``p``: the
+    training share of the ``pool`` of real rows; ``kappa``: what a copied training row scores on average;
+    ``clusters``: a label per synthetic row, equal for rows explained by the same real rows (they move
+    together, so their standard deviations add up rather than average out).
+
+    >>> explained_share(np.array([1, 0, 0, 2]), np.array([0, 0, 1, 2]), p=0.5, pool=100, kappa=0.5, clusters=np.arange(4))[0]
+    0.0
     """
-    ref_full = reference.full() if isinstance(reference, Rows) else reference
-    q_full = queries.full() if isinstance(queries, Rows) else queries
-    k = min(k, len(ref_full))
-    if k <= 2 and float(len(ref_full)) * len(q_full) <= BRUTE_LIMIT:
-        return _brute(ref_full.astype(np.float32), q_full.astype(np.float32), k)
-    if isinstance(reference, Rows) and isinstance(queries, Rows):
-        grouped = _grouped(reference, queries, k)
-        if grouped is not None:
-            unsure = grouped[:, k - 1] > 1.0
-            if unsure.any():
-                grouped[unsure] = _tree(ref_full, q_full[unsure], k)
-            return grouped
-    return _tree(ref_full, q_full, k)
+    c = c_train + c_hold
+    seen = c > 0
+    safe = np.maximum(c, 1)
+    u = np.where(seen, c_train / safe - p, 0.0)
+    # the share of training rows among c pooled rows, when the split is random: hypergeometric
+    sd = np.where(seen, np.sqrt(p * (1 - p) * np.maximum(pool - c, 0) / max(pool - 1, 1) / safe), 0.0)
+    _, group = np.unique(clusters, return_inverse=True)
+    per_cluster = np.bincount(group.ravel(), weights=sd)
+    return float(u.mean() / kappa), float(np.sqrt((per_cluster ** 2).sum()) / len(u) / kappa)
 
 
-def _tree(reference: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
-    algorithm = "kd_tree" if reference.shape[1] <= 30 else "ball_tree"
-    index = NearestNeighbors(n_neighbors=k, algorithm=algorithm, n_jobs=2).fit(reference)
-    out = np.empty((len(queries), k), dtype=np.float64)
-    for start in range(0, len(queries), CHUNK):
-        out[start:start + CHUNK] = index.kneighbors(queries[start:start + CHUNK], return_distance=True)[0]
-    return out
+def copy_score(c_train: np.ndarray, c_hold: np.ndarray, p: float) -> float:
+    """kappa: the mean score of training rows themselves (their counts include themselves), i.e. of a copy."""
+    return float(np.mean(c_train / np.maximum(c_train + c_hold, 1) - p))
 
 
-def _grouped(reference: "Rows", queries: "Rows", k: int) -> np.ndarray | None:
-    from sklearn.neighbors import KDTree
-
-    both = np.vstack([reference.codes, queries.codes])
-    if both.shape[1] == 0:
-        return None
-    _, keys = np.unique(both, axis=0, return_inverse=True)
-    keys = keys.ravel()
-    ref_keys, q_keys = keys[: len(reference)], keys[len(reference):]
-    groups = np.unique(q_keys)
-    if len(groups) > MAX_GROUPS:
-        return None
-    ref_order = np.argsort(ref_keys, kind="stable")
-    ref_sorted = ref_keys[ref_order]
-    q_order = np.argsort(q_keys, kind="stable")
-    q_sorted = q_keys[q_order]
-    out = np.full((len(queries), k), np.inf)
-    for g in groups:
-        r = ref_order[np.searchsorted(ref_sorted, g, "left"):np.searchsorted(ref_sorted, g, "right")]
-        q = q_order[np.searchsorted(q_sorted, g, "left"):np.searchsorted(q_sorted, g, "right")]
-        if len(r) == 0:
-            continue
-        kk = min(k, len(r))
-        if reference.numbers.shape[1] == 0:
-            out[q, :kk] = 0.0
-            continue
-        out[q, :kk] = KDTree(reference.numbers[r]).query(queries.numbers[q], k=kk)[0]
-    return out
+def _test(name: str, estimate: float, se: float, tolerance: float, meaning: str, sentence: str,
+          details: dict[str, object]) -> Metric:
+    """A privacy test as a metric: raw = memorised share, score = 1 - that share, p-value against the tolerance."""
+    if se > 0 and math.isfinite(se):
+        p = float(0.5 * math.erfc((estimate - tolerance) / se / math.sqrt(2)))
+    else:
+        p = 0.0 if estimate > tolerance else 1.0
+    ci = (estimate - 1.959964 * se, estimate + 1.959964 * se) if math.isfinite(se) else (estimate, estimate)
+    return Metric(name, "privacy", clamp01(1 - estimate), estimate, meaning, goal="higher score is better (1 - memorised share)",
+                  ci=(max(-1.0, ci[0]), min(1.0, ci[1])),
+                  details={"memorised_share": estimate, "standard_error": se, "p_value": p, "tolerance": tolerance,
+                           "verdict": None, "sentence": sentence, **details})
 
 
-def _brute(reference: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
-    """Exact k (<= 2) nearest distances: candidates by float32 matrix products, distances recomputed exactly."""
-    ref_sq = (reference ** 2).sum(axis=1)
-    rows = max(1, int(20_000_000 // max(len(reference), 1)))  # ~80 MB of float32 per chunk
-    out = np.empty((len(queries), k), dtype=np.float64)
-    ref64 = reference.astype(np.float64)
-    for start in range(0, len(queries), rows):
-        q = queries[start:start + rows]
-        d2 = q @ reference.T
-        d2 *= -2.0
-        d2 += ref_sq[None, :]
-        picks = []
-        for _ in range(k):
-            idx = d2.argmin(axis=1)
-            picks.append(idx)
-            d2[np.arange(len(q)), idx] = np.inf
-        q64 = q.astype(np.float64)
-        exact = np.stack([np.sqrt(((q64 - ref64[idx]) ** 2).sum(axis=1)) for idx in picks], axis=1)
-        exact.sort(axis=1)
-        out[start:start + rows] = exact
-    return out
+def decide(tests: list[Metric], alpha: float = ALPHA) -> None:
+    """Holm's step-down over the privacy tests: sets each test's ``verdict`` to "fail" or "pass" in place."""
+    ran = sorted((m for m in tests if m.skipped is None), key=lambda m: m.details["p_value"])
+    rejecting = True
+    for i, m in enumerate(ran):
+        threshold = alpha / (len(ran) - i)
+        rejecting = rejecting and m.details["p_value"] <= threshold
+        m.details["verdict"] = "fail" if rejecting else "pass"
+        m.details["holm_threshold"] = threshold
+        if not rejecting and m.ci is not None and m.ci[1] > INCONCLUSIVE:
+            m.details["sentence"] += f" Not significant, but too few rows to rule out up to {_pct(m.ci[1])}."
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _sentence(what: str, estimate: float, se: float, tolerance: float) -> str:
+    lo, hi = estimate - 1.96 * se, estimate + 1.96 * se
+    return (f"{what}: an estimated {_pct(max(0.0, estimate))} of synthetic rows are memorised "
+            f"(95% interval {_pct(lo)} to {_pct(hi)}; tolerance {_pct(tolerance)}).")
+
+
+def _skipped(name: str, why: str, raw: float | None = None, details: dict[str, object] | None = None) -> Metric:
+    return Metric(name, "privacy", None, raw, "privacy test", skipped=why, details=details or {})
 
 
 def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
-    return pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
+    """One 64-bit hash per row; the aligned tables give every column the same type in every table."""
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
 
 
-def exact_matches(t: Tables) -> Metric:
-    """Synthetic rows identical to a real row, against how often holdout rows repeat a training row."""
-    real = _row_hashes(t.real)
-    syn = _row_hashes(t.synthetic)
-    copied = np.isin(syn, real)
-    rate = float(copied.mean())
-    baseline = float(np.isin(_row_hashes(t.holdout), real).mean()) if t.holdout is not None else 0.0
-    excess = max(0.0, rate - baseline)
-    return Metric("exact_matches", "privacy", clamp01(1 - excess / 0.05), rate,
-                  "Share of synthetic rows that are exact copies of a real row (raw), beyond the share of holdout rows that repeat one by chance; 5 points above that baseline scores 0.",
-                  ci=wilson(rate * len(syn), len(syn)), details={"copied_rows": int(copied.sum()), "holdout_baseline": baseline})
-
-
-class Distances:
-    """Nearest-neighbour distances computed once and shared by the distance-based metrics."""
+class Evidence:
+    """What the tests share: the pooled real rows, and each synthetic row's nearest training and holdout rows."""
 
     def __init__(self, t: Tables, encoding: Encoding, seed: int = 0) -> None:
-        self.train = encoding.rows(t.real)
-        self.syn = encoding.rows(t.synthetic)
-        self.hold = encoding.rows(t.holdout) if t.holdout is not None else None
-        rng = np.random.default_rng(seed)
-        two = nearest(self.train, self.syn, k=2)
-        self.syn_to_train, self.syn_second = two[:, 0], two[:, -1]
-        self.syn_to_hold = self.hold_to_train = None
-        if self.hold is None:
-            # Baseline without a holdout: how far real rows are from their nearest *other* real row.
-            sample = rng.choice(len(self.train), min(len(self.train), 50_000), replace=False)
-            self.train_to_train = nearest(self.train, self.train.take(sample), k=2)[:, -1]
-            return
-        # Equal-size reference sets, so "closer to train" is 50% when nothing was memorised.
-        m = min(len(self.train), len(self.hold))
-        if m == len(self.train):
-            self.syn_to_train_eq = self.syn_to_train
-        else:
-            self.syn_to_train_eq = nearest(self.train.take(rng.choice(len(self.train), m, replace=False)), self.syn, k=1)[:, 0]
-        hold = self.hold if m == len(self.hold) else self.hold.take(rng.choice(len(self.hold), m, replace=False))
-        self.syn_to_hold = nearest(hold, self.syn, k=1)[:, 0]
-        self.hold_to_train = nearest(self.train, self.hold, k=2)
-        self.train_to_train = self.hold_to_train[:, 0]
+        assert t.holdout is not None
+        self.t, self.encoding = t, encoding
+        self.rng = np.random.default_rng(seed)
+        self.train, self.hold, self.syn = encoding.mixed(t.real), encoding.mixed(t.holdout), encoding.mixed(t.synthetic)
+        self.pool = len(self.train) + len(self.hold)
+        self.p = len(self.train) / self.pool
+        self.radius = NEAR_RADIUS * math.sqrt(len(t.numeric))
+        self.d_train, self.i_train = nearest(self.train, self.syn)
+        self.d_hold, self.i_hold = nearest(self.hold, self.syn)
+        # the real row that decides each synthetic row: synthetic rows sharing it move together
+        self.deciding_row = np.where(self.d_train <= self.d_hold, self.i_train, len(self.train) + self.i_hold)
+        sample = self.rng.choice(len(self.train), min(len(self.train), KAPPA_ROWS), replace=False)
+        self.train_sample = self.train.take(np.sort(sample))
+
+    def counts(self, queries: MixedRows, radius: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+        """Training and holdout rows within ``radius`` of each query row (radius below 1)."""
+        return count_within(self.train, queries, radius), count_within(self.hold, queries, radius)
 
 
-def dcr(d: Distances) -> Metric:
-    """Distance to closest record: closer to training than to holdout rows? (about 50% is safe)."""
-    if d.syn_to_hold is None:
-        ratio = float(np.median(d.syn_to_train) / max(np.median(d.train_to_train), 1e-12))
-        return Metric("dcr", "privacy", clamp01(ratio), ratio,
-                      "Without a holdout: median distance from synthetic rows to their closest real row, over the median distance between real rows and their closest other real row (1 or more: synthetic rows are no closer to real rows than real rows are to each other).",
-                      details={"synthetic_to_real_median": float(np.median(d.syn_to_train)),
-                               "real_to_real_median": float(np.median(d.train_to_train)),
-                               "histogram": _hist({"synthetic to real": d.syn_to_train, "real to other real": d.train_to_train})})
-    closer = (d.syn_to_train_eq < d.syn_to_hold).astype(float) + 0.5 * (d.syn_to_train_eq == d.syn_to_hold)
-    share = float(closer.mean())
-    ci = wilson(closer.sum(), len(closer))
-    return Metric("dcr", "privacy", clamp01(1 - max(0.0, ci[0] - 0.5) / 0.2), share,
-                  "Share of synthetic rows closer to a training row than to any holdout row (equal-size sets): about 50% is safe; the score falls as the interval's lower end rises above 50%.",
-                  ci=ci, details={"synthetic_to_train_median": float(np.median(d.syn_to_train_eq)),
-                                  "synthetic_to_holdout_median": float(np.median(d.syn_to_hold)),
-                                  "histogram": _hist({"synthetic to train": d.syn_to_train_eq, "synthetic to holdout": d.syn_to_hold})})
+def _uninformative(name: str, what: str) -> Metric:
+    return _skipped(name, f"every training row is shared by so many real rows that {what} cannot be told from chance")
 
 
-def nndr(d: Distances) -> Metric:
-    """Nearest-neighbour distance ratio: near 0 means a synthetic row sits on one real row in particular."""
-    ratio = d.syn_to_train / np.maximum(d.syn_second, 1e-12)
-    ratio[(d.syn_to_train == 0) & (d.syn_second == 0)] = 1.0
-    if d.hold_to_train is not None:
-        base_ratio = d.hold_to_train[:, 0] / np.maximum(d.hold_to_train[:, -1], 1e-12)
-        base_ratio[(d.hold_to_train[:, 0] == 0) & (d.hold_to_train[:, -1] == 0)] = 1.0
-        base = float(np.median(base_ratio))
-        reference = "holdout rows"
-    else:
-        base, reference = 1.0, "1"
-    med = float(np.median(ratio))
-    return Metric("nndr", "privacy", clamp01(med / max(base, 1e-12)), med,
-                  f"Median ratio of the distances from a synthetic row to its closest and second-closest real rows (raw), relative to the same ratio for {reference}.",
-                  details={"baseline_median": base})
+def exact_copies(t: Tables, e: "Evidence | None", tolerance: float = TOLERANCE) -> Metric:
+    """Synthetic rows equal to a real row in every column (identifiers and text included)."""
+    syn = _row_hashes(t.synthetic)
+    train = pd.Series(_row_hashes(t.real)).value_counts()
+    c_train = train.reindex(syn, fill_value=0).to_numpy()
+    counts: dict[str, object] = {"synthetic_rows_equal_to_a_training_row": int((c_train > 0).sum())}
+    if e is None:
+        return _skipped("exact_copies", "needs a holdout: without unseen real rows the share of copies cannot be told from chance",
+                        raw=float((c_train > 0).mean()), details=counts)
+    hold = pd.Series(_row_hashes(t.holdout)).value_counts()
+    c_hold = hold.reindex(syn, fill_value=0).to_numpy()
+    counts["synthetic_rows_equal_to_a_holdout_row"] = int((c_hold > 0).sum())
+    sample = _row_hashes(t.real)[e.rng.choice(len(t.real), min(len(t.real), KAPPA_ROWS), replace=False)]
+    kappa = copy_score(train.reindex(sample).to_numpy(), hold.reindex(sample, fill_value=0).to_numpy(), e.p)
+    if kappa <= 0:
+        return _uninformative("exact_copies", "a copy")
+    estimate, se = explained_share(c_train, c_hold, e.p, e.pool, kappa, clusters=syn)  # equal rows, equal fates
+    counts["copy_score"] = kappa
+    return _test("exact_copies", estimate, se, tolerance,
+                 "Share of synthetic rows that are exact copies of a training row, beyond how often they equal an unseen (holdout) row by chance.",
+                 _sentence("Exact copies", estimate, se, tolerance), counts)
 
 
-def neighbours_privacy(d: Distances) -> Metric:
-    """Share of synthetic rows within a small radius of a real row (radius: 5th percentile of real-to-real gaps)."""
-    base = d.hold_to_train[:, 0] if d.hold_to_train is not None else d.train_to_train
-    radius = float(np.quantile(base, 0.05))
-    within = d.syn_to_train <= radius
-    share = float(within.mean())
-    ci = wilson(within.sum(), len(within))
-    return Metric("neighbours_privacy", "privacy", clamp01(1 - max(0.0, ci[0] - 0.05) / 0.2), share,
-                  "Share of synthetic rows closer to a real row than 95% of real (holdout) rows are to their nearest training row; about 5% is expected by chance.",
-                  ci=ci, details={"radius": radius})
+def near_copies(t: Tables, e: "Evidence | None", tolerance: float = TOLERANCE) -> Metric:
+    """Synthetic rows with the categories of a real row and numbers within a small radius of it."""
+    if e is None:
+        return _skipped("near_copies", "needs a holdout: without unseen real rows near copies cannot be told from chance")
+    c_train, c_hold = e.counts(e.syn, e.radius)
+    kappa = copy_score(*e.counts(e.train_sample, e.radius), e.p)
+    if kappa <= 0:
+        return _uninformative("near_copies", "a near copy")
+    estimate, se = explained_share(c_train, c_hold, e.p, e.pool, kappa, clusters=e.deciding_row)
+    near = e.d_train <= e.radius
+    details: dict[str, object] = {
+        "radius": e.radius,
+        "synthetic_rows_near_a_training_row": int(near.sum()),
+        "of_which_exact_in_modelled_columns": int((e.d_train[near] == 0).sum()),
+        "synthetic_rows_near_a_holdout_row": int((e.d_hold <= e.radius).sum()),
+        "distance_quantiles_of_near_rows": ({q: float(np.quantile(e.d_train[near], q)) for q in (0.1, 0.5, 0.9)} if near.any() else {}),
+        "copy_score": kappa,
+    }
+    return _test("near_copies", estimate, se, tolerance,
+                 f"Share of synthetic rows that match a training row's categories with numbers within {e.radius:.3g} robust standard "
+                 "deviations (root mean square), beyond how often they are that near an unseen (holdout) row.",
+                 _sentence("Near copies", estimate, se, tolerance), details)
 
 
-def membership_inference(t: Tables, d: Distances, seed: int = 0) -> Metric:
-    """An attacker scores each real record by its distance to the nearest synthetic row: members closer?"""
-    if d.hold is None:
-        return Metric("membership_inference", "privacy", None, None, "membership inference attack",
-                      skipped="needs a holdout: real rows the generator never saw, to compare members with non-members")
-    rng = np.random.default_rng(seed)
-    m = min(len(d.train), len(d.hold), 50_000)
-    members = d.train.take(rng.choice(len(d.train), m, replace=False))
-    others = d.hold.take(rng.choice(len(d.hold), m, replace=False))
-    both = Rows(np.vstack([members.numbers, others.numbers]), np.vstack([members.codes, others.codes]), members.sizes)
-    dist = nearest(d.syn, both, k=1)[:, 0]
-    scores = -dist
-    labels = np.r_[np.ones(m), np.zeros(m)]
-    auc = _auc(scores, labels)
-    se = _hanley_mcneil(auc, m, m)
-    ci = (max(0.0, auc - 1.96 * se), min(1.0, auc + 1.96 * se))
-    return Metric("membership_inference", "privacy", clamp01(1 - 2 * max(0.0, ci[0] - 0.5)), auc,
-                  "AUC of telling training records from holdout records by their distance to the nearest synthetic row (0.5 = no better than a coin).",
-                  ci=ci, details={"records_per_side": m})
+def closest_record(t: Tables, e: "Evidence | None", tolerance: float = TOLERANCE) -> Metric:
+    """Distance to closest record: is a synthetic row's nearest real row (ties shared) a training row more often than chance?"""
+    if e is None:
+        return _skipped("closest_record", "needs a holdout: without unseen real rows distances cannot be told from chance")
+    nearest_any = np.minimum(e.d_train, e.d_hold)
+    # every real row at the nearest distance counts (ties shared); exact below 1, beyond it the two nearest rows decide
+    countable = nearest_any < 1
+    c_train = (e.d_train == nearest_any).astype(np.int64)
+    c_hold = (e.d_hold == nearest_any).astype(np.int64)
+    if countable.any():
+        sub = e.syn.take(np.flatnonzero(countable))
+        c_train[countable], c_hold[countable] = e.counts(sub, nearest_any[countable])
+    kappa = copy_score(*e.counts(e.train_sample, 0.0), e.p)  # a copy's nearest rows: the real rows equal to it
+    estimate, se = explained_share(c_train, c_hold, e.p, e.pool, kappa, clusters=e.deciding_row)
+    details: dict[str, object] = {
+        "tied_share": float(((c_train + c_hold) > 1).mean()),
+        "synthetic_to_train_median": float(np.median(e.d_train)),
+        "synthetic_to_holdout_median": float(np.median(e.d_hold)),
+        "copy_score": kappa,
+        "histogram": _hist({"synthetic to training": e.d_train, "synthetic to holdout": e.d_hold}),
+    }
+    return _test("closest_record", estimate, se, tolerance,
+                 "Share of synthetic rows whose nearest real row is a training row, beyond the training rows' share of all real "
+                 "rows (ties shared between the rows tied).",
+                 _sentence("Closest record", estimate, se, tolerance), details)
 
 
-def attribute_inference(t: Tables, encoding: Encoding, sensitive: list[str], seed: int = 0) -> Metric:
-    """Knowing a real record's other columns, how often does its closest synthetic row reveal the secret?"""
+def membership_inference(t: Tables, e: "Evidence | None", tolerance: float = TOLERANCE) -> Metric:
+    """An attacker ranks real records by their distance to the nearest synthetic row: are members nearer?"""
+    if e is None:
+        return _skipped("membership_inference", "needs a holdout: real rows the generator never saw, to compare members with non-members")
+    m = min(len(e.train), len(e.hold), MEMBERSHIP_RECORDS)
+    members = e.train.take(e.rng.choice(len(e.train), m, replace=False))
+    others = e.hold.take(e.rng.choice(len(e.hold), m, replace=False))
+    d_members, d_others = nearest(e.syn, members)[0], nearest(e.syn, others)[0]
+    auc = _auc(-np.r_[d_members, d_others], np.r_[np.ones(m), np.zeros(m)])
+    advantage, se = 2 * auc - 1, 2 * _hanley_mcneil(auc, m, m)
+    return _test("membership_inference", advantage, se, tolerance,
+                 "Membership attack by distance to the nearest synthetic row: 2 x AUC - 1, the share of training records the attacker "
+                 "can single out beyond chance (0 = a coin toss).",
+                 f"Membership inference: AUC {auc:.3f}, so an estimated {_pct(max(0.0, advantage))} of training records can be singled out "
+                 f"(95% interval {_pct(advantage - 1.96 * se)} to {_pct(advantage + 1.96 * se)}; tolerance {_pct(tolerance)}).",
+                 {"auc": auc, "records_per_side": m})
+
+
+def attribute_inference(t: Tables, e: "Evidence | None", sensitive: list[str], tolerance: float = TOLERANCE) -> Metric:
+    """Knowing a real record's other columns, how often does its nearest synthetic row reveal the secret?"""
     if not sensitive:
-        return Metric("attribute_inference", "privacy", None, None, "attribute inference attack", skipped="no --sensitive column given")
-    if t.holdout is None:
-        return Metric("attribute_inference", "privacy", None, None, "attribute inference attack",
-                      skipped="needs a holdout to tell what the synthetic data leaks from what any realistic data would reveal")
-    rng = np.random.default_rng(seed)
-    per_column = {}
-    worst = None
+        return _skipped("attribute_inference", "no --sensitive column given")
+    if e is None:
+        return _skipped("attribute_inference", "needs a holdout to tell what the synthetic data leaks from what any realistic data would reveal")
+    per_column: dict[str, dict[str, float]] = {}
+    worst: tuple[float, float] | None = None
+    m = min(len(e.train), len(e.hold), ATTRIBUTE_RECORDS)
     for col in sensitive:
-        known = [c for c in t.modelled if c != col]
-        if not known:
+        if not [c for c in t.modelled if c != col]:
             continue
-        enc = Encoding(encoding.numeric, encoding.centre, encoding.scale, encoding.categories)
-        keep = [i for i, c in enumerate(enc.numeric) if c != col]
-        enc = Encoding([enc.numeric[i] for i in keep], enc.centre[keep], enc.scale[keep],
-                       {k: v for k, v in enc.categories.items() if k != col})
-        m = min(len(t.real), len(t.holdout), 20_000)
-        train = t.real.iloc[rng.choice(len(t.real), m, replace=False)]
-        hold = t.holdout.iloc[rng.choice(len(t.holdout), m, replace=False)]
-        index = NearestNeighbors(n_neighbors=1).fit(enc.transform(t.synthetic))
+        train = t.real.iloc[e.rng.choice(len(t.real), m, replace=False)]
+        hold = t.holdout.iloc[e.rng.choice(len(t.holdout), m, replace=False)]
+        index = e.encoding.mixed(t.synthetic, drop=(col,))
         secret = t.synthetic[col].to_numpy()
         rates = {}
         for label, frame in (("train", train), ("holdout", hold)):
-            guess = secret[index.kneighbors(enc.transform(frame), return_distance=False)[:, 0]]
+            guess = secret[nearest(index, e.encoding.mixed(frame, drop=(col,)))[1]]
             truth = frame[col].to_numpy()
             if col in t.numeric:
-                tol = 0.1 * (encoding.scale[encoding.numeric.index(col)] if col in encoding.numeric else 1.0)
+                tol = 0.1 * e.encoding.scale[e.encoding.numeric.index(col)]
                 hit = np.abs(guess.astype(float) - truth.astype(float)) <= tol
             else:
                 hit = guess == truth
             rates[label] = float(np.mean(hit))
         gap = rates["train"] - rates["holdout"]
-        se = math.sqrt(sum(r * (1 - r) / m for r in rates.values()))
-        per_column[col] = {"train_hit_rate": rates["train"], "holdout_hit_rate": rates["holdout"], "advantage": gap,
-                           "ci95": [gap - 1.96 * se, gap + 1.96 * se]}
-        if worst is None or gap > worst[0]:
-            worst = (gap, (gap - 1.96 * se, gap + 1.96 * se))
+        se = math.sqrt(sum(r * (1 - r) / m for r in rates.values())) or 1.0 / m
+        per_column[col] = {"train_hit_rate": rates["train"], "holdout_hit_rate": rates["holdout"], "advantage": gap, "standard_error": se}
+        if worst is None or gap - 1.96 * se > worst[0] - 1.96 * worst[1]:
+            worst = (gap, se)
     if worst is None:
-        return Metric("attribute_inference", "privacy", None, None, "attribute inference attack", skipped="no other columns to infer from")
-    return Metric("attribute_inference", "privacy", clamp01(1 - max(0.0, worst[1][0]) / 0.1), worst[0],
-                  "How much better an attacker guesses a training record's secret column from its closest synthetic row than a holdout record's (raw: the largest advantage over the sensitive columns).",
-                  ci=worst[1], details={"per_column": per_column})
+        return _skipped("attribute_inference", "no other columns to infer from")
+    gap, se = worst
+    return _test("attribute_inference", gap, se, tolerance,
+                 "How much more often an attacker guesses a training record's secret column from its nearest synthetic row than a "
+                 "holdout record's (raw: the advantage, for the worst sensitive column).",
+                 f"Attribute inference: secrets of training records are guessed {_pct(gap)} more often than those of unseen records "
+                 f"(95% interval {_pct(gap - 1.96 * se)} to {_pct(gap + 1.96 * se)}; tolerance {_pct(tolerance)}).",
+                 {"per_column": per_column, "records_per_side": m})
 
 
-#: A real identifier value seen in fewer training rows than this points at few records; replaying it is a leak.
-RARE_IDENTIFIER_ROWS = 10
-
-
-def identifier_replay(t: Tables, columns: list[str]) -> Metric:
-    """Real identifier values (emails, names, licence numbers) that reappear in the synthetic data."""
+def identifier_replay(t: Tables, e: "Evidence | None", tolerance: float = TOLERANCE) -> Metric:
+    """Rare real identifier values (emails, licence numbers, rare names) that reappear in synthetic rows."""
+    columns = t.identifiers
     if not columns:
-        return Metric("identifier_replay", "privacy", None, None, "identifier replay", skipped="no identifier-like columns")
-    per_column = {}
-    worst = 0.0
+        return _skipped("identifier_replay", "no identifier-like columns")
+    if e is None:
+        return _skipped("identifier_replay", "needs a holdout: without unseen real rows replayed values cannot be told from chance")
+
+    best: tuple[float, float, str, dict[str, object]] | None = None
     for col in columns:
-        values = t.real[col][t.real[col] != "<missing>"]
-        counts = values.value_counts()
-        # Only values that point at few records can identify anyone: a name shared by k or more rows
-        # (a pet called Lucy) is a frequency, not a person.
-        rare = set(counts.index[counts < RARE_IDENTIFIER_ROWS])
-        syn = t.synthetic[col][t.synthetic[col] != "<missing>"]
-        replayed = syn.isin(rare)
-        share = float(replayed.mean()) if len(syn) else 0.0
-        base = 0.0
-        if t.holdout is not None:
-            hold = t.holdout[col][t.holdout[col] != "<missing>"]
-            base = float(hold.isin(rare).mean()) if len(hold) else 0.0
-        per_column[col] = {"replayed_share": share, "holdout_baseline": base, "replayed_values": int(replayed.sum())}
-        worst = max(worst, share - base)
-    return Metric("identifier_replay", "privacy", clamp01(1 - max(0.0, worst) / 0.05), worst,
-                  f"Share of synthetic identifier values (names, emails, codes) that are real values seen in fewer than {RARE_IDENTIFIER_ROWS} training rows, beyond how often holdout values do so by chance (raw: the largest excess).",
-                  details={"per_column": per_column})
+        train = t.real[col][t.real[col] != MISSING].value_counts()
+        hold = t.holdout[col][t.holdout[col] != MISSING].value_counts()
+        values = t.synthetic[col]
+        c_train = train.reindex(values, fill_value=0).to_numpy()
+        c_hold = hold.reindex(values, fill_value=0).to_numpy()
+        # a value shared by many real rows (a pet called Lucy) is a frequency, not a person
+        rare = (c_train + c_hold) < RARE_IDENTIFIER_ROWS / e.p
+        c_train, c_hold = np.where(rare, c_train, 0), np.where(rare, c_hold, 0)
+        own = t.real[col][t.real[col] != MISSING]
+        sample = own.iloc[e.rng.choice(len(own), min(len(own), KAPPA_ROWS), replace=False)] if len(own) else own
+        k_train, k_hold = train.reindex(sample).to_numpy(), hold.reindex(sample, fill_value=0).to_numpy()
+        k_rare = (k_train + k_hold) < RARE_IDENTIFIER_ROWS / e.p
+        # what replaying one rare training value scores (values shared by many rows are not counted as replays)
+        kappa = copy_score(k_train[k_rare], k_hold[k_rare], e.p) if k_rare.any() else 0.0
+        if kappa <= 0:
+            continue
+        estimate, se = explained_share(c_train, c_hold, e.p, e.pool, kappa, clusters=values.to_numpy(object).astype(str))
+        z = (estimate - tolerance) / se if se > 0 else (np.inf if estimate > tolerance else -np.inf)
+        info = {"column": col, "synthetic_rows_replaying_a_rare_training_value": int((c_train > 0).sum()), "copy_score": kappa}
+        if best is None or z > best[2]:
+            best = (estimate, se, z, info)
+    if best is None:
+        return _uninformative("identifier_replay", "a replayed value")
+    estimate, se, _, info = best
+    test = _test("identifier_replay", estimate, se, tolerance,
+                 f"Share of synthetic rows carrying an identifier value (name, email, code) that fewer than {RARE_IDENTIFIER_ROWS} "
+                 "training rows share, beyond how often they carry such a value of an unseen (holdout) row (worst column).",
+                 _sentence(f"Identifier replay ({info['column']})", estimate, se, tolerance), {**info, "columns": columns})
+    # the worst of several columns: Bonferroni inside the test keeps its error rate
+    test.details["p_value"] = min(1.0, test.details["p_value"] * len(columns))
+    return test
+
+
+def run_tests(t: Tables, encoding: Encoding, tolerances: dict[str, float] | None = None, sensitive: list[str] = (),
+              seed: int = 0, alpha: float = ALPHA) -> list[Metric]:
+    """Every privacy test. The tests named in ``tolerances`` (default: all) decide together (Holm); the others are
+    reported with their estimate and p-value but no verdict. Without a holdout they are reported as not run."""
+    e = Evidence(t, encoding, seed) if t.holdout is not None else None
+    deciding = dict(tolerances) if tolerances is not None else {name: TOLERANCE for name in TESTS}
+    tol = {name: deciding.get(name, TOLERANCE) for name in TESTS}
+    tests = [exact_copies(t, e, tol["exact_copies"]), near_copies(t, e, tol["near_copies"]),
+             closest_record(t, e, tol["closest_record"]), membership_inference(t, e, tol["membership_inference"]),
+             attribute_inference(t, e, list(sensitive), tol["attribute_inference"]), identifier_replay(t, e, tol["identifier_replay"])]
+    decide([m for m in tests if m.name in deciding], alpha)
+    for m in tests:
+        if m.skipped is None and m.name not in deciding:
+            m.details["verdict"] = "reported"
+    return tests
 
 
 def _auc(scores: np.ndarray, labels: np.ndarray) -> float:
     from scipy.stats import rankdata
 
-    ranks = rankdata(scores)
+    ranks = rankdata(scores)  # ties share their average rank: a tie is a coin toss
     pos = labels == 1
     n1, n0 = int(pos.sum()), int((~pos).sum())
     return float((ranks[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
@@ -313,7 +373,7 @@ def _auc(scores: np.ndarray, labels: np.ndarray) -> float:
 
 def _hanley_mcneil(auc: float, n1: int, n0: int) -> float:
     q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
-    return math.sqrt(max(0.0, (auc * (1 - auc) + (n1 - 1) * (q1 - auc * auc) + (n0 - 1) * (q2 - auc * auc)) / (n1 * n0)))
+    return math.sqrt(max(1e-12, (auc * (1 - auc) + (n1 - 1) * (q1 - auc * auc) + (n0 - 1) * (q2 - auc * auc)) / (n1 * n0)))
 
 
 def _hist(series: dict[str, np.ndarray], bins: int = 30) -> dict[str, object]:

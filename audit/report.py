@@ -98,7 +98,7 @@ def _heatmaps(result: "AuditResult") -> str | None:
 def _dcr_plot(result: "AuditResult") -> str | None:
     import matplotlib.pyplot as plt
 
-    metric = next((m for m in result.metrics if m.name == "dcr"), None)
+    metric = next((m for m in result.metrics if m.name == "closest_record"), None)
     hist = metric.details.get("histogram") if metric else None
     if not hist:
         return None
@@ -133,22 +133,53 @@ small{color:#666}
 """
 
 
+_EVIDENCE_SKIP = {"memorised_share", "standard_error", "p_value", "tolerance", "verdict", "sentence", "holm_threshold", "histogram",
+                  "per_column", "columns"}
+
+
+def _privacy_tests(result: "AuditResult") -> str:
+    """Each privacy test's verdict, effect size and evidence (counts and distances, never rows)."""
+    verdict = result.privacy_verdict
+    rows = [f"<p><b>Privacy verdict: {html.escape(verdict)}.</b> Each test estimates the share of synthetic rows that are "
+            "memorised, comparing their closeness to training rows with their closeness to unseen (holdout) rows; it fails when "
+            f"that share is significantly above its tolerance (Holm-corrected, family-wise error {result.policy.alpha:g}).</p>",
+            "<table><tr><th>test</th><th>verdict</th><th>memorised share</th><th>95% interval</th><th>tolerance</th><th>p-value</th>"
+            "<th>what was found</th></tr>"]
+    for m in result.metrics:
+        if m.section != "privacy" or m.skipped is not None:
+            continue
+        d = m.details
+        evidence = "; ".join(f"{k.replace('_', ' ')}: {_fmt(v) if not isinstance(v, dict) else ', '.join(f'{q}: {_fmt(x)}' for q, x in v.items())}"
+                             for k, v in d.items() if k not in _EVIDENCE_SKIP)
+        cls = {"fail": "bad", "pass": "good"}.get(d["verdict"], "na")
+        tolerance = "reported only" if d["verdict"] == "reported" else f"{100 * d['tolerance']:.1f}%"
+        rows.append(f"<tr><td>{html.escape(m.name)}</td><td><span class='badge {cls}'>{d['verdict']}</span></td>"
+                    f"<td>{100 * d['memorised_share']:.2f}%</td><td>{100 * m.ci[0]:.2f}% – {100 * m.ci[1]:.2f}%</td>"
+                    f"<td>{tolerance}</td><td>{d['p_value']:.2g}</td>"
+                    f"<td>{html.escape(d['sentence'])}<br><small>{evidence}</small></td></tr>")
+    rows.append("</table>")
+    return "\n".join(rows)
+
+
 def render_html(result: "AuditResult") -> str:
     data = result.to_dict()
     summary = data["summary"]
-    verdict = ("PASSED" if result.passed else "FAILED: " + "; ".join(result.failures))
+    verdict = "PASSED" if result.passed else "FAILED"
+    reasons = "".join(f"<li>{html.escape(f)}</li>" for f in result.failures)
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>synth audit report</title><style>{CSS}</style></head><body>",
              "<h1>Synthetic data audit</h1>",
              f"<small>report format {data['version']} · {data['inputs']['real_rows']:,} real rows, {data['inputs']['synthetic_rows']:,} synthetic rows"
              + (f", {data['inputs']['holdout_rows']:,} holdout rows" if data['inputs']['holdout_rows'] else ", no holdout")
              + f" · {data['seconds']} s · scores are 0 to 1, higher is better</small>",
-             f"<div class='verdict {'pass' if result.passed else 'fail'}'>{html.escape(verdict)}</div>",
+             f"<div class='verdict {'pass' if result.passed else 'fail'}'>{verdict}" + (f"<ul style='font-size:1rem'>{reasons}</ul>" if reasons else "") + "</div>",
              "<div class='cards'>"]
     for section in ("fidelity", "utility", "privacy"):
         value = summary[section]
         minimum = result.policy.minimums.get(section)
+        label = (f"verdict: {result.privacy_verdict}" if section == "privacy"
+                 else ('minimum ' + str(minimum) if minimum is not None else 'no section minimum'))
         parts.append(f"<div class='card'><div>{section.title()}</div><div class='v'>{_fmt(value)}</div>"
-                     f"<small>{'minimum ' + str(minimum) if minimum is not None else 'no minimum set'}</small></div>")
+                     f"<small>{html.escape(label)}</small></div>")
     parts.append("</div>")
     for note in data["notes"]:
         parts.append(f"<div class='note'>{html.escape(note)}</div>")
@@ -171,6 +202,7 @@ def render_html(result: "AuditResult") -> str:
                              + "".join(f"<tr><td>{label}</td>" + "".join(f"<td>{_fmt(v)}</td>" for v in row.values()) + "</tr>"
                                        for label, row in (("real", real), ("synthetic", syn))) + "</table>")
         if section == "privacy":
+            parts.append(_privacy_tests(result))
             image = _dcr_plot(result)
             if image:
                 parts.append(f"<img src='{image}' alt='distance to closest record'>")

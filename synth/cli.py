@@ -178,6 +178,10 @@ def fit(
         None, "--epsilon", min=0.0001, help="Differentially private fitting with this total budget (noisy counts, histograms "
         "and correlations; the schema states the split). Smaller is more private and less faithful."),
     delta: float = typer.Option(1e-6, "--delta", min=1e-12, max=0.01, help="With --epsilon: the delta of the (epsilon, delta) guarantee."),
+    holdout_out: Optional[Path] = typer.Option(
+        None, "--holdout-out", help="Keep back a seeded share of the real rows (see --holdout-share), write them here (.csv, "
+        ".parquet or .jsonl) and fit on the rest: `synth audit` needs them with --holdout to test privacy."),
+    holdout_share: float = typer.Option(0.2, "--holdout-share", min=0.01, max=0.9, help="With --holdout-out: the share of rows kept back."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress and no summary line."),
     as_json: bool = typer.Option(False, "--json", help="Print a summary as JSON on stdout."),
     debug: bool = DebugOpt,
@@ -195,6 +199,8 @@ def fit(
       synth fit real.csv --out twin.yaml && synth generate twin.yaml --rows 100000 --out twin.csv
 
       synth fit real.csv --epsilon 1.0 --out private.yaml
+
+      synth fit real.csv --holdout-out holdout.csv --out twin.yaml   # then: synth audit real.csv twin.csv --holdout holdout.csv
     """
     from .fit import FitConfig, SchemaFitter
     from .schema import Schema
@@ -205,6 +211,13 @@ def fit(
     target = out_path or Path(f"{real.stem}.yaml")
     if target.suffix.lower() not in (".yaml", ".yml"):
         raise SynthError(f"{target}: the schema is YAML; use a .yaml or .yml name")
+    holdout = None
+    if holdout_out is not None:
+        from .sinks import check_writable
+        from .tables import split_holdout
+
+        check_writable(holdout_out)
+        frame, holdout = split_holdout(frame, holdout_share, seed)
     started = time.perf_counter()
     config = FitConfig(min_count=min_count, tail=tail, seed=seed, sample_rows=sample_rows, epsilon=epsilon, delta=delta)
     with err.status("fitting", spinner="dots") if not quiet and err.is_terminal else nullcontext() as status:
@@ -221,17 +234,24 @@ def fit(
     except SynthError as exc:
         raise SynthError(f"{real}: the learned schema does not validate ({exc.message}); this is a bug in synth fit, "
                          "please report it with the column's description") from None
+    if holdout is not None:
+        from .tables import write_table
+
+        write_table(holdout, holdout_out)
     write_text_atomic(target, text)
     seconds = time.perf_counter() - started
     columns = fitter.schema_["columns"]
     summary = {"real": str(real), "out": str(target), "rows": len(frame), "columns": len(frame.columns),
                "entries": {c["name"]: c["kind"] for c in columns}, "correlations": len(fitter.schema_.get("correlations", [])),
                "seconds": round(seconds, 3)}
+    if holdout is not None:
+        summary.update({"holdout": str(holdout_out), "holdout_rows": len(holdout)})
     if as_json:
         print(json.dumps(summary))
     elif not quiet:
         err.print(f"learned {len(columns)} entries and {summary['correlations']} correlations from {len(frame):,} rows "
-                  f"in {seconds:.1f}s; wrote {target}", markup=False)
+                  f"in {seconds:.1f}s; wrote {target}" + (f" and {len(holdout):,} held-back rows to {holdout_out}" if holdout is not None else ""),
+                  markup=False)
 
 
 @app.command()

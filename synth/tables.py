@@ -36,6 +36,31 @@ _PHONE = re.compile(r"^[+(]?[\d][\d ()./x-]{6,}$")
 _NAME = re.compile(r"^[A-Z][a-zA-Z'’.-]*(?: [A-Z][a-zA-Z'’.-]*){0,3}$")
 
 
+def split_holdout(frame: pd.DataFrame, share: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A seeded random split into (training rows, holdout rows), each in the table's original order.
+
+    >>> train, hold = split_holdout(pd.DataFrame({"x": range(10)}), 0.2, seed=0)
+    >>> len(train), len(hold), sorted(train.x.tolist() + hold.x.tolist()) == list(range(10))
+    (8, 2, True)
+    """
+    if len(frame) < 2:
+        raise SynthError("a holdout needs at least 2 rows in the real table")
+    n_hold = min(len(frame) - 1, max(1, round(share * len(frame))))
+    held = np.zeros(len(frame), dtype=bool)
+    held[np.random.default_rng(seed).permutation(len(frame))[:n_hold]] = True
+    return frame[~held].reset_index(drop=True), frame[held].reset_index(drop=True)
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write rows read by :func:`read_table` back out (.csv, .parquet or .jsonl), whole or not at all."""
+    import pyarrow as pa
+
+    from .sinks import open_sink
+
+    with open_sink(path) as sink:
+        sink.write(pa.Table.from_pandas(frame, preserve_index=False))
+
+
 def read_table(path: str | Path) -> pd.DataFrame:
     """Read a CSV, TSV, Parquet or JSON Lines table; any problem is one clear :class:`SynthError`."""
     path = Path(path)

@@ -100,12 +100,18 @@ def test_one_shifted_column_drops_its_shape_and_every_pair_with_it(world):
     assert all(abs(after[p] - before[p]) < 1e-9 for p in untouched)
 
 
+def verdict(result: audit.AuditResult, name: str) -> str:
+    return result.metric(name).details["verdict"]
+
+
 def test_training_rows_as_synthetic_fail_privacy(world):
     result = run(world, world["train"].copy())
-    assert result.metric("exact_matches").raw == pytest.approx(1.0)
+    assert result.metric("exact_copies").raw == pytest.approx(1.0)
     assert result.metric("membership_inference").raw > 0.9
-    assert result.metric("dcr").raw > 0.6
-    assert result.summary["privacy"] < 0.3 and not result.passed
+    assert result.metric("closest_record").raw > 0.9
+    assert all(verdict(result, n) == "fail" for n in ("exact_copies", "near_copies", "closest_record"))
+    assert verdict(result, "membership_inference") == "reported"  # decides only when a policy names it
+    assert result.summary["privacy"] < 0.1 and not result.passed and result.privacy_verdict == "failed"
 
 
 def test_five_percent_copied_rows_are_flagged(world):
@@ -113,9 +119,11 @@ def test_five_percent_copied_rows_are_flagged(world):
     copied = world["train"].sample(n=150, random_state=0)
     leaky = pd.concat([fresh.iloc[150:], copied], ignore_index=True)
     result = run(world, leaky)
-    assert result.metric("exact_matches").raw == pytest.approx(0.05, abs=0.005)
-    assert result.metric("exact_matches").score < 0.1
-    assert run(world, fresh).metric("exact_matches").score == 1.0
+    assert result.metric("exact_copies").raw == pytest.approx(0.05, abs=0.005)
+    assert verdict(result, "exact_copies") == "fail" and not result.passed
+    assert any(f.startswith("exact_copies: 5.0% memorised") for f in result.failures)
+    clean = run(world, fresh)
+    assert verdict(clean, "exact_copies") == "pass" and clean.passed
 
 
 def test_training_rows_with_small_noise_are_flagged_by_distances(world):
@@ -124,24 +132,24 @@ def test_training_rows_with_small_noise_are_flagged_by_distances(world):
     for col in ("income", "spend"):
         noisy[col] = noisy[col] * (1 + rng.normal(0, 0.01, len(noisy)))
     result = run(world, noisy)
-    assert result.metric("exact_matches").raw < 0.01  # no exact copies left...
-    assert result.metric("dcr").score < 0.3  # ...but they sit on training rows
-    assert result.metric("neighbours_privacy").score < 0.3
-    assert result.metric("membership_inference").raw > 0.7
+    assert verdict(result, "exact_copies") == "pass"  # no exact copies left...
+    assert result.metric("closest_record").raw > 0.9  # ...but they sit on training rows
+    assert verdict(result, "near_copies") == "fail" and verdict(result, "closest_record") == "fail"
+    assert result.metric("membership_inference").raw > 0.7 and not result.passed
 
 
 def test_unseen_real_rows_are_not_a_leak(world):
     result = audit.run(world["train"], world["holdout"], holdout=population(3000, 9), seed=0)
-    assert result.summary["privacy"] > 0.8
-    assert 0.4 < result.metric("dcr").raw < 0.6
+    assert result.privacy_verdict == "passed" and result.passed
+    assert abs(result.metric("closest_record").raw) < 0.1
 
 
 def test_attribute_inference_flags_a_leaked_secret(world):
     leaky = world["train"].copy()
     safe = run(world, world["fresh"], sensitive=["region"]).metric("attribute_inference")
     result = run(world, leaky, sensitive=["region"]).metric("attribute_inference")
-    assert result.raw > 0.3 and result.score < 0.2
-    assert safe.score > 0.8
+    assert result.raw > 0.3 and result.details["verdict"] == "fail"
+    assert safe.details["verdict"] == "pass" and abs(safe.raw) < 0.05
 
 
 def test_identifier_replay_counts_real_ids_in_synthetic(world):
@@ -152,7 +160,7 @@ def test_identifier_replay_counts_real_ids_in_synthetic(world):
     result = audit.run(train, fresh, holdout=hold, seed=0)
     assert result.tables.kinds["email"] == "identifier"
     assert result.metric("identifier_replay").raw == pytest.approx(0.2)
-    assert result.metric("identifier_replay").score == 0.0
+    assert verdict(result, "identifier_replay") == "fail"
 
 
 def test_identifier_replay_ignores_names_shared_by_many_rows_but_counts_rare_ones(world):
@@ -162,20 +170,23 @@ def test_identifier_replay_ignores_names_shared_by_many_rows_but_counts_rare_one
     train["pet"] = [f"Rare{i}" if i % 2 else popular[i % 40] for i in range(len(train))]
     hold["pet"] = rng.choice(popular, len(hold))
     common_only = fresh.assign(pet=rng.choice(popular, len(fresh)))
-    assert audit.run(train, common_only, holdout=hold, seed=0).metric("identifier_replay").score == 1.0
+    assert audit.run(train, common_only, holdout=hold, seed=0).metric("identifier_replay").details["verdict"] == "pass"
     rare_names = train["pet"][train["pet"].str.startswith("Rare")].to_numpy()
     leaky = common_only.assign(pet=np.r_[rare_names[:300], common_only["pet"].to_numpy()[300:]])
     result = audit.run(train, leaky, holdout=hold, seed=0).metric("identifier_replay")
-    assert result.raw == pytest.approx(300 / len(leaky)) and result.score == 0.0
+    assert result.raw == pytest.approx(300 / len(leaky), abs=0.01) and result.details["verdict"] == "fail"
 
 
-def test_without_holdout_the_report_says_what_it_could_not_run(world):
+def test_without_holdout_privacy_is_not_verified_and_never_passed(world):
     result = audit.run(world["train"], world["fresh"], seed=0)
-    assert result.metric("membership_inference").skipped
-    assert any("holdout" in note for note in result.notes)
-    assert result.metric("dcr").score > 0.8
-    leaked = audit.run(world["train"], world["train"].copy(), seed=0)
-    assert leaked.metric("dcr").score < 0.2
+    assert all(m.skipped for m in result.metrics if m.section == "privacy")
+    assert any("NOT VERIFIED" in note and "--holdout-out" in note for note in result.notes)
+    assert result.privacy_verdict == "not verified" and not result.passed
+    assert any(f.startswith("privacy not verified") for f in result.failures)
+    fidelity_only = audit.run(world["train"], world["fresh"], seed=0, policy=audit.Policy(require_holdout=False))
+    assert fidelity_only.passed and fidelity_only.privacy_verdict == "not verified"
+    copied = audit.run(world["train"], world["train"].copy(), seed=0).metric("exact_copies")
+    assert copied.raw == 1.0 and copied.score is None  # the raw share is shown, without a verdict it cannot support
 
 
 def test_time_series_structure_is_compared(world):
@@ -200,7 +211,7 @@ def test_reports_never_print_real_rows(world, tmp_path):
     train["email"] = [f"secret{i}@example.com" for i in range(len(train))]
     syn = world["fresh"].copy()
     syn["email"] = [f"x{i}@example.net" for i in range(len(syn))]
-    result = audit.run(train, syn, holdout=None, seed=0)
+    result = audit.run(train, syn, holdout=world["holdout"].assign(email="other@example.org"), seed=0)
     page = result.to_html()
     assert "secret1@example.com" not in page and "secret1@example.com" not in result.to_json()
     assert "http://" not in page and "https://" not in page  # opens offline: everything inline

@@ -28,18 +28,24 @@ def audit_command(
     kind: List[str] = typer.Option([], "--kind", help="Override a column kind: COLUMN=numeric|categorical|boolean|date|datetime|time|identifier|text (also taken from --schema)."),
     json_path: Optional[Path] = typer.Option(None, "--json", help="Write the report as JSON here."),
     html_path: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report here."),
-    fail_under: List[str] = typer.Option([], "--fail-under", help="Minimum score, e.g. privacy=0.8 or dcr=0.9 (repeatable). Default: privacy=0.7."),
-    policy_file: Optional[Path] = typer.Option(None, "--policy", help="YAML file: {fail_under: {privacy: 0.8, fidelity: 0.7}}."),
+    fail_under: List[str] = typer.Option([], "--fail-under", help="Minimum score for a metric or section, e.g. exact_copies=0.98 (tolerate 2% memorised rows) or fidelity=0.7 (repeatable). Defaults: every privacy test 0.99, worst_column_shape, column_variety and dependence_kept 0.5."),
+    policy_file: Optional[Path] = typer.Option(None, "--policy", help="YAML file: {fail_under: {exact_copies: 0.98, fidelity: 0.7}, alpha: 0.05, require_holdout: true}."),
+    allow_no_holdout: bool = typer.Option(False, "--allow-no-holdout", help="Without --holdout, pass on fidelity and utility alone (privacy is reported as not verified instead of failing the audit)."),
     schema_path: Optional[Path] = typer.Option(None, "--schema", help="Check the rules this schema declares (ranges, categories, formulas, uniqueness, constraints) on both tables."),
     seed: int = typer.Option(0, "--seed", help="Seed for samples and models: the same inputs and seed give the same report."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No console table; just the exit code (and files)."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
-    """Score synthetic data against real data: fidelity, utility, privacy. Exit 0 pass, 1 a threshold failed, 2 bad input.
+    """Score synthetic data against real data: fidelity, utility, privacy. Exit 0 pass, 1 a check failed, 2 bad input.
+
+    Privacy is a set of statistical tests against the holdout (real rows the generator never saw): each
+    estimates the share of synthetic rows that are memorised and fails when it is significantly above the
+    tolerance (1% by default). Without --holdout, privacy is not verified and the audit fails unless
+    --allow-no-holdout. Keep a holdout when fitting: synth fit real.csv --holdout-out holdout.csv
 
     Example:
 
-      synth audit real.csv synthetic.csv --holdout holdout.csv --target price --html report.html --fail-under privacy=0.8
+      synth audit train.csv synthetic.csv --holdout holdout.csv --target price --html report.html
     """
     import audit
     from audit.policy import Policy
@@ -54,6 +60,8 @@ def audit_command(
             kinds[col] = value
         policy = Policy.from_file(policy_file) if policy_file else Policy()
         policy = Policy.parse(fail_under, base=policy)
+        if allow_no_holdout:
+            policy.require_holdout = False
         frames = [read_table(real), read_table(synthetic), read_table(holdout) if holdout else None]
         from ..schema import Schema
 
@@ -87,8 +95,15 @@ def audit_command(
         raise typer.Exit(exc.exit_code) from None
     if not quiet:
         out.print(console_summary(result))
+        for m in result.metrics:
+            if m.section == "privacy" and m.skipped is None:
+                label = {"fail": "FAIL", "pass": "PASS"}.get(m.details["verdict"], "INFO")
+                out.print(f"{label}  {m.details['sentence']}", markup=False)
         summary = ", ".join(f"{k} {'n/a' if v is None else f'{v:.3f}'}" for k, v in result.summary.items())
-        out.print(f"{summary}: {'PASSED' if result.passed else 'FAILED (' + '; '.join(result.failures) + ')'}", markup=False)
+        out.print(f"{summary}; privacy {result.privacy_verdict}", markup=False)
+        out.print("PASSED" if result.passed else "FAILED:", markup=False)
+        for failure in result.failures:
+            out.print(f"  - {failure}", markup=False)
         for note in result.notes:
             out.print(f"note: {note}", markup=False)
     raise typer.Exit(0 if result.passed else 1)

@@ -1,0 +1,268 @@
+"""Privacy verdicts on cases whose answer is known: planted copies, noisy copies, unseen real rows, coarse
+tables where unseen rows often repeat a training row; the exact neighbour search; the statistics behind it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import audit
+from audit.neighbours import MixedRows, nearest
+from audit.privacy import copy_score, decide, explained_share
+from audit.metric import Metric
+from synth.cli import app
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+# --- the exact neighbour search ---------------------------------------------------------------
+def _brute(ref: MixedRows, q: MixedRows) -> np.ndarray:
+    num = ((q.numbers[:, None, :] - ref.numbers[None, :, :]) ** 2).sum(axis=2)
+    cat = (q.codes[:, None, :] != ref.codes[None, :, :]).sum(axis=2)
+    return np.sqrt((num + cat).min(axis=1))
+
+
+@pytest.mark.parametrize("numbers, cards", [(3, [2, 5, 40]), (1, [3, 3, 3, 3, 3, 3]), (0, [4, 7]), (4, []), (2, [500])])
+def test_nearest_equals_brute_force_on_mixed_rows(numbers, cards):
+    rng = np.random.default_rng(numbers + len(cards))
+
+    def rows(n: int, spread: float) -> MixedRows:
+        codes = np.column_stack([rng.integers(0, c, n) for c in cards]) if cards else np.zeros((n, 0), int)
+        return MixedRows(rng.normal(0, spread, (n, numbers)), codes)
+
+    for spread in (0.1, 1.0, 3.0):  # near rows, and far rows that need the escalation levels
+        ref, q = rows(700, spread), rows(300, spread)
+        dist, idx = nearest(ref, q)
+        np.testing.assert_allclose(dist, _brute(ref, q), atol=1e-9)
+        again = np.sqrt(((q.numbers - ref.numbers[idx]) ** 2).sum(axis=1) + (q.codes != ref.codes[idx]).sum(axis=1))
+        np.testing.assert_allclose(again, dist, atol=1e-9)  # the index names a row at that distance
+
+
+def test_a_high_cardinality_category_is_one_mismatch_not_thousands_of_dimensions():
+    ref = MixedRows(np.zeros((3, 1)), np.array([[0], [1], [4999]]))
+    dist, _ = nearest(ref, MixedRows(np.zeros((2, 1)), np.array([[4999], [2500]])))
+    assert dist.tolist() == [0.0, 1.0]
+
+
+# --- the statistics ---------------------------------------------------------------------------
+def test_explained_share_is_zero_for_chance_and_one_for_copies():
+    p, pool = 0.8, 1000
+    # synthetic rows each explained by one real row: 80% training (chance) -> nothing memorised
+    c_train = np.array([1] * 80 + [0] * 20)
+    estimate, se = explained_share(c_train, 1 - c_train, p, pool, kappa=1 - p, clusters=np.arange(100))
+    assert estimate == pytest.approx(0.0) and se == pytest.approx(np.sqrt(100 * p * (1 - p) * 999 / 999) / 100 / (1 - p))
+    # every synthetic row a copy of a unique training row -> all memorised
+    assert explained_share(np.ones(50, int), np.zeros(50, int), p, pool, 1 - p, np.arange(50))[0] == pytest.approx(1.0)
+    # a copy of a row that 3 training and 1 holdout rows share scores 3/4 - p; kappa makes it count as one copy
+    kappa = copy_score(np.array([3]), np.array([1]), p)
+    assert explained_share(np.array([3]), np.array([1]), p, pool, kappa, np.arange(1))[0] == pytest.approx(1.0)
+
+
+def test_rows_explained_by_the_same_real_row_count_as_one_cluster():
+    c = np.ones(100, int)
+    alone = explained_share(c, np.zeros(100, int), 0.5, 1000, 0.5, clusters=np.arange(100))[1]
+    together = explained_share(c, np.zeros(100, int), 0.5, 1000, 0.5, clusters=np.zeros(100))[1]
+    assert together == pytest.approx(alone * 10)
+
+
+def _metric(p: float) -> Metric:
+    return Metric("t", "privacy", 1.0, 0.0, "", ci=(0.0, 0.0), details={"p_value": p, "sentence": ""})
+
+
+def test_holm_rejects_step_down_and_stops_at_the_first_survivor():
+    tests = [_metric(p) for p in (0.001, 0.013, 0.02, 0.3)]  # sorted thresholds 0.0125, 0.0167, 0.025, 0.05
+    decide(tests, alpha=0.05)
+    assert [t.details["verdict"] for t in tests] == ["fail", "fail", "fail", "pass"]
+    stopped = [_metric(p) for p in (0.001, 0.03, 0.02, 0.04)]  # 0.02 > 0.0167 stops it: 0.04 passes though < 0.05
+    decide(stopped, alpha=0.05)
+    assert [t.details["verdict"] for t in stopped] == ["fail", "pass", "pass", "pass"]
+    lone = [_metric(0.04)]
+    decide(lone, alpha=0.05)
+    assert lone[0].details["verdict"] == "fail"
+
+
+# --- planted cases on a coarse table: unseen rows often repeat a training row -----------------
+def coarse(rows: int, seed: int) -> pd.DataFrame:
+    """Survey-like: seven low-cardinality columns, so a fresh row often equals an earlier one."""
+    rng = np.random.default_rng(seed)
+    age = rng.integers(18, 81, rows)
+    return pd.DataFrame({
+        "sex": rng.choice(["f", "m"], rows),
+        "age": age,
+        "region": rng.choice(["north", "south", "east", "west", "centre"], rows, p=[0.3, 0.25, 0.2, 0.15, 0.1]),
+        "degree": np.where(rng.random(rows) < np.where(age < 30, 0.2, 0.4), "yes", "no"),
+        "children": rng.poisson(np.where((age > 30) & (age < 45), 1.6, 0.6)).clip(0, 4),
+        "hours": rng.choice([20, 30, 40, 50], rows, p=[0.1, 0.2, 0.6, 0.1]),
+        "job": rng.choice(list("ABCDEFGHIJ"), rows, p=[0.25, 0.2, 0.15, 0.1, 0.08, 0.07, 0.05, 0.04, 0.03, 0.03]),
+    })
+
+
+@pytest.fixture(scope="module")
+def coarse_world() -> dict[str, pd.DataFrame]:
+    return {"train": coarse(4000, 1), "holdout": coarse(1000, 2), "fresh": coarse(4000, 3), "unseen": coarse(1000, 4)}
+
+
+def test_the_coarse_table_really_repeats_training_rows(coarse_world):
+    train = set(map(tuple, coarse_world["train"].astype(str).to_numpy()))
+    repeats = np.mean([tuple(r) in train for r in coarse_world["unseen"].astype(str).to_numpy()])
+    assert 0.05 < repeats < 0.15  # the 5-10% that hid 5% copies from a baseline-subtracting check
+
+
+def test_coarse_table_clean_draws_and_unseen_rows_pass(coarse_world):
+    w = coarse_world
+    for synthetic in (w["fresh"], w["unseen"]):
+        result = audit.run(w["train"], synthetic, holdout=w["holdout"], seed=0)
+        assert result.privacy_verdict == "passed", result.failures
+
+
+def _with_copies(synthetic: pd.DataFrame, train: pd.DataFrame, share: float) -> pd.DataFrame:
+    n = int(share * len(synthetic))
+    rng = np.random.default_rng(7)
+    return pd.concat([synthetic.iloc[n:], train.iloc[rng.choice(len(train), n, replace=False)]], ignore_index=True)
+
+
+def test_coarse_table_five_percent_copies_fail(coarse_world):
+    w = coarse_world
+    result = audit.run(w["train"], _with_copies(w["fresh"], w["train"], 0.05), holdout=w["holdout"], seed=0)
+    assert result.privacy_verdict == "failed" and result.metric("exact_copies").details["verdict"] == "fail"
+    assert 0.02 < result.metric("exact_copies").raw < 0.09  # the estimate is of the planted 5%
+
+
+def test_two_percent_copies_fail_and_one_percent_fails_under_a_stricter_tolerance(people):
+    leaky = _with_copies(people["fresh"], people["train"], 0.02)
+    result = audit.run(people["train"], leaky, holdout=people["holdout"], seed=0)
+    assert result.metric("exact_copies").details["verdict"] == "fail"
+    one = _with_copies(people["fresh"], people["train"], 0.01)
+    assert audit.run(people["train"], one, holdout=people["holdout"], seed=0).passed  # 1% is within the default tolerance
+    strict = audit.Policy.parse(["exact_copies=0.998"])  # tolerate 0.2%
+    assert audit.run(people["train"], one, holdout=people["holdout"], seed=0, policy=strict).metric("exact_copies").details["verdict"] == "fail"
+
+
+# --- false positives: unseen real rows fail by chance rarely --------------------------------
+def test_unseen_rows_fail_no_more_often_than_the_stated_error_rate():
+    from audit.data import Encoding, align
+    from audit.privacy import run_tests
+
+    failures = 0
+    for seed in range(20):
+        pool = coarse(4000, 100 + seed)
+        pool["score"] = np.random.default_rng(seed).normal(size=len(pool)).round(2)  # one number: nearest rows, near rows
+        t = align(pool.iloc[:2000], pool.iloc[2000:3000], pool.iloc[3000:])
+        tests = run_tests(t, Encoding.fit(t), {}, [], seed=seed)
+        failures += any(m.details.get("verdict") == "fail" for m in tests)
+    assert failures <= 3  # 5% family-wise: about 1 in 20 expected; 4+ would be p < 0.02 if the rate held
+
+
+# --- the default gate blocks clearly unusable data, naming the columns -------------------------
+@pytest.fixture(scope="module")
+def people() -> dict[str, pd.DataFrame]:
+    from tests.test_audit_known_answers import population
+
+    return {"train": population(2000, 1), "holdout": population(1000, 2), "fresh": population(2000, 3)}
+
+
+def test_clean_draws_pass_every_default_gate(people):
+    result = audit.run(people["train"], people["fresh"], holdout=people["holdout"], seed=0)
+    assert result.passed, result.failures
+
+
+def test_collapsed_categories_fail_naming_the_columns(people):
+    collapsed = people["fresh"].copy()
+    for col in ("segment", "region", "member"):
+        collapsed[col] = collapsed[col].mode()[0]
+    result = audit.run(people["train"], collapsed, holdout=people["holdout"], seed=0)
+    line = next(f for f in result.failures if f.startswith("column_variety"))
+    assert "region" in line and "segment" in line and not result.passed
+
+
+def test_a_column_shifted_by_ten_standard_deviations_fails_naming_it(people):
+    shifted = people["fresh"].copy()
+    shifted["spend"] = shifted["spend"] + 10 * people["train"]["spend"].std()
+    result = audit.run(people["train"], shifted, holdout=people["holdout"], seed=0)
+    assert any(f.startswith("worst_column_shape") and "spend" in f for f in result.failures)
+    assert not any("age" in f for f in result.failures)
+
+
+def test_columns_shuffled_independently_fail_on_lost_dependence(people):
+    rng = np.random.default_rng(0)
+    shuffled = people["fresh"].apply(lambda c: c.to_numpy()[rng.permutation(len(c))])
+    result = audit.run(people["train"], shuffled, holdout=people["holdout"], seed=0)
+    line = next(f for f in result.failures if f.startswith("dependence_kept"))
+    assert "income ~ spend" in line
+    assert result.metric("worst_column_shape").score > 0.9  # the shapes themselves are fine
+
+
+# --- the command line --------------------------------------------------------------------------
+def test_cli_fails_five_percent_copies_and_explains_it(people, tmp_path):
+    fresh, train = people["fresh"], people["train"]
+    leaky = pd.concat([fresh.iloc[100:], train.sample(n=100, random_state=0)], ignore_index=True)
+    for name, frame in (("train", train), ("holdout", people["holdout"]), ("leaky", leaky), ("fresh", fresh)):
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+    runner = CliRunner()
+    args = ["audit", str(tmp_path / "train.csv"), str(tmp_path / "leaky.csv"), "--holdout", str(tmp_path / "holdout.csv"),
+            "--json", str(tmp_path / "r.json")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert "FAIL  Exact copies: an estimated 5.0% of synthetic rows are memorised" in result.output
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["version"] == "2.0" and report["privacy_verdict"] == "failed"
+    exact = next(m for m in report["metrics"] if m["name"] == "exact_copies")
+    assert exact["details"]["verdict"] == "fail" and exact["details"]["synthetic_rows_equal_to_a_training_row"] == 100
+    tolerant = runner.invoke(app, args + ["--fail-under", "exact_copies=0.9", "-q"])  # tolerate 10% copies
+    assert tolerant.exit_code == 0, tolerant.output
+    clean = runner.invoke(app, ["audit", str(tmp_path / "train.csv"), str(tmp_path / "fresh.csv"), "--holdout", str(tmp_path / "holdout.csv"), "-q"])
+    assert clean.exit_code == 0, clean.output
+
+
+def test_cli_without_holdout_fails_unless_allowed(people, tmp_path):
+    people["train"].to_csv(tmp_path / "train.csv", index=False)
+    people["fresh"].to_csv(tmp_path / "fresh.csv", index=False)
+    runner = CliRunner()
+    strict = runner.invoke(app, ["audit", str(tmp_path / "train.csv"), str(tmp_path / "fresh.csv")])
+    assert strict.exit_code == 1 and "privacy not verified" in strict.output and "--holdout-out" in strict.output
+    allowed = runner.invoke(app, ["audit", str(tmp_path / "train.csv"), str(tmp_path / "fresh.csv"), "--allow-no-holdout"])
+    assert allowed.exit_code == 0 and "privacy not verified" in allowed.output
+
+
+def test_fit_keeps_a_holdout_and_the_audit_uses_it(tmp_path):
+    from tests.test_audit_known_answers import population
+
+    real = population(1500, 5)
+    real.to_csv(tmp_path / "real.csv", index=False)
+    runner = CliRunner()
+    fit = runner.invoke(app, ["fit", str(tmp_path / "real.csv"), "--out", str(tmp_path / "twin.yaml"),
+                              "--holdout-out", str(tmp_path / "hold.csv"), "--holdout-share", "0.2", "-q"])
+    assert fit.exit_code == 0, fit.output
+    hold = pd.read_csv(tmp_path / "hold.csv")
+    assert len(hold) == 300
+    gen = runner.invoke(app, ["generate", str(tmp_path / "twin.yaml"), "--rows", "1200", "--out", str(tmp_path / "twin.csv"), "-q"])
+    assert gen.exit_code == 0, gen.output
+    report = tmp_path / "r.json"
+    audited = runner.invoke(app, ["audit", str(tmp_path / "real.csv"), str(tmp_path / "twin.csv"), "--holdout", str(tmp_path / "hold.csv"),
+                                  "--json", str(report), "-q"])
+    assert audited.exit_code == 0, audited.output
+    data = json.loads(report.read_text())
+    assert data["inputs"]["real_rows"] == 1200  # the holdout's rows were taken out of the real table
+    assert data["privacy_verdict"] == "passed"
+
+
+@pytest.mark.skipif(not (DATA / "budget_food.csv").exists(), reason="shared data not present")
+def test_a_fitted_twin_of_a_real_table_passes_and_its_planted_leak_fails():
+    import synth
+    from synth.fit import FitConfig, SchemaFitter
+    from synth.tables import split_holdout
+
+    real = pd.read_csv(DATA / "budget_food.csv").iloc[:8000]
+    train, hold = split_holdout(real, 0.25, seed=0)
+    schema = synth.Schema.from_yaml_text(SchemaFitter(FitConfig(seed=0)).fit(train).to_yaml())
+    twin = synth.generate(schema, rows=len(train), seed=1)
+    clean = audit.run(train, twin, holdout=hold, seed=0)
+    assert clean.passed, clean.failures
+    n = int(0.05 * len(twin))
+    leaky = pd.concat([twin.iloc[n:], train.sample(n=n, random_state=0)], ignore_index=True)
+    assert audit.run(train, leaky, holdout=hold, seed=0).privacy_verdict == "failed"
