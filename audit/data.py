@@ -7,7 +7,7 @@ numbers; identifiers and free text are left out of distances and models and chec
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ class Tables:
     synthetic: pd.DataFrame
     holdout: pd.DataFrame | None
     kinds: dict[str, str]
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # derived views, computed once
 
     @property
     def numeric(self) -> list[str]:

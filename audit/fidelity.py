@@ -89,18 +89,25 @@ def histogram_similarity(t: Tables, bins: int = 20) -> Metric:
                   details={"per_column": scores})
 
 
-def _binned(t: Tables, col: str) -> tuple[pd.Series, pd.Series]:
-    """Categories as they are; numbers cut at the real data's deciles (missing as its own bin)."""
+def _binned(t: Tables, col: str) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes shared by the real and synthetic column: categories as they are; numbers cut at the
+    real data's deciles, missing as a bin of its own."""
     if col in t.categorical:
-        return t.real[col], t.synthetic[col]
+        both, _ = pd.factorize(np.concatenate([t.real[col].to_numpy(object), t.synthetic[col].to_numpy(object)]), use_na_sentinel=False)
+        return both[: len(t.real)], both[len(t.real):]
     r = t.real[col].to_numpy(float)
     edges = np.unique(np.nanquantile(r, np.linspace(0, 1, BINS + 1))) if np.isfinite(r).any() else np.array([0.0])
 
-    def cut(x: np.ndarray) -> pd.Series:
-        codes = np.searchsorted(edges[1:-1], x, side="right").astype(str).astype(object)
-        codes[np.isnan(x)] = "nan"
-        return pd.Series(codes)
+    def cut(x: np.ndarray) -> np.ndarray:
+        codes = np.searchsorted(edges[1:-1], x, side="right")
+        codes[np.isnan(x)] = max(len(edges) - 1, 1)
+        return codes
     return cut(r), cut(t.synthetic[col].to_numpy(float))
+
+
+def _joint(a: np.ndarray, b: np.ndarray, size_a: int, size_b: int) -> np.ndarray:
+    """Joint frequencies of two code arrays, flattened."""
+    return np.bincount(a * size_b + b, minlength=size_a * size_b) / max(len(a), 1)
 
 
 def _pairs(t: Tables, seed: int) -> list[tuple[str, str]]:
@@ -116,22 +123,22 @@ def pair_trends(t: Tables, seed: int = 0) -> tuple[Metric, Metric, Metric]:
     """Correlation similarity (numbers), contingency similarity (categories and mixed pairs), and their mean."""
     corr, cont = {}, {}
     real_corr, syn_corr = {}, {}
+    codes = _codes(t)
+    ranks = {"real": _Ranks(t.real), "synthetic": _Ranks(t.synthetic)}
     for a, b in _pairs(t, seed):
         if a in t.numeric and b in t.numeric:
-            r = t.real[[a, b]].dropna()
-            s = t.synthetic[[a, b]].dropna()
-            if len(r) < 3 or len(s) < 3 or r[a].std() == 0 or r[b].std() == 0 or s[a].std() == 0 or s[b].std() == 0:
+            pair = {label: r.correlations(a, b) for label, r in ranks.items()}
+            if pair["real"] is None or pair["synthetic"] is None:
                 continue
-            rr, rs = float(r[a].corr(r[b])), float(s[a].corr(s[b]))
-            sr, ss = float(r[a].corr(r[b], method="spearman")), float(s[a].corr(s[b], method="spearman"))
+            (rr, sr), (rs, ss) = pair["real"], pair["synthetic"]
             corr[f"{a} ~ {b}"] = 1 - abs(rr - rs) / 2
             real_corr[f"{a} ~ {b}"] = {"pearson": rr, "spearman": sr}
             syn_corr[f"{a} ~ {b}"] = {"pearson": rs, "spearman": ss}
         else:
-            (ra, sa), (rb, sb) = _binned(t, a), _binned(t, b)
-            p = pd.crosstab(ra.to_numpy(), rb.to_numpy(), normalize=True).stack()
-            q = pd.crosstab(sa.to_numpy(), sb.to_numpy(), normalize=True).stack()
-            cont[f"{a} ~ {b}"] = float(1 - 0.5 * p.subtract(q, fill_value=0).abs().sum())
+            (ra, sa), (rb, sb) = codes[a], codes[b]
+            size_a, size_b = int(max(ra.max(initial=0), sa.max(initial=0))) + 1, int(max(rb.max(initial=0), sb.max(initial=0))) + 1
+            p, q = _joint(ra, rb, size_a, size_b), _joint(sa, sb, size_a, size_b)
+            cont[f"{a} ~ {b}"] = float(1 - 0.5 * np.abs(p - q).sum())
     m_corr = Metric("correlation_similarity", "fidelity", _mean(corr), _mean(corr),
                     "How well pairwise Pearson correlations between numeric columns are kept: 1 - |r_real - r_synthetic| / 2, averaged.",
                     details={"per_pair": corr, "real": real_corr, "synthetic": syn_corr})
@@ -145,13 +152,35 @@ def pair_trends(t: Tables, seed: int = 0) -> tuple[Metric, Metric, Metric]:
 
 
 def _codes(t: Tables) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Each modelled column as integer codes shared by the real and synthetic table (numbers in real deciles)."""
-    codes = {}
-    for c in t.modelled:
-        r, s = _binned(t, c)
-        both, _ = pd.factorize(pd.concat([r.astype(str), s.astype(str)], ignore_index=True))
-        codes[c] = (both[: len(r)], both[len(r):])
-    return codes
+    """Each modelled column as integer codes shared by the real and synthetic table (numbers in real deciles), once per audit."""
+    if "codes" not in t.cache:
+        t.cache["codes"] = {c: _binned(t, c) for c in t.modelled}
+    return t.cache["codes"]
+
+
+class _Ranks:
+    """Pearson and Spearman correlations of number pairs over the rows where both are present (as pandas'
+    ``corr`` does), ranking each column once per pattern of missing rows rather than once per pair."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.missing = {c: frame[c].isna().to_numpy() for c in frame.columns}
+        self.cache: dict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = {}
+
+    def _column(self, col: str, drop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        key = (col, np.packbits(drop).tobytes())
+        if key not in self.cache:
+            values = self.frame[col].to_numpy(float)[~drop]
+            self.cache[key] = (values, stats.rankdata(values))
+        return self.cache[key]
+
+    def correlations(self, a: str, b: str) -> tuple[float, float] | None:
+        """(Pearson, Spearman), or None when fewer than 3 rows or a constant column leave nothing to correlate."""
+        drop = self.missing[a] | self.missing[b]
+        (xa, ra), (xb, rb) = self._column(a, drop), self._column(b, drop)
+        if len(xa) < 3 or np.ptp(xa) == 0 or np.ptp(xb) == 0:
+            return None
+        return float(np.corrcoef(xa, xb)[0, 1]), float(np.corrcoef(ra, rb)[0, 1])
 
 
 def mutual_information(t: Tables, seed: int = 0) -> Metric:

@@ -43,13 +43,14 @@ import pandas as pd
 
 from .data import MISSING, Encoding, Tables
 from .metric import Metric, clamp01
-from .neighbours import MixedRows, count_within, nearest
+from .neighbours import FAR, MixedRows, NearIndex
 
 #: Default tolerance: a test fails when the memorised share is significantly above this.
 TOLERANCE = 0.01
 #: Family-wise error rate of the privacy verdict (Holm's step-down over the tests that ran).
 ALPHA = 0.05
-#: Near copies: numbers within this many robust standard deviations (root mean square over the numeric columns).
+#: Near copies: numbers within this many robust standard deviations (root mean square over the numeric columns),
+#: and at most half of FAR.
 NEAR_RADIUS = 0.1
 #: A real identifier value seen in fewer rows of a set than this points at few records; replaying it is a leak.
 RARE_IDENTIFIER_ROWS = 10
@@ -142,26 +143,27 @@ def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
 
 
 class Evidence:
-    """What the tests share: the pooled real rows, and each synthetic row's nearest training and holdout rows."""
+    """What the tests share: the pooled real rows, indexed, and each synthetic row's nearest training and holdout rows."""
 
     def __init__(self, t: Tables, encoding: Encoding, seed: int = 0) -> None:
         assert t.holdout is not None
         self.t, self.encoding = t, encoding
         self.rng = np.random.default_rng(seed)
         self.train, self.hold, self.syn = encoding.mixed(t.real), encoding.mixed(t.holdout), encoding.mixed(t.synthetic)
+        self.train_index, self.hold_index = NearIndex(self.train), NearIndex(self.hold)
         self.pool = len(self.train) + len(self.hold)
         self.p = len(self.train) / self.pool
-        self.radius = NEAR_RADIUS * math.sqrt(len(t.numeric))
-        self.d_train, self.i_train = nearest(self.train, self.syn)
-        self.d_hold, self.i_hold = nearest(self.hold, self.syn)
+        self.radius = min(NEAR_RADIUS * math.sqrt(len(t.numeric)), FAR / 2)
+        self.d_train, self.i_train = self.train_index.nearest(self.syn)  # inf: no training row within FAR
+        self.d_hold, self.i_hold = self.hold_index.nearest(self.syn)
         # the real row that decides each synthetic row: synthetic rows sharing it move together
         self.deciding_row = np.where(self.d_train <= self.d_hold, self.i_train, len(self.train) + self.i_hold)
         sample = self.rng.choice(len(self.train), min(len(self.train), KAPPA_ROWS), replace=False)
         self.train_sample = self.train.take(np.sort(sample))
 
     def counts(self, queries: MixedRows, radius: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
-        """Training and holdout rows within ``radius`` of each query row (radius below 1)."""
-        return count_within(self.train, queries, radius), count_within(self.hold, queries, radius)
+        """Training and holdout rows within ``radius`` of each query row (radius below FAR)."""
+        return self.train_index.count_within(queries, radius), self.hold_index.count_within(queries, radius)
 
 
 def _uninformative(name: str, what: str) -> Metric:
@@ -195,7 +197,10 @@ def near_copies(t: Tables, e: "Evidence | None", tolerance: float = TOLERANCE) -
     """Synthetic rows with the categories of a real row and numbers within a small radius of it."""
     if e is None:
         return _skipped("near_copies", "needs a holdout: without unseen real rows near copies cannot be told from chance")
-    c_train, c_hold = e.counts(e.syn, e.radius)
+    # only rows with a real row within the radius have anything to count (their nearest one is that near)
+    near_any = np.flatnonzero(np.minimum(e.d_train, e.d_hold) <= e.radius)
+    c_train, c_hold = np.zeros(len(e.syn), np.int64), np.zeros(len(e.syn), np.int64)
+    c_train[near_any], c_hold[near_any] = e.counts(e.syn.take(near_any), e.radius)
     kappa = copy_score(*e.counts(e.train_sample, e.radius), e.p)
     if kappa <= 0:
         return _uninformative("near_copies", "a near copy")
@@ -220,25 +225,26 @@ def closest_record(t: Tables, e: "Evidence | None", tolerance: float = TOLERANCE
     if e is None:
         return _skipped("closest_record", "needs a holdout: without unseen real rows distances cannot be told from chance")
     nearest_any = np.minimum(e.d_train, e.d_hold)
-    # every real row at the nearest distance counts (ties shared); exact below 1, beyond it the two nearest rows decide
-    countable = nearest_any < 1
-    c_train = (e.d_train == nearest_any).astype(np.int64)
-    c_hold = (e.d_hold == nearest_any).astype(np.int64)
-    if countable.any():
-        sub = e.syn.take(np.flatnonzero(countable))
-        c_train[countable], c_hold[countable] = e.counts(sub, nearest_any[countable])
+    # every real row at the nearest distance counts (ties shared); a row far from every real row counts for nothing
+    near = np.isfinite(nearest_any)
+    c_train, c_hold = np.zeros(len(nearest_any), np.int64), np.zeros(len(nearest_any), np.int64)
+    if near.any():
+        c_train[near], c_hold[near] = e.counts(e.syn.take(np.flatnonzero(near)), nearest_any[near])
     kappa = copy_score(*e.counts(e.train_sample, 0.0), e.p)  # a copy's nearest rows: the real rows equal to it
     estimate, se = explained_share(c_train, c_hold, e.p, e.pool, kappa, clusters=e.deciding_row)
+    capped_train, capped_hold = np.minimum(e.d_train, FAR), np.minimum(e.d_hold, FAR)
     details: dict[str, object] = {
+        "synthetic_rows_within_distance_1_of_a_real_row": int(near.sum()),
         "tied_share": float(((c_train + c_hold) > 1).mean()),
-        "synthetic_to_train_median": float(np.median(e.d_train)),
-        "synthetic_to_holdout_median": float(np.median(e.d_hold)),
+        "synthetic_to_train_median": float(np.median(capped_train)),
+        "synthetic_to_holdout_median": float(np.median(capped_hold)),
         "copy_score": kappa,
-        "histogram": _hist({"synthetic to training": e.d_train, "synthetic to holdout": e.d_hold}),
+        "histogram": _hist({"synthetic to training": capped_train, "synthetic to holdout": capped_hold}),
     }
     return _test("closest_record", estimate, se, tolerance,
                  "Share of synthetic rows whose nearest real row is a training row, beyond the training rows' share of all real "
-                 "rows (ties shared between the rows tied).",
+                 f"rows (ties shared between the rows tied; rows {FAR:g} or more from every real row, i.e. another category "
+                 "combination or a robust standard deviation away, single out nobody and count for nothing).",
                  _sentence("Closest record", estimate, se, tolerance), details)
 
 
@@ -249,7 +255,9 @@ def membership_inference(t: Tables, e: "Evidence | None", tolerance: float = TOL
     m = min(len(e.train), len(e.hold), MEMBERSHIP_RECORDS)
     members = e.train.take(e.rng.choice(len(e.train), m, replace=False))
     others = e.hold.take(e.rng.choice(len(e.hold), m, replace=False))
-    d_members, d_others = nearest(e.syn, members)[0], nearest(e.syn, others)[0]
+    index = NearIndex(e.syn)
+    # distances capped at FAR: records that far from every synthetic row tie (nothing singles them out)
+    d_members, d_others = (np.minimum(index.nearest(rows)[0], FAR) for rows in (members, others))
     auc = _auc(-np.r_[d_members, d_others], np.r_[np.ones(m), np.zeros(m)])
     advantage, se = 2 * auc - 1, 2 * _hanley_mcneil(auc, m, m)
     return _test("membership_inference", advantage, se, tolerance,
@@ -274,11 +282,13 @@ def attribute_inference(t: Tables, e: "Evidence | None", sensitive: list[str], t
             continue
         train = t.real.iloc[e.rng.choice(len(t.real), m, replace=False)]
         hold = t.holdout.iloc[e.rng.choice(len(t.holdout), m, replace=False)]
-        index = e.encoding.mixed(t.synthetic, drop=(col,))
+        index = NearIndex(e.encoding.mixed(t.synthetic, drop=(col,)))
         secret = t.synthetic[col].to_numpy()
+        fallback = t.synthetic[col].mode(dropna=False).iloc[0]  # no synthetic row near: the attacker guesses the commonest value
         rates = {}
         for label, frame in (("train", train), ("holdout", hold)):
-            guess = secret[nearest(index, e.encoding.mixed(frame, drop=(col,)))[1]]
+            found = index.nearest(e.encoding.mixed(frame, drop=(col,)))[1]
+            guess = np.where(found >= 0, secret[np.maximum(found, 0)], fallback)
             truth = frame[col].to_numpy()
             if col in t.numeric:
                 tol = 0.1 * e.encoding.scale[e.encoding.numeric.index(col)]

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 import audit
-from audit.neighbours import MixedRows, nearest
+from audit.neighbours import FAR, MixedRows, count_within, nearest
 from audit.privacy import copy_score, decide, explained_share
 from audit.metric import Metric
 from synth.cli import app
@@ -24,29 +24,34 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 def _brute(ref: MixedRows, q: MixedRows) -> np.ndarray:
     num = ((q.numbers[:, None, :] - ref.numbers[None, :, :]) ** 2).sum(axis=2)
     cat = (q.codes[:, None, :] != ref.codes[None, :, :]).sum(axis=2)
-    return np.sqrt((num + cat).min(axis=1))
+    return np.sqrt(num + cat)
 
 
 @pytest.mark.parametrize("numbers, cards", [(3, [2, 5, 40]), (1, [3, 3, 3, 3, 3, 3]), (0, [4, 7]), (4, []), (2, [500])])
-def test_nearest_equals_brute_force_on_mixed_rows(numbers, cards):
+def test_near_neighbours_equal_brute_force_within_the_radius(numbers, cards):
     rng = np.random.default_rng(numbers + len(cards))
 
     def rows(n: int, spread: float) -> MixedRows:
         codes = np.column_stack([rng.integers(0, c, n) for c in cards]) if cards else np.zeros((n, 0), int)
-        return MixedRows(rng.normal(0, spread, (n, numbers)), codes)
+        return MixedRows(rng.normal(0, spread, (n, numbers)).round(1), codes)
 
-    for spread in (0.1, 1.0, 3.0):  # near rows, and far rows that need the escalation levels
+    for spread in (0.1, 0.5, 3.0):  # mostly near, mixed, mostly far
         ref, q = rows(700, spread), rows(300, spread)
+        truth = _brute(ref, q)
+        best = truth.min(axis=1)
         dist, idx = nearest(ref, q)
-        np.testing.assert_allclose(dist, _brute(ref, q), atol=1e-9)
-        again = np.sqrt(((q.numbers - ref.numbers[idx]) ** 2).sum(axis=1) + (q.codes != ref.codes[idx]).sum(axis=1))
-        np.testing.assert_allclose(again, dist, atol=1e-9)  # the index names a row at that distance
+        near = best < FAR
+        np.testing.assert_allclose(dist[near], best[near], atol=1e-9)
+        assert np.isinf(dist[~near]).all() and (idx[~near] == -1).all()
+        np.testing.assert_allclose(truth[np.flatnonzero(near), idx[near]], best[near], atol=1e-9)  # the index names that row
+        for radius in (0.0, 0.3, 0.9):
+            np.testing.assert_array_equal(count_within(ref, q, radius), (truth <= radius + 1e-9).sum(axis=1))
 
 
-def test_a_high_cardinality_category_is_one_mismatch_not_thousands_of_dimensions():
+def test_a_high_cardinality_category_is_one_coordinate_and_a_mismatch_is_far():
     ref = MixedRows(np.zeros((3, 1)), np.array([[0], [1], [4999]]))
-    dist, _ = nearest(ref, MixedRows(np.zeros((2, 1)), np.array([[4999], [2500]])))
-    assert dist.tolist() == [0.0, 1.0]
+    dist, _ = nearest(ref, MixedRows(np.array([[0.0], [0.2]]), np.array([[4999], [2500]])))
+    assert dist[0] == 0.0 and np.isinf(dist[1])
 
 
 # --- the statistics ---------------------------------------------------------------------------
