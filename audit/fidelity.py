@@ -301,19 +301,32 @@ def _nmi(a: np.ndarray, b: np.ndarray) -> float:
     return float(max(0.0, mi) / ((ha + hb) / 2))
 
 
+def _detection_features(t: Tables, frame: pd.DataFrame) -> np.ndarray:
+    """Numbers as they are (missing stays missing) and categories as codes of their 254 commonest real values
+    (the rest share one code): gradient boosting splits categories natively, so a 5,000-value column is one feature."""
+    columns = [frame[c].to_numpy(float) for c in t.numeric]
+    for c in t.categorical:
+        top = t.real[c].value_counts().index[:254]
+        codes = pd.Index(top).get_indexer(frame[c]).astype(float)
+        codes[codes < 0] = len(top)
+        columns.append(codes)
+    return np.column_stack(columns) if columns else np.zeros((len(frame), 1))
+
+
 def detection(t: Tables, encoding: Encoding, seed: int = 0) -> Metric:
     """A classifier tries to tell real rows from synthetic ones; AUC 0.5 means it cannot."""
     rng = np.random.default_rng(seed)
     m = min(len(t.real), len(t.synthetic), DETECTION_ROWS)
-    r = t.real.iloc[rng.choice(len(t.real), m, replace=False)]
-    s = t.synthetic.iloc[rng.choice(len(t.synthetic), m, replace=False)]
-    x = np.vstack([encoding.transform(r), encoding.transform(s)])
-    y = np.r_[np.ones(m), np.zeros(m)]
     if m < 20:
         return Metric("detection", "fidelity", None, None, "too few rows to train a detector", skipped="fewer than 20 rows")
+    r = t.real.iloc[rng.choice(len(t.real), m, replace=False)]
+    s = t.synthetic.iloc[rng.choice(len(t.synthetic), m, replace=False)]
+    x = np.vstack([_detection_features(t, r), _detection_features(t, s)])
+    y = np.r_[np.ones(m), np.zeros(m)]
+    categorical = [False] * len(t.numeric) + [True] * len(t.categorical) if t.modelled else [False]
     aucs = []
     for train, test in StratifiedKFold(n_splits=3, shuffle=True, random_state=seed).split(x, y):
-        model = HistGradientBoostingClassifier(max_iter=100, random_state=seed)
+        model = HistGradientBoostingClassifier(max_iter=100, random_state=seed, categorical_features=categorical)
         model.fit(x[train], y[train])
         aucs.append(roc_auc_score(y[test], model.predict_proba(x[test])[:, 1]))
     auc = float(np.mean(aucs))

@@ -233,13 +233,16 @@ def closest_record(t: Tables, e: "Evidence | None", tolerance: float = TOLERANCE
     kappa = copy_score(*e.counts(e.train_sample, 0.0), e.p)  # a copy's nearest rows: the real rows equal to it
     estimate, se = explained_share(c_train, c_hold, e.p, e.pool, kappa, clusters=e.deciding_row)
     capped_train, capped_hold = np.minimum(e.d_train, FAR), np.minimum(e.d_hold, FAR)
+    # for the picture, training rows as many as the holdout's: a larger set is nearer by its size alone
+    same_size = e.rng.choice(len(e.train), min(len(e.train), len(e.hold)), replace=False)
+    capped_same = np.minimum(NearIndex(e.train.take(np.sort(same_size))).nearest(e.syn)[0], FAR)
     details: dict[str, object] = {
         "synthetic_rows_within_distance_1_of_a_real_row": int(near.sum()),
         "tied_share": float(((c_train + c_hold) > 1).mean()),
         "synthetic_to_train_median": float(np.median(capped_train)),
         "synthetic_to_holdout_median": float(np.median(capped_hold)),
         "copy_score": kappa,
-        "histogram": _hist({"synthetic to training": capped_train, "synthetic to holdout": capped_hold}),
+        "histogram": _hist({"synthetic to training (as many rows as the holdout)": capped_same, "synthetic to holdout": capped_hold}),
     }
     return _test("closest_record", estimate, se, tolerance,
                  "Share of synthetic rows whose nearest real row is a training row, beyond the training rows' share of all real "
@@ -387,6 +390,6 @@ def _hanley_mcneil(auc: float, n1: int, n0: int) -> float:
 
 
 def _hist(series: dict[str, np.ndarray], bins: int = 30) -> dict[str, object]:
-    top = max(float(np.quantile(v, 0.99)) for v in series.values()) or 1.0
-    edges = np.linspace(0, top, bins + 1)
-    return {"edges": edges.tolist(), **{k: np.histogram(np.clip(v, 0, top), edges)[0].tolist() for k, v in series.items()}}
+    """Counts of distances in equal bins from 0 to FAR (distances of FAR or more land in the last bin)."""
+    edges = np.linspace(0, FAR, bins + 1)
+    return {"edges": edges.tolist(), **{k: np.histogram(np.clip(v, 0, FAR), edges)[0].tolist() for k, v in series.items()}}

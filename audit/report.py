@@ -43,20 +43,24 @@ def _badge(score: float | None) -> str:
 
 
 def _histograms(result: "AuditResult") -> list[str]:
+    """Real vs synthetic distribution of each column, drawn as small multiples in one figure (one PNG to encode)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     t = result.tables
-    images = []
-    for col in t.modelled[:MAX_HISTOGRAMS]:
-        fig, ax = plt.subplots(figsize=(4.2, 2.6))
+    columns = [c for c in t.modelled if c not in t.numeric or t.real[c].notna().any()][:MAX_HISTOGRAMS]
+    if not columns:
+        return []
+    per_row = 4
+    rows = -(-len(columns) // per_row)
+    fig, axes = plt.subplots(rows, per_row, figsize=(4.2 * per_row, 2.8 * rows), squeeze=False)
+    for ax in axes.ravel()[len(columns):]:
+        ax.set_visible(False)
+    for ax, col in zip(axes.ravel(), columns):
         if col in t.numeric:
             r, s = t.real[col].dropna().to_numpy(), t.synthetic[col].dropna().to_numpy()
-            if len(r) == 0:
-                plt.close(fig)
-                continue
             lo, hi = np.quantile(np.r_[r, s] if len(s) else r, [0.005, 0.995])
             bins = np.linspace(lo, hi if hi > lo else lo + 1, 31)
             ax.hist(np.clip(r, lo, hi), bins=bins, alpha=0.55, density=True, label="real", color="#1f77b4")
@@ -72,8 +76,8 @@ def _histograms(result: "AuditResult") -> list[str]:
         ax.set_title(col, fontsize=9)
         ax.tick_params(labelsize=7)
         ax.legend(fontsize=7)
-        images.append(_png(fig))
-    return images
+    fig.tight_layout()
+    return [_png(fig)]
 
 
 def _heatmaps(result: "AuditResult") -> str | None:
@@ -108,7 +112,7 @@ def _dcr_plot(result: "AuditResult") -> str | None:
         if key == "edges":
             continue
         ax.stairs(values, edges, label=key, linewidth=1.5)
-    ax.set_xlabel("distance to closest record", fontsize=8)
+    ax.set_xlabel("distance to closest record (1: one or more, i.e. far from every real row)", fontsize=8)
     ax.set_ylabel("synthetic rows", fontsize=8)
     ax.legend(fontsize=8)
     ax.set_title("Distance to closest record", fontsize=9)
@@ -215,7 +219,7 @@ def render_html(result: "AuditResult") -> str:
                      f"<td>{_fmt(r.get('mean'))} / {_fmt(s.get('mean'))}</td><td>{_fmt(r.get('std'))} / {_fmt(s.get('std'))}</td>"
                      f"<td>{_fmt(r.get('distinct'))} / {_fmt(s.get('distinct'))}</td><td>{_fmt(r.get('missing_share'))} / {_fmt(s.get('missing_share'))}</td></tr>")
     parts.append("</table><h2>Distributions, real vs synthetic</h2><div class='grid'>")
-    parts += [f"<img src='{img}' alt='histogram'>" for img in _histograms(result)]
+    parts += [f"<img src='{img}' alt='histograms, real vs synthetic' style='max-width:100%'>" for img in _histograms(result)]
     parts.append("</div>")
     heat = _heatmaps(result)
     if heat:
