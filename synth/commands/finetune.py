@@ -145,15 +145,18 @@ def eval_command(
             out.print(f"{key}: {result[key]:.3f}", markup=False)
 
 
-def _client(model: Optional[str], max_requests: Optional[int], cache_dir: Optional[Path]):  # type: ignore[no-untyped-def]
+def _client(model: Optional[str], max_requests: Optional[int], cache_dir: Optional[Path],  # type: ignore[no-untyped-def]
+            llm_timeout: Optional[float]):
     from ..llm import LLMClient, LLMConfig
 
-    return LLMClient(LLMConfig.from_env(model=model, max_requests=max_requests, cache_dir=cache_dir))
+    return LLMClient(LLMConfig.from_env(model=model, max_requests=max_requests, cache_dir=cache_dir, time_limit=llm_timeout))
 
 
 LLMModelOpt = typer.Option(None, "--model", help="Model (default: $SYNTH_MODEL or gpt-4o-mini).")
 BudgetOpt = typer.Option(None, "--max-requests", min=1, help="Stop after this many requests; rerun to resume from the cache.")
 CacheOpt = typer.Option(None, "--cache-dir", help="Answer cache (default: $SYNTH_CACHE_DIR or ~/.cache/synth/llm).")
+LLMTimeoutOpt = typer.Option(None, "--llm-timeout", min=0.1, help="Seconds one LLM request may take, retries and their waits "
+                             "included (default: $SYNTH_LLM_TIMEOUT or 300).")
 
 
 @finetune_app.command("qa")
@@ -164,6 +167,7 @@ def qa_command(
     fmt: str = typer.Option("completion", "--format", help="completion or chat."),
     chunk_tokens: int = typer.Option(1500, "--chunk-tokens", min=100, help="Longest chunk of a document sent at once."),
     model: Optional[str] = LLMModelOpt, max_requests: Optional[int] = BudgetOpt, cache_dir: Optional[Path] = CacheOpt,
+    llm_timeout: Optional[float] = LLMTimeoutOpt,
 ) -> None:
     """Question-answer pairs from documents: questions each chunk answers, answers from that chunk alone; unsupported answers dropped."""
     from ..sinks import write_text_atomic
@@ -172,7 +176,7 @@ def qa_command(
     client = None
     try:
         _check_format(fmt)
-        client = _client(model, max_requests, cache_dir)
+        client = _client(model, max_requests, cache_dir, llm_timeout)
         result = make_qa(docs, client, questions=questions, max_chunk_tokens=chunk_tokens)
         write_text_atomic(out_path, "".join(line + "\n" for line in qa_lines(result.pairs, fmt)))
     except SynthError as exc:
@@ -190,6 +194,7 @@ def label_command(
     negative_label: str = typer.Option(" nil", "--negative-label", help="Completion given to examples judged weak."),
     context_tokens: int = typer.Option(6000, "--context-tokens", min=500, help="Context limit the few-shot prompt is trimmed to."),
     model: Optional[str] = LLMModelOpt, max_requests: Optional[int] = BudgetOpt, cache_dir: Optional[Path] = CacheOpt,
+    llm_timeout: Optional[float] = LLMTimeoutOpt,
 ) -> None:
     """Few-shot labelling of example strength; weak examples get the negative label. Resumable, budgeted."""
     from rich.progress import Progress
@@ -199,7 +204,7 @@ def label_command(
 
     client = None
     try:
-        client = _client(model, max_requests, cache_dir)
+        client = _client(model, max_requests, cache_dir, llm_timeout)
         with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
             task = bar.add_task("judging", total=None)
 
