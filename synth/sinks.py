@@ -16,14 +16,19 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Protocol
-
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Iterator, Protocol
 
 from .errors import SynthError
+from .lazy import LazyModule
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+else:  # commands that only write text (fit, draft, audit reports) never load pyarrow
+    pa, pc = LazyModule("pyarrow"), LazyModule("pyarrow.compute")
+    pacsv, pq = LazyModule("pyarrow.csv"), LazyModule("pyarrow.parquet")
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 

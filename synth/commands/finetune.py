@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.table import Table
 
 from ..errors import SynthError
-from ..finetune import evaluate, load_predictions, prepare_file, validate_file
 
 finetune_app = typer.Typer(
     help="Prepare and check JSONL fine-tuning data (prompt/completion or chat format), and score predictions.",
@@ -53,6 +52,8 @@ def validate_command(
     classification.
     """
     try:
+        from ..finetune.validate import validate_file  # here, not at the top: `synth --help` stays light
+
         report = validate_file(file, fmt=_check_format(fmt), max_tokens=max_tokens, model=model)
     except SynthError as exc:
         _fail(exc)
@@ -99,6 +100,8 @@ def prepare_command(
 ) -> None:
     """Fix, dedupe and split into NAME_prepared_train.jsonl and NAME_prepared_valid.jsonl (disjoint, seeded)."""
     try:
+        from ..finetune.prepare import prepare_file
+
         result = prepare_file(file, out_dir=out_dir, fmt=_check_format(fmt), separator=separator, stop=stop,
                               valid_share=valid_share, seed=seed, remove_noise=remove_noise, label_map=label_map,
                               max_tokens=max_tokens, model=model)
@@ -126,6 +129,8 @@ def eval_command(
 ) -> None:
     """Accuracy, F1 (binary and macro), precision, recall, AUROC and AUPRC at 0.5 and at --threshold, with a confusion matrix."""
     try:
+        from ..finetune.evaluate import evaluate, load_predictions  # scikit-learn: only this command needs it
+
         labels, predictions, scores = load_predictions(file, label_key, prediction_key, score_key)
         result = evaluate(labels, predictions, scores, positive=positive, threshold=threshold)
     except SynthError as exc:
