@@ -185,8 +185,9 @@ def test_the_time_limit_stops_retrying(tmp_path, monkeypatch):
 
 def test_the_time_limit_cuts_off_a_server_that_never_answers(tmp_path, monkeypatch):
     monkeypatch.setenv("SYNTH_LLM_TIMEOUT", "1")
+    monkeypatch.setenv("SYNTH_CACHE_DIR", str(tmp_path / "cache"))  # from_env reads it; never the user's cache
     with FakeLLM(default=lambda body: reply("late", delay=8)) as server:
-        c = LLMClient(LLMConfig.from_env(api_key=KEY, base_url=server.url, cache_dir=None))
+        c = LLMClient(LLMConfig.from_env(api_key=KEY, base_url=server.url))
         started = time.perf_counter()
         with pytest.raises(SynthError, match="no answer .* within .*time limit is 1 s"):
             c.complete([{"role": "user", "content": "hi"}])

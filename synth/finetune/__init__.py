@@ -5,19 +5,8 @@
 >>> prepare_file("train.jsonl", valid_share=0.2)   # doctest: +SKIP
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import Any
+from .evaluate import evaluate, load_predictions
+from .prepare import prepare_file
+from .validate import Report, validate_file
 
 __all__ = ["Report", "evaluate", "load_predictions", "prepare_file", "validate_file"]
-
-# Resolved on first use: `synth finetune validate` should not import scikit-learn, which only `eval` needs.
-_HOMES = {"evaluate": ".evaluate", "load_predictions": ".evaluate", "prepare_file": ".prepare",
-          "Report": ".validate", "validate_file": ".validate"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _HOMES:
-        return getattr(importlib.import_module(_HOMES[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
