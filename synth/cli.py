@@ -10,17 +10,17 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
 
-from . import Plan, load_schema
-from .columns import KINDS
+# Only light modules up here: every command, `synth --help` included, pays for what is imported at the top
+# (tests/test_startup.py pins it); each command imports what it needs.
 from .errors import SynthError
-from .sinks import open_sink
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 app = typer.Typer(
     help=(
@@ -66,6 +66,8 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _progress(quiet: bool) -> Progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
     return Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
         TimeElapsedColumn(), TimeRemainingColumn(),
@@ -117,6 +119,10 @@ def generate(
 
 def _generate(schema: Path, rows: Optional[int], seed: Optional[int], out_path: Optional[Path], workers: int,
               quiet: bool, as_json: bool) -> None:
+    from . import load_schema
+    from .engine import Plan
+    from .sinks import open_sink
+
     plan = Plan(load_schema(schema), rows=rows, seed=seed)
     target = out_path or Path(f"{plan.schema.name}.csv")
     started = time.perf_counter()
@@ -152,6 +158,9 @@ def validate(
 
     Exit code 0 when valid, 2 with one line naming the file, line and field when not.
     """
+    from . import load_schema
+    from .engine import Plan
+
     loaded = load_schema(schema)
     plan = Plan(loaded, rows=min(loaded.spec.rows, 1000))
     for _ in plan.iter_chunks():
@@ -257,6 +266,10 @@ def fit(
 @app.command()
 def kinds(kind: Optional[str] = typer.Argument(None, help="Show the fields of one kind.")) -> None:
     """List the column kinds a schema can use, or the fields of one kind."""
+    from rich.table import Table
+
+    from .columns import KINDS
+
     if kind is not None:
         if kind not in KINDS:
             err.print(f"error: unknown kind {kind!r}; kinds: {', '.join(sorted(KINDS))}", markup=False)

@@ -1,12 +1,16 @@
 """The one place that talks to an OpenAI-compatible endpoint (OpenAI, Ollama, vLLM, llama.cpp ...).
 
 Configuration: ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``SYNTH_MODEL`` (default ``gpt-4o-mini``),
-``SYNTH_CACHE_DIR`` (default ``~/.cache/synth/llm``). What every caller gets:
+``SYNTH_CACHE_DIR`` (default ``~/.cache/synth/llm``), ``SYNTH_LLM_TIMEOUT`` (seconds one request may take,
+retries included; default 300). What every caller gets:
 
 - a disk cache keyed by the request (model, messages, response format, temperature): a re-run costs
   nothing, an interrupted batch resumes where it stopped, and the same cache gives the same output;
 - retries with exponential backoff and jitter on rate limits (429, honouring ``Retry-After``), server
-  errors and dropped connections (the ``openai`` client's own retries are off, so ours are the only ones);
+  errors, timeouts and dropped connections, each wait announced on stderr, all within ``time_limit``
+  (the ``openai`` client's own retries are off, so ours are the only ones);
+- no retries for what will not heal: a refused connection, an unknown host, a malformed URL, a used-up
+  quota fail at once with one line naming the URL;
 - a request budget (``max_requests``) that stops cleanly, and usage counters (requests, cache hits, tokens);
 - bounded concurrency for batches (:meth:`LLMClient.map`);
 - errors as one line, with the API key never in them (nor in the cache, logs or reports).
@@ -19,18 +23,32 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import random
+import re
+import socket
+import ssl
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .errors import SynthError
 
 DEFAULT_MODEL = "gpt-4o-mini"
+DEFAULT_URL = "https://api.openai.com/v1"
+DEFAULT_TIME_LIMIT = 300.0
+TIME_LIMIT_ENV = "SYNTH_LLM_TIMEOUT"
+
+
+def _to_stderr(message: str) -> None:
+    # One write per line: batches retry from several threads at once.
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
 
 
 @dataclass
@@ -42,19 +60,36 @@ class LLMConfig:
     max_requests: int | None = None
     max_retries: int = 6
     backoff: float = 1.0  # seconds before the first retry; doubles each time
-    timeout: float = 120.0
+    timeout: float = 120.0  # one attempt; never beyond what is left of time_limit
+    time_limit: float | None = DEFAULT_TIME_LIMIT  # one request, every attempt and wait included; None: no limit
     concurrency: int = 4
     temperature: float = 0.0
+    on_retry: Callable[[str], None] | None = _to_stderr  # told before each wait, so a slow run never looks hung
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "LLMConfig":
         cache = os.environ.get("SYNTH_CACHE_DIR") or str(Path.home() / ".cache" / "synth" / "llm")
         config = cls(api_key=os.environ.get("OPENAI_API_KEY") or None, base_url=os.environ.get("OPENAI_BASE_URL") or None,
-                     model=os.environ.get("SYNTH_MODEL") or DEFAULT_MODEL, cache_dir=Path(cache))
+                     model=os.environ.get("SYNTH_MODEL") or DEFAULT_MODEL, cache_dir=Path(cache),
+                     time_limit=overrides.get("time_limit") or time_limit_from_env())
         for key, value in overrides.items():
             if value is not None:
                 setattr(config, key, value)
         return config
+
+
+def time_limit_from_env() -> float:
+    """``SYNTH_LLM_TIMEOUT`` in seconds, or the default; a value that is not a positive number is a clear error."""
+    text = os.environ.get(TIME_LIMIT_ENV, "").strip()
+    if not text:
+        return DEFAULT_TIME_LIMIT
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not value > 0 or math.isinf(value):
+        raise SynthError(f"{TIME_LIMIT_ENV}={text!r}: give the time limit as a positive number of seconds, e.g. 60")
+    return value
 
 
 @dataclass
@@ -136,30 +171,59 @@ class LLMClient:
 
     def _send(self, request: dict[str, Any]) -> Any:
         openai = self._openai
+        limit = self.config.time_limit
+        started = time.monotonic()
+        deadline = started + limit if limit else math.inf
+        attempts = self.config.max_retries + 1
         delay = self.config.backoff
-        for attempt in range(self.config.max_retries + 1):
+        for attempt in range(1, attempts + 1):
+            asked_wait = None  # the server's Retry-After, when it gave one
             try:
-                return self._client.chat.completions.create(**request)
+                # A hung attempt must not outlive the whole request's limit.
+                timeout = max(0.1, min(self.config.timeout, deadline - time.monotonic()))
+                return self._client.chat.completions.create(**request, timeout=timeout)
             except openai.AuthenticationError:
                 raise SynthError("the endpoint refused the API key (check OPENAI_API_KEY)") from None
-            except (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError, openai.APITimeoutError) as exc:
-                if attempt == self.config.max_retries:
-                    raise SynthError(f"the LLM endpoint failed after {attempt + 1} attempts: {self._describe(exc)}") from None
-                wait = _retry_after(exc)
-                wait = wait if wait is not None else delay * (1 + 0.25 * random.random())
-                with self._lock:
-                    self.usage.retries += 1
-                time.sleep(min(wait, 60.0))
-                delay *= 2
+            except openai.APIConnectionError as exc:  # APITimeoutError included
+                lasting = _lasting_connection_problem(exc)
+                if lasting is not None:
+                    raise SynthError(f"cannot reach the LLM endpoint {self.url}: {lasting} (check OPENAI_BASE_URL)") from None
+                problem = (f"no answer from {self.url} within {_seconds(timeout)} s" if isinstance(exc, openai.APITimeoutError)
+                           else f"connection to {self.url} failed ({_cause_name(exc)})")
+            except openai.RateLimitError as exc:
+                if "insufficient_quota" in (exc.code, exc.type):  # billing, not load: waiting will not help
+                    raise SynthError(f"the LLM endpoint {self.url} says the account's quota is used up: "
+                                     f"{self._describe(exc)}") from None
+                problem, asked_wait = "rate limited", _retry_after(exc)
+            except openai.InternalServerError as exc:
+                problem, asked_wait = f"server error {exc.status_code}", _retry_after(exc)
             except openai.APIStatusError as exc:
                 raise SynthError(f"the LLM endpoint refused the request: {self._describe(exc)}") from None
+            elapsed = time.monotonic() - started
+            if attempt == attempts:
+                raise SynthError(f"the LLM endpoint {self.url} failed after {attempt} attempts in {_seconds(elapsed)} s; "
+                                 f"last: {problem}") from None
+            wait = min(60.0, asked_wait if asked_wait is not None else delay * (1 + 0.25 * random.random()))
+            delay *= 2
+            if started + elapsed + wait >= deadline:
+                raise SynthError(f"gave up on the LLM endpoint {self.url} after {attempt} attempts in {_seconds(elapsed)} s "
+                                 f"({problem}): the time limit is {limit:g} s (--llm-timeout or {TIME_LIMIT_ENV})") from None
+            with self._lock:
+                self.usage.retries += 1
+            if self.config.on_retry is not None:
+                self.config.on_retry(f"{problem}, retrying in {_seconds(wait)} s, attempt {attempt + 1} of {attempts}")
+            time.sleep(wait)
         raise AssertionError("unreachable")
+
+    @property
+    def url(self) -> str:
+        """The endpoint as it may be shown: without user, password or query, and never with the key."""
+        url = re.sub(r"//[^/@]*@", "//", self.config.base_url or DEFAULT_URL).split("?", 1)[0]
+        return self.redact(url)
 
     def _describe(self, exc: Exception) -> str:
         status = getattr(exc, "status_code", None)
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if isinstance(exc, self._openai.APIConnectionError):
-            message = f"cannot reach {self.config.base_url or 'api.openai.com'} ({type(exc).__name__})"
         return self.redact((f"HTTP {status}: " if status else "") + message[:300])
 
     def redact(self, text: str) -> str:
@@ -188,6 +252,38 @@ class LLMClient:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_text(json.dumps({"content": self.redact(text)}, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, path)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and what it wraps (the client wraps the transport's error, which wraps the socket's)."""
+    chain: list[BaseException] = []
+    while exc is not None and exc not in chain:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return chain
+
+
+def _lasting_connection_problem(exc: BaseException) -> str | None:
+    """What makes this connection failure permanent (nothing listening, no such host, a bad URL), or None."""
+    for cause in _causes(exc):
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused (is the server running, on that port?)"
+        if isinstance(cause, socket.gaierror):
+            return "unknown host"
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"its TLS certificate is not trusted ({cause.verify_message})"
+        if type(cause).__name__ in ("UnsupportedProtocol", "InvalidURL"):  # the HTTP library's, whichever it is
+            return "not a valid http(s) URL"
+    return None
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f}" if value >= 10 else f"{value:.2g}"
+
+
+def _cause_name(exc: BaseException) -> str:
+    chain = _causes(exc)
+    return type(chain[-1]).__name__
 
 
 def _retry_after(exc: Exception) -> float | None:

@@ -1,7 +1,9 @@
 """Writing chunks to CSV, Parquet or JSON Lines, chosen by the file's extension.
 
 Writes go to a hidden temporary file beside the target, renamed over it only when every chunk is in:
-an error, Ctrl-C or a kill never leaves a half-written file under the final name.
+an error, Ctrl-C or a kill never leaves a half-written file under the final name. A run killed outright
+(SIGKILL, power loss) cannot clean up after itself, so its temporary file is named after its process
+(``.coffee.csv.tmp-<pid>@<host>``) and the next run to the same target removes it once that process is gone.
 
 >>> import pyarrow as pa, tempfile, pathlib
 >>> out = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
@@ -14,16 +16,23 @@ an error, Ctrl-C or a kill never leaves a half-written file under the final name
 from __future__ import annotations
 
 import os
+import re
+import socket
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Protocol
-
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Iterator, Protocol
 
 from .errors import SynthError
+from .lazy import LazyModule
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+else:  # commands that only write text (fit, draft, audit reports) never load pyarrow
+    pa, pc = LazyModule("pyarrow"), LazyModule("pyarrow.compute")
+    pacsv, pq = LazyModule("pyarrow.csv"), LazyModule("pyarrow.parquet")
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
@@ -112,6 +121,56 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
 _SINKS = {"csv": _CsvSink, "parquet": _ParquetSink, "jsonl": _JsonlSink}
 
 
+_HOST = re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname()) or "localhost"
+
+
+def temporary_name(path: Path) -> Path:
+    """The hidden file beside ``path`` that this process writes before renaming it to ``path``."""
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}@{_HOST}")
+
+
+def _process_exists(pid: int) -> bool:
+    if os.name == "nt":  # os.kill would terminate the process there; and this cannot be checked: keep its file
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists under another user
+        return True
+    return True
+
+
+def remove_stale_temporaries(path: str | Path) -> list[Path]:
+    """Remove temporary files beside ``path`` left by runs on this machine whose process no longer exists.
+
+    Never touches a file of a live process, or one written on another host (a shared folder: its process
+    cannot be checked from here). Returns the files removed.
+    """
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.tmp-(\d+)(?:@(.+))?")
+    removed = []
+    try:
+        entries = [e.name for e in os.scandir(parent) if e.name.startswith(f".{path.name}.tmp-")]
+    except OSError:
+        return removed
+    for name in entries:
+        match = pattern.fullmatch(name)
+        # Names without a host are from earlier versions of synth, which wrote only on the local machine.
+        if match is None or match.group(2) not in (None, _HOST):
+            continue
+        pid = int(match.group(1))
+        if pid == os.getpid() or _process_exists(pid):
+            continue
+        try:
+            (parent / name).unlink()
+            removed.append(parent / name)
+        except OSError:
+            pass  # another run removed it first, or it is not ours to remove: either way not this run's problem
+    return removed
+
+
 def check_writable(path: str | Path) -> Path:
     """Fail early, before any work, if ``path`` cannot be written."""
     path = Path(path)
@@ -130,7 +189,8 @@ def check_writable(path: str | Path) -> Path:
 def open_sink(path: str | Path) -> Iterator[Sink]:
     """A sink for ``path`` that becomes visible under that name only if the block finishes without error."""
     path = check_writable(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    remove_stale_temporaries(path)
+    tmp = temporary_name(path)
     try:
         stream = pa.OSFile(str(tmp), "wb")
     except OSError as exc:
@@ -158,7 +218,8 @@ def write_text_atomic(path: str | Path, text: str) -> None:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise SynthError(f"{path}: cannot write: folder {parent} does not exist")
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    remove_stale_temporaries(path)
+    tmp = temporary_name(path)
     try:
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)

@@ -10,16 +10,24 @@ Kinds: ``numeric``, ``boolean``, ``categorical``, ``date``, ``datetime``, ``time
 
 from __future__ import annotations
 
+import csv
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
+from typing import TYPE_CHECKING
 
 from .errors import SynthError
+from .lazy import LazyModule
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+else:  # imported on first use: `synth --help` loads this module (through the audit command) but reads no table
+    np, pd = LazyModule("numpy"), LazyModule("pandas")
+    pa, pc = LazyModule("pyarrow"), LazyModule("pyarrow.compute")
 
 READERS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
            ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -73,6 +81,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise SynthError(f"{path}: is a folder, not a table")
     if path.stat().st_size == 0:
         raise SynthError(f"{path}: the file is empty")
+    # pandas renames a repeated CSV name (price, price.1), so both would be learned and audited as columns;
+    # on Parquet it fails with an Arrow message that does not say what is wrong.
+    if kind in ("csv", "tsv", "parquet"):
+        _refuse_repeated_names(path, _csv_header(path, "\t" if kind == "tsv" else ",") if kind != "parquet"
+                               else _parquet_names(path))
     try:
         if kind in ("csv", "tsv"):
             frame = pd.read_csv(path, sep="\t" if kind == "tsv" else ",", low_memory=False)
@@ -96,6 +109,35 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if unnamed and len(unnamed) == frame.shape[1]:
         raise SynthError(f"{path}: the header row has no column names")
     return frame
+
+
+def _csv_header(path: Path, sep: str) -> list[str]:
+    """The header's names as written (the first row that is not blank, as pandas reads it)."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig", errors="replace") as stream:
+            for row in csv.reader(stream, delimiter=sep):
+                if any(cell.strip() for cell in row):
+                    return row
+    except (csv.Error, OSError):
+        pass  # pandas reads the file next and reports what is wrong with it
+    return []
+
+
+def _parquet_names(path: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_schema(path).names  # the footer only
+    except (OSError, ValueError, pa.ArrowException):
+        return []  # pandas reads the file next and reports what is wrong with it
+
+
+def _refuse_repeated_names(path: Path, names: list[str]) -> None:
+    counts = Counter(name for name in names if name.strip())  # unnamed columns are not repeats of one another
+    repeated = [f"{name!r} ({count} times)" for name, count in counts.items() if count > 1]
+    if repeated:
+        raise SynthError(f"{path}: the header repeats column name{'s' if len(repeated) > 1 else ''} "
+                         f"{', '.join(repeated)}; give each column its own name")
 
 
 def _first_line(exc: BaseException) -> str:

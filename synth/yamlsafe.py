@@ -6,7 +6,8 @@ validation error could not say where the mistake is. This loader:
 
 - resolves scalars by the YAML 1.2 core schema (null, true/false, ints, floats; everything else a string);
 - refuses anchors/aliases and any tag (no Python objects, no ``!!`` tricks);
-- refuses files larger than :data:`MAX_BYTES`;
+- refuses files larger than :data:`MAX_BYTES`, and nesting deeper than :data:`MAX_DEPTH` levels (the
+  parser recurses once per level: a few hundred levels would exhaust Python's stack);
 - returns the data plus a map from each key path to its ``(line, column)``, both 1-based.
 
 >>> data, where = load_yaml_text("a:\\n  b: 06:00\\n")
@@ -25,6 +26,8 @@ import yaml
 from .errors import SynthError
 
 MAX_BYTES = 5_000_000
+#: Mappings and lists inside one another; a real schema needs fewer than 10 (columns > cases > profile).
+MAX_DEPTH = 50
 
 Location = tuple[int, int]
 Path_ = tuple[Any, ...]
@@ -86,8 +89,14 @@ def _build(node: yaml.Node, path: Path_, where: dict[Path_, Location], source: s
     return _scalar(node)
 
 
+class _TooDeep(yaml.composer.ComposerError):
+    pass
+
+
 class _NoAliasLoader(yaml.SafeLoader):
-    """Composes nodes but refuses anchors and aliases outright."""
+    """Composes nodes but refuses anchors and aliases outright, and nesting deeper than MAX_DEPTH."""
+
+    _depth = 0
 
     def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
         if self.check_event(yaml.AliasEvent):
@@ -96,7 +105,13 @@ class _NoAliasLoader(yaml.SafeLoader):
         event = self.peek_event()
         if getattr(event, "anchor", None):
             raise yaml.composer.ComposerError(None, None, "anchors (&name) are not allowed in a schema", event.start_mark)
-        return super().compose_node(parent, index)
+        if self._depth >= MAX_DEPTH:
+            raise _TooDeep(None, None, f"nested deeper than {MAX_DEPTH} levels (the limit for a schema)", event.start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def load_yaml_text(text: str, source: str = "<schema>") -> tuple[Any, dict[Path_, Location]]:
@@ -106,6 +121,9 @@ def load_yaml_text(text: str, source: str = "<schema>") -> tuple[Any, dict[Path_
     loader = _NoAliasLoader(text)
     try:
         node = loader.get_single_node()
+    except _TooDeep as exc:
+        mark = exc.problem_mark
+        raise SynthError(f"{source}:{mark.line + 1}:{mark.column + 1}: {exc.problem}") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""

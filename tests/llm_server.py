@@ -4,23 +4,31 @@
         client = LLMClient(LLMConfig(api_key="sk-test", base_url=server.url, cache_dir=None))
 
 Scripted answers are served in order (then ``default``, a function of the request, if given); every
-request body is recorded in ``server.requests``.
+request body is recorded in ``server.requests``. ``failing(503, 2) + [reply("...")]`` fails twice, then
+answers; ``delay`` holds an answer back (a hung server), ``code`` sets the error body's code
+(``insufficient_quota``).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
 
-def reply(content: str, prompt_tokens: int = 12, completion_tokens: int = 34) -> dict[str, Any]:
-    return {"status": 200, "content": content, "usage": (prompt_tokens, completion_tokens)}
+def reply(content: str, prompt_tokens: int = 12, completion_tokens: int = 34, delay: float = 0.0) -> dict[str, Any]:
+    return {"status": 200, "content": content, "usage": (prompt_tokens, completion_tokens), "delay": delay}
 
 
-def status(code: int, retry_after: float | None = None, message: str = "error") -> dict[str, Any]:
-    return {"status": code, "retry_after": retry_after, "message": message}
+def status(code: int, retry_after: float | None = None, message: str = "error", error_code: str | None = None) -> dict[str, Any]:
+    return {"status": code, "retry_after": retry_after, "message": message, "code": error_code}
+
+
+def failing(code: int, times: int, retry_after: float | None = None) -> list[dict[str, Any]]:
+    """The same error answer ``times`` times in a row (a script prefix)."""
+    return [status(code, retry_after=retry_after) for _ in range(times)]
 
 
 class FakeLLM:
@@ -46,8 +54,10 @@ class FakeLLM:
                         answer = owner.default(body)
                     else:
                         answer = status(500, message="no scripted answer left")
+                time.sleep(answer.get("delay", 0.0))
                 if answer["status"] != 200:
-                    payload = json.dumps({"error": {"message": answer.get("message", "error"), "type": "test"}}).encode()
+                    error = {"message": answer.get("message", "error"), "type": "test", "code": answer.get("code")}
+                    payload = json.dumps({"error": error}).encode()
                     self.send_response(answer["status"])
                     if answer.get("retry_after") is not None:
                         self.send_header("Retry-After", str(answer["retry_after"]))
@@ -62,7 +72,10 @@ class FakeLLM:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up first (a time limit under test)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"

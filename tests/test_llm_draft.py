@@ -15,7 +15,7 @@ from synth.draft import draft_schema
 from synth.errors import SynthError
 from synth.llm import LLMClient, LLMConfig
 
-from .llm_server import FakeLLM, reply, status
+from .llm_server import FakeLLM, failing, reply, status
 
 KEY = "sk-test-SECRET-1234567890"
 VALID = json.dumps({"name": "shop", "rows": 100, "seed": 1, "columns": [
@@ -125,6 +125,87 @@ def test_an_unreachable_endpoint_fails_fast_with_one_line(tmp_path):
     with pytest.raises(SynthError, match="cannot reach") as info:
         c.complete([{"role": "user", "content": "hi"}])
     assert time.perf_counter() - started < 10 and KEY not in str(info.value)
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # closed again at once: nothing listens there
+
+
+def _draft(tmp_path, monkeypatch, base_url: str, *args: str):
+    """`synth draft` as a user runs it (default retries and waits), with the key in the environment."""
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", base_url)
+    monkeypatch.setenv("SYNTH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("SYNTH_LLM_TIMEOUT", raising=False)
+    started = time.perf_counter()
+    result = CliRunner().invoke(app, ["draft", "a shop", "--out", str(tmp_path / "d.yaml"), "--preview", "0", *args])
+    return result, time.perf_counter() - started
+
+
+@pytest.mark.parametrize("base_url", [lambda: f"http://127.0.0.1:{_closed_port()}/v1", lambda: "http://no-such-host.invalid/v1"],
+                         ids=["refused", "unknown-host"])
+def test_an_endpoint_that_cannot_heal_fails_at_once_naming_the_url_and_not_the_key(tmp_path, monkeypatch, base_url):
+    url = base_url()
+    result, seconds = _draft(tmp_path, monkeypatch, url)
+    assert result.exit_code == 2 and seconds < 5
+    assert result.stderr.startswith(f"error: cannot reach the LLM endpoint {url}: ") and len(result.stderr.splitlines()) == 1
+    assert KEY not in result.stdout + result.stderr and "retrying" not in result.stderr
+    assert not (tmp_path / "d.yaml").exists()
+
+
+def test_rate_limits_and_server_errors_are_retried_and_each_wait_is_shown(tmp_path, monkeypatch):
+    with FakeLLM([status(429, retry_after=0.2), status(503, retry_after=0.2), reply(VALID)]) as server:
+        result, _ = _draft(tmp_path, monkeypatch, server.url)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[:2] == ["rate limited, retrying in 0.2 s, attempt 2 of 7",
+                                              "server error 503, retrying in 0.2 s, attempt 3 of 7"]
+    assert (tmp_path / "d.yaml").exists()
+
+
+def test_backoff_doubles_between_attempts_and_is_announced(tmp_path):
+    shown: list[str] = []
+    with FakeLLM(failing(500, 2) + [reply("ok")]) as server:
+        c = client(server, tmp_path, backoff=0.1, on_retry=shown.append)
+        assert c.complete([{"role": "user", "content": "hi"}]) == "ok"
+    waits = [float(line.split("retrying in ")[1].split(" s")[0]) for line in shown]
+    assert [line.split(",")[0] for line in shown] == ["server error 500"] * 2
+    assert 0.1 <= waits[0] <= 0.125 and 0.2 <= waits[1] <= 0.25 and c.usage.retries == 2
+
+
+def test_the_time_limit_stops_retrying(tmp_path, monkeypatch):
+    with FakeLLM(default=lambda body: status(429, retry_after=1)) as server:
+        result, seconds = _draft(tmp_path, monkeypatch, server.url, "--llm-timeout", "2.5")
+    assert result.exit_code == 2 and seconds < 4.5
+    assert len(server.requests) == 3  # at 0, 1 and 2 s; a third wait would end past 2.5 s
+    assert "time limit is 2.5 s" in result.stderr.splitlines()[-1] and "rate limited" in result.stderr.splitlines()[-1]
+    assert not (tmp_path / "d.yaml").exists()
+
+
+def test_the_time_limit_cuts_off_a_server_that_never_answers(tmp_path, monkeypatch):
+    monkeypatch.setenv("SYNTH_LLM_TIMEOUT", "1")
+    monkeypatch.setenv("SYNTH_CACHE_DIR", str(tmp_path / "cache"))  # from_env reads it; never the user's cache
+    with FakeLLM(default=lambda body: reply("late", delay=8)) as server:
+        c = LLMClient(LLMConfig.from_env(api_key=KEY, base_url=server.url))
+        started = time.perf_counter()
+        with pytest.raises(SynthError, match="no answer .* within .*time limit is 1 s"):
+            c.complete([{"role": "user", "content": "hi"}])
+    assert time.perf_counter() - started < 3
+
+
+def test_a_used_up_quota_is_not_retried(tmp_path):
+    with FakeLLM([status(429, message="You exceeded your current quota", error_code="insufficient_quota"), reply("ok")]) as server:
+        with pytest.raises(SynthError, match="quota is used up"):
+            client(server, tmp_path).complete([{"role": "user", "content": "hi"}])
+    assert len(server.requests) == 1
+
+
+def test_a_bad_time_limit_in_the_environment_is_one_clear_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("SYNTH_LLM_TIMEOUT", "soon")
+    result = CliRunner().invoke(app, ["draft", "a shop", "--out", str(tmp_path / "d.yaml")])
+    assert result.exit_code == 2 and result.stderr.strip().startswith("error: SYNTH_LLM_TIMEOUT='soon'")
 
 
 def test_cli_drafts_a_schema_that_validates(tmp_path, monkeypatch):

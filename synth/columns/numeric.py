@@ -18,15 +18,20 @@ correlations (a Gaussian copula hands in correlated ``u``), and reproducibility.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
 from pydantic import Field, PrivateAttr, model_validator
-from scipy import special, stats
 
+from ..lazy import LazyModule
 from .base import ChunkContext, Column, InverseCDF, PlanContext, as_weights, duplicated, register
 from .permute import permutation
+
+if TYPE_CHECKING:
+    from scipy import special, stats
+else:  # scipy takes longer to import than the rest of `synth kinds` / `synth validate`; only some columns use it
+    special, stats = LazyModule("scipy.special"), LazyModule("scipy.stats")
 
 # distribution -> (required parameters, optional parameters)
 DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -280,7 +285,7 @@ class _Dist:
 
 #: Standardised (cdf, ppf) of the common families, as scipy.stats computes them internally.
 _SPECIAL: dict[str, tuple[Any, Any]] = {
-    "norm": (special.ndtr, special.ndtri),
+    "norm": (lambda z: special.ndtr(z), lambda q: special.ndtri(q)),  # lambdas: scipy is imported at first call
     "uniform": (lambda z: np.clip(z, 0.0, 1.0), lambda q: q),
     "expon": (lambda z: np.where(z > 0, -special.expm1(-np.maximum(z, 0)), 0.0), lambda q: -special.log1p(-q)),
     "lognorm": (lambda z, s: np.where(z > 0, special.ndtr(np.log(np.maximum(z, 1e-300)) / s), 0.0),

@@ -24,6 +24,8 @@ def draft_command(
     max_requests: Optional[int] = typer.Option(None, "--max-requests", min=1, help="Stop after this many requests (cached answers are free)."),
     max_repairs: int = typer.Option(3, "--max-repairs", min=0, help="How often an invalid draft is sent back to be fixed."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Answer cache (default: $SYNTH_CACHE_DIR or ~/.cache/synth/llm)."),
+    llm_timeout: Optional[float] = typer.Option(None, "--llm-timeout", min=0.1, help="Seconds one LLM request may take, retries "
+                                                "and their waits included (default: $SYNTH_LLM_TIMEOUT or 300)."),
     preview: int = typer.Option(5, "--preview", min=0, help="Rows of the drafted table to show."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No preview and no usage line."),
     as_json: bool = typer.Option(False, "--json", help="Print a summary as JSON."),
@@ -46,7 +48,8 @@ def draft_command(
     try:
         if out_path.suffix.lower() not in (".yaml", ".yml"):
             raise SynthError(f"{out_path}: the schema is YAML; use a .yaml or .yml name")
-        client = LLMClient(LLMConfig.from_env(model=model, max_requests=max_requests, cache_dir=cache_dir))
+        client = LLMClient(LLMConfig.from_env(model=model, max_requests=max_requests, cache_dir=cache_dir,
+                                             time_limit=llm_timeout))
         log = None if quiet else (lambda m: sys.stderr.write(m + "\n"))
         schema, data = draft_schema(description, client, sample=from_sample, max_repairs=max_repairs, log=log)
         header = f"# Drafted by `synth draft` ({client.config.model}) from: {description.strip()[:200]}\n"

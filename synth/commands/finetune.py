@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.table import Table
 
 from ..errors import SynthError
-from ..finetune import evaluate, load_predictions, prepare_file, validate_file
 
 finetune_app = typer.Typer(
     help="Prepare and check JSONL fine-tuning data (prompt/completion or chat format), and score predictions.",
@@ -53,6 +52,8 @@ def validate_command(
     classification.
     """
     try:
+        from ..finetune.validate import validate_file  # here, not at the top: `synth --help` stays light
+
         report = validate_file(file, fmt=_check_format(fmt), max_tokens=max_tokens, model=model)
     except SynthError as exc:
         _fail(exc)
@@ -99,6 +100,8 @@ def prepare_command(
 ) -> None:
     """Fix, dedupe and split into NAME_prepared_train.jsonl and NAME_prepared_valid.jsonl (disjoint, seeded)."""
     try:
+        from ..finetune.prepare import prepare_file
+
         result = prepare_file(file, out_dir=out_dir, fmt=_check_format(fmt), separator=separator, stop=stop,
                               valid_share=valid_share, seed=seed, remove_noise=remove_noise, label_map=label_map,
                               max_tokens=max_tokens, model=model)
@@ -126,6 +129,8 @@ def eval_command(
 ) -> None:
     """Accuracy, F1 (binary and macro), precision, recall, AUROC and AUPRC at 0.5 and at --threshold, with a confusion matrix."""
     try:
+        from ..finetune.evaluate import evaluate, load_predictions  # scikit-learn: only this command needs it
+
         labels, predictions, scores = load_predictions(file, label_key, prediction_key, score_key)
         result = evaluate(labels, predictions, scores, positive=positive, threshold=threshold)
     except SynthError as exc:
@@ -145,15 +150,18 @@ def eval_command(
             out.print(f"{key}: {result[key]:.3f}", markup=False)
 
 
-def _client(model: Optional[str], max_requests: Optional[int], cache_dir: Optional[Path]):  # type: ignore[no-untyped-def]
+def _client(model: Optional[str], max_requests: Optional[int], cache_dir: Optional[Path],  # type: ignore[no-untyped-def]
+            llm_timeout: Optional[float]):
     from ..llm import LLMClient, LLMConfig
 
-    return LLMClient(LLMConfig.from_env(model=model, max_requests=max_requests, cache_dir=cache_dir))
+    return LLMClient(LLMConfig.from_env(model=model, max_requests=max_requests, cache_dir=cache_dir, time_limit=llm_timeout))
 
 
 LLMModelOpt = typer.Option(None, "--model", help="Model (default: $SYNTH_MODEL or gpt-4o-mini).")
 BudgetOpt = typer.Option(None, "--max-requests", min=1, help="Stop after this many requests; rerun to resume from the cache.")
 CacheOpt = typer.Option(None, "--cache-dir", help="Answer cache (default: $SYNTH_CACHE_DIR or ~/.cache/synth/llm).")
+LLMTimeoutOpt = typer.Option(None, "--llm-timeout", min=0.1, help="Seconds one LLM request may take, retries and their waits "
+                             "included (default: $SYNTH_LLM_TIMEOUT or 300).")
 
 
 @finetune_app.command("qa")
@@ -164,6 +172,7 @@ def qa_command(
     fmt: str = typer.Option("completion", "--format", help="completion or chat."),
     chunk_tokens: int = typer.Option(1500, "--chunk-tokens", min=100, help="Longest chunk of a document sent at once."),
     model: Optional[str] = LLMModelOpt, max_requests: Optional[int] = BudgetOpt, cache_dir: Optional[Path] = CacheOpt,
+    llm_timeout: Optional[float] = LLMTimeoutOpt,
 ) -> None:
     """Question-answer pairs from documents: questions each chunk answers, answers from that chunk alone; unsupported answers dropped."""
     from ..sinks import write_text_atomic
@@ -172,7 +181,7 @@ def qa_command(
     client = None
     try:
         _check_format(fmt)
-        client = _client(model, max_requests, cache_dir)
+        client = _client(model, max_requests, cache_dir, llm_timeout)
         result = make_qa(docs, client, questions=questions, max_chunk_tokens=chunk_tokens)
         write_text_atomic(out_path, "".join(line + "\n" for line in qa_lines(result.pairs, fmt)))
     except SynthError as exc:
@@ -190,6 +199,7 @@ def label_command(
     negative_label: str = typer.Option(" nil", "--negative-label", help="Completion given to examples judged weak."),
     context_tokens: int = typer.Option(6000, "--context-tokens", min=500, help="Context limit the few-shot prompt is trimmed to."),
     model: Optional[str] = LLMModelOpt, max_requests: Optional[int] = BudgetOpt, cache_dir: Optional[Path] = CacheOpt,
+    llm_timeout: Optional[float] = LLMTimeoutOpt,
 ) -> None:
     """Few-shot labelling of example strength; weak examples get the negative label. Resumable, budgeted."""
     from rich.progress import Progress
@@ -199,7 +209,7 @@ def label_command(
 
     client = None
     try:
-        client = _client(model, max_requests, cache_dir)
+        client = _client(model, max_requests, cache_dir, llm_timeout)
         with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
             task = bar.add_task("judging", total=None)
 

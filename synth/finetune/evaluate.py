@@ -8,13 +8,18 @@ the model's probability of the positive class). With scores, metrics are given a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn import metrics
 
 from ..errors import SynthError
+from ..lazy import LazyModule
 from .dataset import read_lines
+
+if TYPE_CHECKING:
+    from sklearn import metrics
+else:  # scikit-learn takes a second to import; `synth finetune validate` and `prepare` import this package too
+    metrics = LazyModule("sklearn.metrics")
 
 
 def load_predictions(path: str | Path, label_key: str, prediction_key: str, score_key: str) -> tuple[list[str], list[str], np.ndarray | None]:

@@ -1,0 +1,44 @@
+"""Each command imports only what it needs: `synth --help` must not load the data and ML stack.
+
+Not a timing test (timings live in bench/bench_startup.py): the modules a fresh process has loaded after a
+command are what decide its start-up time, and they do not depend on the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def modules_after(*args: str) -> set[str]:
+    """Top-level packages loaded by a fresh interpreter that ran `synth ARGS` (through the real entry point)."""
+    code = ("import json, sys\nfrom synth.cli import app\n"
+            f"try:\n    app({list(args)!r}, prog_name='synth')\nexcept SystemExit as exc:\n    assert exc.code in (0, None), exc.code\n"
+            "sys.stderr.write(json.dumps(sorted(sys.modules)))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return {name.split(".")[0] for name in json.loads(done.stderr)}
+
+
+def test_help_imports_no_data_or_ml_library():
+    loaded = modules_after("--help")
+    assert loaded & {"pandas", "numpy", "pyarrow", "scipy", "sklearn", "matplotlib", "openai", "faker"} == set()
+    assert "synth" in loaded  # the probe did run the command line
+
+
+@pytest.mark.parametrize("args", [("kinds",), ("kinds", "date"), ("finetune", "--help"), ("audit", "--help"),
+                                  ("draft", "--help")])
+def test_light_commands_import_no_pandas_scipy_or_ml_library(args):
+    assert modules_after(*args) & {"pandas", "scipy", "sklearn", "matplotlib", "openai", "faker"} == set()
+
+
+def test_validate_imports_only_what_a_trial_run_of_its_columns_needs():
+    # pandas comes in through pyarrow itself (pyarrow.array checks for pandas objects); scipy only for
+    # distributions that need it, and coffee.yaml has none.
+    assert modules_after("validate", "schemas/coffee.yaml") & {"scipy", "sklearn", "matplotlib", "openai", "faker"} == set()
