@@ -17,8 +17,9 @@ training rows themselves (``1 - p`` when rows are unique, less on coarse tables)
 
 estimates the **share of synthetic rows that are memorised**, with a standard error from the
 hypergeometric variance of the random split (synthetic rows explained by the same real rows move
-together, so they are counted as one cluster). Three tests use this: exact copies of whole rows, near
-copies (the categories of a real row, numbers within a small radius), and the closest record. Two
+together, so they are counted as one cluster). Four tests use this: exact copies of whole rows, near
+copies (the categories of a real row, numbers within a small share of their spread), relative near copies
+(numbers within about 1% of their own value), and the closest record. Two
 attacks complete the family: membership inference (are training records nearer to the synthetic rows
 than holdout records?) and attribute inference (with ``--sensitive``), plus the replay of rare real
 identifier values (names, emails, codes).
@@ -61,7 +62,11 @@ MEMBERSHIP_RECORDS = 25_000
 #: Records per side for the attribute attack.
 ATTRIBUTE_RECORDS = 20_000
 
-TESTS = ("exact_copies", "near_copies", "closest_record", "membership_inference", "attribute_inference", "identifier_replay")
+#: Relative near copies: every number within this share of a real row's value (root mean square over the columns).
+RELATIVE_RADIUS = 0.01
+
+TESTS = ("exact_copies", "near_copies", "relative_near_copies", "closest_record", "membership_inference", "attribute_inference",
+         "identifier_replay")
 
 
 #: Training rows sampled to measure what a copy scores (kappa).
@@ -103,6 +108,7 @@ def _test(name: str, estimate: float, se: float, tolerance: float, meaning: str,
         p = float(0.5 * math.erfc((estimate - tolerance) / se / math.sqrt(2)))
     else:
         p = 0.0 if estimate > tolerance else 1.0
+    estimate = float(min(1.0, max(-1.0, estimate)))  # kappa is itself estimated: keep the share a share
     ci = (estimate - 1.959964 * se, estimate + 1.959964 * se) if math.isfinite(se) else (estimate, estimate)
     return Metric(name, "privacy", clamp01(1 - estimate), estimate, meaning, goal="higher score is better (1 - memorised share)",
                   ci=(max(-1.0, ci[0]), min(1.0, ci[1])),
@@ -218,6 +224,40 @@ def near_copies(t: Tables, e: "Evidence | None", tolerance: float = TOLERANCE) -
                  f"Share of synthetic rows that match a training row's categories with numbers within {e.radius:.3g} robust standard "
                  "deviations (root mean square), beyond how often they are that near an unseen (holdout) row.",
                  _sentence("Near copies", estimate, se, tolerance), details)
+
+
+def relative_near_copies(t: Tables, e: "Evidence | None", tolerance: float = TOLERANCE) -> Metric:
+    """Synthetic rows with the categories of a real row and every number within about 1% of its value.
+
+    Spread-relative distances miss a copy whose noise is small for the value but large for the column's
+    spread (a year moved by 0.5%); this test looks at each number relative to itself.
+    """
+    if e is None:
+        return _skipped("relative_near_copies", "needs a holdout: without unseen real rows near copies cannot be told from chance")
+    if not t.numeric:
+        return _skipped("relative_near_copies", "no number columns: exact_copies covers the categories")
+    radius = min(RELATIVE_RADIUS * math.sqrt(len(t.numeric)), FAR / 2)
+    train, hold, syn = (e.encoding.mixed(f, relative=True) for f in (t.real, t.holdout, t.synthetic))
+    train_index, hold_index = NearIndex(train), NearIndex(hold)
+    d_train, i_train = train_index.nearest(syn, within=radius * 1.0001)
+    d_hold, i_hold = hold_index.nearest(syn, within=radius * 1.0001)
+    near_any = np.flatnonzero(np.minimum(d_train, d_hold) <= radius)
+    c_train, c_hold = np.zeros(len(syn), np.int64), np.zeros(len(syn), np.int64)
+    c_train[near_any] = train_index.count_within(syn.take(near_any), radius)
+    c_hold[near_any] = hold_index.count_within(syn.take(near_any), radius)
+    sample = train.take(e.rng.choice(len(train), min(len(train), KAPPA_ROWS), replace=False))
+    kappa = copy_score(train_index.count_within(sample, radius), hold_index.count_within(sample, radius), e.p)
+    if kappa <= 0:
+        return _uninformative("relative_near_copies", "a near copy")
+    deciding = np.where(d_train <= d_hold, i_train, len(train) + i_hold)
+    estimate, se = explained_share(c_train, c_hold, e.p, e.pool, kappa, clusters=deciding)
+    details: dict[str, object] = {"radius": radius, "synthetic_rows_near_a_training_row": int((d_train <= radius).sum()),
+                                  "synthetic_rows_near_a_holdout_row": int((d_hold <= radius).sum()), "copy_score": kappa}
+    return _test("relative_near_copies", estimate, se, tolerance,
+                 f"Share of synthetic rows that match a training row's categories with every number within about "
+                 f"{100 * RELATIVE_RADIUS:g}% of its value (root mean square of log ratios), beyond how often they are that near "
+                 "an unseen (holdout) row.",
+                 _sentence("Relative near copies", estimate, se, tolerance), details)
 
 
 def closest_record(t: Tables, e: "Evidence | None", tolerance: float = TOLERANCE) -> Metric:
@@ -366,7 +406,7 @@ def run_tests(t: Tables, encoding: Encoding, tolerances: dict[str, float] | None
     deciding = dict(tolerances) if tolerances is not None else {name: TOLERANCE for name in TESTS}
     tol = {name: deciding.get(name, TOLERANCE) for name in TESTS}
     tests = [exact_copies(t, e, tol["exact_copies"]), near_copies(t, e, tol["near_copies"]),
-             closest_record(t, e, tol["closest_record"]), membership_inference(t, e, tol["membership_inference"]),
+             relative_near_copies(t, e, tol["relative_near_copies"]), closest_record(t, e, tol["closest_record"]), membership_inference(t, e, tol["membership_inference"]),
              attribute_inference(t, e, list(sensitive), tol["attribute_inference"]), identifier_replay(t, e, tol["identifier_replay"])]
     decide([m for m in tests if m.name in deciding], alpha)
     for m in tests:
