@@ -117,8 +117,19 @@ def _convert(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
         elif kind in ("date", "datetime", "time"):
             out[col] = _seconds(values, kind)
         else:
-            out[col] = values.astype(str).where(values.notna(), MISSING).astype(object)
+            out[col] = _as_text(values)
     return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Category values as text, the same whichever way a file was read: a column of whole numbers that came
+    back as floats (a zip code column without its 98115-1234 rows) reads "98115", as in the real table, not "98115.0"."""
+    text = values.astype(str)
+    if pd.api.types.is_float_dtype(values):
+        v = values.to_numpy(float)
+        whole = np.isfinite(v) & (v == np.round(v)) & (np.abs(v) < 2**53)
+        text = text.where(~whole, pd.Series(v, index=values.index).where(whole, 0).astype(np.int64).astype(str))
+    return text.where(values.notna(), MISSING).astype(object)
 
 
 def _seconds(values: pd.Series, kind: str) -> pd.Series:

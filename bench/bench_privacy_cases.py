@@ -71,7 +71,7 @@ TABLES = {"penguins": "penguins.csv", "budget_food": "budget_food.csv", "gss_wag
 HOLDOUT_SHARE = {"flights": 1 / 3}  # 2:1 train/holdout; the others 80/20
 DEFAULT_HOLDOUT_SHARE = 0.2
 GATES = ("worst_column_shape", "column_variety", "dependence_kept")
-SHOWN_TESTS = ("exact_copies", "near_copies", "closest_record", "identifier_replay", "membership_inference")
+SHOWN_TESTS = ("exact_copies", "near_copies", "relative_near_copies", "closest_record", "identifier_replay", "membership_inference")
 
 
 # --- data -------------------------------------------------------------------------------------
@@ -344,16 +344,30 @@ def _test_cell(row: dict[str, Any], name: str) -> str:
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
-    head = ("| table | case | expected | verdict | failed checks | exact % [CI] p | near % [CI] p | closest % [CI] p | "
-            "identifier % [CI] p | membership (reported) | gates shape/variety/dependence | s |")
+    tests = [name for name in TESTS if any(name in r["tests"] for r in rows)]
+    head = ("| table | case | expected | verdict | failed checks | "
+            + " | ".join(f"{name}{' (reported)' if name == 'membership_inference' else ''} % [CI] p" for name in tests)
+            + " | gates shape/variety/dependence | s |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         verdict = r["verdict"] if not r["wrong"] else f"**{r['verdict']} WRONG**"
         gates = "/".join("-" if v is None else f"{v:.2f}" for v in r["gates"].values())
         lines.append(f"| {r['table']} | {r['case']} | {r['expected']} | {verdict} | {', '.join(r['failed']) or '-'} | "
-                     f"{_test_cell(r, 'exact_copies')} | {_test_cell(r, 'near_copies')} | {_test_cell(r, 'closest_record')} | "
-                     f"{_test_cell(r, 'identifier_replay')} | {_test_cell(r, 'membership_inference')} | {gates} | {r['seconds']} |")
+                     + " | ".join(_test_cell(r, name) for name in tests) + f" | {gates} | {r['seconds']} |")
     return "\n".join(lines)
+
+
+def code_version() -> str:
+    """The commit and a hash of uncommitted changes under audit/ and synth/: the audit evolves, results belong to a version."""
+    import hashlib
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        diff = subprocess.run(["git", "diff", "HEAD", "--", "audit", "synth"], cwd=ROOT, capture_output=True, text=True).stdout
+    except OSError:
+        return "unknown"
+    return f"{head}" + (f"+dirty:{hashlib.sha1(diff.encode()).hexdigest()[:10]}" if diff else "")
 
 
 def sweep_markdown(rows: list[dict[str, Any]]) -> str:
@@ -401,6 +415,8 @@ def main() -> None:
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
     started = time.perf_counter()
+    version = code_version()
+    print(f"code {version}", flush=True)
     rows, fits, sweep, nulls, coarse_rate = [], [], [], [], None
     for name in args.tables:
         real = load(name)
@@ -427,7 +443,7 @@ def main() -> None:
         nulls.append(null_replicates("coarse: fresh draws", coarse_null("fresh"), args.replicates))
         nulls.append(null_replicates("coarse: unseen rows", coarse_null("unseen"), args.replicates))
 
-    print(f"\nOMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, {os.cpu_count()} cores; "
+    print(f"\ncode {version}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, {os.cpu_count()} cores; "
           f"total {time.perf_counter() - started:.0f}s\n")
     if fits:
         print("| table | train | holdout | unseen | fit+generate s |\n|---|---|---|---|---|")
@@ -453,7 +469,7 @@ def main() -> None:
             print(f"| {n['null']} | {n['replicates']} | {n['fails']} | {n['rate']:.1%} [{n['ci95'][0]:.1%}, {n['ci95'][1]:.1%}]{flag} | "
                   f"{n['privacy_fails']} | {n['reasons'] or '-'} | {n['seconds_each']} |")
     if args.json:
-        args.json.write_text(json.dumps({"cases": rows, "fits": fits, "sweep": sweep, "nulls": nulls, "coarse_repeat_rate": coarse_rate},
+        args.json.write_text(json.dumps({"code": version, "cases": rows, "fits": fits, "sweep": sweep, "nulls": nulls, "coarse_repeat_rate": coarse_rate},
                                         indent=2, default=str))
 
 

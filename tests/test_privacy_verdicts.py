@@ -289,3 +289,11 @@ def test_a_fitted_twin_of_a_real_table_passes_and_its_planted_leak_fails():
     n = int(0.05 * len(twin))
     leaky = pd.concat([twin.iloc[n:], train.sample(n=n, random_state=0)], ignore_index=True)
     assert audit.run(train, leaky, holdout=hold, seed=0).privacy_verdict == "failed"
+
+
+def test_a_category_of_whole_numbers_read_as_floats_matches_its_text(tmp_path):
+    """A zip code column is text in the real file (98115-1234) but floats in a twin without such rows."""
+    real = pd.DataFrame({"zip": ["98115", "98103-1234", "98115", "98107"] * 50, "n": np.arange(200.0)})
+    twin = pd.DataFrame({"zip": [98115.0, 98107.0, 98115.0, np.nan] * 50, "n": np.arange(200.0)})
+    result = audit.run(real, twin, seed=0, policy=audit.Policy(require_holdout=False))
+    assert result.metric("column_shapes").details["per_column"]["zip"] > 0.7
