@@ -10,10 +10,22 @@ templates can be given with weights, e.g. as ``synth fit`` learns them from real
       kind: pattern
       patterns: {"S######": 30, "#######": 70}
       unique: true               # no value repeats (fails early if the templates hold too few)
+    - name: case_no
+      kind: pattern
+      patterns: {"##-######": 1}
+      increasing: true           # running numbers: codes count up with the row
+      start: "17-005000"         # the first code (one per pattern: a mapping pattern -> code)
+      step: 1                    # code numbers per row: 1 counts 17-005000, 17-005001, ...
+
+A template's codes are numbered in text order (``17-000000`` is code 0 of ``##-######``, ``17-000001``
+code 1); with ``increasing`` row ``r`` takes a code number in ``[start + floor(r * step),
+start + floor((r + 1) * step))``, so codes rise with the row, never repeat, and a chunk's codes depend
+only on its row numbers (the same for any number of workers).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -60,17 +72,57 @@ def _capacity(slots: list[bytes]) -> int:
     return cap
 
 
+#: Increasing codes are counted in int64; a template with more codes than this cannot count up.
+MAX_COUNTED = 2**62
+
+
+def code_numbers(slots: list[bytes], codes: list[str] | np.ndarray) -> np.ndarray:
+    """Each code's number in its template (text order), -1 where a code does not fit the template.
+
+    >>> code_numbers(_slots("##-####"), ["17-000003", "17-0003", "00-0000", "A7-0000"]).tolist()
+    [-1, 170003, 0, -1]
+    """
+    width = len(slots)
+    encoded = [str(c).encode("ascii", "replace") for c in codes]
+    ok = np.array([len(e) == width for e in encoded], dtype=bool)
+    chars = np.frombuffer(b"".join(e for e, good in zip(encoded, ok) if good), dtype=np.uint8).reshape(-1, width)
+    number = np.zeros(len(chars), dtype=np.int64)
+    fits = np.ones(len(chars), dtype=bool)
+    for j, alphabet in enumerate(slots):
+        lookup = np.full(256, -1, dtype=np.int64)
+        lookup[np.frombuffer(alphabet, dtype=np.uint8)] = np.arange(len(alphabet))
+        digit = lookup[chars[:, j]]
+        fits &= digit >= 0
+        if len(alphabet) > 1:
+            number = number * len(alphabet) + np.maximum(digit, 0)
+    out = np.full(len(encoded), -1, dtype=np.int64)
+    out[np.flatnonzero(ok)] = np.where(fits, number, -1)
+    return out
+
+
 @register
 class PatternColumn(Column):
     """Text codes following templates (``#`` digit, ``?`` letter); optionally unique."""
 
     kind_name: ClassVar[str] = "pattern"
     kind: Literal["pattern"] = "pattern"
-    patterns: list[str] | dict[str, float] = Field(min_length=1)
-    unique: bool = False
+    patterns: list[str] | dict[str, float] = Field(
+        min_length=1, description="Templates (# digit, ? upper-case, @ lower-case, * digit or upper-case, \\ literal), "
+                                  "a list or a mapping template -> weight (each row picks one)")
+    unique: bool = Field(default=False, description="No code repeats (fails early if the templates hold too few)")
+    increasing: bool = Field(
+        default=False, description="Running numbers: within each template codes rise with the row number (in text "
+                                   "order), from `start`, `step` code numbers per row; unique by construction")
+    start: str | dict[str, str] | None = Field(
+        default=None, description="With increasing: the first code, or a mapping template -> first code "
+                                  "(default: each template's first code, 000...)")
+    step: float = Field(default=1.0, ge=1.0, description="With increasing: code numbers per row (1: consecutive "
+                                                         "codes; a template picked by a share w of rows moves "
+                                                         "about step / w per code)")
 
     _templates: list[list[bytes]] = PrivateAttr(default_factory=list)
     _icdf: InverseCDF = PrivateAttr(default=None)
+    _starts: list[int] = PrivateAttr(default_factory=list)
 
     @model_validator(mode="after")
     def _check(self) -> "PatternColumn":
@@ -85,7 +137,32 @@ class PatternColumn(Column):
                 for j in range(i + 1, len(names)):
                     if not _disjoint(self._templates[i], self._templates[j]):
                         raise ValueError(f"unique patterns {names[i]!r} and {names[j]!r} can make the same code")
+        if self.increasing:
+            self._starts = self._check_starts(names)
+        elif self.start is not None:
+            raise ValueError("start is for increasing codes: add increasing: true, or leave start out")
         return self
+
+    def _check_starts(self, names: list[str]) -> list[int]:
+        if isinstance(self.start, str):
+            if len(names) != 1:
+                raise ValueError("with several patterns, start is a mapping pattern -> first code")
+            given = {names[0]: self.start}
+        else:
+            given = dict(self.start or {})
+        unknown = sorted(set(given) - set(names))
+        if unknown:
+            raise ValueError(f"start names {unknown[0]!r}, which is not one of the patterns")
+        starts = []
+        for name, slots in zip(names, self._templates):
+            if _capacity(slots) > MAX_COUNTED:
+                raise ValueError(f"pattern {name!r} holds too many codes to count up (at most 2^62)")
+            code = given.get(name)
+            number = 0 if code is None else int(code_numbers(slots, [code])[0])
+            if number < 0:
+                raise ValueError(f"start code {code!r} does not fit pattern {name!r}")
+            starts.append(number)
+        return starts
 
     def rules(self) -> list[tuple[str, Any]]:
         import re
@@ -96,17 +173,27 @@ class PatternColumn(Column):
             alternatives.append("".join(re.escape(s.decode()) if len(s) == 1 else "[" + re.escape(s.decode()) + "]" for s in slots))
         form = "^(?:" + "|".join(alternatives) + ")$"
         out: list[tuple[str, Any]] = [(f"{name} follows its patterns", lambda f: (f[name].notna() & ~f[name].astype(str).str.match(form)).to_numpy())]
-        if self.unique:
+        if self.unique or self.increasing:
             out.append((f"{name} is unique", lambda f: duplicated(f[name])))
         return out
 
     def prepare(self, plan: PlanContext) -> None:
-        if self.unique:
+        if self.increasing:
+            needed = math.floor(plan.total_rows * self.step)
+            names = list(self.patterns)
+            for name, slots, start in zip(names, self._templates, self._starts):
+                if start + needed > _capacity(slots):
+                    raise ValueError(f"increasing codes: pattern {name!r} runs out of codes before row "
+                                     f"{plan.total_rows:,} (from code {start:,}, {self.step:g} per row, "
+                                     f"{_capacity(slots):,} codes); ask for fewer rows or a wider pattern")
+        elif self.unique:
             total = sum(_capacity(t) for t in self._templates)
             if total < plan.total_rows:
                 raise ValueError(f"unique codes: {plan.total_rows} rows asked for but the patterns hold only {total} values")
 
     def sample(self, ctx: ChunkContext) -> pa.Array:
+        if self.increasing:
+            return self._sample_increasing(ctx)
         if self.unique:
             return self._sample_unique(ctx)
         rng = ctx.rng(self.name)
@@ -118,6 +205,26 @@ class PatternColumn(Column):
                 continue
             codes = _render(slots, rng.integers(0, 2**62, size=(len(rows), len(slots))))
             out = _place(out, rows, codes)
+        return out
+
+    def _sample_increasing(self, ctx: ChunkContext) -> pa.Array:
+        # Row r owns the code numbers [floor(r * step), floor((r + 1) * step)): disjoint, rising ranges (step >= 1),
+        # so codes rise and never repeat, and each depends only on its row number and the chunk's seed.
+        rng = ctx.rng(self.name)
+        which = self._icdf(rng.random(ctx.n))
+        rows = ctx.row_numbers()
+        if float(self.step).is_integer():
+            step = int(self.step)
+            low, width = rows * step, np.full(ctx.n, step, dtype=np.int64)
+        else:
+            low = np.floor(rows * self.step).astype(np.int64)
+            width = np.floor((rows + 1) * self.step).astype(np.int64) - low
+        offset = low + np.minimum((rng.random(ctx.n) * width).astype(np.int64), width - 1)
+        out = pa.nulls(ctx.n, pa.string())
+        for k, slots in enumerate(self._templates):
+            picked = np.flatnonzero(which == k)
+            if len(picked):
+                out = _place(out, picked, _render_index(slots, self._starts[k] + offset[picked]))
         return out
 
     def _sample_unique(self, ctx: ChunkContext) -> pa.Array:
