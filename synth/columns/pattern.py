@@ -187,9 +187,11 @@ class PatternColumn(Column):
                                      f"{plan.total_rows:,} (from code {start:,}, {self.step:g} per row, "
                                      f"{_capacity(slots):,} codes); ask for fewer rows or a wider pattern")
         elif self.unique:
-            total = sum(_capacity(t) for t in self._templates)
-            if total < plan.total_rows:
-                raise ValueError(f"unique codes: {plan.total_rows} rows asked for but the patterns hold only {total} values")
+            rows = np.diff(self._rows_per_template(plan.total_rows))
+            for name, slots, wanted in zip(list(self.patterns), self._templates, rows):
+                if wanted > _capacity(slots):
+                    raise ValueError(f"unique codes: {plan.total_rows:,} rows give pattern {name!r} {wanted:,} rows "
+                                     f"but it holds only {_capacity(slots):,} codes")
 
     def sample(self, ctx: ChunkContext) -> pa.Array:
         if self.increasing:
@@ -227,19 +229,25 @@ class PatternColumn(Column):
                 out = _place(out, picked, _render_index(slots, self._starts[k] + offset[picked]))
         return out
 
+    def _rows_per_template(self, total_rows: int) -> np.ndarray:
+        """Row-number bounds: template k takes its weight's share of the table, rounded to whole rows."""
+        shares = self._icdf.cum
+        return np.concatenate(([0], np.round(shares * total_rows).astype(np.int64)))
+
     def _sample_unique(self, ctx: ChunkContext) -> pa.Array:
-        # Row -> a distinct index into all codes of all templates (templates are disjoint, checked above);
-        # the share of each template is its share of the codes, not its weight.
-        caps = np.array([_capacity(t) for t in self._templates], dtype=object)
-        total = int(sum(caps))
-        k = permutation(ctx.row_numbers(), min(total, 2**62), ctx.seed, self.name)
-        bounds = np.cumsum([0] + [int(c) for c in caps])
+        # A permutation of the table's rows deals each template its weight's share of rows; a second, per
+        # template, spreads those rows over its codes without repeats. Both are bijections evaluated per row,
+        # so chunks need not see each other.
+        bounds = self._rows_per_template(ctx.total_rows)
+        dealt = permutation(ctx.row_numbers(), ctx.total_rows, ctx.seed, self.name)
+        which = np.searchsorted(bounds, dealt, side="right") - 1
         out = pa.nulls(ctx.n, pa.string())
         for t, slots in enumerate(self._templates):
-            rows = np.flatnonzero((k >= bounds[t]) & (k < bounds[t + 1]))
+            rows = np.flatnonzero(which == t)
             if len(rows) == 0:
                 continue
-            out = _place(out, rows, _render_index(slots, k[rows] - bounds[t]))
+            codes = permutation(dealt[rows] - bounds[t], min(_capacity(slots), MAX_COUNTED), ctx.seed, f"{self.name}/{t}")
+            out = _place(out, rows, _render_index(slots, codes))
         return out
 
 
