@@ -203,7 +203,9 @@ def identity_provider(text: pd.Series | DistinctText) -> str | None:
             and sample.mean(pc.count_substring_regex(sample.arrow(), r"\d")) >= 7
             and _mostly_phone_numbers(sample)):
         return "phone_number"
-    if len(distinct.values) / max(1, distinct.rows) > 0.05 and sample.share_matching(_NAME.pattern) > 0.9:
+    # A name is written with lower-case letters: all-capital words (ATL, JFK) are codes.
+    if (len(distinct.values) / max(1, distinct.rows) > 0.05 and sample.share_matching(_NAME.pattern) > 0.9
+            and sample.share_matching("[a-z]") > 0.9):
         return "first_name" if sample.mean(pc.count_substring(sample.arrow(), " ")) + 1 < 1.5 else "name"
     return None
 

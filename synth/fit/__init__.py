@@ -57,7 +57,8 @@ class SchemaFitter:
         step = progress or (lambda _msg: None)
         _check_table(df)
         if cfg.sample_rows is not None and len(df) > cfg.sample_rows:
-            df = df.sample(n=cfg.sample_rows, random_state=cfg.seed).reset_index(drop=True)
+            # Kept in row order: running numbers and time order are part of what is learned.
+            df = df.sample(n=cfg.sample_rows, random_state=cfg.seed).sort_index().reset_index(drop=True)
         if cfg.epsilon is not None:
             from .private import fit_private
 

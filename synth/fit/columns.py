@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import special
 
+from ..columns.pattern import MAX_COUNTED, _capacity, _disjoint, _render_index, _slots, code_numbers
 from ..tables import DistinctText, arrow_text, datetime_format, identity_provider, temporal_kind
 from .arrays import run_starts, sorted_quantile
 
@@ -428,15 +429,14 @@ def _learn_text(name: str, distinct: DistinctText, cfg: FitConfig, n_rows: int) 
     ascii_rows = distinct.share(ascii_values) * distinct.rows
     digits = pc.match_substring_regex(arrow, r"\d").to_numpy(zero_copy_only=False)
     with_digits = counts[ascii_values & digits].sum() / ascii_rows if ascii_rows else 0.0
-    if with_digits >= 0.5 and pc.max(pc.utf8_length(arrow)).as_py() <= 40:
-        shapes = pd.Series(counts[ascii_values]).groupby(template(values[ascii_values]).to_numpy()).sum()
-        shapes = shapes.sort_values(ascending=False, kind="stable")
-        kept = shapes[shapes >= cfg.min_count]
-        if len(kept) and kept.sum() >= 0.8 * distinct.rows and len(kept) <= 50:
-            spec = {"name": name, "kind": "pattern", "patterns": {str(k): int(c) for k, c in kept.items()}}
-            if unique and _patterns_disjoint(list(kept.index)):
+    # Codes: mostly with digits (S124529, 2015-017257), or capitals and digits without spaces (JFK, 04G).
+    code_like = counts[ascii_values & pc.match_substring_regex(arrow, r"^[A-Z0-9][A-Z0-9/._-]*$").to_numpy(
+        zero_copy_only=False)].sum() / ascii_rows if ascii_rows else 0.0
+    if (with_digits >= 0.5 or code_like >= 0.9) and pc.max(pc.utf8_length(arrow)).as_py() <= 40:
+        spec = learn_codes(name, distinct, ascii_values, cfg, n_rows)
+        if spec is not None:
+            if unique and not spec.get("increasing") and _patterns_disjoint(list(spec["patterns"])):
                 spec["unique"] = True
-            spec["description"] = "identifier: regenerated in the same formats, never copied"
             return Learned(spec, None, "identifier")
     words = (values.str.count(" ") + 1).to_numpy(dtype=float)
     provider = "sentence" if np.average(words, weights=counts) > 3 else "word"
@@ -454,7 +454,129 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
 
 
 def _patterns_disjoint(patterns: list[str]) -> bool:
-    from ..columns.pattern import _disjoint, _slots
-
     slots = [_slots(p) for p in patterns]
     return all(_disjoint(slots[i], slots[j]) for i in range(len(slots)) for j in range(i + 1, len(slots)))
+
+
+#: Codes drawn at random may keep a format's constant characters (``INV``, ``-X``) as literals only while a
+#: drawn code stays this unlikely to equal a real one: fewer literals mean more codes to draw from.
+MAX_REPLAY = 0.001
+
+
+def _tokens(shape: str) -> list[str]:
+    """A template split into one token per character position (``\\#`` is one token)."""
+    out, i = [], 0
+    while i < len(shape):
+        step = 2 if shape[i] == "\\" else 1
+        out.append(shape[i:i + step])
+        i += step
+    return out
+
+
+def _literal(ch: str) -> str:
+    return "\\" + ch if ch in "#?@*\\" else ch
+
+
+@dataclass
+class _Format:
+    """One value format of an identifier column: its template, its rows and its distinct values."""
+
+    template: str
+    rows: int
+    members: np.ndarray  # indexes into the column's distinct values
+
+    def with_literals(self, values: np.ndarray, letters_only: bool) -> str:
+        """The template with the positions where every value has the same character written as that character."""
+        chars = np.frombuffer("".join(values[self.members]).encode("ascii"), dtype=np.uint8)
+        chars = chars.reshape(len(self.members), -1)
+        constant = (chars == chars[:1]).all(axis=0)
+        tokens = _tokens(self.template)
+        for j in np.flatnonzero(constant):
+            ch = chr(chars[0, j])
+            if tokens[j] in ("?", "@") or (tokens[j] == "#" and not letters_only):
+                tokens[j] = _literal(ch)
+        return "".join(tokens)
+
+
+def learn_codes(name: str, distinct: DistinctText, ascii_values: np.ndarray, cfg: FitConfig,
+                n_rows: int) -> dict[str, Any] | None:
+    """An identifier column as a ``pattern``: its formats with their row shares, running numbers counting up.
+
+    None when no few formats cover most rows. Codes are never copied: running numbers continue past the largest
+    real code; random codes keep constant characters as literals only while a drawn code is unlikely
+    (``MAX_REPLAY``) to be a real one.
+    """
+    values = distinct.values.to_numpy(dtype=object)
+    shape_of = np.full(len(values), None, dtype=object)
+    shape_of[ascii_values] = template(distinct.values[ascii_values]).to_numpy()
+    by_shape = pd.Series(distinct.counts[ascii_values]).groupby(shape_of[ascii_values]).sum()
+    by_shape = by_shape.sort_values(ascending=False, kind="stable")
+    kept = by_shape[by_shape >= cfg.min_count]
+    if not (len(kept) and kept.sum() >= 0.8 * distinct.rows and len(kept) <= 50):
+        return None
+    formats = [_Format(str(t), int(c), np.flatnonzero(shape_of == t)) for t, c in kept.items()]
+    spec: dict[str, Any] = {"name": name, "kind": "pattern"}
+    running = _running_numbers(formats, values, distinct, n_rows)
+    if running is not None:
+        spec.update(running)
+        spec["description"] = ("running numbers: counting up in the same formats from past the largest real "
+                               "code, never copied")
+        return spec
+    patterns: dict[str, int] = {}
+    replay = 0.0
+    for f in formats:
+        for literal in ("all", "letters", "none"):
+            t = f.template if literal == "none" else f.with_literals(values, literal == "letters")
+            chance = len(f.members) / _capacity(_slots(t))
+            if chance <= MAX_REPLAY or literal == "none":
+                break
+        patterns[t] = patterns.get(t, 0) + f.rows
+        replay = max(replay, chance)
+    spec["patterns"] = patterns
+    spec["description"] = (f"identifier: codes drawn afresh in the same formats, never copied (a drawn code "
+                           f"equals a real one with chance {replay:.2%} at most)")
+    return spec
+
+
+def _running_numbers(formats: list[_Format], values: np.ndarray, distinct: DistinctText,
+                     n_rows: int) -> dict[str, Any] | None:
+    """``increasing``, ``start`` and ``step`` when every format's codes rise with the row (running numbers)."""
+    total = sum(f.rows for f in formats)
+    row_value = distinct.codes
+    starts: dict[str, str] = {}
+    steps, weights = [], []
+    for f in formats:
+        # Constant digits stay counted, so running numbers carry into them (INV/2024/99999 -> INV/2025/00000).
+        t = f.with_literals(values, letters_only=True)
+        slots = _slots(t)
+        if _capacity(slots) > MAX_COUNTED or f.rows < 2:
+            return None
+        numbers = np.full(len(values), -1, dtype=np.int64)
+        numbers[f.members] = code_numbers(slots, values[f.members])
+        in_rows = numbers[row_value]
+        in_rows = in_rows[in_rows >= 0]
+        gaps = np.diff(in_rows)
+        if len(gaps) == 0 or (gaps > 0).mean() < 0.999:
+            return None
+        gap = float(np.median(gaps[gaps > 0]))
+        share = f.rows / total
+        # Start past the largest real code, rounded up to a round number that hides the exact last code.
+        grain = 10 ** max(0, int(math.floor(math.log10(max(1.0, gap * f.rows / 100)))))
+        start = (int(in_rows.max()) // grain + 1) * grain
+        steps.append(gap * share)
+        weights.append(f.rows)
+        starts[t] = _code_text(slots, start)
+    step = max(1.0, float(np.average(steps, weights=weights)))
+    step = float(round(step)) if step >= 10 or abs(step - round(step)) < 0.05 else round(step, 2)
+    for t, first in starts.items():
+        slots = _slots(t)
+        if int(code_numbers(slots, [first])[0]) + math.floor(n_rows * step) > _capacity(slots):
+            return None  # no room to count a table this size past the real codes
+    out: dict[str, Any] = {"patterns": {t: f.rows for t, f in zip(starts, formats)}, "increasing": True}
+    out["start"] = next(iter(starts.values())) if len(starts) == 1 else starts
+    out["step"] = plain_number(step)
+    return out
+
+
+def _code_text(slots: list[bytes], number: int) -> str:
+    return _render_index(slots, np.array([number], dtype=np.int64)).to_pylist()[0]
