@@ -11,15 +11,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
-import pandas as pd
 import pyarrow as pa
 
 from .engine import CHUNK_ROWS, Plan
 from .errors import SynthError
 from .schema import Schema
 from .sinks import open_sink
+
+if TYPE_CHECKING:  # pandas is imported by generate() only: the CLI's cold start does not need it
+    import pandas as pd
 
 __all__ = ["Schema", "SynthError", "Plan", "load_schema", "generate", "iter_chunks", "write", "CHUNK_ROWS"]
 __version__ = "0.1.0"
@@ -56,7 +58,7 @@ def write(schema: Schema | str | Path, path: str | Path, rows: int | None = None
     plan = Plan(_as_schema(schema), rows=rows, seed=seed)
     written = 0
     with open_sink(path) as sink:
-        for table in plan.iter_chunks(workers=workers):
+        for table in plan.iter_chunks(workers=workers, native=sink.native):
             sink.write(table)
             written += table.num_rows
             if progress is not None:

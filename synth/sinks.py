@@ -14,6 +14,8 @@ an error, Ctrl-C or a kill never leaves a half-written file under the final name
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Protocol
@@ -36,12 +38,22 @@ def format_of(path: str | Path) -> str:
     return FORMATS[suffix]
 
 
+#: Rows per Parquet row group: chunks are buffered up to this many (readers skip and scan by row group;
+#: 100,000-row groups cost them metadata and seeks, and compress worse).
+ROW_GROUP_ROWS = 1_000_000
+
+
 class Sink(Protocol):
+    #: True when the format stores dates, times and decimals as such (chunks made with ``native=True``).
+    native: bool
+
     def write(self, table: pa.Table) -> None: ...
     def close(self) -> None: ...
 
 
 class _CsvSink:
+    native = False
+
     def __init__(self, stream: pa.NativeFile) -> None:
         self.stream = stream
         self.writer: pacsv.CSVWriter | None = None
@@ -60,21 +72,42 @@ class _CsvSink:
 
 
 class _ParquetSink:
-    def __init__(self, stream: pa.NativeFile) -> None:
+    """Chunks buffered into row groups of ``ROW_GROUP_ROWS``: the grouping depends on row counts only, so the
+    file is the same for any number of workers."""
+
+    native = True
+
+    def __init__(self, stream: pa.NativeFile, row_group_rows: int = ROW_GROUP_ROWS) -> None:
         self.stream = stream
         self.writer: pq.ParquetWriter | None = None
+        self.row_group_rows = row_group_rows
+        self.buffered: list[pa.Table] = []
+        self.buffered_rows = 0
 
     def write(self, table: pa.Table) -> None:
         if self.writer is None:
             self.writer = pq.ParquetWriter(self.stream, table.schema, compression="zstd")
-        self.writer.write_table(_conform(table, self.writer.schema))
+        self.buffered.append(_conform(table, self.writer.schema))
+        self.buffered_rows += table.num_rows
+        if self.buffered_rows >= self.row_group_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.buffered or self.writer is None:
+            return
+        group = pa.concat_tables(self.buffered)
+        self.buffered, self.buffered_rows = [], 0
+        self.writer.write_table(group, row_group_size=self.row_group_rows)
 
     def close(self) -> None:
         if self.writer is not None:
+            self._flush()
             self.writer.close()
 
 
 class _JsonlSink:
+    native = False
+
     def __init__(self, stream: pa.NativeFile) -> None:
         self.stream = stream
 
@@ -112,6 +145,56 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
 _SINKS = {"csv": _CsvSink, "parquet": _ParquetSink, "jsonl": _JsonlSink}
 
 
+class _Background:
+    """Writes on a thread of its own while the caller makes the next chunk.
+
+    Arrow's CSV and Parquet writers (encoding, compression, the disk) release the GIL, so writing chunk
+    ``i`` overlaps making chunk ``i + 1``; order is kept (one thread, a FIFO), so the bytes are those of a
+    plain loop. The queue holds at most ``depth`` chunks: memory stays flat when the disk is the slower side.
+    """
+
+    def __init__(self, sink: Sink, depth: int = 2) -> None:
+        self.sink = sink
+        self.native = sink.native
+        self.queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=depth)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="synth-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (table := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.sink.write(table)
+                except BaseException as exc:  # handed to the caller's thread by write() or close()
+                    self.error = exc
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def write(self, table: pa.Table) -> None:
+        self._raise()
+        self.queue.put(table)
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        self._raise()
+        self.sink.close()
+
+    def abort(self) -> None:
+        """Stop without writing what is still queued (an error or Ctrl-C in the caller)."""
+        self.error = self.error or RuntimeError("aborted")
+        while True:
+            try:
+                self.queue.get_nowait()
+            except queue.Empty:
+                break
+        self.queue.put(None)
+        self.thread.join()
+
+
 def check_writable(path: str | Path) -> Path:
     """Fail early, before any work, if ``path`` cannot be written."""
     path = Path(path)
@@ -135,7 +218,7 @@ def open_sink(path: str | Path) -> Iterator[Sink]:
         stream = pa.OSFile(str(tmp), "wb")
     except OSError as exc:
         raise SynthError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    sink = _SINKS[format_of(path)](stream)
+    sink = _Background(_SINKS[format_of(path)](stream))
     done = False
     try:
         yield sink
@@ -147,6 +230,7 @@ def open_sink(path: str | Path) -> Iterator[Sink]:
         raise SynthError(f"{path}: write failed: {exc.strerror or exc}") from None
     finally:
         if not done:
+            sink.abort()
             if not stream.closed:
                 stream.close()
             tmp.unlink(missing_ok=True)
