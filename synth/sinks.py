@@ -77,10 +77,10 @@ class _ParquetSink:
 
     native = True
 
-    def __init__(self, stream: pa.NativeFile, row_group_rows: int = ROW_GROUP_ROWS) -> None:
+    def __init__(self, stream: pa.NativeFile, row_group_rows: int | None = None) -> None:
         self.stream = stream
         self.writer: pq.ParquetWriter | None = None
-        self.row_group_rows = row_group_rows
+        self.row_group_rows = row_group_rows or ROW_GROUP_ROWS
         self.buffered: list[pa.Table] = []
         self.buffered_rows = 0
 

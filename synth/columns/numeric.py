@@ -264,7 +264,7 @@ class _Dist:
     def __init__(self, dist: str | Any, **params: Any) -> None:
         # A family's scipy name ("norm"), or the scipy distribution itself.
         self.name, self.params = (dist if isinstance(dist, str) else dist.name), params
-        self.fast = _special_functions().get(name)
+        self.fast = _special_functions().get(self.name)
         self.shape = {k: v for k, v in params.items() if k not in ("loc", "scale")}
         self.loc, self.scale = float(params.get("loc", 0.0)), float(params.get("scale", 1.0))
 
