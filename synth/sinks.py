@@ -86,7 +86,9 @@ class _ParquetSink:
 
     def write(self, table: pa.Table) -> None:
         if self.writer is None:
-            self.writer = pq.ParquetWriter(self.stream, table.schema, compression="zstd")
+            dictionary, delta = _encodings(table)
+            self.writer = pq.ParquetWriter(self.stream, table.schema, compression="zstd", use_dictionary=dictionary,
+                                           column_encoding=delta or None)
         self.buffered.append(_conform(table, self.writer.schema))
         self.buffered_rows += table.num_rows
         if self.buffered_rows >= self.row_group_rows:
@@ -103,6 +105,26 @@ class _ParquetSink:
         if self.writer is not None:
             self._flush()
             self.writer.close()
+
+
+def _encodings(first: pa.Table) -> tuple[list[str], dict[str, str]]:
+    """Columns worth a Parquet dictionary, and running integers worth delta encoding, judged on the first chunk.
+
+    A dictionary pays only when values repeat; for ids and other mostly distinct columns Arrow would build
+    one, find it too big and fall back, which is most of the time spent writing them. Rising integers (row
+    ids) are stored as small differences instead. The first chunk is the same for any ``--workers``, so is
+    the choice.
+    """
+    dictionary, delta = [], {}
+    for name, col in zip(first.column_names, first.columns):
+        n = len(col)
+        if pa.types.is_dictionary(col.type) or n == 0 or pc.count_distinct(col).as_py() <= n // 2:
+            dictionary.append(name)
+        elif pa.types.is_integer(col.type) and col.null_count == 0:
+            values = col.to_numpy()
+            if n < 2 or bool((values[1:] >= values[:-1]).all()):
+                delta[name] = "DELTA_BINARY_PACKED"
+    return dictionary, delta
 
 
 class _JsonlSink:

@@ -97,6 +97,9 @@ def test_row_groups_hold_a_million_rows_and_bytes_do_not_depend_on_workers(tmp_p
     assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [1_000_000, 1_000_000, 300_017]
     assert one.read_bytes() == three.read_bytes()
     assert pq.read_table(one).column("id").to_numpy()[-1] == ROWS
+    columns = {meta.row_group(0).column(i).path_in_schema: meta.row_group(0).column(i).encodings for i in range(2)}
+    assert "DELTA_BINARY_PACKED" in columns["id"] and "RLE_DICTIONARY" not in columns["id"]  # running ids: deltas
+    assert "RLE_DICTIONARY" in columns["c"]  # repeated values: a dictionary
 
 
 def test_a_failing_write_is_one_clear_error_and_leaves_no_file(tmp_path, monkeypatch):
