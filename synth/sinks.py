@@ -61,6 +61,7 @@ class _CsvSink:
         self.options = pacsv.WriteOptions(quoting_style="needed")
 
     def write(self, table: pa.Table) -> None:
+        table = _without_dictionaries(table)
         if self.writer is None:
             self.schema = table.schema
             self.writer = pacsv.CSVWriter(self.stream, table.schema, write_options=self.options)
@@ -150,6 +151,16 @@ class _JsonlSink:
 
     def close(self) -> None:
         pass
+
+
+def _without_dictionaries(table: pa.Table) -> pa.Table:
+    """Categories as plain strings: Arrow's CSV writer formats a dictionary column about 15x slower than the
+    same strings, and the text is the same."""
+    if not any(pa.types.is_dictionary(t) for t in table.schema.types):
+        return table
+    columns = [pc.take(c.dictionary, c.indices) if pa.types.is_dictionary(c.type) else c
+               for c in (col.combine_chunks() for col in table.columns)]
+    return pa.Table.from_arrays(columns, names=table.column_names)
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
