@@ -80,7 +80,7 @@ def write(schema: Schema | str | Path, path: str | Path, rows: int | None = None
     plan = Plan(_as_schema(schema), rows=rows, seed=seed)
     written = 0
     with open_sink(path) as sink:
-        for table in plan.iter_chunks(workers=workers):
+        for table in plan.iter_chunks(workers=workers, native=sink.native):
             sink.write(table)
             written += table.num_rows
             if progress is not None:

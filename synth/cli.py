@@ -128,7 +128,7 @@ def _generate(schema: Path, rows: Optional[int], seed: Optional[int], out_path: 
     started = time.perf_counter()
     with _progress(quiet) as bar, open_sink(target) as sink:
         task = bar.add_task(f"{plan.schema.name} -> {target}", total=plan.rows)
-        for table in plan.iter_chunks(workers=workers):
+        for table in plan.iter_chunks(workers=workers, native=sink.native):
             sink.write(table)
             bar.advance(task, table.num_rows)
     seconds = time.perf_counter() - started

@@ -73,10 +73,16 @@ class Plan:
             placed.setdefault(last.name, []).append(expr)
         return placed
 
-    def chunk(self, index: int) -> pa.Table:
-        """Make chunk ``index`` as an Arrow table of the output columns."""
+    def chunk(self, index: int, native: bool = False) -> pa.Table:
+        """Make chunk ``index`` as an Arrow table of the output columns.
+
+        ``native``: values in their own types (dates, times, decimals) for typed formats such as Parquet,
+        rather than as they are written to text (a time's ``format``).
+        """
         values = self.working_values(index)
         made_by = self.schema.producer()
+        if native:
+            return pa.table({name: made_by[name].native(values[name]) for name in self.schema.output_columns})
         return pa.table({name: made_by[name].finalize(values[name]) for name in self.schema.output_columns})
 
     def working_values(self, index: int) -> dict[str, pa.Array]:
@@ -148,11 +154,11 @@ class Plan:
         return {c.name for c in self.order if c is not last and c is not column
                 and c.output_names()[0] in ctx.values and c.dependencies() & names}
 
-    def iter_chunks(self, workers: int = 1) -> Iterator[pa.Table]:
+    def iter_chunks(self, workers: int = 1, native: bool = False) -> Iterator[pa.Table]:
         """Chunks in order. With ``workers > 1`` they are made in parallel processes, at most a few ahead."""
         if workers <= 1 or self.chunks <= 1:
             for i in range(self.chunks):
-                yield self.chunk(i)
+                yield self.chunk(i, native)
             return
         with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(self,)) as pool:
             pending = []
@@ -160,7 +166,7 @@ class Plan:
             next_index = 0
             while next_index < self.chunks or pending:
                 while next_index < self.chunks and len(pending) < ahead:
-                    pending.append(pool.submit(_worker_chunk, next_index))
+                    pending.append(pool.submit(_worker_chunk, next_index, native))
                     next_index += 1
                 yield pending.pop(0).result()
 
@@ -207,6 +213,6 @@ def _init_worker(plan: Plan) -> None:
     pa.set_cpu_count(1)
 
 
-def _worker_chunk(index: int) -> pa.Table:
+def _worker_chunk(index: int, native: bool = False) -> pa.Table:
     assert _WORKER_PLAN is not None
-    return _WORKER_PLAN.chunk(index)
+    return _WORKER_PLAN.chunk(index, native)

@@ -182,6 +182,16 @@ class Expression:
         expr._fn = expr._compile(tree.body)
         return expr
 
+    def rounded_to(self) -> int | None:
+        """The decimals ``d`` when the whole expression is ``round(x, d)`` (its result has that fixed scale)."""
+        body = ast.parse(_rename_if(self.text.strip()), mode="eval").body
+        if (isinstance(body, ast.Call) and isinstance(body.func, ast.Name) and body.func.id == "round"
+                and len(body.args) == 2 and isinstance(body.args[1], ast.Constant)
+                and isinstance(body.args[1].value, int) and not isinstance(body.args[1].value, bool)
+                and body.args[1].value >= 0):
+            return int(body.args[1].value)
+        return None
+
     def evaluate(self, columns: dict[str, pa.Array], n: int) -> pa.Array:
         """Evaluate on ``columns`` (each of length ``n``); a constant result is repeated ``n`` times."""
         assert self._fn is not None

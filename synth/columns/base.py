@@ -136,6 +136,11 @@ class Column(BaseModel):
         """Turn the working values into what is written (e.g. dates into formatted text). Default: as is."""
         return values
 
+    def native(self, values: pa.Array) -> pa.Array:
+        """What a typed format (Parquet) stores: the values in their own type (dates, times, decimals), not
+        text. Default: what text formats get."""
+        return self.finalize(values)
+
     def sample_rows(self, ctx: ChunkContext, rows: np.ndarray, rng_key: str) -> dict[str, pa.Array] | pa.Array:
         """Draw values for ``rows`` only (conditional cases, constraint redraws), from a stream salted by ``rng_key``."""
         sub = ChunkContext(ctx.seed, ctx.index, ctx.start, len(rows), ctx.total_rows, _RowsOf(ctx.values, rows))
@@ -225,3 +230,29 @@ def draw_index(cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
     """One-off inverse-CDF draw (builds no table); prefer a prepared :class:`InverseCDF` in hot paths."""
     idx = np.searchsorted(cumulative / cumulative[-1], u, side="right")
     return np.minimum(idx, len(cumulative) - 1)
+
+
+#: Largest unscaled decimal kept in int64 words: 18 digits.
+_DECIMAL_PRECISION = 18
+
+
+def as_decimal(values: pa.Array, scale: int) -> pa.Array:
+    """Floats already rounded to ``scale`` decimals as ``decimal128(18, scale)``; unchanged if any would not fit.
+
+    Built from the unscaled integers directly (16-byte little-endian words): Arrow's float -> decimal cast
+    checks every value for exactness and is several times slower.
+    """
+    if not pa.types.is_floating(values.type) or scale > 12:
+        return values
+    if values.offset:
+        values = pa.concat_arrays([values])
+    x = values.to_numpy(zero_copy_only=False)
+    with np.errstate(invalid="ignore"):
+        unscaled = np.rint(np.nan_to_num(x) * 10.0**scale)
+    if len(unscaled) and np.abs(unscaled).max() >= 10.0**_DECIMAL_PRECISION:
+        return values
+    low = unscaled.astype(np.int64)
+    words = np.empty((len(low), 2), dtype=np.int64)
+    words[:, 0], words[:, 1] = low, low >> 63
+    return pa.Array.from_buffers(pa.decimal128(_DECIMAL_PRECISION, scale), len(values),
+                                 [values.buffers()[0], pa.py_buffer(words)], null_count=values.null_count)

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from ..expr import Expression
-from .base import KINDS, ChunkContext, Column, PlanContext, register
+from .base import KINDS, ChunkContext, Column, PlanContext, as_decimal, register
 
 
 @register
@@ -49,6 +49,12 @@ class ExpressionColumn(Column):
 
     def model_post_init(self, _: Any) -> None:
         self._parsed = Expression.parse(self.expr)
+
+    def native(self, values: pa.Array) -> pa.Array:
+        scale = self._parsed.rounded_to()
+        if scale is None or self.type not in (None, "float"):
+            return values
+        return as_decimal(values, scale)
 
     def dependencies(self) -> set[str]:
         return set(self._parsed.names)

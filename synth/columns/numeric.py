@@ -25,7 +25,7 @@ import pyarrow as pa
 from pydantic import Field, PrivateAttr, model_validator
 
 from ..lazy import LazyModule
-from .base import ChunkContext, Column, InverseCDF, PlanContext, as_weights, duplicated, register
+from .base import ChunkContext, Column, InverseCDF, PlanContext, as_decimal, as_weights, duplicated, register
 from .permute import permutation
 
 if TYPE_CHECKING:
@@ -130,22 +130,22 @@ class NumericColumn(Column):
     def _frozen(self) -> "_Dist":
         d = self.distribution
         if d == "uniform":
-            return _Dist(stats.uniform, loc=self.min, scale=(self.max - self.min) or 1e-300)  # type: ignore[operator]
+            return _Dist("uniform", loc=self.min, scale=(self.max - self.min) or 1e-300)  # type: ignore[operator]
         if d == "normal":
-            return _Dist(stats.norm, loc=self.mean, scale=self.std)
+            return _Dist("norm", loc=self.mean, scale=self.std)
         if d == "lognormal":
-            return _Dist(stats.lognorm, s=self.sigma, scale=np.exp(self.mu))  # type: ignore[arg-type]
+            return _Dist("lognorm", s=self.sigma, scale=np.exp(self.mu))  # type: ignore[arg-type]
         if d == "exponential":
-            return _Dist(stats.expon, loc=self.loc or 0.0, scale=self.scale)
+            return _Dist("expon", loc=self.loc or 0.0, scale=self.scale)
         if d == "gamma":
-            return _Dist(stats.gamma, a=self.shape, loc=self.loc or 0.0, scale=self.scale)
+            return _Dist("gamma", a=self.shape, loc=self.loc or 0.0, scale=self.scale)
         if d == "beta":
-            return _Dist(stats.beta, a=self.a, b=self.b, loc=self.loc or 0.0, scale=self.scale or 1.0)
+            return _Dist("beta", a=self.a, b=self.b, loc=self.loc or 0.0, scale=self.scale or 1.0)
         if d == "triangular":
             width = self.right - self.left  # type: ignore[operator]
-            return _Dist(stats.triang, c=(self.mode - self.left) / width, loc=self.left, scale=width)  # type: ignore[operator]
+            return _Dist("triang", c=(self.mode - self.left) / width, loc=self.left, scale=width)  # type: ignore[operator]
         if d == "poisson":
-            return _Dist(stats.poisson, mu=self.lam)
+            return _Dist("poisson", mu=self.lam)
         raise AssertionError(d)
 
     def _is_discrete(self) -> bool:
@@ -265,11 +265,18 @@ class _Dist:
     most of the time for small tables with many conditional cases. Other families go through scipy.stats.
     """
 
-    def __init__(self, dist: Any, **params: Any) -> None:
-        self.dist, self.params = dist, params
-        self.fast = _SPECIAL.get(dist.name)
+    def __init__(self, dist: str | Any, **params: Any) -> None:
+        # A family's scipy name ("norm"), or the scipy distribution itself.
+        self.name, self.params = (dist if isinstance(dist, str) else dist.name), params
+        self.fast = _SPECIAL.get(self.name)
         self.shape = {k: v for k, v in params.items() if k not in ("loc", "scale")}
         self.loc, self.scale = float(params.get("loc", 0.0)), float(params.get("scale", 1.0))
+
+    @property
+    def dist(self) -> Any:
+        from scipy import stats  # imported when a schema needs it: scipy.stats is most of a cold start
+
+        return getattr(stats, self.name)
 
     def cdf(self, x: Any) -> Any:
         if self.fast is None:
@@ -332,7 +339,11 @@ class FloatColumn(NumericColumn):
 
     kind_name: ClassVar[str] = "float"
     kind: Literal["float"] = "float"
-    round: int | None = Field(default=None, ge=0, le=12)
+    round: int | None = Field(default=None, ge=0, le=12,
+                              description="Decimals to round to; Parquet then stores exact decimals of this scale")
+
+    def native(self, values: pa.Array) -> pa.Array:
+        return values if self.round is None else as_decimal(values, self.round)
 
     def sample(self, ctx: ChunkContext) -> pa.Array:
         x = self.draw(ctx)

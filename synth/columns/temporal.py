@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zoneinfo
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -225,6 +226,9 @@ class DateColumn(_TimeWeighted):
         idx = self._cum(ctx.uniform(self.name))
         return pa.array(self._days[idx].astype(np.int32), pa.int32()).cast(pa.date32())
 
+    def native(self, values: pa.Array) -> pa.Array:
+        return values  # date32, whatever the text format
+
     def finalize(self, values: pa.Array) -> pa.Array:
         if self._labels is None:
             return values
@@ -276,6 +280,10 @@ class TimeColumn(_TimeWeighted):
         idx = self._cum(ctx.uniform(self.name))
         return pa.array(self._grid_s[idx].astype(np.int32), pa.time32("s"))
 
+    def native(self, values: pa.Array) -> pa.Array:
+        # time64 (microseconds): Parquet's TIME type for any step, read back as the same Arrow type.
+        return pc.cast(values, pa.time64("us"))
+
     def finalize(self, values: pa.Array) -> pa.Array:
         if self._labels is None:
             return values
@@ -292,6 +300,9 @@ class DatetimeColumn(_TimeWeighted):
     start: dt.datetime
     end: dt.datetime
     step: str | int = "1s"
+    timezone: str | None = Field(
+        default=None, description="IANA time zone (Europe/Paris) of the wall-clock times: Parquet stores them "
+                                  "as instants in that zone (timestamp with time zone); text formats as before")
 
     _start_s: int = PrivateAttr(default=0)
     _step_s: int = PrivateAttr(default=1)
@@ -302,6 +313,11 @@ class DatetimeColumn(_TimeWeighted):
     def _check(self) -> "DatetimeColumn":
         if self.start > self.end:
             raise ValueError(f"start ({self.start}) is after end ({self.end})")
+        if self.timezone is not None:
+            try:
+                zoneinfo.ZoneInfo(self.timezone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {self.timezone!r}; use an IANA name like 'Europe/Paris'") from None
         step = parse_step(self.step)
         if self._count() > _MAX_DIRECT_STEPS and _DAY % step:
             raise ValueError("for ranges this long the step must divide a day (1s, 1m, 15m, 1h ...)")
@@ -352,6 +368,12 @@ class DatetimeColumn(_TimeWeighted):
     def sample(self, ctx: ChunkContext) -> pa.Array:
         seconds = self._seconds(ctx.uniform(self.name), ctx.rng(self.name, "time-of-day"))
         return pa.array(seconds, pa.timestamp("s"))
+
+    def native(self, values: pa.Array) -> pa.Array:
+        if self.timezone is None:
+            return values
+        # Wall-clock times that a daylight-saving change skips or repeats take the earlier instant.
+        return pc.assume_timezone(values, timezone=self.timezone, ambiguous="earliest", nonexistent="earliest")
 
     def finalize(self, values: pa.Array) -> pa.Array:
         if not self.format:

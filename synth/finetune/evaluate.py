@@ -48,6 +48,8 @@ def load_predictions(path: str | Path, label_key: str, prediction_key: str, scor
 def evaluate(labels: list[str], predictions: list[str], scores: np.ndarray | None = None, positive: str | None = None,
              threshold: float = 0.5) -> dict[str, Any]:
     """Accuracy, F1 (binary and macro), precision, recall, AUROC, AUPRC and a confusion matrix."""
+    from sklearn import metrics  # here, not at the top: every `synth` command would pay for importing it
+
     classes = sorted(set(labels) | {p for p in predictions if p})
     binary = len(set(labels)) <= 2 and len(classes) <= 2
     if binary and positive is None:
