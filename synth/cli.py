@@ -18,6 +18,7 @@ from rich.console import Console
 # Only light modules up here: every command, `synth --help` included, pays for what is imported at the top
 # (tests/test_startup.py pins it); each command imports what it needs.
 from .errors import SynthError
+from .io import describe as describe_addresses, parse_address
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -85,8 +86,8 @@ def generate(
     schema: Path = SchemaArg,
     rows: Optional[int] = typer.Option(None, "--rows", "-n", help="Rows to make (default: the schema's `rows`)."),
     seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Random seed (default: the schema's `seed`). Same seed, same bytes."),
-    out_path: Optional[Path] = typer.Option(
-        None, "--out", "-o", help="Output file: .csv, .parquet or .jsonl (default: <schema name>.csv here)."
+    out_path: Optional[str] = typer.Option(
+        None, "--out", "-o", help=f"Where to write: {describe_addresses(writing=True)} (default: <schema name>.csv here)."
     ),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Processes making chunks in parallel; the output is identical for any number."),
     max_requests: Optional[int] = typer.Option(None, "--max-requests", min=1, help="For llm_text columns: stop after this many LLM requests (cached answers are free; rerun to resume)."),
@@ -117,14 +118,16 @@ def generate(
                 os.environ["SYNTH_MAX_REQUESTS"] = previous_budget
 
 
-def _generate(schema: Path, rows: Optional[int], seed: Optional[int], out_path: Optional[Path], workers: int,
+def _generate(schema: Path, rows: Optional[int], seed: Optional[int], out_path: Optional[str], workers: int,
               quiet: bool, as_json: bool) -> None:
     from . import load_schema
     from .engine import Plan
     from .sinks import open_sink
 
     plan = Plan(load_schema(schema), rows=rows, seed=seed)
-    target = out_path or Path(f"{plan.schema.name}.csv")
+    target = out_path or f"{plan.schema.name}.csv"
+    if as_json and parse_address(target).is_stdio:
+        raise SynthError("--json prints the summary on stdout, where --out - writes the table; leave out one of them")
     started = time.perf_counter()
     with _progress(quiet) as bar, open_sink(target) as sink:
         task = bar.add_task(f"{plan.schema.name} -> {target}", total=plan.rows)
@@ -177,7 +180,7 @@ def validate(
 @app.command()
 @user_errors
 def fit(
-    real: Path = typer.Argument(..., help="The real table: .csv or .parquet.", show_default=False),
+    real: str = typer.Argument(..., help=f"The real table: {describe_addresses()}.", show_default=False),
     out_path: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write the schema (default: <table name>.yaml here)."),
     sample_rows: Optional[int] = typer.Option(None, "--sample-rows", min=1, help="Learn from a random sample of this many rows."),
     min_count: int = typer.Option(10, "--min-count", "-k", min=1, help="Privacy: leave out categories, values and combinations seen in fewer rows."),
@@ -187,9 +190,9 @@ def fit(
         None, "--epsilon", min=0.0001, help="Differentially private fitting with this total budget (noisy counts, histograms "
         "and correlations; the schema states the split). Smaller is more private and less faithful."),
     delta: float = typer.Option(1e-6, "--delta", min=1e-12, max=0.01, help="With --epsilon: the delta of the (epsilon, delta) guarantee."),
-    holdout_out: Optional[Path] = typer.Option(
-        None, "--holdout-out", help="Keep back a seeded share of the real rows (see --holdout-share), write them here (.csv, "
-        ".parquet or .jsonl) and fit on the rest: `synth audit` needs them with --holdout to test privacy."),
+    holdout_out: Optional[str] = typer.Option(
+        None, "--holdout-out", help="Keep back a seeded share of the real rows (see --holdout-share), write them here (any "
+        "output address, like --out of generate) and fit on the rest: `synth audit` needs them with --holdout to test privacy."),
     holdout_share: float = typer.Option(0.2, "--holdout-share", min=0.01, max=0.9, help="With --holdout-out: the share of rows kept back."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress and no summary line."),
     as_json: bool = typer.Option(False, "--json", help="Print a summary as JSON on stdout."),
@@ -217,7 +220,8 @@ def fit(
     from .tables import read_table
 
     frame = read_table(real)
-    target = out_path or Path(f"{real.stem}.yaml")
+    name = parse_address(real).stem
+    target = out_path or Path(f"{name}.yaml")
     if target.suffix.lower() not in (".yaml", ".yml"):
         raise SynthError(f"{target}: the schema is YAML; use a .yaml or .yml name")
     holdout = None
@@ -234,7 +238,7 @@ def fit(
             if status is not None:
                 status.update(f"fitting: {message}")
         try:
-            fitter = SchemaFitter(config).fit(frame, name=real.stem, progress=step)
+            fitter = SchemaFitter(config).fit(frame, name=name, progress=step)
         except SynthError as exc:
             raise SynthError(f"{real}: {exc.message}", exc.exit_code) from None
     text = fitter.to_yaml()

@@ -49,9 +49,19 @@ _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
-    text = node.value
     if node.style is not None and node.style in "'\"|>":  # quoted or block: always a string
-        return text
+        return node.value
+    return plain_scalar(node.value)
+
+
+def plain_scalar(text: str) -> Any:
+    """What an unquoted scalar means: None, a bool, an int, a float, or the text itself.
+
+    Also how the cells of a catalog's CSV file are typed, so a record means the same in a file as in the schema:
+
+    >>> [plain_scalar(t) for t in ("00123", "123", "1_000", "1.5", "true", "no", "", "06:00")]
+    ['00123', 123, 1000, 1.5, True, 'no', None, '06:00']
+    """
     if _NULL.match(text):
         return None
     if _BOOL.match(text):

@@ -4,7 +4,7 @@
 
     - name: menu
       kind: catalog                # each row picks one record; its fields become columns, always consistent
-      source: products.csv         # a CSV beside the schema, or inline: records: [{product: Latte, price: 4.5}, ...]
+      source: products.csv         # a table beside the schema (any table synth reads), or inline: records: [{product: Latte, price: 4.5}, ...]
       weight: popularity           # optional field with sampling weights (not written)
       fields: [product_id, product, price]   # optional: which fields, in this order (default: all)
 
@@ -24,7 +24,6 @@ distinct (pool entry, counter) pair, so uniqueness holds across chunks without a
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
 import decimal
@@ -36,6 +35,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, PrivateAttr, model_validator
 
+from ..errors import SynthError
+from ..io import parse_address, read_table
 from .base import ChunkContext, Column, PlanContext, as_weights, InverseCDF, register, stable_key
 from .categorical import dictionary_array
 from .permute import permutation
@@ -65,16 +66,23 @@ def _combination_rule(label: str, table: dict[str, pa.Array], fields: list[str])
     return (f"{', '.join(fields)} match one record of {label}", breaks)
 
 
-def _parse_cell(text: str) -> Any:
-    """CSV cells: numbers become numbers, everything else stays text, empty is missing."""
-    if text == "":
-        return None
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
+def _read_records(source: str, base_dir: str | Path | None) -> tuple[list[dict[str, Any]], str]:
+    """A catalog file's records (and where they came from), typed as the same records written in the schema
+    would be: ``00123`` stays text, ``12`` is a number, an empty cell is missing."""
+    address = parse_address(source)
+    if address.scheme == "file" and not address.is_stdio:
+        path = Path(address.path)
+        if not path.is_absolute() and base_dir is not None:
+            path = Path(base_dir) / path
+        if not path.exists():
+            raise ValueError(f"catalog file {path} does not exist")
+        address = parse_address(path)
+    try:
+        frame = read_table(address, yaml_types=True)
+    except SynthError as exc:
+        raise ValueError(exc.message) from None
+    frame = frame.astype(object).where(frame.notna(), None)  # missing values as None, like an empty YAML value
+    return frame.to_dict("records"), str(address.path if address.scheme == "file" else address)
 
 
 @register
@@ -84,7 +92,7 @@ class CatalogColumn(Column):
     kind_name: ClassVar[str] = "catalog"
     kind: Literal["catalog"] = "catalog"
     records: list[dict[str, Any]] | None = None
-    source: str | None = Field(default=None, description="CSV file with a header row, relative to the schema")
+    source: str | None = Field(default=None, description="A table file (CSV with a header row, Parquet, JSON Lines ...), relative to the schema")
     weight: str | None = None
     fields: list[str] | None = None
 
@@ -132,22 +140,7 @@ class CatalogColumn(Column):
     def prepare(self, plan: PlanContext) -> None:
         if self.source is None:
             return
-        path = Path(self.source)
-        if not path.is_absolute() and plan.base_dir is not None:
-            path = Path(plan.base_dir) / path
-        try:
-            with open(path, newline="", encoding="utf-8") as fh:
-                reader = csv.DictReader(fh, strict=True)
-                rows = []
-                for row in reader:
-                    if None in row or None in row.values():
-                        raise ValueError(f"{path}:{reader.line_num}: row has a different number of fields than the header")
-                    rows.append({k: _parse_cell(v) for k, v in row.items()})
-        except FileNotFoundError:
-            raise ValueError(f"catalog file {path} does not exist") from None
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise ValueError(f"catalog file {path} is not a readable CSV: {exc}") from None
-        self._load(rows, str(path))
+        self._load(*_read_records(self.source, plan.base_dir))
 
     def rules(self) -> list[tuple[str, Any]]:
         return [_combination_rule(self.name, self._table, self.output_names())] if self._table else []

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from ..errors import SynthError
+from ..io import describe as describe_addresses
 from ..sinks import write_text_atomic
 from ..tables import read_table
 
@@ -19,9 +20,9 @@ out = Console(highlight=False, soft_wrap=True)
 
 
 def audit_command(
-    real: Path = typer.Argument(..., help="The real rows the generator learned from (.csv or .parquet).", show_default=False),
-    synthetic: Path = typer.Argument(..., help="The synthetic rows to check.", show_default=False),
-    holdout: Optional[Path] = typer.Option(None, "--holdout", help="Real rows the generator never saw: needed to tell memorised rows from realistic ones."),
+    real: str = typer.Argument(..., help=f"The real rows the generator learned from: {describe_addresses()}.", show_default=False),
+    synthetic: str = typer.Argument(..., help="The synthetic rows to check (the same kinds of address).", show_default=False),
+    holdout: Optional[str] = typer.Option(None, "--holdout", help="Real rows the generator never saw: needed to tell memorised rows from realistic ones."),
     target: Optional[str] = typer.Option(None, "--target", help="Column a downstream model predicts (train on synthetic, test on real)."),
     sensitive: List[str] = typer.Option([], "--sensitive", help="A secret column an attacker may try to infer (repeatable)."),
     time_column: Optional[str] = typer.Option(None, "--time-column", help="Order rows by this column for autocorrelation checks."),

@@ -1,0 +1,80 @@
+"""What the user types to name a table, taken apart once: scheme, path, format extension, compression.
+
+Every command that reads or writes a table accepts the same addresses:
+
+- a file path: ``real.csv``, ``twin.parquet``; the format comes from the extension, and a compression
+  suffix may follow it (``real.csv.gz``, ``events.jsonl.zst``);
+- a folder: a Parquet dataset as Spark or Dask write it (``events/part-0000.parquet`` ...), read as one table;
+- ``-``: standard input or output;
+- a URL, ``scheme://...``: handed to the store registered for that scheme (``file://`` is a path).
+
+>>> a = parse_address("data/real.csv.gz")
+>>> a.scheme, a.path, a.extension, a.compression, a.stem
+('file', 'data/real.csv.gz', '.csv', 'gzip', 'real')
+>>> parse_address("sqlite://shop.db/orders").scheme
+'sqlite'
+>>> parse_address("-").is_stdio
+True
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+
+#: Compression suffixes, after the format's extension, and the codec each names.
+COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd"}
+
+# A scheme is letters, digits, + . - and starts with a letter (RFC 3986). "C:\data.csv" has no "//".
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://(.*)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Address:
+    """A table's address, as typed (``text``, which every error message names) and taken apart."""
+
+    text: str
+    scheme: str  # "file" for paths and "-"; otherwise the URL's scheme, lower-case
+    path: str  # for "file": the file-system path ("-" for the standard streams); otherwise what follows "://"
+    extension: str = ""  # the format's extension, lower-case, without the compression suffix: ".csv"
+    compression: str | None = None  # "gzip", "bz2", "xz" or "zstd" when the name ends in a compression suffix
+
+    @property
+    def is_stdio(self) -> bool:
+        """Standard input (when reading) or standard output (when writing)."""
+        return self.scheme == "file" and self.path == "-"
+
+    @property
+    def stem(self) -> str:
+        """A name for the table: the file name without extension and compression suffix (``real.csv.gz`` -> ``real``)."""
+        if self.is_stdio:
+            return "stdin"
+        name = PurePath(self.path.rstrip("/\\") or ".").name if self.scheme == "file" else self.path.rstrip("/").split("/")[-1]
+        for suffix in (*([s for s, c in COMPRESSIONS.items() if c == self.compression]), self.extension):
+            if suffix and name.lower().endswith(suffix):
+                name = name[: -len(suffix)]
+        return name or "table"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def parse_address(address: str | Path | Address) -> Address:
+    """Take an address apart (no file is touched: whether it exists is the store's business)."""
+    if isinstance(address, Address):
+        return address
+    text = str(address)
+    match = _URL.match(text)
+    if match is not None and match.group(1).lower() != "file":
+        return Address(text, match.group(1).lower(), match.group(2))
+    path = match.group(2) if match is not None else text
+    if path == "-":
+        return Address(text, "file", "-")
+    name = PurePath(path).name.lower()
+    compression = None
+    for suffix, codec in COMPRESSIONS.items():
+        if name.endswith(suffix) and len(name) > len(suffix):
+            compression, name = codec, name[: -len(suffix)]
+            break
+    return Address(text, "file", path, PurePath(name).suffix.lower(), compression)
