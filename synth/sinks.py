@@ -278,7 +278,7 @@ def _compressed(raw: pa.NativeFile, compression: str | None) -> pa.NativeFile:
     """The stream a writer writes to: ``raw`` itself, or a compressor in front of it.
 
     Arrow's gzip writes no time stamp in its header, so the same chunks give the same bytes. Arrow has no
-    xz codec: Python's lzma does that one (the background writer's thread then holds the GIL while compressing).
+    xz codec: Python's lzma does that one.
     """
     if compression is None:
         return raw

@@ -42,9 +42,7 @@ def decompress(path: Path) -> bytes:
     if opener is not None:
         with opener(path, "rb") as stream:
             return stream.read()
-    assert path.suffix == ".zst"
-    import pyarrow as pa
-
+    assert path.suffix == ".zst"  # not in the standard library before Python 3.14
     with pa.input_stream(str(path), compression="zstd") as stream:
         return stream.read()
 
