@@ -94,7 +94,8 @@ class Store:
     """Where tables live for one address scheme. The defaults refuse, so a read-only store needs only ``read``."""
 
     scheme: ClassVar[str]
-    description: ClassVar[str]  # one line for help texts: what an address of this scheme looks like
+    #: For help texts: what an address of this scheme looks like, starting with ``scheme://``.
+    description: ClassVar[str]
 
     def read(self, address: Address, yaml_types: bool = False) -> pd.DataFrame:
         raise SynthError(f"{address}: {self.scheme} addresses cannot be read")
@@ -164,6 +165,6 @@ def describe(writing: bool = False) -> str:
     """
     where = "a file" + ("" if writing else " or a Parquet dataset folder")
     stdio = "- for stdout (CSV)" if writing else "- for stdin"
-    other = "".join(f", {s}://..." for s in STORES if s != "file")
+    other = "".join(f", {store.description}" for store in STORES.values() if store.scheme != "file")
     return (f"{where} ({', '.join(extensions())}; {_compressible()} also compressed: {', '.join(COMPRESSIONS)}), "
             f"{stdio}{other}")
