@@ -249,3 +249,37 @@ def test_expression_language_covers_arithmetic_logic_and_nulls():
     assert Expression.parse("1 < b <= 2 and s in ['x', 'z']").evaluate(cols, 3).to_pylist() == [True, False, False]
     assert Expression.parse("a // 2 + a % 2").evaluate(cols, 3).to_pylist() == [1, 1, None]
     assert Expression.parse("round(b / 3, 2)").evaluate(cols, 3).to_pylist() == [0.67, 0.17, 0.33]
+
+
+def test_kind_facts_are_declared_on_the_kinds():
+    from synth.columns import KINDS
+
+    assert {k for k, c in KINDS.items() if not c.random} == {"sequence", "expression"}
+    assert {k for k, c in KINDS.items() if not c.in_cases} == {"conditional", "catalog"}
+
+
+def test_the_engine_redraws_a_kind_only_if_it_says_it_is_random(monkeypatch):
+    from typing import ClassVar, Literal
+
+    from synth.columns import KINDS
+    from synth.columns.numeric import IntegerColumn
+
+    class FixedDie(IntegerColumn):
+        """An integer the engine must not redraw (as if it were computed)."""
+
+        kind_name: ClassVar[str] = "fixed_die"
+        random: ClassVar[bool] = False
+        kind: Literal["fixed_die"] = "fixed_die"
+
+    monkeypatch.setitem(KINDS, "fixed_die", FixedDie)
+    columns = "  - {{name: x, kind: {}, min: 1, max: 6}}\n"
+    extra = "constraints: ['x > 3']\n"
+    assert (make(columns.format("integer"), rows=500, extra=extra).x > 3).all()  # redrawn until it holds
+    with pytest.raises(SynthError, match="cannot be satisfied"):
+        make(columns.format("fixed_die"), rows=500, extra=extra)
+
+
+def test_a_kind_that_is_not_for_cases_is_refused_in_a_case():
+    with pytest.raises(SynthError, match="case kind 'catalog' is not a kind that can be used in a case"):
+        make("  - {name: t, kind: choice, values: [a]}\n"
+             "  - {name: v, kind: conditional, on: t, cases: {a: {kind: catalog, records: [{p: 1}]}}}\n", rows=10)

@@ -31,6 +31,7 @@ class SequenceColumn(Column):
     """Row numbers: ``start``, ``start + step``, ... Unique by construction; the same however the work is split."""
 
     kind_name: ClassVar[str] = "sequence"
+    random: ClassVar[bool] = False  # the row number decides the value
     kind: Literal["sequence"] = "sequence"
     start: int = 1
     step: int = Field(default=1, description="Difference between consecutive values; not zero")

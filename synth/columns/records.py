@@ -82,6 +82,7 @@ class CatalogColumn(Column):
     """A table of records sampled with weights; one entry makes several consistent columns."""
 
     kind_name: ClassVar[str] = "catalog"
+    in_cases: ClassVar[bool] = False  # makes several columns
     kind: Literal["catalog"] = "catalog"
     records: list[dict[str, Any]] | None = None
     source: str | None = Field(default=None, description="CSV file with a header row, relative to the schema")
