@@ -12,15 +12,21 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Iterable
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
 
-import numpy as np
-import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
+
+from ..lazy import np, pa
+
+if TYPE_CHECKING:
+    from numpy import ndarray as NDArray
+    from pyarrow import Array as ArrowArray
+else:  # pydantic evaluates the annotations of a kind's private attributes when it builds the class: these
+    NDArray = ArrowArray = Any  # stand-ins spare `synth kinds` importing numpy and pyarrow
 
 KINDS: dict[str, type["Column"]] = {}
 
-RuleCheck = Callable[[Any], np.ndarray]  # DataFrame -> boolean "breaks the rule" per row
+RuleCheck = Callable[[Any], "np.ndarray"]  # DataFrame -> boolean "breaks the rule" per row
 
 
 def register(cls: type["Column"]) -> type["Column"]:
@@ -95,7 +101,9 @@ class Column(BaseModel):
     expressions, but not written; ``description``: free text for people.
     """
 
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    # defer_build: a kind's validator is built when it first validates a column, not when the class is made;
+    # `synth kinds` reads every kind's fields and validates none.
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, defer_build=True)
 
     # --- facts about the kind, read by the engine and the schema checks (never the kind's name) ---
     kind_name: ClassVar[str] = ""

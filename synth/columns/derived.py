@@ -19,12 +19,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from ..expr import Expression
+from ..lazy import np, pa, pc
 from .base import KINDS, ChunkContext, Column, PlanContext, as_decimal, register
 
 

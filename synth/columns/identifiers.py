@@ -18,11 +18,9 @@ from __future__ import annotations
 import binascii
 from typing import Any, ClassVar, Literal
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 from pydantic import Field, field_validator
 
+from ..lazy import np, pa, pc
 from .base import ChunkContext, Column, duplicated, register
 
 
