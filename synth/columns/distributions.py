@@ -69,7 +69,8 @@ class Distribution:
 
     @classmethod
     def fit(cls, sample: np.ndarray, low: float | None = None, high: float | None = None) -> "Distribution | None":
-        """Parameters estimated from ``sample`` (which lies within [low, high]); None if the family cannot describe it.
+        """The family with parameters estimated from ``sample`` (which lies within [low, high]); None where it
+        cannot describe such data (a lognormal for values <= 0).
 
         Families without an estimator are never proposed by ``synth fit``.
         """
@@ -111,7 +112,7 @@ class Distribution:
 
 
 class LocationScale(Distribution):
-    """A family evaluated as a standard shape moved by ``loc`` and stretched by ``scale`` (scipy's parametrisation).
+    """A family evaluated as a standard shape, moved by ``shift`` and stretched by ``stretch`` (scipy's loc and scale).
 
     The standard cdf and ppf are written with ``scipy.special``, with the formulas scipy.stats uses (so the
     values are the same to the bit, see ``tests/test_column_kinds.py``): scipy.stats' generic argument handling
