@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from .columns import KINDS
+from .columns.distributions import distribution_reference
 from .engine import Plan
 from .errors import SynthError
+from .expr import functions_reference
 from .llm import LLMClient, parse_json_reply
 from .schema import Schema
 
@@ -50,6 +52,8 @@ def kinds_reference() -> str:
 
 
 def system_prompt() -> str:
+    """The instructions for the model: kinds, distributions and expression functions all listed from their
+    registries, so a new one is in the prompt as soon as it is registered (``tests/test_llm_draft.py`` checks)."""
     return (
         "You design synthetic tabular data for the `synth` generator. Answer with ONE JSON object: a schema with "
         "'name' (letters, digits, _), 'rows', 'seed', 'description', 'columns' (in output order), optional "
@@ -57,12 +61,11 @@ def system_prompt() -> str:
         "'constraints' (expressions every row must satisfy, e.g. 'end > start').\n"
         "Every column has 'name' and 'kind', optionally 'nulls' (0-1 share of empty values) and 'hidden'. Kinds:\n"
         f"{kinds_reference()}\n"
-        "integer/float distributions and their parameters: uniform (min, max), normal (mean, std), lognormal (mu, sigma "
-        "of the log), exponential (scale), gamma (shape, scale), beta (a, b), triangular (left, mode, right), poisson (lam), "
-        "weighted (values: {value: weight}); min/max truncate any of them.\n"
+        "integer/float distributions ('distribution') with their parameters; min/max truncate any of them:\n"
+        f"{distribution_reference()}\n"
         "Expressions (kind expression, and constraints) use column names, + - * / // % **, comparisons, and/or/not, "
-        "x in [..], and functions round abs floor ceil min max if(cond, a, b) coalesce concat upper lower year month day "
-        "weekday hour minute date format(date, '%a') seconds(x) minutes(x) hours(x) days(x). No other code.\n"
+        "x in [..], a if cond else b, and these functions (no other code):\n"
+        f"{functions_reference()}\n"
         "Use realistic values (real product names, plausible prices and rates). Example:\n" + EXAMPLE
     )
 

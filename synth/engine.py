@@ -130,14 +130,14 @@ class Plan:
         for n in sorted(expr.names):
             if made_by[n] is not col and all(made_by[n] is not e for e in earlier):
                 earlier.append(made_by[n])
-        free = [c for c in earlier if _is_random(c) and not self._dependents_made(c, col, ctx)]
+        free = [c for c in earlier if c.random and not self._dependents_made(c, col, ctx)]
         for attempt in range(MAX_REDRAWS):
             ok = expr.evaluate(ctx.values, ctx.n)
             bad = np.flatnonzero(~pc.fill_null(ok, True).to_numpy(zero_copy_only=False))
             if len(bad) == 0:
                 return
-            if not _is_random(col):
-                break  # a computed column would come out the same
+            if not col.random:
+                break  # a sequence or a computed column would come out the same
             for target in ([col] if attempt < MAX_REDRAWS // 4 else free + [col]):
                 redrawn = target.sample_rows(ctx, bad, f"redraw:{attempt}")
                 for name, new in (redrawn if isinstance(redrawn, dict) else {target.name: redrawn}).items():
@@ -169,10 +169,6 @@ class Plan:
                     pending.append(pool.submit(_worker_chunk, next_index, native))
                     next_index += 1
                 yield pending.pop(0).result()
-
-
-def _is_random(col: Column) -> bool:
-    return col.kind not in ("expression", "sequence")
 
 
 def _replace_rows(values: pa.Array, rows: np.ndarray, new: pa.Array) -> pa.Array:

@@ -13,7 +13,8 @@ every node is checked against a short allow-list, and the tree is compiled into 
 [7.5, 3.1]
 
 Operators: ``+ - * / // % **``, comparisons (chains allowed), ``and or not``, ``x in [..]``,
-``a if cond else b``. Functions: see :data:`FUNCTIONS`.
+``a if cond else b``. Functions: see :data:`FUNCTIONS` (adding one is one entry there; the draft prompt
+lists them from it).
 """
 
 from __future__ import annotations
@@ -25,8 +26,7 @@ import tokenize
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import pyarrow as pa
-import pyarrow.compute as pc
+from .lazy import pa, pc  # imported when an expression is first parsed: `synth kinds` needs neither
 
 Value = Any  # a pyarrow Array or Scalar
 
@@ -86,56 +86,90 @@ def _concat(*parts: Value) -> Value:
     return pc.binary_join_element_wise(*[_text(p) for p in parts], "")
 
 
-#: name -> (function, minimum arguments, maximum arguments)
-FUNCTIONS: dict[str, tuple[Callable[..., Value], int, int]] = {
-    "round": (_round, 1, 2),
-    "abs": (pc.abs, 1, 1),
-    "floor": (pc.floor, 1, 1),
-    "ceil": (pc.ceil, 1, 1),
-    "sqrt": (lambda x: pc.sqrt(_float(x)), 1, 1),
-    "log": (lambda x: pc.ln(_float(x)), 1, 1),
-    "exp": (lambda x: pc.exp(_float(x)), 1, 1),
-    "min": (lambda *xs: pc.min_element_wise(*xs), 2, 16),
-    "max": (lambda *xs: pc.max_element_wise(*xs), 2, 16),
-    "if": (_if, 3, 3),
-    "coalesce": (lambda *xs: pc.coalesce(*xs), 2, 16),
-    "is_null": (pc.is_null, 1, 1),
-    "int": (lambda x: pc.cast(pc.trunc(_float(x)) if not _is_integer(x) else x, pa.int64()), 1, 1),
-    "float": (_float, 1, 1),
-    "str": (_text, 1, 1),
-    "concat": (_concat, 1, 16),
-    "upper": (pc.utf8_upper, 1, 1),
-    "lower": (pc.utf8_lower, 1, 1),
-    "len": (pc.utf8_length, 1, 1),
-    "year": (pc.year, 1, 1),
-    "quarter": (pc.quarter, 1, 1),
-    "month": (pc.month, 1, 1),
-    "day": (pc.day, 1, 1),
-    "weekday": (pc.day_of_week, 1, 1),  # Monday = 0
-    "dayofyear": (pc.day_of_year, 1, 1),
-    "hour": (pc.hour, 1, 1),
-    "minute": (pc.minute, 1, 1),
-    "second": (pc.second, 1, 1),
-    "date": (lambda x: pc.cast(x, pa.date32()), 1, 1),
-    "format": (lambda x, fmt: pc.strftime(_as_timestamp(x), format=fmt.as_py()), 2, 2),
-    "seconds": (_duration(1), 1, 1),
-    "minutes": (_duration(60), 1, 1),
-    "hours": (_duration(3600), 1, 1),
-    "days": (_duration(86400), 1, 1),
-}
+@dataclass(frozen=True)
+class Function:
+    """A function of the expression language: how it is called, what it does, and the kernel that does it.
+
+    >>> FUNCTIONS["round"].usage, FUNCTIONS["round"].name
+    ('round(x, digits)', 'round')
+    """
+
+    usage: str  # the call as people write it; the text before "(" is the name
+    doc: str  # one line, for people and for the LLM that drafts schemas
+    run: Callable[..., Value]  # takes and returns Arrow arrays or scalars, whole columns at once
+    min_args: int
+    max_args: int
+
+    @property
+    def name(self) -> str:
+        return self.usage.split("(", 1)[0]
+
+
+# Kernels are wrapped in lambdas so that pyarrow.compute is imported at the first call, not here.
+_FUNCTION_LIST = [
+    Function("round(x, digits)", "x rounded to digits decimals (default 0), halves to even", _round, 1, 2),
+    Function("abs(x)", "absolute value", lambda x: pc.abs(x), 1, 1),
+    Function("floor(x)", "largest whole number <= x", lambda x: pc.floor(x), 1, 1),
+    Function("ceil(x)", "smallest whole number >= x", lambda x: pc.ceil(x), 1, 1),
+    Function("sqrt(x)", "square root", lambda x: pc.sqrt(_float(x)), 1, 1),
+    Function("log(x)", "natural logarithm", lambda x: pc.ln(_float(x)), 1, 1),
+    Function("exp(x)", "e to the power x", lambda x: pc.exp(_float(x)), 1, 1),
+    Function("min(a, b, ...)", "smallest of its arguments, row by row", lambda *xs: pc.min_element_wise(*xs), 2, 16),
+    Function("max(a, b, ...)", "largest of its arguments, row by row", lambda *xs: pc.max_element_wise(*xs), 2, 16),
+    Function("if(cond, a, b)", "a where cond holds, else b", _if, 3, 3),
+    Function("coalesce(a, b, ...)", "the first argument that is not empty", lambda *xs: pc.coalesce(*xs), 2, 16),
+    Function("is_null(x)", "true where x is empty", lambda x: pc.is_null(x), 1, 1),
+    Function("int(x)", "x as a whole number (cut towards zero)",
+             lambda x: pc.cast(pc.trunc(_float(x)) if not _is_integer(x) else x, pa.int64()), 1, 1),
+    Function("float(x)", "x as a real number", _float, 1, 1),
+    Function("str(x)", "x as text", _text, 1, 1),
+    Function("concat(a, ...)", "its arguments as text, joined", _concat, 1, 16),
+    Function("upper(s)", "text in capitals", lambda x: pc.utf8_upper(x), 1, 1),
+    Function("lower(s)", "text in small letters", lambda x: pc.utf8_lower(x), 1, 1),
+    Function("len(s)", "number of characters", lambda x: pc.utf8_length(x), 1, 1),
+    Function("year(d)", "year of a date or datetime", lambda x: pc.year(x), 1, 1),
+    Function("quarter(d)", "quarter of the year, 1-4", lambda x: pc.quarter(x), 1, 1),
+    Function("month(d)", "month, 1-12", lambda x: pc.month(x), 1, 1),
+    Function("day(d)", "day of the month", lambda x: pc.day(x), 1, 1),
+    Function("weekday(d)", "day of the week, Monday = 0", lambda x: pc.day_of_week(x), 1, 1),
+    Function("dayofyear(d)", "day of the year, 1-366", lambda x: pc.day_of_year(x), 1, 1),
+    Function("hour(t)", "hour of a time or datetime, 0-23", lambda x: pc.hour(x), 1, 1),
+    Function("minute(t)", "minute, 0-59", lambda x: pc.minute(x), 1, 1),
+    Function("second(t)", "second, 0-59", lambda x: pc.second(x), 1, 1),
+    Function("date(dt)", "the date of a datetime", lambda x: pc.cast(x, pa.date32()), 1, 1),
+    Function("format(d, pattern)", "a date, time or datetime as text, e.g. format(date, '%a') is Mon",
+             lambda x, fmt: pc.strftime(_as_timestamp(x), format=fmt.as_py()), 2, 2),
+    Function("seconds(x)", "a duration of x seconds, to add to times and datetimes", _duration(1), 1, 1),
+    Function("minutes(x)", "a duration of x minutes", _duration(60), 1, 1),
+    Function("hours(x)", "a duration of x hours", _duration(3600), 1, 1),
+    Function("days(x)", "a duration of x days, to add to dates and datetimes", _duration(86400), 1, 1),
+]
+#: Every function an expression may call, by name.
+FUNCTIONS: dict[str, Function] = {f.name: f for f in _FUNCTION_LIST}
+
+
+def functions_reference() -> str:
+    """One line per function, its call and what it does: for the draft prompt and the docs.
+
+    >>> functions_reference().splitlines()[0]
+    '- round(x, digits): x rounded to digits decimals (default 0), halves to even'
+    """
+    return "\n".join(f"- {f.usage}: {f.doc}" for f in FUNCTIONS.values())
+
 
 _BINARY: dict[type, Callable[[Value, Value], Value]] = {
-    ast.Add: pc.add,
-    ast.Sub: pc.subtract,
-    ast.Mult: pc.multiply,
+    ast.Add: lambda a, b: pc.add(a, b),
+    ast.Sub: lambda a, b: pc.subtract(a, b),
+    ast.Mult: lambda a, b: pc.multiply(a, b),
     ast.Div: lambda a, b: pc.divide(_float(a), _float(b)),
     ast.FloorDiv: _floordiv,
     ast.Mod: _mod,
     ast.Pow: lambda a, b: pc.power(_float(a), _float(b)),
 }
 _COMPARE: dict[type, Callable[[Value, Value], Value]] = {
-    ast.Eq: pc.equal, ast.NotEq: pc.not_equal, ast.Lt: pc.less, ast.LtE: pc.less_equal,
-    ast.Gt: pc.greater, ast.GtE: pc.greater_equal,
+    ast.Eq: lambda a, b: pc.equal(a, b), ast.NotEq: lambda a, b: pc.not_equal(a, b),
+    ast.Lt: lambda a, b: pc.less(a, b), ast.LtE: lambda a, b: pc.less_equal(a, b),
+    ast.Gt: lambda a, b: pc.greater(a, b), ast.GtE: lambda a, b: pc.greater_equal(a, b),
 }
 
 
@@ -158,7 +192,7 @@ def _rename_if(text: str) -> str:
     return tokenize.untokenize(out)
 
 
-Node = Callable[[dict[str, pa.Array]], Value]
+Node = Callable[[dict[str, "pa.Array"]], Value]
 
 
 @dataclass
@@ -297,7 +331,8 @@ class Expression:
             raise ExpressionError(f"{self.text!r}: unknown function {name!r}{hint}")
         if node.keywords:
             raise ExpressionError(f"{self.text!r}: {name}() takes positional arguments only")
-        fn, lo, hi = FUNCTIONS[name]
+        function = FUNCTIONS[name]
+        fn, lo, hi = function.run, function.min_args, function.max_args
         if not lo <= len(node.args) <= hi:
             count = str(lo) if lo == hi else f"{lo} to {hi}"
             raise ExpressionError(f"{self.text!r}: {name}() takes {count} arguments, got {len(node.args)}")

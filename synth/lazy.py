@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 
 class LazyModule:
@@ -33,3 +33,14 @@ class LazyModule:
 
     def __repr__(self) -> str:
         return f"<lazily imported module {self._name!r}>"
+
+
+# numpy and pyarrow (with its compute kernels) are what generating values needs, and most of what a light
+# command would otherwise pay for at start-up (`synth kinds` builds every kind but makes no values).
+# Modules that make values import them from here: ``from ..lazy import np, pa, pc``.
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+else:
+    np, pa, pc = LazyModule("numpy"), LazyModule("pyarrow"), LazyModule("pyarrow.compute")

@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .columns import KINDS, Column
 from .errors import SynthError
 from .expr import Expression, ExpressionError
+from .lazy import np
 from .yamlsafe import Location, load_yaml_file, load_yaml_text
 
 
@@ -250,9 +250,7 @@ def normal_correlation(rank: float) -> float:
 
 def _constraint_check(expr: Expression) -> Any:
     def breaks(frame: Any) -> Any:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
+                
         table = pa.Table.from_pandas(frame[sorted(expr.names)], preserve_index=False)
         ok = expr.evaluate({c: table[c].combine_chunks() for c in table.column_names}, len(frame))
         return ~pc.fill_null(ok, True).to_numpy(zero_copy_only=False)

@@ -32,19 +32,59 @@ def test_float_distributions_pass_a_ks_test(spec, frozen):
     assert stats.kstest(x, frozen.cdf).pvalue > 0.001
 
 
-@pytest.mark.parametrize("dist, params", [
-    (stats.norm, {"loc": 3, "scale": 2}), (stats.uniform, {"loc": -1, "scale": 4}),
-    (stats.expon, {"loc": 1, "scale": 3}), (stats.lognorm, {"s": 0.6, "scale": np.exp(1.2)}),
-    (stats.gamma, {"a": 2.5, "loc": 0.5, "scale": 1.7}),
+@pytest.mark.parametrize("family, params, frozen", [
+    ("normal", {"mean": 3, "std": 2}, stats.norm(loc=3, scale=2)),
+    ("uniform", {"min": -1, "max": 3}, stats.uniform(loc=-1, scale=4)),
+    ("exponential", {"scale": 3, "loc": 1}, stats.expon(loc=1, scale=3)),
+    ("lognormal", {"mu": 1.2, "sigma": 0.6}, stats.lognorm(s=0.6, scale=np.exp(1.2))),
+    ("gamma", {"shape": 2.5, "loc": 0.5, "scale": 1.7}, stats.gamma(a=2.5, loc=0.5, scale=1.7)),
+    ("beta", {"a": 2, "b": 5, "loc": 1, "scale": 3}, stats.beta(2, 5, loc=1, scale=3)),
+    ("triangular", {"left": 0, "mode": 1, "right": 4}, stats.triang(c=0.25, loc=0, scale=4)),
 ])
-def test_direct_cdf_and_ppf_equal_scipy_stats_bit_for_bit(dist, params):
-    from synth.columns.numeric import _Dist
+def test_each_family_cdf_and_ppf_equal_scipy_stats_bit_for_bit(family, params, frozen):
+    from synth.columns.distributions import DISTRIBUTIONS
 
     p = np.r_[0, 1e-12, np.linspace(0.001, 0.999, 999), 1 - 1e-12, 1]
     x = np.r_[-np.inf, -5, -1e-9, 0, 1e-9, np.linspace(-3, 30, 2001), np.inf]
-    fast = _Dist(dist, **params)
-    assert np.array_equal(fast.ppf(p), dist.ppf(p, **params), equal_nan=True)
-    assert np.array_equal(fast.cdf(x), dist.cdf(x, **params), equal_nan=True)
+    dist = DISTRIBUTIONS[family](**params)
+    assert np.array_equal(dist.ppf(p), frozen.ppf(p), equal_nan=True)
+    assert np.array_equal(dist.cdf(x), frozen.cdf(x), equal_nan=True)
+
+
+def test_discrete_families_give_known_probabilities():
+    from synth.columns.distributions import Poisson, Quantiles, Weighted
+
+    assert Poisson(lam=3).probability_between(1, 6) == pytest.approx((stats.poisson.cdf(0, 3), stats.poisson.cdf(6, 3)))
+    weighted = Weighted(values={1: 1, 2: 2, 5: 1})
+    assert weighted.probability_between(2, None) == (0.0, 0.75)  # only the mass within the bounds
+    assert weighted.cdf([0, 1, 4.9, 5]).tolist() == [0.0, 0.25, 0.75, 1.0]
+    # A repeated knot is a point mass: a quarter of the values are exactly 0 (knots at 0, 0, 1, 2, 4).
+    q = Quantiles([0, 0, 1, 2, 4])
+    assert q.probability_between(0, 0) == (0.0, 0.25)
+    assert q.probability_between(0.5, 3) == (0.375, 0.875)
+    assert q.ppf([0.0, 0.5, 1.0]).tolist() == [0.0, 1.0, 4.0]
+
+
+def test_fitted_families_recover_their_parameters():
+    from synth.columns.distributions import DISTRIBUTIONS
+
+    rng = np.random.default_rng(3)
+    samples = {"normal": rng.normal(5, 2, 20_000), "lognormal": rng.lognormal(1, 0.5, 20_000),
+               "exponential": rng.exponential(4, 20_000), "gamma": rng.gamma(3, 2, 20_000)}
+    expected = {"normal": {"mean": 5, "std": 2}, "lognormal": {"mu": 1, "sigma": 0.5},
+                "exponential": {"scale": 4}, "gamma": {"shape": 3, "scale": 2}}
+    for name, sample in samples.items():
+        fitted = DISTRIBUTIONS[name].fit(sample, sample.min(), sample.max()).parameters()
+        assert fitted == pytest.approx(expected[name], rel=0.05), name
+    assert DISTRIBUTIONS["lognormal"].fit(np.array([-1.0, 2.0, 3.0])) is None  # not for values <= 0
+    assert DISTRIBUTIONS["poisson"].fit(samples["normal"]) is None  # no estimator: never proposed by synth fit
+
+
+def test_every_distribution_parameter_is_a_field_of_numeric_columns():
+    from synth.columns.distributions import parameter_names
+    from synth.columns.numeric import NumericColumn
+
+    assert parameter_names() <= set(NumericColumn.model_fields)
 
 
 def test_truncation_is_by_construction_without_piles_at_the_bounds():
@@ -209,3 +249,37 @@ def test_expression_language_covers_arithmetic_logic_and_nulls():
     assert Expression.parse("1 < b <= 2 and s in ['x', 'z']").evaluate(cols, 3).to_pylist() == [True, False, False]
     assert Expression.parse("a // 2 + a % 2").evaluate(cols, 3).to_pylist() == [1, 1, None]
     assert Expression.parse("round(b / 3, 2)").evaluate(cols, 3).to_pylist() == [0.67, 0.17, 0.33]
+
+
+def test_kind_facts_are_declared_on_the_kinds():
+    from synth.columns import KINDS
+
+    assert {k for k, c in KINDS.items() if not c.random} == {"sequence", "expression"}
+    assert {k for k, c in KINDS.items() if not c.in_cases} == {"conditional", "catalog"}
+
+
+def test_the_engine_redraws_a_kind_only_if_it_says_it_is_random(monkeypatch):
+    from typing import ClassVar, Literal
+
+    from synth.columns import KINDS
+    from synth.columns.numeric import IntegerColumn
+
+    class FixedDie(IntegerColumn):
+        """An integer the engine must not redraw (as if it were computed)."""
+
+        kind_name: ClassVar[str] = "fixed_die"
+        random: ClassVar[bool] = False
+        kind: Literal["fixed_die"] = "fixed_die"
+
+    monkeypatch.setitem(KINDS, "fixed_die", FixedDie)
+    columns = "  - {{name: x, kind: {}, min: 1, max: 6}}\n"
+    extra = "constraints: ['x > 3']\n"
+    assert (make(columns.format("integer"), rows=500, extra=extra).x > 3).all()  # redrawn until it holds
+    with pytest.raises(SynthError, match="cannot be satisfied"):
+        make(columns.format("fixed_die"), rows=500, extra=extra)
+
+
+def test_a_kind_that_is_not_for_cases_is_refused_in_a_case():
+    with pytest.raises(SynthError, match="case kind 'catalog' is not a kind that can be used in a case"):
+        make("  - {name: t, kind: choice, values: [a]}\n"
+             "  - {name: v, kind: conditional, on: t, cases: {a: {kind: catalog, records: [{p: 1}]}}}\n", rows=10)

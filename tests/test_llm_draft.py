@@ -33,6 +33,41 @@ def client(server: FakeLLM, tmp_path: Path, **kw) -> LLMClient:
     return LLMClient(config)
 
 
+def test_the_prompt_lists_every_registered_kind_distribution_and_function():
+    from synth.columns import KINDS
+    from synth.columns.distributions import DISTRIBUTIONS
+    from synth.draft import system_prompt
+    from synth.expr import FUNCTIONS
+
+    lines = system_prompt().splitlines()
+    for name in KINDS:
+        assert any(line.startswith(f"- {name}: ") for line in lines), f"kind {name} is not in the draft prompt"
+    for name, family in DISTRIBUTIONS.items():
+        line = next((line for line in lines if line.startswith(f"- {name}") and line[len(name) + 2] in " :"), None)
+        assert line is not None, f"distribution {name} is not in the draft prompt"
+        assert all(p in line for p in family.required + family.optional), line
+    for function in FUNCTIONS.values():
+        assert f"- {function.usage}: {function.doc}" in lines, f"function {function.name} is not in the draft prompt"
+    assert "quantiles (quantiles)" in system_prompt() and "- dayofyear(d)" in system_prompt()  # once forgotten
+
+
+def test_a_newly_registered_distribution_and_function_reach_the_prompt(monkeypatch):
+    from synth.columns.distributions import DISTRIBUTIONS, Distribution
+    from synth.draft import system_prompt
+    from synth.expr import FUNCTIONS, Function
+
+    class Zipf(Distribution):
+        """Ranks, a few very common."""
+
+        name = "zipf"
+        required = ("a",)
+
+    monkeypatch.setitem(DISTRIBUTIONS, "zipf", Zipf)
+    monkeypatch.setitem(FUNCTIONS, "sign", Function("sign(x)", "-1, 0 or 1", abs, 1, 1))
+    prompt = system_prompt()
+    assert "- zipf (a): Ranks, a few very common." in prompt and "- sign(x): -1, 0 or 1" in prompt
+
+
 def test_an_invalid_draft_is_sent_back_and_repaired(tmp_path):
     with FakeLLM([reply(INVALID), reply(VALID)]) as server:
         schema, data = draft_schema("a shop's sales", client(server, tmp_path))

@@ -12,15 +12,21 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Iterable
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
 
-import numpy as np
-import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
+
+from ..lazy import np, pa
+
+if TYPE_CHECKING:
+    from numpy import ndarray as NDArray
+    from pyarrow import Array as ArrowArray
+else:  # pydantic evaluates the annotations of a kind's private attributes when it builds the class: these
+    NDArray = ArrowArray = Any  # stand-ins spare `synth kinds` importing numpy and pyarrow
 
 KINDS: dict[str, type["Column"]] = {}
 
-RuleCheck = Callable[[Any], np.ndarray]  # DataFrame -> boolean "breaks the rule" per row
+RuleCheck = Callable[[Any], "np.ndarray"]  # DataFrame -> boolean "breaks the rule" per row
 
 
 def register(cls: type["Column"]) -> type["Column"]:
@@ -95,11 +101,19 @@ class Column(BaseModel):
     expressions, but not written; ``description``: free text for people.
     """
 
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    # defer_build: a kind's validator is built when it first validates a column, not when the class is made;
+    # `synth kinds` reads every kind's fields and validates none.
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, defer_build=True)
 
+    # --- facts about the kind, read by the engine and the schema checks (never the kind's name) ---
     kind_name: ClassVar[str] = ""
     #: Kinds that can turn given uniforms into values (inverse CDF) can take part in correlations.
     accepts_uniforms: ClassVar[bool] = False
+    #: Values are drawn from the column's random streams, so drawing rows again gives new values: a constraint
+    #: may redraw them. False for values fixed by the row number (sequence) or computed from other columns.
+    random: ClassVar[bool] = True
+    #: May be one case of a ``conditional`` column: makes a single column, and can be drawn for some rows only.
+    in_cases: ClassVar[bool] = True
 
     name: str = Field(min_length=1, description="The output column's name")
     kind: str
@@ -141,10 +155,15 @@ class Column(BaseModel):
         text. Default: what text formats get."""
         return self.finalize(values)
 
-    def sample_rows(self, ctx: ChunkContext, rows: np.ndarray, rng_key: str) -> dict[str, pa.Array] | pa.Array:
-        """Draw values for ``rows`` only (conditional cases, constraint redraws), from a stream salted by ``rng_key``."""
+    def sample_rows(self, ctx: ChunkContext, rows: np.ndarray, rng_key: str,
+                    uniforms: bool = False) -> dict[str, pa.Array] | pa.Array:
+        """Draw values for ``rows`` only, from a stream salted by ``rng_key``.
+
+        ``uniforms``: draw from the column's copula uniforms on those rows (a conditional column's case keeps
+        its correlations), rather than afresh (a constraint's redraw must differ from the first draw).
+        """
         sub = ChunkContext(ctx.seed, ctx.index, ctx.start, len(rows), ctx.total_rows, _RowsOf(ctx.values, rows))
-        if rng_key.startswith("case:"):  # a case draws from its column's copula uniforms, on its rows
+        if uniforms:
             sub.uniforms = {k: ctx.uniforms[k][rows] for k in self.output_names() if k in ctx.uniforms}
         return self.sample(_RekeyedContext(sub, rng_key))
 

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-import numpy as np
-import pyarrow as pa
 from pydantic import Field, PrivateAttr, model_validator
 
-from .base import ChunkContext, Column, InverseCDF, PlanContext, as_weights, register
+from ..lazy import np, pa
+from .base import ArrowArray, ChunkContext, Column, InverseCDF, PlanContext, as_weights, register
 
 Scalar = str | int | float | bool
 
@@ -43,7 +42,7 @@ class ChoiceColumn(Column):
     weights: list[float] | None = None
 
     _icdf: InverseCDF = PrivateAttr(default=None)
-    _dictionary: pa.Array = PrivateAttr(default=None)
+    _dictionary: ArrowArray = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _check(self) -> "ChoiceColumn":

@@ -19,12 +19,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from ..expr import Expression
+from ..lazy import np, pa, pc
 from .base import KINDS, ChunkContext, Column, PlanContext, as_decimal, register
 
 
@@ -33,6 +31,7 @@ class ExpressionColumn(Column):
     """A value computed row by row from other columns (see ``synth.expr`` for the language)."""
 
     kind_name: ClassVar[str] = "expression"
+    random: ClassVar[bool] = False  # recomputing gives the same values: a constraint on it cannot be met by redrawing it
     kind: Literal["expression"] = "expression"
     expr: str
     type: Literal["integer", "float", "string", "boolean"] | None = Field(
@@ -102,7 +101,7 @@ def _validate_case(spec: Any, name: str) -> Column:
     if not isinstance(spec, dict):
         raise ValueError("each case is a column spec, like {kind: integer, min: 0, max: 9}")
     kind = spec.get("kind")
-    if kind not in KINDS or kind in ("conditional", "catalog"):
+    if kind not in KINDS or not KINDS[kind].in_cases:
         raise ValueError(f"case kind {kind!r} is not a kind that can be used in a case")
     return KINDS[kind].model_validate({**spec, "name": name})
 
@@ -112,6 +111,7 @@ class ConditionalColumn(Column):
     """Pick the generator by the value of column ``on``: e.g. calories by product type."""
 
     kind_name: ClassVar[str] = "conditional"
+    in_cases: ClassVar[bool] = False
     #: In a correlation, each case turns the copula's uniforms into its own distribution (a conditional copula).
     accepts_uniforms: ClassVar[bool] = True
     kind: Literal["conditional"] = "conditional"
@@ -156,11 +156,11 @@ class ConditionalColumn(Column):
             rows = order[bounds[i]:bounds[i + 1]]
             matched[rows] = True
             if len(rows):
-                parts.append(_with_nulls(case, case.sample_rows(ctx, rows, f"case:{value}"), ctx, value))
+                parts.append(_with_nulls(case, case.sample_rows(ctx, rows, f"case:{value}", uniforms=True), ctx, value))
                 positions.append(rows)
         rest = np.flatnonzero(~matched)
         if len(rest) and self._default is not None:
-            parts.append(_with_nulls(self._default, self._default.sample_rows(ctx, rest, "case:default"), ctx, "default"))
+            parts.append(_with_nulls(self._default, self._default.sample_rows(ctx, rest, "case:default", uniforms=True), ctx, "default"))
             positions.append(rest)
         return _scatter(parts, positions, ctx.n)
 

@@ -18,11 +18,9 @@ from __future__ import annotations
 import binascii
 from typing import Any, ClassVar, Literal
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 from pydantic import Field, field_validator
 
+from ..lazy import np, pa, pc
 from .base import ChunkContext, Column, duplicated, register
 
 
@@ -31,6 +29,7 @@ class SequenceColumn(Column):
     """Row numbers: ``start``, ``start + step``, ... Unique by construction; the same however the work is split."""
 
     kind_name: ClassVar[str] = "sequence"
+    random: ClassVar[bool] = False  # the row number decides the value
     kind: Literal["sequence"] = "sequence"
     start: int = 1
     step: int = Field(default=1, description="Difference between consecutive values; not zero")

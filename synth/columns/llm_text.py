@@ -24,11 +24,9 @@ import re
 import string
 from typing import Any, ClassVar, Literal
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 from pydantic import Field, PrivateAttr, field_validator
 
+from ..lazy import np, pa, pc
 from .base import ChunkContext, Column, PlanContext, register
 
 SYSTEM = ("You write realistic text values for a synthetic dataset. Answer with a JSON object "

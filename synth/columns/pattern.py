@@ -28,11 +28,9 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar, Literal
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 from pydantic import Field, PrivateAttr, model_validator
 
+from ..lazy import np, pa, pc
 from .base import ChunkContext, Column, InverseCDF, PlanContext, as_weights, duplicated, register
 from .permute import permutation
 

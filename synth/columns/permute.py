@@ -11,21 +11,19 @@ construction. The round function is a 64-bit multiply-xorshift mix, done in nump
 
 from __future__ import annotations
 
-import numpy as np
-
+from ..lazy import np
 from .base import stable_key
 
 _ROUNDS = 4
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
+_M1, _M2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB  # splitmix64's multipliers (numpy.uint64 at use)
 
 
 def _mix(x: np.ndarray, key: np.uint64) -> np.ndarray:
     """splitmix64 finaliser of ``x ^ key``: a fast, well-spread 64-bit hash."""
     with np.errstate(over="ignore"):
         z = x ^ key
-        z = (z ^ (z >> np.uint64(30))) * _M1
-        z = (z ^ (z >> np.uint64(27))) * _M2
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(_M1)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(_M2)
         return z ^ (z >> np.uint64(31))
 
 

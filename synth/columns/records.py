@@ -30,14 +30,12 @@ import decimal
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 from pydantic import Field, PrivateAttr, model_validator
 
 from ..errors import SynthError
 from ..io import parse_address, read_table
-from .base import ChunkContext, Column, PlanContext, as_weights, InverseCDF, register, stable_key
+from ..lazy import np, pa, pc
+from .base import ArrowArray, ChunkContext, Column, InverseCDF, PlanContext, as_weights, register, stable_key
 from .categorical import dictionary_array
 from .permute import permutation
 
@@ -90,13 +88,14 @@ class CatalogColumn(Column):
     """A table of records sampled with weights; one entry makes several consistent columns."""
 
     kind_name: ClassVar[str] = "catalog"
+    in_cases: ClassVar[bool] = False  # makes several columns
     kind: Literal["catalog"] = "catalog"
     records: list[dict[str, Any]] | None = None
     source: str | None = Field(default=None, description="A table file (CSV with a header row, Parquet, JSON Lines ...), relative to the schema")
     weight: str | None = None
     fields: list[str] | None = None
 
-    _table: dict[str, pa.Array] = PrivateAttr(default_factory=dict)
+    _table: dict[str, ArrowArray] = PrivateAttr(default_factory=dict)
     _cum: InverseCDF = PrivateAttr(default=None)
 
     @model_validator(mode="after")
@@ -183,7 +182,7 @@ class LookupColumn(Column):
     records: list[dict[str, Any]] = Field(min_length=1)
     fields: list[str] | None = None
 
-    _table: dict[str, pa.Array] = PrivateAttr(default_factory=dict)
+    _table: dict[str, ArrowArray] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _check(self) -> "LookupColumn":
@@ -296,12 +295,12 @@ class FakerColumn(Column):
                     "common_share of rows; the other rows get Faker values")
     common_share: float = Field(default=0.0, ge=0.0, le=1.0, description="Share of rows that take a common value")
 
-    _pool: pa.Array = PrivateAttr(default=None)
-    _local: pa.Array | None = PrivateAttr(default=None)  # for unique emails: the part before '@' ...
-    _domain: pa.Array | None = PrivateAttr(default=None)  # ... and from '@' on
+    _pool: ArrowArray = PrivateAttr(default=None)
+    _local: ArrowArray | None = PrivateAttr(default=None)  # for unique emails: the part before '@' ...
+    _domain: ArrowArray | None = PrivateAttr(default=None)  # ... and from '@' on
     _sep: str = PrivateAttr(default=" #")
     _common_cdf: InverseCDF | None = PrivateAttr(default=None)
-    _mixed: pa.Array | None = PrivateAttr(default=None)
+    _mixed: ArrowArray | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _check(self) -> "FakerColumn":

@@ -29,12 +29,10 @@ import re
 import zoneinfo
 from typing import Any, ClassVar, Literal
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from .base import ChunkContext, Column, InverseCDF, PlanContext, register
+from ..lazy import np, pa, pc
+from .base import ArrowArray, ChunkContext, Column, InverseCDF, NDArray, PlanContext, register
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
@@ -193,8 +191,8 @@ class DateColumn(_TimeWeighted):
     end: dt.date
     step: str | int = "1d"
 
-    _days: np.ndarray = PrivateAttr(default=None)
-    _labels: pa.Array | None = PrivateAttr(default=None)
+    _days: NDArray = PrivateAttr(default=None)
+    _labels: ArrowArray | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _check(self) -> "DateColumn":
@@ -247,8 +245,8 @@ class TimeColumn(_TimeWeighted):
     end: str = "23:59:59"
     step: str | int = "1s"
 
-    _grid_s: np.ndarray = PrivateAttr(default=None)
-    _labels: pa.Array | None = PrivateAttr(default=None)
+    _grid_s: NDArray = PrivateAttr(default=None)
+    _labels: ArrowArray | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _check(self) -> "TimeColumn":

@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy import special
-
+from ..columns.distributions import DISTRIBUTIONS
 from ..columns.pattern import MAX_COUNTED, _capacity, _disjoint, _render_index, _slots, code_numbers
 from ..tables import DistinctText, arrow_text, datetime_format, identity_provider, temporal_kind
 from .arrays import run_starts, sorted_quantile
@@ -215,7 +214,7 @@ def plain_number(x: Any) -> int | float:
 
 
 def _best_parametric(ordered: np.ndarray, lo: float, hi: float) -> dict[str, Any] | None:
-    """A named family whose fit is as good as the data can tell (KS within sampling noise), else None.
+    """A registered family whose fit is as good as the data can tell (KS within sampling noise), else None.
 
     ``ordered``: the values, sorted.
     """
@@ -239,24 +238,11 @@ def _best_parametric(ordered: np.ndarray, lo: float, hi: float) -> dict[str, Any
         ks = float(max(np.max(steps[1:] - fitted), np.max(fitted - steps[:-1])))  # the KS statistic, no p-value
         candidates.append((ks, spec))
 
-    # CDFs written with scipy.special: building frozen scipy.stats objects costs more than evaluating them.
-    mean, std = float(sample.mean()), float(sample.std())
-    if std > 0:
-        consider(lambda x: special.ndtr((x - mean) / std), {"distribution": "normal", "mean": significant(mean), "std": significant(std)})
-        consider(lambda x: np.clip((x - lo) / (hi - lo), 0, 1), {"distribution": "uniform"})
-    if sample.min() > 0:
-        logs = np.log(sample)
-        mu, sigma = float(logs.mean()), float(logs.std())
-        if sigma > 0:
-            consider(lambda x: special.ndtr((np.log(np.maximum(x, 1e-300)) - mu) / sigma),
-                     {"distribution": "lognormal", "mu": significant(mu), "sigma": significant(sigma)})
-        shape = mean**2 / std**2 if std > 0 else 0
-        if shape > 0:
-            scale = std**2 / mean
-            consider(lambda x: special.gammainc(shape, np.maximum(x, 0) / scale),
-                     {"distribution": "gamma", "shape": significant(shape), "scale": significant(scale)})
-    if sample.min() >= 0 and mean > 0:
-        consider(lambda x: -np.expm1(-np.maximum(x, 0) / mean), {"distribution": "exponential", "scale": significant(mean)})
+    for family in DISTRIBUTIONS.values():  # each family's estimate; those without one give None
+        fitted = family.fit(sample, lo, hi)
+        if fitted is not None:
+            params = {k: significant(v) for k, v in fitted.parameters().items()}
+            consider(fitted.cdf, {"distribution": family.name, **params})
     if not candidates:
         return None
     ks, spec = min(candidates, key=lambda c: c[0])

@@ -1,0 +1,461 @@
+"""The distributions of ``integer`` and ``float`` columns: one class per family, found by name in :data:`DISTRIBUTIONS`.
+
+A family knows its parameters (the YAML keys it needs), checks them, and gives its ``cdf`` and ``ppf``
+(inverse cdf); families with a simple estimator also ``fit`` themselves to data for ``synth fit``. Every
+family is sampled the same way, through its ppf (:meth:`Distribution.sample`):
+
+>>> normal = Normal(mean=10.0, std=2.0)
+>>> normal.sample(np.array([0.5]), low=None, high=None)          # the median
+array([10.])
+>>> float(normal.sample(np.array([0.0]), low=11.0, high=None)[0])   # truncated to [11, inf): starts at 11
+11.0
+>>> Normal.fit(np.array([1.0, 2.0, 3.0])).parameters()
+{'mean': 2.0, 'std': 0.816496580927726}
+
+Adding a family is one class here plus ``@register``: its name, its parameters, ``cdf`` and ``ppf`` (and
+``fit`` if ``synth fit`` should propose it). A parameter name that no family used before is also declared as a
+field of :class:`synth.columns.numeric.NumericColumn` (with its range), which ``tests/test_column_kinds.py``
+checks. The draft prompt and ``synth kinds`` list the registry, so they need no edit.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ..lazy import np
+from .base import as_weights
+
+if TYPE_CHECKING:
+    from scipy import special, stats
+else:  # scipy takes longer to import than the rest of `synth validate`; only some families need it
+    from ..lazy import LazyModule
+
+    special, stats = LazyModule("scipy.special"), LazyModule("scipy.stats")
+
+#: Every family by its YAML name, in the order people usually reach for them.
+DISTRIBUTIONS: dict[str, type["Distribution"]] = {}
+
+
+def register(cls: type["Distribution"]) -> type["Distribution"]:
+    """Class decorator: make ``cls`` available as ``distribution: <cls.name>`` in schemas."""
+    DISTRIBUTIONS[cls.name] = cls
+    return cls
+
+
+class Distribution:
+    """A family of distributions with its parameters. Subclasses set the class attributes and give cdf and ppf.
+
+    ``low`` and ``high`` below are truncation bounds (``None``: unbounded). A column draws ``x = F⁻¹(u')`` with
+    ``u'`` spread over the slice ``[F(low), F(high)]``: no values pile up at the bounds, correlated uniforms
+    from a copula keep their ranks, and the same uniforms always give the same values.
+    """
+
+    #: The YAML name (``distribution: normal``).
+    name: ClassVar[str] = ""
+    #: Parameters a schema must give, and ones it may give (YAML keys, also fields of the numeric column).
+    required: ClassVar[tuple[str, ...]] = ()
+    optional: ClassVar[tuple[str, ...]] = ()
+    #: Takes only whole numbers or listed values: an integer column's bounds are not widened by half a step.
+    discrete: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[float | None, float | None], tuple[float, float]] = {}
+
+    @classmethod
+    def of(cls, column: Any) -> "Distribution":
+        """The family with the parameters a column entry gives (attributes named like the parameters)."""
+        given = {p: getattr(column, p) for p in cls.required + cls.optional if getattr(column, p) is not None}
+        return cls(**given)
+
+    @classmethod
+    def fit(cls, sample: np.ndarray, low: float | None = None, high: float | None = None) -> "Distribution | None":
+        """The family with parameters estimated from ``sample`` (which lies within [low, high]); None where it
+        cannot describe such data (a lognormal for values <= 0).
+
+        Families without an estimator are never proposed by ``synth fit``.
+        """
+        return None
+
+    def parameters(self) -> dict[str, Any]:
+        """The YAML parameters of this distribution (what ``synth fit`` writes)."""
+        return {p: getattr(self, p) for p in self.required + self.optional if getattr(self, p, None) is not None}
+
+    def cdf(self, x: Any) -> Any:
+        """P(X <= x)."""
+        raise NotImplementedError
+
+    def ppf(self, p: Any) -> Any:
+        """The inverse of the cdf: the value below which a share ``p`` of the distribution lies."""
+        raise NotImplementedError
+
+    def probability_between(self, low: float | None, high: float | None) -> tuple[float, float]:
+        """``(P(X < low), P(X <= high))``: the slice of probability that truncation to [low, high] keeps."""
+        lo = 0.0 if low is None else float(self.cdf(low))
+        hi = 1.0 if high is None else float(self.cdf(high))
+        return (lo, hi)
+
+    def kept(self, low: float | None, high: float | None) -> tuple[float, float]:
+        """:meth:`probability_between`, remembered: a column asks for every batch of rows, and through
+        scipy.stats one evaluation costs about 100 µs."""
+        key = (low, high)
+        if key not in self._kept:
+            self._kept[key] = self.probability_between(low, high)
+        return self._kept[key]
+
+    def sample(self, u: np.ndarray, low: float | None, high: float | None) -> np.ndarray:
+        """Values for uniforms ``u`` in [0, 1), within [low, high] by construction."""
+        lo, hi = self.kept(low, high)
+        x = self.ppf(lo + u * (hi - lo))
+        if low is not None or high is not None:  # guards float round-off at the very edges only
+            x = np.clip(x, low if low is not None else -np.inf, high if high is not None else np.inf)
+        return x
+
+
+class LocationScale(Distribution):
+    """A family evaluated as a standard shape, moved by ``shift`` and stretched by ``stretch`` (scipy's loc and scale).
+
+    The standard cdf and ppf are written with ``scipy.special``, with the formulas scipy.stats uses (so the
+    values are the same to the bit, see ``tests/test_column_kinds.py``): scipy.stats' generic argument handling
+    costs about 100 µs a call, which is most of the time for small tables with many conditional cases.
+    """
+
+    #: x = shift + stretch * z, for z of the standard shape
+    shift: float = 0.0
+    stretch: float = 1.0
+
+    def standard_cdf(self, z: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def standard_ppf(self, q: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def cdf(self, x: Any) -> Any:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.standard_cdf((np.asarray(x, dtype=float) - self.shift) / self.stretch)
+
+    def ppf(self, p: Any) -> Any:
+        return self.standard_ppf(np.asarray(p, dtype=float)) * self.stretch + self.shift
+
+
+@register
+class Uniform(LocationScale):
+    """Every value between min and max equally likely (needs min and max)."""
+
+    name = "uniform"
+
+    def __init__(self, min: float, max: float) -> None:
+        super().__init__()
+        self.min, self.max = min, max
+        self.shift, self.stretch = float(min), float((max - min) or 1e-300)
+
+    @classmethod
+    def of(cls, column: Any) -> "Uniform":
+        if column.min is None or column.max is None:  # min and max are the column's, not parameters of their own
+            raise ValueError("distribution 'uniform' needs min and max")
+        return cls(min=column.min, max=column.max)
+
+    @classmethod
+    def fit(cls, sample: np.ndarray, low: float | None = None, high: float | None = None) -> "Uniform | None":
+        if low is None or high is None or not high > low or not float(sample.std()) > 0:
+            return None
+        return cls(min=low, max=high)
+
+    def standard_cdf(self, z: np.ndarray) -> np.ndarray:
+        return np.clip(z, 0.0, 1.0)
+
+    def standard_ppf(self, q: np.ndarray) -> np.ndarray:
+        return q
+
+
+@register
+class Normal(LocationScale):
+    """The bell curve around mean, std wide."""
+
+    name = "normal"
+    required = ("mean", "std")
+
+    def __init__(self, mean: float, std: float) -> None:
+        super().__init__()
+        self.mean, self.std = mean, std
+        self.shift, self.stretch = float(mean), float(std)
+
+    @classmethod
+    def fit(cls, sample: np.ndarray, low: float | None = None, high: float | None = None) -> "Normal | None":
+        mean, std = float(sample.mean()), float(sample.std())
+        return cls(mean=mean, std=std) if std > 0 else None
+
+    def standard_cdf(self, z: np.ndarray) -> np.ndarray:
+        return special.ndtr(z)
+
+    def standard_ppf(self, q: np.ndarray) -> np.ndarray:
+        return special.ndtri(q)
+
+
+@register
+class Lognormal(LocationScale):
+    """A long right tail: the logarithm of the value is normal with mean mu and std sigma."""
+
+    name = "lognormal"
+    required = ("mu", "sigma")
+
+    def __init__(self, mu: float, sigma: float) -> None:
+        super().__init__()
+        self.mu, self.sigma = mu, sigma
+        self.stretch = float(np.exp(mu))
+
+    @classmethod
+    def fit(cls, sample: np.ndarray, low: float | None = None, high: float | None = None) -> "Lognormal | None":
+        if not sample.min() > 0:
+            return None
+        logs = np.log(sample)
+        mu, sigma = float(logs.mean()), float(logs.std())
+        return cls(mu=mu, sigma=sigma) if sigma > 0 else None
+
+    def standard_cdf(self, z: np.ndarray) -> np.ndarray:
+        return np.where(z > 0, special.ndtr(np.log(np.maximum(z, 1e-300)) / self.sigma), 0.0)
+
+    def standard_ppf(self, q: np.ndarray) -> np.ndarray:
+        return np.exp(self.sigma * special.ndtri(q))
+
+
+@register
+class Exponential(LocationScale):
+    """Waiting times: most values small, mean scale (above loc, default 0)."""
+
+    name = "exponential"
+    required = ("scale",)
+    optional = ("loc",)
+
+    def __init__(self, scale: float, loc: float | None = None) -> None:
+        super().__init__()
+        self.scale, self.loc = scale, loc
+        self.shift, self.stretch = float(loc or 0.0), float(scale)
+
+    @classmethod
+    def fit(cls, sample: np.ndarray, low: float | None = None, high: float | None = None) -> "Exponential | None":
+        mean = float(sample.mean())
+        return cls(scale=mean) if sample.min() >= 0 and mean > 0 else None
+
+    def standard_cdf(self, z: np.ndarray) -> np.ndarray:
+        return np.where(z > 0, -special.expm1(-np.maximum(z, 0)), 0.0)
+
+    def standard_ppf(self, q: np.ndarray) -> np.ndarray:
+        return -special.log1p(-q)
+
+
+@register
+class Gamma(LocationScale):
+    """Positive and skewed: shape (1 is exponential, larger is more bell-like) times scale (above loc)."""
+
+    name = "gamma"
+    required = ("shape", "scale")
+    optional = ("loc",)
+
+    def __init__(self, shape: float, scale: float, loc: float | None = None) -> None:
+        super().__init__()
+        self.shape, self.scale, self.loc = shape, scale, loc
+        self.shift, self.stretch = float(loc or 0.0), float(scale)
+
+    @classmethod
+    def fit(cls, sample: np.ndarray, low: float | None = None, high: float | None = None) -> "Gamma | None":
+        # Method of moments: mean = shape * scale, variance = shape * scale**2.
+        mean, std = float(sample.mean()), float(sample.std())
+        if not sample.min() > 0 or not std > 0 or not mean**2 / std**2 > 0:
+            return None
+        return cls(shape=mean**2 / std**2, scale=std**2 / mean)
+
+    def standard_cdf(self, z: np.ndarray) -> np.ndarray:
+        return special.gammainc(self.shape, np.maximum(z, 0))
+
+    def standard_ppf(self, q: np.ndarray) -> np.ndarray:
+        return special.gammaincinv(self.shape, q)
+
+
+class ScipyFamily(Distribution):
+    """A family evaluated by scipy.stats (``scipy_name``) with the keyword arguments of :meth:`scipy_params`."""
+
+    scipy_name: ClassVar[str] = ""
+
+    def scipy_params(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def cdf(self, x: Any) -> Any:
+        return getattr(stats, self.scipy_name).cdf(x, **self.scipy_params())
+
+    def ppf(self, p: Any) -> Any:
+        return getattr(stats, self.scipy_name).ppf(p, **self.scipy_params())
+
+
+@register
+class Beta(ScipyFamily):
+    """Shares and rates between 0 and 1 (or loc .. loc + scale), shaped by a and b."""
+
+    name = "beta"
+    scipy_name = "beta"
+    required = ("a", "b")
+    optional = ("loc", "scale")
+
+    def __init__(self, a: float, b: float, loc: float | None = None, scale: float | None = None) -> None:
+        super().__init__()
+        self.a, self.b, self.loc, self.scale = a, b, loc, scale
+
+    def scipy_params(self) -> dict[str, Any]:
+        return {"a": self.a, "b": self.b, "loc": self.loc or 0.0, "scale": self.scale or 1.0}
+
+
+@register
+class Triangular(ScipyFamily):
+    """From left to right, most likely at mode (left <= mode <= right)."""
+
+    name = "triangular"
+    scipy_name = "triang"
+    required = ("left", "mode", "right")
+
+    def __init__(self, left: float, mode: float, right: float) -> None:
+        super().__init__()
+        if not (left <= mode <= right and left < right):
+            raise ValueError("triangular needs left <= mode <= right and left < right")
+        self.left, self.mode, self.right = left, mode, right
+
+    def scipy_params(self) -> dict[str, Any]:
+        width = self.right - self.left
+        return {"c": (self.mode - self.left) / width, "loc": self.left, "scale": width}
+
+
+@register
+class Poisson(ScipyFamily):
+    """Counts of events, lam on average: 0, 1, 2, ..."""
+
+    name = "poisson"
+    scipy_name = "poisson"
+    required = ("lam",)
+    discrete = True
+
+    def __init__(self, lam: float) -> None:
+        super().__init__()
+        self.lam = lam
+
+    def scipy_params(self) -> dict[str, Any]:
+        return {"mu": self.lam}
+
+    def probability_between(self, low: float | None, high: float | None) -> tuple[float, float]:
+        # Whole numbers only: P(X >= low) starts at cdf(ceil(low) - 1).
+        lo = 0.0 if low is None else float(self.cdf(np.ceil(low) - 1))
+        hi = 1.0 if high is None else float(self.cdf(np.floor(high)))
+        return (lo, hi)
+
+
+@register
+class Weighted(Distribution):
+    """Listed values with weights: values {value: weight}, or values [..] with weights [..] (default: equal)."""
+
+    name = "weighted"
+    required = ("values",)
+    optional = ("weights",)
+    discrete = True
+
+    def __init__(self, values: list[float] | dict[float, float], weights: list[float] | None = None) -> None:
+        super().__init__()
+        if isinstance(values, dict):
+            if weights is not None:
+                raise ValueError("give weights either in 'values' as a mapping or in 'weights', not both")
+            self.points, self.weights = np.array(list(values.keys()), float), np.array(list(values.values()), float)
+        else:
+            if weights is not None and len(weights) != len(values):
+                raise ValueError(f"'values' has {len(values)} entries but 'weights' has {len(weights)}")
+            self.points = np.asarray(values, float)
+            self.weights = np.asarray(weights if weights is not None else np.ones(len(self.points)), float)
+        as_weights(self.weights, "weights")
+        self._values, self._given_weights = values, weights
+        self._draw: dict[tuple[float | None, float | None], Any] = {}
+
+    def parameters(self) -> dict[str, Any]:
+        return {"values": self._values} | ({"weights": self._given_weights} if self._given_weights is not None else {})
+
+    def _within(self, low: float | None, high: float | None) -> np.ndarray:
+        keep = np.ones(len(self.points), bool)
+        if low is not None:
+            keep &= self.points >= low
+        if high is not None:
+            keep &= self.points <= high
+        return keep
+
+    def cdf(self, x: Any) -> Any:
+        order = np.argsort(self.points, kind="stable")
+        cum = np.cumsum(self.weights[order]) / self.weights.sum()
+        at = np.searchsorted(self.points[order], np.asarray(x, dtype=float), side="right")
+        return np.where(at > 0, cum[np.maximum(at - 1, 0)], 0.0)
+
+    def ppf(self, p: Any) -> Any:
+        return self.sample(np.asarray(p, dtype=float), None, None)
+
+    def probability_between(self, low: float | None, high: float | None) -> tuple[float, float]:
+        return (0.0, float(self.weights[self._within(low, high)].sum() / self.weights.sum()))
+
+    def sample(self, u: np.ndarray, low: float | None, high: float | None) -> np.ndarray:
+        # Values outside [low, high] get weight 0; the guide table is built once per bounds.
+        from .base import InverseCDF
+
+        key = (low, high)
+        if key not in self._draw:
+            self._draw[key] = InverseCDF(np.cumsum(np.where(self._within(low, high), self.weights, 0.0)))
+        return self.points[self._draw[key](u)]
+
+
+@register
+class Quantiles(Distribution):
+    """Any shape, as values at evenly spaced probabilities 0..1 (quantiles [..], increasing), straight lines between."""
+
+    name = "quantiles"
+    required = ("quantiles",)
+
+    def __init__(self, quantiles: list[float]) -> None:
+        super().__init__()
+        q = np.asarray(quantiles, dtype=float)
+        if q.size < 2 or np.any(np.diff(q) < 0) or not np.all(np.isfinite(q)):
+            raise ValueError("quantiles must be at least two finite values in increasing order")
+        self.quantiles, self.knots = quantiles, q
+        self.levels = np.linspace(0, 1, len(q))
+
+    def cdf(self, x: Any) -> Any:
+        return self._cdf(np.asarray(x, dtype=float), below=False)
+
+    def ppf(self, p: Any) -> Any:
+        return np.interp(p, self.levels, self.knots)
+
+    def probability_between(self, low: float | None, high: float | None) -> tuple[float, float]:
+        lo = 0.0 if low is None else float(self._cdf(np.asarray(low, dtype=float), below=True))
+        hi = 1.0 if high is None else float(self._cdf(np.asarray(high, dtype=float), below=False))
+        return (lo, hi)
+
+    def _cdf(self, x: np.ndarray, below: bool) -> np.ndarray:
+        """P(X < x) (``below``) or P(X <= x) for the piecewise-linear quantile function.
+
+        Repeated knots are point masses (many zeros), so "strictly below" and "at or below" differ there.
+        """
+        q, p = self.knots, self.levels
+        i = np.searchsorted(q, x, side="left" if below else "right")
+        inner = np.clip(i, 1, len(q) - 1)
+        width = q[inner] - q[inner - 1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            between = np.where(width > 0, p[inner - 1] + (x - q[inner - 1]) / width * (p[inner] - p[inner - 1]), p[inner - 1])
+        return np.where(i == 0, 0.0, np.where(i == len(q), 1.0, between))
+
+
+def parameter_names() -> set[str]:
+    """Every parameter of every family (the numeric column has one field for each)."""
+    return {p for family in DISTRIBUTIONS.values() for p in family.required + family.optional}
+
+
+def distribution_reference() -> str:
+    """One line per family, its parameters and what it is for: for the draft prompt and the docs.
+
+    >>> distribution_reference().splitlines()[1]
+    '- normal (mean, std): The bell curve around mean, std wide.'
+    """
+    lines = []
+    for name, family in DISTRIBUTIONS.items():
+        params = ", ".join(family.required) + ("; optional " + ", ".join(family.optional) if family.optional else "")
+        shown = f" ({params})" if params else ""
+        lines.append(f"- {name}{shown}: {(family.__doc__ or '').strip().splitlines()[0]}")
+    return "\n".join(lines)
