@@ -455,12 +455,11 @@ class CorrelationSimilarity(MetricUnit):
         """Pearson correlation matrices of the first 20 number columns: real, synthetic and their difference."""
         from .report import png, pyplot
 
-        plt = pyplot()
-
         t = result.tables
         cols = t.numeric[:20]
         if len(cols) < 2:
             return None
+        plt = pyplot()
         real = t.real[cols].corr().to_numpy()
         syn = t.synthetic[cols].corr().to_numpy()
         fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))

@@ -37,7 +37,7 @@ most ``alpha`` (5%) of the time overall. The verdict is per test; nothing is ave
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, ClassVar, Sequence
+from typing import TYPE_CHECKING, Callable, ClassVar, Sequence
 
 import numpy as np
 import pandas as pd
@@ -457,6 +457,8 @@ class PrivacyTest(MetricUnit):
     decides: ClassVar[bool] = True
     #: For the docs: the real rows that explain a synthetic row.
     explains: ClassVar[str] = ""
+    #: The test's function in this module, e.g. :func:`exact_copies`.
+    check: ClassVar[Callable[[Tables, "Evidence | None", float], Metric]]
 
     def compute(self, ctx: Context) -> Metric:
         t = ctx.tables
@@ -464,7 +466,7 @@ class PrivacyTest(MetricUnit):
         return self.test(ctx, evidence, ctx.tolerances.get(self.name, TOLERANCE))
 
     def test(self, ctx: Context, e: Evidence | None, tolerance: float) -> Metric:
-        raise NotImplementedError
+        return self.check(ctx.tables, e, tolerance)
 
 
 _SHARE = "estimated share of synthetic rows memorised (see Privacy tests), 95% interval, p-value"
@@ -474,9 +476,7 @@ _SHARE = "estimated share of synthetic rows memorised (see Privacy tests), 95% i
 class ExactCopies(PrivacyTest):
     name, raw = "exact_copies", _SHARE
     explains = "the rows equal to it in every column, identifiers and text included"
-
-    def test(self, ctx: Context, e: Evidence | None, tolerance: float) -> Metric:
-        return exact_copies(ctx.tables, e, tolerance)
+    check = staticmethod(exact_copies)
 
 
 @register
@@ -484,9 +484,7 @@ class NearCopies(PrivacyTest):
     name, raw = "near_copies", _SHARE
     explains = (f"the rows with its categories and numbers within `{NEAR_RADIUS} x sqrt(number columns)` robust standard "
                 "deviations (root mean square)")
-
-    def test(self, ctx: Context, e: Evidence | None, tolerance: float) -> Metric:
-        return near_copies(ctx.tables, e, tolerance)
+    check = staticmethod(near_copies)
 
 
 @register
@@ -495,9 +493,7 @@ class RelativeNearCopies(PrivacyTest):
     explains = (f"the rows with its categories and every number within about {100 * RELATIVE_RADIUS:g}% of its own value "
                 "(log scale, root mean square): catches copies with small noise on a number whose value is large for its "
                 "spread, such as a year")
-
-    def test(self, ctx: Context, e: Evidence | None, tolerance: float) -> Metric:
-        return relative_near_copies(ctx.tables, e, tolerance)
+    check = staticmethod(relative_near_copies)
 
 
 @register
@@ -505,19 +501,16 @@ class ClosestRecord(PrivacyTest):
     name, raw = "closest_record", _SHARE
     explains = (f"its nearest real rows (all of them when tied); a row {FAR:g} or more from every real row (another category "
                 "combination, or a robust standard deviation away) singles out nobody and counts 0")
-
-    def test(self, ctx: Context, e: Evidence | None, tolerance: float) -> Metric:
-        return closest_record(ctx.tables, e, tolerance)
+    check = staticmethod(closest_record)
 
     def chart(self, metric: Metric, result: "AuditResult") -> str | None:
         """Distances from synthetic rows to their closest training and holdout rows."""
         from .report import png, pyplot
 
-        plt = pyplot()
-
         hist = metric.details.get("histogram")
         if not hist:
             return None
+        plt = pyplot()
         edges = np.asarray(hist["edges"])
         fig, ax = plt.subplots(figsize=(6, 3))
         for key, values in hist.items():
@@ -542,14 +535,14 @@ class MembershipInference(PrivacyTest):
     scoring = "1 - raw; reported only unless a policy names it"
     explains = ("reported, not decided by default: 2 x AUC - 1 of telling training from holdout records by their distance "
                 "to the nearest synthetic row; decides when a policy names it")
-
-    def test(self, ctx: Context, e: Evidence | None, tolerance: float) -> Metric:
-        return membership_inference(ctx.tables, e, tolerance)
+    check = staticmethod(membership_inference)
 
 
 @register
 class AttributeInference(PrivacyTest):
-    name, raw, uses = "attribute_inference", _SHARE, ("holdout", "sensitive")
+    name, uses = "attribute_inference", ("holdout", "sensitive")
+    raw = ("how much more often the attack guesses a training record's secret than a holdout record's (worst sensitive "
+           "column), 95% interval, p-value")
     explains = ("(with `--sensitive`) the advantage of guessing a training record's secret from its nearest synthetic row "
                 "over guessing a holdout record's")
 
@@ -562,9 +555,7 @@ class IdentifierReplay(PrivacyTest):
     name, raw = "identifier_replay", _SHARE
     explains = (f"the rows carrying the same value in an identifier column, for values fewer than {RARE_IDENTIFIER_ROWS} "
                 "training rows share (the worst column; Bonferroni over the columns)")
-
-    def test(self, ctx: Context, e: Evidence | None, tolerance: float) -> Metric:
-        return identifier_replay(ctx.tables, e, tolerance)
+    check = staticmethod(identifier_replay)
 
 
 #: The privacy tests, in the order they run (they draw their samples from one generator, in turn).

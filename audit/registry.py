@@ -15,14 +15,17 @@ Adding a metric is one class plus ``@register``:
     ...         ratio = len(ctx.tables.synthetic) / len(ctx.tables.real)
     ...         return self.result(min(ratio, 1 / ratio), ratio, "Synthetic rows over real rows.")
 
-Units run in registration order (built-ins: the order of their classes in :mod:`audit.fidelity`,
-:mod:`audit.utility`, :mod:`audit.privacy`, :mod:`audit.rules`), which is the order of the report; units
-that need an input the caller did not give (``needs``) are left out, and :func:`audit.run` says so where
-the input's :data:`INPUTS` entry asks it to.
+A metric registers when its module is imported: the built-in modules are listed in :data:`BUILT_IN` (a new
+module of :mod:`audit` is added there); a caller's own metric registers when the caller imports it.
+Units run section by section (:data:`SECTIONS`), in registration order within a section (built-ins: the
+order of their classes in their module), which is the order of the report. A unit that needs an input the
+caller did not give (``needs``) is left out, and :func:`audit.run` says so where the input's
+:data:`INPUTS` entry asks it to.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence
 
@@ -142,6 +145,8 @@ class MetricUnit:
 
 #: Every registered metric unit by name, in registration order (the order of the report).
 METRICS: dict[str, MetricUnit] = {}
+#: The modules of :mod:`audit` that hold built-in metrics (a metric elsewhere registers when its module is imported).
+BUILT_IN = ("fidelity", "utility", "privacy", "rules")
 
 
 def register(cls: type[MetricUnit]) -> type[MetricUnit]:
@@ -163,6 +168,6 @@ def units(section: str | None = None) -> list[MetricUnit]:
     >>> [u.name for u in units("utility")]
     ['tstr', 'feature_importance', 'qscore']
     """
-    from . import fidelity, privacy, rules, utility  # noqa: F401  (importing them registers the built-ins)
-
+    for module in BUILT_IN:
+        importlib.import_module(f"audit.{module}")  # importing a module registers its metrics
     return [u for s in SECTIONS if section in (None, s) for u in METRICS.values() if u.section == s]
