@@ -143,13 +143,16 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | Non
     metrics: list[Metric] = []
     left_out: dict[str, list[MetricUnit]] = {}  # input -> the metrics left out for want of it
     for section in SECTIONS.values():
-        ran = [u for u in units(section.name) if all(ctx.has(n) for n in u.needs)]
+        runnable = []
         for unit in units(section.name):
-            if unit not in ran:
-                left_out.setdefault(next(n for n in unit.needs if not ctx.has(n)), []).append(unit)
-        if ran or not section.optional:
+            missing = next((name for name in unit.needs if not ctx.has(name)), None)
+            if missing is None:
+                runnable.append(unit)
+            else:
+                left_out.setdefault(missing, []).append(unit)
+        if runnable or not section.optional:
             step(section.title.lower())
-        for unit in ran:
+        for unit in runnable:
             result = unit.compute(ctx)
             metrics.extend(result if isinstance(result, list) else [result])
     # the privacy tests decide together: Holm's step-down over the tests the policy names
