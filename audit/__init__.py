@@ -5,9 +5,10 @@
 >>> result.passed, result.summary                                                   # doctest: +SKIP
 >>> open("report.html", "w").write(result.to_html())                                # doctest: +SKIP
 
-Every metric is a :class:`audit.metric.Metric`: a 0-1 score (higher is better), the raw value, a 95%
-interval where one applies, and one sentence on what it means. Fidelity and utility section scores are the
-means of their metrics' scores; the privacy section score is its worst test's. The verdict applies a
+Each metric is a registered unit (:mod:`audit.registry`: one class plus ``@register``) whose result is a
+:class:`audit.metric.Metric`: a 0-1 score (higher is better), the raw value, a 95% interval where one
+applies, and one sentence on what it means. Fidelity and utility section scores are the means of their
+metrics' scores; the privacy section score is its worst test's. The verdict applies a
 :class:`audit.policy.Policy`: each privacy test is a statistical test against a holdout (see
 :mod:`audit.privacy`), each fidelity gate a minimum; nothing that fails is averaged away.
 """
@@ -16,20 +17,23 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from synth.errors import SynthError
 
-from . import fidelity, privacy, utility
-from .data import Encoding, Tables, align
+from . import fidelity, privacy, rules, utility  # noqa: F401  (importing them registers the built-in metrics)
+from .data import Encoding, Tables, align, kinds_from_schema
 from .metric import Metric
 from .policy import Policy
+from .registry import INPUTS, SECTIONS, Context, MetricUnit, Section, register, units
+
+if TYPE_CHECKING:
+    from synth.schema import Schema
 
 VERSION = "2.0"
-SECTIONS = ("fidelity", "utility", "privacy", "rules")
 
 
 @dataclass
@@ -45,15 +49,18 @@ class AuditResult:
     @property
     def summary(self) -> dict[str, float | None]:
         out: dict[str, float | None] = {}
-        for section in SECTIONS:
-            if section == "rules" and not any(m.section == "rules" for m in self.metrics):
-                continue  # only with --schema
-            scores = [m.score for m in self.metrics if m.section == section and m.score is not None]
+        for section in self.sections:
+            scores = [m.score for m in self.metrics if m.section == section.name and m.score is not None]
             if not scores:
-                out[section] = None
+                out[section.name] = None
             else:  # a privacy leak in one test is not diluted by the tests that saw none
-                out[section] = float(min(scores) if section == "privacy" else np.mean(scores))
+                out[section.name] = float(min(scores) if section.worst else np.mean(scores))
         return out
+
+    @property
+    def sections(self) -> list[Section]:
+        """The report's sections: every one, but an optional one (schema rules) only when one of its metrics ran."""
+        return [s for s in SECTIONS.values() if not s.optional or any(m.section == s.name for m in self.metrics)]
 
     @property
     def failures(self) -> list[str]:
@@ -106,13 +113,18 @@ class AuditResult:
 def run(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None = None, target: str | None = None,
         sensitive: Sequence[str] = (), time_column: str | None = None, kinds: dict[str, str] | None = None,
         policy: Policy | None = None, seed: int = 0, progress: Callable[[str], None] | None = None,
-        schema: Any = None) -> AuditResult:
+        schema: Schema | None = None) -> AuditResult:
     """Audit ``synthetic`` against ``real`` (the generator's training rows) and, if given, ``holdout``.
 
-    With ``schema`` (a :class:`synth.Schema`), its rules are also checked on both tables (section "rules").
+    Every registered metric runs, in order (see :mod:`audit.registry`); one that needs an input not given here
+    (``target``, ``time_column``, ``schema``) is left out. With ``schema`` (a :class:`synth.Schema`), the column
+    kinds it declares are used (``kinds`` wins over it), and its rules are checked on both tables (section "rules").
     """
     step = progress or (lambda _m: None)
     started = time.perf_counter()
+    if schema is not None:  # the audit treats the data as the schema that made it does
+        declared = {c: k for c, k in kinds_from_schema(schema).items() if c in real.columns}
+        kinds = {**declared, **(kinds or {})} or None
     t = align(real, synthetic, holdout, kinds)
     for col in [target, time_column, *sensitive]:
         if col is not None and col not in t.kinds:
@@ -126,34 +138,28 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | Non
             notes.append(f"The real table contains every holdout row: those {removed:,} rows were taken out of it, so the "
                          f"audit compares the synthetic rows with {len(t.real):,} training rows and {len(t.holdout):,} unseen ones.")
     policy = policy or Policy()
-    encoding = Encoding.fit(t)
+    ctx = Context(t, Encoding.fit(t), seed, holdout=holdout, target=target, sensitive=list(sensitive), time_column=time_column,
+                  schema=schema, real=real, synthetic=synthetic, tolerances=policy.tolerances())
     metrics: list[Metric] = []
-    step("fidelity")
-    shapes = fidelity.column_shapes(t)
-    metrics.append(shapes)
-    metrics.append(fidelity.worst_column_shape(shapes))
-    metrics.append(fidelity.column_variety(t))
-    metrics.append(fidelity.histogram_similarity(t))
-    pairs = fidelity.pair_trends(t, seed)
-    metrics.extend(pairs)
-    metrics.append(fidelity.dependence_kept(t, pairs[0], seed))
-    metrics.append(fidelity.mutual_information(t, seed))
-    metrics.append(fidelity.detection(t, encoding, seed))
-    if time_column is not None:
-        metrics.append(fidelity.time_series(t, time_column))
-    step("utility")
-    if target is not None:
-        metrics.extend(utility.train_synthetic_test_real(t, target, seed)[0])
-    else:
-        notes.append("No --target: train-on-synthetic/test-on-real and feature importance were not run.")
-    metrics.append(utility.qscore(t, seed=seed))
-    step("privacy")
-    metrics.extend(privacy.run_tests(t, encoding, policy.tolerances(), list(sensitive), seed, policy.alpha))
-    if schema is not None:
-        from .rules import check_rules
-
-        step("schema rules")
-        metrics.extend(check_rules(schema, real, synthetic))
+    left_out: dict[str, list[MetricUnit]] = {}  # input -> the metrics left out for want of it
+    for section in SECTIONS.values():
+        runnable = []
+        for unit in units(section.name):
+            missing = next((name for name in unit.needs if not ctx.has(name)), None)
+            if missing is None:
+                runnable.append(unit)
+            else:
+                left_out.setdefault(missing, []).append(unit)
+        if runnable or not section.optional:
+            step(section.title.lower())
+        for unit in runnable:
+            result = unit.compute(ctx)
+            metrics.extend(result if isinstance(result, list) else [result])
+    # the privacy tests decide together: Holm's step-down over the tests the policy names
+    privacy.decide_family([m for m in metrics if m.section == "privacy"], ctx.tolerances, policy.alpha)
+    for name, left in left_out.items():
+        if INPUTS[name].announce:
+            notes.append(f"No {INPUTS[name].option}: {' and '.join(u.title or u.name for u in left)} were not run.")
     if holdout is None:
         notes.append("No holdout: the privacy tests could not run, so privacy is NOT VERIFIED. They compare the synthetic rows' "
                       "closeness to training rows with their closeness to real rows the generator never saw; without those, "
@@ -194,4 +200,4 @@ def _check_target(t: Tables, target: str) -> None:
         raise SynthError(f"--target {target!r} has a single value in the real table ({values[present].iloc[0]!r}): there is nothing to predict")
 
 
-__all__ = ["AuditResult", "Metric", "Policy", "run", "VERSION"]
+__all__ = ["AuditResult", "Metric", "MetricUnit", "Policy", "register", "run", "units", "VERSION"]

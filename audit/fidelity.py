@@ -9,6 +9,7 @@ contingency similarity = 1 - total variation distance between the two joint freq
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,10 @@ from sklearn.model_selection import StratifiedKFold
 
 from .data import Encoding, Tables
 from .metric import Metric, clamp01
+from .registry import Context, MetricUnit, register
+
+if TYPE_CHECKING:
+    from . import AuditResult
 
 BINS = 10
 MAX_PAIRS = 300
@@ -200,14 +205,9 @@ def mutual_information(t: Tables, seed: int = 0) -> Metric:
 
 def worst_column_shape(shapes: Metric) -> Metric:
     """The lowest per-column shape score: one column shifted or reshaped beyond use cannot hide in an average."""
-    per_column = shapes.details.get("per_column", {})
-    if not per_column:
-        return Metric("worst_column_shape", "fidelity", None, None, "lowest column shape", skipped="no numeric or category columns")
-    worst = min(per_column, key=per_column.get)
-    return Metric("worst_column_shape", "fidelity", per_column[worst], per_column[worst],
-                  f"The lowest per-column shape score (KS or TV complement), here {worst!r}: a column whose distribution moved "
-                  "away from the real one fails even when the other columns are fine.",
-                  details={"column": worst, "per_column": per_column})
+    return _worst_column("worst_column_shape", "lowest column shape", shapes.details.get("per_column", {}), "no numeric or category columns",
+                         "The lowest per-column shape score (KS or TV complement), here {column!r}: a column whose distribution "
+                         "moved away from the real one fails even when the other columns are fine.")
 
 
 #: Columns whose real entropy is below this (nats) have no variety to lose.
@@ -223,12 +223,18 @@ def column_variety(t: Tables) -> Metric:
         if hr < _MIN_ENTROPY:
             continue
         per_column[col] = min(1.0, max(0.0, _entropy(np.bincount(s, minlength=size).astype(float)) / hr))
+    return _worst_column("column_variety", "column variety", per_column, "no column with variety in the real table",
+                         "The lowest ratio of a synthetic column's entropy to the real column's, here {column!r} (capped at 1): "
+                         "a column collapsed onto one or a few values scores near 0.")
+
+
+def _worst_column(name: str, label: str, per_column: dict[str, float], none: str, meaning: str) -> Metric:
+    """A gate on the lowest per-column score, naming that column (``meaning`` has a ``{column}`` slot); skipped
+    with the reason ``none`` when no column has a score."""
     if not per_column:
-        return Metric("column_variety", "fidelity", None, None, "column variety", skipped="no column with variety in the real table")
+        return Metric(name, "fidelity", None, None, label, skipped=none)
     worst = min(per_column, key=per_column.get)
-    return Metric("column_variety", "fidelity", per_column[worst], per_column[worst],
-                  f"The lowest ratio of a synthetic column's entropy to the real column's, here {worst!r} (capped at 1): a column "
-                  "collapsed onto one or a few values scores near 0.",
+    return Metric(name, "fidelity", per_column[worst], per_column[worst], meaning.format(column=worst),
                   details={"column": worst, "per_column": per_column})
 
 
@@ -393,3 +399,133 @@ def time_series(t: Tables, time_column: str, lags: int = 14) -> Metric:
 def _mean(values: dict[str, float]) -> float | None:
     v = [x for x in values.values() if x is not None and not np.isnan(x)]
     return float(np.mean(v)) if v else None
+
+
+# --- the metrics as registered units, in the order of the report ---------------------------------------------
+def _pair_metrics(ctx: Context) -> tuple[Metric, Metric, Metric]:
+    """Correlation, contingency and pair-trend results: computed once, read by four units."""
+    return ctx.shared("pair_trends", lambda: pair_trends(ctx.tables, ctx.seed))
+
+
+@register
+class ColumnShapes(MetricUnit):
+    name, section = "column_shapes", "fidelity"
+    raw = "mean of per-column KS complement (numbers, dates) / TV complement (categories)"
+
+    def compute(self, ctx: Context) -> Metric:
+        return ctx.shared("column_shapes", lambda: column_shapes(ctx.tables))
+
+
+@register
+class WorstColumnShape(MetricUnit):
+    name, section, gate = "worst_column_shape", "fidelity", 0.5
+    raw = "the lowest per-column shape score, naming the column"
+
+    def compute(self, ctx: Context) -> Metric:
+        return worst_column_shape(ctx.shared("column_shapes", lambda: column_shapes(ctx.tables)))
+
+
+@register
+class ColumnVariety(MetricUnit):
+    name, section, gate = "column_variety", "fidelity", 0.5
+    raw = "the lowest synthetic / real entropy ratio per column (numbers in real deciles), capped at 1"
+
+    def compute(self, ctx: Context) -> Metric:
+        return column_variety(ctx.tables)
+
+
+@register
+class HistogramSimilarity(MetricUnit):
+    name, section = "histogram_similarity", "fidelity"
+    raw = "mean overlap of 20-bin histograms over the real range"
+
+    def compute(self, ctx: Context) -> Metric:
+        return histogram_similarity(ctx.tables)
+
+
+@register
+class CorrelationSimilarity(MetricUnit):
+    name, section = "correlation_similarity", "fidelity"
+    raw = "mean of 1 - |r_real - r_syn| / 2 over numeric pairs (Pearson; Spearman in details)"
+
+    def compute(self, ctx: Context) -> Metric:
+        return _pair_metrics(ctx)[0]
+
+    def chart(self, metric: Metric, result: "AuditResult") -> str | None:
+        """Pearson correlation matrices of the first 20 number columns: real, synthetic and their difference."""
+        from .report import png, pyplot
+
+        t = result.tables
+        cols = t.numeric[:20]
+        if len(cols) < 2:
+            return None
+        plt = pyplot()
+        real = t.real[cols].corr().to_numpy()
+        syn = t.synthetic[cols].corr().to_numpy()
+        fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+        for ax, matrix, title in zip(axes, (real, syn, syn - real), ("real", "synthetic", "synthetic - real")):
+            im = ax.imshow(np.nan_to_num(matrix), vmin=-1, vmax=1, cmap="RdBu_r")
+            ax.set_title(f"Pearson correlation: {title}", fontsize=9)
+            ax.set_xticks(range(len(cols)), [c[:10] for c in cols], rotation=60, fontsize=7, ha="right")
+            ax.set_yticks(range(len(cols)), [c[:14] for c in cols], fontsize=7)
+        fig.colorbar(im, ax=axes, shrink=0.8)
+        return f"<h3>Correlations</h3><img src='{png(fig)}' alt='correlation heatmaps' style='max-width:100%'>"
+
+
+@register
+class ContingencySimilarity(MetricUnit):
+    name, section = "contingency_similarity", "fidelity"
+    raw = ("mean of 1 - TVD of joint frequencies over category pairs and number x category pairs "
+           "(numbers in real deciles)")
+
+    def compute(self, ctx: Context) -> Metric:
+        return _pair_metrics(ctx)[1]
+
+
+@register
+class PairTrends(MetricUnit):
+    name, section = "pair_trends", "fidelity"
+    raw = "mean of the two above over all pairs"
+
+    def compute(self, ctx: Context) -> Metric:
+        return _pair_metrics(ctx)[2]
+
+
+@register
+class DependenceKept(MetricUnit):
+    name, section, gate = "dependence_kept", "fidelity", 0.5
+    raw = (f"strength-weighted share of the real table's strong pair association (|Spearman| or bias-corrected "
+           f"Cramér's V >= {STRONG_ASSOCIATION}) kept")
+
+    def compute(self, ctx: Context) -> Metric:
+        return dependence_kept(ctx.tables, _pair_metrics(ctx)[0], ctx.seed)
+
+
+@register
+class MutualInformation(MetricUnit):
+    name, section = "mutual_information", "fidelity"
+    raw = "mean |NMI_real - NMI_syn| over pairs"
+    scoring = "1 - raw"
+
+    def compute(self, ctx: Context) -> Metric:
+        return mutual_information(ctx.tables, ctx.seed)
+
+
+@register
+class Detection(MetricUnit):
+    name, section = "detection", "fidelity"
+    raw = "cross-validated AUC of a classifier telling real from synthetic rows"
+    scoring = "1 - 2 max(0, AUC - 0.5)"
+
+    def compute(self, ctx: Context) -> Metric:
+        return detection(ctx.tables, ctx.encoding, ctx.seed)
+
+
+@register
+class TimeSeries(MetricUnit):
+    name, section, needs = "time_series", "fidelity", ("time_column",)
+    raw = "ACF/PACF similarity per numeric column, ordered by the time column"
+
+    def compute(self, ctx: Context) -> Metric:
+        assert ctx.time_column is not None
+        return time_series(ctx.tables, ctx.time_column)

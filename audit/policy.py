@@ -28,13 +28,11 @@ from typing import Any
 
 from synth.errors import SynthError
 
-from .privacy import ALPHA, TESTS, TOLERANCE
+from .privacy import ALPHA, REPORTED_ONLY, TESTS, TOLERANCE
+from .registry import units
 
-GATES = {"worst_column_shape": 0.5, "column_variety": 0.5, "dependence_kept": 0.5}
-#: Membership inference re-measures from the records' side what closest_record tests from the synthetic rows' side,
-#: and its interval (Hanley-McNeil) does not include how a fitted generator follows its training sample; it is
-#: reported, and decides only when a policy names it (e.g. --fail-under membership_inference=0.99).
-REPORTED_ONLY = ("membership_inference",)
+#: Each metric's default minimum, declared on the metric (``gate``).
+GATES = {u.name: u.gate for u in units() if u.gate is not None}
 DEFAULTS = {**GATES, "privacy": 1 - TOLERANCE}  # "privacy" sets every deciding test's minimum; a test's own name overrides it
 
 

@@ -37,7 +37,7 @@ most ``alpha`` (5%) of the time overall. The verdict is per test; nothing is ave
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, ClassVar, Sequence
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,10 @@ import pandas as pd
 from .data import MISSING, Encoding, Tables
 from .metric import Metric, clamp01
 from .neighbours import FAR, MixedRows, NearIndex
+from .registry import METRICS, Context, MetricUnit, register, units
+
+if TYPE_CHECKING:
+    from . import AuditResult
 
 #: Default tolerance: a test fails when the memorised share is significantly above this.
 TOLERANCE = 0.01
@@ -64,10 +68,6 @@ ATTRIBUTE_RECORDS = 20_000
 
 #: Relative near copies: every number within this share of a real row's value (root mean square over the columns).
 RELATIVE_RADIUS = 0.01
-
-TESTS = ("exact_copies", "near_copies", "relative_near_copies", "closest_record", "membership_inference", "attribute_inference",
-         "identifier_replay")
-
 
 #: Training rows sampled to measure what a copy scores (kappa).
 KAPPA_ROWS = 20_000
@@ -148,28 +148,50 @@ def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
     return pd.util.hash_pandas_object(frame, index=False).to_numpy()
 
 
-class Evidence:
-    """What the tests share: the pooled real rows, indexed, and each synthetic row's nearest training and holdout rows."""
+class Neighbours:
+    """Training and holdout rows, indexed, and each synthetic row's nearest training and holdout row (closer than
+    ``within``), for one way of turning rows into numbers."""
 
-    def __init__(self, t: Tables, encoding: Encoding, seed: int = 0) -> None:
-        assert t.holdout is not None
-        self.t, self.encoding = t, encoding
-        self.rng = np.random.default_rng(seed)
-        self.train, self.hold, self.syn = encoding.mixed(t.real), encoding.mixed(t.holdout), encoding.mixed(t.synthetic)
-        self.train_index, self.hold_index = NearIndex(self.train), NearIndex(self.hold)
-        self.pool = len(self.train) + len(self.hold)
-        self.p = len(self.train) / self.pool
-        self.radius = min(NEAR_RADIUS * math.sqrt(len(t.numeric)), FAR / 2)
-        self.d_train, self.i_train = self.train_index.nearest(self.syn)  # inf: no training row within FAR
-        self.d_hold, self.i_hold = self.hold_index.nearest(self.syn)
+    def __init__(self, train: MixedRows, hold: MixedRows, syn: MixedRows, within: float = FAR) -> None:
+        self.train, self.hold, self.syn = train, hold, syn
+        self.train_index, self.hold_index = NearIndex(train), NearIndex(hold)
+        self.pool = len(train) + len(hold)
+        self.p = len(train) / self.pool
+        self.d_train, self.i_train = self.train_index.nearest(syn, within=within)  # inf: no training row that near
+        self.d_hold, self.i_hold = self.hold_index.nearest(syn, within=within)
         # the real row that decides each synthetic row: synthetic rows sharing it move together
-        self.deciding_row = np.where(self.d_train <= self.d_hold, self.i_train, len(self.train) + self.i_hold)
-        sample = self.rng.choice(len(self.train), min(len(self.train), KAPPA_ROWS), replace=False)
-        self.train_sample = self.train.take(np.sort(sample))
+        self.deciding_row = np.where(self.d_train <= self.d_hold, self.i_train, len(train) + self.i_hold)
 
     def counts(self, queries: MixedRows, radius: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
         """Training and holdout rows within ``radius`` of each query row (radius below FAR)."""
         return self.train_index.count_within(queries, radius), self.hold_index.count_within(queries, radius)
+
+    def near_share(self, radius: float, sample: MixedRows) -> tuple[float, float, float] | None:
+        """Memorised share of near copies (real rows within ``radius`` explain a synthetic row), its standard
+        error and kappa (measured on ``sample``, training rows); None when a copy cannot be told from chance."""
+        # only rows with a real row within the radius have anything to count (their nearest one is that near)
+        near_any = np.flatnonzero(np.minimum(self.d_train, self.d_hold) <= radius)
+        c_train, c_hold = np.zeros(len(self.syn), np.int64), np.zeros(len(self.syn), np.int64)
+        c_train[near_any], c_hold[near_any] = self.counts(self.syn.take(near_any), radius)
+        kappa = copy_score(*self.counts(sample, radius), self.p)
+        if kappa <= 0:
+            return None
+        estimate, se = explained_share(c_train, c_hold, self.p, self.pool, kappa, clusters=self.deciding_row)
+        return estimate, se, kappa
+
+
+class Evidence(Neighbours):
+    """What the tests share: the pooled real rows as robust z-scores, indexed, each synthetic row's nearest training
+    and holdout rows, and a seeded generator the tests draw their samples from, in turn."""
+
+    def __init__(self, t: Tables, encoding: Encoding, seed: int = 0) -> None:
+        assert t.holdout is not None
+        super().__init__(encoding.mixed(t.real), encoding.mixed(t.holdout), encoding.mixed(t.synthetic))
+        self.t, self.encoding = t, encoding
+        self.rng = np.random.default_rng(seed)
+        self.radius = min(NEAR_RADIUS * math.sqrt(len(t.numeric)), FAR / 2)
+        sample = self.rng.choice(len(self.train), min(len(self.train), KAPPA_ROWS), replace=False)
+        self.train_sample = self.train.take(np.sort(sample))
 
 
 def _uninformative(name: str, what: str) -> Metric:
@@ -203,14 +225,10 @@ def near_copies(t: Tables, e: "Evidence | None", tolerance: float = TOLERANCE) -
     """Synthetic rows with the categories of a real row and numbers within a small radius of it."""
     if e is None:
         return _skipped("near_copies", "needs a holdout: without unseen real rows near copies cannot be told from chance")
-    # only rows with a real row within the radius have anything to count (their nearest one is that near)
-    near_any = np.flatnonzero(np.minimum(e.d_train, e.d_hold) <= e.radius)
-    c_train, c_hold = np.zeros(len(e.syn), np.int64), np.zeros(len(e.syn), np.int64)
-    c_train[near_any], c_hold[near_any] = e.counts(e.syn.take(near_any), e.radius)
-    kappa = copy_score(*e.counts(e.train_sample, e.radius), e.p)
-    if kappa <= 0:
+    share = e.near_share(e.radius, e.train_sample)
+    if share is None:
         return _uninformative("near_copies", "a near copy")
-    estimate, se = explained_share(c_train, c_hold, e.p, e.pool, kappa, clusters=e.deciding_row)
+    estimate, se, kappa = share
     near = e.d_train <= e.radius
     details: dict[str, object] = {
         "radius": e.radius,
@@ -237,22 +255,13 @@ def relative_near_copies(t: Tables, e: "Evidence | None", tolerance: float = TOL
     if not t.numeric:
         return _skipped("relative_near_copies", "no number columns: exact_copies covers the categories")
     radius = min(RELATIVE_RADIUS * math.sqrt(len(t.numeric)), FAR / 2)
-    train, hold, syn = (e.encoding.mixed(f, relative=True) for f in (t.real, t.holdout, t.synthetic))
-    train_index, hold_index = NearIndex(train), NearIndex(hold)
-    d_train, i_train = train_index.nearest(syn, within=radius * 1.0001)
-    d_hold, i_hold = hold_index.nearest(syn, within=radius * 1.0001)
-    near_any = np.flatnonzero(np.minimum(d_train, d_hold) <= radius)
-    c_train, c_hold = np.zeros(len(syn), np.int64), np.zeros(len(syn), np.int64)
-    c_train[near_any] = train_index.count_within(syn.take(near_any), radius)
-    c_hold[near_any] = hold_index.count_within(syn.take(near_any), radius)
-    sample = train.take(e.rng.choice(len(train), min(len(train), KAPPA_ROWS), replace=False))
-    kappa = copy_score(train_index.count_within(sample, radius), hold_index.count_within(sample, radius), e.p)
-    if kappa <= 0:
+    rel = Neighbours(*(e.encoding.mixed(f, relative=True) for f in (t.real, t.holdout, t.synthetic)), within=radius * 1.0001)
+    share = rel.near_share(radius, rel.train.take(e.rng.choice(len(rel.train), min(len(rel.train), KAPPA_ROWS), replace=False)))
+    if share is None:
         return _uninformative("relative_near_copies", "a near copy")
-    deciding = np.where(d_train <= d_hold, i_train, len(train) + i_hold)
-    estimate, se = explained_share(c_train, c_hold, e.p, e.pool, kappa, clusters=deciding)
-    details: dict[str, object] = {"radius": radius, "synthetic_rows_near_a_training_row": int((d_train <= radius).sum()),
-                                  "synthetic_rows_near_a_holdout_row": int((d_hold <= radius).sum()), "copy_score": kappa}
+    estimate, se, kappa = share
+    details: dict[str, object] = {"radius": radius, "synthetic_rows_near_a_training_row": int((rel.d_train <= radius).sum()),
+                                  "synthetic_rows_near_a_holdout_row": int((rel.d_hold <= radius).sum()), "copy_score": kappa}
     return _test("relative_near_copies", estimate, se, tolerance,
                  f"Share of synthetic rows that match a training row's categories with every number within about "
                  f"{100 * RELATIVE_RADIUS:g}% of its value (root mean square of log ratios), beyond how often they are that near "
@@ -398,21 +407,23 @@ def identifier_replay(t: Tables, e: "Evidence | None", tolerance: float = TOLERA
     return test
 
 
-def run_tests(t: Tables, encoding: Encoding, tolerances: dict[str, float] | None = None, sensitive: list[str] = (),
+def run_tests(t: Tables, encoding: Encoding, tolerances: dict[str, float] | None = None, sensitive: Sequence[str] = (),
               seed: int = 0, alpha: float = ALPHA) -> list[Metric]:
     """Every privacy test. The tests named in ``tolerances`` (default: all) decide together (Holm); the others are
     reported with their estimate and p-value but no verdict. Without a holdout they are reported as not run."""
-    e = Evidence(t, encoding, seed) if t.holdout is not None else None
-    deciding = dict(tolerances) if tolerances is not None else {name: TOLERANCE for name in TESTS}
-    tol = {name: deciding.get(name, TOLERANCE) for name in TESTS}
-    tests = [exact_copies(t, e, tol["exact_copies"]), near_copies(t, e, tol["near_copies"]),
-             relative_near_copies(t, e, tol["relative_near_copies"]), closest_record(t, e, tol["closest_record"]), membership_inference(t, e, tol["membership_inference"]),
-             attribute_inference(t, e, list(sensitive), tol["attribute_inference"]), identifier_replay(t, e, tol["identifier_replay"])]
-    decide([m for m in tests if m.name in deciding], alpha)
+    ctx = Context(t, encoding, seed, holdout=t.holdout, sensitive=list(sensitive),
+                  tolerances=dict(tolerances) if tolerances is not None else {name: TOLERANCE for name in TESTS})
+    tests = [unit.compute(ctx) for unit in units("privacy")]
+    decide_family(tests, ctx.tolerances, alpha)
+    return tests  # type: ignore[return-value]
+
+
+def decide_family(tests: list[Metric], tolerances: dict[str, float], alpha: float = ALPHA) -> None:
+    """The tests named in ``tolerances`` decide together (Holm, in place); the others that ran are marked "reported"."""
+    decide([m for m in tests if m.name in tolerances], alpha)
     for m in tests:
-        if m.skipped is None and m.name not in deciding:
+        if m.skipped is None and m.name not in tolerances:
             m.details["verdict"] = "reported"
-    return tests
 
 
 def _auc(scores: np.ndarray, labels: np.ndarray) -> float:
@@ -433,3 +444,121 @@ def _hist(series: dict[str, np.ndarray], bins: int = 30) -> dict[str, object]:
     """Counts of distances in equal bins from 0 to FAR (distances of FAR or more land in the last bin)."""
     edges = np.linspace(0, FAR, bins + 1)
     return {"edges": edges.tolist(), **{k: np.histogram(np.clip(v, 0, FAR), edges)[0].tolist() for k, v in series.items()}}
+
+
+# --- the tests as registered units, in the order of the report ---------------------------------------------
+class PrivacyTest(MetricUnit):
+    """A privacy test: its result is the memorised share (see the module docstring); without a holdout it reports
+    itself as not run. ``decides``: whether it takes part in the verdict when the policy does not name it."""
+
+    section = "privacy"
+    uses = ("holdout",)
+    scoring = "1 - share; fails when the share is significantly above 1 - minimum"
+    decides: ClassVar[bool] = True
+    #: For the docs: the real rows that explain a synthetic row.
+    explains: ClassVar[str] = ""
+    #: The test's function in this module, e.g. :func:`exact_copies`.
+    check: ClassVar[Callable[[Tables, "Evidence | None", float], Metric]]
+
+    def compute(self, ctx: Context) -> Metric:
+        t = ctx.tables
+        evidence = ctx.shared("evidence", lambda: Evidence(t, ctx.encoding, ctx.seed) if t.holdout is not None else None)
+        return self.test(ctx, evidence, ctx.tolerances.get(self.name, TOLERANCE))
+
+    def test(self, ctx: Context, e: Evidence | None, tolerance: float) -> Metric:
+        return self.check(ctx.tables, e, tolerance)
+
+
+_SHARE = "estimated share of synthetic rows memorised (see Privacy tests), 95% interval, p-value"
+
+
+@register
+class ExactCopies(PrivacyTest):
+    name, raw = "exact_copies", _SHARE
+    explains = "the rows equal to it in every column, identifiers and text included"
+    check = staticmethod(exact_copies)
+
+
+@register
+class NearCopies(PrivacyTest):
+    name, raw = "near_copies", _SHARE
+    explains = (f"the rows with its categories and numbers within `{NEAR_RADIUS} x sqrt(number columns)` robust standard "
+                "deviations (root mean square)")
+    check = staticmethod(near_copies)
+
+
+@register
+class RelativeNearCopies(PrivacyTest):
+    name, raw = "relative_near_copies", _SHARE
+    explains = (f"the rows with its categories and every number within about {100 * RELATIVE_RADIUS:g}% of its own value "
+                "(log scale, root mean square): catches copies with small noise on a number whose value is large for its "
+                "spread, such as a year")
+    check = staticmethod(relative_near_copies)
+
+
+@register
+class ClosestRecord(PrivacyTest):
+    name, raw = "closest_record", _SHARE
+    explains = (f"its nearest real rows (all of them when tied); a row {FAR:g} or more from every real row (another category "
+                "combination, or a robust standard deviation away) singles out nobody and counts 0")
+    check = staticmethod(closest_record)
+
+    def chart(self, metric: Metric, result: "AuditResult") -> str | None:
+        """Distances from synthetic rows to their closest training and holdout rows."""
+        from .report import png, pyplot
+
+        hist = metric.details.get("histogram")
+        if not hist:
+            return None
+        plt = pyplot()
+        edges = np.asarray(hist["edges"])
+        fig, ax = plt.subplots(figsize=(6, 3))
+        for key, values in hist.items():
+            if key == "edges":
+                continue
+            ax.stairs(values, edges, label=key, linewidth=1.5)
+        ax.set_xlabel("distance to closest record (1: one or more, i.e. far from every real row)", fontsize=8)
+        ax.set_ylabel("synthetic rows", fontsize=8)
+        ax.legend(fontsize=8)
+        ax.set_title("Distance to closest record", fontsize=9)
+        return f"<img src='{png(fig)}' alt='distance to closest record'>"
+
+
+@register
+class MembershipInference(PrivacyTest):
+    """Re-measures from the records' side what closest_record tests from the synthetic rows' side, and its interval
+    (Hanley-McNeil) does not include how a fitted generator follows its training sample: so it is reported, and
+    decides only when a policy names it (e.g. ``--fail-under membership_inference=0.99``)."""
+
+    name, decides = "membership_inference", False
+    raw = "2 x AUC - 1 of the distance attack (Hanley-McNeil interval)"
+    scoring = "1 - raw; reported only unless a policy names it"
+    explains = ("reported, not decided by default: 2 x AUC - 1 of telling training from holdout records by their distance "
+                "to the nearest synthetic row; decides when a policy names it")
+    check = staticmethod(membership_inference)
+
+
+@register
+class AttributeInference(PrivacyTest):
+    name, uses = "attribute_inference", ("holdout", "sensitive")
+    raw = ("how much more often the attack guesses a training record's secret than a holdout record's (worst sensitive "
+           "column), 95% interval, p-value")
+    explains = ("(with `--sensitive`) the advantage of guessing a training record's secret from its nearest synthetic row "
+                "over guessing a holdout record's")
+
+    def test(self, ctx: Context, e: Evidence | None, tolerance: float) -> Metric:
+        return attribute_inference(ctx.tables, e, list(ctx.sensitive), tolerance)
+
+
+@register
+class IdentifierReplay(PrivacyTest):
+    name, raw = "identifier_replay", _SHARE
+    explains = (f"the rows carrying the same value in an identifier column, for values fewer than {RARE_IDENTIFIER_ROWS} "
+                "training rows share (the worst column; Bonferroni over the columns)")
+    check = staticmethod(identifier_replay)
+
+
+#: The privacy tests, in the order they run (they draw their samples from one generator, in turn).
+TESTS = tuple(u.name for u in METRICS.values() if isinstance(u, PrivacyTest))
+#: Tests that are reported, and decide only when a policy names them.
+REPORTED_ONLY = tuple(u.name for u in METRICS.values() if isinstance(u, PrivacyTest) and not u.decides)

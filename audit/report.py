@@ -1,6 +1,8 @@
 """Reports: a self-contained HTML page (plots inline, opens offline) and a console summary.
 
 Real rows are never printed: the page shows aggregates only (scores, histograms, correlation matrices).
+Each section lists its metrics in the order they ran, then the charts their units declare
+(:meth:`audit.registry.MetricUnit.chart`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,18 @@ if TYPE_CHECKING:
 MAX_HISTOGRAMS = 24
 
 
-def _png(fig) -> str:  # type: ignore[no-untyped-def]
+def pyplot():  # type: ignore[no-untyped-def]
+    """matplotlib's pyplot, drawing off screen (no display needed), for charts."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def png(fig) -> str:  # type: ignore[no-untyped-def]
+    """A matplotlib figure as an inline PNG (``data:`` URL), closed afterwards."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
     import matplotlib.pyplot as plt
@@ -27,7 +40,8 @@ def _png(fig) -> str:  # type: ignore[no-untyped-def]
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def _fmt(x: object) -> str:
+def fmt(x: object) -> str:
+    """A value for a table cell: floats to 3 decimals, None as a dash, text escaped."""
     if x is None:
         return "–"
     if isinstance(x, float):
@@ -44,11 +58,7 @@ def _badge(score: float | None) -> str:
 
 def _histograms(result: "AuditResult") -> list[str]:
     """Real vs synthetic distribution of each column, drawn as small multiples in one figure (one PNG to encode)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     t = result.tables
     columns = [c for c in t.modelled if c not in t.numeric or t.real[c].notna().any()][:MAX_HISTOGRAMS]
     if not columns:
@@ -77,46 +87,7 @@ def _histograms(result: "AuditResult") -> list[str]:
         ax.tick_params(labelsize=7)
         ax.legend(fontsize=7)
     fig.tight_layout()
-    return [_png(fig)]
-
-
-def _heatmaps(result: "AuditResult") -> str | None:
-    import matplotlib.pyplot as plt
-
-    t = result.tables
-    cols = t.numeric[:20]
-    if len(cols) < 2:
-        return None
-    real = t.real[cols].corr().to_numpy()
-    syn = t.synthetic[cols].corr().to_numpy()
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
-    for ax, matrix, title in zip(axes, (real, syn, syn - real), ("real", "synthetic", "synthetic - real")):
-        im = ax.imshow(np.nan_to_num(matrix), vmin=-1, vmax=1, cmap="RdBu_r")
-        ax.set_title(f"Pearson correlation: {title}", fontsize=9)
-        ax.set_xticks(range(len(cols)), [c[:10] for c in cols], rotation=60, fontsize=7, ha="right")
-        ax.set_yticks(range(len(cols)), [c[:14] for c in cols], fontsize=7)
-    fig.colorbar(im, ax=axes, shrink=0.8)
-    return _png(fig)
-
-
-def _dcr_plot(result: "AuditResult") -> str | None:
-    import matplotlib.pyplot as plt
-
-    metric = next((m for m in result.metrics if m.name == "closest_record"), None)
-    hist = metric.details.get("histogram") if metric else None
-    if not hist:
-        return None
-    edges = np.asarray(hist["edges"])
-    fig, ax = plt.subplots(figsize=(6, 3))
-    for key, values in hist.items():
-        if key == "edges":
-            continue
-        ax.stairs(values, edges, label=key, linewidth=1.5)
-    ax.set_xlabel("distance to closest record (1: one or more, i.e. far from every real row)", fontsize=8)
-    ax.set_ylabel("synthetic rows", fontsize=8)
-    ax.legend(fontsize=8)
-    ax.set_title("Distance to closest record", fontsize=9)
-    return _png(fig)
+    return [png(fig)]
 
 
 CSS = """
@@ -153,7 +124,7 @@ def _privacy_tests(result: "AuditResult") -> str:
         if m.section != "privacy" or m.skipped is not None:
             continue
         d = m.details
-        evidence = "; ".join(f"{k.replace('_', ' ')}: {_fmt(v) if not isinstance(v, dict) else ', '.join(f'{q}: {_fmt(x)}' for q, x in v.items())}"
+        evidence = "; ".join(f"{k.replace('_', ' ')}: {fmt(v) if not isinstance(v, dict) else ', '.join(f'{q}: {fmt(x)}' for q, x in v.items())}"
                              for k, v in d.items() if k not in _EVIDENCE_SKIP)
         cls = {"fail": "bad", "pass": "good"}.get(d["verdict"], "na")
         tolerance = "reported only" if d["verdict"] == "reported" else f"{100 * d['tolerance']:.1f}%"
@@ -163,6 +134,20 @@ def _privacy_tests(result: "AuditResult") -> str:
                     f"<td>{html.escape(d['sentence'])}<br><small>{evidence}</small></td></tr>")
     rows.append("</table>")
     return "\n".join(rows)
+
+
+def _charts(result: "AuditResult", section: str) -> list[str]:
+    """The charts the section's metrics declare, in the order the metrics ran (skipped metrics draw none)."""
+    from .registry import METRICS
+
+    out = []
+    for m in result.metrics:
+        unit = METRICS.get(m.name)
+        if m.section == section and m.skipped is None and unit is not None:
+            chart = unit.chart(m, result)
+            if chart:
+                out.append(chart)
+    return out
 
 
 def render_html(result: "AuditResult") -> str:
@@ -177,53 +162,41 @@ def render_html(result: "AuditResult") -> str:
              + f" · {data['seconds']} s · scores are 0 to 1, higher is better</small>",
              f"<div class='verdict {'pass' if result.passed else 'fail'}'>{verdict}" + (f"<ul style='font-size:1rem'>{reasons}</ul>" if reasons else "") + "</div>",
              "<div class='cards'>"]
-    for section in ("fidelity", "utility", "privacy"):
-        value = summary[section]
-        minimum = result.policy.minimums.get(section)
-        label = (f"verdict: {result.privacy_verdict}" if section == "privacy"
+    for section in result.sections:
+        if section.optional:
+            continue  # a card for each section every audit has
+        value = summary[section.name]
+        minimum = result.policy.minimums.get(section.name)
+        label = (f"verdict: {result.privacy_verdict}" if section.name == "privacy"
                  else ('minimum ' + str(minimum) if minimum is not None else 'no section minimum'))
-        parts.append(f"<div class='card'><div>{section.title()}</div><div class='v'>{_fmt(value)}</div>"
+        parts.append(f"<div class='card'><div>{section.title}</div><div class='v'>{fmt(value)}</div>"
                      f"<small>{html.escape(label)}</small></div>")
     parts.append("</div>")
     for note in data["notes"]:
         parts.append(f"<div class='note'>{html.escape(note)}</div>")
-    sections = ("fidelity", "utility", "privacy") + (("rules",) if any(m.section == "rules" for m in result.metrics) else ())
-    for section in sections:
-        parts.append(f"<h2>{'Schema rules' if section == 'rules' else section.title()}</h2><table><tr><th>metric</th><th>score</th><th>raw value</th><th>95% interval</th><th>what it means</th></tr>")
+    for section in result.sections:
+        parts.append(f"<h2>{section.title}</h2><table><tr><th>metric</th><th>score</th><th>raw value</th><th>95% interval</th><th>what it means</th></tr>")
         for m in result.metrics:
-            if m.section != section:
+            if m.section != section.name:
                 continue
             ci = f"{m.ci[0]:.3f} – {m.ci[1]:.3f}" if m.ci else "–"
             meaning = html.escape(m.meaning) + (f"<br><b>Not run:</b> {html.escape(m.skipped)}" if m.skipped else "")
-            parts.append(f"<tr><td>{html.escape(m.name)}</td><td>{_badge(m.score)}</td><td>{_fmt(m.raw)}</td><td>{ci}</td><td>{meaning}</td></tr>")
+            parts.append(f"<tr><td>{html.escape(m.name)}</td><td>{_badge(m.score)}</td><td>{fmt(m.raw)}</td><td>{ci}</td><td>{meaning}</td></tr>")
         parts.append("</table>")
-        if section == "utility":
-            tstr = next((m for m in result.metrics if m.name == "tstr"), None)
-            if tstr is not None:
-                real, syn = tstr.details["train_on_real_test_on_real"], tstr.details["train_on_synthetic_test_on_real"]
-                parts.append(f"<p>Downstream model ({tstr.details['task']}, target <b>{html.escape(tstr.details['target'])}</b>), tested on real rows:</p>"
-                             "<table><tr><th>trained on</th>" + "".join(f"<th>{k}</th>" for k in real) + "</tr>"
-                             + "".join(f"<tr><td>{label}</td>" + "".join(f"<td>{_fmt(v)}</td>" for v in row.values()) + "</tr>"
-                                       for label, row in (("real", real), ("synthetic", syn))) + "</table>")
-        if section == "privacy":
+        if section.name == "privacy":
             parts.append(_privacy_tests(result))
-            image = _dcr_plot(result)
-            if image:
-                parts.append(f"<img src='{image}' alt='distance to closest record'>")
+        parts += _charts(result, section.name)
     parts.append("<h2>Columns</h2><table><tr><th>column</th><th>kind</th><th>shape score</th><th>mean real / synthetic</th>"
                  "<th>std real / synthetic</th><th>distinct real / synthetic</th><th>missing real / synthetic</th></tr>")
     shapes = result.metric("column_shapes").details.get("per_column", {})
     for col, stats in data["column_statistics"].items():
         r, s = stats["real"], stats["synthetic"]
         parts.append(f"<tr><td>{html.escape(col)}</td><td>{result.tables.kinds[col]}</td><td>{_badge(shapes.get(col))}</td>"
-                     f"<td>{_fmt(r.get('mean'))} / {_fmt(s.get('mean'))}</td><td>{_fmt(r.get('std'))} / {_fmt(s.get('std'))}</td>"
-                     f"<td>{_fmt(r.get('distinct'))} / {_fmt(s.get('distinct'))}</td><td>{_fmt(r.get('missing_share'))} / {_fmt(s.get('missing_share'))}</td></tr>")
+                     f"<td>{fmt(r.get('mean'))} / {fmt(s.get('mean'))}</td><td>{fmt(r.get('std'))} / {fmt(s.get('std'))}</td>"
+                     f"<td>{fmt(r.get('distinct'))} / {fmt(s.get('distinct'))}</td><td>{fmt(r.get('missing_share'))} / {fmt(s.get('missing_share'))}</td></tr>")
     parts.append("</table><h2>Distributions, real vs synthetic</h2><div class='grid'>")
     parts += [f"<img src='{img}' alt='histograms, real vs synthetic' style='max-width:100%'>" for img in _histograms(result)]
     parts.append("</div>")
-    heat = _heatmaps(result)
-    if heat:
-        parts.append(f"<h2>Correlations</h2><img src='{heat}' alt='correlation heatmaps' style='max-width:100%'>")
     parts.append("</body></html>")
     return "\n".join(parts)
 

@@ -7,12 +7,16 @@ a metric whose raw value is the synthetic table's violation rate, next to the re
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
-from synth.schema import Schema
-
 from .metric import Metric, clamp01, wilson
+from .registry import Context, MetricUnit, register
+
+if TYPE_CHECKING:
+    from synth.schema import Schema
 
 
 def check_rules(schema: Schema, real: pd.DataFrame, synthetic: pd.DataFrame) -> list[Metric]:
@@ -40,3 +44,15 @@ def check_rules(schema: Schema, real: pd.DataFrame, synthetic: pd.DataFrame) -> 
                           details={"synthetic_violations": count, "real_violation_rate": rates["real"][0],
                                    "real_violations": rates["real"][1]}))
     return out
+
+
+@register
+class SchemaRules(MetricUnit):
+    name, section, needs = "rules", "rules", ("schema",)
+    title = "schema rules"
+    raw = "one metric per rule the schema declares, named `rule: ...`: the share of synthetic rows breaking it (the real table's share in details)"
+    scoring = "1 - raw"
+
+    def compute(self, ctx: Context) -> list[Metric]:
+        assert ctx.schema is not None and ctx.real is not None and ctx.synthetic is not None
+        return check_rules(ctx.schema, ctx.real, ctx.synthetic)

@@ -8,6 +8,9 @@
 
 from __future__ import annotations
 
+import html
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -16,6 +19,10 @@ from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
 from .data import Encoding, Tables
 from .metric import Metric, clamp01
+from .registry import Context, MetricUnit, register
+
+if TYPE_CHECKING:
+    from . import AuditResult
 
 MAX_TRAIN_ROWS = 20_000  # rows each forest trains on (a seeded sample above this): stated in the report
 
@@ -151,3 +158,54 @@ def qscore(t: Tables, queries: int = 100, seed: int = 0) -> Metric:
     return Metric("qscore", "utility", clamp01(1 - err), err,
                   f"{queries} random aggregate queries (group shares, group means, group shares of a sum) on both tables: 1 - mean relative error.",
                   details={"queries": queries, "median_error": float(np.median(errors))})
+
+
+# --- the metrics as registered units, in the order of the report ---------------------------------------------
+def _forests(ctx: Context) -> list[Metric]:
+    """The TSTR and feature-importance results: one pair of forests, read by two units."""
+    assert ctx.target is not None
+    return ctx.shared("forests", lambda: train_synthetic_test_real(ctx.tables, ctx.target, ctx.seed)[0])
+
+
+@register
+class TrainSyntheticTestReal(MetricUnit):
+    name, section, needs = "tstr", "utility", ("target",)
+    title = "train-on-synthetic/test-on-real"
+    raw = (f"R² (regression) or macro F1 (classification) of a random forest trained on synthetic over one trained "
+           f"on real, both tested on real rows (holdout, or 30% held back); at most {MAX_TRAIN_ROWS:,} training rows")
+    scoring = "ratio, capped at 1"
+
+    def compute(self, ctx: Context) -> Metric:
+        return _forests(ctx)[0]
+
+    def chart(self, metric: Metric, result: "AuditResult") -> str | None:
+        """The downstream model's scores, trained on real and on synthetic rows."""
+        real, syn = metric.details["train_on_real_test_on_real"], metric.details["train_on_synthetic_test_on_real"]
+        from .report import fmt
+
+        cells = "".join(f"<tr><td>{label}</td>" + "".join(f"<td>{fmt(v)}</td>" for v in row.values()) + "</tr>"
+                        for label, row in (("real", real), ("synthetic", syn)))
+        return (f"<p>Downstream model ({metric.details['task']}, target <b>{html.escape(metric.details['target'])}</b>), "
+                "tested on real rows:</p><table><tr><th>trained on</th>" + "".join(f"<th>{k}</th>" for k in real) + "</tr>"
+                + cells + "</table>")
+
+
+@register
+class FeatureImportance(MetricUnit):
+    name, section, needs = "feature_importance", "utility", ("target",)
+    title = "feature importance"
+    raw = "Spearman rho of per-column importances (real-trained vs synthetic-trained forest)"
+    scoring = "(rho + 1) / 2"
+
+    def compute(self, ctx: Context) -> Metric:
+        return _forests(ctx)[1]
+
+
+@register
+class QScore(MetricUnit):
+    name, section = "qscore", "utility"
+    raw = "mean relative error of 100 random aggregate queries (group shares, means, sums)"
+    scoring = "1 - raw"
+
+    def compute(self, ctx: Context) -> Metric:
+        return qscore(ctx.tables, seed=ctx.seed)

@@ -63,6 +63,7 @@ import audit  # noqa: E402
 import synth  # noqa: E402
 from audit.metric import Metric  # noqa: E402
 from audit.privacy import TESTS  # noqa: E402
+from audit.testing import coarse_table  # noqa: E402
 from synth.fit import FitConfig, SchemaFitter  # noqa: E402
 from synth.tables import infer_kinds, split_holdout  # noqa: E402
 
@@ -166,20 +167,7 @@ def shifted(frame: pd.DataFrame, real: pd.DataFrame) -> tuple[pd.DataFrame, str]
 COARSE_TRAIN, COARSE_HOLD = 6000, 1500  # 80/20; about 8% of unseen rows then repeat a training row
 
 
-def coarse(rows: int, seed: int) -> pd.DataFrame:
-    """Survey-like: eight low-cardinality columns from a fixed distribution, so a fresh row often equals an earlier one."""
-    rng = np.random.default_rng(seed)
-    age = rng.integers(18, 81, rows)
-    return pd.DataFrame({
-        "sex": rng.choice(["f", "m"], rows),
-        "age": age,
-        "region": rng.choice(["north", "south", "east", "west", "centre"], rows, p=[0.3, 0.25, 0.2, 0.15, 0.1]),
-        "degree": np.where(rng.random(rows) < np.where(age < 30, 0.2, 0.4), "yes", "no"),
-        "children": rng.poisson(np.where((age > 30) & (age < 45), 1.6, 0.6)).clip(0, 4),
-        "hours": rng.choice([20, 30, 40, 50], rows, p=[0.1, 0.2, 0.6, 0.1]),
-        "job": rng.choice(list("ABCDEFGHIJ"), rows, p=[0.25, 0.2, 0.15, 0.1, 0.08, 0.07, 0.05, 0.04, 0.03, 0.03]),
-        "owner": np.where(rng.random(rows) < np.where(age > 40, 0.7, 0.3), "yes", "no"),
-    })
+coarse = coarse_table  # eight low-cardinality columns; shared with tests/test_privacy_verdicts.py
 
 
 def repeat_rate(train: pd.DataFrame, other: pd.DataFrame) -> float:

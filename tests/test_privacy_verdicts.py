@@ -15,6 +15,7 @@ import audit
 from audit.neighbours import FAR, MixedRows, count_within, nearest
 from audit.privacy import copy_score, decide, explained_share
 from audit.metric import Metric
+from audit.testing import coarse_table
 from synth.cli import app
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -94,17 +95,7 @@ def test_holm_rejects_step_down_and_stops_at_the_first_survivor():
 # --- planted cases on a coarse table: unseen rows often repeat a training row -----------------
 def coarse(rows: int, seed: int) -> pd.DataFrame:
     """Survey-like: seven low-cardinality columns, so a fresh row often equals an earlier one."""
-    rng = np.random.default_rng(seed)
-    age = rng.integers(18, 81, rows)
-    return pd.DataFrame({
-        "sex": rng.choice(["f", "m"], rows),
-        "age": age,
-        "region": rng.choice(["north", "south", "east", "west", "centre"], rows, p=[0.3, 0.25, 0.2, 0.15, 0.1]),
-        "degree": np.where(rng.random(rows) < np.where(age < 30, 0.2, 0.4), "yes", "no"),
-        "children": rng.poisson(np.where((age > 30) & (age < 45), 1.6, 0.6)).clip(0, 4),
-        "hours": rng.choice([20, 30, 40, 50], rows, p=[0.1, 0.2, 0.6, 0.1]),
-        "job": rng.choice(list("ABCDEFGHIJ"), rows, p=[0.25, 0.2, 0.15, 0.1, 0.08, 0.07, 0.05, 0.04, 0.03, 0.03]),
-    })
+    return coarse_table(rows, seed, owner=False)
 
 
 @pytest.fixture(scope="module")

@@ -66,12 +66,7 @@ def audit_command(
         frames = [read_table(real), read_table(synthetic), read_table(holdout) if holdout else None]
         from ..schema import Schema
 
-        rules_schema = Schema.from_yaml(schema_path) if schema_path is not None else None
-        if rules_schema is not None:
-            from audit.data import kinds_from_schema
-
-            declared = {c: k for c, k in kinds_from_schema(rules_schema).items() if c in frames[0].columns}
-            kinds = {**declared, **kinds}  # --kind wins over the schema
+        rules_schema = Schema.from_yaml(schema_path) if schema_path is not None else None  # its kinds too; --kind wins
         for path in (json_path, html_path):
             if path is not None and not (path.parent if str(path.parent) else Path(".")).is_dir():
                 raise SynthError(f"{path}: cannot write: folder {path.parent} does not exist")
