@@ -16,7 +16,7 @@ from rich.console import Console
 
 # Only light modules up here: every command, `synth --help` included, pays for what is imported at the top
 # (tests/test_startup.py pins it); each command imports what it needs.
-from .commands.errors import CommandGroup, DebugOpt
+from .commands.errors import CommandGroup
 from .errors import SynthError
 
 if TYPE_CHECKING:
@@ -31,7 +31,8 @@ app = typer.Typer(
         "Make synthetic tabular data from a YAML schema, and check it against real data.\n\n"
         "Start with:  synth generate schemas/coffee.yaml --rows 1000 --out coffee.csv\n\n"
         "Write your own schema (see `synth kinds` for every column kind), check it with "
-        "`synth validate`, then generate any number of rows, reproducibly, by seed."
+        "`synth validate`, then generate any number of rows, reproducibly, by seed.\n\n"
+        "Errors are one line (exit code 2 for bad input); add --debug anywhere to see the traceback."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -40,11 +41,6 @@ app = typer.Typer(
 )
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False)
-
-
-@app.callback()
-def global_options(debug: bool = DebugOpt) -> None:
-    """Options for every command, written before its name: ``synth --debug fit real.csv``."""
 
 
 def _progress(quiet: bool) -> Progress:
@@ -72,7 +68,6 @@ def generate(
     max_requests: Optional[int] = typer.Option(None, "--max-requests", min=1, help="For llm_text columns: stop after this many LLM requests (cached answers are free; rerun to resume)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary line."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
-    debug: bool = DebugOpt,
 ) -> None:
     """Generate a table from a schema and write it to a file, in chunks (any size, bounded memory).
 
@@ -112,7 +107,6 @@ def generate(
 def validate(
     schema: Path = SchemaArg,
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
-    debug: bool = DebugOpt,
 ) -> None:
     """Check a schema without writing anything: fields, references, files, and a trial run of 1,000 rows.
 
@@ -154,7 +148,6 @@ def fit(
     holdout_share: float = typer.Option(0.2, "--holdout-share", min=0.01, max=0.9, help="With --holdout-out: the share of rows kept back."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress and no summary line."),
     as_json: bool = typer.Option(False, "--json", help="Print a summary as JSON on stdout."),
-    debug: bool = DebugOpt,
 ) -> None:
     """Learn a schema from a real table; then `synth generate` makes a synthetic twin of any size.
 
@@ -232,7 +225,7 @@ def _settings(ctx: typer.Context, model: type[Settings], **values: object) -> Se
 
 
 @app.command()
-def kinds(kind: Optional[str] = typer.Argument(None, help="Show the fields of one kind."), debug: bool = DebugOpt) -> None:
+def kinds(kind: Optional[str] = typer.Argument(None, help="Show the fields of one kind.")) -> None:
     """List the column kinds a schema can use, or the fields of one kind."""
     from rich.table import Table
 

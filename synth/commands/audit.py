@@ -11,7 +11,6 @@ from rich.console import Console
 from ..errors import SynthError
 from ..sinks import write_text_atomic
 from ..tables import read_table
-from .errors import DebugOpt
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -33,7 +32,6 @@ def audit_command(
     schema_path: Optional[Path] = typer.Option(None, "--schema", help="Check the rules this schema declares (ranges, categories, formulas, uniqueness, constraints) on both tables."),
     seed: int = typer.Option(0, "--seed", help="Seed for samples and models: the same inputs and seed give the same report."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No console table; just the exit code (and files)."),
-    debug: bool = DebugOpt,
 ) -> None:
     """Score synthetic data against real data: fidelity, utility, privacy. Exit 0 pass, 1 a check failed, 2 bad input.
 

@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.table import Table
 
 from ..errors import SynthError
-from .errors import DebugOpt
 
 out = Console(highlight=False, soft_wrap=True)
 
@@ -30,7 +29,6 @@ def draft_command(
     preview: int = typer.Option(5, "--preview", min=0, help="Rows of the drafted table to show."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No preview and no usage line."),
     as_json: bool = typer.Option(False, "--json", help="Print a summary as JSON."),
-    debug: bool = DebugOpt,
 ) -> None:
     """Draft a schema with an LLM (any OpenAI-compatible endpoint: OPENAI_API_KEY, OPENAI_BASE_URL).
 

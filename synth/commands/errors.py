@@ -4,8 +4,8 @@
   stderr and the error's exit code (2);
 - a bug of ours (any other exception): one line ``internal error: ...`` with a hint, and exit code 1;
 - Ctrl-C or SIGTERM: one line, exit code 130 (the sinks have removed their temporary files by then);
-- a traceback only with ``--debug``, which is a global option (``synth --debug fit ...``) that the main
-  commands also accept after their name (``synth fit ... --debug``).
+- a traceback only with ``--debug``: a global option, taken anywhere on the line (``synth --debug fit
+  real.csv`` and ``synth fit real.csv --debug`` alike) so that no command needs to declare it.
 
 Commands therefore never catch errors themselves: they raise, and :class:`CommandGroup` (the class of the
 top-level ``synth`` group) reports. Every line is stripped of the API key, wherever the text came from.
@@ -16,11 +16,14 @@ top-level ``synth`` group) reports. Every line is stripped of the API key, where
 ... def hello(name: str) -> None:
 ...     raise SynthError(f"{name}: no such file")
 >>> @demo.command()
-... def other() -> None: ...
+... def other() -> None: ...  # (with one command, Typer would make no group)
 >>> from typer.testing import CliRunner
 >>> result = CliRunner().invoke(demo, ["hello", "missing.csv"])
 >>> result.exit_code, result.stderr
 (2, 'error: missing.csv: no such file\\n')
+>>> lines = CliRunner().invoke(demo, ["hello", "missing.csv", "--debug"]).stderr.splitlines()
+>>> lines[0], lines[-1]
+('Traceback (most recent call last):', 'error: missing.csv: no such file')
 """
 
 from __future__ import annotations
@@ -40,25 +43,20 @@ try:  # Typer ships its own copy of Click from 0.22 on; before, it used Click it
 except ImportError:  # pragma: no cover
     from click import exceptions as click_errors  # type: ignore[no-redef]
 
-#: Where ``--debug`` is remembered: ``Context.meta`` is one dict shared by a command and its parents.
-DEBUG_KEY = "synth.debug"
+DEBUG = "--debug"
 #: Click's "no arguments: show the help" signal is a UsageError too, but not a mistake (Click >= 8.2 only).
 _SHOW_HELP: tuple[type[BaseException], ...] = tuple(
     c for c in [getattr(click_errors, "NoArgsIsHelpError", None)] if c is not None)
 
 
-def _remember_debug(ctx: typer.Context, value: bool) -> bool:
-    if value:
-        ctx.meta[DEBUG_KEY] = True
-    return value
-
-
-#: The ``--debug`` option. Declared once; every command that lists it shares the one flag.
-DebugOpt: Any = typer.Option(False, "--debug", help="Show the full traceback on errors.", callback=_remember_debug)
-
-
 class CommandGroup(TyperGroup):
     """A Typer group whose commands' errors all take the one path described in this module."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        """Take ``--debug`` out of the whole line (up to a ``--``), before the group and its command parse it."""
+        end = args.index("--") if "--" in args else len(args)
+        ctx.meta[DEBUG] = DEBUG in args[:end]
+        return super().parse_args(ctx, [a for a in args[:end] if a != DEBUG] + args[end:])
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
@@ -82,7 +80,7 @@ class CommandGroup(TyperGroup):
 
 def report(line: str, exc: BaseException, ctx: typer.Context) -> None:
     """Write ``line`` to stderr as one line (after the traceback, with ``--debug``); never the API key."""
-    if ctx.meta.get(DEBUG_KEY):
+    if ctx.meta.get(DEBUG):
         sys.stderr.write(redact("".join(traceback.format_exception(exc))))
     sys.stderr.write(redact(" ".join(line.split("\n"))) + "\n")
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from ..errors import SynthError
-from .errors import DebugOpt
+
+if TYPE_CHECKING:  # the modules themselves are imported by the commands that use them (`synth --help` stays light)
+    from ..finetune.validate import Report
+    from ..llm import LLMClient
 
 finetune_app = typer.Typer(
     help="Prepare and check JSONL fine-tuning data (prompt/completion or chat format), and score predictions.",
@@ -37,7 +40,6 @@ def validate_command(
     max_tokens: int = MaxTokOpt,
     model: str = ModelOpt,
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
-    debug: bool = DebugOpt,
 ) -> None:
     """Check every line and the file as a whole; exit 0 clean, 1 problems found, 2 unreadable.
 
@@ -57,7 +59,7 @@ def validate_command(
     raise typer.Exit(0 if report.ok else 1)
 
 
-def _print_report(report) -> None:  # type: ignore[no-untyped-def]
+def _print_report(report: Report) -> None:
     data = report.to_dict()
     out.print(f"{data['file']}: {data['format']} format, {data['lines']:,} lines, {data['valid_examples']:,} valid examples", markup=False)
     if report.problems:
@@ -90,7 +92,6 @@ def prepare_command(
     max_tokens: int = MaxTokOpt,
     model: str = ModelOpt,
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
-    debug: bool = DebugOpt,
 ) -> None:
     """Fix, dedupe and split into NAME_prepared_train.jsonl and NAME_prepared_valid.jsonl (disjoint, seeded)."""
     from ..finetune.prepare import prepare_file
@@ -117,7 +118,6 @@ def eval_command(
     positive: Optional[str] = typer.Option(None, "--positive", help="The positive class (binary)."),
     threshold: float = typer.Option(0.5, "--threshold", min=0.0, max=1.0, help="Decision threshold on the score."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
-    debug: bool = DebugOpt,
 ) -> None:
     """Accuracy, F1 (binary and macro), precision, recall, AUROC and AUPRC at 0.5 and at --threshold, with a confusion matrix."""
     from ..finetune.evaluate import evaluate, load_predictions  # scikit-learn: only this command needs it
@@ -139,8 +139,8 @@ def eval_command(
             out.print(f"{key}: {result[key]:.3f}", markup=False)
 
 
-def _client(model: Optional[str], max_requests: Optional[int], cache_dir: Optional[Path],  # type: ignore[no-untyped-def]
-            llm_timeout: Optional[float]):
+def _client(model: Optional[str], max_requests: Optional[int], cache_dir: Optional[Path],
+            llm_timeout: Optional[float]) -> LLMClient:
     from ..llm import LLMClient, LLMConfig
 
     return LLMClient(LLMConfig.from_env(model=model, max_requests=max_requests, cache_dir=cache_dir, time_limit=llm_timeout))
@@ -162,7 +162,6 @@ def qa_command(
     chunk_tokens: int = typer.Option(1500, "--chunk-tokens", min=100, help="Longest chunk of a document sent at once."),
     model: Optional[str] = LLMModelOpt, max_requests: Optional[int] = BudgetOpt, cache_dir: Optional[Path] = CacheOpt,
     llm_timeout: Optional[float] = LLMTimeoutOpt,
-    debug: bool = DebugOpt,
 ) -> None:
     """Question-answer pairs from documents: questions each chunk answers, answers from that chunk alone; unsupported answers dropped."""
     from ..sinks import write_text_atomic
@@ -186,7 +185,6 @@ def label_command(
     context_tokens: int = typer.Option(6000, "--context-tokens", min=500, help="Context limit the few-shot prompt is trimmed to."),
     model: Optional[str] = LLMModelOpt, max_requests: Optional[int] = BudgetOpt, cache_dir: Optional[Path] = CacheOpt,
     llm_timeout: Optional[float] = LLMTimeoutOpt,
-    debug: bool = DebugOpt,
 ) -> None:
     """Few-shot labelling of example strength; weak examples get the negative label. Resumable, budgeted."""
     from rich.progress import Progress

@@ -11,7 +11,6 @@ separator and stop sequence anywhere but at the end. Memory holds hashes and cou
 from __future__ import annotations
 
 import hashlib
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,7 +192,3 @@ def _ending_token(common: str) -> str:
     if any(ch.isalnum() for ch in word) and not (word.isalpha() and word.isupper()):
         return ""
     return tail
-
-
-def file_size(path: str | Path) -> int:
-    return os.path.getsize(path)
