@@ -43,6 +43,7 @@ try:  # Typer ships its own copy of Click from 0.22 on; before, it used Click it
 except ImportError:  # pragma: no cover
     from click import exceptions as click_errors  # type: ignore[no-redef]
 
+#: The flag, and where it is remembered: `Context.meta`, one dict shared by the group and its commands.
 DEBUG = "--debug"
 #: Click's "no arguments: show the help" signal is a UsageError too, but not a mistake (Click >= 8.2 only).
 _SHOW_HELP: tuple[type[BaseException], ...] = tuple(
