@@ -119,6 +119,14 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | Non
     Every registered metric runs, in order (see :mod:`audit.registry`); one that needs an input not given here
     (``target``, ``time_column``, ``schema``) is left out. With ``schema`` (a :class:`synth.Schema`), the column
     kinds it declares are used (``kinds`` wins over it), and its rules are checked on both tables (section "rules").
+
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> def table(n): return pd.DataFrame({"size": rng.choice(list("SML"), n), "price": rng.normal(3, 0.5, n).round(2)})
+    >>> real, holdout = table(60), table(60)
+    >>> copied = run(real, real, holdout=holdout)  # "synthetic" rows that are the real ones
+    >>> copied.passed, copied.metric("exact_copies").details["verdict"]
+    (False, 'fail')
     """
     step = progress or (lambda _m: None)
     started = time.perf_counter()

@@ -74,13 +74,13 @@ def best_of(repeats: int, run):  # noqa: ANN001, ANN201
 def run_synth(train: pd.DataFrame, name: str, repeats: int):  # noqa: ANN201
     """The twin, the seconds for fit + sample, the columns synth regenerated as identities (never copied),
     and a function making further twins from the same fitted schema (for TSTR over several twins)."""
-    def once() -> tuple[dict, pd.DataFrame]:
+    def once() -> tuple[synth.Schema, pd.DataFrame]:
         schema = SchemaFitter(FitConfig(seed=0)).fit(train, name=name).schema_
-        return schema, synth.generate(synth.Schema.from_dict(schema), rows=len(train), seed=1)
+        return schema, synth.generate(schema, rows=len(train), seed=1)
 
     (schema, twin), seconds = best_of(repeats, once)
-    identity = [c["name"] for c in schema["columns"] if c["kind"] in IDENTITY_KINDS]
-    more = lambda k: synth.generate(synth.Schema.from_dict(schema), rows=len(train), seed=1 + k)  # noqa: E731
+    identity = [c.name for c in schema.columns if c.kind in IDENTITY_KINDS]
+    more = lambda k: synth.generate(schema, rows=len(train), seed=1 + k)  # noqa: E731
     return twin, seconds, identity, more
 
 

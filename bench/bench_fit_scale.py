@@ -10,7 +10,6 @@ any fit must do). Fitting a 1-million-row table should take under a minute with 
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
 import tempfile

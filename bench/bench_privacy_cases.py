@@ -105,7 +105,7 @@ def fit_twin(train: pd.DataFrame, name: str, seed: int = 1) -> tuple[pd.DataFram
     """bench_fit.py's run_synth: SchemaFitter(FitConfig(seed=0)).fit(train).schema_ -> generate len(train) rows."""
     t0 = time.perf_counter()
     schema = SchemaFitter(FitConfig(seed=0)).fit(train, name=name).schema_
-    twin = synth.generate(synth.Schema.from_dict(schema), rows=len(train), seed=seed)
+    twin = synth.generate(schema, rows=len(train), seed=seed)
     seconds = time.perf_counter() - t0
     return roundtrip_csv(twin)[list(train.columns)], seconds
 

@@ -51,7 +51,7 @@ def twin_of(train: pd.DataFrame, name: str) -> pd.DataFrame:
     import io
 
     schema = SchemaFitter(FitConfig(seed=0)).fit(train, name=name).schema_
-    twin = synth.generate(synth.Schema.from_dict(schema), rows=len(train), seed=1)
+    twin = synth.generate(schema, rows=len(train), seed=1)
     buf = io.StringIO()
     twin.to_csv(buf, index=False)
     buf.seek(0)

@@ -1,11 +1,14 @@
 """synth: synthetic tabular data from a declarative schema, and audits of it against real data.
 
 >>> import synth
->>> schema = synth.load_schema("schemas/coffee.yaml")          # doctest: +SKIP
->>> df = synth.generate(schema, rows=1000, seed=7)              # a pandas DataFrame   # doctest: +SKIP
+>>> schema = synth.load_schema("schemas/coffee.yaml")
+>>> df = synth.generate(schema, rows=1000, seed=7)              # a pandas DataFrame
 >>> for chunk in synth.iter_chunks(schema, rows=10_000_000):    # Arrow tables, bounded memory  # doctest: +SKIP
 ...     ...
 >>> synth.write(schema, "coffee.parquet", rows=1_000_000)       # CSV, Parquet or JSONL by extension  # doctest: +SKIP
+1000000
+
+File names are relative to the current folder; the examples here run in the project's folder.
 """
 
 from __future__ import annotations
@@ -39,7 +42,16 @@ def __getattr__(name: str) -> Any:
 
 
 def load_schema(path: str | Path) -> Schema:
-    """Read and validate a YAML schema file."""
+    """Read and validate a YAML schema file; a mistake raises :class:`SynthError` naming file, line and field.
+
+    >>> schema = load_schema("schemas/coffee.yaml")
+    >>> schema.name, schema.output_columns[:3]
+    ('coffee_sales', ['id', 'date', 'time'])
+    >>> load_schema("schemas/no_such.yaml")
+    Traceback (most recent call last):
+    ...
+    synth.errors.SynthError: schemas/no_such.yaml: no such file
+    """
     from .schema import Schema
 
     return Schema.from_yaml(path)
@@ -53,7 +65,11 @@ def _as_schema(schema: Schema | str | Path) -> Schema:
 
 def iter_chunks(schema: Schema | str | Path, rows: int | None = None, seed: int | None = None,
                 workers: int = 1) -> Iterator[pa.Table]:
-    """The table as a stream of Arrow tables of up to ``CHUNK_ROWS`` rows, in order."""
+    """The table as a stream of Arrow tables of up to ``CHUNK_ROWS`` rows, in order.
+
+    >>> [chunk.num_rows for chunk in iter_chunks("schemas/coffee.yaml", rows=250_000)]
+    [100000, 100000, 50000]
+    """
     from .engine import Plan
 
     return Plan(_as_schema(schema), rows=rows, seed=seed).iter_chunks(workers=workers)
@@ -61,7 +77,17 @@ def iter_chunks(schema: Schema | str | Path, rows: int | None = None, seed: int 
 
 def generate(schema: Schema | str | Path, rows: int | None = None, seed: int | None = None,
              workers: int = 1) -> pd.DataFrame:
-    """The whole table in memory as a DataFrame (categories as ``category`` dtype, dates as datetimes)."""
+    """The whole table in memory as a DataFrame (categories as ``category`` dtype, dates as datetimes).
+
+    >>> df = generate("schemas/coffee.yaml", rows=5, seed=7)
+    >>> df[["id", "date", "time"]].to_dict("list")  # doctest: +NORMALIZE_WHITESPACE
+    {'id': [1, 2, 3, 4, 5],
+     'date': [Timestamp('2022-09-06 00:00:00'), Timestamp('2022-05-29 00:00:00'), Timestamp('2022-04-29 00:00:00'),
+              Timestamp('2022-12-27 00:00:00'), Timestamp('2022-02-04 00:00:00')],
+     'time': ['10:07', '09:00', '14:56', '07:41', '13:40']}
+    >>> generate("schemas/coffee.yaml", rows=5, seed=7).equals(df)  # same schema and seed, same table
+    True
+    """
     import pyarrow as pa
 
     table = pa.concat_tables(iter_chunks(schema, rows=rows, seed=seed, workers=workers), promote_options="permissive")
@@ -69,15 +95,26 @@ def generate(schema: Schema | str | Path, rows: int | None = None, seed: int | N
 
 
 def write(schema: Schema | str | Path, path: str | Path, rows: int | None = None, seed: int | None = None,
-          workers: int = 1, progress: Callable[[int], None] | None = None) -> int:
+          workers: int = 1, progress: Callable[[int], None] | None = None, max_requests: int | None = None) -> int:
     """Write the table to ``path`` (format by extension) chunk by chunk; returns the row count.
 
-    ``progress`` is called with the number of rows written after each chunk.
+    The file appears only once complete (see :mod:`synth.sinks`). ``progress`` is called with the number
+    of rows written after each chunk. ``max_requests`` caps the requests ``llm_text`` columns make (in
+    each worker process; cached answers are free, so a rerun resumes); None: no limit.
+
+    >>> import pathlib, tempfile
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "coffee.csv"
+    >>> write("schemas/coffee.yaml", out, rows=150_000, seed=1, progress=lambda n: print("+", n))
+    + 100000
+    + 50000
+    150000
+    >>> out.read_text().splitlines()[0]
+    '"id","date","time","product_id","product","calories","price","type","quantity","amount","payment_type"'
     """
     from .engine import Plan
     from .sinks import open_sink
 
-    plan = Plan(_as_schema(schema), rows=rows, seed=seed)
+    plan = Plan(_as_schema(schema), rows=rows, seed=seed, max_requests=max_requests)
     written = 0
     with open_sink(path) as sink:
         for table in plan.iter_chunks(workers=workers, native=sink.native):

@@ -2,33 +2,38 @@
 
 from __future__ import annotations
 
-import functools
-from contextlib import nullcontext
 import json
 import signal
 import sys
 import time
-import traceback
+from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from types import FrameType
+from typing import TYPE_CHECKING, Optional, TypeVar
 
 import typer
 from rich.console import Console
 
 # Only light modules up here: every command, `synth --help` included, pays for what is imported at the top
 # (tests/test_startup.py pins it); each command imports what it needs.
+from .commands.errors import CommandGroup
 from .errors import SynthError
 from .io import describe as describe_addresses, parse_address
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
     from rich.progress import Progress
 
+    Settings = TypeVar("Settings", bound=BaseModel)
+
 app = typer.Typer(
+    cls=CommandGroup,  # one error path for every command: see synth/commands/errors.py
     help=(
         "Make synthetic tabular data from a YAML schema, and check it against real data.\n\n"
         "Start with:  synth generate schemas/coffee.yaml --rows 1000 --out coffee.csv\n\n"
         "Write your own schema (see `synth kinds` for every column kind), check it with "
-        "`synth validate`, then generate any number of rows, reproducibly, by seed."
+        "`synth validate`, then generate any number of rows, reproducibly, by seed.\n\n"
+        "Errors are one line (exit code 2 for bad input); add --debug anywhere to see the traceback."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -37,33 +42,6 @@ app = typer.Typer(
 )
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False)
-
-
-def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn SynthError into one line on stderr and its exit code; tracebacks only with --debug."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        debug = bool(kwargs.get("debug"))
-        try:
-            return fn(*args, **kwargs)
-        except SynthError as exc:
-            if debug:
-                traceback.print_exc()
-            err.print(f"error: {exc.message}", markup=False)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            err.print("interrupted: nothing was written under the output name", markup=False)
-            raise typer.Exit(130) from None
-        except (typer.Exit, typer.Abort, SystemExit):
-            raise
-        except Exception as exc:  # a bug of ours: still one line unless asked
-            if debug:
-                traceback.print_exc()
-            err.print(f"internal error: {type(exc).__name__}: {exc} (run again with --debug for details)", markup=False)
-            raise typer.Exit(1) from None
-
-    return wrapper
 
 
 def _progress(quiet: bool) -> Progress:
@@ -77,11 +55,9 @@ def _progress(quiet: bool) -> Progress:
 
 
 SchemaArg = typer.Argument(..., help="The YAML schema file, e.g. schemas/coffee.yaml", show_default=False)
-DebugOpt = typer.Option(False, "--debug", help="Show the full traceback on errors.")
 
 
 @app.command()
-@user_errors
 def generate(
     schema: Path = SchemaArg,
     rows: Optional[int] = typer.Option(None, "--rows", "-n", help="Rows to make (default: the schema's `rows`)."),
@@ -93,7 +69,6 @@ def generate(
     max_requests: Optional[int] = typer.Option(None, "--max-requests", min=1, help="For llm_text columns: stop after this many LLM requests (cached answers are free; rerun to resume)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary line."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
-    debug: bool = DebugOpt,
 ) -> None:
     """Generate a table from a schema and write it to a file, in chunks (any size, bounded memory).
 
@@ -103,59 +78,38 @@ def generate(
 
       synth generate schemas/coffee.yaml --rows 10000000 --out coffee.parquet --workers 2
     """
-    import os
+    from . import load_schema, write
 
-    previous_budget = os.environ.get("SYNTH_MAX_REQUESTS")
-    if max_requests is not None:
-        os.environ["SYNTH_MAX_REQUESTS"] = str(max_requests)  # read by the LLM layer, also in worker processes
-    try:
-        _generate(schema, rows, seed, out_path, workers, quiet, as_json)
-    finally:
-        if max_requests is not None:
-            if previous_budget is None:
-                os.environ.pop("SYNTH_MAX_REQUESTS", None)
-            else:
-                os.environ["SYNTH_MAX_REQUESTS"] = previous_budget
-
-
-def _generate(schema: Path, rows: Optional[int], seed: Optional[int], out_path: Optional[str], workers: int,
-              quiet: bool, as_json: bool) -> None:
-    from . import load_schema
-    from .engine import Plan
-    from .sinks import open_sink
-
-    plan = Plan(load_schema(schema), rows=rows, seed=seed)
-    target = out_path or f"{plan.schema.name}.csv"
+    loaded = load_schema(schema)
+    target = out_path or f"{loaded.name}.csv"
     if as_json and parse_address(target).is_stdio:
         raise SynthError("--json prints the summary on stdout, where --out - writes the table; leave out one of them")
+    total = loaded.spec.rows if rows is None else rows
     started = time.perf_counter()
-    with _progress(quiet) as bar, open_sink(target) as sink:
-        task = bar.add_task(f"{plan.schema.name} -> {target}", total=plan.rows)
-        for table in plan.iter_chunks(workers=workers, native=sink.native):
-            sink.write(table)
-            bar.advance(task, table.num_rows)
+    with _progress(quiet) as bar:
+        task = bar.add_task(f"{loaded.name} -> {target}", total=total)
+        written = write(loaded, target, rows=rows, seed=seed, workers=workers, max_requests=max_requests,
+                        progress=lambda n: bar.advance(task, n))
     seconds = time.perf_counter() - started
-    summary = {"schema": str(schema), "out": str(target), "rows": plan.rows, "seed": plan.seed,
-               "columns": plan.schema.output_columns, "seconds": round(seconds, 3),
-               "rows_per_second": round(plan.rows / seconds) if seconds > 0 else None}
-    spent = [u for c in plan.schema.columns if hasattr(c, "usage") and (u := c.usage()) is not None]
+    summary = {"schema": str(schema), "out": str(target), "rows": written,
+               "seed": loaded.spec.seed if seed is None else seed, "columns": loaded.output_columns,
+               "seconds": round(seconds, 3), "rows_per_second": round(written / seconds) if seconds > 0 else None}
+    spent = [u for c in loaded.columns if hasattr(c, "usage") and (u := c.usage()) is not None]
     if spent:
         summary["llm"] = {"requests": sum(u.requests for u in spent), "cached": sum(u.cached for u in spent),
                           "prompt_tokens": sum(u.prompt_tokens for u in spent), "completion_tokens": sum(u.completion_tokens for u in spent)}
     if as_json:
         print(json.dumps(summary))
     elif not quiet:
-        err.print(f"wrote {plan.rows:,} rows x {len(summary['columns'])} columns to {target} in {seconds:.2f}s", markup=False)
+        err.print(f"wrote {written:,} rows x {len(summary['columns'])} columns to {target} in {seconds:.2f}s", markup=False)
         for u in spent:
             err.print(f"LLM: {u.line()}", markup=False)
 
 
 @app.command()
-@user_errors
 def validate(
     schema: Path = SchemaArg,
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
-    debug: bool = DebugOpt,
 ) -> None:
     """Check a schema without writing anything: fields, references, files, and a trial run of 1,000 rows.
 
@@ -178,25 +132,25 @@ def validate(
 
 
 @app.command()
-@user_errors
 def fit(
+    ctx: typer.Context,
     real: str = typer.Argument(..., help=f"The real table: {describe_addresses()}.", show_default=False),
     out_path: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write the schema (default: <table name>.yaml here)."),
-    sample_rows: Optional[int] = typer.Option(None, "--sample-rows", min=1, help="Learn from a random sample of this many rows."),
-    min_count: int = typer.Option(10, "--min-count", "-k", min=1, help="Privacy: leave out categories, values and combinations seen in fewer rows."),
-    tail: float = typer.Option(0.005, "--tail", min=0.0, max=0.2, help="Privacy: cut numeric and date ranges at this quantile and 1 - it."),
-    seed: int = typer.Option(0, "--seed", "-s", help="Seed written into the schema and used while fitting."),
+    # The ranges of the options FitConfig holds are FitConfig's (stated in the help for people; a test keeps them equal).
+    sample_rows: Optional[int] = typer.Option(None, "--sample-rows", help="Learn from a random sample of this many rows.  [x>=1]"),
+    min_count: int = typer.Option(10, "--min-count", "-k", help="Privacy: leave out categories, values and combinations seen in fewer rows.  [x>=1]"),
+    tail: float = typer.Option(0.005, "--tail", help="Privacy: cut numeric and date ranges at this quantile and 1 - it.  [0.0<=x<=0.2]"),
+    seed: int = typer.Option(0, "--seed", "-s", help="Seed written into the schema and used while fitting.  [0<=x<2**63]"),
     epsilon: Optional[float] = typer.Option(
-        None, "--epsilon", min=0.0001, help="Differentially private fitting with this total budget (noisy counts, histograms "
-        "and correlations; the schema states the split). Smaller is more private and less faithful."),
-    delta: float = typer.Option(1e-6, "--delta", min=1e-12, max=0.01, help="With --epsilon: the delta of the (epsilon, delta) guarantee."),
+        None, "--epsilon", help="Differentially private fitting with this total budget (noisy counts, histograms "
+        "and correlations; the schema states the split). Smaller is more private and less faithful.  [x>=0.0001]"),
+    delta: float = typer.Option(1e-6, "--delta", help="With --epsilon: the delta of the (epsilon, delta) guarantee.  [1e-12<=x<=0.01]"),
     holdout_out: Optional[str] = typer.Option(
         None, "--holdout-out", help="Keep back a seeded share of the real rows (see --holdout-share), write them here (any "
         "output address, like --out of generate) and fit on the rest: `synth audit` needs them with --holdout to test privacy."),
     holdout_share: float = typer.Option(0.2, "--holdout-share", min=0.01, max=0.9, help="With --holdout-out: the share of rows kept back."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress and no summary line."),
     as_json: bool = typer.Option(False, "--json", help="Print a summary as JSON on stdout."),
-    debug: bool = DebugOpt,
 ) -> None:
     """Learn a schema from a real table; then `synth generate` makes a synthetic twin of any size.
 
@@ -215,10 +169,11 @@ def fit(
       synth fit real.csv --holdout-out holdout.csv --out twin.yaml   # then: synth audit real.csv twin.csv --holdout holdout.csv
     """
     from .fit import FitConfig, SchemaFitter
-    from .schema import Schema
     from .sinks import write_text_atomic
     from .tables import read_table
 
+    config = _settings(ctx, FitConfig, min_count=min_count, tail=tail, seed=seed, sample_rows=sample_rows,
+                       epsilon=epsilon, delta=delta)
     frame = read_table(real)
     name = parse_address(real).stem
     target = out_path or Path(f"{name}.yaml")
@@ -232,7 +187,6 @@ def fit(
         check_writable(holdout_out)
         frame, holdout = split_holdout(frame, holdout_share, seed)
     started = time.perf_counter()
-    config = FitConfig(min_count=min_count, tail=tail, seed=seed, sample_rows=sample_rows, epsilon=epsilon, delta=delta)
     with err.status("fitting", spinner="dots") if not quiet and err.is_terminal else nullcontext() as status:
         def step(message: str) -> None:
             if status is not None:
@@ -241,30 +195,37 @@ def fit(
             fitter = SchemaFitter(config).fit(frame, name=name, progress=step)
         except SynthError as exc:
             raise SynthError(f"{real}: {exc.message}", exc.exit_code) from None
-    text = fitter.to_yaml()
-    try:  # never leave a schema behind that `synth generate` would refuse
-        Schema.from_yaml_text(text)
-    except SynthError as exc:
-        raise SynthError(f"{real}: the learned schema does not validate ({exc.message}); this is a bug in synth fit, "
-                         "please report it with the column's description") from None
     if holdout is not None:
         from .tables import write_table
 
         write_table(holdout, holdout_out)
-    write_text_atomic(target, text)
+    write_text_atomic(target, fitter.to_yaml())
     seconds = time.perf_counter() - started
-    columns = fitter.schema_["columns"]
+    learned = fitter.schema_
     summary = {"real": str(real), "out": str(target), "rows": len(frame), "columns": len(frame.columns),
-               "entries": {c["name"]: c["kind"] for c in columns}, "correlations": len(fitter.schema_.get("correlations", [])),
+               "entries": {c.name: c.kind for c in learned.columns}, "correlations": len(learned.spec.correlations),
                "seconds": round(seconds, 3)}
     if holdout is not None:
         summary.update({"holdout": str(holdout_out), "holdout_rows": len(holdout)})
     if as_json:
         print(json.dumps(summary))
     elif not quiet:
-        err.print(f"learned {len(columns)} entries and {summary['correlations']} correlations from {len(frame):,} rows "
+        err.print(f"learned {len(learned.columns)} entries and {summary['correlations']} correlations from {len(frame):,} rows "
                   f"in {seconds:.1f}s; wrote {target}" + (f" and {len(holdout):,} held-back rows to {holdout_out}" if holdout is not None else ""),
                   markup=False)
+
+
+def _settings(ctx: typer.Context, model: type[Settings], **values: object) -> Settings:
+    """``model(**values)`` from a command's options, the model checking their ranges. A value it refuses is
+    reported as Typer reports an option it refuses: ``Invalid value for '--tail': Input should be ...``."""
+    from pydantic import ValidationError
+
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        option = next(p for p in ctx.command.params if p.name == first["loc"][0])
+        raise typer.BadParameter(first["msg"], ctx=ctx, param=option) from None
 
 
 @app.command()
@@ -276,8 +237,7 @@ def kinds(kind: Optional[str] = typer.Argument(None, help="Show the fields of on
 
     if kind is not None:
         if kind not in KINDS:
-            err.print(f"error: unknown kind {kind!r}; kinds: {', '.join(sorted(KINDS))}", markup=False)
-            raise typer.Exit(2)
+            raise SynthError(f"unknown kind {kind!r}; kinds: {', '.join(sorted(KINDS))}")
         cls = KINDS[kind]
         out.print((cls.__doc__ or "").strip(), markup=False)
         table = Table("field", "type", "default", "meaning")
@@ -318,7 +278,7 @@ def _register_optional_commands() -> None:
 _register_optional_commands()
 
 
-def _terminate(signum: int, frame: Any) -> None:
+def _terminate(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # same clean-up path as Ctrl-C: the temporary output is removed
 
 

@@ -9,7 +9,6 @@ for a bounded number of repairs. The result always validates, or the draft fails
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +124,3 @@ def draft_schema(description: str, client: LLMClient, sample: Path | None = None
             {"role": "user", "content": f"That schema is invalid: {error}\nReply with the complete corrected schema as one JSON object."},
         ]
     raise SynthError(f"the model's schema is still invalid after {max_repairs} repairs: {error}")
-
-
-def _stderr(message: str) -> None:
-    sys.stderr.write(message + "\n")

@@ -37,7 +37,9 @@ MAX_REDRAWS = 200
 class Plan:
     """A schema bound to a row count and a seed, prepared once, ready to make any chunk."""
 
-    def __init__(self, schema: Schema, rows: int | None = None, seed: int | None = None) -> None:
+    def __init__(self, schema: Schema, rows: int | None = None, seed: int | None = None,
+                 max_requests: int | None = None) -> None:
+        """``max_requests``: how many LLM requests ``llm_text`` columns may make (per process; None: no limit)."""
         self.schema = schema
         self.rows = schema.spec.rows if rows is None else rows
         self.seed = schema.spec.seed if seed is None else seed
@@ -46,7 +48,7 @@ class Plan:
         if not 0 <= self.seed < 2**63:
             raise SynthError(f"seed must be between 0 and 2**63-1, got {self.seed}")
         self.order = schema.generation_order()
-        context = PlanContext(seed=self.seed, total_rows=self.rows, base_dir=schema.base_dir)
+        context = PlanContext(seed=self.seed, total_rows=self.rows, base_dir=schema.base_dir, max_requests=max_requests)
         for i, col in enumerate(schema.columns):
             try:
                 col.prepare(context)

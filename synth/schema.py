@@ -20,6 +20,7 @@ every row, e.g. ``end > start``).
 
 from __future__ import annotations
 
+import copy
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,7 @@ from .columns import KINDS, Column
 from .errors import SynthError
 from .expr import Expression, ExpressionError
 from .lazy import np
-from .yamlsafe import Location, load_yaml_file, load_yaml_text
+from .yamlsafe import Location, dump_yaml, load_yaml_file, load_yaml_text
 
 
 class Correlation(BaseModel):
@@ -73,6 +74,7 @@ class Schema:
     base_dir: Path | None = None
     where: dict[tuple[Any, ...], Location] = field(default_factory=dict)
     constraints: list[Expression] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)  # the plain data it was validated from
 
     # --- loading ----------------------------------------------------------------------------
     @classmethod
@@ -102,7 +104,7 @@ class Schema:
         for i, raw in enumerate(spec.columns):
             columns.append(_validate_column(raw, i, fail))
         schema = cls(spec=spec, columns=columns, source=source, base_dir=base_dir, where=where,
-                     constraints=[Expression.parse(t) for t in spec.constraints])
+                     constraints=[Expression.parse(t) for t in spec.constraints], data=data)
         schema._check_references(fail)
         return schema
 
@@ -155,14 +157,19 @@ class Schema:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """The schema as plain data (what a YAML file would hold), e.g. for ``synth fit`` to write."""
-        out = self.spec.model_dump(exclude_none=True, exclude_defaults=False)
-        out["columns"] = [c.model_dump(exclude_defaults=True) | {"name": c.name, "kind": c.kind} for c in self.columns]
-        if not self.spec.correlations:
-            out.pop("correlations")
-        if not self.spec.constraints:
-            out.pop("constraints")
-        return out
+        """The schema as plain data, as it was read (a copy): what its YAML file holds, without comments."""
+        return copy.deepcopy(self.data)
+
+    def to_yaml(self) -> str:
+        """The schema as YAML text that :meth:`from_yaml_text` reads back into the same schema.
+
+        >>> print(Schema.from_yaml_text("name: t\\ncolumns: [{name: x, kind: uuid}]").to_yaml(), end="")
+        name: t
+        columns:
+        - name: x
+          kind: uuid
+        """
+        return dump_yaml(self.data)
 
     # --- checks across columns -----------------------------------------------------------------
     def _check_references(self, fail: "_Failer") -> None:

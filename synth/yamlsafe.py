@@ -12,7 +12,7 @@ validation error could not say where the mistake is. This loader:
 
 >>> data, where = load_yaml_text("a:\\n  b: 06:00\\n")
 >>> data, where[("a", "b")]
-({'a': {'b': '06:00'}}, (2, 3))
+({'a': {'b': '06:00'}}, (2, 6))
 """
 
 from __future__ import annotations

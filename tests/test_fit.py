@@ -27,7 +27,7 @@ correlations:
 
 
 def _fit(df: pd.DataFrame, **options) -> dict:
-    return SchemaFitter(FitConfig(**options)).fit(df, name="t").schema_
+    return SchemaFitter(FitConfig(**options)).fit(df, name="t").schema_.to_dict()
 
 
 def _regenerate(schema: dict, rows: int, seed: int = 11) -> pd.DataFrame:

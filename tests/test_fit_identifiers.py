@@ -20,7 +20,7 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def _fit(df: pd.DataFrame, **options) -> dict:
-    return SchemaFitter(FitConfig(**options)).fit(df, name="t").schema_
+    return SchemaFitter(FitConfig(**options)).fit(df, name="t").schema_.to_dict()
 
 
 def _entry(schema: dict, name: str) -> dict:

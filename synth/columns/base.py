@@ -92,6 +92,7 @@ class PlanContext:
     seed: int
     total_rows: int
     base_dir: Any = None  # pathlib.Path of the schema file's folder
+    max_requests: int | None = None  # LLM requests a column may make in one process (llm_text); None: no limit
 
 
 class Column(BaseModel):

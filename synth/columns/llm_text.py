@@ -14,12 +14,12 @@ a re-run costs nothing, an interrupted run resumes, and the same cache gives the
       variants: 8                  # distinct texts per combination
       model: gpt-4o-mini           # optional; default $SYNTH_MODEL
 
-The endpoint comes from ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``; ``SYNTH_MAX_REQUESTS`` caps the requests.
+The endpoint comes from ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``; ``synth.write(..., max_requests=N)``
+(``synth generate --max-requests N``) caps the requests.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import string
 from typing import Any, ClassVar, Literal
@@ -45,6 +45,7 @@ class LLMTextColumn(Column):
     temperature: float = Field(default=0.9, ge=0.0, le=2.0)
 
     _client: Any = PrivateAttr(default=None)
+    _max_requests: int | None = PrivateAttr(default=None)
     _memo: dict[tuple[str, ...], list[str]] = PrivateAttr(default_factory=dict)
 
     @field_validator("prompt")
@@ -67,6 +68,7 @@ class LLMTextColumn(Column):
 
     def prepare(self, plan: PlanContext) -> None:
         self._client = None  # made on first use, in whichever process makes the chunk
+        self._max_requests = plan.max_requests
 
     def usage(self) -> Any:
         """Requests and tokens spent in this process (None if the column never asked)."""
@@ -76,9 +78,8 @@ class LLMTextColumn(Column):
         if self._client is None:
             from ..llm import LLMClient, LLMConfig
 
-            budget = os.environ.get("SYNTH_MAX_REQUESTS")
             self._client = LLMClient(LLMConfig.from_env(model=self.model, temperature=self.temperature,
-                                                        max_requests=int(budget) if budget else None))
+                                                        max_requests=self._max_requests))
         return self._client
 
     def _messages(self, values: tuple[str, ...]) -> list[dict[str, str]]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import traceback
 from pathlib import Path
 from typing import List, Optional
 
@@ -35,7 +33,6 @@ def audit_command(
     schema_path: Optional[Path] = typer.Option(None, "--schema", help="Check the rules this schema declares (ranges, categories, formulas, uniqueness, constraints) on both tables."),
     seed: int = typer.Option(0, "--seed", help="Seed for samples and models: the same inputs and seed give the same report."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No console table; just the exit code (and files)."),
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
     """Score synthetic data against real data: fidelity, utility, privacy. Exit 0 pass, 1 a check failed, 2 bad input.
 
@@ -52,43 +49,37 @@ def audit_command(
     from audit.policy import Policy
     from audit.report import console_summary
 
-    try:
-        kinds = {}
-        for item in kind:
-            col, sep, value = item.partition("=")
-            if not sep:
-                raise SynthError(f"--kind {item!r}: write COLUMN=KIND")
-            kinds[col] = value
-        policy = Policy.from_file(policy_file) if policy_file else Policy()
-        policy = Policy.parse(fail_under, base=policy)
-        if allow_no_holdout:
-            policy.require_holdout = False
-        frames = [read_table(real), read_table(synthetic), read_table(holdout) if holdout else None]
-        from ..schema import Schema
+    kinds = {}
+    for item in kind:
+        col, sep, value = item.partition("=")
+        if not sep:
+            raise SynthError(f"--kind {item!r}: write COLUMN=KIND")
+        kinds[col] = value
+    policy = Policy.from_file(policy_file) if policy_file else Policy()
+    policy = Policy.parse(fail_under, base=policy)
+    if allow_no_holdout:
+        policy.require_holdout = False
+    frames = [read_table(real), read_table(synthetic), read_table(holdout) if holdout else None]
+    from ..schema import Schema
 
-        rules_schema = Schema.from_yaml(schema_path) if schema_path is not None else None  # its kinds too; --kind wins
-        for path in (json_path, html_path):
-            if path is not None and not (path.parent if str(path.parent) else Path(".")).is_dir():
-                raise SynthError(f"{path}: cannot write: folder {path.parent} does not exist")
-        status = err.status("auditing", spinner="dots") if not quiet and err.is_terminal else None
+    rules_schema = Schema.from_yaml(schema_path) if schema_path is not None else None  # its kinds too; --kind wins
+    for path in (json_path, html_path):
+        if path is not None and not (path.parent if str(path.parent) else Path(".")).is_dir():
+            raise SynthError(f"{path}: cannot write: folder {path.parent} does not exist")
+    status = err.status("auditing", spinner="dots") if not quiet and err.is_terminal else None
+    if status is not None:
+        status.start()
+    try:
+        result = audit.run(frames[0], frames[1], frames[2], target=target, sensitive=sensitive, time_column=time_column,
+                           kinds=kinds or None, policy=policy, seed=seed, schema=rules_schema,
+                           progress=(lambda m: status.update(f"auditing: {m}")) if status is not None else None)
+    finally:
         if status is not None:
-            status.start()
-        try:
-            result = audit.run(frames[0], frames[1], frames[2], target=target, sensitive=sensitive, time_column=time_column,
-                               kinds=kinds or None, policy=policy, seed=seed, schema=rules_schema,
-                               progress=(lambda m: status.update(f"auditing: {m}")) if status is not None else None)
-        finally:
-            if status is not None:
-                status.stop()
-        if json_path is not None:
-            write_text_atomic(json_path, result.to_json())
-        if html_path is not None:
-            write_text_atomic(html_path, result.to_html())
-    except SynthError as exc:
-        if debug:
-            traceback.print_exc()
-        sys.stderr.write(f"error: {exc.message}\n")
-        raise typer.Exit(exc.exit_code) from None
+            status.stop()
+    if json_path is not None:
+        write_text_atomic(json_path, result.to_json())
+    if html_path is not None:
+        write_text_atomic(html_path, result.to_html())
     if not quiet:
         out.print(console_summary(result))
         for m in result.metrics:

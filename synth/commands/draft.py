@@ -29,7 +29,6 @@ def draft_command(
     preview: int = typer.Option(5, "--preview", min=0, help="Rows of the drafted table to show."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No preview and no usage line."),
     as_json: bool = typer.Option(False, "--json", help="Print a summary as JSON."),
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
     """Draft a schema with an LLM (any OpenAI-compatible endpoint: OPENAI_API_KEY, OPENAI_BASE_URL).
 
@@ -44,21 +43,15 @@ def draft_command(
     from ..sinks import write_text_atomic
     from ..yamlsafe import dump_yaml
 
-    client = None
-    try:
-        if out_path.suffix.lower() not in (".yaml", ".yml"):
-            raise SynthError(f"{out_path}: the schema is YAML; use a .yaml or .yml name")
-        client = LLMClient(LLMConfig.from_env(model=model, max_requests=max_requests, cache_dir=cache_dir,
-                                             time_limit=llm_timeout))
-        log = None if quiet else (lambda m: sys.stderr.write(m + "\n"))
-        schema, data = draft_schema(description, client, sample=from_sample, max_repairs=max_repairs, log=log)
-        header = f"# Drafted by `synth draft` ({client.config.model}) from: {description.strip()[:200]}\n"
-        write_text_atomic(out_path, header + dump_yaml(data))
-        frame = generate(schema, rows=preview) if preview else None
-    except SynthError as exc:
-        message = client.redact(exc.message) if client is not None else exc.message
-        sys.stderr.write(f"error: {message}\n")
-        raise typer.Exit(exc.exit_code) from None
+    if out_path.suffix.lower() not in (".yaml", ".yml"):
+        raise SynthError(f"{out_path}: the schema is YAML; use a .yaml or .yml name")
+    client = LLMClient(LLMConfig.from_env(model=model, max_requests=max_requests, cache_dir=cache_dir,
+                                         time_limit=llm_timeout))
+    log = None if quiet else (lambda m: sys.stderr.write(m + "\n"))
+    schema, data = draft_schema(description, client, sample=from_sample, max_repairs=max_repairs, log=log)
+    header = f"# Drafted by `synth draft` ({client.config.model}) from: {description.strip()[:200]}\n"
+    write_text_atomic(out_path, header + dump_yaml(data))
+    frame = generate(schema, rows=preview) if preview else None
     if as_json:
         print(json.dumps({"out": str(out_path), "columns": schema.output_columns, "requests": client.usage.requests,
                           "cached": client.usage.cached, "prompt_tokens": client.usage.prompt_tokens,

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from ..errors import SynthError
+
+if TYPE_CHECKING:  # the modules themselves are imported by the commands that use them (`synth --help` stays light)
+    from ..finetune.validate import Report
+    from ..llm import LLMClient
 
 finetune_app = typer.Typer(
     help="Prepare and check JSONL fine-tuning data (prompt/completion or chat format), and score predictions.",
@@ -22,11 +25,6 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 FormatOpt = typer.Option(None, "--format", help="completion or chat (default: detected from the keys).")
 ModelOpt = typer.Option("gpt-4o-mini", "--model", help="Model to fine-tune: picks the tokenizer and the cost estimate.")
 MaxTokOpt = typer.Option(4096, "--max-tokens", min=1, help="Examples with more tokens are reported (validate) or dropped (prepare).")
-
-
-def _fail(exc: SynthError) -> None:
-    sys.stderr.write(f"error: {exc.message}\n")
-    raise typer.Exit(exc.exit_code)
 
 
 def _check_format(fmt: Optional[str]) -> Optional[str]:
@@ -51,12 +49,9 @@ def validate_command(
     token counts, offline), token totals and a cost estimate; class balance when it looks like
     classification.
     """
-    try:
-        from ..finetune.validate import validate_file  # here, not at the top: `synth --help` stays light
+    from ..finetune.validate import validate_file  # here, not at the top: `synth --help` stays light
 
-        report = validate_file(file, fmt=_check_format(fmt), max_tokens=max_tokens, model=model)
-    except SynthError as exc:
-        _fail(exc)
+    report = validate_file(file, fmt=_check_format(fmt), max_tokens=max_tokens, model=model)
     if as_json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
@@ -64,7 +59,7 @@ def validate_command(
     raise typer.Exit(0 if report.ok else 1)
 
 
-def _print_report(report) -> None:  # type: ignore[no-untyped-def]
+def _print_report(report: Report) -> None:
     data = report.to_dict()
     out.print(f"{data['file']}: {data['format']} format, {data['lines']:,} lines, {data['valid_examples']:,} valid examples", markup=False)
     if report.problems:
@@ -99,14 +94,11 @@ def prepare_command(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Fix, dedupe and split into NAME_prepared_train.jsonl and NAME_prepared_valid.jsonl (disjoint, seeded)."""
-    try:
-        from ..finetune.prepare import prepare_file
+    from ..finetune.prepare import prepare_file
 
-        result = prepare_file(file, out_dir=out_dir, fmt=_check_format(fmt), separator=separator, stop=stop,
-                              valid_share=valid_share, seed=seed, remove_noise=remove_noise, label_map=label_map,
-                              max_tokens=max_tokens, model=model)
-    except SynthError as exc:
-        _fail(exc)
+    result = prepare_file(file, out_dir=out_dir, fmt=_check_format(fmt), separator=separator, stop=stop,
+                          valid_share=valid_share, seed=seed, remove_noise=remove_noise, label_map=label_map,
+                          max_tokens=max_tokens, model=model)
     if as_json:
         print(json.dumps(result.to_dict(), indent=2))
         return
@@ -128,13 +120,10 @@ def eval_command(
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
 ) -> None:
     """Accuracy, F1 (binary and macro), precision, recall, AUROC and AUPRC at 0.5 and at --threshold, with a confusion matrix."""
-    try:
-        from ..finetune.evaluate import evaluate, load_predictions  # scikit-learn: only this command needs it
+    from ..finetune.evaluate import evaluate, load_predictions  # scikit-learn: only this command needs it
 
-        labels, predictions, scores = load_predictions(file, label_key, prediction_key, score_key)
-        result = evaluate(labels, predictions, scores, positive=positive, threshold=threshold)
-    except SynthError as exc:
-        _fail(exc)
+    labels, predictions, scores = load_predictions(file, label_key, prediction_key, score_key)
+    result = evaluate(labels, predictions, scores, positive=positive, threshold=threshold)
     if as_json:
         print(json.dumps(result, indent=2))
         return
@@ -150,8 +139,8 @@ def eval_command(
             out.print(f"{key}: {result[key]:.3f}", markup=False)
 
 
-def _client(model: Optional[str], max_requests: Optional[int], cache_dir: Optional[Path],  # type: ignore[no-untyped-def]
-            llm_timeout: Optional[float]):
+def _client(model: Optional[str], max_requests: Optional[int], cache_dir: Optional[Path],
+            llm_timeout: Optional[float]) -> LLMClient:
     from ..llm import LLMClient, LLMConfig
 
     return LLMClient(LLMConfig.from_env(model=model, max_requests=max_requests, cache_dir=cache_dir, time_limit=llm_timeout))
@@ -178,14 +167,10 @@ def qa_command(
     from ..sinks import write_text_atomic
     from ..finetune.llm_tasks import make_qa, qa_lines
 
-    client = None
-    try:
-        _check_format(fmt)
-        client = _client(model, max_requests, cache_dir, llm_timeout)
-        result = make_qa(docs, client, questions=questions, max_chunk_tokens=chunk_tokens)
-        write_text_atomic(out_path, "".join(line + "\n" for line in qa_lines(result.pairs, fmt)))
-    except SynthError as exc:
-        _fail(SynthError(client.redact(exc.message) if client else exc.message, exc.exit_code))
+    _check_format(fmt)
+    client = _client(model, max_requests, cache_dir, llm_timeout)
+    result = make_qa(docs, client, questions=questions, max_chunk_tokens=chunk_tokens)
+    write_text_atomic(out_path, "".join(line + "\n" for line in qa_lines(result.pairs, fmt)))
     out.print(f"wrote {len(result.pairs):,} pairs from {result.chunks:,} chunks to {out_path}; dropped {result.dropped_unsupported:,} "
               f"answers not supported by their chunk; {client.usage.line()}", markup=False)
 
@@ -207,18 +192,14 @@ def label_command(
     from ..finetune.llm_tasks import label_examples
     from ..sinks import write_text_atomic
 
-    client = None
-    try:
-        client = _client(model, max_requests, cache_dir, llm_timeout)
-        with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
-            task = bar.add_task("judging", total=None)
+    client = _client(model, max_requests, cache_dir, llm_timeout)
+    with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("judging", total=None)
 
-            def advance(k: int) -> None:
-                u = client.usage
-                bar.update(task, advance=k, description=f"judging: {u.requests} requests, {u.cached} cached, "
-                                                        f"{u.prompt_tokens + u.completion_tokens:,} tokens")
-            refined, weak = label_examples(examples, positive, negative, client, negative_label, context_tokens, progress=advance)
-        write_text_atomic(out_path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in refined))
-    except SynthError as exc:
-        _fail(SynthError(client.redact(exc.message) if client else exc.message, exc.exit_code))
+        def advance(k: int) -> None:
+            u = client.usage
+            bar.update(task, advance=k, description=f"judging: {u.requests} requests, {u.cached} cached, "
+                                                    f"{u.prompt_tokens + u.completion_tokens:,} tokens")
+        refined, weak = label_examples(examples, positive, negative, client, negative_label, context_tokens, progress=advance)
+    write_text_atomic(out_path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in refined))
     out.print(f"judged {len(refined):,} examples: {weak:,} weak (relabelled {negative_label!r}); wrote {out_path}; {client.usage.line()}", markup=False)

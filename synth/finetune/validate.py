@@ -4,14 +4,17 @@ Pass one reads each line once (JSON, keys, types, roles; tokens; duplicates by h
 completions' common endings; class counts). Pass two, for the completion format, looks for the
 separator and stop sequence anywhere but at the end. Memory holds hashes and counters, not the file.
 
->>> report = validate_file("train.jsonl")            # doctest: +SKIP
->>> report.ok, report.problems["duplicate"].lines[:3]  # doctest: +SKIP
+>>> import pathlib, tempfile
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "train.jsonl"
+>>> _ = path.write_text('{"prompt": "2+2 ->", "completion": " 4\\\\n"}\\n' * 3)
+>>> report = validate_file(path)
+>>> report.ok, report.problems["duplicate"].lines  # duplicates are reported, not fatal
+(True, [2, 3])
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,7 +196,3 @@ def _ending_token(common: str) -> str:
     if any(ch.isalnum() for ch in word) and not (word.isalpha() and word.isupper()):
         return ""
     return tail
-
-
-def file_size(path: str | Path) -> int:
-    return os.path.getsize(path)

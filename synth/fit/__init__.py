@@ -22,7 +22,7 @@ helpers). :class:`SchemaFitter` below runs them in that order.
 >>> import pandas as pd
 >>> real = pd.DataFrame({"x": range(1000), "y": ["a", "b"] * 500})
 >>> fitter = SchemaFitter(FitConfig(seed=0)).fit(real, name="demo")
->>> sorted(c["name"] for c in fitter.schema_["columns"])
+>>> fitter.schema_.output_columns
 ['x', 'y']
 """
 
@@ -34,6 +34,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from ..errors import SynthError
+from ..schema import Schema
 from ..yamlsafe import dump_yaml
 from .arrays import int_codes
 from .columns import Learned, learn_column
@@ -42,11 +43,30 @@ from .copula import calibrate, rank_correlations
 from .rules import find_date_parts, find_formulas, find_lookups, lookup_entry
 from .structure import choose_root, conditional_shapes, order_categories, order_lookup_keys, within_groups
 
-__all__ = ["FitConfig", "SchemaFitter", "dump_yaml", "fit_table", "learn_column"]
+__all__ = ["FitConfig", "SchemaFitter", "dump_yaml", "learn_column"]
+
+#: The first line of every learned schema file.
+HEADER = "# Learned by `synth fit`. Review it, edit it, then: synth generate <this file> --rows N\n"
 
 
 class SchemaFitter:
-    """Fit a schema to a DataFrame; ``schema_`` is the plain-data schema, ``to_yaml()`` its text."""
+    """Learn a schema from a DataFrame, scikit-learn style: ``fit`` sets ``schema_``, a validated :class:`Schema`.
+
+    >>> import pandas as pd, synth
+    >>> real = pd.DataFrame({"size": ["S", "M", "L", "M"] * 50, "price": [2.5, 3.0, 3.5, 3.0] * 50})
+    >>> fitter = SchemaFitter(FitConfig(min_count=5)).fit(real, name="cups")
+    >>> [(c.name, c.kind) for c in fitter.schema_.columns]  # the price goes with the size: a lookup
+    [('size', 'choice'), ('size_facts', 'lookup')]
+    >>> synth.generate(fitter.schema_, rows=3, seed=1)  # a twin, of any size
+      size  price
+    0    L    3.5
+    1    S    2.5
+    2    M    3.0
+    >>> fitter.to_yaml().splitlines()[0]  # what `synth fit` writes: the schema's YAML under this line
+    '# Learned by `synth fit`. Review it, edit it, then: synth generate <this file> --rows N'
+    """
+
+    schema_: Schema
 
     def __init__(self, config: FitConfig | None = None) -> None:
         self.config = config or FitConfig()
@@ -62,7 +82,7 @@ class SchemaFitter:
         if cfg.epsilon is not None:
             from .private import fit_private
 
-            self.schema_ = fit_private(df, _table_name(name), cfg, step)
+            self.schema_ = _validated(fit_private(df, _table_name(name), cfg, step))
             return self
         n = len(df)
         learned: dict[str, Learned] = {}
@@ -115,12 +135,21 @@ class SchemaFitter:
             if cfg.calibrate:
                 step("calibrating correlations")
                 schema["correlations"] = calibrate(targets, codes, cfg.seed, root, set(conditionals))  # type: ignore[arg-type]
-        self.schema_ = schema
+        self.schema_ = _validated(schema)
         return self
 
     def to_yaml(self) -> str:
-        header = "# Learned by `synth fit`. Review it, edit it, then: synth generate <this file> --rows N\n"
-        return header + dump_yaml(self.schema_)
+        """The learned schema's YAML text, under a line saying where it came from."""
+        return HEADER + self.schema_.to_yaml()
+
+
+def _validated(data: dict[str, Any]) -> Schema:
+    """The learned schema exactly as ``synth generate`` will read it back from the written YAML."""
+    try:
+        return Schema.from_yaml_text(dump_yaml(data))
+    except SynthError as exc:  # never hand over a schema that `synth generate` would refuse
+        raise SynthError(f"the learned schema does not validate ({exc.message}); this is a bug in synth fit, "
+                         "please report it with the column's description") from None
 
 
 def _check_table(df: pd.DataFrame) -> None:
@@ -149,8 +178,3 @@ def _written(columns: list[dict[str, Any]]) -> list[str]:
         elif not c.get("hidden"):
             out.append(c["name"])
     return out
-
-
-def fit_table(df: pd.DataFrame, name: str = "table", **options: Any) -> dict[str, Any]:
-    """Convenience: ``SchemaFitter(FitConfig(**options)).fit(df, name).schema_``."""
-    return SchemaFitter(FitConfig(**options)).fit(df, name=name).schema_
