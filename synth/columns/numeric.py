@@ -25,7 +25,7 @@ import pyarrow as pa
 from pydantic import Field, PrivateAttr, model_validator
 
 from ..lazy import LazyModule
-from .base import ChunkContext, Column, InverseCDF, PlanContext, as_decimal, as_weights, duplicated, register
+from .base import ChunkContext, Column, InverseCDF, PlanContext, as_decimal, duplicated, register, values_and_weights
 from .permute import permutation
 
 if TYPE_CHECKING:
@@ -96,13 +96,7 @@ class NumericColumn(Column):
         if self.distribution == "triangular" and not (self.left <= self.mode <= self.right and self.left < self.right):  # type: ignore[operator]
             raise ValueError("triangular needs left <= mode <= right and left < right")
         if self.distribution == "weighted":
-            if isinstance(self.values, dict):
-                if self.weights is not None:
-                    raise ValueError("give weights either in 'values' as a mapping or in 'weights', not both")
-            elif self.weights is not None and len(self.weights) != len(self.values or []):
-                raise ValueError(f"'values' has {len(self.values or [])} entries but 'weights' has {len(self.weights)}")
-            _, w = self._weighted()
-            as_weights(w, "weights")
+            values_and_weights(self.values or [], self.weights)
         if self.distribution == "quantiles":
             q = np.asarray(self.quantiles, dtype=float)
             if q.size < 2 or np.any(np.diff(q) < 0) or not np.all(np.isfinite(q)):
