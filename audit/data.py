@@ -1,6 +1,6 @@
 """Tables in, one aligned and typed view out, encoded once for every metric that needs numbers.
 
-Column kinds come from :func:`synth.tables.infer_kinds` on the real table (the same rules ``synth fit``
+Column kinds come from :func:`synth.inference.infer_kinds` on the real table (the same rules ``synth fit``
 uses), overridable by the caller. Dates, datetimes and times become seconds, so they are compared like
 numbers; identifiers and free text are left out of distances and models and checked for replay instead.
 """
@@ -13,13 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synth.datetimes import to_seconds
 from synth.errors import SynthError
-from synth.tables import datetime_format, infer_kinds
+from synth.inference import CATEGORY_KINDS, NUMBER_KINDS, RECORD_KINDS, ColumnKind, infer_kinds
 
 from .neighbours import MixedRows
 
-NUMERIC_KINDS = ("numeric", "date", "datetime", "time")
-CATEGORY_KINDS = ("categorical", "boolean")
 MISSING = "<missing>"
 TOP_CATEGORIES = 30
 
@@ -31,12 +30,12 @@ class Tables:
     real: pd.DataFrame
     synthetic: pd.DataFrame
     holdout: pd.DataFrame | None
-    kinds: dict[str, str]
+    kinds: dict[str, ColumnKind]
     cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # derived views, computed once
 
     @property
     def numeric(self) -> list[str]:
-        return [c for c, k in self.kinds.items() if k in NUMERIC_KINDS]
+        return [c for c, k in self.kinds.items() if k in NUMBER_KINDS]
 
     @property
     def categorical(self) -> list[str]:
@@ -44,7 +43,7 @@ class Tables:
 
     @property
     def identifiers(self) -> list[str]:
-        return [c for c, k in self.kinds.items() if k in ("identifier", "text")]
+        return [c for c, k in self.kinds.items() if k in RECORD_KINDS]
 
     @property
     def modelled(self) -> list[str]:
@@ -52,17 +51,12 @@ class Tables:
         return self.numeric + self.categorical
 
 
-#: The audit kind of each schema column kind (expressions and conditionals are left to inference).
-SCHEMA_KINDS = {"integer": "numeric", "float": "numeric", "choice": "categorical", "boolean": "boolean", "date": "date",
-                "datetime": "datetime", "time": "time", "faker": "identifier", "pattern": "identifier",
-                "uuid": "identifier", "sequence": "identifier"}
-
-
-def kinds_from_schema(schema: object) -> dict[str, str]:
-    """Column kinds a schema declares, so the audit treats the data as the schema that made it does."""
+def kinds_from_schema(schema: object) -> dict[str, ColumnKind]:
+    """Column kinds a schema declares, so the audit treats the data as the schema that made it does
+    (expressions, lookups and conditionals are left to inference)."""
     out = {}
     for col in getattr(schema, "columns", []):
-        kind = SCHEMA_KINDS.get(col.kind)
+        kind = ColumnKind.of_schema_kind(col.kind)
         if kind is not None and not col.hidden:
             for name in col.output_names():
                 out[name] = kind
@@ -83,7 +77,7 @@ def align(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | N
             parts = ([f"missing {', '.join(map(repr, missing))}"] if missing else []) + ([f"extra {', '.join(map(repr, extra))}"] if extra else [])
             raise SynthError(f"the {label} table's columns differ from the real table's: {'; '.join(parts)}")
     inferred = infer_kinds(real)
-    valid = set(NUMERIC_KINDS) | set(CATEGORY_KINDS) | {"identifier", "text"}
+    valid = {kind.value for kind in ColumnKind}
     for col, kind in (kinds or {}).items():
         if kind not in valid:
             raise SynthError(f"kind {kind!r} for column {col!r} is not one of {', '.join(sorted(valid))}")
@@ -91,14 +85,14 @@ def align(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | N
         unknown = [c for c in kinds if c not in inferred]
         if unknown:
             raise SynthError(f"kind given for unknown column {unknown[0]!r}")
-        inferred.update(kinds)
+        inferred.update({col: ColumnKind(kind) for col, kind in kinds.items()})
     columns = list(real.columns)
     converted = [_convert(frame[columns], inferred) if frame is not None else None for frame in (real, synthetic, holdout)]
     for label, raw, frame in (("synthetic", synthetic, converted[1]), ("holdout", holdout, converted[2])):
         if frame is None:
             continue
         for col in columns:
-            if inferred[str(col)] in NUMERIC_KINDS:
+            if inferred[str(col)] in NUMBER_KINDS:
                 present = raw[col].notna().to_numpy()
                 unreadable = present & frame[col].isna().to_numpy()
                 if present.sum() and unreadable.sum() > 0.5 * present.sum():
@@ -107,15 +101,15 @@ def align(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | N
     return Tables(converted[0], converted[1], converted[2], inferred)  # type: ignore[arg-type]
 
 
-def _convert(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
+def _convert(frame: pd.DataFrame, kinds: dict[str, ColumnKind]) -> pd.DataFrame:
     out = {}
     for col in frame.columns:
         kind = kinds[str(col)]
         values = frame[col]
         if kind == "numeric":
             out[col] = pd.to_numeric(values, errors="coerce").astype(float).replace([np.inf, -np.inf], np.nan)
-        elif kind in ("date", "datetime", "time"):
-            out[col] = _seconds(values, kind)
+        elif kind in NUMBER_KINDS:  # dates and times as seconds
+            out[col] = to_seconds(values, time_of_day=kind is ColumnKind.TIME)
         else:
             out[col] = _as_text(values)
     return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
@@ -130,24 +124,6 @@ def _as_text(values: pd.Series) -> pd.Series:
         whole = np.isfinite(v) & (v == np.round(v)) & (np.abs(v) < 2**53)
         text = text.where(~whole, pd.Series(v, index=values.index).where(whole, 0).astype(np.int64).astype(str))
     return text.where(values.notna(), MISSING).astype(object)
-
-
-def _seconds(values: pd.Series, kind: str) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(values):
-        parsed = pd.to_datetime(values)
-    else:
-        text = values.astype(str).where(values.notna(), None)
-        fmt, _ = datetime_format(text.dropna().astype(str)) if text.notna().any() else (None, 0.0)
-        parsed = pd.to_datetime(text, format=fmt, errors="coerce") if fmt else pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
-    if not pd.api.types.is_datetime64_any_dtype(parsed):  # mixed offsets or nothing parseable: normalise to UTC
-        parsed = pd.to_datetime(parsed, errors="coerce", utc=True)
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert(None)
-    seconds = parsed.astype("datetime64[s]").astype("int64").astype(float)
-    seconds[parsed.isna().to_numpy()] = np.nan
-    if kind == "time":
-        seconds = seconds % 86400
-    return pd.Series(seconds, index=values.index)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from .data import Encoding, Tables
+from .distance import total_variation
 from .metric import Metric, clamp01
 from .registry import Context, MetricUnit, register
 
@@ -34,7 +35,7 @@ DETECTION_ROWS = 20_000
 def tv_complement(a: pd.Series, b: pd.Series) -> float:
     p = a.value_counts(normalize=True)
     q = b.value_counts(normalize=True)
-    return float(1 - 0.5 * p.subtract(q, fill_value=0).abs().sum())
+    return 1 - total_variation(p, q)
 
 
 def ks_complement(a: np.ndarray, b: np.ndarray) -> float:
@@ -89,7 +90,7 @@ def histogram_similarity(t: Tables, bins: int = 20) -> Metric:
             edges = np.array([r.min() - 0.5, r.min() + 0.5])
         hr = np.histogram(np.clip(r, edges[0], edges[-1]), edges)[0] / len(r)
         hs = np.histogram(np.clip(s, edges[0], edges[-1]), edges)[0] / len(s)
-        scores[col] = float(1 - 0.5 * np.abs(hr - hs).sum())
+        scores[col] = 1 - total_variation(hr, hs)
     return Metric("histogram_similarity", "fidelity", _mean(scores), _mean(scores),
                   f"Average overlap of {bins}-bin histograms over the real range (values outside count in the edge bins).",
                   details={"per_column": scores})
@@ -144,7 +145,7 @@ def pair_trends(t: Tables, seed: int = 0) -> tuple[Metric, Metric, Metric]:
             (ra, sa), (rb, sb) = codes[a], codes[b]
             size_a, size_b = int(max(ra.max(initial=0), sa.max(initial=0))) + 1, int(max(rb.max(initial=0), sb.max(initial=0))) + 1
             p, q = _joint(ra, rb, size_a, size_b), _joint(sa, sb, size_a, size_b)
-            cont[f"{a} ~ {b}"] = float(1 - 0.5 * np.abs(p - q).sum())
+            cont[f"{a} ~ {b}"] = 1 - total_variation(p, q)
     m_corr = Metric("correlation_similarity", "fidelity", _mean(corr), _mean(corr),
                     "How well pairwise Pearson correlations between numeric columns are kept: 1 - |r_real - r_synthetic| / 2, averaged.",
                     details={"per_pair": corr, "real": real_corr, "synthetic": syn_corr})

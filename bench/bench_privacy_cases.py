@@ -65,7 +65,8 @@ from audit.metric import Metric  # noqa: E402
 from audit.privacy import TESTS  # noqa: E402
 from audit.testing import coarse_table  # noqa: E402
 from synth.fit import FitConfig, SchemaFitter  # noqa: E402
-from synth.tables import infer_kinds, split_holdout  # noqa: E402
+from synth.inference import infer_kinds  # noqa: E402
+from synth.tables import split_holdout  # noqa: E402
 
 TABLES = {"penguins": "penguins.csv", "budget_food": "budget_food.csv", "gss_wages": "gss_wages.csv",
           "seattle_pets": "seattle_pets.csv", "us_births": "us_births.csv", "flights": "nycflights13/flights.csv"}

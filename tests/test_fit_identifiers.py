@@ -14,7 +14,7 @@ import synth
 from synth.errors import SynthError
 from synth.fit import FitConfig, SchemaFitter
 from synth.fit.columns import template
-from synth.tables import identity_provider, is_phone_number
+from synth.inference import identity_provider, is_phone_number
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

@@ -204,6 +204,24 @@ def as_weights(values: Iterable[float], where: str) -> np.ndarray:
     return w / w.sum()
 
 
+def values_and_weights(values: dict[Any, float] | list[Any], weights: list[float] | None) -> tuple[list[Any], np.ndarray]:
+    """Values with their weights, normalised, from a mapping ``{value: weight}`` or a list plus optional ``weights``
+    (equal weights if none). How ``choice`` and ``weighted`` numbers read and check their values.
+
+    >>> values_and_weights({"a": 3, "b": 1}, None)
+    (['a', 'b'], array([0.75, 0.25]))
+    >>> values_and_weights(["a", "b"], None)[1]
+    array([0.5, 0.5])
+    """
+    if isinstance(values, dict):
+        if weights is not None:
+            raise ValueError("give weights either in 'values' as a mapping or in 'weights', not both")
+        return list(values), as_weights(values.values(), "weights")
+    if weights is not None and len(weights) != len(values):
+        raise ValueError(f"'values' has {len(values)} entries but 'weights' has {len(weights)}")
+    return list(values), as_weights(weights if weights is not None else [1.0] * len(values), "weights")
+
+
 class InverseCDF:
     """Inverse CDF of a discrete distribution: the bucket each uniform falls in. Exact and monotone in ``u``.
 

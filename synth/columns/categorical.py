@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, PrivateAttr, model_validator
 
 from ..lazy import np, pa
-from .base import ArrowArray, ChunkContext, Column, InverseCDF, PlanContext, as_weights, register
+from .base import ArrowArray, ChunkContext, Column, InverseCDF, PlanContext, register, values_and_weights
 
 Scalar = str | int | float | bool
 
@@ -46,23 +46,17 @@ class ChoiceColumn(Column):
 
     @model_validator(mode="after")
     def _check(self) -> "ChoiceColumn":
-        if isinstance(self.values, dict):
-            if self.weights is not None:
-                raise ValueError("give weights either in 'values' as a mapping or in 'weights', not both")
-        elif self.weights is not None and len(self.weights) != len(self.values):
-            raise ValueError(f"'values' has {len(self.values)} entries but 'weights' has {len(self.weights)}")
-        if len(set(map(str, self.categories()))) != len(self.categories()):
+        categories, _ = values_and_weights(self.values, self.weights)
+        if len(set(map(str, categories))) != len(categories):
             raise ValueError("values must be distinct")
-        as_weights(self.probabilities(), "weights")
         return self
 
     def categories(self) -> list[Any]:
-        return list(self.values.keys()) if isinstance(self.values, dict) else list(self.values)
+        return values_and_weights(self.values, self.weights)[0]
 
     def probabilities(self) -> np.ndarray:
-        if isinstance(self.values, dict):
-            return np.asarray(list(self.values.values()), float)
-        return np.asarray(self.weights if self.weights is not None else [1.0] * len(self.values), float)
+        """Each category's weight, normalised."""
+        return values_and_weights(self.values, self.weights)[1]
 
     def rules(self) -> list[tuple[str, Any]]:
         allowed = {str(c) for c in self.categories()}
@@ -70,7 +64,7 @@ class ChoiceColumn(Column):
         return [(f"{name} is one of {len(allowed)} values", lambda f: (f[name].notna() & ~f[name].astype(str).isin(allowed)).to_numpy())]
 
     def prepare(self, plan: PlanContext) -> None:
-        self._icdf = InverseCDF(np.cumsum(as_weights(self.probabilities(), "weights")))
+        self._icdf = InverseCDF(np.cumsum(self.probabilities()))
         categories = self.categories()
         try:
             self._dictionary = pa.array(categories)

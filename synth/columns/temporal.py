@@ -31,16 +31,14 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
+from ..datetimes import DAY as _DAY
+from ..datetimes import MONTHS, WEEKDAYS, month, parse_time_of_day, to_seconds, weekday, year
 from ..lazy import np, pa, pc
 from .base import ArrowArray, ChunkContext, Column, InverseCDF, NDArray, PlanContext, register
-
-WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _UNITS = {"s": 1, "sec": 1, "second": 1, "seconds": 1, "m": 60, "min": 60, "minute": 60, "minutes": 60,
           "h": 3600, "hour": 3600, "hours": 3600, "d": 86400, "day": 86400, "days": 86400}
 _STEP = re.compile(r"^\s*(\d+)\s*([a-z]+)\s*$")
 _MAX_DIRECT_STEPS = 4_000_000
-_DAY = 86400
 
 
 def parse_step(value: str | int) -> int:
@@ -55,19 +53,6 @@ def parse_step(value: str | int) -> int:
     if seconds <= 0:
         raise ValueError("step must be positive")
     return seconds
-
-
-def parse_time_of_day(value: Any) -> int:
-    """``"06:30"`` or ``"06:30:15"`` -> seconds after midnight (``"24:00"`` is the end of the day)."""
-    if isinstance(value, dt.time):
-        return value.hour * 3600 + value.minute * 60 + value.second
-    m = re.match(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$", str(value))
-    if not m:
-        raise ValueError(f"{value!r} is not a time like '06:30' or '06:30:15'")
-    h, mi, s = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
-    if h > 24 or mi > 59 or s > 59 or (h == 24 and (mi or s)):
-        raise ValueError(f"{value!r} is not a valid time of day")
-    return h * 3600 + mi * 60 + s
 
 
 def _profile(spec: Any, size: int, names: list[str] | None, first: int, what: str) -> np.ndarray:
@@ -130,23 +115,14 @@ class _TimeWeighted(Column):
 
     def rules(self) -> list[tuple[str, Any]]:
         """Values parse in the column's format and fall between start and end."""
-        import pandas as pd
-
-        name, fmt, kind = self.name, self.format, self.kind
+        name, kind = self.name, self.kind
+        fmt = self.format or ("%H:%M:%S" if kind == "time" else "ISO8601")
         low, high = self._bounds()
 
         def seconds(frame: Any) -> tuple[Any, np.ndarray]:
-            text = frame[name]
-            if pd.api.types.is_datetime64_any_dtype(text):
-                parsed = pd.to_datetime(text)
-            elif kind == "time":
-                parsed = pd.to_datetime(text.astype(str), format=fmt or "%H:%M:%S", errors="coerce")
-            else:
-                parsed = pd.to_datetime(text.astype(str), format=fmt, errors="coerce") if fmt else pd.to_datetime(text, errors="coerce", format="ISO8601")
-            secs = parsed.astype("datetime64[s]").astype("int64").where(parsed.notna())
-            if kind == "time":
-                secs = secs % 86400
-            return secs, (text.notna() & parsed.isna()).to_numpy()
+            # wall-clock times, as start and end are written (a timezone column comes back zone-aware)
+            secs = to_seconds(frame[name], fmt, time_of_day=kind == "time", utc=False)
+            return secs, (frame[name].notna() & secs.isna()).to_numpy()
 
         return [(f"{name} is a {kind} in its format", lambda f: seconds(f)[1]),
                 (f"{name} is between {self.start} and {self.end}",
@@ -161,19 +137,18 @@ class _TimeWeighted(Column):
         if self.hour_profile is not None:
             w *= _profile(self.hour_profile, 24, None, 0, "hour_profile")[(seconds % _DAY) // 3600]
         days = seconds // _DAY
-        if self.weekday_profile is not None:  # 1970-01-01 was a Thursday (index 3)
-            w *= _profile(self.weekday_profile, 7, WEEKDAYS, 0, "weekday_profile")[(days + 3) % 7]
+        if self.weekday_profile is not None:
+            w *= _profile(self.weekday_profile, 7, WEEKDAYS, 0, "weekday_profile")[weekday(days)]
         if self.month_profile is not None:
-            months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12
-            w *= _profile(self.month_profile, 12, MONTHS, 1, "month_profile")[months]
+            w *= _profile(self.month_profile, 12, MONTHS, 1, "month_profile")[month(days)]
         if self.trend:
             w *= 1.0 + self.trend * (seconds - start_seconds) / (365.25 * _DAY)
         if self.year_profile:
-            years = days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+            years = year(days)
             table = np.ones(int(years.max() - years.min()) + 1)
-            for year, weight in self.year_profile.items():
-                if years.min() <= year <= years.max():
-                    table[year - years.min()] = weight
+            for calendar_year, weight in self.year_profile.items():
+                if years.min() <= calendar_year <= years.max():
+                    table[calendar_year - years.min()] = weight
             w *= table[years - years.min()]
         if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
             raise ValueError("the profiles give zero weight to every value between start and end")

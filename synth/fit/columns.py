@@ -1,8 +1,9 @@
-"""One column at a time: its kind, its shape (marginal) and the codes that stand for it in correlations.
+"""One column at a time: its shape (marginal) and the codes that stand for it in correlations.
 
-Numbers get a parametric family or a smoothed quantile function (or exact values with weights for codes and
-small counts); text becomes booleans, numbers, dates and times, categories, identifiers (regenerated as
-patterns or by Faker, never copied) or free text. Rare values and categories are left out.
+The column's kind comes from :func:`synth.inference.infer_column` (the rules ``synth audit`` uses too). Numbers
+get a parametric family or a smoothed quantile function (or exact values with weights for codes and small
+counts); text becomes booleans, numbers, dates and times, categories, identifiers (regenerated as patterns or
+by Faker, never copied) or free text. Rare values and categories are left out.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from ..columns.distributions import DISTRIBUTIONS
 from ..columns.pattern import MAX_COUNTED, _capacity, _disjoint, _render_index, _slots, code_numbers
-from ..tables import DistinctText, arrow_text, datetime_format, identity_provider, temporal_kind
+from ..datetimes import MONTHS, WEEKDAYS, month, parse_datetimes, weekday, year
+from ..distinct import DistinctText
+from ..inference import ColumnKind, InferenceConfig, Inferred, infer_column
 from .arrays import run_starts, sorted_quantile
 
 if TYPE_CHECKING:
@@ -34,79 +37,76 @@ class Learned:
 
     spec: dict[str, Any]
     codes: np.ndarray | None = None  # numbers whose ranks stand for the column in correlations
-    kind: str = ""  # numeric | categorical | boolean | temporal | identifier | text | constant
+    kind: ColumnKind | None = None  # None: constant or empty, so it takes part in no rule, condition or correlation
     present: np.ndarray | None = None  # rows with a value in the real table (None: every row)
     copula_codes: np.ndarray | None = None  # for correlations, when the listed order differs from ``codes``
 
 
+def inference_config(cfg: FitConfig) -> InferenceConfig:
+    """The kind thresholds of a fit: a category is a column whose values the fit may keep (seen in ``min_count``
+    rows), so the privacy k is also the category threshold."""
+    return InferenceConfig(min_count=cfg.min_count, max_categories=cfg.max_categories)
+
+
 def learn_column(name: str, series: pd.Series, cfg: FitConfig) -> Learned:
     """Learn one column's schema entry from its values."""
-    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
-        numbers = series.to_numpy(dtype=float, na_value=np.nan)
-        if not np.isnan(numbers).all():
-            return _learn_number_column(name, numbers, cfg)
-    if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_datetime64_any_dtype(series.dtype):
-        present = series.notna().to_numpy()
-        if not present.any():
-            return _empty_column(name)
-        values = series[present]
-        if pd.api.types.is_bool_dtype(values):
-            learned = learn_boolean(name, values.to_numpy(dtype=bool))
-        else:
-            stamps = pd.to_datetime(values)
-            midnight = bool((stamps.dt.normalize() == stamps).all())
-            learned = _learn_temporal(name, stamps, None, "date" if midnight else "datetime", cfg)
-        return _with_nulls(learned, present, 1 - float(present.mean()))
-    text = arrow_text(series)
-    present = text.is_valid().to_numpy(zero_copy_only=False)
-    if not present.any():
+    found = infer_column(series, inference_config(cfg))
+    if not found.present.any():
         return _empty_column(name)
-    return _with_nulls(*_learn_from_text(name, DistinctText.of_arrow(text.drop_null()), present, cfg))
+    if found.distinct is not None:  # held as text
+        return _with_nulls(*_learn_from_text(name, found, cfg))
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        # 0/1 flags too: a flag held as numbers is written back as the numbers 0 and 1, as in the real table
+        return _learn_number_column(name, series.to_numpy(dtype=float, na_value=np.nan), cfg)
+    present = found.present
+    values = series[present]
+    if found.kind is ColumnKind.BOOLEAN:
+        learned = learn_boolean(name, values.to_numpy(dtype=bool))
+    else:
+        learned = _learn_temporal(name, pd.to_datetime(values), None, found.kind, cfg)
+    return _with_nulls(learned, present, 1 - float(present.mean()))
 
 
 def _empty_column(name: str) -> Learned:
     return Learned({"name": name, "kind": "choice", "values": ["?"], "nulls": 1.0,
-                     "description": "empty in the real data"}, None, "constant")
+                     "description": "empty in the real data"}, None, None)
 
 
-def _learn_from_text(name: str, distinct: DistinctText, present: np.ndarray,
-                     cfg: FitConfig) -> tuple[Learned, np.ndarray, float]:
+def _learn_from_text(name: str, found: Inferred, cfg: FitConfig) -> tuple[Learned, np.ndarray, float]:
     """A column held as text: booleans, numbers (with a few placeholder words), dates and times, categories,
     identifiers or free text. Returns what was learned, the rows with values, and the empty share."""
+    distinct, present = found.distinct, found.present
+    assert distinct is not None
     nulls = 1 - float(present.mean())
-    lowered = [str(v).lower() for v in distinct.values] if len(distinct.values) <= 4 else None
-    if lowered is not None and set(lowered) <= {"true", "false"}:
-        truthy = np.array([v == "true" for v in lowered])
-        return learn_boolean(name, distinct.expand(truthy)), present, nulls
-    numbers = _parse_numbers(distinct.arrow())
-    not_number = np.isnan(numbers)
-    numeric_share = distinct.share(~not_number)
-    words = distinct.values[not_number]
-    # Numbers with a few placeholder words ("N/A", "unknown") are numbers; the words become empty values.
-    if ((numeric_share >= cfg.rule_share or (numeric_share >= 0.95 and len(words) <= 20))
-            and not distinct.values.str.match(r"^0\d").any()):
+    if found.kind is ColumnKind.BOOLEAN:
+        return learn_boolean(name, distinct.expand((distinct.values.str.lower() == "true").to_numpy())), present, nulls
+    if found.kind is ColumnKind.NUMERIC:
+        numbers = found.numbers
+        assert numbers is not None
+        not_number = np.isnan(numbers)
+        numeric_share = distinct.share(~not_number)
+        # Numbers with a few placeholder words ("N/A", "unknown") are numbers; the words become empty values.
         parsed = distinct.expand(numbers)
         learned = learn_numeric(name, parsed[~np.isnan(parsed)], cfg)
         learned.codes = parsed
         if numeric_share < 1:
             seen = distinct.counts[not_number]
-            shown = [repr(w) for w, c in zip(words, seen) if c >= cfg.min_count][:3]
+            shown = [repr(w) for w, c in zip(distinct.values[not_number], seen) if c >= cfg.min_count][:3]
             learned.spec["description"] = (f"{1 - numeric_share:.2%} of real values were not numbers"
                                            + (f" ({', '.join(shown)})" if shown else "") + ": generated as empty")
             nulls = float(((~present).sum() + (1 - numeric_share) * distinct.rows) / len(present))
+    elif found.kind.is_temporal:
+        fmt, share = found.format, found.format_share
+        stamps = distinct.expand(parse_datetimes(distinct.values, fmt).to_numpy())
+        ok = ~np.isnat(stamps)
+        learned = _learn_temporal(name, pd.Series(stamps[ok]), fmt, found.kind, cfg)
+        aligned = np.full(distinct.rows, np.nan)
+        aligned[ok] = learned.codes
+        learned.codes = aligned
+        if share < 1.0:
+            learned.spec["description"] = f"{share:.1%} of real values were in format {fmt!r}; the rest in other formats"
     else:
-        fmt, share = datetime_format(None, distinct)
-        if fmt is not None:
-            stamps = distinct.expand(pd.to_datetime(distinct.values, format=fmt, errors="coerce").to_numpy())
-            ok = ~np.isnat(stamps)
-            learned = _learn_temporal(name, pd.Series(stamps[ok]), fmt, temporal_kind(fmt), cfg)
-            aligned = np.full(distinct.rows, np.nan)
-            aligned[ok] = learned.codes
-            learned.codes = aligned
-            if share < 1.0:
-                learned.spec["description"] = f"{share:.1%} of real values were in format {fmt!r}; the rest in other formats"
-        else:
-            learned = _learn_text(name, distinct, cfg, len(present))
+        learned = _learn_text(name, found, cfg, len(present))
     return learned, present, nulls
 
 
@@ -115,7 +115,7 @@ def _learn_number_column(name: str, numbers: np.ndarray, cfg: FitConfig) -> Lear
     finite = np.isfinite(numbers)
     if not finite.any():
         return Learned({"name": name, "kind": "float", "distribution": "weighted", "values": {0: 1}, "nulls": 1.0,
-                         "description": "only infinite values in the real data: generated as empty"}, None, "constant")
+                         "description": "only infinite values in the real data: generated as empty"}, None, None)
     learned = learn_numeric(name, numbers[finite], cfg)
     learned.codes = np.where(finite, numbers, np.nan)
     learned.present = ~np.isnan(numbers)
@@ -145,7 +145,7 @@ def _with_nulls(learned: Learned, present: np.ndarray, nulls: float) -> Learned:
 
 def learn_boolean(name: str, truthy: np.ndarray) -> Learned:
     return Learned({"name": name, "kind": "boolean", "probability": round(float(truthy.mean()), 4)},
-                    truthy.astype(float), "boolean")
+                    truthy.astype(float), ColumnKind.BOOLEAN)
 
 
 def decimals_of(v: np.ndarray) -> int | None:
@@ -169,7 +169,7 @@ def learn_numeric(name: str, v: np.ndarray, cfg: FitConfig) -> Learned:
     kind = "integer" if is_int else "float"
     if len(distinct) == 1:
         return Learned({"name": name, "kind": kind, "distribution": "weighted", "values": {plain_number(distinct[0]): 1}},
-                        v, "constant")
+                        v, None)
     # Codes and small counts (few distinct values, each seen often): exact values with their frequencies.
     if len(distinct) <= cfg.max_categories and len(distinct) <= max(20, n // 20):
         keep = counts >= cfg.min_count
@@ -179,7 +179,7 @@ def learn_numeric(name: str, v: np.ndarray, cfg: FitConfig) -> Learned:
             left = int((~keep).sum())
             if left:
                 spec["description"] = f"{left} rare values (fewer than {cfg.min_count} rows each) left out"
-            return Learned(spec, v, "numeric")
+            return Learned(spec, v, ColumnKind.NUMERIC)
     lo, hi = sorted_quantile(ordered, [cfg.tail, 1 - cfg.tail])
     if lo == hi:
         lo, hi = float(ordered[0]), float(ordered[-1])
@@ -198,7 +198,7 @@ def learn_numeric(name: str, v: np.ndarray, cfg: FitConfig) -> Learned:
         spec["round"] = decimals
     if kind == "integer" and spec.get("distribution") == "quantiles" and spec["min"] == spec["max"]:
         spec["max"] = spec["min"] + 1
-    return Learned(spec, v, "numeric")
+    return Learned(spec, v, ColumnKind.NUMERIC)
 
 
 def _round_out(x: float, decimals: int | None, down: bool) -> float:
@@ -270,7 +270,7 @@ def _learn_categorical(name: str, distinct: DistinctText, cfg: FitConfig, n_rows
         spec["description"] = f"{dropped} rare categories (fewer than {cfg.min_count} rows, {share:.1%} of rows) left out"
     order = np.full(len(labels), np.nan)
     order[keep] = np.arange(len(keep))
-    return Learned(spec, distinct.expand(order), "categorical")
+    return Learned(spec, distinct.expand(order), ColumnKind.CATEGORICAL)
 
 
 def _profile(counts: np.ndarray, exposure: np.ndarray, labels: list[Any]) -> dict[Any, float] | None:
@@ -285,11 +285,11 @@ def _profile(counts: np.ndarray, exposure: np.ndarray, labels: list[Any]) -> dic
     return {labels[i]: round(float(rate[i]), 3) for i in range(len(labels)) if ok[i]}
 
 
-def _learn_temporal(name: str, parsed: pd.Series, fmt: str | None, kind: str, cfg: FitConfig) -> Learned:
+def _learn_temporal(name: str, parsed: pd.Series, fmt: str | None, kind: ColumnKind, cfg: FitConfig) -> Learned:
     ts = pd.to_datetime(parsed).dt.tz_localize(None) if getattr(parsed.dt, "tz", None) is not None else pd.to_datetime(parsed)
     seconds = ts.astype("datetime64[s]").astype(np.int64).to_numpy()
-    spec: dict[str, Any] = {"name": name, "kind": kind}
-    if kind == "time":
+    spec: dict[str, Any] = {"name": name, "kind": kind.value}
+    if kind is ColumnKind.TIME:
         tod = seconds % 86400
         lo, hi = np.quantile(tod, [cfg.tail, 1 - cfg.tail]).astype(int)
         step = _step(tod)
@@ -302,10 +302,10 @@ def _learn_temporal(name: str, parsed: pd.Series, fmt: str | None, kind: str, cf
             spec["hour_profile"] = prof
         if fmt not in (None, "%H:%M:%S"):
             spec["format"] = fmt
-        return Learned(spec, tod.astype(float), "temporal")
+        return Learned(spec, tod.astype(float), kind)
     days = seconds // 86400
     lo_s, hi_s = np.quantile(seconds, [cfg.tail, 1 - cfg.tail]).astype(np.int64)
-    if kind == "date":
+    if kind is ColumnKind.DATE:
         lo_d, hi_d = lo_s // 86400, hi_s // 86400
         spec["start"] = str(np.datetime64(int(lo_d), "D"))
         spec["end"] = str(np.datetime64(int(hi_d), "D"))
@@ -327,17 +327,14 @@ def _learn_temporal(name: str, parsed: pd.Series, fmt: str | None, kind: str, cf
     grid = np.arange(lo_d, hi_d + 1)
     inside = (days >= lo_d) & (days <= hi_d)
     d_in = days[inside]
-    wd = lambda d: (d + 3) % 7  # noqa: E731  (1970-01-01 was a Thursday)
-    prof = _profile(np.bincount(wd(d_in), minlength=7), np.bincount(wd(grid), minlength=7).astype(float),
-                    ["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
+    prof = _profile(np.bincount(weekday(d_in), minlength=7), np.bincount(weekday(grid), minlength=7).astype(float),
+                    WEEKDAYS)
     if prof:
         spec["weekday_profile"] = prof
-    month = lambda d: d.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12  # noqa: E731
     prof = _profile(np.bincount(month(d_in), minlength=12), np.bincount(month(grid), minlength=12).astype(float),
-                    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])
+                    MONTHS)
     if prof:
         spec["month_profile"] = prof
-    year = lambda d: d.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970  # noqa: E731
     years = year(grid)
     if years.max() > years.min():
         y0 = years.min()
@@ -345,7 +342,7 @@ def _learn_temporal(name: str, parsed: pd.Series, fmt: str | None, kind: str, cf
                         np.bincount(years - y0).astype(float), [int(y0 + i) for i in range(years.max() - y0 + 1)])
         if prof:
             spec["year_profile"] = prof
-    return Learned(spec, seconds.astype(float), "temporal")
+    return Learned(spec, seconds.astype(float), kind)
 
 
 def _step(seconds: np.ndarray) -> int:
@@ -363,19 +360,6 @@ def _hms(s: int) -> str:
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
-_NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
-
-
-def _parse_numbers(arr: pa.Array) -> np.ndarray:
-    """Each string as a float, NaN where it is not a plain decimal number (Arrow's regex engine: no Python loop)."""
-    is_number = pc.fill_null(pc.match_substring_regex(arr, _NUMBER), False)
-    out = np.full(len(arr), np.nan)
-    picked = np.flatnonzero(is_number.to_numpy(zero_copy_only=False))
-    if len(picked):
-        out[picked] = pc.cast(pc.utf8_trim_whitespace(arr.take(pa.array(picked))), pa.float64()).to_numpy()
-    return out
-
-
 _SHAPE = str.maketrans({**{c: "\\" + c for c in "#?@*\\"}, **{c: "#" for c in "0123456789"},
                         **{chr(o): "?" for o in range(65, 91)}, **{chr(o): "@" for o in range(97, 123)}})
 
@@ -386,16 +370,15 @@ def template(text: pd.Series) -> pd.Series:
     return pd.Series([v.translate(_SHAPE) for v in text.to_numpy(dtype=object)], index=text.index, dtype=object)
 
 
-def _learn_text(name: str, distinct: DistinctText, cfg: FitConfig, n_rows: int) -> Learned:
+def _learn_text(name: str, found: Inferred, cfg: FitConfig, n_rows: int) -> Learned:
+    """Categories, identity-like values (Faker), codes (patterns) or free text (Faker text)."""
+    distinct, identity = found.distinct, found.provider
+    assert distinct is not None
+    if found.kind is ColumnKind.CATEGORICAL:
+        return _learn_categorical(name, distinct, cfg, n_rows)
     counts, values = distinct.counts, distinct.values
     common = counts >= cfg.min_count
-    distinct_share = len(values) / distinct.rows
     unique = bool(len(values) == distinct.rows)
-    identity = identity_provider(distinct)
-    # A category set: few distinct values, each seen often, and not people's names/emails.
-    if (identity is None and common.sum() <= cfg.max_categories and distinct.share(common) >= 0.9
-            and distinct_share < 0.5):
-        return _learn_categorical(name, distinct, cfg, n_rows)
     if identity is not None:
         spec = {"name": name, "kind": "faker", "provider": identity}
         if unique:
@@ -409,7 +392,7 @@ def _learn_text(name: str, distinct: DistinctText, cfg: FitConfig, n_rows: int) 
             spec["common_share"] = round(float(counts[top].sum() / distinct.rows), 4)
             spec["description"] = (f"names seen in at least {cfg.min_count} rows kept with their frequencies; "
                                    "the rest regenerated by Faker, never copied")
-        return Learned(spec, None, "identifier")
+        return Learned(spec, None, found.kind)
     arrow = pa.array(values.to_numpy(dtype=object), pa.string())
     ascii_values = pc.string_is_ascii(arrow).to_numpy(zero_copy_only=False)
     ascii_rows = distinct.share(ascii_values) * distinct.rows
@@ -423,14 +406,14 @@ def _learn_text(name: str, distinct: DistinctText, cfg: FitConfig, n_rows: int) 
         if spec is not None:
             if unique and not spec.get("increasing") and _patterns_disjoint(list(spec["patterns"])):
                 spec["unique"] = True
-            return Learned(spec, None, "identifier")
+            return Learned(spec, None, found.kind)
     words = (values.str.count(" ") + 1).to_numpy(dtype=float)
-    provider = "sentence" if np.average(words, weights=counts) > 3 else "word"
+    provider = "sentence" if found.kind is ColumnKind.TEXT else "word"
     spec = {"name": name, "kind": "faker", "provider": provider,
             "description": "free text: replaced by Faker text of similar length, never copied"}
     if provider == "sentence":
         spec["args"] = {"nb_words": max(1, int(round(_weighted_median(words, counts))))}
-    return Learned(spec, None, "text")
+    return Learned(spec, None, found.kind)
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:

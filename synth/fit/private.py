@@ -25,12 +25,10 @@ import numpy as np
 import pandas as pd
 
 from .. import dp
-from ..tables import datetime_format, identity_provider, infer_kind
-from .columns import Learned, plain_number, significant, template
+from ..datetimes import MONTHS, WEEKDAYS, to_seconds, weekday
+from ..inference import ColumnKind, Inferred, infer_column
+from .columns import Learned, inference_config, plain_number, significant, template
 from .copula import calibrate, schema_margins
-
-WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
 
 def fit_private(df: pd.DataFrame, name: str, cfg: Any, step: Callable[[str], None]) -> dict[str, Any]:
@@ -85,19 +83,20 @@ def _learn_private(name: str, series: pd.Series, eps: float, delta: float, rows:
     eps_nulls, eps_values = eps / 4, 3 * eps / 4
     null_share = min(1.0, max(0.0, dp.noisy_count(int(series.isna().sum()), eps_nulls, rng) / rows))
     values = series.dropna()
-    kind = infer_kind(series)
+    found = infer_column(series, inference_config(cfg))
+    kind = found.kind
     spec: dict[str, Any] = {"name": name}
     codes: np.ndarray | None = None
-    if kind == "numeric":
+    if kind is ColumnKind.NUMERIC:
         numbers = pd.to_numeric(values.astype(str) if not pd.api.types.is_numeric_dtype(values) else values, errors="coerce").dropna().to_numpy(float)
         spec.update(_numeric(numbers, eps_values, delta, cfg, rng))
         codes = pd.to_numeric(series, errors="coerce").to_numpy(float)
-    elif kind in ("categorical", "boolean"):
+    elif kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
         text = values.astype(str)
         keys, counts = dp.stable_histogram(text.to_numpy(dtype=object).astype(str), eps_values, delta, rng)
         order = np.argsort(-counts, kind="stable")
         keys, counts = keys[order], counts[order]
-        if kind == "boolean" and set(keys) <= {"True", "False", "true", "false"} and len(keys):
+        if kind is ColumnKind.BOOLEAN and set(keys) <= {"True", "False", "true", "false"} and len(keys):
             true = float(sum(c for k, c in zip(keys, counts) if k.lower() == "true"))
             spec.update({"kind": "boolean", "probability": round(true / max(counts.sum(), 1e-9), 4)})
             codes = series.astype(str).str.lower().map({"true": 1.0, "false": 0.0}).to_numpy(dtype=float)
@@ -107,14 +106,12 @@ def _learn_private(name: str, series: pd.Series, eps: float, delta: float, rows:
             codes = series.astype(str).map(position).to_numpy(dtype=float)
         else:
             spec.update(_nothing_released())
-    elif kind in ("date", "datetime", "time"):
-        spec.update(_temporal(values, kind, eps_values, delta, cfg, rng))
+    elif kind.is_temporal:
+        spec.update(_temporal(values, kind, found.format, eps_values, delta, cfg, rng))
         if spec.get("kind") in ("date", "datetime"):
-            parsed = _parse(series, spec.get("format"))
-            codes = (parsed.astype("datetime64[s]").astype(np.int64).to_numpy(dtype=float))
-            codes[parsed.isna().to_numpy()] = np.nan
+            codes = to_seconds(series, found.format).to_numpy(dtype=float)
     else:
-        spec.update(_identifier(values.astype(str), kind, eps_values, delta, rng))
+        spec.update(_identifier(values.astype(str), found, eps_values, delta, rng))
     if null_share > 0.0005 and "nulls" not in spec:
         spec["nulls"] = round(null_share, 4)
     return spec, codes, kind
@@ -156,22 +153,12 @@ def _short(x: float) -> float:
     return plain_number(significant(float(x), 6))
 
 
-def _parse(series: pd.Series, fmt: str | None) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return pd.to_datetime(series)
-    if fmt is None:
-        fmt, _ = datetime_format(series.dropna().astype(str))
-    return pd.to_datetime(series.astype(str), format=fmt, errors="coerce") if fmt else pd.to_datetime(series, errors="coerce")
-
-
-def _temporal(values: pd.Series, kind: str, eps: float, delta: float, cfg: Any, rng: np.random.Generator) -> dict[str, Any]:
-    fmt = None
-    if not pd.api.types.is_datetime64_any_dtype(values):
-        fmt, _ = datetime_format(values.astype(str))
-    parsed = _parse(values, fmt).dropna()
-    seconds = parsed.astype("datetime64[s]").astype(np.int64).to_numpy()
-    spec: dict[str, Any] = {"kind": kind}
-    if kind == "time":
+def _temporal(values: pd.Series, kind: ColumnKind, fmt: str | None, eps: float, delta: float, cfg: Any,
+              rng: np.random.Generator) -> dict[str, Any]:
+    """``fmt``: the text format of the values (None for timestamps)."""
+    seconds = to_seconds(values, fmt).dropna().to_numpy().astype(np.int64)
+    spec: dict[str, Any] = {"kind": kind.value}
+    if kind is ColumnKind.TIME:
         minutes, counts = dp.stable_histogram((seconds % 86400) // 60, eps, delta, rng)
         if len(minutes) == 0:
             return _nothing_released()
@@ -186,7 +173,7 @@ def _temporal(values: pd.Series, kind: str, eps: float, delta: float, cfg: Any, 
     # histograms over few keys, so each key holds many rows and survives the noise.
     parts = 3 if kind == "datetime" else 2
     day = seconds // 86400
-    month_index = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    month_index = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)  # months since 1970-01
     months, month_counts = dp.stable_histogram(month_index, eps / parts, delta, rng)
     if len(months) == 0:
         return _nothing_released()
@@ -194,7 +181,7 @@ def _temporal(values: pd.Series, kind: str, eps: float, delta: float, cfg: Any, 
     first_month, last_month = int(lo), int(hi)
     first = int(np.datetime64(first_month, "M").astype("datetime64[D]").astype(np.int64))
     last = int(np.datetime64(last_month + 1, "M").astype("datetime64[D]").astype(np.int64)) - 1
-    if kind == "date":
+    if kind is ColumnKind.DATE:
         spec.update({"start": str(np.datetime64(first, "D")), "end": str(np.datetime64(last, "D"))})
         if fmt not in (None, "%Y-%m-%d"):
             spec["format"] = fmt
@@ -210,7 +197,7 @@ def _temporal(values: pd.Series, kind: str, eps: float, delta: float, cfg: Any, 
             weights[hours] = np.maximum(hour_counts, 0)
             if weights.sum() > 0:
                 spec["hour_profile"] = {h: round(float(w / weights.mean()), 3) for h, w in enumerate(weights)}
-    weekdays, weekday_counts = dp.stable_histogram((day + 3) % 7, eps / parts, delta, rng)
+    weekdays, weekday_counts = dp.stable_histogram(weekday(day), eps / parts, delta, rng)
     if len(weekdays):
         rate = np.zeros(7)
         rate[weekdays] = np.maximum(weekday_counts, 0)
@@ -242,13 +229,13 @@ def _hm(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
-def _identifier(text: pd.Series, kind: str, eps: float, delta: float, rng: np.random.Generator) -> dict[str, Any]:
-    provider = identity_provider(text)
-    if provider is not None:
-        return {"kind": "faker", "provider": provider, "description": "identity-like values: regenerated by Faker"}
-    if kind == "identifier" and text.map(str.isascii).all():
+def _identifier(text: pd.Series, found: Inferred, eps: float, delta: float, rng: np.random.Generator) -> dict[str, Any]:
+    if found.provider is not None:
+        return {"kind": "faker", "provider": found.provider, "description": "identity-like values: regenerated by Faker"}
+    if found.kind is ColumnKind.IDENTIFIER and text.map(str.isascii).all():
         shapes, counts = dp.stable_histogram(template(text).to_numpy(dtype=object).astype(str), eps, delta, rng)
         if len(shapes):
             return {"kind": "pattern", "patterns": {str(s): max(1, int(round(c))) for s, c in zip(shapes, counts)},
                     "description": "identifier: regenerated in the same formats"}
-    return {"kind": "faker", "provider": "sentence" if kind == "text" else "word", "description": "free text: replaced by Faker text"}
+    return {"kind": "faker", "provider": "sentence" if found.kind is ColumnKind.TEXT else "word",
+            "description": "free text: replaced by Faker text"}

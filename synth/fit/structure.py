@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from ..inference import NUMBER_KINDS
 from .arrays import average_ranks, int_codes, run_starts
 from .columns import Learned, learn_boolean, learn_numeric
 from .rules import contingency
@@ -186,7 +187,7 @@ def order_categories(learned: dict[str, Learned]) -> None:
     Categories are sorted by the mean, within each category, of the first principal component of the
     numeric columns' normal scores: e.g. penguin species from light to heavy. With no numbers, by frequency.
     """
-    numeric = [l.codes for l in learned.values() if l.kind in ("numeric", "temporal") and l.codes is not None]
+    numeric = [l.codes for l in learned.values() if l.kind in NUMBER_KINDS and l.codes is not None]
     reference, rows = _principal_scores(numeric)
     if reference is None:
         return
@@ -201,7 +202,7 @@ def order_lookup_keys(lookups: list[dict[str, Any]], learned: dict[str, Learned]
     correlate with everything else (prestige with income). Keys that are number codes get that order too."""
     for lk in lookups:
         key = learned[lk["key"]]
-        fixed = [learned[f].codes for f in lk["fields"] if learned[f].kind in ("numeric", "temporal")
+        fixed = [learned[f].codes for f in lk["fields"] if learned[f].kind in NUMBER_KINDS
                  and learned[f].codes is not None]
         positions = value_positions(key)
         reference, rows = _principal_scores(fixed)  # type: ignore[arg-type]

@@ -1,0 +1,79 @@
+"""Identity-like text: emails, URLs, phone numbers and people's names, told apart from codes.
+
+>>> identity_provider(pd.Series(["ann@example.com", "bo@example.org"] * 10))
+'email'
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from ..distinct import DistinctText
+from ..lazy import LazyModule
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow.compute as pc
+else:
+    pd, pc = LazyModule("pandas"), LazyModule("pyarrow.compute")
+
+_EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
+_URL = re.compile(r"^https?://\S+$")
+#: A cheap first look: only values shaped like this are handed to the phone-number parser.
+_PHONE = re.compile(r"^[+(]?[\d][\d ()./x-]{6,}$")
+#: Regions whose national formats are tried (numbers written with ``+`` and a country code parse in any).
+PHONE_REGIONS = ("US", "GB", "DE", "FR", "IN", "CA", "AU", "BR")
+_NAME = re.compile(r"^[A-Z][a-zA-Z'’.-]*(?: [A-Z][a-zA-Z'’.-]*){0,3}$")
+
+
+def identity_provider(text: pd.Series | DistinctText) -> str | None:
+    """The Faker provider for identity-like text (email, url, phone_number, first_name, name), or None."""
+    distinct = text if isinstance(text, DistinctText) else DistinctText.of(text)
+    sample = distinct.sample(1000)
+    if sample.share_matching(_EMAIL.pattern) > 0.95:
+        return "email"
+    if sample.share_matching(_URL.pattern) > 0.95:
+        return "url"
+    if (sample.share_matching(_PHONE.pattern) > 0.95
+            and sample.mean(pc.count_substring_regex(sample.arrow(), r"\d")) >= 7
+            and _mostly_phone_numbers(sample)):
+        return "phone_number"
+    # A name is written with lower-case letters: all-capital words (ATL, JFK) are codes.
+    if (len(distinct.values) / max(1, distinct.rows) > 0.05 and sample.share_matching(_NAME.pattern) > 0.9
+            and sample.share_matching("[a-z]") > 0.9):
+        return "first_name" if sample.mean(pc.count_substring(sample.arrow(), " ")) + 1 < 1.5 else "name"
+    return None
+
+
+def is_phone_number(text: str) -> bool:
+    """True when the whole text is a valid phone number written in its country's digit grouping.
+
+    A regular expression cannot tell ``2015-017257`` (a year and a running number) from a phone number, and
+    even a parser finds a valid New Jersey number in those digits; what gives an identifier away is its
+    grouping, so the parser's strict-grouping check is what decides.
+
+    >>> is_phone_number("(201) 501-7257"), is_phone_number("+44 20 7946 0958"), is_phone_number("2015-017257")
+    (True, True, False)
+    """
+    import phonenumbers  # imported here: only fitting and auditing need it, not generating
+
+    strict = phonenumbers.Leniency.STRICT_GROUPING
+    for region in PHONE_REGIONS:
+        for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=strict):
+            if match.start == 0 and match.end == len(text):
+                return True
+    return False
+
+
+def _mostly_phone_numbers(sample: DistinctText, draws: int = 200, share: float = 0.9) -> bool:
+    """Whether at least ``share`` of up to ``draws`` distinct values are phone numbers (stops once that is out of reach)."""
+    values = sample.values.iloc[:draws].tolist()
+    allowed = int(len(values) * (1 - share))
+    misses = 0
+    for v in values:  # the parser works on one string at a time; the early stop keeps identifiers cheap
+        if not is_phone_number(str(v).strip()):
+            misses += 1
+            if misses > allowed:
+                return False
+    return True
