@@ -64,15 +64,49 @@ class AuditResult:
 
     @property
     def failures(self) -> list[str]:
-        return self.policy.failures(self.summary, {m.name: m for m in self.metrics}, holdout=self.tables.holdout is not None)
+        return self.policy.failures(self.summary, {m.name: m for m in self.metrics}, holdout=self.tables.holdout is not None,
+                                    underpowered=self.underpowered, detectable=self.detectable_share,
+                                    rows_needed=self.synthetic_rows_needed)
+
+    @property
+    def detectable_share(self) -> float | None:
+        """The smallest share of copied rows these table sizes let the exact-copies test catch (None: no holdout,
+        or exact copies do not decide). More than :data:`audit.privacy.DETECTABLE_ABOVE_TOLERANCE` above the
+        tolerance, privacy cannot be called passed."""
+        tolerance = self.policy.tolerances().get("exact_copies")
+        if self.tables.holdout is None or tolerance is None:
+            return None
+        deciding = sum(m.details.get("verdict") in ("pass", "fail") for m in self.metrics if m.section == "privacy")
+        return privacy.detectable_share(len(self.tables.synthetic), len(self.tables.real), len(self.tables.holdout),
+                                        tolerance, self.policy.alpha, deciding)
+
+    @property
+    def underpowered(self) -> bool:
+        """True when the holdout is too small to catch a leak just above the exact-copies tolerance."""
+        tolerance = self.policy.tolerances().get("exact_copies")
+        detectable = self.detectable_share
+        return detectable is not None and tolerance is not None and detectable > tolerance + privacy.DETECTABLE_ABOVE_TOLERANCE
+
+    @property
+    def synthetic_rows_needed(self) -> int | None:
+        """How many synthetic rows would let this audit catch a leak just above its tolerance (see :attr:`detectable_share`)."""
+        tolerance = self.policy.tolerances().get("exact_copies")
+        if self.tables.holdout is None or tolerance is None:
+            return None
+        deciding = sum(m.details.get("verdict") in ("pass", "fail") for m in self.metrics if m.section == "privacy")
+        return privacy.synthetic_rows_needed(len(self.tables.real), len(self.tables.holdout), tolerance,
+                                             self.policy.alpha, deciding)
 
     @property
     def privacy_verdict(self) -> str:
-        """"failed", "passed", or "not verified" (no holdout: no test had a control)."""
+        """"failed", "passed", or "not verified" (no holdout, so no test had a control; or a holdout too small to
+        catch a leak :data:`audit.privacy.DETECTABLE_ABOVE_TOLERANCE` above the tolerance)."""
         tests = [m for m in self.metrics if m.section == "privacy"]
         if any(m.details.get("verdict") == "fail" for m in tests):
             return "failed"
         if self.tables.holdout is None or all(m.skipped for m in tests):
+            return "not verified"
+        if self.underpowered:
             return "not verified"
         return "passed"
 
@@ -89,6 +123,7 @@ class AuditResult:
             "passed": self.passed,
             "failures": self.failures,
             "privacy_verdict": self.privacy_verdict,
+            "detectable_share": self.detectable_share,
             "summary": self.summary,
             "thresholds": self.policy.to_dict(),
             "inputs": self.inputs,

@@ -28,7 +28,7 @@ from typing import Any
 
 from synth.errors import SynthError
 
-from .privacy import ALPHA, REPORTED_ONLY, TESTS, TOLERANCE
+from .privacy import ALPHA, DETECTABLE_ABOVE_TOLERANCE, REPORTED_ONLY, TESTS, TOLERANCE
 from .registry import units
 
 #: Each metric's default minimum, declared on the metric (``gate``).
@@ -84,8 +84,14 @@ class Policy:
                 out[name] = 1 - minimum
         return out
 
-    def failures(self, sections: dict[str, float | None], metrics: dict[str, Any], holdout: bool) -> list[str]:
-        """One line per reason the release fails; empty when it passes."""
+    def failures(self, sections: dict[str, float | None], metrics: dict[str, Any], holdout: bool,
+                 underpowered: bool = False, detectable: float | None = None, rows_needed: int | None = None) -> list[str]:
+        """One line per reason the release fails; empty when it passes.
+
+        ``underpowered``: the holdout is too small to catch a leak :data:`audit.privacy.DETECTABLE_ABOVE_TOLERANCE`
+        above the tolerance; ``detectable`` is the smallest copied share it could catch
+        (:func:`audit.privacy.detectable_share`), ``rows_needed`` how many synthetic rows would do.
+        """
         out = []
         for name, minimum in self.minimums.items():
             if name == "privacy":  # decided by the tests themselves, each against its tolerance
@@ -106,6 +112,13 @@ class Policy:
             if score is not None and score < minimum:
                 where = _at_fault(metrics[name].details, minimum) if name in metrics else []
                 out.append(f"{name} {score:.3f} < {minimum}" + (f" ({', '.join(where)})" if where else ""))
+        leaked = any(m is not None and m.details.get("verdict") == "fail" for m in (metrics.get(t) for t in TESTS))
+        if self.require_holdout and holdout and not leaked and underpowered:
+            more = f"audit at least {rows_needed:,} synthetic rows, " if rows_needed else ""
+            must = (self.tolerances().get("exact_copies", TOLERANCE) + DETECTABLE_ABOVE_TOLERANCE)
+            out.append(f"privacy not verified: with these table sizes a leak of fewer than {detectable or 1:.1%} of the "
+                       f"synthetic rows cannot be told from chance ({must:.0%} must be): {more}keep back more real rows "
+                       "(`synth fit --holdout-share 0.5`), or accept it with --allow-no-holdout")
         if self.require_holdout and not holdout:
             out.append("privacy not verified: no holdout, so no test can tell memorised rows from realistic ones "
                        "(keep one with `synth fit --holdout-out holdout.csv`, pass it with --holdout; or --allow-no-holdout)")

@@ -61,6 +61,10 @@ NEAR_RADIUS = 0.1
 RARE_IDENTIFIER_ROWS = 10
 #: A passing test whose interval reaches above this share says it could not rule such a leak out.
 INCONCLUSIVE = 0.05
+#: How far above the tolerance a leak (a share of synthetic rows copied from training rows) the audit must be able
+#: to catch before it may call privacy "passed" (5% at the default 1%): below this power the holdout is too
+#: small to tell a leak from chance.
+DETECTABLE_ABOVE_TOLERANCE = 0.04
 #: Records per side for the membership attack.
 MEMBERSHIP_RECORDS = 25_000
 #: Records per side for the attribute attack.
@@ -94,6 +98,56 @@ def explained_share(c_train: np.ndarray, c_hold: np.ndarray, p: float, pool: int
     _, group = np.unique(clusters, return_inverse=True)
     per_cluster = np.bincount(group.ravel(), weights=sd)
     return float(u.mean() / kappa), float(np.sqrt((per_cluster ** 2).sum()) / len(u) / kappa)
+
+
+def detectable_share(synthetic_rows: int, training_rows: int, holdout_rows: int, tolerance: float = TOLERANCE,
+                     alpha: float = ALPHA, tests: int = 1) -> float:
+    """The smallest share of synthetic rows, copied from distinct training rows, that the exact-copies test
+    would find significant here (1.0 when no share would be).
+
+    Copies of training rows can only be told from chance matches by how rarely synthetic rows equal holdout
+    rows, so a small holdout bounds what any test can detect: with 57 holdout rows beside 230 training rows,
+    11 copied rows (5%) land on training rows by chance alone 8% of the time. Computed with the test's own
+    estimate and standard error (:func:`explained_share`) at the first step of Holm over ``tests`` tests.
+
+    >>> round(detectable_share(230, 230, 57, tests=4), 3)   # a penguins-sized table: 5% copies cannot be shown
+    0.109
+    >>> detectable_share(20_000, 20_000, 5_000, tests=4) < 0.02
+    True
+    """
+    if synthetic_rows < 1 or training_rows < 1 or holdout_rows < 1:
+        return 1.0
+    from scipy.stats import norm
+
+    p = training_rows / (training_rows + holdout_rows)
+    k = np.arange(1, synthetic_rows + 1, dtype=float)
+    # k copies, each explained by its one training row: u = 1 - p each (so kappa = 1 - p), sd sqrt(p(1 - p)) each
+    estimate = k / synthetic_rows
+    se = np.sqrt(k * p * (1 - p)) / synthetic_rows / (1 - p)
+    found = (estimate - tolerance) / se >= norm.isf(alpha / max(tests, 1))
+    return float(k[found.argmax()] / synthetic_rows) if found.any() else 1.0
+
+
+def synthetic_rows_needed(training_rows: int, holdout_rows: int, tolerance: float = TOLERANCE, alpha: float = ALPHA,
+                          tests: int = 1) -> int | None:
+    """How many synthetic rows an audit needs for :func:`detectable_share` to reach ``tolerance`` +
+    :data:`DETECTABLE_ABOVE_TOLERANCE` (None without training or holdout rows). A generator that copies a share
+    of its rows copies more of them in a larger sample, so auditing more rows is the cheap way to power a small table.
+
+    >>> synthetic_rows_needed(275, 69, tests=4)
+    642
+    """
+    if training_rows < 1 or holdout_rows < 1:
+        return None
+    from scipy.stats import norm
+
+    target = tolerance + DETECTABLE_ABOVE_TOLERANCE
+    p = training_rows / (training_rows + holdout_rows)
+    z = norm.isf(alpha / max(tests, 1))
+    rows = int(math.ceil(z * z * target * p / (1 - p) / (target - tolerance) ** 2))  # the continuous answer
+    while detectable_share(rows, training_rows, holdout_rows, tolerance, alpha, tests) > target:  # whole copies
+        rows = int(math.ceil(rows * 1.01)) + 1
+    return rows
 
 
 def copy_score(c_train: np.ndarray, c_hold: np.ndarray, p: float) -> float:

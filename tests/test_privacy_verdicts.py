@@ -290,3 +290,48 @@ def test_a_category_of_whole_numbers_read_as_floats_matches_its_text(tmp_path):
     twin = pd.DataFrame({"zip": [98115.0, 98107.0, 98115.0, np.nan] * 50, "n": np.arange(200.0)})
     result = audit.run(real, twin, seed=0, policy=audit.Policy(require_holdout=False))
     assert result.metric("column_shapes").details["per_column"]["zip"] > 0.7
+
+
+# --- a holdout too small to catch a 5% leak: privacy is not verified, and the report says what would be -------
+def _measurements(rows: int, seed: int) -> pd.DataFrame:
+    """Continuous measurements (no two rows alike, as on a small real table of bill and flipper lengths)."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"species": rng.choice(["a", "b", "c"], rows), "bill": rng.normal(44, 5, rows).round(1),
+                         "flipper": rng.normal(200, 14, rows).round(0), "mass": rng.normal(4200, 800, rows).round(-1)})
+
+
+def test_detectable_share_is_where_the_exact_copies_test_starts_to_fail():
+    from audit.privacy import detectable_share
+
+    train, hold, fresh = _measurements(1000, 1), _measurements(250, 2), _measurements(1000, 3)
+    smallest = detectable_share(len(fresh), len(train), len(hold), tests=1)
+    assert 0.01 < smallest < 0.05
+    for share, caught in ((smallest, True), (smallest - 0.01, False)):
+        t = audit.data.align(train, _with_copies(fresh, train, share), hold)
+        from audit.privacy import run_tests
+
+        (exact,) = [m for m in run_tests(t, audit.data.Encoding.fit(t), {"exact_copies": 0.01}) if m.name == "exact_copies"]
+        assert (exact.details["verdict"] == "fail") is caught, (share, exact.details)
+
+
+def test_a_small_table_is_not_verified_until_enough_synthetic_rows_are_audited(tmp_path):
+    train, hold = _measurements(275, 1), _measurements(69, 2)
+    train.to_csv(tmp_path / "train.csv", index=False)
+    hold.to_csv(tmp_path / "holdout.csv", index=False)
+    runner = CliRunner()
+
+    def verdict(synthetic: pd.DataFrame) -> tuple[int, dict]:
+        synthetic.to_csv(tmp_path / "s.csv", index=False)
+        result = runner.invoke(app, ["audit", str(tmp_path / "train.csv"), str(tmp_path / "s.csv"), "--holdout",
+                                     str(tmp_path / "holdout.csv"), "--json", str(tmp_path / "r.json"), "-q"])
+        return result.exit_code, json.loads((tmp_path / "r.json").read_text())
+
+    for synthetic in (_measurements(275, 3), _with_copies(_measurements(275, 3), train, 0.05)):  # clean, or 5% copied
+        code, report = verdict(synthetic)
+        assert code == 1 and report["privacy_verdict"] == "not verified" and report["detectable_share"] > 0.05
+        (line,) = [f for f in report["failures"] if f.startswith("privacy not verified")]
+        assert "audit at least 642 synthetic rows" in line  # what would make the audit able to tell
+    code, report = verdict(_measurements(2750, 3))  # ten times the rows: a clean sample passes ...
+    assert code == 0 and report["privacy_verdict"] == "passed", report["failures"]
+    code, report = verdict(_with_copies(_measurements(2750, 3), train, 0.05))  # ... and 5% copies are caught
+    assert code == 1 and report["privacy_verdict"] == "failed"

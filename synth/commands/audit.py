@@ -29,7 +29,7 @@ def audit_command(
     html_path: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report here."),
     fail_under: List[str] = typer.Option([], "--fail-under", help="Minimum score for a metric or section, e.g. exact_copies=0.98 (tolerate 2% memorised rows) or fidelity=0.7 (repeatable). Defaults: every privacy test 0.99, worst_column_shape, column_variety and dependence_kept 0.5."),
     policy_file: Optional[Path] = typer.Option(None, "--policy", help="YAML file: {fail_under: {exact_copies: 0.98, fidelity: 0.7}, alpha: 0.05, require_holdout: true}."),
-    allow_no_holdout: bool = typer.Option(False, "--allow-no-holdout", help="Without --holdout, pass on fidelity and utility alone (privacy is reported as not verified instead of failing the audit)."),
+    allow_no_holdout: bool = typer.Option(False, "--allow-no-holdout", help="Without --holdout, or with one too small to catch a 5% leak, pass on fidelity and utility alone (privacy is reported as not verified instead of failing the audit)."),
     schema_path: Optional[Path] = typer.Option(None, "--schema", help="Check the rules this schema declares (ranges, categories, formulas, uniqueness, constraints) on both tables."),
     seed: int = typer.Option(0, "--seed", help="Seed for samples and models: the same inputs and seed give the same report."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No console table; just the exit code (and files)."),
@@ -38,8 +38,9 @@ def audit_command(
 
     Privacy is a set of statistical tests against the holdout (real rows the generator never saw): each
     estimates the share of synthetic rows that are memorised and fails when it is significantly above the
-    tolerance (1% by default). Without --holdout, privacy is not verified and the audit fails unless
-    --allow-no-holdout. Keep a holdout when fitting: synth fit real.csv --holdout-out holdout.csv
+    tolerance (1% by default). Without --holdout, or with one too small to catch a 5% leak (the report says
+    how many synthetic rows would do), privacy is not verified and the audit fails unless --allow-no-holdout.
+    Keep a holdout when fitting: synth fit real.csv --holdout-out holdout.csv
 
     Example:
 
