@@ -264,12 +264,6 @@ class InverseCDF:
         return idx
 
 
-def draw_index(cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """One-off inverse-CDF draw (builds no table); prefer a prepared :class:`InverseCDF` in hot paths."""
-    idx = np.searchsorted(cumulative / cumulative[-1], u, side="right")
-    return np.minimum(idx, len(cumulative) - 1)
-
-
 #: Largest unscaled decimal kept in int64 words: 18 digits.
 _DECIMAL_PRECISION = 18
 
