@@ -120,9 +120,15 @@ def _as_text(values: pd.Series) -> pd.Series:
     back as floats (a zip code column without its 98115-1234 rows) reads "98115", as in the real table, not "98115.0"."""
     text = values.astype(str)
     if pd.api.types.is_float_dtype(values):
-        v = values.to_numpy(float)
-        whole = np.isfinite(v) & (v == np.round(v)) & (np.abs(v) < 2**53)
-        text = text.where(~whole, pd.Series(v, index=values.index).where(whole, 0).astype(np.int64).astype(str))
+        floats = pd.Series(True, index=values.index)
+    elif values.dtype == object:  # frames put together in memory can mix 98115.0 (float) and "98115" (text)
+        floats = values.map(type).isin((float, np.float64))
+    else:
+        floats = None
+    if floats is not None and floats.any():
+        v = pd.to_numeric(values.where(floats), errors="coerce").to_numpy(float)
+        whole = floats.to_numpy() & np.isfinite(v) & (v == np.round(v)) & (np.abs(v) < 2**53)
+        text = text.where(~whole, pd.Series(np.where(whole, v, 0), index=values.index).astype(np.int64).astype(str))
     return text.where(values.notna(), MISSING).astype(object)
 
 

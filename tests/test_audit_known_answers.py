@@ -281,3 +281,15 @@ def test_schema_rules_count_exactly_the_planted_violations(tmp_path):
     assert rules["rule: product_id, product, calories, price, type match one record of menu"].details["synthetic_violations"] == 1
     assert all(m.details["real_violations"] == 0 for m in rules.values())
     assert result.summary["rules"] < 1.0
+
+
+def test_whole_number_codes_compare_as_text_however_the_frames_were_built():
+    """Zip codes as text in the real table (some are 98103-1234) against a synthetic frame put together in
+    memory from a twin read back as floats (98115.0) and copied text rows: the same codes, the same shape."""
+    rng = np.random.default_rng(0)
+    codes = rng.choice(["98115", "98103", "98117", "98103-1234"], 2000)
+    real = pd.DataFrame({"zip": codes, "n": rng.normal(size=2000)})
+    as_read = [float(c) if i % 2 and "-" not in c else c for i, c in enumerate(codes)]  # 98115.0 beside "98115"
+    synthetic = pd.DataFrame({"zip": pd.Series(as_read, dtype=object), "n": real["n"]})
+    result = audit.run(real, synthetic, seed=0)
+    assert result.metric("worst_column_shape").score == pytest.approx(1.0)
