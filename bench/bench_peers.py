@@ -1,0 +1,287 @@
+"""Benchmark (issue 17): synth's fit quality and cost against SDV's GaussianCopula and MOSTLY AI's TabularARGN.
+
+For each real table and each tool, in one run on this machine:
+
+- fit on the whole real table and generate as many rows as it has, timed as whole processes (wall clock,
+  start to exit, imports included):
+  - ``synth``:     ``synth fit real.csv --out t.yaml`` + ``synth generate t.yaml --rows N --out twin.csv``
+                   (two processes, seconds summed; synth's own environment and CLI);
+  - ``sdv``:       ``GaussianCopulaSynthesizer`` (defaults, metadata detected from the real table) fit + sample;
+  - ``mostlyai``:  ``mostlyai-engine``'s TabularARGN: split, analyze, encode, train (capped at
+                   ``--max-training-minutes``, otherwise its default early stopping), generate;
+  each peer in one process of the peer environment (this file run with ``--worker``);
+- score every twin with SDMetrics' ``QualityReport`` (in the peer environment) on the columns the twin and
+  the real table share, metadata detected from the real table (SDV ``Metadata.detect_from_dataframes``):
+  overall quality, "Column Shapes" and "Column Pair Trends", and each tool's 5 worst column pairs.
+  (SDMetrics 0.32 scores only the pairs whose real association clears its threshold; the others are NaN in
+  its details and left out of the pair average. ``--json`` gives how many pairs were scored.)
+
+Printed: a markdown table (table, tool, quality, shapes, pairs, seconds, seconds / synth's seconds), then
+synth's 5 worst pairs per table. ``--json`` writes everything, including every tool's worst pairs and the
+peers' in-process fit / generate seconds.
+
+The peers are never synth's dependencies: they run only in ``--peer-python``'s environment (needs
+``mostlyai-engine``, ``sdv``, ``sdmetrics``); synth runs only through ``--synth`` (its CLI). Threads are set
+to the machine's cores (OMP/MKL/torch) for every process alike.
+
+    python bench/bench_peers.py                                   # penguins, budget_food, gss_wages; all tools
+    python bench/bench_peers.py --tables penguins budget_food --tools synth mostlyai \\
+        --max-training-minutes 2 --json peers.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+DEFAULT_TABLES = ["penguins", "budget_food", "gss_wages"]
+TOOLS = ["synth", "sdv", "mostlyai"]
+PEER_PYTHON = "/work/peer-venv/bin/python"
+SYNTH = str(Path(sys.executable).with_name("synth")) if Path(sys.executable).with_name("synth").exists() else "synth"
+WORST = 5
+
+
+# --------------------------------------------------------------------------------------------- orchestrator
+
+
+def table_path(name: str) -> Path:
+    """A table given by name (``penguins`` -> ../shared/data/penguins.csv) or by path."""
+    p = Path(name)
+    return p if p.suffix else DATA / f"{name}.csv"
+
+
+def count_rows(path: Path) -> int:
+    """Data rows of a CSV (quoted newlines respected), without pandas: this process needs only the stdlib."""
+    with path.open(newline="", encoding="utf-8") as f:
+        return sum(1 for _ in csv.reader(f)) - 1
+
+
+def thread_env(threads: int) -> dict[str, str]:
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+        env[var] = str(threads)
+    env.setdefault("TOKENIZERS_PARALLELISM", "false")
+    return env
+
+
+def run(cmd: list[str], env: dict[str, str], log: Path) -> float:
+    """Run one process to its exit; wall-clock seconds. Its output goes to ``log``; a failure raises with the tail."""
+    t0 = time.perf_counter()
+    with log.open("ab") as out:
+        proc = subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        tail = log.read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n{tail}")
+    return seconds
+
+
+def make_twin(tool: str, real: Path, rows: int, work: Path, args: argparse.Namespace, env: dict[str, str]
+              ) -> tuple[Path, float, dict[str, Any]]:
+    """Fit ``tool`` on ``real``, generate ``rows`` rows; the twin's path, whole-process seconds, extra facts."""
+    twin = work / f"{tool}.csv"
+    log = work / f"{tool}.log"
+    if tool == "synth":
+        schema = work / "synth.yaml"
+        fit_s = run([args.synth, "fit", str(real), "--out", str(schema), "--quiet"], env, log)
+        gen_s = run([args.synth, "generate", str(schema), "--rows", str(rows), "--out", str(twin), "--quiet"], env, log)
+        return twin, fit_s + gen_s, {"fit_process_s": round(fit_s, 3), "generate_process_s": round(gen_s, 3)}
+    info = work / f"{tool}.json"
+    cmd = [args.peer_python, str(Path(__file__).resolve()), "--worker", tool, "--real", str(real), "--rows", str(rows),
+           "--twin", str(twin), "--info", str(info), "--max-training-minutes", str(args.max_training_minutes),
+           "--threads", str(args.threads), "--workspace", str(work / f"{tool}-ws")]
+    seconds = run(cmd, env, log)
+    return twin, seconds, json.loads(info.read_text())
+
+
+def score(real: Path, twin: Path, work: Path, args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
+    out = work / f"{twin.stem}.score.json"
+    run([args.peer_python, str(Path(__file__).resolve()), "--worker", "score", "--real", str(real), "--twin", str(twin),
+         "--info", str(out)], env, work / f"{twin.stem}.score.log")
+    return json.loads(out.read_text())
+
+
+def fmt(x: float | None, digits: int = 3) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def orchestrate(args: argparse.Namespace) -> int:
+    env = thread_env(args.threads)
+    results: list[dict[str, Any]] = []
+    keep = Path(args.keep) if args.keep else None
+    for name in args.tables:
+        real = table_path(name)
+        rows = count_rows(real)
+        label = real.stem
+        for tool in args.tools:
+            work = Path(tempfile.mkdtemp(prefix=f"bench-peers-{label}-{tool}-"))
+            row: dict[str, Any] = {"table": label, "rows": rows, "tool": tool}
+            try:
+                twin, seconds, extra = make_twin(tool, real, rows, work, args, env)
+                row.update(seconds=round(seconds, 2), **extra)
+                row.update(score(real, twin, work, args, env))
+            except Exception as exc:  # noqa: BLE001 - one tool failing must not end the run
+                row["error"] = str(exc)[-2000:]
+                print(f"[{label} / {tool}] failed: {str(exc)[-500:]}", file=sys.stderr)
+            finally:
+                if keep:
+                    shutil.copytree(work, keep / f"{label}-{tool}", dirs_exist_ok=True)
+                shutil.rmtree(work, ignore_errors=True)
+            results.append(row)
+            print(f"[{label} / {tool}] quality {fmt(row.get('quality'))} shapes {fmt(row.get('shapes'))} "
+                  f"pairs {fmt(row.get('pairs'))} in {fmt(row.get('seconds'), 1)} s", file=sys.stderr, flush=True)
+
+    synth_s = {r["table"]: r.get("seconds") for r in results if r["tool"] == "synth"}
+    for r in results:
+        base = synth_s.get(r["table"])
+        r["seconds_vs_synth"] = round(r["seconds"] / base, 1) if base and r.get("seconds") else None
+
+    print(f"\nSDMetrics QualityReport; fit + generate whole-process wall clock, {args.threads} threads, "
+          f"TabularARGN capped at {args.max_training_minutes} min of training\n")
+    print("| table | rows | tool | quality | shapes | pairs | seconds | seconds / synth's |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    for r in results:
+        ratio = "-" if r.get("seconds_vs_synth") is None else f"{r['seconds_vs_synth']:.1f}x"
+        tool = r["tool"] + (" (failed)" if "error" in r else "")
+        print(f"| {r['table']} | {r['rows']} | {tool} | {fmt(r.get('quality'))} | {fmt(r.get('shapes'))} | "
+              f"{fmt(r.get('pairs'))} | {fmt(r.get('seconds'), 1)} | {ratio} |")
+    for r in results:
+        if r["tool"] == "synth" and r.get("worst_pairs"):
+            pairs = "; ".join(f"{p['pair']} {p['score']:.3f}" for p in r["worst_pairs"])
+            print(f"\nsynth's {WORST} worst pairs on {r['table']}: {pairs}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"max_training_minutes": args.max_training_minutes,
+                                               "threads": args.threads, "results": results}, indent=2))
+    return 1 if any("error" in r for r in results) else 0
+
+
+# ------------------------------------------------------------------------------- workers (peer environment)
+
+
+def _set_threads(threads: int) -> None:
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+    except ImportError:
+        pass
+
+
+def worker_sdv(args: argparse.Namespace) -> dict[str, Any]:
+    import pandas as pd
+    from sdv.metadata import Metadata
+    from sdv.single_table import GaussianCopulaSynthesizer
+
+    real = pd.read_csv(args.real, low_memory=False)
+    t0 = time.perf_counter()
+    model = GaussianCopulaSynthesizer(Metadata.detect_from_dataframes(data={"real": real}))
+    model.fit({"real": real})  # SDV 2 takes tables by name
+    t1 = time.perf_counter()
+    twin = model.sample(num_rows=args.rows)
+    (twin["real"] if isinstance(twin, dict) else twin).to_csv(args.twin, index=False)
+    return {"fit_s": round(t1 - t0, 3), "generate_s": round(time.perf_counter() - t1, 3)}
+
+
+def worker_mostlyai(args: argparse.Namespace) -> dict[str, Any]:
+    import pandas as pd
+    from mostlyai import engine
+
+    _set_threads(args.threads)
+    engine.set_random_state(0)
+    real = pd.read_csv(args.real, low_memory=False)
+    ws = Path(args.workspace)
+    t0 = time.perf_counter()
+    engine.split(workspace_dir=ws, tgt_data=real, model_type="TABULAR")
+    engine.analyze(workspace_dir=ws)
+    engine.encode(workspace_dir=ws)
+    engine.train(workspace_dir=ws, max_training_time=args.max_training_minutes, device="cpu")
+    t1 = time.perf_counter()
+    engine.generate(workspace_dir=ws, sample_size=args.rows, device="cpu")
+    twin = pd.read_parquet(ws / "SyntheticData")
+    twin.to_csv(args.twin, index=False)
+    epochs = None
+    progress = ws / "ModelStore" / "model-data" / "progress-messages.csv"
+    if progress.exists():
+        epochs = float(pd.read_csv(progress)["epoch"].max())
+    return {"fit_s": round(t1 - t0, 3), "generate_s": round(time.perf_counter() - t1, 3), "epochs": epochs}
+
+
+def worker_score(args: argparse.Namespace) -> dict[str, Any]:
+    """SDMetrics QualityReport on the shared columns, metadata detected from the real table."""
+    import pandas as pd
+    from sdmetrics.reports.single_table import QualityReport
+    from sdv.metadata import Metadata
+
+    real = pd.read_csv(args.real, low_memory=False)
+    twin = pd.read_csv(args.twin, low_memory=False)
+    shared = [c for c in real.columns if c in twin.columns]
+    real, twin = real[shared], twin[shared].copy()
+    meta = Metadata.detect_from_dataframes(data={"real": real}).to_dict()["tables"]["real"]
+    for col in shared:  # the twin read like the real column, so a kind the CSV guessed differently still compares
+        if pd.api.types.is_numeric_dtype(real[col]) and not pd.api.types.is_numeric_dtype(twin[col]):
+            twin[col] = pd.to_numeric(twin[col], errors="coerce")
+        elif not pd.api.types.is_numeric_dtype(real[col]) and pd.api.types.is_numeric_dtype(twin[col]):
+            twin[col] = twin[col].astype("string").astype(object).where(twin[col].notna())
+    report = QualityReport()
+    report.generate(real, twin, meta, verbose=False)
+    props = report.get_properties().set_index("Property")["Score"]
+    pairs = report.get_details("Column Pair Trends")
+    nan_pairs = int(pairs["Score"].isna().sum())
+    worst = pairs.dropna(subset=["Score"]).sort_values("Score").head(WORST)
+    return {
+        "quality": float(report.get_score()),
+        "shapes": float(props["Column Shapes"]),
+        "pairs": float(props["Column Pair Trends"]),
+        "columns_scored": shared,
+        "columns_missing_from_twin": [c for c in pd.read_csv(args.real, nrows=0).columns if c not in shared],
+        "pairs_scored": int(len(pairs) - nan_pairs),
+        "pairs_nan": nan_pairs,
+        "worst_pairs": [{"pair": f"{r['Column 1']} / {r['Column 2']}", "metric": r["Metric"],
+                         "score": round(float(r["Score"]), 4)} for _, r in worst.iterrows()],
+    }
+
+
+WORKERS = {"sdv": worker_sdv, "mostlyai": worker_mostlyai, "score": worker_score}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tables", nargs="+", default=DEFAULT_TABLES,
+                    help="table names in ../shared/data (penguins) or CSV paths")
+    ap.add_argument("--tools", nargs="+", choices=TOOLS, default=TOOLS)
+    ap.add_argument("--max-training-minutes", type=float, default=2.0, help="TabularARGN's training cap")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="OMP/MKL/torch threads (all tools)")
+    ap.add_argument("--peer-python", default=PEER_PYTHON, help="python of the env with mostlyai-engine, sdv, sdmetrics")
+    ap.add_argument("--synth", default=SYNTH, help="synth's CLI (default: beside this python, else on PATH)")
+    ap.add_argument("--json", help="write all results here")
+    ap.add_argument("--keep", help="copy each run's work folder (twins, schemas, logs) under this folder")
+    # internal: one peer step inside the peer environment
+    ap.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
+    ap.add_argument("--real", help=argparse.SUPPRESS)
+    ap.add_argument("--twin", help=argparse.SUPPRESS)
+    ap.add_argument("--rows", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--info", help=argparse.SUPPRESS)
+    ap.add_argument("--workspace", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        import warnings
+
+        warnings.filterwarnings("ignore")
+        Path(args.info).write_text(json.dumps(WORKERS[args.worker](args)))
+        return 0
+    return orchestrate(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
