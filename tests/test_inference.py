@@ -108,6 +108,17 @@ def test_the_format_and_free_text_thresholds_come_from_the_config():
     assert infer_kind(sentence, InferenceConfig(sentence_words=2)) is ColumnKind.TEXT
 
 
+def test_the_identity_thresholds_come_from_the_config():
+    from synth.inference.identity import identity_provider
+
+    emails = pd.Series([f"user{i}@example.com" for i in range(92)] + [f"nobody {i}" for i in range(8)])
+    assert identity_provider(emails) is None  # 92% shaped like an email: below the 95% default
+    assert identity_provider(emails, InferenceConfig(identity_share=0.9)) == "email"
+    people = pd.Series(["Ann Lee", "Bo Chen", "Cy Diaz", "Di Park", "Ed Ruiz", "Flo Ng", "Gus Ito", "Hal Roe"] * 12)  # 8% distinct
+    assert identity_provider(people) == "name"
+    assert identity_provider(people, InferenceConfig(name_distinct_share=0.1)) is None
+
+
 # --- known cases, through the one function, for fit and audit -----------------------------------------------
 
 @pytest.mark.parametrize("name", list(KNOWN))

@@ -34,3 +34,10 @@ class InferenceConfig:
     format_sample: int = 2000
     #: Free text rather than an identifier: more words than this per value on average.
     sentence_words: float = 3.0
+    #: Identity text (emails, URLs, phone numbers) when this share of a sample has its shape; names (written with
+    #: lower-case letters) when ``name_share`` of the sample does and distinct values are over ``name_distinct_share``
+    #: of the rows; a phone number also needs ``phone_parsed_share`` of up to 200 values to parse as one.
+    identity_share: float = 0.95
+    name_share: float = 0.9
+    name_distinct_share: float = 0.05
+    phone_parsed_share: float = 0.9

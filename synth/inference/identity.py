@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..distinct import DistinctText
 from ..lazy import LazyModule
+from .config import InferenceConfig
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,21 +28,23 @@ PHONE_REGIONS = ("US", "GB", "DE", "FR", "IN", "CA", "AU", "BR")
 _NAME = re.compile(r"^[A-Z][a-zA-Z'’.-]*(?: [A-Z][a-zA-Z'’.-]*){0,3}$")
 
 
-def identity_provider(text: pd.Series | DistinctText) -> str | None:
+def identity_provider(text: pd.Series | DistinctText, config: InferenceConfig | None = None) -> str | None:
     """The Faker provider for identity-like text (email, url, phone_number, first_name, name), or None."""
+    config = config or InferenceConfig()
     distinct = text if isinstance(text, DistinctText) else DistinctText.of(text)
     sample = distinct.sample(1000)
-    if sample.share_matching(_EMAIL.pattern) > 0.95:
+    if sample.share_matching(_EMAIL.pattern) > config.identity_share:
         return "email"
-    if sample.share_matching(_URL.pattern) > 0.95:
+    if sample.share_matching(_URL.pattern) > config.identity_share:
         return "url"
-    if (sample.share_matching(_PHONE.pattern) > 0.95
+    if (sample.share_matching(_PHONE.pattern) > config.identity_share
             and sample.mean(pc.count_substring_regex(sample.arrow(), r"\d")) >= 7
-            and _mostly_phone_numbers(sample)):
+            and _mostly_phone_numbers(sample, share=config.phone_parsed_share)):
         return "phone_number"
     # A name is written with lower-case letters: all-capital words (ATL, JFK) are codes.
-    if (len(distinct.values) / max(1, distinct.rows) > 0.05 and sample.share_matching(_NAME.pattern) > 0.9
-            and sample.share_matching("[a-z]") > 0.9):
+    if (len(distinct.values) / max(1, distinct.rows) > config.name_distinct_share
+            and sample.share_matching(_NAME.pattern) > config.name_share
+            and sample.share_matching("[a-z]") > config.name_share):
         return "first_name" if sample.mean(pc.count_substring(sample.arrow(), " ")) + 1 < 1.5 else "name"
     return None
 

@@ -87,7 +87,7 @@ def _infer_text(distinct: DistinctText, present: np.ndarray, config: InferenceCo
     fmt, fmt_share = datetime_format(distinct, config.format_share, config.format_sample)
     if fmt is not None:
         return Inferred(temporal_kind(fmt), present, distinct, format=fmt, format_share=fmt_share)
-    provider = identity_provider(distinct)
+    provider = identity_provider(distinct, config)
     if provider is not None:
         return Inferred(ColumnKind.IDENTIFIER, present, distinct, provider=provider)
     if is_categorical(distinct, config):
