@@ -169,9 +169,10 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | Non
         declared = {c: k for c, k in kinds_from_schema(schema).items() if c in real.columns}
         kinds = {**declared, **(kinds or {})} or None
     t = align(real, synthetic, holdout, kinds)
-    for col in [target, time_column, *sensitive]:
+    named = [("target", target), ("time column", time_column), *(("sensitive column", c) for c in sensitive)]
+    for what, col in named:  # the CLI's options are --target, --time-column, --sensitive
         if col is not None and col not in t.kinds:
-            raise SynthError(f"unknown column {col!r}; columns: {', '.join(t.kinds)}")
+            raise SynthError(f"{what} {col!r} is not a column of the tables; columns: {', '.join(t.kinds)}")
     if target is not None:
         _check_target(t, target)
     notes = []

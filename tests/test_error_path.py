@@ -71,7 +71,7 @@ BAD_INPUT = [
     (["fit", "real.csv", "--holdout-out", "h.csv", "--holdout-share", "1.5"], "Invalid value for '--holdout-share'"),
     (["fit", "real.csv", "--out", "twin.txt"], "twin.txt: the schema is YAML"),
     (["audit", "missing.csv", "fake.csv"], "missing.csv: no such file"),
-    (["audit", "real.csv", "fake.csv", "--target", "nope"], "unknown column 'nope'"),
+    (["audit", "real.csv", "fake.csv", "--target", "nope"], "target 'nope' is not a column of the tables"),
     (["audit", "real.csv", "fake.csv", "--target", "id"], "--target 'id' is an identifier column"),
     (["audit", "real.csv", "fake.csv", "--kind", "price"], "--kind 'price': write COLUMN=KIND"),
     (["audit", "real.csv", "fake.csv", "--kind", "price=money"], "kind 'money' for column 'price' is not one of"),
