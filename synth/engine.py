@@ -66,12 +66,12 @@ class Plan:
     def _place_constraints(self) -> dict[str, list[Expression]]:
         """Each constraint is enforced right after the last of its columns is made, by redrawing that column."""
         position = {c.name: k for k, c in enumerate(self.order)}
-        made_by = self.schema.producer()
         placed: dict[str, list[Expression]] = {}
         for expr in self.schema.constraints:
-            if not expr.names:
+            makers = [m for n in expr.names if (m := self.schema.maker(n)) is not None]
+            if not makers:  # reads only a parent table's columns: nothing here could be redrawn
                 continue
-            last = max((made_by[n] for n in expr.names), key=lambda c: position[c.name])
+            last = max(makers, key=lambda c: position[c.name])
             placed.setdefault(last.name, []).append(expr)
         return placed
 
@@ -90,7 +90,13 @@ class Plan:
     def working_values(self, index: int) -> dict[str, pa.Array]:
         """Every column of chunk ``index`` (hidden ones too) before finalizing: dates as dates, not text."""
         start = index * CHUNK_ROWS
-        n = max(0, min(CHUNK_ROWS, self.rows - start))
+        ctx = self.context(index, start, max(0, min(CHUNK_ROWS, self.rows - start)))
+        for col in self.order:
+            self._make(col, ctx)
+        return ctx.values
+
+    def context(self, index: int, start: int, n: int) -> ChunkContext:
+        """The context chunk ``index`` is made in (rows ``start .. start + n``), with its copula draws."""
         ctx = ChunkContext(seed=self.seed, index=index, start=start, n=n, total_rows=self.rows)
         if self.copula_factor is not None and n:
             rng = ctx.rng("__copula__")
@@ -101,9 +107,7 @@ class Plan:
             np.put_along_axis(ranks, order, np.arange(n)[:, None], axis=0)
             u = (ranks + rng.random(z.shape)) / n
             ctx.uniforms = {name: u[:, k] for k, name in enumerate(self.copula_names)}
-        for col in self.order:
-            self._make(col, ctx)
-        return ctx.values
+        return ctx
 
     def _make(self, col: Column, ctx: ChunkContext) -> None:
         try:
@@ -117,7 +121,7 @@ class Plan:
         if col.nulls > 0:
             drop = stratified(ctx.rng(col.name, "nulls"), ctx.n) < col.nulls
             mask = pa.array(drop)
-            for name in (col.output_names()):
+            for name in values:  # a reference's looked-up columns are empty with its key
                 ctx.values[name] = pc.if_else(mask, pa.nulls(ctx.n, ctx.values[name].type), ctx.values[name])
 
     def _enforce(self, expr: Expression, col: Column, ctx: ChunkContext) -> None:
@@ -127,11 +131,11 @@ class Plan:
         columns of the constraint are redrawn with it, where nothing made since depends on them (a row
         whose ``start`` is already at the maximum cannot get an ``end`` after it otherwise).
         """
-        made_by = self.schema.producer()
         earlier: list[Column] = []
         for n in sorted(expr.names):
-            if made_by[n] is not col and all(made_by[n] is not e for e in earlier):
-                earlier.append(made_by[n])
+            maker = self.schema.maker(n)
+            if maker is not None and maker is not col and all(maker is not e for e in earlier):
+                earlier.append(maker)
         free = [c for c in earlier if c.random and not self._dependents_made(c, col, ctx)]
         for attempt in range(MAX_REDRAWS):
             ok = expr.evaluate(ctx.values, ctx.n)
@@ -152,7 +156,7 @@ class Plan:
 
     def _dependents_made(self, column: Column, last: Column, ctx: ChunkContext) -> set[str]:
         """Columns already made (other than ``last``) that read ``column``: redrawing it would orphan them."""
-        names = set(column.output_names())
+        names = set(column.output_names()) | {k for k, v in self.schema.inputs.items() if v == column.name}
         return {c.name for c in self.order if c is not last and c is not column
                 and c.output_names()[0] in ctx.values and c.dependencies() & names}
 

@@ -246,13 +246,15 @@ class Expression:
                 raise ExpressionError(f"{self.text!r}: constants must be numbers, text, true/false or None")
             scalar = pa.scalar(node.value)
             return lambda cols: scalar
-        if isinstance(node, ast.Name):
+        dotted = isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and not node.attr.startswith("_")
+        if isinstance(node, ast.Name) or dotted:
             name = {"true": True, "false": False, "True": True, "False": False, "None": None, "null": None}
-            if node.id in name:
+            if isinstance(node, ast.Name) and node.id in name:
                 scalar = pa.scalar(name[node.id])
                 return lambda cols: scalar
-            self.names.add(node.id)
-            col = node.id
+            # ``customers.signup_date``: a column of a related table (a parent, or a row a reference points at)
+            col = f"{node.value.id}.{node.attr}" if dotted else node.id  # type: ignore[attr-defined]
+            self.names.add(col)
 
             def read(cols: dict[str, pa.Array]) -> Value:
                 arr = cols[col]
@@ -288,7 +290,7 @@ class Expression:
             return self._compile_call(node)
         what = type(node).__name__
         if isinstance(node, ast.Attribute):
-            what = "attribute access (a.b)"
+            what = "attribute access beyond table.column"
         elif isinstance(node, ast.Subscript):
             what = "indexing (a[b])"
         raise ExpressionError(f"{self.text!r}: {what} is not allowed in expressions (character {getattr(node, 'col_offset', 0) + 1})")

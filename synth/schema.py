@@ -75,6 +75,9 @@ class Schema:
     where: dict[tuple[Any, ...], Location] = field(default_factory=dict)
     constraints: list[Expression] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)  # the plain data it was validated from
+    # Columns of related tables this table reads (``customers.signup_date``), by name: None when they are given
+    # before a chunk is made (the parent's), else the reference column of this table that brings them.
+    inputs: dict[str, str | None] = field(default_factory=dict)
 
     # --- loading ----------------------------------------------------------------------------
     @classmethod
@@ -90,8 +93,11 @@ class Schema:
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "<schema>", where: dict | None = None,
-                  base_dir: Path | None = None) -> "Schema":
-        """Validate an already-parsed schema (e.g. from an LLM's JSON) into a :class:`Schema`."""
+                  base_dir: Path | None = None, inputs: dict[str, str | None] | None = None) -> "Schema":
+        """Validate an already-parsed schema (e.g. from an LLM's JSON) into a :class:`Schema`.
+
+        ``inputs``: columns of related tables the columns may read (see :attr:`inputs`; a multi-table schema's).
+        """
         where = where or {}
         fail = _Failer(source, where)
         if not isinstance(data, dict):
@@ -104,7 +110,7 @@ class Schema:
         for i, raw in enumerate(spec.columns):
             columns.append(_validate_column(raw, i, fail))
         schema = cls(spec=spec, columns=columns, source=source, base_dir=base_dir, where=where,
-                     constraints=[Expression.parse(t) for t in spec.constraints], data=data)
+                     constraints=[Expression.parse(t) for t in spec.constraints], data=data, inputs=dict(inputs or {}))
         schema._check_references(fail)
         return schema
 
@@ -128,15 +134,23 @@ class Schema:
         """Which column entry makes each column name."""
         return {n: c for c in self.columns for n in c.output_names()}
 
+    def maker(self, name: str) -> Column | None:
+        """The entry that must be made before ``name`` can be read: its producer, or the reference that brings a
+        related table's column; None for a parent's column (there before the chunk starts)."""
+        made_by = self.producer()
+        if name in made_by:
+            return made_by[name]
+        brought_by = self.inputs.get(name)
+        return made_by[brought_by] if brought_by is not None else None
+
     def generation_order(self) -> list[Column]:
         """Entries in an order where every dependency comes first; ties keep the file's order."""
-        made_by = self.producer()
         pending = list(self.columns)
         done: set[str] = set()
         order: list[Column] = []
         while pending:
             for col in pending:
-                if all(made_by[d].name in done for d in col.dependencies()):
+                if all((m := self.maker(d)) is None or m.name in done for d in col.dependencies()):
                     order.append(col)
                     done.add(col.name)
                     pending.remove(col)
@@ -190,11 +204,11 @@ class Schema:
                 raise fail(("column_order",), f"column_order must list every written column once (missing: {', '.join(missing) or 'none'})")
         for i, col in enumerate(self.columns):
             for dep in sorted(col.dependencies()):
-                if dep not in seen:
-                    raise fail(("columns", i), f"column {col.name!r} refers to unknown column {dep!r}{_suggest(dep, known)}")
+                if dep not in seen and dep not in self.inputs:
+                    raise fail(("columns", i), f"column {col.name!r} refers to unknown column {dep!r}{_suggest(dep, known + list(self.inputs))}")
         for j, expr in enumerate(self.constraints):
             for dep in sorted(expr.names):
-                if dep not in seen:
+                if dep not in seen and dep not in self.inputs:
                     raise fail(("constraints", j), f"constraint {expr.text!r} refers to unknown column {dep!r}{_suggest(dep, known)}")
         self._check_cycles(fail)
         made_by = self.producer()
@@ -214,14 +228,15 @@ class Schema:
                 raise fail(("columns", i), f"unique column {col.name!r} cannot also be in a constraint")
 
     def _check_cycles(self, fail: "_Failer") -> None:
-        made_by = self.producer()
         state: dict[str, int] = {}  # 1 = on the current path, 2 = finished
         index = {c.name: i for i, c in enumerate(self.columns)}
 
         def visit(col: Column, path: list[str]) -> None:
             state[col.name] = 1
             for dep in sorted(col.dependencies()):
-                nxt = made_by[dep]
+                nxt = self.maker(dep)
+                if nxt is None:
+                    continue
                 if state.get(nxt.name) == 1:
                     cycle = path[path.index(nxt.name):] + [col.name, nxt.name] if nxt.name in path else [col.name, nxt.name]
                     raise fail(("columns", index[col.name]), f"columns depend on each other in a cycle: {' -> '.join(cycle)}")

@@ -75,7 +75,7 @@ class ColumnKind(str, Enum):
 
 
 #: Schema kinds whose values take the kind of what they compute or look up: their kind is inferred from the data.
-COMPUTED_SCHEMA_KINDS = ("expression", "conditional", "lookup", "catalog", "llm_text")
+COMPUTED_SCHEMA_KINDS = ("expression", "conditional", "lookup", "catalog", "llm_text", "reference", "aggregate")
 
 #: Kinds by role: compared as numbers (numbers, dates, times), by frequencies, or checked for replay only.
 NUMBER_KINDS = tuple(kind for kind in ColumnKind if kind.role is Role.NUMBER)
