@@ -102,6 +102,9 @@ class Schema:
         fail = _Failer(source, where)
         if not isinstance(data, dict):
             raise fail((), "a schema is a mapping with 'name', 'rows' and 'columns'")
+        if "tables" in data:
+            raise fail(("tables",), "this schema holds several tables: load it with synth.multitable.load_database "
+                                    "(synth generate and synth validate take either)")
         try:
             spec = TableSpec.model_validate(data)
         except ValidationError as exc:

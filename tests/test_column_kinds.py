@@ -254,8 +254,8 @@ def test_expression_language_covers_arithmetic_logic_and_nulls():
 def test_kind_facts_are_declared_on_the_kinds():
     from synth.columns import KINDS
 
-    assert {k for k, c in KINDS.items() if not c.random} == {"sequence", "expression"}
-    assert {k for k, c in KINDS.items() if not c.in_cases} == {"conditional", "catalog"}
+    assert {k for k, c in KINDS.items() if not c.random} == {"sequence", "expression", "aggregate"}
+    assert {k for k, c in KINDS.items() if not c.in_cases} == {"conditional", "catalog", "reference", "aggregate"}
 
 
 def test_the_engine_redraws_a_kind_only_if_it_says_it_is_random(monkeypatch):
