@@ -125,7 +125,8 @@ def _single_rows(rows: Optional[list[str]]) -> Optional[int]:
     if not rows:
         return None
     if len(rows) > 1 or not rows[0].strip().lstrip("-").isdigit():
-        raise SynthError(f"--rows {' '.join(rows)}: a schema of one table takes one whole number (--rows 1000)")
+        raise SynthError(f"Invalid value for '--rows' / '-n': {' '.join(rows)!r}: a schema of one table takes one whole "
+                         "number (--rows 1000)")
     return int(rows[0])
 
 
@@ -135,7 +136,8 @@ def _table_rows(rows: Optional[list[str]], roots: list[str], parents: list[str])
     for item in rows or []:
         table, _, number = item.rpartition("=")
         if not number.strip().lstrip("-").isdigit():
-            raise SynthError(f"--rows {item}: give TABLE=N (e.g. --rows customers=100000) or a whole number")
+            raise SynthError(f"Invalid value for '--rows' / '-n': {item!r}: give TABLE=N (--rows customers=100000) "
+                             "or a whole number")
         if table:
             out[table.strip()] = int(number)
         else:

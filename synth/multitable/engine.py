@@ -25,9 +25,9 @@ so chunks can be made in any order, by any number of processes, with byte-identi
 ... ''')
 >>> tables = DatabasePlan(db, seed=1).tables()
 >>> tables["customers"].to_pydict()
-{'customer_id': [1, 2, 3, 4], 'orders': [3, 2, 0, 2]}
+{'customer_id': [1, 2, 3, 4], 'orders': [0, 3, 1, 2]}
 >>> tables["orders"].column("customer_id").to_pylist()
-[1, 1, 1, 2, 2, 4, 4]
+[2, 2, 2, 3, 4, 4]
 """
 
 from __future__ import annotations
