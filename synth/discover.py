@@ -135,7 +135,7 @@ def names_agree(column: str, child: str, parent: str, key: str) -> bool:
     return child == parent and k in ("id", "key") and c.endswith(("_id", "_key")) and c != k  # employees.manager_id
 
 
-def _family(values: pd.Series, config: DiscoveryConfig) -> str | None:
+def key_family(values: pd.Series, config: DiscoveryConfig) -> str | None:
     """What kind of key a column could be: "int" (whole numbers, also as floats), "text" (short), "time", or None."""
     dtype = values.dtype
     if pd.api.types.is_bool_dtype(dtype):
@@ -186,7 +186,7 @@ class _Column:
 def _columns(name: str, frame: pd.DataFrame, config: DiscoveryConfig) -> dict[str, _Column]:
     out = {}
     for i, col in enumerate(frame.columns):
-        family = _family(frame[col], config)
+        family = key_family(frame[col], config)
         if family is None:
             continue
         values = _comparable(frame[col], family)
@@ -343,27 +343,51 @@ def _composite_match(child_name: str, child_frame: pd.DataFrame, child_cols: dic
     return best
 
 
+def parent_positions(child: pd.DataFrame, columns: tuple[str, ...], parent: pd.DataFrame, keys: tuple[str, ...]) -> np.ndarray:
+    """For each child row, the position of the parent row its key refers to; -1 when the key is missing or refers
+    to no parent row (an orphan). A parent key that repeats (a faulty synthetic table) resolves to its first row.
+
+    >>> parent_positions(pd.DataFrame({"cid": [3, None, 9, 1]}), ("cid",), pd.DataFrame({"id": [1, 2, 3]}), ("id",)).tolist()
+    [2, -1, -1, 0]
+    """
+    def index(frame: pd.DataFrame, cols: tuple[str, ...]) -> pd.Index:
+        return pd.MultiIndex.from_frame(frame[list(cols)]) if len(cols) > 1 else pd.Index(frame[cols[0]])
+
+    parent_keys, child_keys = index(parent, keys), index(child, columns)
+    if len(keys) == 1:  # whole numbers read as floats (a column with gaps) match integers; text matches text
+        parent_keys, child_keys = _same_type(parent_keys, child_keys)
+    first = ~parent_keys.duplicated()
+    unique_keys = parent_keys[first]
+    where = np.flatnonzero(first)
+    found = unique_keys.get_indexer(child_keys)
+    missing = child[list(columns)].isna().any(axis=1).to_numpy()
+    return np.where((found >= 0) & ~missing, where[np.maximum(found, 0)], -1)
+
+
 def children_per_parent(child: pd.DataFrame, columns: tuple[str, ...], parent: pd.DataFrame, keys: tuple[str, ...]) -> np.ndarray:
     """How many child rows refer to each parent row (zeros included), in the parent's row order.
 
     >>> children_per_parent(pd.DataFrame({"cid": [1, 1, 3, 9]}), ("cid",), pd.DataFrame({"id": [1, 2, 3]}), ("id",)).tolist()
     [2, 0, 1]
     """
-    parent_keys = pd.MultiIndex.from_frame(parent[list(keys)]) if len(keys) > 1 else pd.Index(parent[keys[0]])
-    child_keys = pd.MultiIndex.from_frame(child[list(columns)].dropna()) if len(columns) > 1 else pd.Index(child[columns[0]].dropna())
-    if len(keys) == 1:  # compare whole numbers read as floats (gaps) with integers
-        parent_keys, child_keys = _same_type(parent_keys, child_keys)
-    position = parent_keys.get_indexer(child_keys) if parent_keys.is_unique else parent_keys.get_indexer_for(child_keys)
-    position = position[position >= 0]
-    return np.bincount(position, minlength=len(parent)).astype(np.int64)
+    position = parent_positions(child, columns, parent, keys)
+    return np.bincount(position[position >= 0], minlength=len(parent)).astype(np.int64)
 
 
 def _same_type(a: pd.Index, b: pd.Index) -> tuple[pd.Index, pd.Index]:
     if pd.api.types.is_numeric_dtype(a.dtype) and pd.api.types.is_numeric_dtype(b.dtype):
         return a.astype(float), b.astype(float)
-    if pd.api.types.is_numeric_dtype(a.dtype) != pd.api.types.is_numeric_dtype(b.dtype):
-        return a.astype(str), b.astype(str)
+    if pd.api.types.is_numeric_dtype(a.dtype) != pd.api.types.is_numeric_dtype(b.dtype):  # 12 beside "12"
+        return _as_text(a), _as_text(b)
     return a, b
+
+
+def _as_text(index: pd.Index) -> pd.Index:
+    if pd.api.types.is_float_dtype(index.dtype):
+        v = index.to_numpy(float)
+        if np.all(np.isnan(v) | (v == np.round(v))):
+            return pd.Index(pd.array(v, dtype="Int64").astype(str), dtype=object)
+    return pd.Index(index.astype(str), dtype=object)
 
 
 def _children_summary(counts: np.ndarray) -> dict[str, float]:
