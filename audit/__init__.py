@@ -148,12 +148,14 @@ class AuditResult:
 def run(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None = None, target: str | None = None,
         sensitive: Sequence[str] = (), time_column: str | None = None, kinds: dict[str, str] | None = None,
         policy: Policy | None = None, seed: int = 0, progress: Callable[[str], None] | None = None,
-        schema: Schema | None = None) -> AuditResult:
+        schema: Schema | None = None, sections: Sequence[str] | None = None, link: Any = None) -> AuditResult:
     """Audit ``synthetic`` against ``real`` (the generator's training rows) and, if given, ``holdout``.
 
     Every registered metric runs, in order (see :mod:`audit.registry`); one that needs an input not given here
     (``target``, ``time_column``, ``schema``) is left out. With ``schema`` (a :class:`synth.Schema`), the column
     kinds it declares are used (``kinds`` wins over it), and its rules are checked on both tables (section "rules").
+    ``sections`` runs only those sections; ``link`` (an :class:`audit.related.Link`) says the tables are a foreign
+    key's joined rows, which runs the "relations" metrics (see :func:`audit.related.run_related`).
 
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
@@ -183,10 +185,12 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | Non
                          f"audit compares the synthetic rows with {len(t.real):,} training rows and {len(t.holdout):,} unseen ones.")
     policy = policy or Policy()
     ctx = Context(t, Encoding.fit(t), seed, holdout=holdout, target=target, sensitive=list(sensitive), time_column=time_column,
-                  schema=schema, real=real, synthetic=synthetic, tolerances=policy.tolerances())
+                  schema=schema, real=real, synthetic=synthetic, tolerances=policy.tolerances(), link=link)
     metrics: list[Metric] = []
     left_out: dict[str, list[MetricUnit]] = {}  # input -> the metrics left out for want of it
     for section in SECTIONS.values():
+        if sections is not None and section.name not in sections:
+            continue
         runnable = []
         for unit in units(section.name):
             missing = next((name for name in unit.needs if not ctx.has(name)), None)

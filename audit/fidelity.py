@@ -126,13 +126,14 @@ def _pairs(t: Tables, seed: int) -> list[tuple[str, str]]:
     return pairs
 
 
-def pair_trends(t: Tables, seed: int = 0) -> tuple[Metric, Metric, Metric]:
-    """Correlation similarity (numbers), contingency similarity (categories and mixed pairs), and their mean."""
+def pair_trends(t: Tables, seed: int = 0, pairs: list[tuple[str, str]] | None = None) -> tuple[Metric, Metric, Metric]:
+    """Correlation similarity (numbers), contingency similarity (categories and mixed pairs), and their mean,
+    over ``pairs`` (default: every pair of modelled columns, at most :data:`MAX_PAIRS` of them)."""
     corr, cont = {}, {}
     real_corr, syn_corr = {}, {}
     codes = _codes(t)
     ranks = {"real": _Ranks(t.real), "synthetic": _Ranks(t.synthetic)}
-    for a, b in _pairs(t, seed):
+    for a, b in (_pairs(t, seed) if pairs is None else pairs):
         if a in t.numeric and b in t.numeric:
             pair = {label: r.correlations(a, b) for label, r in ranks.items()}
             if pair["real"] is None or pair["synthetic"] is None:
@@ -244,13 +245,13 @@ def _worst_column(name: str, label: str, per_column: dict[str, float], none: str
 STRONG_ASSOCIATION = 0.3
 
 
-def dependence_kept(t: Tables, correlations: Metric, seed: int = 0) -> Metric:
+def dependence_kept(t: Tables, correlations: Metric, seed: int = 0, pairs: list[tuple[str, str]] | None = None) -> Metric:
     """How much of the real table's strong pairwise dependence survives: |Spearman| for number pairs,
     bias-corrected Cramer's V (numbers in deciles) for the rest."""
     codes = _codes(t)
     real_rho, syn_rho = correlations.details.get("real", {}), correlations.details.get("synthetic", {})
     kept, strength = {}, {}
-    for a, b in _pairs(t, seed):
+    for a, b in (_pairs(t, seed) if pairs is None else pairs):
         key = f"{a} ~ {b}"
         if a in t.numeric and b in t.numeric:
             if key not in real_rho:

@@ -57,6 +57,8 @@ SECTIONS: dict[str, Section] = {s.name: s for s in (
     Section("utility", "Utility"),
     Section("privacy", "Privacy", worst=True),
     Section("rules", "Schema rules", optional=True),
+    # a foreign key's metrics, on the child and parent tables and their joined rows (audit.related)
+    Section("relations", "Relations", optional=True),
 )}
 
 
@@ -77,6 +79,7 @@ INPUTS: dict[str, Input] = {i.name: i for i in (
     Input("sensitive", "--sensitive"),
     Input("time_column", "--time-column"),
     Input("schema", "--schema"),
+    Input("link", "a folder of related tables"),  # a foreign key with its tables (audit.related.Link)
 )}
 
 
@@ -97,6 +100,8 @@ class Context:
     synthetic: pd.DataFrame | None = None
     #: Memorised share each deciding privacy test tolerates (from the policy); tests not named only report.
     tolerances: dict[str, float] = field(default_factory=dict)
+    #: A foreign key and its real, synthetic and holdout tables, when the tables are its joined rows (audit.related).
+    link: Any = None
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def has(self, name: str) -> bool:
@@ -146,7 +151,7 @@ class MetricUnit:
 #: Every registered metric unit by name, in registration order (the order of the report).
 METRICS: dict[str, MetricUnit] = {}
 #: The modules of :mod:`audit` that hold built-in metrics (a metric elsewhere registers when its module is imported).
-BUILT_IN = ("fidelity", "utility", "privacy", "rules")
+BUILT_IN = ("fidelity", "utility", "privacy", "rules", "related")
 
 
 def register(cls: type[MetricUnit]) -> type[MetricUnit]:

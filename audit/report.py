@@ -151,13 +151,17 @@ def _charts(result: "AuditResult", section: str) -> list[str]:
 
 
 def render_html(result: "AuditResult") -> str:
+    return "\n".join([f"<!doctype html><html><head><meta charset='utf-8'><title>synth audit report</title><style>{CSS}</style></head><body>",
+                      "<h1>Synthetic data audit</h1>", *html_body(result), "</body></html>"])
+
+
+def html_body(result: "AuditResult") -> list[str]:
+    """The report of one audit without the page around it (a multi-table report has one per table)."""
     data = result.to_dict()
     summary = data["summary"]
     verdict = "PASSED" if result.passed else "FAILED"
     reasons = "".join(f"<li>{html.escape(f)}</li>" for f in result.failures)
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>synth audit report</title><style>{CSS}</style></head><body>",
-             "<h1>Synthetic data audit</h1>",
-             f"<small>report format {data['version']} · {data['inputs']['real_rows']:,} real rows, {data['inputs']['synthetic_rows']:,} synthetic rows"
+    parts = [f"<small>report format {data['version']} · {data['inputs']['real_rows']:,} real rows, {data['inputs']['synthetic_rows']:,} synthetic rows"
              + (f", {data['inputs']['holdout_rows']:,} holdout rows" if data['inputs']['holdout_rows'] else ", no holdout")
              + f" · {data['seconds']} s · scores are 0 to 1, higher is better</small>",
              f"<div class='verdict {'pass' if result.passed else 'fail'}'>{verdict}" + (f"<ul style='font-size:1rem'>{reasons}</ul>" if reasons else "") + "</div>",
@@ -197,8 +201,7 @@ def render_html(result: "AuditResult") -> str:
     parts.append("</table><h2>Distributions, real vs synthetic</h2><div class='grid'>")
     parts += [f"<img src='{img}' alt='histograms, real vs synthetic' style='max-width:100%'>" for img in _histograms(result)]
     parts.append("</div>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    return parts
 
 
 def console_summary(result: "AuditResult") -> "object":

@@ -18,13 +18,13 @@ out = Console(highlight=False, soft_wrap=True)
 
 
 def audit_command(
-    real: str = typer.Argument(..., help=f"The real rows the generator learned from: {describe_addresses()}.", show_default=False),
-    synthetic: str = typer.Argument(..., help="The synthetic rows to check (the same kinds of address).", show_default=False),
-    holdout: Optional[str] = typer.Option(None, "--holdout", help="Real rows the generator never saw: needed to tell memorised rows from realistic ones."),
-    target: Optional[str] = typer.Option(None, "--target", help="Column a downstream model predicts (train on synthetic, test on real)."),
-    sensitive: List[str] = typer.Option([], "--sensitive", help="A secret column an attacker may try to infer (repeatable)."),
-    time_column: Optional[str] = typer.Option(None, "--time-column", help="Order rows by this column for autocorrelation checks."),
-    kind: List[str] = typer.Option([], "--kind", help="Override a column kind: COLUMN=numeric|categorical|boolean|date|datetime|time|identifier|text (also taken from --schema)."),
+    real: str = typer.Argument(..., help=f"The real rows the generator learned from: {describe_addresses()}; or a folder of related tables (one file per table, named by its stem).", show_default=False),
+    synthetic: str = typer.Argument(..., help="The synthetic rows to check (the same kinds of address; a folder of tables with the same names when REAL is one).", show_default=False),
+    holdout: Optional[str] = typer.Option(None, "--holdout", help="Real rows the generator never saw: needed to tell memorised rows from realistic ones (a folder of tables with folders)."),
+    target: Optional[str] = typer.Option(None, "--target", help="Column a downstream model predicts (train on synthetic, test on real); TABLE.COLUMN with folders."),
+    sensitive: List[str] = typer.Option([], "--sensitive", help="A secret column an attacker may try to infer (repeatable); TABLE.COLUMN with folders."),
+    time_column: Optional[str] = typer.Option(None, "--time-column", help="Order rows by this column for autocorrelation checks; TABLE.COLUMN with folders."),
+    kind: List[str] = typer.Option([], "--kind", help="Override a column kind: COLUMN=numeric|categorical|boolean|date|datetime|time|identifier|text (also taken from --schema); TABLE.COLUMN=KIND with folders."),
     json_path: Optional[Path] = typer.Option(None, "--json", help="Write the report as JSON here."),
     html_path: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report here."),
     fail_under: List[str] = typer.Option([], "--fail-under", help="Minimum score for a metric or section, e.g. exact_copies=0.98 (tolerate 2% memorised rows) or fidelity=0.7 (repeatable). Defaults: every privacy test 0.99, worst_column_shape, column_variety and dependence_kept 0.5."),
@@ -42,9 +42,18 @@ def audit_command(
     how many synthetic rows would do), privacy is not verified and the audit fails unless --allow-no-holdout.
     Keep a holdout when fitting: synth fit real.csv --holdout-out holdout.csv
 
+    Folders of related tables (REAL and SYNTHETIC each a folder with one CSV/Parquet/... file per table, the
+    same names in both): the foreign keys are discovered on the real tables; each table gets the single-table
+    audit, and each foreign key referential integrity (against the real tables' own resolved share, since real
+    data has orphans), the children-per-parent shape, parent-child column pairs on the joined rows, and the
+    privacy tests on the joined rows. It fails if any table fails, integrity is below the real tables', or
+    the joined rows leak. Table options are written TABLE.COLUMN (--target orders.amount).
+
     Example:
 
       synth audit train.csv synthetic.csv --holdout holdout.csv --target price --html report.html
+
+      synth audit real_tables/ synthetic_tables/ --holdout holdout_tables/ --html report.html
     """
     import audit
     from audit.policy import Policy
@@ -60,6 +69,17 @@ def audit_command(
     policy = Policy.parse(fail_under, base=policy)
     if allow_no_holdout:
         policy.require_holdout = False
+    from ..io import is_table_folder
+
+    if is_table_folder(real):
+        if schema_path is not None:
+            raise SynthError("--schema with folders of tables: the multi-table schema is not supported by the audit yet; "
+                             "audit a table on its own to check its schema's rules")
+        _audit_folders(real, synthetic, holdout, target, sensitive, time_column, kinds, policy, seed, quiet, json_path, html_path)
+        return
+    for label, given in (("SYNTHETIC", synthetic), ("--holdout", holdout)):
+        if given is not None and is_table_folder(given):
+            raise SynthError(f"{given}: {label} is a folder of tables but REAL {real} is one table; give a folder of tables for both")
     frames = [read_table(real), read_table(synthetic), read_table(holdout) if holdout else None]
     from ..schema import Schema
 
@@ -89,6 +109,76 @@ def audit_command(
                 out.print(f"{label}  {m.details['sentence']}", markup=False)
         summary = ", ".join(f"{k} {'n/a' if v is None else f'{v:.3f}'}" for k, v in result.summary.items())
         out.print(f"{summary}; privacy {result.privacy_verdict}", markup=False)
+        out.print("PASSED" if result.passed else "FAILED:", markup=False)
+        for failure in result.failures:
+            out.print(f"  - {failure}", markup=False)
+        for note in result.notes:
+            out.print(f"note: {note}", markup=False)
+    raise typer.Exit(0 if result.passed else 1)
+
+
+def _by_table(option: str, value: str, tables: list[str]) -> tuple[str, str]:
+    """TABLE.COLUMN taken apart (the longest table name that fits, so a table name may hold dots)."""
+    for table in sorted(tables, key=len, reverse=True):
+        if value.startswith(table + ".") and len(value) > len(table) + 1:
+            return table, value[len(table) + 1:]
+    raise SynthError(f"{option} {value!r}: with folders of tables write TABLE.COLUMN; tables: {', '.join(tables)}")
+
+
+def _audit_folders(real: str, synthetic: str, holdout: Optional[str], target: Optional[str], sensitive: List[str],
+                   time_column: Optional[str], kinds: dict, policy: object, seed: int, quiet: bool,
+                   json_path: Optional[Path], html_path: Optional[Path]) -> None:
+    """``synth audit REAL_DIR SYNTHETIC_DIR``: the shell over :func:`audit.related.run_related`."""
+    from audit.related import relation_metrics, run_related
+
+    from ..io import is_table_folder, read_tables
+
+    for label, given in (("SYNTHETIC", synthetic), ("--holdout", holdout)):
+        if given is not None and not is_table_folder(given):
+            raise SynthError(f"{given}: REAL {real} is a folder of tables, so {label} must be one too (a file per table)")
+    for path in (json_path, html_path):
+        if path is not None and not (path.parent if str(path.parent) else Path(".")).is_dir():
+            raise SynthError(f"{path}: cannot write: folder {path.parent} does not exist")
+    tables = read_tables(real)
+    names = list(tables)
+    targets = dict([_by_table("--target", target, names)]) if target else None
+    secrets: dict[str, list[str]] = {}
+    for item in sensitive:
+        table, col = _by_table("--sensitive", item, names)
+        secrets.setdefault(table, []).append(col)
+    times = dict([_by_table("--time-column", time_column, names)]) if time_column else None
+    table_kinds: dict[str, dict[str, str]] = {}
+    for col, value in kinds.items():
+        table, column = _by_table("--kind", col, names)
+        table_kinds.setdefault(table, {})[column] = value
+    fake = read_tables(synthetic)
+    held = read_tables(holdout) if holdout else None
+    status = err.status("auditing", spinner="dots") if not quiet and err.is_terminal else None
+    if status is not None:
+        status.start()
+    try:
+        result = run_related(tables, fake, held, policy=policy, seed=seed, targets=targets, sensitive=secrets or None,  # type: ignore[arg-type]
+                             time_columns=times, kinds=table_kinds or None,
+                             progress=(lambda m: status.update(f"auditing: {m}")) if status is not None else None)
+    finally:
+        if status is not None:
+            status.stop()
+    if json_path is not None:
+        write_text_atomic(json_path, result.to_json())
+    if html_path is not None:
+        write_text_atomic(html_path, result.to_html())
+    if not quiet:
+        for name, r in result.tables.items():
+            summary = ", ".join(f"{k} {'n/a' if v is None else f'{v:.3f}'}" for k, v in r.summary.items())
+            out.print(f"table {name}: {summary}; privacy {r.privacy_verdict}; {'passed' if r.passed else 'FAILED'}", markup=False)
+        for key, r in result.links.items():  # one line per foreign key: readable in a log, whatever its width
+            by_name = {m.name: m for m in r.metrics}
+            integrity = by_name.get("referential_integrity")
+            real_share = integrity.details.get("real_resolved_share") if integrity is not None else None
+            cells = [f"{n} {'n/a' if by_name.get(n) is None or by_name[n].score is None else f'{by_name[n].score:.3f}'}"
+                     for n in relation_metrics()]
+            out.print(f"{key}: real resolved {'n/a' if real_share is None else f'{real_share:.3f}'}, {', '.join(cells)}; "
+                      f"joined-row privacy {r.privacy_verdict}", markup=False)
         out.print("PASSED" if result.passed else "FAILED:", markup=False)
         for failure in result.failures:
             out.print(f"  - {failure}", markup=False)

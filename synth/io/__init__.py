@@ -31,6 +31,7 @@ from ..lazy import LazyModule
 from .address import COMPRESSIONS, Address, parse_address
 from .registry import FORMATS, STORES, ChunkWriter, Format, Sink, Store, describe, register_format, register_store, store_for
 from . import files, formats  # noqa: F401,E402  (registration of the built-in formats and the file store)
+from .folders import is_table_folder, read_tables, table_addresses  # noqa: E402
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,7 +40,7 @@ else:
     pd, pa = LazyModule("pandas"), LazyModule("pyarrow")
 
 __all__ = ["Address", "COMPRESSIONS", "ChunkWriter", "FORMATS", "Format", "STORES", "Sink", "Store", "check_writable",
-           "describe", "open_sink", "parse_address", "read_table", "register_format", "register_store", "write_table"]
+           "describe", "is_table_folder", "open_sink", "parse_address", "read_table", "read_tables", "register_format", "register_store", "table_addresses", "write_table"]
 
 
 def read_table(address: str | Path | Address, yaml_types: bool = False) -> pd.DataFrame:
