@@ -231,8 +231,11 @@ def fit(
     # The ranges of the options FitConfig holds are FitConfig's (stated in the help for people; a test keeps them equal).
     sample_rows: Optional[int] = typer.Option(None, "--sample-rows", help="Learn from a random sample of this many rows.  [x>=1]"),
     min_count: int = typer.Option(10, "--min-count", "-k", help="Privacy: leave out categories, values and combinations seen in fewer rows.  [x>=1]"),
-    tail: float = typer.Option(0.005, "--tail", help="Privacy: cut numeric and date ranges at this quantile and 1 - it.  [0.0<=x<=0.2]"),
+    tail: float = typer.Option(0.0, "--tail", help="Privacy: numeric and date ranges always end at the --min-count-th smallest and largest values; also cut them at this quantile and 1 - it.  [0.0<=x<=0.2]"),
     seed: int = typer.Option(0, "--seed", "-s", help="Seed written into the schema and used while fitting.  [0<=x<2**63]"),
+    trees: bool = typer.Option(True, "--trees/--no-trees", help="Condition each column on the columns it depends on "
+                               "(a price on pizza and size): decision-tree cases, sized on held-out rows. "
+                               "--no-trees: one Gaussian copula over all columns (a shorter schema)."),
     epsilon: Optional[float] = typer.Option(
         None, "--epsilon", help="Differentially private fitting with this total budget (noisy counts, histograms "
         "and correlations; the schema states the split). Smaller is more private and less faithful.  [x>=0.0001]"),
@@ -248,8 +251,9 @@ def fit(
 
     The schema is plain YAML you can review and edit. It keeps the real table's column shapes, category
     frequencies, fixed combinations (product -> price), formulas (amount = price * quantity), time
-    profiles and rank correlations, and none of its people: rare values are left out, ranges end at
-    quantiles, identifiers and rare names are regenerated (a name shared by k or more
+    profiles, columns conditioned on the columns they depend on (small decision trees whose leaves
+    become readable cases), rank correlations, and none of its people: rare values and combinations
+    are left out, ranges end at the k-th smallest and largest values, identifiers and rare names are regenerated (a name shared by k or more
     rows keeps its frequency).
 
     Example:
@@ -265,7 +269,7 @@ def fit(
     from .tables import read_table
 
     config = _settings(ctx, FitConfig, min_count=min_count, tail=tail, seed=seed, sample_rows=sample_rows,
-                       epsilon=epsilon, delta=delta)
+                       epsilon=epsilon, delta=delta, trees=trees)
     frame = read_table(real)
     name = parse_address(real).stem
     target = out_path or Path(f"{name}.yaml")

@@ -69,7 +69,7 @@ def test_calibration_lets_discrete_columns_reach_their_rank_correlations(calibra
     z = rng.multivariate_normal(np.zeros(3), [[1, 0.7, 0.5], [0.7, 1, 0.6], [0.5, 0.6, 1]], 20_000)
     real = pd.DataFrame({"flag": np.where(z[:, 0] > 0.3, 6, 1), "level": np.digitize(z[:, 1], [-1, 0, 1]),
                          "x": np.round(np.exp(z[:, 2]), 1)})
-    schema = _fit(real, calibrate=calibrate)
+    schema = _fit(real, calibrate=calibrate, trees=False)
     assert all(c["kind"] != "conditional" for c in schema["columns"])  # one copula over all three
     twin = _regenerate(schema, len(real))
     worst = (twin.corr("spearman") - real.corr("spearman")).abs().to_numpy().max()
@@ -310,11 +310,13 @@ def test_fit_on_penguins_keeps_species_structure():
     # Gentoo live on Biscoe only, Chinstrap on Dream only: a global copula cannot keep that, conditionals do.
     assert set(twin.loc[twin.species == "Gentoo", "island"].dropna()) == {"Biscoe"}
     assert set(twin.loc[twin.species == "Chinstrap", "island"].dropna()) == {"Dream"}
-    # Within-species ranks carry no correlation with species itself: no such (tie artifact) target is written.
+    # Within-case ranks carry no correlation with the categories the cases split on: no such (tie artifact)
+    # target is written.
     schema = _fit(real)
-    conditional = {c["name"] for c in schema["columns"] if c["kind"] == "conditional"}
-    assert conditional and not [p for p in schema.get("correlations", [])
-                                if "species" in p["columns"] and set(p["columns"]) & conditional]
+    split_on_species = {c["name"] for c in schema["columns"] if c["kind"] == "conditional"
+                        and any("species" in case["when"] for case in c["cases"])}
+    assert split_on_species and not [p for p in schema.get("correlations", [])
+                                     if "species" in p["columns"] and set(p["columns"]) & split_on_species]
     real_means = real.groupby("species").bill_length_mm.mean()
     twin_means = twin.groupby("species").bill_length_mm.mean()
     assert (real_means - twin_means).abs().max() < 1.0
@@ -349,3 +351,71 @@ def test_private_fit_noise_differs_between_runs_without_a_seed():
     real = synth.generate(synth.Schema.from_yaml_text(KNOWN), rows=20_000)
     first, second = _fit(real, epsilon=1.0), _fit(real, epsilon=1.0)
     assert dump_yaml(first) != dump_yaml(second)  # noise from the OS: not reproducible by anyone else
+
+
+# --- columns conditioned on several others (decision-tree cases) --------------------------------
+def _pizza_sales(rows: int = 12_000, seed: int = 3) -> pd.DataFrame:
+    """A price fixed by pizza *and* size (no one column fixes it); XL only for some pizzas."""
+    rng = np.random.default_rng(seed)
+    pizzas = [f"pizza{i}" for i in range(12)]
+    base = np.round(rng.uniform(9, 15, 12), 2)
+    extra = {"S": 0.0, "M": 3.5, "L": 6.75, "XL": 9.0}
+    combos = [(p, s) for p in range(12) for s in extra if s != "XL" or p % 3 == 0]
+    pick = rng.choice(len(combos), rows, p=rng.dirichlet(np.ones(len(combos)) * 5))
+    return pd.DataFrame({
+        "pizza": [pizzas[combos[i][0]] for i in pick], "size": [combos[i][1] for i in pick],
+        "price": [round(base[combos[i][0]] + extra[combos[i][1]], 2) for i in pick],
+        "quantity": rng.choice([1, 2, 3], rows, p=[0.9, 0.08, 0.02]),
+    })
+
+
+def test_a_value_fixed_by_two_columns_keeps_one_value_per_combination():
+    real = _pizza_sales()
+    schema = _fit(real)
+    price = next(c for c in schema["columns"] if c["name"] == "price")
+    assert price["kind"] == "conditional" and all("when" in case for case in price["cases"])
+    twin = _regenerate(schema, 20_000)
+    real_price = real.groupby(["pizza", "size"]).price.first()
+    prices_per_combination = twin.groupby(["pizza", "size"]).price.nunique()
+    assert (prices_per_combination == 1).mean() > 0.95
+    # ... and it is the real price of that combination, on nearly every row.
+    joined = twin.join(real_price.rename("real_price"), on=["pizza", "size"])
+    assert (joined.price == joined.real_price).mean() > 0.98
+    # Pizzas never sold in XL are not invented in XL.
+    assert joined.real_price.notna().mean() > 0.99
+
+
+def test_trees_off_gives_one_copula_and_loses_the_combination():
+    real = _pizza_sales()
+    twin = _regenerate(_fit(real, trees=False), 20_000)
+    assert (twin.groupby(["pizza", "size"]).price.nunique() == 1).mean() < 0.9
+
+
+def test_a_number_conditioned_on_categories_and_numbers_keeps_its_group_means():
+    rng = np.random.default_rng(8)
+    n = 20_000
+    educ = rng.choice(["school", "college", "degree"], n, p=[0.5, 0.3, 0.2])
+    exper = rng.uniform(0, 40, n).round(0)
+    # Wages rise with education and, with a peak, with experience: not a monotone (copula) dependence.
+    wage = np.exp(2.5 + np.select([educ == "college", educ == "degree"], [0.3, 0.7], 0.0)
+                  + 0.04 * exper - 0.001 * exper**2 + rng.normal(0, 0.2, n)).round(2)
+    real = pd.DataFrame({"educ": educ, "exper": exper, "wage": wage})
+    twin = _regenerate(_fit(real), n)
+    real_means = real.groupby("educ").wage.mean()
+    assert ((twin.groupby("educ").wage.mean() - real_means).abs() / real_means).max() < 0.03
+    band = lambda d: pd.cut(d.exper, [-1, 10, 30, 41])  # noqa: E731
+    real_band, twin_band = real.groupby(band(real)).wage.mean(), twin.groupby(band(twin)).wage.mean()
+    assert ((twin_band - real_band).abs() / real_band).max() < 0.05
+
+
+def test_tree_cases_keep_the_privacy_floor():
+    real = _pizza_sales()
+    cfg = FitConfig(min_count=10)
+    from synth.fit.trees import condition_on_trees
+    from synth.fit import learn_column
+
+    learned = {c: learn_column(c, real[c], cfg) for c in real}
+    found = condition_on_trees(learned, skip=set(), cfg=cfg)
+    for name, leaves in found.leaves.items():
+        counts = np.bincount(leaves)
+        assert counts[counts > 0].min() >= 30  # every case is a group of at least max(3k, 30) rows

@@ -13,13 +13,30 @@
         drink: {kind: integer, distribution: normal, mean: 150, std: 80, min: 0, max: 400}
         food: {kind: integer, distribution: normal, mean: 380, std: 100, min: 150, max: 600}
       default: {kind: integer, distribution: uniform, min: 0, max: 600}   # optional
+
+    - name: price
+      kind: conditional         # cases chosen by conditions on several columns: the first that holds
+      cases:
+        - when: {pizza: [hawaiian, margherita], size: L}        # a value, or a list of values (null: empty)
+          kind: float
+          distribution: weighted
+          values: {16.75: 1}
+        - when: {carat: {min: 0.5, below: 1.2}, cut: [Ideal]}   # a range of numbers: min <= x < below
+          kind: float
+          distribution: lognormal
+          mean: 8.2
+          sigma: 0.3
+      default: {kind: float, distribution: uniform, min: 5, max: 20}
+
+``synth fit`` writes the second form: the cases are the leaves of a decision tree over the columns the
+value depends on, each seen in enough rows to be shared (see ``synth.fit.trees``).
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Iterator, Literal
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationError, field_validator, model_validator
 
 from ..expr import Expression
 from ..lazy import np, pa, pc
@@ -106,25 +123,55 @@ def _validate_case(spec: Any, name: str) -> Column:
     return KINDS[kind].model_validate({**spec, "name": name})
 
 
+class Range(BaseModel):
+    """Numbers ``min <= x < below`` (either end open); ``nulls``: whether empty values fall in it too."""
+
+    model_config = ConfigDict(extra="forbid")
+    min: float | None = None
+    below: float | None = None
+    nulls: bool = False
+
+
+Scalar = str | int | float | bool
+#: What a column must be for a case to hold: one value, one of several values (None: empty), or a range.
+Condition = Range | list[Scalar | None] | Scalar
+
+
 @register
 class ConditionalColumn(Column):
-    """Pick the generator by the value of column ``on``: e.g. calories by product type."""
+    """Pick the generator by the value of column ``on`` (calories by product type), or, with ``cases`` as a
+    list, by the first case whose ``when`` holds on the row (price by pizza and size)."""
 
     kind_name: ClassVar[str] = "conditional"
     in_cases: ClassVar[bool] = False
     #: In a correlation, each case turns the copula's uniforms into its own distribution (a conditional copula).
     accepts_uniforms: ClassVar[bool] = True
     kind: Literal["conditional"] = "conditional"
-    on: str
-    cases: dict[str | int | float | bool, dict[str, Any]] = Field(min_length=1)
+    on: str | None = None
+    cases: dict[str | int | float | bool, dict[str, Any]] | list[dict[str, Any]] = Field(min_length=1)
     default: dict[str, Any] | None = None
 
     _cases: dict[str, Column] = PrivateAttr(default_factory=dict)
+    _when: list[dict[str, Condition]] = PrivateAttr(default_factory=list)
     _default: Column | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _build(self) -> "ConditionalColumn":
-        self._cases = {_key_text(k): _validate_case(v, self.name) for k, v in self.cases.items()}
+        if isinstance(self.cases, list):
+            if self.on is not None:
+                raise ValueError("give either 'on' with cases by value, or cases as a list each with 'when'")
+            for i, case in enumerate(self.cases):
+                if not isinstance(case, dict) or not isinstance(case.get("when"), dict) or not case["when"]:
+                    raise ValueError(f"cases[{i}] needs 'when': a mapping of column names to what they must be")
+                try:
+                    self._when.append(_WHEN.validate_python(case["when"]))
+                except ValidationError as exc:
+                    raise ValueError(f"cases[{i}].when: {exc.errors()[0]['msg']}") from None
+                self._cases[str(i)] = _validate_case({k: v for k, v in case.items() if k != "when"}, self.name)
+        elif self.on is None:
+            raise ValueError("'on' names the column whose value picks the case")
+        else:
+            self._cases = {_key_text(k): _validate_case(v, self.name) for k, v in self.cases.items()}
         self._default = _validate_case(self.default, self.name) if self.default is not None else None
         kinds = {c.kind for c in self._all()}
         if len(kinds - {"integer", "float"}) > 1 or (kinds - {"integer", "float"} and len(kinds) > 1):
@@ -135,7 +182,7 @@ class ConditionalColumn(Column):
         return list(self._cases.values()) + ([self._default] if self._default is not None else [])
 
     def dependencies(self) -> set[str]:
-        deps = {self.on}
+        deps = {self.on} if self.on is not None else {c for when in self._when for c in when}
         for case in self._all():
             deps |= case.dependencies()
         return deps
@@ -145,15 +192,11 @@ class ConditionalColumn(Column):
             case.prepare(plan)
 
     def sample(self, ctx: ChunkContext) -> pa.Array:
-        slot, order, bounds = _grouped(ctx, self.on)
         parts: list[pa.Array] = []
         positions: list[np.ndarray] = []
         matched = np.zeros(ctx.n, bool)
-        for value, case in self._cases.items():
-            i = slot.get(value)
-            if i is None:
-                continue
-            rows = order[bounds[i]:bounds[i + 1]]
+        for value, rows in self._case_rows(ctx):
+            case = self._cases[value]
             matched[rows] = True
             if len(rows):
                 parts.append(_with_nulls(case, case.sample_rows(ctx, rows, f"case:{value}", uniforms=True), ctx, value))
@@ -163,6 +206,60 @@ class ConditionalColumn(Column):
             parts.append(_with_nulls(self._default, self._default.sample_rows(ctx, rest, "case:default", uniforms=True), ctx, "default"))
             positions.append(rest)
         return _scatter(parts, positions, ctx.n)
+
+
+    def _case_rows(self, ctx: ChunkContext) -> Iterator[tuple[str, np.ndarray]]:
+        """Each case's key and its rows in this chunk (a row goes to the first case that holds)."""
+        if self.on is not None:
+            slot, order, bounds = _grouped(ctx, self.on)
+            for value in self._cases:
+                i = slot.get(value)
+                if i is not None:
+                    yield value, order[bounds[i]:bounds[i + 1]]
+            return
+        taken = np.zeros(ctx.n, bool)
+        for i, when in enumerate(self._when):
+            holds = ~taken
+            for column, condition in when.items():
+                holds &= _holds(ctx, column, condition)
+            taken |= holds
+            yield str(i), np.flatnonzero(holds)
+
+
+_WHEN = TypeAdapter(dict[str, Condition])
+
+
+def _holds(ctx: ChunkContext, column: str, condition: Condition) -> np.ndarray:
+    """Where column ``column`` of the chunk meets ``condition`` (numbers by range, anything else by its text)."""
+    if isinstance(condition, Range):
+        numbers = ctx.memo.get(("numbers", column))
+        if numbers is None or numbers[0] is not ctx.values[column]:
+            values = ctx.values[column]
+            if pa.types.is_dictionary(values.type):
+                values = values.dictionary_decode()
+            numbers = (ctx.values[column], pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False))
+            ctx.memo[("numbers", column)] = numbers
+        x = numbers[1]
+        with np.errstate(invalid="ignore"):
+            ok = np.isnan(x) if condition.nulls else np.zeros(len(x), bool)
+            inside = ~np.isnan(x)
+            if condition.min is not None:
+                inside &= x >= condition.min
+            if condition.below is not None:
+                inside &= x < condition.below
+        return ok | inside
+    slot, order, bounds = _grouped(ctx, column)
+    wanted = condition if isinstance(condition, list) else [condition]
+    out = np.zeros(ctx.n, bool)
+    for value in wanted:
+        if value is None:
+            decoded = ctx.values[column]
+            out |= decoded.is_null().to_numpy(zero_copy_only=False)
+            continue
+        i = slot.get(_key_text(value))
+        if i is not None:
+            out[order[bounds[i]:bounds[i + 1]]] = True
+    return out
 
 
 def _grouped(ctx: ChunkContext, on: str) -> tuple[dict[str, int], np.ndarray, np.ndarray]:

@@ -41,7 +41,8 @@ from .columns import Learned, learn_column
 from .config import FitConfig
 from .copula import calibrate, rank_correlations
 from .rules import find_date_parts, find_formulas, find_lookups, lookup_entry
-from .structure import choose_root, conditional_shapes, order_categories, order_lookup_keys, within_groups
+from .structure import order_categories, order_lookup_keys, within_groups
+from .trees import Conditioned, condition_on_trees
 
 __all__ = ["FitConfig", "SchemaFitter", "dump_yaml", "learn_column"]
 
@@ -98,8 +99,9 @@ class SchemaFitter:
         formulas = find_formulas(df, learned, cfg, taken=determined)
         formulas.update(find_date_parts(df, learned, cfg, taken=determined | set(formulas)))
         step("conditional structure")
-        root = choose_root(learned, skip=determined | set(formulas), cfg=cfg)
-        conditionals = conditional_shapes(df, learned, root, skip=determined | set(formulas), cfg=cfg) if root else {}
+        conditioned = condition_on_trees(learned, skip=determined | set(formulas), cfg=cfg,
+                                         keys={lk["key"] for lk in lookups}) if cfg.trees else Conditioned()
+        conditionals = conditioned.entries
         columns: list[dict[str, Any]] = []
         for col in map(str, df.columns):
             if col in determined:
@@ -112,8 +114,8 @@ class SchemaFitter:
         schema: dict[str, Any] = {
             "name": _table_name(name),
             "description": (f"Fitted by synth fit from {n:,} rows. Privacy guards: values, categories and combinations "
-                            f"seen in fewer than {cfg.min_count} rows left out; ranges cut at the {cfg.tail:.1%} and "
-                            f"{1 - cfg.tail:.1%} quantiles; identifiers and rare names regenerated, never copied."),
+                            f"seen in fewer than {cfg.min_count} rows left out; ranges end at the {cfg.min_count}th smallest and "
+                            f"largest values{_tail_text(cfg.tail)}; identifiers and rare names regenerated, never copied."),
             "rows": n,
             "seed": cfg.seed,
             "columns": columns,
@@ -123,18 +125,17 @@ class SchemaFitter:
             schema["column_order"] = order
         step("correlations")
         in_copula = {c: learned[c] for c in order if c not in determined and c not in formulas and learned[c].codes is not None}
-        groups = int_codes(learned[root].codes) if root else None  # type: ignore[arg-type]
         ranked = {c: l.codes if l.copula_codes is None else l.copula_codes for c, l in in_copula.items()}
-        codes = {c: (within_groups(v, groups) if c in conditionals else v) for c, v in ranked.items()}
+        # A conditioned column joins the copula by its rank within its case: what its case leaves unsaid.
+        codes = {c: (within_groups(v, conditioned.leaves[c]) if c in conditionals else v) for c, v in ranked.items()}
         targets = rank_correlations(codes)  # type: ignore[arg-type]
-        # A conditional column's within-category ranks average one half in every category, so any rank
-        # correlation they show with the category itself is an artifact of ties: its shapes per category say it all.
-        targets = {pair: r for pair, r in targets.items() if not (root in pair and set(pair) & set(conditionals))}
+        targets = {(a, b): r for (a, b), r in targets.items()
+                   if b not in conditioned.split_on.get(a, ()) and a not in conditioned.split_on.get(b, ())}
         if targets:
             schema["correlations"] = [{"columns": [a, b], "rank": round(r, 3)} for (a, b), r in targets.items()]
             if cfg.calibrate:
                 step("calibrating correlations")
-                schema["correlations"] = calibrate(targets, codes, cfg.seed, root, set(conditionals))  # type: ignore[arg-type]
+                schema["correlations"] = calibrate(targets, codes, cfg.seed)  # type: ignore[arg-type]
         self.schema_ = _validated(schema)
         return self
 
@@ -163,6 +164,10 @@ def _check_table(df: pd.DataFrame) -> None:
     empty = [str(c) for c in df.columns if df[c].isna().all()]
     if len(empty) == df.shape[1]:
         raise SynthError("every column is empty")
+
+
+def _tail_text(tail: float) -> str:
+    return f" and within the {tail:.1%} and {1 - tail:.1%} quantiles" if tail > 0 else ""
 
 
 def _table_name(name: str) -> str:

@@ -158,8 +158,13 @@ def decimals_of(v: np.ndarray) -> int | None:
     return None
 
 
-def learn_numeric(name: str, v: np.ndarray, cfg: FitConfig) -> Learned:
-    """A number column's shape from its finite values."""
+def learn_numeric(name: str, v: np.ndarray, cfg: FitConfig, range_k: int | None = None,
+                  within: tuple[float, float] | None = None) -> Learned:
+    """A number column's shape from its finite values.
+
+    For the values of a part of the rows (a case of a conditional column): ``range_k``, where its range ends
+    (the k-th smallest and largest value; default ``min_count``), and ``within``, the whole column's range.
+    """
     n = len(v)
     decimals = decimals_of(v)
     is_int = decimals == 0
@@ -180,9 +185,11 @@ def learn_numeric(name: str, v: np.ndarray, cfg: FitConfig) -> Learned:
             if left:
                 spec["description"] = f"{left} rare values (fewer than {cfg.min_count} rows each) left out"
             return Learned(spec, v, ColumnKind.NUMERIC)
-    lo, hi = sorted_quantile(ordered, [cfg.tail, 1 - cfg.tail])
+    lo, hi = range_ends(ordered, cfg, range_k)
     if lo == hi:
         lo, hi = float(ordered[0]), float(ordered[-1])
+    if within is not None:
+        lo, hi = min(max(lo, within[0]), within[1]), max(min(hi, within[1]), within[0])
     spec: dict[str, Any] = {"name": name, "kind": kind}
     parametric = _best_parametric(ordered, lo, hi)
     if parametric is not None:
@@ -199,6 +206,20 @@ def learn_numeric(name: str, v: np.ndarray, cfg: FitConfig) -> Learned:
     if kind == "integer" and spec.get("distribution") == "quantiles" and spec["min"] == spec["max"]:
         spec["max"] = spec["min"] + 1
     return Learned(spec, v, ColumnKind.NUMERIC)
+
+
+def range_ends(ordered: np.ndarray, cfg: FitConfig, k: int | None = None) -> tuple[float, float]:
+    """Where a learned range ends: at the ``min_count``-th smallest and largest values (values beyond are
+    held by fewer than k rows, so they are left out as a rare category is), and within the ``tail`` quantiles.
+
+    >>> from synth.fit import FitConfig
+    >>> range_ends(np.arange(1000.0), FitConfig(min_count=10, tail=0.0))
+    (9.0, 990.0)
+    """
+    n = len(ordered)
+    k = min(cfg.min_count if k is None else k, (n + 1) // 2)
+    q_lo, q_hi = sorted_quantile(ordered, [cfg.tail, 1 - cfg.tail])
+    return float(max(ordered[k - 1], q_lo)), float(min(ordered[n - k], q_hi))
 
 
 def _round_out(x: float, decimals: int | None, down: bool) -> float:
@@ -291,7 +312,7 @@ def _learn_temporal(name: str, parsed: pd.Series, fmt: str | None, kind: ColumnK
     spec: dict[str, Any] = {"name": name, "kind": kind.value}
     if kind is ColumnKind.TIME:
         tod = seconds % 86400
-        lo, hi = np.quantile(tod, [cfg.tail, 1 - cfg.tail]).astype(int)
+        lo, hi = np.asarray(range_ends(np.sort(tod), cfg)).astype(int)
         step = _step(tod)
         lo, hi = lo // step * step, hi // step * step
         spec.update({"start": _hms(lo), "end": _hms(hi), "step": _step_text(step)})
@@ -304,7 +325,7 @@ def _learn_temporal(name: str, parsed: pd.Series, fmt: str | None, kind: ColumnK
             spec["format"] = fmt
         return Learned(spec, tod.astype(float), kind)
     days = seconds // 86400
-    lo_s, hi_s = np.quantile(seconds, [cfg.tail, 1 - cfg.tail]).astype(np.int64)
+    lo_s, hi_s = np.asarray(range_ends(np.sort(seconds), cfg)).astype(np.int64)
     if kind is ColumnKind.DATE:
         lo_d, hi_d = lo_s // 86400, hi_s // 86400
         spec["start"] = str(np.datetime64(int(lo_d), "D"))

@@ -1,0 +1,406 @@
+"""Columns conditioned on the columns they depend on, through small decision trees.
+
+A price fixed by a pizza *and* its size, a wage that rises with education and experience in steps, the
+occupations that men and women hold: one Gaussian copula cannot say these, a tree can. Columns are put in an
+order (categories with few values first, then the rest as in the table); each number, category or flag is
+fitted with a decision tree on the columns before it, and every leaf of the tree becomes one case of a
+``conditional`` column: the rows the leaf holds (``when: {pizza: [...], size: L}``) and the shape of the
+value there (learned as any column's shape is). So a lookup on a combination of columns (91 pizza-size pairs,
+one price each) comes out as 91 cases of one value each, and a dependence between numbers as a piecewise one.
+
+How big a tree is comes from held-out rows: trees with 2, 4, 8, ... leaves are fitted on three quarters of
+the rows and scored on the rest; the smallest within a whisker of the best is kept, and none when it does
+not beat the column's plain shape. Privacy: every leaf holds at least ``max(3 * min_count, 30)`` rows, and
+its shape is learned with the same guards as a whole column's (values and categories seen in fewer than
+``min_count`` rows left out, ranges cut at the tails).
+
+What is left within each leaf still correlates with the other columns through the copula (the column's
+rank within its leaf stands for it there).
+
+>>> import numpy as np, pandas as pd
+>>> from synth.fit import FitConfig, learn_column
+>>> rng = np.random.default_rng(0)
+>>> size = rng.choice(["S", "M", "L"], 3000)
+>>> real = pd.DataFrame({"size": size, "price": np.select([size == "S", size == "M"], [2.5, 3.0], 3.5)})
+>>> cfg = FitConfig()
+>>> learned = {c: learn_column(c, real[c], cfg) for c in real}
+>>> found = condition_on_trees(learned, skip=set(), cfg=cfg)
+>>> [case["when"] for case in found.entries["price"]["cases"]]
+[{'size': 'S'}, {'size': 'M'}, {'size': 'L'}]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..inference import NUMBER_KINDS
+from .arrays import average_ranks, int_codes
+from .columns import Learned, learn_boolean, learn_numeric
+
+if TYPE_CHECKING:
+    from .config import FitConfig
+
+#: Rows the tree search looks at (its leaves' shapes are learned from every row).
+SEARCH_ROWS = 20_000
+#: Earlier columns a tree may split on: the ones that tell most about the column.
+MAX_FEATURES = 8
+#: Leaf counts tried, doubling; the search stops where leaves would fall below their floor.
+LEAF_COUNTS = (2, 4, 8, 16, 32, 64, 128, 256, 512)
+#: Numbers this closely ranked with a number are left to the copula: it keeps a monotone dependence
+#: whole, where a tree's cases would cut it into steps and lose how the two move together inside each.
+COPULA_RANK = 0.9
+#: A tree must cut the held-out loss by this share of the plain shape's loss to be kept.
+MIN_GAIN = 0.02
+#: A category column with more values is split on its most common ones (the rest as one "other" class);
+#: its cases still list every value seen in at least ``min_count`` of their rows.
+TREE_CLASSES = 64
+
+
+@dataclass
+class Conditioned:
+    """What the trees found: the ``conditional`` entries, and each conditioned column's leaf per row."""
+
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    leaves: dict[str, np.ndarray] = field(default_factory=dict)
+    #: The category columns each conditioned column's cases split on: its rank within a case is even
+    #: across their values by construction, so a rank correlation with them would be an artifact of ties.
+    split_on: dict[str, set[str]] = field(default_factory=dict)
+
+
+@dataclass
+class _Feature:
+    """A column as a tree sees it: one number per row, and how to say a range of those numbers in a schema."""
+
+    name: str
+    x: np.ndarray  # numbers (nulls below every value) or category positions in the target's order
+    labels: list[Any] | None = None  # categories (position -> value, None = empty), or None for numbers
+    has_nulls: bool = False
+
+    def condition(self, lo: float, hi: float) -> Any:
+        """The schema's ``when`` for rows whose ``x`` lies in [lo, hi)."""
+        if self.labels is not None:
+            chosen = [v for i, v in enumerate(self.labels) if lo <= i < hi]
+            return chosen[0] if len(chosen) == 1 and chosen[0] is not None else chosen
+        out: dict[str, Any] = {}
+        if math.isfinite(lo):
+            out["min"] = lo
+        if math.isfinite(hi):
+            out["below"] = hi
+        if self.has_nulls and not math.isfinite(lo):
+            out["nulls"] = True
+        return out
+
+
+def tree_order(learned: dict[str, Learned], names: list[str]) -> list[str]:
+    """Categories and flags by how few values they have, then numbers, each group in table order."""
+    def rank(c: str) -> tuple[int, int]:
+        spec = learned[c].spec
+        if spec.get("kind") == "boolean":
+            return (0, 2)
+        if spec.get("kind") == "choice":
+            return (0, len(spec["values"]))
+        return (1, 0)
+    return sorted(names, key=rank)
+
+
+def condition_on_trees(learned: dict[str, Learned], skip: set[str], cfg: FitConfig,
+                       keys: set[str] = frozenset()) -> Conditioned:  # type: ignore[assignment]
+    """Fit each eligible column on the columns before it; return the columns a tree improves.
+
+    ``skip``: columns made by rules (lookups, formulas), neither conditioned nor split on. ``keys``: lookup
+    keys; one held as numbers is split on but not conditioned (a case's shape would make numbers between
+    its codes, which look nothing up).
+    """
+    names = [c for c, l in learned.items() if c not in skip and l.codes is not None and _eligible(l)]
+    order = tree_order(learned, names)
+    out = Conditioned()
+    if len(order) < 2:
+        return out
+    n = len(learned[order[0]].codes)  # type: ignore[arg-type]
+    floor = max(3 * cfg.min_count, 30)
+    if n < 4 * floor:
+        return out
+    rng = np.random.default_rng(cfg.seed)
+    search = np.sort(rng.choice(n, SEARCH_ROWS, replace=False)) if n > SEARCH_ROWS else np.arange(n)
+    held_out = rng.random(len(search)) < 0.25
+    summaries = {c: _summary(learned[c], search) for c in order}
+    for t, target in enumerate(order):
+        l = learned[target]
+        if target in keys and l.spec.get("kind") != "choice":
+            continue
+        earlier = [c for c in order[:t]]
+        if not earlier:
+            continue
+        y = l.codes[search]  # type: ignore[index]
+        present = ~np.isnan(y)
+        if present.sum() < 4 * floor:
+            continue
+        if l.spec.get("kind") not in ("choice", "boolean"):
+            earlier = [c for c in earlier if not _monotone(learned[c], l, search)]
+        chosen = _most_telling(summaries, target, earlier)
+        if not chosen:
+            continue
+        categorical = l.spec.get("kind") in ("choice", "boolean")
+        features = [_feature(c, learned[c], search, y, categorical) for c in chosen]
+        x = np.column_stack([f.x for f in features])
+        tree = _grow(x[search], y, present, held_out, categorical, floor, cfg.seed)
+        if tree is None:
+            continue
+        leaf_of = tree.apply(x)
+        entry, leaves = _entry(target, l, tree, features, leaf_of, cfg, floor)
+        if entry is not None:
+            out.entries[target] = entry
+            out.leaves[target] = leaves
+            out.split_on[target] = {f.name for f in features if f.labels is not None}
+    return out
+
+
+def _eligible(l: Learned) -> bool:
+    kind = l.spec.get("kind")
+    if kind in ("choice", "boolean"):
+        return True
+    return l.kind in NUMBER_KINDS and kind in ("integer", "float")
+
+
+def _monotone(a: Learned, b: Learned, rows: np.ndarray) -> bool:
+    """Whether two number columns are ranked alike (or opposite) closely enough for the copula alone."""
+    if a.spec.get("kind") in ("choice", "boolean"):
+        return False
+    x, y = a.codes[rows], b.codes[rows]  # type: ignore[index]
+    ok = ~np.isnan(x) & ~np.isnan(y)
+    if ok.sum() < 30:
+        return False
+    r = np.corrcoef(average_ranks(x[ok]), average_ranks(y[ok]))[0, 1]
+    return bool(np.isfinite(r) and abs(r) >= COPULA_RANK)
+
+
+def _summary(l: Learned, rows: Any) -> np.ndarray:
+    """The column as small integer codes (numbers in 16 quantile bins), -1 where empty: for telling scores."""
+    codes = l.codes[rows]  # type: ignore[index]
+    if l.spec.get("kind") in ("choice", "boolean"):
+        return int_codes(codes)
+    ranks = average_ranks(codes, pct=True)
+    return np.where(np.isnan(ranks), -1, np.minimum((np.nan_to_num(ranks) * 16).astype(np.int64), 15))
+
+
+def _most_telling(summaries: dict[str, np.ndarray], target: str, earlier: list[str]) -> list[str]:
+    """Up to ``MAX_FEATURES`` earlier columns by the information they carry about ``target`` (normalised MI)."""
+    y = summaries[target]
+    scored = []
+    for c in earlier:
+        score = _uncertainty_coefficient(summaries[c], y)
+        if score > 0.005:
+            scored.append((score, c))
+    scored.sort(key=lambda p: -p[0])
+    return [c for _, c in scored[:MAX_FEATURES]]
+
+
+def _uncertainty_coefficient(x: np.ndarray, y: np.ndarray) -> float:
+    """How much knowing ``x`` cuts the entropy of ``y`` (0: nothing, 1: all), bias-corrected (Miller-Madow)."""
+    ok = (x >= 0) & (y >= 0)
+    if ok.sum() < 30:
+        return 0.0
+    x, y = x[ok], y[ok]
+    nx, ny = int(x.max()) + 1, int(y.max()) + 1
+    joint = np.bincount(x * ny + y, minlength=nx * ny).reshape(nx, ny).astype(float)
+    n = joint.sum()
+
+    def entropy(counts: np.ndarray) -> float:
+        p = counts[counts > 0] / n
+        return float(-(p * np.log(p)).sum()) + (len(p) - 1) / (2 * n)
+
+    hy = entropy(joint.sum(axis=0))
+    if hy <= 0:
+        return 0.0
+    mi = hy + entropy(joint.sum(axis=1)) - entropy(joint.ravel())
+    return max(0.0, mi / hy)
+
+
+def _feature(name: str, l: Learned, search: np.ndarray, y: np.ndarray, categorical: bool) -> _Feature:
+    """Column ``name`` as a tree feature, on every row. Categories are put in the order of what they say
+    about ``y`` on the search rows (the mean rank of a number; the first principal axis of the class shares
+    of a category), so that the best split of the categories into two sets is among the splits of that order
+    (Breiman et al., 1984)."""
+    codes = l.codes  # type: ignore[assignment]
+    assert codes is not None
+    if l.spec.get("kind") not in ("choice", "boolean"):
+        filled = ~np.isnan(codes)
+        low = (float(np.min(codes[filled])) - 1.0) if filled.any() else 0.0  # empty values: below every number
+        return _Feature(name, np.where(filled, codes, low), None, bool((~filled).any()))
+    values = list(l.spec["values"]) if l.spec.get("kind") == "choice" else [False, True]
+    groups = np.where(np.isnan(codes), len(values), codes).astype(np.int64)  # empty: a group of its own
+    k = len(values) + 1
+    g, target = groups[search], y
+    ok = ~np.isnan(target)
+    if categorical:
+        classes = int_codes(target[ok])
+        nc = int(classes.max()) + 1 if len(classes) else 1
+        shares = np.bincount(g[ok] * nc + classes, minlength=k * nc).reshape(k, nc).astype(float)
+        weight = shares.sum(axis=1)
+        shares = (shares + 0.5) / (weight[:, None] + 0.5 * nc)
+        centred = shares - np.average(shares, axis=0, weights=np.maximum(weight, 1e-9))
+        _, _, vt = np.linalg.svd(centred * np.sqrt(weight)[:, None], full_matrices=False)
+        score = centred @ vt[0]
+    else:
+        r = average_ranks(target[ok], pct=True)
+        weight = np.bincount(g[ok], minlength=k).astype(float)
+        score = np.bincount(g[ok], weights=r, minlength=k) / np.maximum(weight, 1)
+    seen = np.bincount(g, minlength=k) > 0
+    # Categories the search rows missed go last, so every category has a place (and a case) all the same.
+    order = list(np.argsort(np.where(seen, score, np.inf), kind="stable"))
+    order = [int(i) for i in order if np.bincount(groups, minlength=k)[i] > 0]
+    labels = [(values[i] if i < len(values) else None) for i in order]
+    rank = np.full(k, float(len(order)))
+    rank[order] = np.arange(len(order))
+    return _Feature(name, rank[groups], labels)
+
+
+def _grow(x: np.ndarray, y: np.ndarray, present: np.ndarray, held_out: np.ndarray, categorical: bool,
+          floor: int, seed: int) -> Any:
+    """The tree with the best held-out loss among 2, 4, 8, ... leaves (the smallest near the best), or None."""
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    fit_rows, test_rows = present & ~held_out, present & held_out
+    if test_rows.sum() < floor:
+        return None
+    target = _lumped(int_codes(y)) if categorical else average_ranks(y, pct=True)
+    train_floor = max(2, int(floor * 0.75))
+
+    def make(leaves: int, min_leaf: int) -> Any:
+        if categorical:
+            return DecisionTreeClassifier(max_leaf_nodes=leaves, min_samples_leaf=min_leaf, random_state=seed)
+        return DecisionTreeRegressor(max_leaf_nodes=leaves, min_samples_leaf=min_leaf, random_state=seed)
+
+    def loss(model: Any, rows: np.ndarray) -> float:
+        truth = target[rows]
+        if categorical:
+            p = model.predict_proba(x[rows])
+            at = np.searchsorted(model.classes_, truth)
+            found = (at < len(model.classes_)) & (model.classes_[np.minimum(at, len(model.classes_) - 1)] == truth)
+            # Shares within a leaf, shrunk a little towards even (a leaf never rules a value out entirely).
+            got = np.where(found, p[np.arange(len(truth)), np.minimum(at, p.shape[1] - 1)], 0.0)
+            return float(-np.log(0.98 * got + 0.02 / p.shape[1]).mean())
+        return float(((model.predict(x[rows]) - truth) ** 2).mean())
+
+    if categorical:
+        counts = np.bincount(target[fit_rows])
+        shares = counts[target[test_rows]] / counts.sum()
+        plain = float(-np.log(0.98 * shares + 0.02 / len(counts)).mean())
+    else:
+        plain = float(((target[test_rows] - target[fit_rows].mean()) ** 2).mean())
+    if plain <= 0:
+        return None
+    results: list[tuple[int, float]] = []
+    for leaves in LEAF_COUNTS:
+        if leaves * train_floor > fit_rows.sum():
+            break
+        model = make(leaves, train_floor).fit(x[fit_rows], target[fit_rows])
+        results.append((leaves, loss(model, test_rows)))
+        if model.get_n_leaves() < leaves:  # it stopped growing: more leaves allowed change nothing
+            break
+    if not results:
+        return None
+    best = min(score for _, score in results)
+    if plain - best < MIN_GAIN * plain:
+        return None
+    # The smallest tree about as good as the best: near-exact rules (one price per pizza and size) need
+    # every leaf they have, so "about" is measured against the plain loss, not against the gain.
+    leaves = next(k for k, score in results if score <= best + 0.0005 * plain)
+    return make(leaves, floor).fit(x[present], target[present])
+
+
+def _lumped(classes: np.ndarray) -> np.ndarray:
+    """Class codes with all but the ``TREE_CLASSES - 1`` most common as one class (-1 stays -1)."""
+    counts = np.bincount(classes[classes >= 0])
+    if len(counts) <= TREE_CLASSES:
+        return classes
+    top = np.argsort(-counts, kind="stable")[:TREE_CLASSES - 1]
+    remap = np.full(len(counts), TREE_CLASSES - 1)
+    remap[top] = np.arange(TREE_CLASSES - 1)
+    return np.where(classes >= 0, remap[np.maximum(classes, 0)], -1)
+
+
+def _paths(tree: Any, features: list[_Feature]) -> dict[int, dict[str, Any]]:
+    """Each leaf's ``when``: per feature, the range of its numbers the leaf's rows have."""
+    t = tree.tree_
+    out: dict[int, dict[str, Any]] = {}
+    stack: list[tuple[int, dict[int, tuple[float, float]]]] = [(0, {})]
+    while stack:
+        node, bounds = stack.pop()
+        if t.children_left[node] < 0:
+            out[node] = {features[f].name: features[f].condition(lo, hi) for f, (lo, hi) in sorted(bounds.items())}
+            continue
+        f = int(t.feature[node])
+        # sklearn cuts half way between two values seen (x <= cut goes left), so x < cut says the same of them.
+        cut = _short(float(t.threshold[node]))
+        lo, hi = bounds.get(f, (-math.inf, math.inf))
+        stack.append((int(t.children_right[node]), {**bounds, f: (cut, hi)}))
+        stack.append((int(t.children_left[node]), {**bounds, f: (lo, cut)}))
+    return out
+
+
+def _entry(name: str, l: Learned, tree: Any, features: list[_Feature], leaf_of: np.ndarray, cfg: FitConfig,
+           floor: int) -> tuple[dict[str, Any] | None, np.ndarray]:
+    """The ``conditional`` entry: one case per leaf with its rows' shape; the column's shape as default."""
+    overall = {k: v for k, v in l.spec.items() if k not in ("name", "nulls", "description")}
+    present = l.present if l.present is not None else ~np.isnan(l.codes)  # type: ignore[arg-type]
+    paths = _paths(tree, features)
+    nodes = list(paths)  # left to right, so cases read in the order of the values split on
+    position = np.zeros(tree.tree_.node_count, dtype=np.int64)
+    position[nodes] = np.arange(len(nodes))
+    leaf_ids = position[leaf_of]
+    order = np.argsort(leaf_ids, kind="stable")
+    bounds = np.searchsorted(leaf_ids[order], np.arange(len(paths) + 1))
+    cases: list[dict[str, Any]] = []
+    keys = list(overall.get("values", {})) if l.spec.get("kind") == "choice" else None
+    n_values = int(np.count_nonzero(~np.isnan(l.codes)))  # type: ignore[arg-type]
+    within = (float(overall["min"]), float(overall["max"])) if "min" in overall and "max" in overall else None
+    for i, node in enumerate(nodes):
+        rows = order[bounds[i]:bounds[i + 1]]
+        if not paths[node] or len(rows) < floor:
+            continue
+        filled = rows[present[rows]]
+        nulls = 1 - len(filled) / len(rows)
+        codes = l.codes[filled]  # type: ignore[index]
+        codes = codes[~np.isnan(codes)]
+        if len(codes) < cfg.min_count:
+            case = dict(overall)
+        elif keys is not None:
+            counts = np.bincount(codes.astype(np.int64), minlength=len(keys))
+            kept = {keys[j]: int(counts[j]) for j in range(len(keys)) if counts[j] >= cfg.min_count}
+            if not kept:
+                continue
+            case = dict(overall, values=kept)
+        elif l.spec.get("kind") == "boolean":
+            case = {k: v for k, v in learn_boolean(name, codes).spec.items() if k != "name"}
+        else:
+            # A case's range ends where the column's does, cut by the same share of its rows (a case holds
+            # at least 3k rows, so its extremes are a group's, not a person's).
+            k = max(1, round(cfg.min_count * len(codes) / max(1, n_values)))
+            spec = learn_numeric(name, codes, cfg, range_k=k, within=within).spec
+            case = {k: v for k, v in spec.items() if k not in ("name", "nulls", "description")}
+            if case.get("kind") != overall.get("kind"):
+                case = dict(overall)
+        if nulls > 0:
+            case["nulls"] = round(nulls, 4)
+        cases.append({"when": paths[node], **case})
+    if len(cases) < 2:
+        return None, leaf_ids
+    default = dict(overall)
+    if "nulls" in l.spec:
+        default["nulls"] = l.spec["nulls"]
+    on = ", ".join(f.name for f in features if any(f.name in c["when"] for c in cases))
+    entry = {"name": name, "kind": "conditional",
+             "description": f"shape by {on}: {len(cases)} cases, each seen in at least {floor} rows",
+             "cases": cases, "default": default}
+    return entry, leaf_ids
+
+
+def _short(x: float) -> float:
+    """A cut point in six significant digits (it lies half way between two values, so it need not be exact)."""
+    return float(f"{x:.6g}")
