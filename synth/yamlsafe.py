@@ -49,7 +49,7 @@ _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
-    if node.style is not None and node.style in "'\"|>":  # quoted or block: always a string
+    if node.style and node.style in "'\"|>":  # quoted or block: always a string (libyaml says "" for plain)
         return node.value
     return plain_scalar(node.value)
 
@@ -103,10 +103,31 @@ class _TooDeep(yaml.composer.ComposerError):
     pass
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """Composes nodes but refuses anchors and aliases outright, and nesting deeper than MAX_DEPTH."""
+try:  # libyaml's parser when PyYAML was built with it: several times faster on a large learned schema
+    from yaml._yaml import CParser as _CParser
+
+    class _Events(_CParser):  # type: ignore[misc]
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    class _Events(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+
+
+class _NoAliasLoader(yaml.composer.Composer, _Events, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):  # type: ignore[misc]
+    """Composes nodes (here, so the checks below hold whichever parser makes the events) but refuses anchors
+    and aliases outright, and nesting deeper than MAX_DEPTH."""
 
     _depth = 0
+
+    def __init__(self, stream: str) -> None:
+        _Events.__init__(self, stream)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
 
     def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
         if self.check_event(yaml.AliasEvent):
@@ -167,7 +188,7 @@ def load_yaml_file(path: str | Path) -> tuple[Any, dict[Path_, Location]]:
     return load_yaml_text(text, source=str(path))
 
 
-class _CompactDumper(yaml.SafeDumper):
+class _CompactDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]  # libyaml's emitter: same text, faster
     """Block style for structure, flow style for leaves: lists of numbers and flat records on one line."""
 
     def ignore_aliases(self, data: Any) -> bool:

@@ -31,6 +31,7 @@ rank within its leaf stands for it there).
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass, field
 from typing import Any, TYPE_CHECKING
@@ -51,6 +52,8 @@ SEARCH_ROWS = 20_000
 MAX_FEATURES = 8
 #: Leaf counts tried, doubling; the search stops where leaves would fall below their floor.
 LEAF_COUNTS = (2, 4, 8, 16, 32, 64, 128, 256, 512)
+#: Points of a case's quantile function (a whole column's has ``FitConfig.knots``).
+CASE_KNOTS = 21
 #: Numbers this closely ranked with a number are left to the copula: it keeps a monotone dependence
 #: whole, where a tree's cases would cut it into steps and lose how the two move together inside each.
 COPULA_RANK = 0.9
@@ -276,35 +279,19 @@ def _grow(x: np.ndarray, y: np.ndarray, present: np.ndarray, held_out: np.ndarra
             return DecisionTreeClassifier(max_leaf_nodes=leaves, min_samples_leaf=min_leaf, random_state=seed)
         return DecisionTreeRegressor(max_leaf_nodes=leaves, min_samples_leaf=min_leaf, random_state=seed)
 
-    def loss(model: Any, rows: np.ndarray) -> float:
-        truth = target[rows]
-        if categorical:
-            p = model.predict_proba(x[rows])
-            at = np.searchsorted(model.classes_, truth)
-            found = (at < len(model.classes_)) & (model.classes_[np.minimum(at, len(model.classes_) - 1)] == truth)
-            # Shares within a leaf, shrunk a little towards even (a leaf never rules a value out entirely).
-            got = np.where(found, p[np.arange(len(truth)), np.minimum(at, p.shape[1] - 1)], 0.0)
-            return float(-np.log(0.98 * got + 0.02 / p.shape[1]).mean())
-        return float(((model.predict(x[rows]) - truth) ** 2).mean())
-
     if categorical:
         counts = np.bincount(target[fit_rows])
         shares = counts[target[test_rows]] / counts.sum()
         plain = float(-np.log(0.98 * shares + 0.02 / len(counts)).mean())
     else:
         plain = float(((target[test_rows] - target[fit_rows].mean()) ** 2).mean())
-    if plain <= 0:
+    most = max([k for k in LEAF_COUNTS if k * train_floor <= fit_rows.sum()], default=0)
+    if plain <= 0 or most == 0:
         return None
-    results: list[tuple[int, float]] = []
-    for leaves in LEAF_COUNTS:
-        if leaves * train_floor > fit_rows.sum():
-            break
-        model = make(leaves, train_floor).fit(x[fit_rows], target[fit_rows])
-        results.append((leaves, loss(model, test_rows)))
-        if model.get_n_leaves() < leaves:  # it stopped growing: more leaves allowed change nothing
-            break
-    if not results:
-        return None
+    # One tree with the most leaves; sklearn grows it best first, so the trees with fewer leaves are its
+    # first expansions, and their held-out losses come from the same fit.
+    model = make(most, train_floor).fit(x[fit_rows], target[fit_rows])
+    results = _prefix_losses(model, x[test_rows], target[test_rows], categorical)
     best = min(score for _, score in results)
     if plain - best < MIN_GAIN * plain:
         return None
@@ -312,6 +299,53 @@ def _grow(x: np.ndarray, y: np.ndarray, present: np.ndarray, held_out: np.ndarra
     # every leaf they have, so "about" is measured against the plain loss, not against the gain.
     leaves = next(k for k, score in results if score <= best + 0.0005 * plain)
     return make(leaves, floor).fit(x[present], target[present])
+
+
+def _prefix_losses(model: Any, x: np.ndarray, truth: np.ndarray, categorical: bool) -> list[tuple[int, float]]:
+    """Held-out loss of the tree cut to its first 2, 4, 8, ... leaves (log loss or squared error)."""
+    t = model.tree_
+    left, right, weight, impurity = t.children_left, t.children_right, t.weighted_n_node_samples, t.impurity
+
+    def gain(node: int) -> float:
+        a, b = left[node], right[node]
+        return float(weight[node] * impurity[node] - weight[a] * impurity[a] - weight[b] * impurity[b])
+
+    # Replay best-first growth: always split the open node whose split gains most.
+    expanded: list[int] = []
+    frontier = [(-gain(0), 0)] if left[0] >= 0 else []
+    while frontier:
+        _, node = heapq.heappop(frontier)
+        expanded.append(node)
+        for child in (left[node], right[node]):
+            if left[child] >= 0:
+                heapq.heappush(frontier, (-gain(child), int(child)))
+    paths = model.decision_path(x).tocsr()
+    paths.sort_indices()
+    rows = np.repeat(np.arange(len(x)), np.diff(paths.indptr))
+    nodes = paths.indices  # each row's path from the root down (node ids grow with depth)
+    if categorical:
+        value = t.value[:, 0, :] / np.maximum(t.value[:, 0, :].sum(axis=1, keepdims=True), 1e-12)
+        at = np.searchsorted(model.classes_, truth)
+        found = (at < len(model.classes_)) & (model.classes_[np.minimum(at, len(model.classes_) - 1)] == truth)
+        at = np.minimum(at, len(model.classes_) - 1)
+    out: list[tuple[int, float]] = []
+    open_ = np.ones(t.node_count, bool)
+    counts = [k for k in LEAF_COUNTS if k <= len(expanded)] + [len(expanded) + 1]
+    for count in counts:
+        open_[:] = True
+        open_[expanded[:count - 1]] = False
+        # Each row's leaf in the cut tree: the first node on its path that is not split.
+        first = np.full(len(x), len(nodes), dtype=np.int64)
+        hit = open_[nodes]
+        np.minimum.at(first, rows[hit], np.flatnonzero(hit))
+        leaf = nodes[first]
+        if categorical:
+            got = np.where(found, value[leaf, at], 0.0)
+            # Shares within a leaf, shrunk a little towards even (a leaf never rules a value out entirely).
+            out.append((count, float(-np.log(0.98 * got + 0.02 / value.shape[1]).mean())))
+        else:
+            out.append((count, float(((t.value[leaf, 0, 0] - truth) ** 2).mean())))
+    return out
 
 
 def _lumped(classes: np.ndarray) -> np.ndarray:
@@ -382,7 +416,9 @@ def _entry(name: str, l: Learned, tree: Any, features: list[_Feature], leaf_of: 
             # A case's range ends where the column's does, cut by the same share of its rows (a case holds
             # at least 3k rows, so its extremes are a group's, not a person's).
             k = max(1, round(cfg.min_count * len(codes) / max(1, n_values)))
-            spec = learn_numeric(name, codes, cfg, range_k=k, within=within).spec
+            # Fewer knots than a whole column's: a case's shape is narrower, and there may be hundreds of cases.
+            spec = learn_numeric(name, codes, cfg.model_copy(update={"knots": min(cfg.knots, CASE_KNOTS)}),
+                                 range_k=k, within=within).spec
             case = {k: v for k, v in spec.items() if k not in ("name", "nulls", "description")}
             if case.get("kind") != overall.get("kind"):
                 case = dict(overall)
