@@ -283,3 +283,28 @@ def test_a_kind_that_is_not_for_cases_is_refused_in_a_case():
     with pytest.raises(SynthError, match="case kind 'catalog' is not a kind that can be used in a case"):
         make("  - {name: t, kind: choice, values: [a]}\n"
              "  - {name: v, kind: conditional, on: t, cases: {a: {kind: catalog, records: [{p: 1}]}}}\n", rows=10)
+
+
+def test_conditional_cases_by_when_pick_the_first_case_that_holds_and_bad_conditions_are_named(tmp_path):
+    schema = synth.Schema.from_yaml_text("""
+name: t
+rows: 6000
+columns:
+  - {name: size, kind: choice, values: [S, M, L]}
+  - {name: x, kind: float, distribution: uniform, min: 0, max: 10}
+  - name: price
+    kind: conditional
+    cases:
+      - {when: {size: [S, M], x: {below: 5}}, kind: integer, distribution: weighted, values: {1: 1}}
+      - {when: {size: L}, kind: integer, distribution: weighted, values: {2: 1}}
+      - {when: {x: {min: 0}}, kind: integer, distribution: weighted, values: {4: 1}}
+    default: {kind: integer, distribution: weighted, values: {3: 1}}
+""")
+    df = synth.generate(schema)
+    expected = np.where(df["size"].isin(["S", "M"]) & (df.x < 5), 1, np.where(df["size"] == "L", 2, 4))
+    assert (df.price.to_numpy() == expected).all()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: t\ncolumns:\n  - {name: s, kind: choice, values: [a]}\n  - name: p\n    kind: conditional\n"
+                   "    cases:\n      - {when: {s: {min: 1, abov: 3}}, kind: integer, distribution: weighted, values: {1: 1}}\n")
+    with pytest.raises(synth.SynthError, match=r"bad.yaml:4:5: .*cases\[0\].when: s: unknown key 'abov'"):
+        synth.Schema.from_yaml(bad)

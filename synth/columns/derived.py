@@ -166,7 +166,7 @@ class ConditionalColumn(Column):
                 try:
                     self._when.append(_WHEN.validate_python(case["when"]))
                 except ValidationError as exc:
-                    raise ValueError(f"cases[{i}].when: {exc.errors()[0]['msg']}") from None
+                    raise ValueError(f"cases[{i}].when: {_when_error(exc)}") from None
                 self._cases[str(i)] = _validate_case({k: v for k, v in case.items() if k != "when"}, self.name)
         elif self.on is None:
             raise ValueError("'on' names the column whose value picks the case")
@@ -227,6 +227,17 @@ class ConditionalColumn(Column):
 
 
 _WHEN = TypeAdapter(dict[str, Condition])
+
+
+def _when_error(exc: ValidationError) -> str:
+    """The clearest of pydantic's union errors: the one about a range when a mapping was given."""
+    errors = exc.errors()
+    ranged = [e for e in errors if "Range" in map(str, e["loc"])]
+    e = (ranged or errors)[0]
+    column = e["loc"][0]
+    if e["type"] == "extra_forbidden":
+        return f"{column}: unknown key {e['loc'][-1]!r} (a range takes min, below and nulls)"
+    return f"{column}: {e['msg']} (a value, a list of values, or a range {{min: a, below: b}})"
 
 
 def _holds(ctx: ChunkContext, column: str, condition: Condition) -> np.ndarray:
