@@ -431,10 +431,22 @@ def _entry(name: str, l: Learned, tree: Any, features: list[_Feature], leaf_of: 
     if "nulls" in l.spec:
         default["nulls"] = l.spec["nulls"]
     on = ", ".join(f.name for f in features if any(f.name in c["when"] for c in cases))
-    entry = {"name": name, "kind": "conditional",
-             "description": f"shape by {on}: {len(cases)} cases, each seen in at least {floor} rows",
-             "cases": cases, "default": default}
+    description = f"shape by {on}: {len(cases)} cases, each seen in at least {floor} rows"
+    fixed = _fixed_share(l.codes, leaf_ids)  # type: ignore[arg-type]
+    if fixed >= 0.95:
+        description = f"fixed by {on} on {fixed:.1%} of rows (one value per case): {len(cases)} cases, each seen in at least {floor} rows"
+    entry = {"name": name, "kind": "conditional", "description": description, "cases": cases, "default": default}
     return entry, leaf_ids
+
+
+def _fixed_share(codes: np.ndarray, leaf_ids: np.ndarray) -> float:
+    """The share of rows (with a value) holding the most common value of their case: 1.0 for a lookup on
+    the columns the cases split on (a price fixed by pizza and size)."""
+    ok = ~np.isnan(codes)
+    if not ok.any():
+        return 0.0
+    pairs = pd.DataFrame({"leaf": leaf_ids[ok], "value": codes[ok]})
+    return float(pairs.groupby(["leaf", "value"]).size().groupby(level=0).max().sum() / ok.sum())
 
 
 def _short(x: float) -> float:
