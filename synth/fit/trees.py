@@ -52,8 +52,6 @@ SEARCH_ROWS = 20_000
 MAX_FEATURES = 8
 #: Leaf counts tried, doubling; the search stops where leaves would fall below their floor.
 LEAF_COUNTS = (2, 4, 8, 16, 32, 64, 128, 256, 512)
-#: Points of a case's quantile function (a whole column's has ``FitConfig.knots``).
-CASE_KNOTS = 21
 #: Numbers this closely ranked with a number are left to the copula: it keeps a monotone dependence
 #: whole, where a tree's cases would cut it into steps and lose how the two move together inside each.
 COPULA_RANK = 0.9
@@ -416,9 +414,7 @@ def _entry(name: str, l: Learned, tree: Any, features: list[_Feature], leaf_of: 
             # A case's range ends where the column's does, cut by the same share of its rows (a case holds
             # at least 3k rows, so its extremes are a group's, not a person's).
             k = max(1, round(cfg.min_count * len(codes) / max(1, n_values)))
-            # Fewer knots than a whole column's: a case's shape is narrower, and there may be hundreds of cases.
-            spec = learn_numeric(name, codes, cfg.model_copy(update={"knots": min(cfg.knots, CASE_KNOTS)}),
-                                 range_k=k, within=within).spec
+            spec = learn_numeric(name, codes, cfg, range_k=k, within=within).spec
             case = {k: v for k, v in spec.items() if k not in ("name", "nulls", "description")}
             if case.get("kind") != overall.get("kind"):
                 case = dict(overall)
