@@ -42,6 +42,7 @@ from .registry import Context, MetricUnit, register, units
 
 if TYPE_CHECKING:
     from synth.discover import Relations
+    from synth.schema import Schema
 
     from . import AuditResult
     from .policy import Policy
@@ -288,13 +289,15 @@ def run_related(real: dict[str, pd.DataFrame], synthetic: dict[str, pd.DataFrame
                 holdout: dict[str, pd.DataFrame] | None = None, relations: "Relations | Sequence[ForeignKey] | None" = None,
                 policy: "Policy | None" = None, seed: int = 0, targets: dict[str, str] | None = None,
                 sensitive: dict[str, list[str]] | None = None, time_columns: dict[str, str] | None = None,
-                kinds: dict[str, dict[str, str]] | None = None, progress: Callable[[str], None] | None = None) -> RelatedAuditResult:
+                kinds: dict[str, dict[str, str]] | None = None, progress: Callable[[str], None] | None = None,
+                schemas: "dict[str, Schema] | None" = None) -> RelatedAuditResult:
     """Audit a set of synthetic tables against the real ones they imitate (each a dict name -> DataFrame).
 
     ``relations``: the foreign keys (a :class:`synth.discover.Relations` or a list of
     :class:`synth.relations.ForeignKey`); by default discovered on the real tables. ``holdout``: real rows the
     generator never saw, per table (tables missing from it are not verified for privacy). ``targets``,
-    ``sensitive``, ``time_columns`` and ``kinds`` are the single-table options, per table.
+    ``sensitive``, ``time_columns`` and ``kinds`` are the single-table options, per table. ``schemas``: a
+    one-table schema per table whose rules are checked on both sides (a multi-table schema's ``tables``).
     """
     from synth.discover import Relations, discover
 
@@ -340,7 +343,7 @@ def run_related(real: dict[str, pd.DataFrame], synthetic: dict[str, pd.DataFrame
         try:
             results[name] = run(kept(real[name]), kept(synthetic[name]), kept(_split(holdout, name)), target=_split(targets, name),
                                 sensitive=_split(sensitive, name) or (), time_column=_split(time_columns, name),
-                                kinds=_split(kinds, name), policy=table_policy, seed=seed)
+                                kinds=_split(kinds, name), policy=table_policy, seed=seed, schema=_split(schemas, name))
         except SynthError as exc:
             raise SynthError(f"table {name}: {exc}") from None
     # joined rows: privacy tests only (each table's fidelity and utility are audited above); their verdicts join

@@ -169,3 +169,29 @@ def test_cli_planted_parents_with_children_fail_privacy(tmp_path):
     clean = run_related(train, fresh, hold)  # the control: the same audit of a twin that copied no one passes
     assert clean.passed, clean.failures
     assert clean.links[FK].privacy_verdict == "passed"
+
+
+def test_cli_multi_table_schema_gives_the_relations_and_each_tables_rules(tmp_path):
+    import synth.multitable as mt
+
+    schema = Path(__file__).resolve().parents[1] / "schemas" / "coffee_shop.yaml"
+    real_dir, fake_dir = tmp_path / "real", tmp_path / "fake"
+    db = mt.load_database(schema)
+    mt.write_tables(db, real_dir, rows={"customers": 150})
+    mt.write_tables(db, fake_dir, rows={"customers": 150}, seed=9)
+    runner = CliRunner()
+    report = tmp_path / "r.json"
+    args = ["audit", str(real_dir), str(fake_dir), "--schema", str(schema), "--allow-no-holdout", "--json", str(report),
+            "--quiet", "--fail-under", "rules=0.99"]
+    ok = runner.invoke(app, args)
+    assert ok.exit_code == 0, ok.output
+    relations = json.loads(report.read_text())["relations"]
+    assert "order_items(product_id) -> products(product_id)" in json.dumps(relations)
+    # A rule the schema declares (quantity is 1, 2 or 3), broken in one synthetic table: it fails, so does the audit.
+    items = pd.read_csv(fake_dir / "order_items.csv")
+    items.loc[: len(items) // 5, "quantity"] = 99
+    items.to_csv(fake_dir / "order_items.csv", index=False)
+    broken = runner.invoke(app, args)
+    assert broken.exit_code == 1, broken.output
+    tables = json.loads(report.read_text())["tables"]
+    assert not tables["order_items"]["passed"] and tables["customers"]["passed"]

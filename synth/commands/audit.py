@@ -30,7 +30,7 @@ def audit_command(
     fail_under: List[str] = typer.Option([], "--fail-under", help="Minimum score for a metric or section, e.g. exact_copies=0.98 (tolerate 2% memorised rows) or fidelity=0.7 (repeatable). Defaults: every privacy test 0.99, worst_column_shape, column_variety and dependence_kept 0.5."),
     policy_file: Optional[Path] = typer.Option(None, "--policy", help="YAML file: {fail_under: {exact_copies: 0.98, fidelity: 0.7}, alpha: 0.05, require_holdout: true}."),
     allow_no_holdout: bool = typer.Option(False, "--allow-no-holdout", help="Without --holdout, or with one too small to catch a 5% leak, pass on fidelity and utility alone (privacy is reported as not verified instead of failing the audit)."),
-    schema_path: Optional[Path] = typer.Option(None, "--schema", help="Check the rules this schema declares (ranges, categories, formulas, uniqueness, constraints) on both tables."),
+    schema_path: Optional[Path] = typer.Option(None, "--schema", help="Check the rules this schema declares (ranges, categories, formulas, uniqueness, constraints) on both tables; with folders, a multi-table schema: its references are the relations audited."),
     seed: int = typer.Option(0, "--seed", help="Seed for samples and models: the same inputs and seed give the same report."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No console table; just the exit code (and files)."),
 ) -> None:
@@ -72,10 +72,8 @@ def audit_command(
     from ..io import is_table_folder
 
     if is_table_folder(real):
-        if schema_path is not None:
-            raise SynthError("--schema with folders of tables: the multi-table schema is not supported by the audit yet; "
-                             "audit a table on its own to check its schema's rules")
-        _audit_folders(real, synthetic, holdout, target, sensitive, time_column, kinds, policy, seed, quiet, json_path, html_path)
+        _audit_folders(real, synthetic, holdout, target, sensitive, time_column, kinds, policy, seed, quiet, json_path,
+                       html_path, schema_path)
         return
     for label, given in (("SYNTHETIC", synthetic), ("--holdout", holdout)):
         if given is not None and is_table_folder(given):
@@ -127,8 +125,11 @@ def _by_table(option: str, value: str, tables: list[str]) -> tuple[str, str]:
 
 def _audit_folders(real: str, synthetic: str, holdout: Optional[str], target: Optional[str], sensitive: List[str],
                    time_column: Optional[str], kinds: dict, policy: object, seed: int, quiet: bool,
-                   json_path: Optional[Path], html_path: Optional[Path]) -> None:
-    """``synth audit REAL_DIR SYNTHETIC_DIR``: the shell over :func:`audit.related.run_related`."""
+                   json_path: Optional[Path], html_path: Optional[Path], schema_path: Optional[Path] = None) -> None:
+    """``synth audit REAL_DIR SYNTHETIC_DIR``: the shell over :func:`audit.related.run_related`.
+
+    With ``--schema`` (a multi-table schema) the relations are the schema's references rather than discovered,
+    and each table's rules are checked on both sides."""
     from audit.related import relation_metrics, run_related
 
     from ..io import is_table_folder, read_tables
@@ -153,12 +154,22 @@ def _audit_folders(real: str, synthetic: str, holdout: Optional[str], target: Op
         table_kinds.setdefault(table, {})[column] = value
     fake = read_tables(synthetic)
     held = read_tables(holdout) if holdout else None
+    relations, schemas = None, None
+    if schema_path is not None:
+        from ..multitable import load_database
+
+        database = load_database(schema_path)
+        unknown = [t for t in database.tables if t not in tables]
+        if unknown:
+            raise SynthError(f"{schema_path}: table {unknown[0]!r} of the schema is not in {real} (tables there: {', '.join(names)})")
+        relations = [r.foreign_key() for r in database.references]
+        schemas = dict(database.tables)
     status = err.status("auditing", spinner="dots") if not quiet and err.is_terminal else None
     if status is not None:
         status.start()
     try:
-        result = run_related(tables, fake, held, policy=policy, seed=seed, targets=targets, sensitive=secrets or None,  # type: ignore[arg-type]
-                             time_columns=times, kinds=table_kinds or None,
+        result = run_related(tables, fake, held, relations=relations, policy=policy, seed=seed, targets=targets,  # type: ignore[arg-type]
+                             sensitive=secrets or None, time_columns=times, kinds=table_kinds or None, schemas=schemas,
                              progress=(lambda m: status.update(f"auditing: {m}")) if status is not None else None)
     finally:
         if status is not None:
