@@ -9,7 +9,8 @@ For each real table and each tool, in one run on this machine:
   - ``sdv``:       ``GaussianCopulaSynthesizer`` (defaults, metadata detected from the real table) fit + sample;
   - ``mostlyai``:  ``mostlyai-engine``'s TabularARGN: split, analyze, encode, train (capped at
                    ``--max-training-minutes``, otherwise its default early stopping), generate;
-  each peer in one process of the peer environment (this file run with ``--worker``);
+  each peer in one process of the peer environment (this file run with ``--worker``); and each tool's fit and
+  sample timed inside its own process too (no start-up, no file reading: ``fit_s`` + ``generate_s``);
 - score every twin with SDMetrics' ``QualityReport`` (in the peer environment) on the columns the twin and
   the real table share, metadata detected from the real table (SDV ``Metadata.detect_from_dataframes``):
   overall quality, "Column Shapes" and "Column Pair Trends", and each tool's 5 worst column pairs.
@@ -96,7 +97,13 @@ def make_twin(tool: str, real: Path, rows: int, work: Path, args: argparse.Names
         schema = work / "synth.yaml"
         fit_s = run([args.synth, "fit", str(real), "--out", str(schema), "--quiet"], env, log)
         gen_s = run([args.synth, "generate", str(schema), "--rows", str(rows), "--out", str(twin), "--quiet"], env, log)
-        return twin, fit_s + gen_s, {"fit_process_s": round(fit_s, 3), "generate_process_s": round(gen_s, 3)}
+        # The same fit and sample timed in one process, without start-up and file reading: as the peers' fit_s
+        # and generate_s are (the twin scored is the CLI's).
+        info = work / "synth.json"
+        run([sys.executable, str(Path(__file__).resolve()), "--worker", "synth", "--real", str(real), "--rows", str(rows),
+             "--info", str(info)], env, log)
+        return twin, fit_s + gen_s, {"fit_process_s": round(fit_s, 3), "generate_process_s": round(gen_s, 3),
+                                     **json.loads(info.read_text())}
     info = work / f"{tool}.json"
     cmd = [args.peer_python, str(Path(__file__).resolve()), "--worker", tool, "--real", str(real), "--rows", str(rows),
            "--twin", str(twin), "--info", str(info), "--max-training-minutes", str(args.max_training_minutes),
@@ -110,6 +117,13 @@ def score(real: Path, twin: Path, work: Path, args: argparse.Namespace, env: dic
     run([args.peer_python, str(Path(__file__).resolve()), "--worker", "score", "--real", str(real), "--twin", str(twin),
          "--info", str(out)], env, work / f"{twin.stem}.score.log")
     return json.loads(out.read_text())
+
+
+def _in_process(row: dict[str, Any]) -> float | None:
+    """Fit + sample seconds measured inside the tool's process (no start-up, no file reading)."""
+    if row.get("fit_s") is None or row.get("generate_s") is None:
+        return None
+    return float(row["fit_s"]) + float(row["generate_s"])
 
 
 def fmt(x: float | None, digits: int = 3) -> str:
@@ -143,19 +157,23 @@ def orchestrate(args: argparse.Namespace) -> int:
                   f"pairs {fmt(row.get('pairs'))} in {fmt(row.get('seconds'), 1)} s", file=sys.stderr, flush=True)
 
     synth_s = {r["table"]: r.get("seconds") for r in results if r["tool"] == "synth"}
+    synth_in = {r["table"]: _in_process(r) for r in results if r["tool"] == "synth"}
     for r in results:
         base = synth_s.get(r["table"])
         r["seconds_vs_synth"] = round(r["seconds"] / base, 1) if base and r.get("seconds") else None
+        base_in, mine = synth_in.get(r["table"]), _in_process(r)
+        r["in_process_vs_synth"] = round(mine / base_in, 1) if base_in and mine else None
 
     print(f"\nSDMetrics QualityReport; fit + generate whole-process wall clock, {args.threads} threads, "
           f"TabularARGN capped at {args.max_training_minutes} min of training\n")
-    print("| table | rows | tool | quality | shapes | pairs | seconds | seconds / synth's |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    print("| table | rows | tool | quality | shapes | pairs | seconds | / synth's | in-process fit + sample s | / synth's |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         ratio = "-" if r.get("seconds_vs_synth") is None else f"{r['seconds_vs_synth']:.1f}x"
+        ratio_in = "-" if r.get("in_process_vs_synth") is None else f"{r['in_process_vs_synth']:.1f}x"
         tool = r["tool"] + (" (failed)" if "error" in r else "")
         print(f"| {r['table']} | {r['rows']} | {tool} | {fmt(r.get('quality'))} | {fmt(r.get('shapes'))} | "
-              f"{fmt(r.get('pairs'))} | {fmt(r.get('seconds'), 1)} | {ratio} |")
+              f"{fmt(r.get('pairs'))} | {fmt(r.get('seconds'), 1)} | {ratio} | {fmt(_in_process(r), 2)} | {ratio_in} |")
     for r in results:
         if r["tool"] == "synth" and r.get("worst_pairs"):
             pairs = "; ".join(f"{p['pair']} {p['score']:.3f}" for p in r["worst_pairs"])
@@ -176,6 +194,32 @@ def _set_threads(threads: int) -> None:
         torch.set_num_threads(threads)
     except ImportError:
         pass
+
+
+def worker_synth(args: argparse.Namespace) -> dict[str, Any]:
+    import synth
+    from synth.fit import FitConfig, SchemaFitter
+    from synth.tables import read_table
+
+    real = read_table(args.real)
+    t0 = time.perf_counter()
+    schema = SchemaFitter(FitConfig()).fit(real).schema_
+    t1 = time.perf_counter()
+    synth.generate(schema, rows=args.rows)
+    return {"fit_s": round(t1 - t0, 3), "generate_s": round(time.perf_counter() - t1, 3)}
+
+
+def worker_synth(args: argparse.Namespace) -> dict[str, Any]:
+    import synth
+    from synth.fit import FitConfig, SchemaFitter
+    from synth.tables import read_table
+
+    real = read_table(args.real)
+    t0 = time.perf_counter()
+    schema = SchemaFitter(FitConfig()).fit(real).schema_
+    t1 = time.perf_counter()
+    synth.generate(schema, rows=args.rows)
+    return {"fit_s": round(t1 - t0, 3), "generate_s": round(time.perf_counter() - t1, 3)}
 
 
 def worker_sdv(args: argparse.Namespace) -> dict[str, Any]:
@@ -252,7 +296,7 @@ def worker_score(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-WORKERS = {"sdv": worker_sdv, "mostlyai": worker_mostlyai, "score": worker_score}
+WORKERS = {"synth": worker_synth, "sdv": worker_sdv, "mostlyai": worker_mostlyai, "score": worker_score}
 
 
 def main(argv: list[str] | None = None) -> int:
