@@ -309,3 +309,17 @@ def test_a_schema_qualified_table(pg_cluster, pg_database):
     write_table(pd.DataFrame({"a": [1, 2]}), f"{pg_database}?table=sales.orders")
     assert read_table(f"{pg_database}#sales.orders").a.tolist() == [1, 2]
     assert "sales.orders" in read_catalog(pg_database).tables
+
+
+def test_a_big_table_read_in_parallel_page_ranges_gives_the_rows_of_one_scan(pg_database, monkeypatch):
+    from synth.io.db import postgresql
+
+    write_table(coffee(20_000), f"{pg_database}#big")
+    Db("postgresql", pg_database).sql("DELETE FROM big WHERE id % 7 = 0")  # holes in the pages
+    whole = read_table(f"{pg_database}#big")
+    assert len(whole) == 20_000 - 20_000 // 7
+    monkeypatch.setattr(postgresql, "PAGES_PER_READ", 20)  # ~200 pages: several ranges
+    monkeypatch.setattr(postgresql, "PARALLEL_READS", 3)
+    pd.testing.assert_frame_equal(read_table(f"{pg_database}#big"), whole)
+    ordered = read_table(pg_database, query="SELECT * FROM big ORDER BY ctid")
+    pd.testing.assert_frame_equal(whole, ordered)

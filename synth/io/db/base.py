@@ -141,12 +141,18 @@ class DatabaseStore(Store):
                 reader = self.reader(conn, sql)
                 yield _normalized(reader)
 
-    def _frame(self, url: DatabaseURL, sql: str) -> pd.DataFrame:
+    def _frame(self, url: DatabaseURL, sql: str, conn: Any = None) -> pd.DataFrame:
+        """The rows of ``sql`` as a DataFrame (on ``conn``, or a connection of its own)."""
+        if conn is None:
+            with self.batches(url, sql) as reader:
+                with self.errors(url):
+                    return self._table_frame(url, reader.read_all())
+        with self.errors(url):
+            return self._table_frame(url, _normalized(self.reader(conn, sql)).read_all())
+
+    def _table_frame(self, url: DatabaseURL, table: pa.Table) -> pd.DataFrame:
         from ..files import refuse_repeated_names
 
-        with self.batches(url, sql) as reader:
-            with self.errors(url):
-                table = reader.read_all()
         refuse_repeated_names(str(url), table.column_names)
         return table.to_pandas()
 
@@ -362,6 +368,11 @@ class TableSink:
         self.rows = 0
 
     def write(self, table: pa.Table) -> None:
+        """Queue ``table`` for the writer's thread (an error there is raised by a later write or the commit)."""
+        self.writer.background.write((self, table))
+
+    def stage(self, table: pa.Table) -> None:
+        """Append ``table`` to the staging table (created from the first chunk's columns); on the writer's thread."""
         store, url, conn = self.writer.store, self.writer.url, self.writer.conn
         if self.staging is None:
             self.columns = table.schema
@@ -411,6 +422,15 @@ class DatabaseWriter:
             self.conn = store.connect(url)
             store.begin(self.conn)
         self.done = False
+        # Chunks go to the database on one thread of this writer's (in order: one connection is used by one
+        # thread), while the caller makes the next chunk; the drivers release the GIL while they work.
+        from ...sinks import _Background
+
+        self.background = _Background(_Stager())
+
+    @property
+    def native(self) -> bool:
+        return True
 
     def table(self, qualified: str, primary_key: Sequence[str] = (), foreign_keys: Sequence[ForeignKey] = (),
               own_writer: bool = False) -> TableSink:
@@ -422,6 +442,7 @@ class DatabaseWriter:
         return sink
 
     def commit(self) -> None:
+        self.background.close()  # every queued chunk staged (or its error raised here)
         store, conn = self.store, self.conn
         keys = [fk for sink in self.staged.values() for fk in sink.foreign_keys]
         for name in parents_first(list(self.staged), keys):
@@ -464,6 +485,7 @@ class DatabaseWriter:
         if self.done:
             return
         self.done = True
+        self.background.abort()
         try:
             self.conn.rollback()
         except Exception:  # the connection may be what failed; the server rolls back a lost session itself
@@ -475,3 +497,16 @@ class DatabaseWriter:
                 pass
         if self.created_file:
             self.store.remove_created(self.url)
+
+
+class _Stager:
+    """The chunk writer behind a :class:`DatabaseWriter`'s thread: each item is a (table sink, chunk) pair."""
+
+    native = True
+
+    def write(self, item: tuple[TableSink, pa.Table]) -> None:
+        sink, table = item
+        sink.stage(table)
+
+    def close(self) -> None:
+        pass
