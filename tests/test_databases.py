@@ -323,3 +323,46 @@ def test_a_big_table_read_in_parallel_page_ranges_gives_the_rows_of_one_scan(pg_
     pd.testing.assert_frame_equal(read_table(f"{pg_database}#big"), whole)
     ordered = read_table(pg_database, query="SELECT * FROM big ORDER BY ctid")
     pd.testing.assert_frame_equal(whole, ordered)
+
+
+# --- addresses, files, and the other commands --------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, target, schema, table", [
+    ("sqlite:///shop.db#orders", "shop.db", None, "orders"),
+    ("sqlite:////abs/shop.db?table=orders", "/abs/shop.db", None, "orders"),
+    ("duckdb:///data/shop.duckdb#sales.orders", "data/shop.duckdb", "sales", "orders"),
+    ("postgresql://bob:p%40ss@db:5433/shop?sslmode=disable&table=orders", "postgresql://bob:p%40ss@db:5433/shop?sslmode=disable", None, "orders"),
+    ("postgres://bob@db/shop", "postgresql://bob@db/shop", None, None),
+])
+def test_a_database_url_is_taken_apart_as_sqlalchemy_users_expect(text, target, schema, table):
+    url = DatabaseURL.parse(text)
+    assert (url.target, url.schema, url.table) == (target, schema, table)
+    assert "p%40ss" not in url.shown and "p@ss" not in repr(url) + repr(parse_address(text))
+
+
+def test_a_table_named_twice_differently_or_a_bad_if_exists_is_one_line(tmp_path):
+    assert "named twice" in one_error_line(run("fit", f"sqlite:///{tmp_path / 'x.db'}?table=a#b"))
+    assert "--if-exists 'sometimes'" in one_error_line(
+        run("generate", str(COFFEE), "-n", "5", "-o", str(tmp_path / "x.csv"), "--if-exists", "sometimes"))
+
+
+def test_if_exists_on_files_fail_refuses_and_append_is_for_tables(tmp_path):
+    out = tmp_path / "c.csv"
+    out.write_text("a\n1\n")
+    assert "already exists" in one_error_line(run("generate", str(COFFEE), "-n", "5", "-o", str(out), "--if-exists", "fail"))
+    assert "append needs a database table" in one_error_line(
+        run("generate", str(COFFEE), "-n", "5", "-o", str(out), "--if-exists", "append"))
+    assert out.read_text() == "a\n1\n"
+    assert run("generate", str(COFFEE), "-n", "5", "-o", str(out), "-q").exit_code == 0  # files: replaced by default
+
+
+def test_audit_and_a_schema_catalog_read_database_tables(tmp_path):
+    real, fake = f"sqlite:///{tmp_path / 'r.db'}#coffee", f"duckdb:///{tmp_path / 'f.duckdb'}#coffee"
+    write_table(coffee(600, seed=1), real)
+    write_table(coffee(600, seed=2), fake)
+    result = run("audit", real, fake, "--allow-no-holdout", "-q", "--json", str(tmp_path / "r.json"))
+    assert result.exit_code in (0, 1) and json.loads((tmp_path / "r.json").read_text())["summary"]
+    write_table(pd.DataFrame({"sku": ["00123", "00777"], "price": [2.5, 4.5]}), f"sqlite:///{tmp_path / 'm.db'}#menu")
+    schema = synth.Schema.from_yaml_text(f"columns:\n  - {{name: m, kind: catalog, source: 'sqlite:///{tmp_path / 'm.db'}#menu'}}\n")
+    frame = synth.generate(schema, rows=50)
+    assert set(frame.sku.astype(str)) == {"00123", "00777"}

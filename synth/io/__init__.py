@@ -74,6 +74,8 @@ def check_writable(address: str | Path | Address, if_exists: str | None = None) 
     default (a file is replaced, a database table refused).
     """
     address = parse_address(address)
+    if if_exists is not None and if_exists not in db.IF_EXISTS:
+        raise SynthError(f"--if-exists {if_exists!r}: use one of {', '.join(db.IF_EXISTS)}")
     if if_exists is None:
         store_for(address).check_writable(address)  # stores written before --if-exists existed take no such argument
     else:
