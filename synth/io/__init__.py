@@ -40,7 +40,7 @@ else:
     pd, pa = LazyModule("pandas"), LazyModule("pyarrow")
 
 __all__ = ["Address", "COMPRESSIONS", "ChunkWriter", "FORMATS", "Format", "STORES", "Sink", "Store", "check_writable",
-           "describe", "open_sink", "parse_address", "read_catalog", "read_table", "register_format", "register_store",
+           "describe", "open_sink", "parse_address", "read_batches", "read_catalog", "read_table", "register_format", "register_store",
            "write_table"]
 
 
@@ -110,6 +110,32 @@ def write_table(frame: pd.DataFrame, address: str | Path | Address, if_exists: s
     """Write a DataFrame (rows read by :func:`read_table`) to ``address``, whole or not at all."""
     with open_sink(address, if_exists) as sink:
         sink.write(pa.Table.from_pandas(frame, preserve_index=False))
+
+
+@contextmanager
+def read_batches(address: str | Path | Address, query: str | None = None) -> Iterator[pa.RecordBatchReader]:
+    """The rows at a database ``address`` (a table, or ``query``'s rows) as a stream of Arrow record batches:
+    memory holds one batch at a time, however big the table. The connection closes when the block ends.
+
+    >>> import tempfile, pathlib
+    >>> url = f"duckdb:///{pathlib.Path(tempfile.mkdtemp()) / 'big.duckdb'}"
+    >>> write_table(pd.DataFrame({"n": range(300_000)}), url + "#big")
+    >>> with read_batches(url + "#big") as reader:
+    ...     sizes = [batch.num_rows for batch in reader]
+    >>> sum(sizes), len(sizes) > 1
+    (300000, True)
+    """
+    address = parse_address(address)
+    store = store_for(address)
+    if not isinstance(store, db.DatabaseStore):
+        raise SynthError(f"{address}: streaming record batches needs a database address")
+    url = db.DatabaseURL.parse(address)
+    if query is None:
+        url = store.table_url(address)
+    elif url.table is not None:
+        raise SynthError(f"{url}: give either a table (#{url.table}) or a query, not both")
+    with store.batches(url, query if query is not None else store.select_table(url)) as reader:
+        yield reader
 
 
 def read_catalog(address: str | Path | Address) -> db.Catalog:

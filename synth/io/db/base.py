@@ -101,7 +101,7 @@ class DatabaseStore(Store):
         mode = check_if_exists(if_exists)
         if not self.may_exist(url):
             return
-        with self.connection(url) as conn:
+        with self.connection(url) as conn, self.errors(url):
             if mode == "fail" and self.exists(conn, url):
                 raise SynthError(f"{url}: table {url.qualified} already exists; use --if-exists replace or append")
 
@@ -124,7 +124,7 @@ class DatabaseStore(Store):
         if writing or not self.may_exist(url):
             return ""
         try:
-            with self.connection(url) as conn:
+            with self.connection(url) as conn, self.errors(url):
                 names = self.tables(conn)
         except SynthError:
             return ""
@@ -243,7 +243,7 @@ class DatabaseStore(Store):
         raise NotImplementedError
 
     @contextmanager
-    def errors(self, url: DatabaseURL, table: str | None = None) -> Iterator[None]:
+    def errors(self, url: DatabaseURL) -> Iterator[None]:
         """The driver's errors (bad SQL, an unknown table, a refused login) as one line naming the address."""
         try:
             yield

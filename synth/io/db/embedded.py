@@ -11,8 +11,9 @@ synth.errors.SynthError: sqlite:///no/such/folder/shop.db#t: cannot write: folde
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ...errors import SynthError
 from .base import DatabaseStore
@@ -62,6 +63,12 @@ class EmbeddedStore(DatabaseStore):
     def read_query(self, address: Any, query: str) -> Any:
         self._must_exist(DatabaseURL.parse(address))
         return super().read_query(address, query)
+
+    @contextmanager
+    def batches(self, url: DatabaseURL, sql: str) -> Iterator[Any]:
+        self._must_exist(url)
+        with super().batches(url, sql) as reader:
+            yield reader
 
     def _must_exist(self, url: DatabaseURL) -> None:
         # Checked before connecting: opening a missing file would create an empty database.
