@@ -366,3 +366,41 @@ def test_audit_and_a_schema_catalog_read_database_tables(tmp_path):
     schema = synth.Schema.from_yaml_text(f"columns:\n  - {{name: m, kind: catalog, source: 'sqlite:///{tmp_path / 'm.db'}#menu'}}\n")
     frame = synth.generate(schema, rows=50)
     assert set(frame.sku.astype(str)) == {"00123", "00777"}
+
+
+def test_the_password_from_a_pgpass_file(pg_cluster, tmp_path, monkeypatch):
+    passfile = tmp_path / "pgpass"
+    passfile.write_text(f"127.0.0.1:{pg_cluster.port}:*:synth:{PASSWORD.replace(':', chr(92) + ':')}\n")
+    passfile.chmod(0o600)  # libpq ignores a password file others can read
+    monkeypatch.setenv("PGPASSFILE", str(passfile))
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    write_table(pd.DataFrame({"a": [1]}), pg_cluster.url(password=None) + "#pgpass_t", if_exists="replace")
+    assert read_table(pg_cluster.url(password=None) + "#pgpass_t").a.tolist() == [1]
+
+
+def test_the_table_is_the_same_for_any_number_of_workers(tmp_path):
+    urls = [f"sqlite:///{tmp_path / f'w{n}.db'}#coffee" for n in (1, 2)]
+    for n, url in zip((1, 2), urls):
+        assert run("generate", str(COFFEE), "-n", "250000", "-s", "9", "-w", str(n), "-o", url, "-q").exit_code == 0
+    pd.testing.assert_frame_equal(read_table(urls[0]), read_table(urls[1]))
+
+
+def test_ctrl_c_during_a_write_to_postgresql_leaves_the_old_table(pg_database):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    write_table(pd.DataFrame({"a": [1, 2]}), f"{pg_database}#kept")
+    proc = subprocess.Popen([sys.executable, "-m", "synth.cli", "generate", str(COFFEE), "-n", "5000000",
+                             "-o", f"{pg_database}#kept", "--if-exists", "replace"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)  # start-up, then chunks going in
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == "interrupted: nothing was written under the output name"
+    assert PASSWORD not in stderr
+    assert read_table(f"{pg_database}#kept").a.tolist() == [1, 2]
+    assert not [t for t in Db("postgresql", pg_database).tables() if t.startswith("_synth_staging")]
