@@ -99,7 +99,13 @@ def redact_url(text: str) -> str:
 
     >>> redact_url("postgresql://bob:s%40cret@db/shop?table=orders")
     'postgresql://bob:***@db/shop?table=orders'
+    >>> redact_url("postgresql://db/shop?user=bob&password=pw#orders")  # libpq's parameter form too
+    'postgresql://db/shop?user=bob&password=***#orders'
     """
+    for secret in re.findall(r"[?&]password=([^&#]*)", text):
+        remember(secret)
+        remember(unquote(secret))
+    text = re.sub(r"([?&]password=)[^&#]*", r"\1***", text)
     match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/?#@:]*:)([^/?#]*)(@.*)$", text, re.DOTALL)
     if match is None:
         return text
