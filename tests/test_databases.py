@@ -404,3 +404,23 @@ def test_ctrl_c_during_a_write_to_postgresql_leaves_the_old_table(pg_database):
     assert PASSWORD not in stderr
     assert read_table(f"{pg_database}#kept").a.tolist() == [1, 2]
     assert not [t for t in Db("postgresql", pg_database).tables() if t.startswith("_synth_staging")]
+
+
+def test_every_common_arrow_type_goes_in_and_comes_back(db):
+    columns = {"u8": pa.array([1, None], pa.uint8()), "u32": pa.array([7, 1], pa.uint32()), "u64": pa.array([1, 2], pa.uint64()),
+               "f16": pa.array([1.5, None], pa.float16()), "f32": pa.array([2.5, 1], pa.float32()),
+               "lstr": pa.array(["x", None], pa.large_string()), "t32": pa.array([dt.time(1, 2), None], pa.time32("s")),
+               "d64": pa.array([dt.date(2020, 1, 2), None], pa.date64()), "tsns": pa.array([dt.datetime(2020, 1, 1, 5), None], pa.timestamp("ns")),
+               "tstz": pa.array([dt.datetime(2020, 1, 1), None], pa.timestamp("us", tz="UTC")), "bin": pa.array([b"x", None]),
+               "null": pa.array([None, None]), "cat": pa.array(["a", "b"]).dictionary_encode()}
+    if db.engine != "sqlite":  # SQLite has no interval type
+        columns["dur"] = pa.array([dt.timedelta(seconds=5), None])
+    with open_sink(db.url("types")) as sink:
+        sink.write(pa.table(columns))
+    back = read_table(db.url("types"))
+    assert list(back.columns) == list(columns)
+    assert back.u32.tolist() == [7, 1] and back.f32.tolist() == [2.5, 1.0] and back.cat.tolist() == ["a", "b"]
+    assert str(back.d64.iloc[0])[:10] == "2020-01-02" and str(back.tsns.iloc[0]).replace("T", " ")[:16] == "2020-01-01 05:00"
+    if db.engine == "sqlite":
+        with pytest.raises(SynthError, match="column 'dur' holds duration"):
+            write_table(pd.DataFrame({"dur": [pd.Timedelta(seconds=5)]}), db.url("d"))

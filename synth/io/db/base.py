@@ -212,8 +212,14 @@ class DatabaseStore(Store):
             self.execute(conn, f"ALTER TABLE {qualified_name(schema, table)} ADD {self.foreign_key_sql(fk)}")
 
     def prepare(self, table: pa.Table) -> pa.Table:
-        """A chunk in types the driver can append (an engine without some Arrow type overrides this)."""
-        return table
+        """A chunk in types the drivers append as the columns were declared: every float as float64 (the
+        column is a double: PostgreSQL's binary COPY takes 8 bytes), dates as date32. An engine lacking
+        some Arrow type converts more (SQLite: times, decimals)."""
+        if not any(pa.types.is_floating(t) and t != pa.float64() or pa.types.is_date64(t) for t in table.schema.types):
+            return table
+        columns = [pc.cast(c, pa.float64()) if pa.types.is_floating(c.type) else
+                   pc.cast(c, pa.date32()) if pa.types.is_date64(c.type) else c for c in table.columns]
+        return pa.Table.from_arrays(columns, names=table.column_names)
 
     def rename_sql(self, schema: str | None, old: str, new: str) -> str:
         return f"ALTER TABLE {qualified_name(schema, old)} RENAME TO {quote_name(new)}"

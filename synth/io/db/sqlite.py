@@ -34,7 +34,8 @@ class SqliteStore(EmbeddedStore):
     scheme = "sqlite"
     label = "SQLite"
     description = "sqlite:///FILE#TABLE, a table in an SQLite database"
-    type_names = {"float": "REAL", "text": "TEXT", "binary": "BLOB", "timestamptz": "TIMESTAMP"}
+    type_names = {"float": "REAL", "text": "TEXT", "binary": "BLOB", "timestamptz": "TIMESTAMP",
+                  "uint64": "INTEGER"}  # stored as a signed 64-bit integer: a bigger value is refused when written
     inline_foreign_keys = True  # SQLite has no ALTER TABLE ADD CONSTRAINT; references are by name
     side_files = ("-journal", "-wal", "-shm")
 
@@ -65,6 +66,7 @@ class SqliteStore(EmbeddedStore):
             cur.adbc_ingest(table, data, mode="append")
 
     def prepare(self, table: pa.Table) -> pa.Table:
+        table = super().prepare(table)
         columns = []
         for col in table.columns:
             t = col.type.value_type if pa.types.is_dictionary(col.type) else col.type
