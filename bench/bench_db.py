@@ -5,7 +5,9 @@
    Target: synth's rows/s at least 0.5 of COPY's.
 2. The same into DuckDB against DuckDB's own ``CREATE TABLE AS SELECT * FROM read_parquet(...)`` of the same
    rows as Parquet. Target: at least 0.5.
-3. Reading a 1,000,000-row table for ``synth fit``: ``synth.io.read_table`` of the PostgreSQL table against
+3. Streaming the 10,000,000-row PostgreSQL table of 1. with ``synth.io.read_batches`` in a fresh process:
+   its peak memory, against a fresh process reading the 1,000,000 rows of 4. whole (flat means streaming).
+4. Reading a 1,000,000-row table for ``synth fit``: ``synth.io.read_table`` of the PostgreSQL table against
    ``read_table`` of the same rows in Parquet (and the whole fit, reading included, from each). Target:
    PostgreSQL within 1.5x of Parquet.
 
@@ -99,6 +101,36 @@ def bench_duckdb(folder: Path, rows: int, repeat: int) -> dict:
             "ratio": round(native_s / synth_s, 3), "target": ">= 0.5"}
 
 
+_PEAK = """
+import resource, sys
+sys.path.insert(0, {root!r})
+from synth.io import read_batches, read_table
+if {stream!r}:
+    with read_batches({url!r}) as reader:
+        rows = sum(batch.num_rows for batch in reader)
+else:
+    rows = len(read_table({url!r}))
+print(rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def peak_memory(url: str, stream: bool) -> tuple[int, int]:
+    """(rows, peak resident MB) of a fresh process that reads ``url`` streaming or whole."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", _PEAK.format(root=str(ROOT), url=url, stream=stream)],
+                          capture_output=True, text=True, check=True)
+    rows, mb = done.stdout.split()
+    return int(rows), int(mb)
+
+
+def bench_stream(cluster, read_rows: int) -> dict:
+    rows, stream_mb = peak_memory(f"{cluster.url()}#coffee", stream=True)
+    whole_rows, whole_mb = peak_memory(f"{cluster.url()}#coffee_read", stream=False)
+    return {"streamed_rows": rows, "stream_peak_mb": stream_mb, "whole_rows": whole_rows, "whole_peak_mb": whole_mb,
+            "target": "stream_peak_mb flat (about whole_peak_mb or less, for 10x the rows)"}
+
+
 def bench_read(cluster, folder: Path, rows: int, repeat: int) -> dict:
     from synth.fit import FitConfig, SchemaFitter
 
@@ -145,6 +177,9 @@ def main() -> None:
             if "read" in only:
                 results["fit_read_postgresql_vs_parquet"] = bench_read(cluster, folder, args.read_rows, args.repeat)
                 print(json.dumps(results["fit_read_postgresql_vs_parquet"]), flush=True)
+            if "read" in only and "postgresql" in only:
+                results["stream_memory"] = bench_stream(cluster, args.read_rows)
+                print(json.dumps(results["stream_memory"]), flush=True)
     finally:
         if cluster is not None:
             cluster.stop()
