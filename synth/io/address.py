@@ -11,7 +11,7 @@ Every command that reads or writes a table accepts the same addresses:
 >>> a = parse_address("data/real.csv.gz")
 >>> a.scheme, a.path, a.extension, a.compression, a.stem
 ('file', 'data/real.csv.gz', '.csv', 'gzip', 'real')
->>> parse_address("sqlite://shop.db/orders").scheme
+>>> parse_address("sqlite:///shop.db#orders").scheme
 'sqlite'
 >>> parse_address("-").is_stdio
 True

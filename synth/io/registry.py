@@ -12,7 +12,7 @@ imports the built-in ones)::
     @register_store
     class SqliteStore(Store):
         scheme = "sqlite"
-        description = "sqlite://FILE/TABLE, a table in an SQLite database"
+        description = "sqlite:///FILE#TABLE, a table in an SQLite database"
 
         def read(self, address: Address, yaml_types: bool = False) -> pd.DataFrame: ...
         def check_writable(self, address: Address, if_exists: str | None = None) -> None: ...
