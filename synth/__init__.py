@@ -95,10 +95,15 @@ def generate(schema: Schema | str | Path, rows: int | None = None, seed: int | N
 
 
 def write(schema: Schema | str | Path, path: str | Path, rows: int | None = None, seed: int | None = None,
-          workers: int = 1, progress: Callable[[int], None] | None = None, max_requests: int | None = None) -> int:
-    """Write the table to ``path`` (format by extension) chunk by chunk; returns the row count.
+          workers: int = 1, progress: Callable[[int], None] | None = None, max_requests: int | None = None,
+          if_exists: str | None = None) -> int:
+    """Write the table to ``path`` chunk by chunk; returns the row count.
 
-    The file appears only once complete (see :mod:`synth.sinks`). ``progress`` is called with the number
+    ``path`` is any address :mod:`synth.io` knows: a file (format by extension), ``-``, or a database
+    table (``sqlite:///shop.db#coffee``, ``postgresql://user@host/db#coffee``). The table appears only once
+    complete (see :mod:`synth.sinks`; a database's staging table is swapped in). ``if_exists``: ``fail``,
+    ``replace`` or ``append`` when the table is already there (default: files are replaced, database
+    tables refused). ``progress`` is called with the number
     of rows written after each chunk. ``max_requests`` caps the requests ``llm_text`` columns make (in
     each worker process; cached answers are free, so a rerun resumes); None: no limit.
 
@@ -116,7 +121,7 @@ def write(schema: Schema | str | Path, path: str | Path, rows: int | None = None
 
     plan = Plan(_as_schema(schema), rows=rows, seed=seed, max_requests=max_requests)
     written = 0
-    with open_sink(path) as sink:
+    with open_sink(path, if_exists) as sink:
         for table in plan.iter_chunks(workers=workers, native=sink.native):
             sink.write(table)
             written += table.num_rows

@@ -70,6 +70,9 @@ def generate(
         "With several tables: a folder, one file per table (default: <schema name>/)."),
     file_format: Optional[str] = typer.Option(
         None, "--format", "-f", help="With several tables: the files' format (csv, tsv, parquet, jsonl; default csv)."),
+    if_exists: Optional[str] = typer.Option(
+        None, "--if-exists", help="When the output table is already there: fail, replace or append (append: database "
+        "tables only). Default: a file is replaced, a database table refused.", show_default=False),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Processes making chunks in parallel; the output is identical for any number."),
     max_requests: Optional[int] = typer.Option(None, "--max-requests", min=1, help="For llm_text columns: stop after this many LLM requests (cached answers are free; rerun to resume)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary line."),
@@ -84,10 +87,13 @@ def generate(
       synth generate schemas/coffee.yaml --rows 10000000 --out coffee.parquet --workers 2
 
       synth generate schemas/coffee_shop.yaml --out shop/ --rows customers=100000 --format parquet
+      synth generate schemas/coffee.yaml --out "postgresql://me@localhost/shop#coffee" --if-exists replace
     """
     from .multitable import is_multi_table
 
     if is_multi_table(schema):
+        if if_exists is not None:
+            raise SynthError("--if-exists is for one database table; the tables of a multi-table schema go to a folder")
         return _generate_tables(schema, rows, seed, out_path, file_format, workers, max_requests, quiet, as_json)
     from . import load_schema, write
 
@@ -96,16 +102,17 @@ def generate(
     count = _single_rows(rows)
     loaded = load_schema(schema)
     target = out_path or f"{loaded.name}.csv"
+    shown = str(parse_address(target))  # a URL's password is *** in everything printed
     if as_json and parse_address(target).is_stdio:
         raise SynthError("--json prints the summary on stdout, where --out - writes the table; leave out one of them")
     total = loaded.spec.rows if count is None else count
     started = time.perf_counter()
     with _progress(quiet) as bar:
-        task = bar.add_task(f"{loaded.name} -> {target}", total=total)
+        task = bar.add_task(f"{loaded.name} -> {shown}", total=total)
         written = write(loaded, target, rows=count, seed=seed, workers=workers, max_requests=max_requests,
-                        progress=lambda n: bar.advance(task, n))
+                        progress=lambda n: bar.advance(task, n), if_exists=if_exists)
     seconds = time.perf_counter() - started
-    summary = {"schema": str(schema), "out": str(target), "rows": written,
+    summary = {"schema": str(schema), "out": shown, "rows": written,
                "seed": loaded.spec.seed if seed is None else seed, "columns": loaded.output_columns,
                "seconds": round(seconds, 3), "rows_per_second": round(written / seconds) if seconds > 0 else None}
     spent = [u for c in loaded.columns if hasattr(c, "usage") and (u := c.usage()) is not None]
@@ -115,7 +122,7 @@ def generate(
     if as_json:
         print(json.dumps(summary))
     elif not quiet:
-        err.print(f"wrote {written:,} rows x {len(summary['columns'])} columns to {target} in {seconds:.2f}s", markup=False)
+        err.print(f"wrote {written:,} rows x {len(summary['columns'])} columns to {shown} in {seconds:.2f}s", markup=False)
         for u in spent:
             err.print(f"LLM: {u.line()}", markup=False)
 
@@ -227,6 +234,8 @@ def validate(
 def fit(
     ctx: typer.Context,
     real: str = typer.Argument(..., help=f"The real table: {describe_addresses()}.", show_default=False),
+    query: Optional[str] = typer.Option(None, "--query", help="With a database address (no #table): learn from the rows of "
+                                        "this SQL query, e.g. --query \"SELECT * FROM orders WHERE year = 2024\"."),
     out_path: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write the schema (default: <table name>.yaml here)."),
     # The ranges of the options FitConfig holds are FitConfig's (stated in the help for people; a test keeps them equal).
     sample_rows: Optional[int] = typer.Option(None, "--sample-rows", help="Learn from a random sample of this many rows.  [x>=1]"),
@@ -263,6 +272,8 @@ def fit(
       synth fit real.csv --epsilon 1.0 --out private.yaml
 
       synth fit real.csv --holdout-out holdout.csv --out twin.yaml   # then: synth audit real.csv twin.csv --holdout holdout.csv
+
+      synth fit "postgresql://me@localhost/shop#orders" --out orders.yaml
     """
     from .fit import FitConfig, SchemaFitter
     from .sinks import write_text_atomic
@@ -270,7 +281,8 @@ def fit(
 
     config = _settings(ctx, FitConfig, min_count=min_count, tail=tail, seed=seed, sample_rows=sample_rows,
                        epsilon=epsilon, delta=delta, trees=trees)
-    frame = read_table(real)
+    frame = read_table(real, query=query)
+    shown = str(parse_address(real))
     name = parse_address(real).stem
     target = out_path or Path(f"{name}.yaml")
     if target.suffix.lower() not in (".yaml", ".yml"):
@@ -290,7 +302,7 @@ def fit(
         try:
             fitter = SchemaFitter(config).fit(frame, name=name, progress=step)
         except SynthError as exc:
-            raise SynthError(f"{real}: {exc.message}", exc.exit_code) from None
+            raise SynthError(f"{shown}: {exc.message}", exc.exit_code) from None
     if holdout is not None:
         from .tables import write_table
 
@@ -298,16 +310,16 @@ def fit(
     write_text_atomic(target, fitter.to_yaml())
     seconds = time.perf_counter() - started
     learned = fitter.schema_
-    summary = {"real": str(real), "out": str(target), "rows": len(frame), "columns": len(frame.columns),
+    summary = {"real": shown, "out": str(target), "rows": len(frame), "columns": len(frame.columns),
                "entries": {c.name: c.kind for c in learned.columns}, "correlations": len(learned.spec.correlations),
                "seconds": round(seconds, 3)}
     if holdout is not None:
-        summary.update({"holdout": str(holdout_out), "holdout_rows": len(holdout)})
+        summary.update({"holdout": str(parse_address(holdout_out)), "holdout_rows": len(holdout)})
     if as_json:
         print(json.dumps(summary))
     elif not quiet:
         err.print(f"learned {len(learned.columns)} entries and {summary['correlations']} correlations from {len(frame):,} rows "
-                  f"in {seconds:.1f}s; wrote {target}" + (f" and {len(holdout):,} held-back rows to {holdout_out}" if holdout is not None else ""),
+                  f"in {seconds:.1f}s; wrote {target}" + (f" and {len(holdout):,} held-back rows to {parse_address(holdout_out)}" if holdout is not None else ""),
                   markup=False)
 
 

@@ -342,22 +342,22 @@ class StdoutSink:
         self.writer.abort()
 
 
-def check_writable(path: str | Path) -> Path:
+def check_writable(path: str | Path, if_exists: str | None = None) -> Path:
     """Fail early, before any work, if the address ``path`` cannot be written (see :mod:`synth.io`)."""
     from .io import check_writable
 
-    check_writable(path)
+    check_writable(path, if_exists)
     return Path(path)
 
 
-def open_sink(path: str | Path) -> ContextManager[Sink]:
+def open_sink(path: str | Path, if_exists: str | None = None) -> ContextManager[Sink]:
     """A sink for the address ``path`` that shows under that name only if the block finishes without error.
 
     The same as :func:`synth.io.open_sink`; kept here where writing chunks lives.
     """
     from .io import open_sink
 
-    return open_sink(path)
+    return open_sink(path, if_exists)
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:

@@ -31,15 +31,16 @@ def split_holdout(frame: pd.DataFrame, share: float, seed: int) -> tuple[pd.Data
     return frame[~held].reset_index(drop=True), frame[held].reset_index(drop=True)
 
 
-def write_table(frame: pd.DataFrame, path: str | Path) -> None:
+def write_table(frame: pd.DataFrame, path: str | Path, if_exists: str | None = None) -> None:
     """Write rows read by :func:`read_table` back out, whole or not at all (see :mod:`synth.io`)."""
     from .io import write_table
 
-    write_table(frame, path)
+    write_table(frame, path, if_exists)
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a table from any address :mod:`synth.io` knows; any problem is one clear :class:`SynthError`."""
+def read_table(path: str | Path, query: str | None = None) -> pd.DataFrame:
+    """Read a table from any address :mod:`synth.io` knows (or, for a database, the rows of an SQL ``query``);
+    any problem is one clear :class:`SynthError`."""
     from .io import read_table
 
-    return read_table(path)
+    return read_table(path, query=query)

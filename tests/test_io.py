@@ -178,7 +178,7 @@ def test_an_unknown_scheme_is_one_line_listing_the_known_ones(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     line = one_error_line(run(*args))
     assert line == ("error: nosuch://db/t" if "nosuch://db/t" in args else "error: nosuch://a") + \
-        ": unknown address scheme 'nosuch'; known: file:// (or a file path, a Parquet folder, - for stdin/stdout)"
+        ": unknown address scheme 'nosuch'; known: file://, sqlite://, duckdb://, postgresql:// (or a file path, a Parquet folder, - for stdin/stdout)"
     assert list(tmp_path.iterdir()) == []
 
 

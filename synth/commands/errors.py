@@ -8,7 +8,8 @@
   real.csv`` and ``synth fit real.csv --debug`` alike) so that no command needs to declare it.
 
 Commands therefore never catch errors themselves: they raise, and :class:`CommandGroup` (the class of the
-top-level ``synth`` group) reports. Every line is stripped of the API key, wherever the text came from.
+top-level ``synth`` group) reports. Every line is stripped of the API key and of database passwords, wherever
+the text came from.
 
 >>> import typer
 >>> demo = typer.Typer(cls=CommandGroup)
@@ -37,6 +38,7 @@ import typer
 from typer.core import TyperGroup
 
 from ..errors import SynthError
+from ..secrets import scrub
 
 try:  # Typer ships its own copy of Click from 0.22 on; before, it used Click itself
     from typer._click import exceptions as click_errors
@@ -87,10 +89,11 @@ def report(line: str, exc: BaseException, ctx: typer.Context) -> None:
 
 
 def redact(text: str, key: str | None = None) -> str:
-    """``text`` without the API key (by default the one the LLM layer reads, ``OPENAI_API_KEY``).
+    """``text`` without the API key (by default the one the LLM layer reads, ``OPENAI_API_KEY``) and without
+    any database password this process was given (:mod:`synth.secrets`).
 
     >>> redact("HTTP 401: bad key sk-secret", key="sk-secret")
     'HTTP 401: bad key ***'
     """
     key = key or os.environ.get("OPENAI_API_KEY")
-    return text.replace(key, "***") if key else text
+    return scrub(text.replace(key, "***") if key else text)

@@ -75,11 +75,15 @@ class FileStore(Store):
             return _read(fmt, str(path), lambda: str(path), yaml_types)
         return _read(fmt, str(path), lambda: open_compressed(str(path), address.compression), yaml_types)
 
-    def check_writable(self, address: Address) -> None:
+    def check_writable(self, address: Address, if_exists: str | None = None) -> None:
+        if if_exists == "append":
+            raise SynthError(f"{address}: --if-exists append needs a database table; a file is written whole")
         if address.is_stdio:
             return
         path = Path(address.path)
         format_for(address, writing=True)
+        if if_exists == "fail" and path.exists():
+            raise SynthError(f"{path}: already exists; use --if-exists replace (the default for files)")
         parent = path.parent if str(path.parent) else Path(".")
         if not parent.is_dir():
             raise SynthError(f"{path}: cannot write: folder {parent} does not exist")
@@ -88,7 +92,7 @@ class FileStore(Store):
         if not os.access(parent, os.W_OK):
             raise SynthError(f"{path}: cannot write: no permission to write in {parent}")
 
-    def sink(self, address: Address) -> Sink:
+    def sink(self, address: Address, if_exists: str | None = None) -> Sink:
         from ..sinks import FileSink, StdoutSink
 
         if address.is_stdio:

@@ -12,11 +12,13 @@ imports the built-in ones)::
     @register_store
     class SqliteStore(Store):
         scheme = "sqlite"
-        description = "sqlite://FILE/TABLE, a table in an SQLite database"
+        description = "sqlite:///FILE#TABLE, a table in an SQLite database"
 
         def read(self, address: Address, yaml_types: bool = False) -> pd.DataFrame: ...
-        def check_writable(self, address: Address) -> None: ...
-        def sink(self, address: Address) -> Sink: ...   # write / commit / abort
+        def check_writable(self, address: Address, if_exists: str | None = None) -> None: ...
+        def sink(self, address: Address, if_exists: str | None = None) -> Sink: ...   # write / commit / abort
+
+(the database stores, in :mod:`synth.io.db`, are such classes.)
 """
 
 from __future__ import annotations
@@ -100,11 +102,20 @@ class Store:
     def read(self, address: Address, yaml_types: bool = False) -> pd.DataFrame:
         raise SynthError(f"{address}: {self.scheme} addresses cannot be read")
 
-    def check_writable(self, address: Address) -> None:
-        """Fail before any work is done if ``address`` cannot be written."""
+    def read_query(self, address: Address, query: str) -> pd.DataFrame:
+        """The rows of an SQL ``query`` run in the database at ``address`` (``--query``)."""
+        raise SynthError(f"{address}: --query needs a database address "
+                         f"({', '.join(s + '://' for s, store in STORES.items() if type(store).read_query is not Store.read_query)})")
+
+    def check_writable(self, address: Address, if_exists: str | None = None) -> None:
+        """Fail before any work is done if ``address`` cannot be written.
+
+        ``if_exists``: what to do with a table already there, ``fail``, ``replace`` or ``append``; None is
+        the store's default (files are replaced, database tables refused).
+        """
         raise SynthError(f"{address}: {self.scheme} addresses cannot be written")
 
-    def sink(self, address: Address) -> Sink:
+    def sink(self, address: Address, if_exists: str | None = None) -> Sink:
         """A sink for ``address`` (after :meth:`check_writable`)."""
         raise SynthError(f"{address}: {self.scheme} addresses cannot be written")
 
