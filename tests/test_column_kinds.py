@@ -352,3 +352,15 @@ def test_a_kind_that_is_not_for_cases_is_refused_in_a_case():
     with pytest.raises(SynthError, match="case kind 'catalog' is not a kind that can be used in a case"):
         make("  - {name: t, kind: choice, values: [a]}\n"
              "  - {name: v, kind: conditional, on: t, cases: {a: {kind: catalog, records: [{p: 1}]}}}\n", rows=10)
+
+
+@pytest.mark.parametrize("values", ["{values: [1, 2], weights: [1]}", "{values: {'1': 1}, weights: [1]}",
+                                    "{values: [1, 2], weights: [-1, 2]}", "{values: {'1': 0, '2': 0}}"])
+def test_weighted_numbers_and_choices_read_values_and_weights_alike(values):
+    # One reading of values and weights (columns.base.values_and_weights): the same mistake, the same message.
+    def error(entry: str) -> str:
+        with pytest.raises(SynthError) as caught:
+            synth.Schema.from_yaml_text(f"columns:\n  - {{name: x, {entry}, {values[1:-1]}}}\n")
+        return caught.value.message.split(": ", 2)[-1]
+
+    assert error("kind: integer, distribution: weighted") == error("kind: choice")

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..lazy import np
-from .base import as_weights
+from .base import values_and_weights
 
 if TYPE_CHECKING:
     from scipy import special, stats
@@ -413,16 +413,8 @@ class Weighted(Distribution):
 
     def __init__(self, values: list[float] | dict[float, float], weights: list[float] | None = None) -> None:
         super().__init__()
-        if isinstance(values, dict):
-            if weights is not None:
-                raise ValueError("give weights either in 'values' as a mapping or in 'weights', not both")
-            self.points, self.weights = np.array(list(values.keys()), float), np.array(list(values.values()), float)
-        else:
-            if weights is not None and len(weights) != len(values):
-                raise ValueError(f"'values' has {len(values)} entries but 'weights' has {len(weights)}")
-            self.points = np.asarray(values, float)
-            self.weights = np.asarray(weights if weights is not None else np.ones(len(self.points)), float)
-        as_weights(self.weights, "weights")
+        points, self.weights = values_and_weights(values, weights)  # read as `choice` reads its values
+        self.points = np.asarray(points, float)
         self._values, self._given_weights = values, weights
         self._draw: dict[tuple[float | None, float | None], Any] = {}
 
