@@ -49,11 +49,14 @@ def hide_pandas_from_pyarrow() -> None:
     pyarrow's first conversion (``pa.array``, ``pa.scalar``, a compute function given a list) imports pandas
     to ask whether its argument is a Series or a Categorical, and remembers the answer. No pandas object
     can exist before pandas is imported, so until then "pandas is not installed" is the right answer, and
-    it costs nothing: an import of pandas asked for by pyarrow's compiled code, on behalf of synth's code
-    or of pyarrow's own Python wrappers, fails as if pandas were absent. Anyone else's import of pandas
-    (an ``import`` statement, ``importlib.import_module``, a user's own ``pa.array`` call) goes through;
+    it costs nothing: an import of pandas asked for by pyarrow's compiled code called straight from synth's
+    code fails as if pandas were absent. Any other import of pandas (an ``import`` statement,
+    ``importlib.import_module``, pyarrow's own Python modules such as ``Table.to_pandas``'s, a user's own
+    ``pa.array`` call) goes through;
     it also removes the hook and tells pyarrow that pandas is there, so ``pa.array(series)`` and
     ``Table.from_pandas`` behave as always from then on. Idempotent; a no-op once pandas is imported.
+    (So synth's code imports pandas itself before it asks pyarrow for a pandas object from an *array*:
+    ``Array.to_pandas`` asks from compiled code; ``Table.to_pandas`` goes through pyarrow's Python.)
 
     >>> hide_pandas_from_pyarrow()
     >>> import pyarrow as pa
@@ -66,9 +69,9 @@ def hide_pandas_from_pyarrow() -> None:
 
 
 _IMPORT_NAME = opcode.opmap["IMPORT_NAME"]
-# Frames whose pyarrow calls are answered "no pandas": synth's own, and pyarrow's Python wrappers they call.
+# Frames whose pyarrow calls are answered "no pandas": synth's own. Not pyarrow's Python modules: those
+# that import pandas (Table.to_pandas through pyarrow.pandas_compat) need it, not just ask about it.
 _SYNTH_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-_PYARROW_DIR = os.sep + "pyarrow" + os.sep
 
 
 class _PandasHiddenFromPyarrow:
@@ -92,7 +95,7 @@ class _PandasHiddenFromPyarrow:
 
 
 def _asked_by_pyarrow(frame: FrameType | None) -> bool:
-    """Whether the import under way was started by compiled code (pyarrow) called from synth or pyarrow.
+    """Whether the import under way was started by compiled code (pyarrow) called from synth's code.
 
     The innermost Python frame outside the import machinery made the call that led here: an ``import``
     statement is executing ``IMPORT_NAME``; a pyarrow function (compiled, so no frame of its own) was
@@ -102,8 +105,7 @@ def _asked_by_pyarrow(frame: FrameType | None) -> bool:
         frame = frame.f_back
     if frame is None:
         return False
-    filename = os.path.abspath(frame.f_code.co_filename)
-    ours = filename.startswith(_SYNTH_DIR) or _PYARROW_DIR in filename
+    ours = os.path.abspath(frame.f_code.co_filename).startswith(_SYNTH_DIR)
     return ours and frame.f_code.co_code[frame.f_lasti] != _IMPORT_NAME
 
 

@@ -82,6 +82,24 @@ def test_pyarrow_knows_pandas_again_once_pandas_is_imported():
     assert done.returncode == 0, done.stderr
 
 
+def test_a_table_converts_to_pandas_before_anything_imported_pandas():
+    # Table.to_pandas needs pandas (pyarrow's Python imports it): a need, not a probe, so it is not refused.
+    code = """if True:
+        import sys
+        from synth import load_schema
+        from synth.engine import Plan
+        table = Plan(load_schema("schemas/coffee.yaml"), rows=50).chunk(0)
+        assert "pandas" not in sys.modules
+        frame = table.to_pandas()
+        assert frame.shape == (50, 11) and str(frame["product"].dtype) == "category"
+        import pandas as pd
+        import pyarrow as pa
+        assert isinstance(pa.array(pd.Categorical(["a", "b"])), pa.DictionaryArray)
+    """
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
 def test_a_pandas_import_statement_is_never_refused():
     # Only pyarrow's own probes (compiled code called from synth or pyarrow) see "no pandas".
     code = """if True:
