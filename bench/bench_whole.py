@@ -3,7 +3,9 @@
 Each measurement is a fresh process, timed from start to exit (imports, schema, generation, writing), with
 its peak resident memory:
 
-- ``synth``:    ``synth generate schemas/coffee.yaml --rows N --out x.parquet`` (and ``x.csv``)
+- ``synth``:    ``synth generate schemas/coffee.yaml --rows N --out x.parquet`` (and ``x.csv``; with
+  ``--formats dataset``, ``--out x/``: a Parquet dataset folder, parts and ``_SUCCESS``, against the
+  baseline's single Parquet file)
 - ``baseline``: this file run as ``--baseline FORMAT``: numpy + pyarrow written for the coffee table only,
   making the same columns with the same types (native date, time, decimal amount in Parquet; the same
   text in CSV), in 100,000-row chunks, 1M-row Parquet row groups.
@@ -13,6 +15,7 @@ best of ``--repeat`` runs counts. Ratio = baseline seconds / synth seconds (1.0:
 
     python bench/bench_whole.py                    # 10M rows, Parquet and CSV, 3 runs each
     python bench/bench_whole.py --rows 1000000 --repeat 1
+    python bench/bench_whole.py --formats parquet,dataset
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -142,13 +146,14 @@ def main() -> None:
     print(f"{'format':<9}{'baseline s':>11}{'synth s':>9}{'ratio':>7}{'baseline MB':>13}{'synth MB':>10}")
     for fmt in args.formats.split(","):
         base, mine = [], []
+        base_fmt = "parquet" if fmt == "dataset" else fmt  # the script writes one file either way
         for _ in range(args.repeat):
-            out = tmp / f"base.{fmt}"
-            base.append(run([sys.executable, __file__, "--baseline", fmt, "--rows", str(args.rows), "--out", str(out)]))
+            out = tmp / f"base.{base_fmt}"
+            base.append(run([sys.executable, __file__, "--baseline", base_fmt, "--rows", str(args.rows), "--out", str(out)]))
             out.unlink()
-            out = tmp / f"synth.{fmt}"
-            mine.append(run(synth_cmd + ["generate", str(COFFEE), "--rows", str(args.rows), "--out", str(out), "--quiet"]))
-            out.unlink()
+            target = f"{tmp / 'synth-dataset'}/" if fmt == "dataset" else str(tmp / f"synth.{fmt}")
+            mine.append(run(synth_cmd + ["generate", str(COFFEE), "--rows", str(args.rows), "--out", target, "--quiet"]))
+            shutil.rmtree(target) if fmt == "dataset" else Path(target).unlink()
         b, s = min(t for t, _ in base), min(t for t, _ in mine)
         b_mb, s_mb = max(m for _, m in base), max(m for _, m in mine)
         results[fmt] = {"baseline_s": b, "synth_s": s, "ratio": b / s, "baseline_peak_mb": b_mb, "synth_peak_mb": s_mb}

@@ -357,6 +357,8 @@ def kinds(kind: Optional[str] = typer.Argument(None, help="Show the fields of on
             shown = annotation.__name__ if isinstance(annotation, type) else str(annotation).replace("typing.", "")
             table.add_row(name, shown, default, info.description or "")
         out.print(table)
+        if cls.reference():
+            out.print(cls.reference(), markup=False)
         module_doc = sys.modules[cls.__module__].__doc__ or ""
         example = module_doc.split("code-block:: yaml", 1)[1].split('"""')[0] if "code-block:: yaml" in module_doc else ""
         if f"kind: {kind}" in example:  # a module's example may show a sibling kind only

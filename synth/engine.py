@@ -15,17 +15,13 @@ however the work is split. ``--workers`` only changes how many chunks are made a
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
 from typing import Iterator
-
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from .columns import ChunkContext, Column, PlanContext
 from .columns.base import stratified
 from .errors import SynthError
 from .expr import Expression, ExpressionError
+from .lazy import np, pa, pc  # pyarrow through synth.lazy: its first conversion does not import pandas
 from .schema import Schema
 
 #: Rows per chunk. Part of the output's definition (changing it changes the data), so not a setting.
@@ -166,6 +162,8 @@ class Plan:
             for i in range(self.chunks):
                 yield self.chunk(i, native)
             return
+        from concurrent.futures import ProcessPoolExecutor  # with logging and multiprocessing: only for workers
+
         with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(self,)) as pool:
             pending = []
             ahead = 2 * workers  # bounded read-ahead keeps memory flat

@@ -301,7 +301,7 @@ def _validate_column(raw: Any, i: int, fail: "_Failer") -> Column:
     try:
         return KINDS[kind].model_validate(raw)
     except ValidationError as exc:
-        raise fail.from_validation(exc, path, label) from None
+        raise fail.from_validation(exc, path, label, keys=KINDS[kind].yaml_keys(raw)) from None
     except ExpressionError as exc:
         raise fail(path, f"{label}: {exc}") from None
 
@@ -322,14 +322,16 @@ class _Failer:
     def __call__(self, path: tuple[Any, ...], message: str) -> SynthError:
         return SynthError(f"{self.locate(path)}: {message}")
 
-    def from_validation(self, exc: ValidationError, prefix: tuple[Any, ...], label: str | None = None) -> SynthError:
+    def from_validation(self, exc: ValidationError, prefix: tuple[Any, ...], label: str | None = None,
+                        keys: list[str] | None = None) -> SynthError:
+        """The first error of ``exc``, at its field; ``keys``: the keys the entry may have, for "did you mean"."""
         err = exc.errors(include_url=False)[0]
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in ("function-after", "function-before"))))
         path = prefix + loc
         field_name = ".".join(str(p) for p in loc)
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            msg = "unknown field" + _suggest_field(loc, exc)
+            msg = "unknown field" + (_suggest(str(loc[-1]), keys) if keys is not None and loc else _suggest_field(loc, exc))
         where = label or ".".join(str(p) for p in prefix) or "schema"
         return SynthError(f"{self.locate(path)}: {where}{'.' + field_name if field_name else ''}: {msg}")
 

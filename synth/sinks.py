@@ -6,6 +6,7 @@ renamed over it only when every chunk is in (:class:`FileSink`):
 an error, Ctrl-C or a kill never leaves a half-written file under the final name. A run killed outright
 (SIGKILL, power loss) cannot clean up after itself, so its temporary file is named after its process
 (``.coffee.csv.tmp-<pid>@<host>``) and the next run to the same target removes it once that process is gone.
+A Parquet dataset folder (an address ending in ``/``) is written the same way as a whole (:class:`DatasetSink`).
 
 >>> import pyarrow as pa, tempfile, pathlib
 >>> out = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
@@ -21,6 +22,7 @@ import lzma
 import os
 import queue
 import re
+import shutil
 import socket
 import sys
 import threading
@@ -44,6 +46,10 @@ else:  # commands that only write text (fit, draft, audit reports) never load py
 #: Rows per Parquet row group: chunks are buffered up to this many (readers skip and scan by row group;
 #: 100,000-row groups cost them metadata and seeks, and compress worse).
 ROW_GROUP_ROWS = 1_000_000
+#: Rows per part file of a dataset folder (one row group each): by row count, so the same for any --workers.
+PART_ROWS = ROW_GROUP_ROWS
+#: The marker written last into a dataset folder (Spark's and Dask's): the folder is complete.
+SUCCESS = "_SUCCESS"
 
 
 class CsvWriter:
@@ -202,7 +208,8 @@ def remove_stale_temporaries(path: str | Path) -> list[Path]:
     """
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
-    pattern = re.compile(rf"\.{re.escape(path.name)}\.tmp-(\d+)(?:@(.+))?")
+    # "-old": a dataset folder moved aside while its replacement was renamed in (see DatasetSink.commit).
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.tmp-(\d+)(?:@(.+?))?(?:-old)?")
     removed = []
     try:
         entries = [e.name for e in os.scandir(parent) if e.name.startswith(f".{path.name}.tmp-")]
@@ -217,7 +224,10 @@ def remove_stale_temporaries(path: str | Path) -> list[Path]:
         if pid == os.getpid() or _process_exists(pid):
             continue
         try:
-            (parent / name).unlink()
+            if (parent / name).is_dir() and not (parent / name).is_symlink():
+                shutil.rmtree(parent / name)
+            else:
+                (parent / name).unlink()
             removed.append(parent / name)
         except OSError:
             pass  # another run removed it first, or it is not ours to remove: either way not this run's problem
@@ -321,6 +331,104 @@ class FileSink:
             if not stream.closed:
                 stream.close()
         self.tmp.unlink(missing_ok=True)
+
+
+class _Parts:
+    """A chunk writer that cuts the rows into part files of ``part_rows`` rows: ``part-00000.parquet``, ...
+
+    Each part is written by the format's own writer (``writer``) to a file of its own; the cut depends on
+    row counts only, so the parts are the same for any number of workers.
+    """
+
+    native = True
+
+    def __init__(self, folder: Path, writer: Callable[[pa.NativeFile], ChunkWriter], part_rows: int) -> None:
+        self.folder, self.make_writer, self.part_rows = folder, writer, part_rows
+        self.parts = 0
+        self.current: tuple[pa.NativeFile, ChunkWriter] | None = None
+        self.rows_in_part = 0
+
+    def _open(self) -> None:
+        stream = pa.OSFile(str(self.folder / f"part-{self.parts:05d}.parquet"), "wb")
+        self.current, self.rows_in_part = (stream, self.make_writer(stream)), 0
+        self.parts += 1
+
+    def _close_part(self) -> None:
+        if self.current is not None:
+            stream, writer = self.current
+            writer.close()
+            stream.close()
+            self.current = None
+
+    def write(self, table: pa.Table) -> None:
+        offset = 0
+        while True:
+            if self.current is None or self.rows_in_part >= self.part_rows:
+                self._close_part()
+                self._open()
+            take = min(self.part_rows - self.rows_in_part, table.num_rows - offset)
+            self.current[1].write(table.slice(offset, take))  # type: ignore[index]
+            self.rows_in_part += take
+            offset += take
+            if offset >= table.num_rows:
+                return
+
+    def close(self) -> None:
+        self._close_part()
+
+    def abort(self) -> None:
+        if self.current is not None and not self.current[0].closed:
+            self.current[0].close()
+        self.current = None
+
+
+class DatasetSink:
+    """A Parquet dataset folder: part files in a hidden temporary folder beside ``path``; :meth:`commit`
+    writes ``_SUCCESS`` last and renames the folder to ``path``.
+
+    A reader never sees a half-written dataset: until the rename there is nothing (or the previous complete
+    dataset) at ``path``; an error, Ctrl-C or kill leaves only the temporary folder, which :meth:`abort`
+    removes (or, after a kill, the next run to the same target). Made by the ``file`` store for an address
+    ending in ``/``; use it through :func:`open_sink`.
+    """
+
+    native = True
+
+    def __init__(self, path: Path, writer: Callable[[pa.NativeFile], ChunkWriter], part_rows: int | None = None) -> None:
+        self.path = Path(str(path).rstrip("/" + os.sep))
+        remove_stale_temporaries(self.path)
+        self.tmp = temporary_name(self.path)
+        try:
+            self.tmp.mkdir()
+        except OSError as exc:
+            raise SynthError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        self.parts = _Parts(self.tmp, writer, part_rows or PART_ROWS)
+        self.writer = _Background(self.parts)
+
+    def write(self, table: pa.Table) -> None:
+        self.writer.write(table)
+
+    def commit(self) -> None:
+        self.writer.close()
+        (self.tmp / SUCCESS).write_bytes(b"")  # last: the marker says every part is complete
+        if not self.path.exists():
+            os.rename(self.tmp, self.path)
+            return
+        # A complete dataset is there (check_writable allows no other folder): move it aside, move the new one
+        # in, remove the old. Between the two renames the name is briefly free; never half-written.
+        old = self.tmp.with_name(self.tmp.name + "-old")
+        os.rename(self.path, old)
+        try:
+            os.rename(self.tmp, self.path)
+        except OSError:
+            os.rename(old, self.path)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+
+    def abort(self) -> None:
+        self.writer.abort()
+        self.parts.abort()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 class StdoutSink:

@@ -49,7 +49,7 @@ _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
-    if node.style and node.style in "'\"|>":  # quoted or block: always a string (libyaml says "" for plain)
+    if node.style and node.style in "'\"|>":  # quoted or block: always a string (plain: None, or "" from libyaml)
         return node.value
     return plain_scalar(node.value)
 
@@ -103,31 +103,10 @@ class _TooDeep(yaml.composer.ComposerError):
     pass
 
 
-try:  # libyaml's parser when PyYAML was built with it: several times faster on a large learned schema
-    from yaml._yaml import CParser as _CParser
-
-    class _Events(_CParser):  # type: ignore[misc]
-        def __init__(self, stream: str) -> None:
-            _CParser.__init__(self, stream)
-except ImportError:  # pragma: no cover - PyYAML without libyaml
-    class _Events(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):  # type: ignore[no-redef]
-        def __init__(self, stream: str) -> None:
-            yaml.reader.Reader.__init__(self, stream)
-            yaml.scanner.Scanner.__init__(self)
-            yaml.parser.Parser.__init__(self)
-
-
-class _NoAliasLoader(yaml.composer.Composer, _Events, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):  # type: ignore[misc]
-    """Composes nodes (here, so the checks below hold whichever parser makes the events) but refuses anchors
-    and aliases outright, and nesting deeper than MAX_DEPTH."""
+class _NoAliasLoader(yaml.SafeLoader):
+    """Composes nodes but refuses anchors and aliases outright, and nesting deeper than MAX_DEPTH."""
 
     _depth = 0
-
-    def __init__(self, stream: str) -> None:
-        _Events.__init__(self, stream)
-        yaml.composer.Composer.__init__(self)
-        yaml.constructor.SafeConstructor.__init__(self)
-        yaml.resolver.Resolver.__init__(self)
 
     def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
         if self.check_event(yaml.AliasEvent):
@@ -145,13 +124,40 @@ class _NoAliasLoader(yaml.composer.Composer, _Events, yaml.constructor.SafeConst
             self._depth -= 1
 
 
-def load_yaml_text(text: str, source: str = "<schema>") -> tuple[Any, dict[Path_, Location]]:
-    """Parse YAML text; return ``(data, where)`` with ``where[path] = (line, column)``."""
-    if len(text.encode("utf-8", errors="ignore")) > MAX_BYTES:
-        raise SynthError(f"{source}: file is larger than {MAX_BYTES // 1_000_000} MB; a schema should be small")
+def _compose_with_libyaml(text: str) -> yaml.Node | None:
+    """The node tree by libyaml (C, several times faster than the Python parser), or None to use the latter.
+
+    libyaml composes in C, so the checks of :class:`_NoAliasLoader` run on its events first (a second C
+    pass). Anything unusual (an alias, an anchor, deep nesting, a syntax error) gives None: the Python
+    parser then fails with the one message for it, so errors do not depend on which parser ran.
+    """
+    if not getattr(yaml, "__with_libyaml__", False):
+        return None
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                return None
+            if isinstance(event, yaml.NodeEvent) and depth >= MAX_DEPTH:  # as _NoAliasLoader counts
+                return None
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+        loader = yaml.CSafeLoader(text)
+        try:
+            return loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.YAMLError:
+        return None
+
+
+def _compose_with_python(text: str, source: str) -> yaml.Node | None:
+    """The node tree by PyYAML's Python parser, with the checks of :class:`_NoAliasLoader`; errors name the line."""
     loader = _NoAliasLoader(text)
     try:
-        node = loader.get_single_node()
+        return loader.get_single_node()
     except _TooDeep as exc:
         mark = exc.problem_mark
         raise SynthError(f"{source}:{mark.line + 1}:{mark.column + 1}: {exc.problem}") from None
@@ -163,6 +169,15 @@ def load_yaml_text(text: str, source: str = "<schema>") -> tuple[Any, dict[Path_
         raise SynthError(f"{source}: invalid YAML: {exc}") from None
     finally:
         loader.dispose()
+
+
+def load_yaml_text(text: str, source: str = "<schema>") -> tuple[Any, dict[Path_, Location]]:
+    """Parse YAML text; return ``(data, where)`` with ``where[path] = (line, column)``."""
+    if len(text.encode("utf-8", errors="ignore")) > MAX_BYTES:
+        raise SynthError(f"{source}: file is larger than {MAX_BYTES // 1_000_000} MB; a schema should be small")
+    node = _compose_with_libyaml(text)
+    if node is None:
+        node = _compose_with_python(text, source)
     where: dict[Path_, Location] = {}
     if node is None:
         return None, where

@@ -104,10 +104,19 @@ def test_docs_rewrites_a_stale_block(tmp_path):
     stale = tmp_path / "audit.md"
     stale.write_text("intro\n<!-- begin metrics: python -m audit.docs -->\n| old |\n<!-- end metrics -->\n"
                      "<!-- begin privacy-tests: python -m audit.docs -->\n<!-- end privacy-tests -->\nend\n", encoding="utf-8")
-    docs.main(stale)
+    docs.main(stale, help_path=None)
     text = stale.read_text(encoding="utf-8")
     assert "| old |" not in text and text.startswith("intro\n") and text.endswith("end\n")
     assert docs.render(text) == text and "| fidelity | detection |" in text
+
+
+def test_cli_fail_under_defaults_are_generated_from_the_registry(tmp_path):
+    source = (ROOT / "synth" / "commands" / "audit.py").read_text(encoding="utf-8")
+    assert docs.render_help(source) == source, "synth/commands/audit.py is stale: run `python -m audit.docs`"
+    stale = tmp_path / "audit.py"
+    stale.write_text(source.replace("dependence_kept 0.5", "dependence_kept 0.3"), encoding="utf-8")
+    docs.main(ROOT / "docs" / "audit.md", help_path=stale)  # docs/audit.md is current: left as it is
+    assert stale.read_text(encoding="utf-8") == source
 
 
 def test_cli_help_names_every_default_gate():

@@ -145,3 +145,38 @@ def test_stale_text_temporaries_go_but_other_hosts_and_other_targets_stay(tmp_pa
     write_text_atomic(target, "name: t\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(kept + ["twin.yaml"])
     assert remove_stale_temporaries(target) == []
+
+
+@pytest.mark.parametrize("text, refused", [
+    ((ROOT / "schemas" / "customers.yaml").read_text(encoding="utf-8"), False),
+    ("name: café\ncolumns:\n  - {name: größe, kind: choice, values: {'06:00': 1, \"no\": 2, 1_000: 3}}\n"
+     "  - name: t\n    kind: time\n    start: 06:00\n    note: |\n      block text\n    weights: [.5, 1e3, ~, null, true, 0x1F, 00123]\n",
+     False),
+    ("a: " + "[" * (MAX_DEPTH - 1) + "1" + "]" * (MAX_DEPTH - 1), True),  # the scalar is one level too deep
+    ("a: " + "[" * (MAX_DEPTH - 2) + "1" + "]" * (MAX_DEPTH - 2), False),
+    ("a: &x 1\nb: *x\n", True), ("a: !!python/name:os.system x\n", True), ("a: [1, 2\n", True), ("", False),
+])
+def test_libyaml_and_the_python_parser_read_a_schema_alike(text, refused):
+    # libyaml (C) reads a valid file fast; the Python parser must give the same data and positions, and
+    # anything libyaml's path turns away (aliases, depth, syntax errors) the same one-line error as before.
+    from synth.yamlsafe import _build, _compose_with_python
+
+    def outcome(read):
+        try:
+            return read()
+        except SynthError as exc:
+            return "error", exc.message
+
+    def python_only():
+        where: dict = {}
+        node = _compose_with_python(text, "s.yaml")
+        return (None if node is None else _build(node, (), where, "s.yaml")), where
+
+    expected = outcome(python_only)
+    assert outcome(lambda: load_yaml_text(text, source="s.yaml")) == expected
+    assert (expected[0] == "error") == refused
+    import yaml
+
+    from synth.yamlsafe import _compose_with_libyaml
+    if yaml.__with_libyaml__ and text and not refused:
+        assert _compose_with_libyaml(text) is not None  # the fast path did read it

@@ -80,11 +80,80 @@ def test_fitted_families_recover_their_parameters():
     assert DISTRIBUTIONS["poisson"].fit(samples["normal"]) is None  # no estimator: never proposed by synth fit
 
 
-def test_every_distribution_parameter_is_a_field_of_numeric_columns():
-    from synth.columns.distributions import parameter_names
-    from synth.columns.numeric import NumericColumn
+@pytest.fixture
+def laplace_family():
+    """A family registered by this test only: one class and ``@register``, nothing else."""
+    from pydantic import Field
 
-    assert parameter_names() <= set(NumericColumn.model_fields)
+    from synth.columns.distributions import DISTRIBUTIONS, LocationScale, Parameters, register
+
+    @register
+    class Laplace(LocationScale):
+        """A sharp peak at mean, tails falling off exponentially, scale wide."""
+
+        name = "laplace_test"
+
+        class Params(Parameters):
+            mean: float
+            scale: float = Field(gt=0)
+            skew: float | None = Field(default=None, ge=0)  # optional, unused: only here to be checked
+
+        def __init__(self, mean: float, scale: float, skew: float | None = None) -> None:
+            super().__init__()
+            self.mean, self.scale, self.skew = mean, scale, skew
+            self.shift, self.stretch = mean, scale
+
+        def standard_cdf(self, z: np.ndarray) -> np.ndarray:
+            return np.where(z < 0, 0.5 * np.exp(np.minimum(z, 0)), 1 - 0.5 * np.exp(-np.maximum(z, 0)))
+
+        def standard_ppf(self, q: np.ndarray) -> np.ndarray:
+            return np.where(q < 0.5, np.log(2 * np.maximum(q, 1e-300)), -np.log(np.maximum(2 - 2 * q, 1e-300)))
+
+    yield Laplace
+    del DISTRIBUTIONS["laplace_test"]
+
+
+def test_a_family_registered_elsewhere_is_usable_from_yaml_with_its_own_parameters(laplace_family):
+    x = make("  - {name: x, kind: float, distribution: laplace_test, mean: 5, scale: 2, min: 0}\n").x
+    assert x.min() >= 0
+    a = stats.laplace.cdf(0, 5, 2)
+    assert stats.kstest(x, lambda v: (stats.laplace.cdf(v, 5, 2) - a) / (1 - a)).pvalue > 0.001
+    assert laplace_family.required == ("mean", "scale") and laplace_family.optional == ("skew",)
+    from synth.draft import system_prompt
+
+    assert "- laplace_test (mean, scale; optional skew): A sharp peak" in system_prompt()
+
+
+@pytest.mark.parametrize("entry, where, message", [
+    ("scale: -1", "(x).scale:", "greater than 0"),  # the family's own range, at the key
+    ("scale: 2, skew: -1", "(x).skew:", "greater than or equal to 0"),
+    ("scale: wide", "(x).scale:", "valid number"),
+    ("scael: 2", "(x).scael:", "unknown field (did you mean 'scale'?)"),
+    ("scale: 2, sigma: 1", "(x):", "sigma does not apply to distribution 'laplace_test'"),
+    ("skew: 1", "(x):", "distribution 'laplace_test' needs scale"),
+])
+def test_a_family_checks_its_own_parameters_and_errors_name_the_key(laplace_family, tmp_path, entry, where, message):
+    from typer.testing import CliRunner
+
+    from synth.cli import app
+
+    schema = tmp_path / "s.yaml"
+    schema.write_text(f"columns:\n  - {{name: x, kind: float, distribution: laplace_test, mean: 5, {entry}}}\n")
+    result = CliRunner().invoke(app, ["validate", str(schema)])
+    line = result.stderr.strip()
+    assert result.exit_code == 2 and len(line.splitlines()) == 1, result.output
+    key = where.rstrip(":").split(".")[-1]
+    written = f"  - {{name: x, kind: float, distribution: laplace_test, mean: 5, {entry}}}"
+    column = written.index(f"{key}: ") + len(key) + 3 if "." in where else 5  # at the value, else at the entry
+    assert line.startswith(f"error: {schema}:2:{column}: columns[0] (") and where in line and message in line, line
+
+
+def test_numeric_columns_have_no_field_of_any_family():
+    # A family owns its parameters: the column's fields are its own (bounds, uniqueness, rounding).
+    from synth.columns.distributions import parameter_names
+    from synth.columns.numeric import FloatColumn
+
+    assert parameter_names() & set(FloatColumn.model_fields) == set()
 
 
 def test_truncation_is_by_construction_without_piles_at_the_bounds():
@@ -308,3 +377,15 @@ columns:
                    "    cases:\n      - {when: {s: {min: 1, abov: 3}}, kind: integer, distribution: weighted, values: {1: 1}}\n")
     with pytest.raises(synth.SynthError, match=r"bad.yaml:4:5: .*cases\[0\].when: s: unknown key 'abov'"):
         synth.Schema.from_yaml(bad)
+
+
+@pytest.mark.parametrize("values", ["{values: [1, 2], weights: [1]}", "{values: {'1': 1}, weights: [1]}",
+                                    "{values: [1, 2], weights: [-1, 2]}", "{values: {'1': 0, '2': 0}}"])
+def test_weighted_numbers_and_choices_read_values_and_weights_alike(values):
+    # One reading of values and weights (columns.base.values_and_weights): the same mistake, the same message.
+    def error(entry: str) -> str:
+        with pytest.raises(SynthError) as caught:
+            synth.Schema.from_yaml_text(f"columns:\n  - {{name: x, {entry}, {values[1:-1]}}}\n")
+        return caught.value.message.split(": ", 2)[-1]
+
+    assert error("kind: integer, distribution: weighted") == error("kind: choice")

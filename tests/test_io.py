@@ -277,3 +277,86 @@ def test_readme_names_every_registered_format_compression_and_scheme():
         assert fmt.label in section and all(f"`{ext}`" in section for ext in fmt.extensions), fmt.name
     assert all(f"`{suffix}`" in section for suffix in COMPRESSIONS)
     assert all(scheme == "file" or f"`{scheme}://`" in section for scheme in STORES)
+
+
+# --- writing a Parquet dataset folder: parts, _SUCCESS last, renamed into place --------------------------------
+@pytest.fixture(scope="module")
+def coffee_file(tmp_path_factory) -> pd.DataFrame:
+    out = tmp_path_factory.mktemp("file") / "coffee.parquet"
+    synth.write(COFFEE, out, rows=2500, seed=3)
+    return read_table(out)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_dataset_folder_holds_parts_and_success_and_reads_back_as_the_file_does(tmp_path, monkeypatch, coffee_file, workers):
+    import synth.engine
+    import synth.sinks
+
+    monkeypatch.setattr(synth.engine, "CHUNK_ROWS", 1000)  # 3 chunks ...
+    monkeypatch.setattr(synth.sinks, "PART_ROWS", 700)  # ... cut into 4 parts across chunk edges
+    file_out = tmp_path / "coffee.parquet"
+    synth.write(COFFEE, file_out, rows=2500, seed=3)
+    result = run("generate", str(COFFEE), "-n", "2500", "--seed", "3", "-o", f"{tmp_path / 'events'}/", "-w", str(workers), "-q")
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "events"
+    assert sorted(p.name for p in folder.iterdir()) == ["_SUCCESS", "part-00000.parquet", "part-00001.parquet",
+                                                        "part-00002.parquet", "part-00003.parquet"]
+    assert [pq.read_metadata(folder / f"part-0000{i}.parquet").num_rows for i in range(4)] == [700, 700, 700, 400]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["coffee.parquet", "events"]  # no temporary folder left
+    pd.testing.assert_frame_equal(read_table(folder), read_table(file_out))
+
+
+def test_a_dataset_written_again_replaces_the_complete_one(tmp_path, coffee_file):
+    folder = tmp_path / "events"
+    for rows in (5000, 2500):
+        synth.write(COFFEE, f"{folder}/", rows=rows, seed=3)
+    pd.testing.assert_frame_equal(read_table(folder), coffee_file)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events"]
+
+
+def test_an_aborted_dataset_write_leaves_nothing(tmp_path):
+    folder = tmp_path / "events"
+    with pytest.raises(RuntimeError, match="boom"):
+        with open_sink(f"{folder}/") as sink:
+            sink.write(pa.table({"a": [1, 2]}))
+            raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_killed_dataset_write_leaves_nothing_at_the_target_and_the_next_run_clears_it(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "events"
+    proc = subprocess.Popen([sys.executable, "-m", "synth.cli", "generate", str(COFFEE), "-n", "50000000", "-o", f"{folder}/", "-q"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and not any((p / "part-00000.parquet").exists() for p in tmp_path.iterdir()):
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    left = [p.name for p in tmp_path.iterdir()]
+    assert len(left) == 1 and left[0].startswith(f".events.tmp-{proc.pid}@"), left  # only the hidden folder
+    with pytest.raises(SynthError, match="events: no such folder"):
+        read_table(f"{folder}/")
+    result = run("generate", str(COFFEE), "-n", "100", "-o", f"{folder}/", "-q")
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["events"] and (folder / "_SUCCESS").exists()
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: (p.mkdir(), (p / "notes.txt").write_text("mine")), "holds files but no _SUCCESS marker"),
+    (lambda p: p.write_text("a file"), "it is a file"),
+])
+def test_a_folder_or_file_that_is_not_a_complete_dataset_is_never_replaced(tmp_path, make, message):
+    target = tmp_path / "events"
+    make(target)
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    result = run("generate", str(COFFEE), "-n", "100", "-o", f"{target}/")
+    line = result.stderr.strip()
+    assert result.exit_code == 2 and len(line.splitlines()) == 1 and f"{target}: cannot write" in line and message in line, line
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before

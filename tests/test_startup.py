@@ -49,10 +49,70 @@ def test_kinds_builds_every_kind_without_numpy_or_pyarrow(args):
     assert modules_after(*args) & {"numpy", "pyarrow", "pandas", "scipy", "faker", "yaml"} == set()
 
 
-def test_validate_imports_only_what_a_trial_run_of_its_columns_needs():
-    # pandas comes in through pyarrow itself (pyarrow.array checks for pandas objects); scipy only for
-    # distributions that need it, and coffee.yaml has none.
-    assert modules_after("validate", "schemas/coffee.yaml") & {"scipy", "sklearn", "matplotlib", "openai", "faker"} == set()
+@pytest.mark.parametrize("schema", ["schemas/coffee.yaml", "schemas/customers.yaml", "schemas/web_events.yaml"])
+def test_validate_imports_no_pandas_or_ml_library(schema):
+    # The trial run makes Arrow arrays, but pyarrow's first conversion no longer imports pandas just to
+    # ask whether a value is a pandas object (synth.lazy.hide_pandas_from_pyarrow).
+    loaded = modules_after("validate", schema)
+    assert loaded & {"pandas", "sklearn", "matplotlib", "openai"} == set()
+    assert "pyarrow" in loaded  # the trial run did run
+    # scipy and Faker only for the columns that need them: coffee.yaml has none (the others have Faker
+    # names and exponential or lognormal shapes).
+    assert (loaded & {"scipy", "faker"} == set()) == (schema == "schemas/coffee.yaml")
+
+
+def test_pyarrow_knows_pandas_again_once_pandas_is_imported():
+    # Hidden from pyarrow only while no pandas object can exist: a real import of pandas (any later
+    # command, the user's own code) gives pyarrow its usual pandas conversions back.
+    code = """if True:
+        import sys
+        from synth import load_schema
+        from synth.engine import Plan
+        plan = Plan(load_schema("schemas/coffee.yaml"), rows=50)
+        table = plan.chunk(0)
+        assert "pandas" not in sys.modules
+        import pandas as pd
+        import pyarrow as pa
+        assert isinstance(pa.array(pd.Series(["a", "b", None], dtype="category")), pa.DictionaryArray)
+        assert pa.array(pd.Series([1.0, float("nan")])).null_count == 1  # NaN is missing, as from pandas
+        assert table.to_pandas().shape == (50, 11)
+        assert isinstance(pa.array([1], pa.timestamp("ns"))[0].as_py(), pd.Timestamp)  # nanoseconds kept
+    """
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_table_converts_to_pandas_before_anything_imported_pandas():
+    # Table.to_pandas needs pandas (pyarrow's Python imports it): a need, not a probe, so it is not refused.
+    code = """if True:
+        import sys
+        from synth import load_schema
+        from synth.engine import Plan
+        table = Plan(load_schema("schemas/coffee.yaml"), rows=50).chunk(0)
+        assert "pandas" not in sys.modules
+        frame = table.to_pandas()
+        assert frame.shape == (50, 11) and str(frame["product"].dtype) == "category"
+        import pandas as pd
+        import pyarrow as pa
+        assert isinstance(pa.array(pd.Categorical(["a", "b"])), pa.DictionaryArray)
+    """
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_pandas_import_statement_is_never_refused():
+    # Only pyarrow's own probes (compiled code called from synth or pyarrow) see "no pandas".
+    code = """if True:
+        from synth.lazy import hide_pandas_from_pyarrow, pa
+        hide_pandas_from_pyarrow()
+        pa.array([1, 2])
+        import importlib
+        importlib.import_module("pandas.api.types")  # as synth.lazy.LazyModule imports
+        import pandas
+        assert pandas.Series([1]).sum() == 1
+    """
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
 
 
 @pytest.mark.parametrize("family, special, stats", [

@@ -122,6 +122,17 @@ class Column(BaseModel):
     hidden: bool = Field(default=False, description="Made and usable in expressions, but not written")
     description: str | None = Field(default=None, description="Free text for people")
 
+    # --- what the schema checks and `synth kinds` ask of a kind --------------------------------------
+    @classmethod
+    def yaml_keys(cls, raw: dict[str, Any]) -> list[str]:
+        """The keys an entry ``raw`` of this kind may have (for "did you mean" hints): its fields by default."""
+        return list(cls.model_fields)
+
+    @classmethod
+    def reference(cls) -> str:
+        """More for `synth kinds NAME` to show after the kind's fields (e.g. a registry the kind reads). Default: none."""
+        return ""
+
     # --- what the engine asks of every column ---------------------------------------------------
     def output_names(self) -> list[str]:
         """Names of the columns this entry makes (a catalog makes several)."""

@@ -12,18 +12,35 @@ array([10.])
 >>> Normal.fit(np.array([1.0, 2.0, 3.0])).parameters()
 {'mean': 2.0, 'std': 0.816496580927726}
 
-Adding a family is one class here plus ``@register``: its name, its parameters, ``cdf`` and ``ppf`` (and
-``fit`` if ``synth fit`` should propose it). A parameter name that no family used before is also declared as a
-field of :class:`synth.columns.numeric.NumericColumn` (with its range), which ``tests/test_column_kinds.py``
-checks. The draft prompt and ``synth kinds`` list the registry, so they need no edit.
+Adding a family is one class (here or in any module) plus ``@register``: its name, its parameters (a
+pydantic model ``Params``: the YAML keys a schema writes next to ``distribution:``, with their types and
+ranges), ``cdf`` and ``ppf`` (and ``fit`` if ``synth fit`` should propose it). The numeric column finds the
+family by name and validates its keys against ``Params``, so an error names the key, its file, line and
+column; the draft prompt and ``synth kinds`` list the registry, so they need no edit either:
+
+>>> from pydantic import Field
+>>> @register                                                             # doctest: +SKIP
+... class Laplace(LocationScale):
+...     'A sharp peak at mean, tails falling off exponentially, scale wide.'
+...     name = "laplace"
+...     class Params(Parameters):
+...         mean: float
+...         scale: float = Field(gt=0)
+...     def __init__(self, mean: float, scale: float) -> None:
+...         super().__init__()
+...         self.mean, self.scale, self.shift, self.stretch = mean, scale, mean, scale
+...     def standard_cdf(self, z): return np.where(z < 0, 0.5 * np.exp(z), 1 - 0.5 * np.exp(-z))
+...     def standard_ppf(self, q): return np.where(q < 0.5, np.log(2 * q), -np.log(2 - 2 * q))
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from ..lazy import np
-from .base import as_weights
+from .base import values_and_weights
 
 if TYPE_CHECKING:
     from scipy import special, stats
@@ -36,8 +53,24 @@ else:  # scipy takes longer to import than the rest of `synth validate`; only so
 DISTRIBUTIONS: dict[str, type["Distribution"]] = {}
 
 
+class Parameters(BaseModel):
+    """A family's parameters as a schema gives them: each field is a YAML key beside ``distribution:``.
+
+    A field without a default is required. ``min`` and ``max`` are the column's own (they truncate any family).
+    """
+
+    # defer_build: a family's validator is built when a schema first uses the family (`synth kinds` uses none).
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+
 def register(cls: type["Distribution"]) -> type["Distribution"]:
-    """Class decorator: make ``cls`` available as ``distribution: <cls.name>`` in schemas."""
+    """Class decorator: make ``cls`` available as ``distribution: <cls.name>`` in schemas.
+
+    Its ``required`` and ``optional`` parameter names are read from its ``Params`` model.
+    """
+    fields = cls.Params.model_fields
+    cls.required = tuple(n for n, f in fields.items() if f.is_required())
+    cls.optional = tuple(n for n, f in fields.items() if not f.is_required())
     DISTRIBUTIONS[cls.name] = cls
     return cls
 
@@ -52,7 +85,9 @@ class Distribution:
 
     #: The YAML name (``distribution: normal``).
     name: ClassVar[str] = ""
-    #: Parameters a schema must give, and ones it may give (YAML keys, also fields of the numeric column).
+    #: The parameters' model: the YAML keys, their types and ranges (and the keyword arguments of ``__init__``).
+    Params: ClassVar[type[Parameters]] = Parameters
+    #: Parameters a schema must give, and ones it may give: set by :func:`register` from ``Params``.
     required: ClassVar[tuple[str, ...]] = ()
     optional: ClassVar[tuple[str, ...]] = ()
     #: Takes only whole numbers or listed values: an integer column's bounds are not widened by half a step.
@@ -62,10 +97,9 @@ class Distribution:
         self._kept: dict[tuple[float | None, float | None], tuple[float, float]] = {}
 
     @classmethod
-    def of(cls, column: Any) -> "Distribution":
-        """The family with the parameters a column entry gives (attributes named like the parameters)."""
-        given = {p: getattr(column, p) for p in cls.required + cls.optional if getattr(column, p) is not None}
-        return cls(**given)
+    def of(cls, column: Any, parameters: dict[str, Any]) -> "Distribution":
+        """The family for a numeric column entry, with the ``parameters`` validated by ``Params`` (None: not given)."""
+        return cls(**{p: v for p, v in parameters.items() if v is not None})
 
     @classmethod
     def fit(cls, sample: np.ndarray, low: float | None = None, high: float | None = None) -> "Distribution | None":
@@ -149,7 +183,7 @@ class Uniform(LocationScale):
         self.shift, self.stretch = float(min), float((max - min) or 1e-300)
 
     @classmethod
-    def of(cls, column: Any) -> "Uniform":
+    def of(cls, column: Any, parameters: dict[str, Any]) -> "Uniform":
         if column.min is None or column.max is None:  # min and max are the column's, not parameters of their own
             raise ValueError("distribution 'uniform' needs min and max")
         return cls(min=column.min, max=column.max)
@@ -172,7 +206,10 @@ class Normal(LocationScale):
     """The bell curve around mean, std wide."""
 
     name = "normal"
-    required = ("mean", "std")
+
+    class Params(Parameters):
+        mean: float
+        std: float = Field(gt=0)
 
     def __init__(self, mean: float, std: float) -> None:
         super().__init__()
@@ -196,7 +233,10 @@ class Lognormal(LocationScale):
     """A long right tail: the logarithm of the value is normal with mean mu and std sigma."""
 
     name = "lognormal"
-    required = ("mu", "sigma")
+
+    class Params(Parameters):
+        mu: float
+        sigma: float = Field(gt=0)
 
     def __init__(self, mu: float, sigma: float) -> None:
         super().__init__()
@@ -223,8 +263,10 @@ class Exponential(LocationScale):
     """Waiting times: most values small, mean scale (above loc, default 0)."""
 
     name = "exponential"
-    required = ("scale",)
-    optional = ("loc",)
+
+    class Params(Parameters):
+        scale: float = Field(gt=0)
+        loc: float | None = None
 
     def __init__(self, scale: float, loc: float | None = None) -> None:
         super().__init__()
@@ -248,8 +290,11 @@ class Gamma(LocationScale):
     """Positive and skewed: shape (1 is exponential, larger is more bell-like) times scale (above loc)."""
 
     name = "gamma"
-    required = ("shape", "scale")
-    optional = ("loc",)
+
+    class Params(Parameters):
+        shape: float = Field(gt=0)
+        scale: float = Field(gt=0)
+        loc: float | None = None
 
     def __init__(self, shape: float, scale: float, loc: float | None = None) -> None:
         super().__init__()
@@ -292,8 +337,12 @@ class Beta(ScipyFamily):
 
     name = "beta"
     scipy_name = "beta"
-    required = ("a", "b")
-    optional = ("loc", "scale")
+
+    class Params(Parameters):
+        a: float = Field(gt=0)
+        b: float = Field(gt=0)
+        loc: float | None = None
+        scale: float | None = Field(default=None, gt=0)
 
     def __init__(self, a: float, b: float, loc: float | None = None, scale: float | None = None) -> None:
         super().__init__()
@@ -309,7 +358,11 @@ class Triangular(ScipyFamily):
 
     name = "triangular"
     scipy_name = "triang"
-    required = ("left", "mode", "right")
+
+    class Params(Parameters):
+        left: float
+        mode: float
+        right: float
 
     def __init__(self, left: float, mode: float, right: float) -> None:
         super().__init__()
@@ -328,8 +381,10 @@ class Poisson(ScipyFamily):
 
     name = "poisson"
     scipy_name = "poisson"
-    required = ("lam",)
     discrete = True
+
+    class Params(Parameters):
+        lam: float = Field(gt=0)
 
     def __init__(self, lam: float) -> None:
         super().__init__()
@@ -350,22 +405,16 @@ class Weighted(Distribution):
     """Listed values with weights: values {value: weight}, or values [..] with weights [..] (default: equal)."""
 
     name = "weighted"
-    required = ("values",)
-    optional = ("weights",)
     discrete = True
+
+    class Params(Parameters):
+        values: list[float] | dict[float, float]
+        weights: list[float] | None = None
 
     def __init__(self, values: list[float] | dict[float, float], weights: list[float] | None = None) -> None:
         super().__init__()
-        if isinstance(values, dict):
-            if weights is not None:
-                raise ValueError("give weights either in 'values' as a mapping or in 'weights', not both")
-            self.points, self.weights = np.array(list(values.keys()), float), np.array(list(values.values()), float)
-        else:
-            if weights is not None and len(weights) != len(values):
-                raise ValueError(f"'values' has {len(values)} entries but 'weights' has {len(weights)}")
-            self.points = np.asarray(values, float)
-            self.weights = np.asarray(weights if weights is not None else np.ones(len(self.points)), float)
-        as_weights(self.weights, "weights")
+        points, self.weights = values_and_weights(values, weights)  # read as `choice` reads its values
+        self.points = np.asarray(points, float)
         self._values, self._given_weights = values, weights
         self._draw: dict[tuple[float | None, float | None], Any] = {}
 
@@ -407,7 +456,9 @@ class Quantiles(Distribution):
     """Any shape, as values at evenly spaced probabilities 0..1 (quantiles [..], increasing), straight lines between."""
 
     name = "quantiles"
-    required = ("quantiles",)
+
+    class Params(Parameters):
+        quantiles: list[float] = Field(description="Values at evenly spaced probabilities 0..1")
 
     def __init__(self, quantiles: list[float]) -> None:
         super().__init__()
@@ -443,7 +494,7 @@ class Quantiles(Distribution):
 
 
 def parameter_names() -> set[str]:
-    """Every parameter of every family (the numeric column has one field for each)."""
+    """Every parameter of every registered family."""
     return {p for family in DISTRIBUTIONS.values() for p in family.required + family.optional}
 
 

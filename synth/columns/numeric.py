@@ -9,7 +9,7 @@ correlations (a Gaussian copula hands in correlated ``u``), and reproducibility.
     - name: price
       kind: float
       distribution: lognormal   # or any in synth/columns/distributions.py (`synth kinds float` lists them)
-      mu: 1.2
+      mu: 1.2                   # the family's own parameters (its Params model), beside `distribution`
       sigma: 0.4
       min: 1
       max: 20
@@ -20,58 +20,84 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, ValidatorFunctionWrapHandler, field_validator, model_validator
 
 from ..lazy import np, pa
 from .base import ChunkContext, Column, PlanContext, as_decimal, duplicated, register
-from .distributions import DISTRIBUTIONS, Distribution, parameter_names
+from .distributions import DISTRIBUTIONS, Distribution, distribution_reference, parameter_names
 from .permute import permutation
-
-#: The registered family names, as a type: schema errors and `synth kinds` list them.
-DistributionName = Literal[tuple(DISTRIBUTIONS)]  # type: ignore[valid-type]
-_PARAMS = parameter_names()
 
 
 class NumericColumn(Column):
-    """Shared by ``integer`` and ``float``; see the module docstring for the YAML."""
+    """Shared by ``integer`` and ``float``; see the module docstring for the YAML.
+
+    The keys of the distribution's parameters are not fields of the column: each family owns them (its
+    ``Params`` model in :mod:`synth.columns.distributions`), and the entry is checked against the family
+    it names. The validated parameters are :attr:`parameters`.
+    """
 
     accepts_uniforms: ClassVar[bool] = True
 
-    distribution: DistributionName = "uniform"
+    distribution: str = Field(default="uniform", description="A family of `synth kinds float`'s list below; its parameters go beside it")
     min: float | None = None
     max: float | None = None
-    mean: float | None = None
-    std: float | None = Field(default=None, gt=0)
-    mu: float | None = None
-    sigma: float | None = Field(default=None, gt=0)
-    scale: float | None = Field(default=None, gt=0)
-    loc: float | None = None
-    shape: float | None = Field(default=None, gt=0)
-    a: float | None = Field(default=None, gt=0)
-    b: float | None = Field(default=None, gt=0)
-    left: float | None = None
-    mode: float | None = None
-    right: float | None = None
-    lam: float | None = Field(default=None, gt=0)
-    values: list[float] | dict[float, float] | None = None
-    weights: list[float] | None = None
-    quantiles: list[float] | None = Field(default=None, description="Values at evenly spaced probabilities 0..1")
     unique: bool = False
 
     _family: Distribution = PrivateAttr(default=None)
+    _parameters: dict[str, Any] = PrivateAttr(default_factory=dict)
 
-    @model_validator(mode="after")
+    @field_validator("distribution")
+    @classmethod
+    def _known(cls, name: str) -> str:
+        if name not in DISTRIBUTIONS:
+            raise ValueError(f"unknown distribution {name!r}; distributions: {', '.join(DISTRIBUTIONS)}")
+        return name
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _split_parameters(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> "NumericColumn":
+        """The entry's own fields go to the column; the other keys are the family's, checked by its ``Params``."""
+        if not isinstance(data, dict):
+            return handler(data)
+        own = {k: v for k, v in data.items() if k in cls.model_fields}
+        rest = {k: v for k, v in data.items() if k not in cls.model_fields}
+        family = DISTRIBUTIONS.get(own.get("distribution", "uniform"))
+        if family is None:  # an unknown name: the column's own check says so, and lists the families
+            return handler(own)
+        foreign = sorted(k for k in rest if k in parameter_names() and k not in family.Params.model_fields)
+        if foreign:
+            raise ValueError(f"{', '.join(foreign)} does not apply to distribution {family.name!r}")
+        unknown = [k for k in rest if k not in family.Params.model_fields]
+        if unknown:  # before "needs": a misspelt parameter is both unknown and missing
+            raise ValidationError.from_exception_data(
+                cls.__name__, [{"type": "extra_forbidden", "loc": (k,), "input": rest[k]} for k in unknown])
+        missing = [p for p in family.required if rest.get(p) is None]
+        if missing:
+            raise ValueError(f"distribution {family.name!r} needs {', '.join(missing)}")
+        parameters = family.Params.model_validate(rest)  # a wrong value: an error at its key
+        column = handler(own)
+        column._parameters = {k: getattr(parameters, k) for k in family.Params.model_fields}
+        return column._check()
+
+    @classmethod
+    def yaml_keys(cls, raw: dict[str, Any]) -> list[str]:
+        family = DISTRIBUTIONS.get(raw.get("distribution", "uniform"))
+        return super().yaml_keys(raw) + (list(family.Params.model_fields) if family is not None else [])
+
+    @classmethod
+    def reference(cls) -> str:
+        return "Distributions (`distribution:`), with the parameters each takes beside it:\n" + distribution_reference()
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The family's parameters as validated (None: an optional one not given)."""
+        return dict(self._parameters)
+
     def _check(self) -> "NumericColumn":
         family = DISTRIBUTIONS[self.distribution]
-        missing = [p for p in family.required if getattr(self, p) is None]
-        if missing:
-            raise ValueError(f"distribution {self.distribution!r} needs {', '.join(missing)}")
-        stray = [p for p in _PARAMS - set(family.required) - set(family.optional) if getattr(self, p) is not None]
-        if stray:
-            raise ValueError(f"{', '.join(sorted(stray))} does not apply to distribution {self.distribution!r}")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
-        self._family = family.of(self)  # checks the parameters together (left <= mode <= right, ...)
+        self._family = family.of(self, self._parameters)  # checks the parameters together (left <= mode <= right, ...)
         if self.unique:
             if self.distribution != "uniform" or self.min is None or self.max is None:
                 raise ValueError("unique numbers are drawn without replacement from min..max: use distribution 'uniform' with min and max")

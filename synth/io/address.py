@@ -5,6 +5,7 @@ Every command that reads or writes a table accepts the same addresses:
 - a file path: ``real.csv``, ``twin.parquet``; the format comes from the extension, and a compression
   suffix may follow it (``real.csv.gz``, ``events.jsonl.zst``);
 - a folder: a Parquet dataset as Spark or Dask write it (``events/part-0000.parquet`` ...), read as one table;
+  written as one when the address ends in a separator (``--out events/``), ``_SUCCESS`` last;
 - ``-``: standard input or output;
 - a URL, ``scheme://...``: handed to the store registered for that scheme (``file://`` is a path).
 
@@ -22,10 +23,13 @@ and the password is remembered by :mod:`synth.secrets` so that any printed line 
 >>> a = parse_address("postgresql://bob:pw@db:5432/shop#orders")
 >>> str(a), a.stem
 ('postgresql://bob:***@db:5432/shop#orders', 'orders')
+>>> parse_address("out/events/").is_folder, parse_address("out/events").is_folder
+(True, False)
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
@@ -56,6 +60,11 @@ class Address:
     def is_stdio(self) -> bool:
         """Standard input (when reading) or standard output (when writing)."""
         return self.scheme == "file" and self.path == "-"
+
+    @property
+    def is_folder(self) -> bool:
+        """A folder to write a Parquet dataset into: a path that ends in a separator (``events/``)."""
+        return self.scheme == "file" and self.path.endswith(("/", os.sep)) and self.path.rstrip("/" + os.sep) != ""
 
     @property
     def stem(self) -> str:

@@ -2,7 +2,8 @@
 
 Reading checks what pandas would let through silently (a header that repeats a name, an empty file) and
 turns every reader error into one line naming the address. Writing goes through :class:`synth.sinks.FileSink`
-(temp file + rename) or, for ``-``, straight to standard output.
+(temp file + rename), :class:`synth.sinks.DatasetSink` for a folder address (``events/``: Parquet part
+files in a temporary folder, ``_SUCCESS`` last, renamed into place) or, for ``-``, straight to standard output.
 
 >>> import pandas as pd, tempfile, pathlib
 >>> out = pathlib.Path(tempfile.mkdtemp()) / "t.csv.gz"
@@ -66,6 +67,8 @@ class FileStore(Store):
         path = Path(address.path)
         if path.is_dir():
             return _read_folder(path)
+        if address.is_folder:
+            raise SynthError(f"{path}: no such folder")
         fmt = format_for(address)
         if not path.exists():
             raise SynthError(f"{path}: no such file")
@@ -81,6 +84,8 @@ class FileStore(Store):
         if address.is_stdio:
             return
         path = Path(address.path)
+        if address.is_folder:
+            return _check_dataset_writable(path)
         format_for(address, writing=True)
         if if_exists == "fail" and path.exists():
             raise SynthError(f"{path}: already exists; use --if-exists replace (the default for files)")
@@ -93,11 +98,31 @@ class FileStore(Store):
             raise SynthError(f"{path}: cannot write: no permission to write in {parent}")
 
     def sink(self, address: Address, if_exists: str | None = None) -> Sink:
-        from ..sinks import FileSink, StdoutSink
+        from ..sinks import DatasetSink, FileSink, StdoutSink
 
         if address.is_stdio:
             return StdoutSink(FORMATS["csv"].writer)
+        if address.is_folder:  # a folder is a Parquet dataset, for writing as for reading
+            return DatasetSink(Path(address.path), FORMATS["parquet"].writer)
         return FileSink(Path(address.path), format_for(address, writing=True).writer, address.compression)
+
+
+def _check_dataset_writable(path: Path) -> None:
+    """A dataset folder can be written where its parent folder is, and replaces only a complete dataset.
+
+    An existing folder is replaced (as a file is overwritten) only if it is empty or holds ``_SUCCESS``, the
+    marker of a dataset written whole: any other folder may hold someone's files, and is not synth's to remove.
+    """
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise SynthError(f"{path}: cannot write: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise SynthError(f"{path}: cannot write: no permission to write in {parent}")
+    if path.exists() and not path.is_dir():
+        raise SynthError(f"{path}: cannot write a dataset folder: it is a file")
+    if path.is_dir() and any(path.iterdir()) and not (path / "_SUCCESS").is_file():
+        raise SynthError(f"{path}: cannot write a dataset folder: it holds files but no _SUCCESS marker "
+                         "(not a dataset written whole); not replacing it")
 
 
 def _read(fmt: Format, where: str, source: Callable[[], str | BinaryIO], yaml_types: bool) -> pd.DataFrame:

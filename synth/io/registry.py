@@ -174,7 +174,8 @@ def describe(writing: bool = False) -> str:
     >>> "parquet" in describe()
     True
     """
-    where = "a file" + ("" if writing else " or a Parquet dataset folder")
+    where = "a file" + (" or a folder ending in / (a Parquet dataset, _SUCCESS written last)" if writing
+                        else " or a Parquet dataset folder")
     stdio = "- for stdout (CSV)" if writing else "- for stdin"
     other = "".join(f", {store.description}" for store in STORES.values() if store.scheme != "file")
     return (f"{where} ({', '.join(extensions())}; {_compressible()} also compressed: {', '.join(COMPRESSIONS)}), "
