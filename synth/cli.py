@@ -21,6 +21,7 @@ from .errors import SynthError
 from .io import describe as describe_addresses, parse_address
 
 if TYPE_CHECKING:
+    from .fit import FitConfig
     from pydantic import BaseModel
     from rich.progress import Progress
 
@@ -226,7 +227,9 @@ def validate(
 @app.command()
 def fit(
     ctx: typer.Context,
-    real: str = typer.Argument(..., help=f"The real table: {describe_addresses()}.", show_default=False),
+    reals: list[str] = typer.Argument(..., metavar="REAL...", help=f"The real table: {describe_addresses()}. A folder of "
+                                      "tables or several tables: related tables, learned as one multi-table schema.",
+                                      show_default=False),
     out_path: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write the schema (default: <table name>.yaml here)."),
     # The ranges of the options FitConfig holds are FitConfig's (stated in the help for people; a test keeps them equal).
     sample_rows: Optional[int] = typer.Option(None, "--sample-rows", help="Learn from a random sample of this many rows.  [x>=1]"),
@@ -265,11 +268,18 @@ def fit(
       synth fit real.csv --holdout-out holdout.csv --out twin.yaml   # then: synth audit real.csv twin.csv --holdout holdout.csv
     """
     from .fit import FitConfig, SchemaFitter
+    from .io import is_table_folder
     from .sinks import write_text_atomic
     from .tables import read_table
 
     config = _settings(ctx, FitConfig, min_count=min_count, tail=tail, seed=seed, sample_rows=sample_rows,
                        epsilon=epsilon, delta=delta, trees=trees)
+    if len(reals) > 1 or is_table_folder(reals[0]):
+        for flag, value in (("--epsilon", epsilon), ("--holdout-out", holdout_out), ("--sample-rows", sample_rows)):
+            if value is not None:
+                raise SynthError(f"{flag} is for one table; related tables ({', '.join(reals)}) are fitted without it")
+        return _fit_related(reals, config, out_path, quiet, as_json)
+    real = reals[0]
     frame = read_table(real)
     name = parse_address(real).stem
     target = out_path or Path(f"{name}.yaml")
@@ -309,6 +319,54 @@ def fit(
         err.print(f"learned {len(learned.columns)} entries and {summary['correlations']} correlations from {len(frame):,} rows "
                   f"in {seconds:.1f}s; wrote {target}" + (f" and {len(holdout):,} held-back rows to {holdout_out}" if holdout is not None else ""),
                   markup=False)
+
+
+def _fit_related(reals: list[str], config: "FitConfig", out_path: Optional[Path], quiet: bool, as_json: bool) -> None:
+    """`synth fit FOLDER` / `synth fit a.csv b.csv ...`: one multi-table schema from related tables."""
+    from .fit.related import DatabaseFitter
+    from .io import read_tables
+    from .sinks import write_text_atomic
+    from .tables import read_table
+
+    if len(reals) == 1:
+        tables = read_tables(reals[0])
+        name = Path(reals[0]).name or "database"
+    else:
+        tables = {}
+        for real in reals:
+            stem = parse_address(real).stem
+            if stem in tables:
+                raise SynthError(f"{real}: two tables are named {stem!r}; rename one file")
+            tables[stem] = read_table(real)
+        name = "database"
+    target = out_path or Path(f"{name}.yaml")
+    if target.suffix.lower() not in (".yaml", ".yml"):
+        raise SynthError(f"{target}: the schema is YAML; use a .yaml or .yml name")
+    started = time.perf_counter()
+    with err.status("fitting", spinner="dots") if not quiet and err.is_terminal else nullcontext() as status:
+        def step(message: str) -> None:
+            if status is not None:
+                status.update(f"fitting: {message}")
+        fitter = DatabaseFitter(config).fit(tables, name=name, progress=step)
+    write_text_atomic(target, fitter.to_yaml())
+    seconds = time.perf_counter() - started
+    plans = fitter.plans_
+    summary = {"real": list(reals), "out": str(target), "tables": {t: len(df) for t, df in tables.items()},
+               "primary_keys": {t: list(k) for t, k in fitter.relations_.primary_keys.items()},
+               "parents": {t: str(p.parent) for t, p in plans.items() if p.parent is not None},
+               "lookups": {t: [str(fk) for fk in p.lookups] for t, p in plans.items() if p.lookups},
+               "not_generated": [f"{fk}: {why}" for p in plans.values() for fk, why in p.skipped],
+               "seconds": round(seconds, 3)}
+    if as_json:
+        print(json.dumps(summary))
+    elif not quiet:
+        for t, p in plans.items():
+            parts = ([f"child of {p.parent.parent} by {p.parent.columns[0]}"] if p.parent else ["own rows"]) + \
+                    [f"draws {fk.parent} by {fk.columns[0]}" for fk in p.lookups]
+            err.print(f"  {t}: {', '.join(parts)}", markup=False)
+            for fk, why in p.skipped:
+                err.print(f"  {t}: {fk} not generated ({why})", markup=False)
+        err.print(f"learned {len(tables)} related tables in {seconds:.1f}s; wrote {target}", markup=False)
 
 
 def _settings(ctx: typer.Context, model: type[Settings], **values: object) -> Settings:

@@ -68,6 +68,7 @@ class SchemaFitter:
     """
 
     schema_: Schema
+    spec_: dict[str, Any]
 
     def __init__(self, config: FitConfig | None = None) -> None:
         self.config = config or FitConfig()
@@ -83,7 +84,8 @@ class SchemaFitter:
         if cfg.epsilon is not None:
             from .private import fit_private
 
-            self.schema_ = _validated(fit_private(df, _table_name(name), cfg, step))
+            self.spec_ = fit_private(df, _table_name(name), cfg, step)
+            self.schema_ = _validated(self.spec_)
             return self
         n = len(df)
         learned: dict[str, Learned] = {}
@@ -137,6 +139,7 @@ class SchemaFitter:
                 step("calibrating correlations")
                 schema["correlations"] = calibrate(targets, codes, cfg.seed)  # type: ignore[arg-type]
         self.schema_ = _validated(schema)
+        self.spec_ = schema  # the plain mapping, for callers that assemble several tables (synth.fit.related)
         return self
 
     def to_yaml(self) -> str:
