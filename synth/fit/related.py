@@ -51,7 +51,7 @@ __all__ = ["DatabaseFitter", "TablePlan", "plan_tables"]
 #: The first line of every learned multi-table schema file.
 HEADER = "# Learned by `synth fit` from related tables. Review it, edit it, then: synth generate <this file> --out DIR/\n"
 #: Weight of a parent row never referenced: near zero (it is rarely drawn) but never all-zero weights.
-_FLOOR_WEIGHT = 0.01
+_FLOOR_WEIGHT = 0.000001
 #: Prefix of the parent's columns while a child table is fitted with them joined on (never in the written schema).
 _JOINED = "__parent__"
 
@@ -226,8 +226,12 @@ class DatabaseFitter:
         fk_cols = [fk.columns[0] for fk in ([plan.parent] if plan.parent else []) + plan.lookups]
         keys = self._keys(t)
         own = rows.drop(columns=fk_cols + list(aggregates[t]) + [k for k in keys if k not in fk_cols])
+        # A reference frequency with fewer than k referenced rows (3 of 1,458 airports are origins) has no
+        # k-anonymous shape: it is written as "referenced or not" (equal weights among the referenced), below.
+        sparse = {c: v for c, v in hidden[t].items() if c not in count_name.values() and 0 < (v > 0).sum() < cfg.min_count}
         for col, values in hidden[t].items():
-            own[col] = values
+            if col not in sparse:
+                own[col] = values
         joined: list[str] = []
         if plan.parent is not None and self.parent_columns:
             own, joined = _join_parent(own, rows, plan.parent, frames, fitted, hidden, cfg.min_count)
@@ -240,10 +244,18 @@ class DatabaseFitter:
         entries += [_key_entry(k, rows[k], cfg) for k in keys if k not in fk_cols]
         # Columns this table gains for its children: hidden, and the lookup weights never all zero.
         for col in hidden[t]:
-            _hide(entries, col, own[col], cfg)
+            if col in sparse:
+                n_ref = int((sparse[col] > 0).sum())
+                n_zero = len(sparse[col]) - n_ref
+                entries.append({"name": col, "kind": "integer", "distribution": "weighted", "hidden": True,
+                                "values": {0: n_zero, 1: n_ref} if n_zero >= cfg.min_count else {1: 1},
+                                "description": f"fewer than {cfg.min_count} rows are referenced: referenced or not, "
+                                               "with equal weights (how often each is referenced is left out)"})
+            else:
+                _hide(entries, col, own[col], cfg)
         for fk, col in weight_name.items():
             if fk.parent == t:
-                entries.append({"name": f"{col}_weight", "kind": "expression", "expr": f"{col} + {_FLOOR_WEIGHT}",
+                entries.append({"name": f"{col}_weight", "kind": "expression", "expr": f"{col} + {_FLOOR_WEIGHT:.6f}",
                                 "hidden": True, "description": f"how often {fk.child}.{fk.columns[0]} draws this row"})
         for col, expr in aggregates[t].items():
             entries.append({"name": col, "kind": "aggregate", "expr": expr,
