@@ -74,7 +74,10 @@ class SchemaFitter:
         self.config = config or FitConfig()
 
     # --- the whole table ---------------------------------------------------------------------
-    def fit(self, df: pd.DataFrame, name: str = "table", progress: Callable[[str], None] | None = None) -> "SchemaFitter":
+    def fit(self, df: pd.DataFrame, name: str = "table", progress: Callable[[str], None] | None = None,
+            given: tuple[str, ...] = ()) -> "SchemaFitter":
+        """Learn ``schema_`` from ``df``. ``given``: columns known before the others (a parent's columns joined onto
+        a child table's rows): the other columns' decision-tree cases may split on them, they are never conditioned."""
         cfg = self.config
         step = progress or (lambda _msg: None)
         _check_table(df)
@@ -102,7 +105,7 @@ class SchemaFitter:
         formulas.update(find_date_parts(df, learned, cfg, taken=determined | set(formulas)))
         step("conditional structure")
         conditioned = condition_on_trees(learned, skip=determined | set(formulas), cfg=cfg,
-                                         keys={lk["key"] for lk in lookups}) if cfg.trees else Conditioned()
+                                         keys={lk["key"] for lk in lookups}, given=frozenset(given)) if cfg.trees else Conditioned()
         conditionals = conditioned.entries
         columns: list[dict[str, Any]] = []
         for col in map(str, df.columns):

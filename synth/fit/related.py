@@ -312,7 +312,7 @@ class DatabaseFitter:
         if own.shape[1] < 2:  # the single-table fitter needs two columns; one column is learned alone
             entries = [learn_column(str(c), own[c], cfg).spec for c in own.columns]
             return entries, [], {"description": f"Fitted by synth fit from {len(own):,} rows."}
-        spec = SchemaFitter(cfg).fit(own, name=t).spec_
+        spec = SchemaFitter(cfg).fit(own, name=t, given=tuple(joined)).spec_
         entries = list(spec["columns"])
         correlations = [c for c in spec.get("correlations", []) if not any(n in joined for n in c["columns"])]
         if joined:
@@ -337,6 +337,8 @@ def _key_entry(name: str, values: pd.Series, cfg: FitConfig) -> dict[str, Any]:
     {'name': 'id', 'kind': 'sequence', 'start': 3, 'description': 'key: running numbers (never copied)'}
     """
     spec = learn_column(name, values, cfg).spec
+    if spec.get("kind") == "pattern" and spec.get("increasing"):  # running codes never repeat: say so for the loader
+        spec["unique"] = True
     if spec.get("kind") in ("sequence", "uuid") or (spec.get("unique") and spec.get("kind") in ("pattern", "faker")):
         return {**spec, "nulls": 0} if spec.get("nulls") else spec
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
