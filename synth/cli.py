@@ -247,6 +247,9 @@ def fit(
         None, "--holdout-out", help="Keep back a seeded share of the real rows (see --holdout-share), write them here (any "
         "output address, like --out of generate) and fit on the rest: `synth audit` needs them with --holdout to test privacy."),
     holdout_share: float = typer.Option(0.2, "--holdout-share", min=0.01, max=0.9, help="With --holdout-out: the share of rows kept back."),
+    normalize: bool = typer.Option(False, "--normalize", help="A flat table whose id repeats across rows with other "
+                                   "columns constant within it (order lines with the order's date): learn it as parent + "
+                                   "child tables, so generated rows of one id share those columns."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress and no summary line."),
     as_json: bool = typer.Option(False, "--json", help="Print a summary as JSON on stdout."),
 ) -> None:
@@ -274,14 +277,30 @@ def fit(
 
     config = _settings(ctx, FitConfig, min_count=min_count, tail=tail, seed=seed, sample_rows=sample_rows,
                        epsilon=epsilon, delta=delta, trees=trees)
-    if len(reals) > 1 or is_table_folder(reals[0]):
+    related = len(reals) > 1 or is_table_folder(reals[0])
+    if related or normalize:
         for flag, value in (("--epsilon", epsilon), ("--holdout-out", holdout_out), ("--sample-rows", sample_rows)):
             if value is not None:
                 raise SynthError(f"{flag} is for one table; related tables ({', '.join(reals)}) are fitted without it")
+    if related:
+        if normalize:
+            raise SynthError("--normalize is for one flat table; these are already several tables")
         return _fit_related(reals, config, out_path, quiet, as_json)
     real = reals[0]
     frame = read_table(real)
     name = parse_address(real).stem
+    if normalize or (not quiet and not as_json and epsilon is None):
+        from .fit.normalize import find_embedded
+
+        embedded = find_embedded(frame, config.rule_share)
+        if normalize:
+            if embedded is None:
+                raise SynthError(f"{real}: --normalize: no id column repeats with other columns constant within it; "
+                                 "nothing to normalize")
+            return _fit_related(reals, config, out_path, quiet, as_json, flat=(frame, embedded, name))
+        if embedded is not None:
+            err.print(f"note: {embedded}: an embedded {embedded.parent_name} table; --normalize learns it as "
+                      f"{embedded.parent_name} + {name}, so rows of one {embedded.key} share them", markup=False)
     target = out_path or Path(f"{name}.yaml")
     if target.suffix.lower() not in (".yaml", ".yml"):
         raise SynthError(f"{target}: the schema is YAML; use a .yaml or .yml name")
@@ -321,14 +340,19 @@ def fit(
                   markup=False)
 
 
-def _fit_related(reals: list[str], config: "FitConfig", out_path: Optional[Path], quiet: bool, as_json: bool) -> None:
-    """`synth fit FOLDER` / `synth fit a.csv b.csv ...`: one multi-table schema from related tables."""
+def _fit_related(reals: list[str], config: "FitConfig", out_path: Optional[Path], quiet: bool, as_json: bool,
+                 flat: tuple | None = None) -> None:
+    """`synth fit FOLDER` / `synth fit a.csv b.csv ...` / `synth fit flat.csv --normalize` (``flat``: the frame, its
+    embedded parent and name): one multi-table schema from related tables."""
     from .fit.related import DatabaseFitter
     from .io import read_tables
     from .sinks import write_text_atomic
     from .tables import read_table
 
-    if len(reals) == 1:
+    if flat is not None:
+        tables = {flat[2]: flat[0]}
+        name = flat[2]
+    elif len(reals) == 1:
         tables = read_tables(reals[0])
         name = Path(reals[0]).name or "database"
     else:
@@ -347,7 +371,12 @@ def _fit_related(reals: list[str], config: "FitConfig", out_path: Optional[Path]
         def step(message: str) -> None:
             if status is not None:
                 status.update(f"fitting: {message}")
-        fitter = DatabaseFitter(config).fit(tables, name=name, progress=step)
+        fitter = DatabaseFitter(config)
+        if flat is not None:
+            fitter.fit_flat(flat[0], flat[1], name=name, progress=step)
+            tables = fitter.tables_
+        else:
+            fitter.fit(tables, name=name, progress=step)
     write_text_atomic(target, fitter.to_yaml())
     seconds = time.perf_counter() - started
     plans = fitter.plans_

@@ -224,3 +224,48 @@ def test_nycflights13_subset_fits_with_planes_as_the_parent():
     made = mt.generate_tables(db, seed=0)
     assert made["flights"].tailnum.isin(made["planes"].tailnum).all()
     assert made["flights"].carrier.isin(made["airlines"].carrier).all()
+
+
+# --- a flat table that embeds a parent (--normalize) ------------------------------------------------------------
+
+def order_lines(seed: int = 0, vary: bool = False) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    ids = np.repeat(np.arange(1, 401), rng.integers(1, 6, 400))
+    day = pd.Series(rng.integers(1, 29, 401)).map(lambda d: f"2024-03-{d:02d}").to_numpy()
+    date = day[ids] if not vary else rng.choice(day, len(ids))
+    return pd.DataFrame({"order_id": ids, "date": date, "product": rng.choice(list("abcdefg"), len(ids)),
+                         "qty": rng.integers(1, 4, len(ids))})
+
+
+def test_find_embedded_knows_an_order_lines_export_from_other_tables():
+    from synth.fit.normalize import find_embedded
+
+    found = find_embedded(order_lines())
+    assert (found.key, found.columns, found.parent_name) == ("order_id", ["date"], "orders")
+    assert find_embedded(order_lines(vary=True)) is None          # the date varies within an order
+    unique = order_lines().drop_duplicates("order_id")
+    assert find_embedded(unique) is None                           # the id never repeats: a key, not a parent
+
+
+def test_cli_notices_an_embedded_parent_and_normalize_learns_it(tmp_path):
+    flat = tmp_path / "lines.csv"
+    order_lines().to_csv(flat, index=False)
+    result = run("fit", str(flat), "--out", str(tmp_path / "one.yaml"))
+    assert result.exit_code == 0
+    assert "note: order_id repeats across rows with date constant within it" in result.output
+    assert "--normalize" in result.output
+    result = run("fit", str(flat), "--normalize", "--out", str(tmp_path / "two.yaml"))
+    assert result.exit_code == 0, result.output
+    made = mt.generate_tables(tmp_path / "two.yaml", seed=4)
+    assert list(made["lines"].columns) == ["order_id", "date", "product", "qty"]  # the flat table's columns
+    assert (made["lines"].groupby("order_id").date.nunique() == 1).all()          # one order, one date
+    assert made["lines"].order_id.isin(made["orders"].order_id).all()
+
+
+def test_cli_normalize_without_an_embedded_parent_is_bad_input(tmp_path):
+    flat = tmp_path / "lines.csv"
+    order_lines(vary=True).to_csv(flat, index=False)
+    result = run("fit", str(flat), "--normalize", "--out", str(tmp_path / "x.yaml"))
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1].startswith(f"error: {flat}: --normalize: no id column repeats")
+    assert not (tmp_path / "x.yaml").exists()

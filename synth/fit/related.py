@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,9 @@ from ..yamlsafe import dump_yaml
 from . import SchemaFitter, _table_name, _written
 from .columns import learn_column
 from .config import FitConfig
+
+if TYPE_CHECKING:
+    from .normalize import Embedded
 
 __all__ = ["DatabaseFitter", "TablePlan", "plan_tables"]
 
@@ -134,6 +137,7 @@ class DatabaseFitter:
         if not tables:
             raise SynthError("no tables to learn from")
         step("relations")
+        self.tables_ = tables
         self.relations_ = discover(tables, self.discovery)
         self.plans_ = plan_tables(tables, self.relations_, cfg.min_count)
         plans = self.plans_
@@ -165,6 +169,51 @@ class DatabaseFitter:
         except SynthError as exc:
             raise SynthError(f"the learned schema does not validate ({exc.message}); this is a bug in synth fit, "
                              "please report it") from None
+        return self
+
+    def fit_flat(self, df: pd.DataFrame, embedded: "Embedded", name: str = "table",
+                 progress: Callable[[str], None] | None = None) -> "DatabaseFitter":
+        """Learn a flat table that embeds a parent (see :mod:`synth.fit.normalize`) as parent + child: the child
+        table has the flat table's columns, in its order, the embedded ones reading the parent row
+        (``orders.date``), so the generated rows of one parent share them.
+
+        >>> from synth.fit.normalize import find_embedded
+        >>> rng = np.random.default_rng(0)
+        >>> ids = np.repeat(np.arange(1, 201), rng.integers(1, 5, 200))
+        >>> day = pd.Series(rng.integers(1, 29, 201)).map(lambda d: f"2024-03-{d:02d}").to_numpy()
+        >>> flat = pd.DataFrame({"order_id": ids, "date": day[ids], "qty": rng.integers(1, 4, len(ids))})
+        >>> fitted = DatabaseFitter().fit_flat(flat, find_embedded(flat), name="lines")
+        >>> import synth.multitable as mt
+        >>> made = mt.generate_tables(fitted.database_, seed=0)["lines"]
+        >>> bool((made.groupby("order_id").date.nunique() == 1).all())  # one order, one date
+        True
+        >>> [c.kind for c in fitted.database_.tables["lines"].columns]
+        ['reference', 'expression', 'integer']
+        """
+        from .normalize import split_embedded
+
+        parent, child = split_embedded(df, embedded)
+        child_name = _table_name(name)
+        parent_name = embedded.parent_name if embedded.parent_name != child_name else f"{child_name}_parents"
+        self.fit({parent_name: parent, child_name: child}, name=child_name, progress=progress)
+        spec = self.spec_["tables"][child_name]
+        if self.plans_[child_name].parent is None or self.plans_[child_name].parent.parent != parent_name:  # type: ignore[union-attr]
+            raise SynthError(f"{embedded.key}: the embedded table could not be learned as a parent (too few ids?)")
+        share = embedded.constant_share
+        spec["columns"] += [{"name": c, "kind": "expression", "expr": f"{parent_name}.{c}",
+                             "description": f"the {parent_name} row's (constant within {embedded.key} on {share[c]:.1%} of them)"}
+                            for c in embedded.columns]
+        position = {str(c): i for i, c in enumerate(df.columns)}
+        spec["columns"].sort(key=lambda e: min((position.get(n, len(position)) for n in _names(e)), default=len(position)))
+        order = [str(c) for c in df.columns]
+        spec.pop("column_order", None)
+        if _written(spec["columns"]) != order:
+            spec["column_order"] = order
+        spec["description"] = (spec.get("description") or "") + (f" Normalized: {embedded}, so they are "
+                                                                  f"learned as table {parent_name!r}, one row per {embedded.key}.")
+        from ..multitable import Database
+
+        self.database_ = Database.from_yaml_text(dump_yaml(self.spec_))
         return self
 
     def to_yaml(self) -> str:
