@@ -68,12 +68,16 @@ class SchemaFitter:
     """
 
     schema_: Schema
+    spec_: dict[str, Any]
 
     def __init__(self, config: FitConfig | None = None) -> None:
         self.config = config or FitConfig()
 
     # --- the whole table ---------------------------------------------------------------------
-    def fit(self, df: pd.DataFrame, name: str = "table", progress: Callable[[str], None] | None = None) -> "SchemaFitter":
+    def fit(self, df: pd.DataFrame, name: str = "table", progress: Callable[[str], None] | None = None,
+            given: tuple[str, ...] = ()) -> "SchemaFitter":
+        """Learn ``schema_`` from ``df``. ``given``: columns known before the others (a parent's columns joined onto
+        a child table's rows): the other columns' decision-tree cases may split on them, they are never conditioned."""
         cfg = self.config
         step = progress or (lambda _msg: None)
         _check_table(df)
@@ -83,7 +87,8 @@ class SchemaFitter:
         if cfg.epsilon is not None:
             from .private import fit_private
 
-            self.schema_ = _validated(fit_private(df, _table_name(name), cfg, step))
+            self.spec_ = fit_private(df, _table_name(name), cfg, step)
+            self.schema_ = _validated(self.spec_)
             return self
         n = len(df)
         learned: dict[str, Learned] = {}
@@ -100,7 +105,7 @@ class SchemaFitter:
         formulas.update(find_date_parts(df, learned, cfg, taken=determined | set(formulas)))
         step("conditional structure")
         conditioned = condition_on_trees(learned, skip=determined | set(formulas), cfg=cfg,
-                                         keys={lk["key"] for lk in lookups}) if cfg.trees else Conditioned()
+                                         keys={lk["key"] for lk in lookups}, given=frozenset(given)) if cfg.trees else Conditioned()
         conditionals = conditioned.entries
         columns: list[dict[str, Any]] = []
         for col in map(str, df.columns):
@@ -137,6 +142,7 @@ class SchemaFitter:
                 step("calibrating correlations")
                 schema["correlations"] = calibrate(targets, codes, cfg.seed)  # type: ignore[arg-type]
         self.schema_ = _validated(schema)
+        self.spec_ = schema  # the plain mapping, for callers that assemble several tables (synth.fit.related)
         return self
 
     def to_yaml(self) -> str:

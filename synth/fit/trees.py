@@ -97,9 +97,12 @@ class _Feature:
         return out
 
 
-def tree_order(learned: dict[str, Learned], names: list[str]) -> list[str]:
-    """Categories and flags by how few values they have, then numbers, each group in table order."""
+def tree_order(learned: dict[str, Learned], names: list[str], given: frozenset[str] = frozenset()) -> list[str]:
+    """Categories and flags by how few values they have, then numbers, each group in table order; ``given``
+    columns (known before the others: a parent's, in a child table) first of all."""
     def rank(c: str) -> tuple[int, int]:
+        if c in given:
+            return (-1, 0)
         spec = learned[c].spec
         if spec.get("kind") == "boolean":
             return (0, 2)
@@ -110,15 +113,15 @@ def tree_order(learned: dict[str, Learned], names: list[str]) -> list[str]:
 
 
 def condition_on_trees(learned: dict[str, Learned], skip: set[str], cfg: FitConfig,
-                       keys: set[str] = frozenset()) -> Conditioned:  # type: ignore[assignment]
+                       keys: set[str] = frozenset(), given: frozenset[str] = frozenset()) -> Conditioned:  # type: ignore[assignment]
     """Fit each eligible column on the columns before it; return the columns a tree improves.
 
     ``skip``: columns made by rules (lookups, formulas), neither conditioned nor split on. ``keys``: lookup
     keys; one held as numbers is split on but not conditioned (a case's shape would make numbers between
-    its codes, which look nothing up).
+    its codes, which look nothing up). ``given``: columns split on first and never conditioned themselves.
     """
     names = [c for c, l in learned.items() if c not in skip and l.codes is not None and _eligible(l)]
-    order = tree_order(learned, names)
+    order = tree_order(learned, names, frozenset(given))
     out = Conditioned()
     if len(order) < 2:
         return out
@@ -132,7 +135,7 @@ def condition_on_trees(learned: dict[str, Learned], skip: set[str], cfg: FitConf
     summaries = {c: _summary(learned[c], search) for c in order}
     for t, target in enumerate(order):
         l = learned[target]
-        if target in keys and l.spec.get("kind") != "choice":
+        if (target in keys and l.spec.get("kind") != "choice") or target in given:
             continue
         earlier = [c for c in order[:t]]
         if not earlier:

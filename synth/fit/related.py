@@ -1,0 +1,479 @@
+"""Learn a multi-table schema from related real tables: ``synth fit FOLDER --out twin.yaml``.
+
+The steps, each on whole columns:
+
+1. **relations**: :func:`synth.discover.discover` finds each table's primary key and the foreign keys between them,
+   with the share of child values that resolve (real data has orphans).
+2. **structure**: each child table gets one *structural parent* (the foreign key whose children-per-parent counts
+   matter most: the most parent rows referenced, then the larger resolved share); its rows are made per parent row,
+   ``count`` of them. Its other foreign keys become *lookup draws*, weighted by how often each parent row is
+   referenced. The counts and reference frequencies join the parent table's fit as hidden columns (so a plane's
+   number of flights follows its year and seats), with the privacy guards of any integer column.
+3. **columns**: every table is fitted by :class:`~synth.fit.SchemaFitter` without its foreign-key columns; a child
+   table is fitted with its parent's columns joined onto its rows, and the dependence the fitter finds on them
+   (decision-tree cases, formulas) is written to read the parent's generated row (``planes.year``).
+4. **aggregates**: a parent column equal to the sum (or count) of a child column on at least ``rule_share`` of its
+   rows becomes an ``aggregate`` column, so it holds in the generated tables too.
+
+>>> import pandas as pd
+>>> customers = pd.DataFrame({"customer_id": range(1, 41), "segment": ["a", "b"] * 20})
+>>> orders = pd.DataFrame({"order_id": range(1, 121), "customer_id": [1 + i % 40 for i in range(120)],
+...                        "amount": [float(5 + i % 7) for i in range(120)]})
+>>> fitter = DatabaseFitter(FitConfig(min_count=5)).fit({"customers": customers, "orders": orders})
+>>> ref = fitter.database_.parent("orders")
+>>> ref.target, ref.column.count
+('customers', 'n_orders')
+>>> import synth.multitable as mt
+>>> made = mt.generate_tables(fitter.database_, rows={"customers": 30}, seed=1)
+>>> set(made["orders"].customer_id) <= set(made["customers"].customer_id)
+True
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from ..discover import DiscoveryConfig, Relations, children_per_parent, discover, parent_positions
+from ..errors import SynthError
+from ..relations import ForeignKey
+from ..yamlsafe import dump_yaml
+from . import SchemaFitter, _table_name, _written
+from .columns import learn_column
+from .config import FitConfig
+
+if TYPE_CHECKING:
+    from .normalize import Embedded
+
+__all__ = ["DatabaseFitter", "TablePlan", "plan_tables"]
+
+#: The first line of every learned multi-table schema file.
+HEADER = "# Learned by `synth fit` from related tables. Review it, edit it, then: synth generate <this file> --out DIR/\n"
+#: Weight of a parent row never referenced: near zero (it is rarely drawn) but never all-zero weights.
+_FLOOR_WEIGHT = 0.000001
+#: Prefix of the parent's columns while a child table is fitted with them joined on (never in the written schema).
+_JOINED = "__parent__"
+
+
+@dataclass
+class TablePlan:
+    """How one table is tied to the others: its structural parent, its lookup draws, and what was left as is."""
+
+    table: str
+    parent: ForeignKey | None = None
+    lookups: list[ForeignKey] = field(default_factory=list)
+    skipped: list[tuple[ForeignKey, str]] = field(default_factory=list)  # (foreign key, why it is fitted as a plain column)
+
+
+def _single(fks: list[ForeignKey]) -> list[ForeignKey]:
+    return [fk for fk in fks if len(fk.columns) == 1 and fk.child != fk.parent]
+
+
+def plan_tables(tables: dict[str, pd.DataFrame], relations: Relations, min_count: int) -> dict[str, TablePlan]:
+    """Choose each table's structural parent and lookups (see the module docstring for the rules).
+
+    A parent is a candidate when at least ``min_count`` of its rows are referenced (fewer, and the children-per-parent
+    distribution cannot be learned k-anonymously) and at least half the child's values resolve.
+    """
+    plans = {t: TablePlan(t) for t in tables}
+    for fk in relations.foreign_keys:
+        if len(fk.columns) > 1:
+            plans[fk.child].skipped.append((fk, "composite keys are not generated yet: its columns are fitted as plain columns"))
+        elif fk.child == fk.parent:
+            plans[fk.child].skipped.append((fk, "a table referencing itself is not generated yet"))
+    referenced: dict[ForeignKey, int] = {}
+    for fk in _single(relations.foreign_keys):
+        counts = children_per_parent(tables[fk.child], fk.columns, tables[fk.parent], fk.keys)
+        referenced[fk] = int((counts > 0).sum())
+
+    def root_of(t: str) -> str:
+        while plans[t].parent is not None:
+            t = plans[t].parent.parent  # type: ignore[union-attr]
+        return t
+
+    for t in tables:
+        candidates = [fk for fk in _single(relations.foreign_keys) if fk.child == t
+                      and referenced[fk] >= min_count and fk.resolved_share >= 0.5 and root_of(fk.parent) != t]
+        if candidates:
+            plans[t].parent = max(candidates, key=lambda fk: (referenced[fk], fk.resolved_share))
+    for t in tables:
+        for fk in _single(relations.foreign_keys):
+            if fk.child != t or fk == plans[t].parent:
+                continue
+            if plans[fk.parent].parent is not None:
+                plans[t].skipped.append((fk, f"{fk.parent!r} is itself a child table; only tables with their own rows are looked up"))
+            elif root_of(t) == fk.parent:
+                plans[t].skipped.append((fk, f"{fk.parent!r} is the table it descends from"))
+            elif referenced[fk] == 0:
+                plans[t].skipped.append((fk, "no value resolves"))
+            else:
+                plans[t].lookups.append(fk)
+    return plans
+
+
+class DatabaseFitter:
+    """Learn a multi-table schema from related tables; ``fit`` sets ``spec_`` (the mapping), ``database_`` (the
+    validated :class:`~synth.multitable.Database`), ``relations_`` and ``plans_``.
+
+    See the module docstring for what is learned and an example.
+    """
+
+    spec_: dict[str, Any]
+
+    def __init__(self, config: FitConfig | None = None, discovery: DiscoveryConfig | None = None,
+                 parent_columns: bool = True) -> None:
+        self.config = config or FitConfig()
+        self.discovery = discovery or DiscoveryConfig()
+        self.parent_columns = parent_columns
+
+    def fit(self, tables: dict[str, pd.DataFrame], name: str = "database",
+            progress: Callable[[str], None] | None = None) -> "DatabaseFitter":
+        step = progress or (lambda _msg: None)
+        cfg = self.config
+        if not tables:
+            raise SynthError("no tables to learn from")
+        step("relations")
+        self.tables_ = tables
+        self.relations_ = discover(tables, self.discovery)
+        self.plans_ = plan_tables(tables, self.relations_, cfg.min_count)
+        plans = self.plans_
+        frames = {t: df.reset_index(drop=True) for t, df in tables.items()}
+        # Hidden columns each parent table gains: children counts and reference frequencies, in its row order.
+        hidden: dict[str, dict[str, np.ndarray]] = {t: {} for t in tables}
+        count_name: dict[str, str] = {}
+        weight_name: dict[ForeignKey, str] = {}
+        for t, plan in plans.items():
+            for fk in ([plan.parent] if plan.parent else []) + plan.lookups:
+                counts = children_per_parent(frames[fk.child], fk.columns, frames[fk.parent], fk.keys)
+                base = f"n_{_table_name(t)}" if fk == plan.parent else f"refs_{_table_name(t)}_{fk.columns[0]}"
+                col = _free_name(base, set(frames[fk.parent].columns) | set(hidden[fk.parent]))
+                hidden[fk.parent][col] = counts
+                (count_name.__setitem__(t, col) if fk == plan.parent else weight_name.__setitem__(fk, col))
+        aggregates = self._aggregates(frames, plans, count_name, hidden)
+        order = _parents_first(plans)
+        fitted: dict[str, dict[str, Any]] = {}
+        for t in order:
+            step(f"table {t}")
+            fitted[t] = self._fit_table(t, frames, plans, hidden, count_name, weight_name, aggregates, fitted)
+        self.spec_ = {"name": _table_name(name),
+                      "description": _db_description(self.relations_, plans, cfg),
+                      "seed": cfg.seed, "tables": {t: fitted[t] for t in tables}}
+        from ..multitable import Database
+
+        try:
+            self.database_ = Database.from_yaml_text(dump_yaml(self.spec_))
+        except SynthError as exc:
+            raise SynthError(f"the learned schema does not validate ({exc.message}); this is a bug in synth fit, "
+                             "please report it") from None
+        return self
+
+    def fit_flat(self, df: pd.DataFrame, embedded: "Embedded", name: str = "table",
+                 progress: Callable[[str], None] | None = None) -> "DatabaseFitter":
+        """Learn a flat table that embeds a parent (see :mod:`synth.fit.normalize`) as parent + child: the child
+        table has the flat table's columns, in its order, the embedded ones reading the parent row
+        (``orders.date``), so the generated rows of one parent share them.
+
+        >>> from synth.fit.normalize import find_embedded
+        >>> rng = np.random.default_rng(0)
+        >>> ids = np.repeat(np.arange(1, 201), rng.integers(1, 5, 200))
+        >>> day = pd.Series(rng.integers(1, 29, 201)).map(lambda d: f"2024-03-{d:02d}").to_numpy()
+        >>> flat = pd.DataFrame({"order_id": ids, "date": day[ids], "qty": rng.integers(1, 4, len(ids))})
+        >>> fitted = DatabaseFitter().fit_flat(flat, find_embedded(flat), name="lines")
+        >>> import synth.multitable as mt
+        >>> made = mt.generate_tables(fitted.database_, seed=0)["lines"]
+        >>> bool((made.groupby("order_id").date.nunique() == 1).all())  # one order, one date
+        True
+        >>> [c.kind for c in fitted.database_.tables["lines"].columns]
+        ['reference', 'expression', 'integer']
+        """
+        from .normalize import split_embedded
+
+        parent, child = split_embedded(df, embedded)
+        child_name = _table_name(name)
+        parent_name = embedded.parent_name if embedded.parent_name != child_name else f"{child_name}_parents"
+        self.fit({parent_name: parent, child_name: child}, name=child_name, progress=progress)
+        spec = self.spec_["tables"][child_name]
+        if self.plans_[child_name].parent is None or self.plans_[child_name].parent.parent != parent_name:  # type: ignore[union-attr]
+            raise SynthError(f"{embedded.key}: the embedded table could not be learned as a parent (too few ids?)")
+        share = embedded.constant_share
+        spec["columns"] += [{"name": c, "kind": "expression", "expr": f"{parent_name}.{c}",
+                             "description": f"the {parent_name} row's (constant within {embedded.key} on {share[c]:.1%} of them)"}
+                            for c in embedded.columns]
+        position = {str(c): i for i, c in enumerate(df.columns)}
+        spec["columns"].sort(key=lambda e: min((position.get(n, len(position)) for n in _names(e)), default=len(position)))
+        order = [str(c) for c in df.columns]
+        spec.pop("column_order", None)
+        if _written(spec["columns"]) != order:
+            spec["column_order"] = order
+        spec["description"] = (spec.get("description") or "") + (f" Normalized: {embedded}, so they are "
+                                                                  f"learned as table {parent_name!r}, one row per {embedded.key}.")
+        from ..multitable import Database
+
+        self.database_ = Database.from_yaml_text(dump_yaml(self.spec_))
+        return self
+
+    def to_yaml(self) -> str:
+        """The learned schema's YAML text, under a line saying where it came from."""
+        return HEADER + dump_yaml(self.spec_)
+
+    # --- aggregates ------------------------------------------------------------------------------------------
+    def _aggregates(self, frames: dict[str, pd.DataFrame], plans: dict[str, TablePlan], count_name: dict[str, str],
+                    hidden: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str, str]]:
+        """Parent columns equal to count(child) or sum(child.column) on ``rule_share`` of parent rows: table -> {column: expr}."""
+        out: dict[str, dict[str, str]] = {t: {} for t in frames}
+        for child, plan in plans.items():
+            fk = plan.parent
+            if fk is None:
+                continue
+            parent = frames[fk.parent]
+            pos = parent_positions(frames[child], fk.columns, parent, fk.keys)
+            keep = pos >= 0
+            counts = hidden[fk.parent][count_name[child]]
+            sums = {}
+            for c in frames[child].columns:
+                v = frames[child][c]
+                if c in fk.columns or not pd.api.types.is_numeric_dtype(v.dtype) or pd.api.types.is_bool_dtype(v.dtype):
+                    continue
+                x = np.nan_to_num(v.to_numpy(float)[keep])
+                sums[str(c)] = np.bincount(pos[keep], weights=x, minlength=len(parent))
+            for pc in parent.columns:
+                pv = parent[pc]
+                if pc in fk.keys or pc in out[fk.parent] or not pd.api.types.is_numeric_dtype(pv.dtype) \
+                        or pd.api.types.is_bool_dtype(pv.dtype):
+                    continue
+                y = pv.to_numpy(float)
+                if np.isnan(y).mean() > 1 - self.config.rule_share:
+                    continue
+                if _holds(y, counts, self.config.rule_share) and counts.any():
+                    out[fk.parent][str(pc)] = f"count({child})"
+                    continue
+                for c, s in sums.items():
+                    if s.any() and _holds(y, s, self.config.rule_share):
+                        out[fk.parent][str(pc)] = f"sum({child}.{c})"
+                        break
+        return out
+
+    # --- one table -------------------------------------------------------------------------------------------
+    def _fit_table(self, t: str, frames: dict[str, pd.DataFrame], plans: dict[str, TablePlan],
+                   hidden: dict[str, dict[str, np.ndarray]], count_name: dict[str, str],
+                   weight_name: dict[ForeignKey, str], aggregates: dict[str, dict[str, str]],
+                   fitted: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        plan, cfg = plans[t], self.config
+        real = frames[t]
+        rows = real
+        notes: list[str] = []
+        if plan.parent is not None:
+            pos = parent_positions(real, plan.parent.columns, frames[plan.parent.parent], plan.parent.keys)
+            rows = real[pos >= 0].reset_index(drop=True)
+            if len(rows) < len(real):
+                notes.append(f"{1 - len(rows) / len(real):.1%} of the real rows have no {plan.parent.parent} row "
+                             f"({plan.parent.columns[0]} empty or an orphan) and are not generated")
+        fk_cols = [fk.columns[0] for fk in ([plan.parent] if plan.parent else []) + plan.lookups]
+        keys = self._keys(t)
+        own = rows.drop(columns=fk_cols + list(aggregates[t]) + [k for k in keys if k not in fk_cols])
+        # A reference frequency with fewer than k referenced rows (3 of 1,458 airports are origins) has no
+        # k-anonymous shape: it is written as "referenced or not" (equal weights among the referenced), below.
+        sparse = {c: v for c, v in hidden[t].items() if c not in count_name.values() and 0 < (v > 0).sum() < cfg.min_count}
+        for col, values in hidden[t].items():
+            if col not in sparse:
+                own[col] = values
+        joined: list[str] = []
+        if plan.parent is not None and self.parent_columns:
+            own, joined = _join_parent(own, rows, plan.parent, frames, fitted, hidden, cfg.min_count)
+        entries, correlations, extra = self._fit_columns(own, t, joined, plan)
+        if joined and entries is None:  # the dependence on the parent could not be written: fit the child alone
+            own = own.drop(columns=joined)
+            entries, correlations, extra = self._fit_columns(own, t, [], plan)
+            notes.append("its columns are fitted without its parent's")
+        assert entries is not None
+        entries += [_key_entry(k, rows[k], cfg) for k in keys if k not in fk_cols]
+        # Columns this table gains for its children: hidden, and the lookup weights never all zero.
+        for col in hidden[t]:
+            if col in sparse:
+                n_ref = int((sparse[col] > 0).sum())
+                n_zero = len(sparse[col]) - n_ref
+                entries.append({"name": col, "kind": "integer", "distribution": "weighted", "hidden": True,
+                                "values": {0: n_zero, 1: n_ref} if n_zero >= cfg.min_count else {1: 1},
+                                "description": f"fewer than {cfg.min_count} rows are referenced: referenced or not, "
+                                               "with equal weights (how often each is referenced is left out)"})
+            else:
+                _hide(entries, col, own[col], cfg)
+        for fk, col in weight_name.items():
+            if fk.parent == t:
+                entries.append({"name": f"{col}_weight", "kind": "expression", "expr": f"{col} + {_FLOOR_WEIGHT:.6f}",
+                                "hidden": True, "description": f"how often {fk.child}.{fk.columns[0]} draws this row"})
+        for col, expr in aggregates[t].items():
+            entries.append({"name": col, "kind": "aggregate", "expr": expr,
+                            "description": f"equals {expr} on at least {cfg.rule_share:.1%} of the real rows"})
+        position = {c: i for i, c in enumerate(real.columns)}
+        for fk in ([plan.parent] if plan.parent else []) + plan.lookups:
+            col = fk.columns[0]
+            entry: dict[str, Any] = {"name": col, "kind": "reference", "table": fk.parent}
+            if fk.keys[0] != col:
+                entry["key"] = fk.keys[0]
+            if fk == plan.parent:
+                entry["count"] = count_name[t]
+                entry["description"] = f"the parent: {fk.parent} rows have the real tables' children-per-parent counts"
+            else:
+                entry["weight"] = f"{weight_name[fk]}_weight"
+                empty = float(real[col].isna().mean())
+                if empty > 0:
+                    entry["nulls"] = round(empty, 4)
+                entry["description"] = (f"a lookup, weighted by how often each {fk.parent} row is referenced; "
+                                        f"{fk.resolved_share:.1%} of the real values resolve (the rest, orphans, are not generated)")
+            entries.append(entry)
+        for fk, why in plan.skipped:
+            notes.append(f"{fk}: fitted as a plain column ({why})")
+        written = [c for c in _written(entries)]
+        order = [str(c) for c in real.columns]
+        entries.sort(key=lambda e: min((position.get(n, len(position)) for n in _names(e)), default=len(position)))
+        out: dict[str, Any] = {}
+        desc = (extra.get("description") or "").strip()
+        out["description"] = " ".join([desc] + [n[0].upper() + n[1:] + "." for n in notes]).strip()
+        if plan.parent is None:
+            out["rows"] = len(real)
+        out["columns"] = entries
+        if sorted(written) == sorted(order) and _written(entries) != order:
+            out["column_order"] = order
+        if correlations:
+            out["correlations"] = correlations
+        return out
+
+    def _keys(self, t: str) -> list[str]:
+        """The table's key columns written as keys (unique by construction): its one-column primary key and every
+        column a generated reference points at."""
+        pk = self.relations_.primary_keys.get(t, ())
+        keys = list(pk) if len(pk) == 1 else []
+        for plan in self.plans_.values():
+            for fk in ([plan.parent] if plan.parent else []) + plan.lookups:
+                if fk.parent == t and fk.keys[0] not in keys:
+                    keys.append(fk.keys[0])
+        return keys
+
+    def _fit_columns(self, own: pd.DataFrame, t: str, joined: list[str], plan: TablePlan):
+        """The fitted entries and correlations of ``own`` (joined parent columns rewritten to read the parent row),
+        or ``(None, None, {})`` when an entry reads the parent's columns in a way a child table cannot."""
+        cfg = self.config
+        if own.shape[1] < 2:  # the single-table fitter needs two columns; one column is learned alone
+            entries = [learn_column(str(c), own[c], cfg).spec for c in own.columns]
+            return entries, [], {"description": f"Fitted by synth fit from {len(own):,} rows."}
+        spec = SchemaFitter(cfg).fit(own, name=t, given=tuple(joined)).spec_
+        entries = list(spec["columns"])
+        correlations = [c for c in spec.get("correlations", []) if not any(n in joined for n in c["columns"])]
+        if joined:
+            prefix = plan.parent.parent  # type: ignore[union-attr]
+            kept = []
+            for e in entries:
+                names = set(_names(e)) | ({e["key"]} if e.get("kind") == "lookup" else set())
+                if names <= set(joined):  # the parent's own structure (model -> manufacturer): the parent has it
+                    continue
+                if e.get("kind") in ("lookup", "catalog") and names & set(joined):
+                    return None, None, {}  # child fields keyed by a parent column: not written as reads yet
+                kept.append(_rename(e, joined, prefix))
+            entries = kept
+        return entries, correlations, {"description": spec.get("description")}
+
+
+def _key_entry(name: str, values: pd.Series, cfg: FitConfig) -> dict[str, Any]:
+    """A key column: the fitter's identifier (fresh codes in the real formats) when unique by construction, else
+    running numbers (whole numbers) or UUIDs.
+
+    >>> _key_entry("id", pd.Series([3, 4, 5, 9]), FitConfig())
+    {'name': 'id', 'kind': 'sequence', 'start': 3, 'description': 'key: running numbers (never copied)'}
+    """
+    spec = learn_column(name, values, cfg).spec
+    if spec.get("kind") == "pattern" and spec.get("increasing"):  # running codes never repeat: say so for the loader
+        spec["unique"] = True
+    if spec.get("kind") in ("sequence", "uuid") or (spec.get("unique") and spec.get("kind") in ("pattern", "faker")):
+        return {**spec, "nulls": 0} if spec.get("nulls") else spec
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        return {"name": name, "kind": "sequence", "start": int(np.nanmin(values.to_numpy(float))),
+                "description": "key: running numbers (never copied)"}
+    return {"name": name, "kind": "uuid", "description": "key: fresh UUIDs (never copied)"}
+
+
+def _join_parent(own: pd.DataFrame, rows: pd.DataFrame, fk: ForeignKey, frames: dict[str, pd.DataFrame],
+                 fitted: dict[str, dict[str, Any]], hidden: dict[str, dict[str, np.ndarray]],
+                 min_count: int) -> tuple[pd.DataFrame, list[str]]:
+    """The child rows with their parent's generated-as-is columns joined on (as ``__parent__column``)."""
+    parent = frames[fk.parent]
+    pos = parent_positions(rows, fk.columns, parent, fk.keys)
+    spec = fitted[fk.parent]
+    # Only the parent's columns its schema writes as themselves (not keys, aggregates or lookup fields).
+    readable = [e["name"] for e in spec["columns"] if "name" in e and e.get("kind") not in
+                ("sequence", "uuid", "pattern", "faker", "aggregate", "reference", "lookup", "catalog")
+                and (e["name"] in parent.columns or e["name"] in hidden[fk.parent])]
+    out = own.copy()
+    names = []
+    for col in readable:
+        values = pd.Series(hidden[fk.parent][col] if col in hidden[fk.parent] else parent[col].to_numpy())
+        if not pd.api.types.is_numeric_dtype(values.dtype):
+            # Privacy: a category of fewer than k parent rows (one plane's model) is common among its many child
+            # rows; the child's fit must not learn, nor write, what k parent rows do not show.
+            seen = values.map(values.value_counts())
+            values = values.where(seen >= min_count)
+        out[_JOINED + col] = values.iloc[pos].to_numpy()
+        names.append(_JOINED + col)
+    return out, names
+
+
+def _rename(entry: Any, joined: list[str], prefix: str) -> Any:
+    """An entry with every mention of a joined parent column made to read the parent row (``prefix.column``)."""
+    if isinstance(entry, dict):
+        return {_rename(k, joined, prefix): _rename(v, joined, prefix) for k, v in entry.items()}
+    if isinstance(entry, list):
+        return [_rename(v, joined, prefix) for v in entry]
+    if isinstance(entry, str) and _JOINED in entry:
+        return re.sub(re.escape(_JOINED) + r"(\w+)", lambda m: f"{prefix}.{m[1]}", entry)
+    return entry
+
+
+def _hide(entries: list[dict[str, Any]], col: str, values: pd.Series, cfg: FitConfig) -> None:
+    """Make the added column ``col`` hidden; if the fitter folded it into a lookup, learn it alone instead."""
+    for e in entries:
+        if e.get("name") == col:
+            e["hidden"] = True
+            return
+    for e in entries:
+        if col in e.get("fields", []):
+            i = e["fields"].index(col)
+            e["fields"].pop(i)
+            for r in e.get("records", []):
+                r.pop(col, None)
+    entries.append({**learn_column(col, values, cfg).spec, "hidden": True})
+
+
+def _names(entry: dict[str, Any]) -> list[str]:
+    return list(entry.get("fields", [])) or [entry.get("name", "")]
+
+
+def _holds(y: np.ndarray, x: np.ndarray, share: float) -> bool:
+    ok = np.isclose(y, x, rtol=1e-9, atol=1e-6) & ~np.isnan(y)
+    return bool(ok.mean() >= share) and len(np.unique(y[~np.isnan(y)])) > 1
+
+
+def _free_name(base: str, taken: set[str]) -> str:
+    name, i = base, 2
+    while name in taken:
+        name, i = f"{base}_{i}", i + 1
+    return name
+
+
+def _parents_first(plans: dict[str, TablePlan]) -> list[str]:
+    from ..relations import parents_first
+
+    return parents_first(list(plans), [p.parent for p in plans.values() if p.parent is not None])
+
+
+def _db_description(relations: Relations, plans: dict[str, TablePlan], cfg: FitConfig) -> str:
+    parts = [f"Fitted by synth fit from {len(plans)} related tables. Privacy guards as for one table (k = {cfg.min_count}): "
+             "keys regenerated, never copied; children-per-parent counts and reference frequencies learned as integer columns."]
+    for fk in relations.foreign_keys:
+        plan = plans[fk.child]
+        role = "parent" if fk == plan.parent else "lookup" if fk in plan.lookups else "not generated"
+        parts.append(f"{fk} ({role}): {fk.resolved_share:.1%} of values resolve.")
+    return " ".join(parts)
