@@ -102,10 +102,7 @@ def audit_command(
     finally:
         if status is not None:
             status.stop()
-    if json_path is not None:
-        write_text_atomic(json_path, result.to_json())
-    if html_path is not None:
-        write_text_atomic(html_path, result.to_html())
+    _write_reports(result, json_path, html_path)
     if not quiet:
         out.print(console_summary(result))
         for m in result.metrics:
@@ -181,10 +178,7 @@ def _audit_folders(real: str, synthetic: str, holdout: Optional[str], target: Op
     finally:
         if status is not None:
             status.stop()
-    if json_path is not None:
-        write_text_atomic(json_path, result.to_json())
-    if html_path is not None:
-        write_text_atomic(html_path, result.to_html())
+    _write_reports(result, json_path, html_path)
     if not quiet:
         for name, r in result.tables.items():
             summary = ", ".join(f"{k} {'n/a' if v is None else f'{v:.3f}'}" for k, v in r.summary.items())
@@ -203,3 +197,11 @@ def _audit_folders(real: str, synthetic: str, holdout: Optional[str], target: Op
         for note in result.notes:
             out.print(f"note: {note}", markup=False)
     raise typer.Exit(0 if result.passed else 1)
+
+
+def _write_reports(result: object, json_path: Optional[Path], html_path: Optional[Path]) -> None:
+    """The JSON and HTML reports asked for, each written whole or not at all."""
+    if json_path is not None:
+        write_text_atomic(json_path, result.to_json())  # type: ignore[attr-defined]
+    if html_path is not None:
+        write_text_atomic(html_path, result.to_html())  # type: ignore[attr-defined]
