@@ -37,6 +37,60 @@ def test_help_imports_no_data_or_ml_library():
     assert "synth" in loaded  # the probe did run the command line
 
 
+def test_help_imports_no_command_and_neither_rich_nor_pydantic():
+    # The command list comes from synth.commands.registry's table: no command module is imported, and
+    # neither Rich (the commands print with it) nor pydantic (Typer converts option values with it).
+    loaded = loaded_after("--help")
+    assert {m for m in loaded if m.startswith("synth.")} == {
+        "synth.cli", "synth.commands", "synth.commands.errors", "synth.commands.registry", "synth.errors", "synth.secrets"}
+    assert {m.split(".")[0] for m in loaded} & {"rich", "pydantic", "yaml"} == set()
+
+
+def test_a_command_imports_its_own_module_only():
+    loaded = loaded_after("kinds")
+    assert {m for m in loaded if m.startswith("synth.commands.")} == {
+        "synth.commands.errors", "synth.commands.registry", "synth.commands.kinds", "synth.commands.kinds_facts",
+        "synth.commands.console"}
+
+
+def test_help_lists_each_command_as_its_own_help_would():
+    # The summaries in COMMANDS are copies: the help must read exactly as with every command built.
+    import typer.main
+
+    from synth.cli import COMMANDS, app
+    from synth.commands.registry import make_default_short_help
+
+    group = typer.main.get_command(app)
+    with group.make_context("synth", [], resilient_parsing=True) as ctx:
+        from_table = group.get_help(ctx)
+        for name, spec in COMMANDS.items():
+            command = group.commands[name]
+            for width in range(10, 130):
+                assert make_default_short_help(command.help, width) == make_default_short_help(spec.summary, width), name
+        assert set(group.commands.built) == set(COMMANDS)
+        assert group.get_help(ctx) == from_table
+    assert "kinds     List the column kinds a schema can use, or the fields of one..." in from_table
+
+
+def test_the_kinds_table_is_current():
+    # `synth kinds` reads synth/commands/kinds_facts.py, generated from the registry (in a fresh process:
+    # tests may register kinds or distributions of their own).
+    done = subprocess.run([sys.executable, "-m", "synth.commands.kinds", "--check"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_kinds_table_check_fails_when_stale(tmp_path, monkeypatch):
+    from synth.commands import kinds
+
+    stale = tmp_path / "kinds_facts.py"
+    stale.write_text("KIND_FACTS = {}\n")
+    monkeypatch.setattr(kinds, "FACTS_FILE", stale)
+    assert kinds.main(["--check"]) == 1 and stale.read_text() == "KIND_FACTS = {}\n"
+    assert kinds.main([]) == 0 and kinds.main(["--check"]) == 0
+    assert "'uuid': {'summary':" in stale.read_text()
+
+
 @pytest.mark.parametrize("args", [("kinds",), ("kinds", "date"), ("finetune", "--help"), ("audit", "--help"),
                                   ("draft", "--help")])
 def test_light_commands_import_no_pandas_scipy_or_ml_library(args):
@@ -44,9 +98,11 @@ def test_light_commands_import_no_pandas_scipy_or_ml_library(args):
 
 
 @pytest.mark.parametrize("args", [("kinds",), ("kinds", "float"), ("kinds", "catalog")])
-def test_kinds_builds_every_kind_without_numpy_or_pyarrow(args):
-    # The kinds' classes (fields, docs, validators) are plain pydantic; numpy and pyarrow come with making values.
-    assert modules_after(*args) & {"numpy", "pyarrow", "pandas", "scipy", "faker", "yaml"} == set()
+def test_kinds_reads_its_table_without_pydantic_numpy_or_pyarrow(args):
+    # What it shows comes from the generated table (synth/commands/kinds_facts.py), not from the kinds' classes.
+    loaded = loaded_after(*args)
+    assert {m.split(".")[0] for m in loaded} & {"pydantic", "numpy", "pyarrow", "pandas", "scipy", "faker", "yaml"} == set()
+    assert "synth.columns" not in loaded and "synth.commands.kinds_facts" in loaded
 
 
 @pytest.mark.parametrize("schema", ["schemas/coffee.yaml", "schemas/customers.yaml", "schemas/web_events.yaml"])
