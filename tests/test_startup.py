@@ -117,6 +117,14 @@ def test_validate_imports_no_pandas_or_ml_library(schema):
     assert (loaded & {"scipy", "faker"} == set()) == (schema == "schemas/coffee.yaml")
 
 
+def test_validate_imports_no_other_command_and_no_io_layer_for_inline_records():
+    loaded = loaded_after("validate", "schemas/coffee.yaml")
+    assert {m for m in loaded if m.startswith("synth.commands.")} == {
+        "synth.commands.errors", "synth.commands.registry", "synth.commands.validate", "synth.commands.console"}
+    # coffee.yaml's catalog has its records inline: the I/O layer (files, databases) is for catalog files.
+    assert not {m for m in loaded if m.startswith(("synth.io", "synth.sinks", "synth.tables"))}
+
+
 def test_pyarrow_knows_pandas_again_once_pandas_is_imported():
     # Hidden from pyarrow only while no pandas object can exist: a real import of pandas (any later
     # command, the user's own code) gives pyarrow its usual pandas conversions back.
