@@ -189,3 +189,44 @@ def test_scipy_comes_in_only_for_a_distribution_that_needs_it(tmp_path, family, 
     schema.write_text(f"columns:\n  - {{name: x, kind: float, distribution: {family}}}\n")
     loaded = loaded_after("validate", str(schema))
     assert ("scipy.special" in loaded, "scipy.stats" in loaded) == (special, stats)
+
+
+@pytest.mark.parametrize("args", [("--help",), ("kinds",), ("kinds", "date"), ("validate", "schemas/coffee.yaml")])
+def test_plain_options_are_converted_without_typers_pydantic_adapters(args):
+    assert "typer._adapters" not in loaded_after(*args)
+
+
+def test_plain_options_convert_as_typers_own_conversion_does(tmp_path, capsys):
+    # Same values and the same refusals as Typer's pydantic adapters, for what a command line can give.
+    import typer
+    from typer.main import get_command_from_info
+    from typer.models import CommandInfo
+
+    from synth.commands.registry import LightCommand, light_coercion
+
+    def probe(text: str = typer.Argument(...), where: Path = typer.Option(Path("default.txt"), "--where"),
+              must: Path = typer.Option(None, "--must", exists=True), flag: bool = typer.Option(False, "--flag")) -> None:
+        print(repr((text, where, must, flag)))
+
+    def run(command, argv: list[str]) -> tuple[str, str]:
+        try:
+            command.main(argv, prog_name="probe", standalone_mode=False)
+            return "ok", capsys.readouterr().out
+        except Exception as exc:  # what Typer refuses: a UsageError with its message
+            return type(exc).__name__, exc.format_message()
+
+    outputs = []
+    for light in (False, True):
+        command = get_command_from_info(CommandInfo(name="probe", callback=probe, cls=LightCommand if light else None),
+                                        pretty_exceptions_short=True, rich_markup_mode=None)
+        if light:
+            light_coercion(command)
+            assert {type(p._runtime_param).__name__ for p in command.params} == {"_PlainRuntimeParam"}
+        outputs.append([run(command, argv) for argv in (["é x"], ["a", "--where", "out/b.csv", "--flag"],
+                                                         ["a", "--must", str(tmp_path / "missing")],
+                                                         ["a", "--must", str(tmp_path)])])
+    assert outputs[0] == outputs[1]
+    assert outputs[1][0] == ("ok", "('é x', PosixPath('default.txt'), None, False)\n")
+    assert outputs[1][1] == ("ok", "('a', PosixPath('out/b.csv'), None, True)\n")
+    assert outputs[1][2][0] == "BadParameter" and "does not exist" in outputs[1][2][1]
+    assert outputs[1][3][0] == "ok"
