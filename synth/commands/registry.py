@@ -23,15 +23,15 @@ Adding a command: a module under ``synth/commands/`` with a function whose param
 from __future__ import annotations
 
 import importlib
-import sys
+import inspect
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import typer
-from typer.main import get_command_from_info, get_group_from_info
 from typer.core import TyperCommand, TyperGroup
+from typer.main import get_command_from_info, get_group_from_info
 from typer.models import CommandInfo, TyperInfo
 
 from .errors import CommandGroup
@@ -77,8 +77,10 @@ def build_command(name: str, spec: CommandSpec) -> Command:
     (or ``app.add_typer(sub_app, name=name)``), with this command line's settings."""
     target = getattr(importlib.import_module(spec.module), spec.attribute)
     if isinstance(target, typer.Typer):
+        # (suggest_commands: "did you mean", a setting from Typer 0.16 on)
+        suggest = {"suggest_commands": True} if "suggest_commands" in inspect.signature(get_group_from_info).parameters else {}
         command: Command = get_group_from_info(TyperInfo(target, name=name, cls=LightGroup), pretty_exceptions_short=True,
-                                               suggest_commands=True, rich_markup_mode=None)
+                                               rich_markup_mode=None, **suggest)
     else:
         command = get_command_from_info(CommandInfo(name=name, callback=target, cls=LightCommand), pretty_exceptions_short=True,
                                         rich_markup_mode=None)
