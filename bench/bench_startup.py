@@ -6,8 +6,8 @@ shared machine) and the peak resident memory are reported beside baselines measu
 `python -c pass` (the interpreter alone) and `python -c "import typer"` (the least any Typer command line
 pays). The runs are interleaved (one of each case, then the next round), so a burst of load from other
 jobs slows every case alike and the ratios stay comparable. The target is 0.3 s for `synth --help`,
-`synth kinds` and `synth validate schemas/coffee.yaml` on an idle machine; `/ typer` (median over median)
-compares across machines and loads.
+`synth kinds` and `synth validate schemas/coffee.yaml` (median, on an idle machine); `/ typer` (median over
+median) compares across machines and loads.
 
 Child processes run with bytecode caches on (``PYTHONDONTWRITEBYTECODE`` removed from their
 environment): an installed package has its ``.pyc`` files, and compiling synth's sources on every start
@@ -15,6 +15,10 @@ would add ~0.3 s that no user pays.
 
     python bench/bench_startup.py             # 9 rounds
     python bench/bench_startup.py --runs 15 --json
+    git archive main | tar -x -C /tmp/before && python bench/bench_startup.py --before /tmp/before
+
+``--before DIR``: the same commands run from another source tree (an older version, with this interpreter
+and its packages) in the same rounds, for a before/after comparison under the same load.
 """
 
 from __future__ import annotations
@@ -73,30 +77,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--before", type=Path, help="also run the commands from this source tree (same rounds)")
     args = parser.parse_args()
 
-    synth = synth_command()
+    commands = {"--help": ["--help"], "kinds": ["kinds"], "validate schemas/coffee.yaml": ["validate", "schemas/coffee.yaml"]}
     cases = {
         "baseline: python -c pass": [sys.executable, "-c", "pass"],
         "baseline: python -c 'import typer'": [sys.executable, "-c", "import typer"],
-        "synth --help": synth + ["--help"],
-        "synth kinds": synth + ["kinds"],
-        "synth validate schemas/coffee.yaml": synth + ["validate", "schemas/coffee.yaml"],
     }
+    cases.update({f"synth {name}": synth_command() + argv for name, argv in commands.items()})
+    if args.before is not None:
+        # The other tree's package first on the path (ahead of the installed one); the schema is this tree's.
+        entry = f"import sys; sys.path.insert(0, {str(args.before.resolve())!r}); from synth.cli import main; main()"
+        cases.update({f"before: synth {name}": [sys.executable, "-c", entry] + argv for name, argv in commands.items()})
     results = measure(cases, args.runs)
     if args.json:
         print(json.dumps({"runs": args.runs, "target_s": TARGET_SECONDS, "results": results}, indent=2))
         return
     typer = results["baseline: python -c 'import typer'"]["median_s"]
-    print(f"{'command':40} {'median':>8} {'min':>8} {'cpu':>8} {'/ typer':>8} {'peak RSS':>9}   "
-          f"({args.runs} interleaved runs each; / typer: median over the median of `import typer`)")
+    print(f"{'command':44} {'median':>8} {'min':>8} {'cpu':>8} {'/ typer':>8} {'- typer':>8} {'peak RSS':>9}   "
+          f"({args.runs} interleaved runs each; / typer: median over the median of `import typer`; - typer: "
+          "median minus it, what synth adds to the least a Typer command line pays)")
     for name, r in results.items():
         verdict = ""
-        if name.startswith("synth"):
-            verdict = "  ok" if r["min_s"] <= TARGET_SECONDS else f"  over the {TARGET_SECONDS} s target (fastest run)"
-        print(f"{name:40} {r['median_s']:7.3f}s {r['min_s']:7.3f}s {r['cpu_s']:7.3f}s {r['median_s'] / typer:8.2f} "
-              f"{r['peak_mb']:7.0f} MB{verdict}")
-
+        if name.startswith(("synth", "before")):
+            verdict = "  ok" if r["median_s"] <= TARGET_SECONDS else f"  over the {TARGET_SECONDS} s target (median)"
+        print(f"{name:44} {r['median_s']:7.3f}s {r['min_s']:7.3f}s {r['cpu_s']:7.3f}s {r['median_s'] / typer:8.2f} "
+              f"{r['median_s'] - typer:+7.3f}s {r['peak_mb']:7.0f} MB{verdict}")
 
 if __name__ == "__main__":
     main()

@@ -37,6 +37,60 @@ def test_help_imports_no_data_or_ml_library():
     assert "synth" in loaded  # the probe did run the command line
 
 
+def test_help_imports_no_command_and_neither_rich_nor_pydantic():
+    # The command list comes from synth.commands.registry's table: no command module is imported, and
+    # neither Rich (the commands print with it) nor pydantic (Typer converts option values with it).
+    loaded = loaded_after("--help")
+    assert {m for m in loaded if m.startswith("synth.")} == {
+        "synth.cli", "synth.commands", "synth.commands.errors", "synth.commands.registry", "synth.errors", "synth.secrets"}
+    assert {m.split(".")[0] for m in loaded} & {"rich", "pydantic", "yaml"} == set()
+
+
+def test_a_command_imports_its_own_module_only():
+    loaded = loaded_after("kinds")
+    assert {m for m in loaded if m.startswith("synth.commands.")} == {
+        "synth.commands.errors", "synth.commands.registry", "synth.commands.kinds", "synth.commands.kinds_facts",
+        "synth.commands.console"}
+
+
+def test_help_lists_each_command_as_its_own_help_would():
+    # The summaries in COMMANDS are copies: the help must read exactly as with every command built.
+    import typer.main
+
+    from synth.cli import COMMANDS, app
+    from synth.commands.registry import make_default_short_help
+
+    group = typer.main.get_command(app)
+    with group.make_context("synth", [], resilient_parsing=True) as ctx:
+        from_table = group.get_help(ctx)
+        for name, spec in COMMANDS.items():
+            command = group.commands[name]
+            for width in range(10, 130):
+                assert make_default_short_help(command.help, width) == make_default_short_help(spec.summary, width), name
+        assert set(group.commands.built) == set(COMMANDS)
+        assert group.get_help(ctx) == from_table
+    assert "kinds     List the column kinds a schema can use, or the fields of one..." in from_table
+
+
+def test_the_kinds_table_is_current():
+    # `synth kinds` reads synth/commands/kinds_facts.py, generated from the registry (in a fresh process:
+    # tests may register kinds or distributions of their own).
+    done = subprocess.run([sys.executable, "-m", "synth.commands.kinds", "--check"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_kinds_table_check_fails_when_stale(tmp_path, monkeypatch):
+    from synth.commands import kinds
+
+    stale = tmp_path / "kinds_facts.py"
+    stale.write_text("KIND_FACTS = {}\n")
+    monkeypatch.setattr(kinds, "FACTS_FILE", stale)
+    assert kinds.main(["--check"]) == 1 and stale.read_text() == "KIND_FACTS = {}\n"
+    assert kinds.main([]) == 0 and kinds.main(["--check"]) == 0
+    assert "'uuid': {'summary':" in stale.read_text()
+
+
 @pytest.mark.parametrize("args", [("kinds",), ("kinds", "date"), ("finetune", "--help"), ("audit", "--help"),
                                   ("draft", "--help")])
 def test_light_commands_import_no_pandas_scipy_or_ml_library(args):
@@ -44,9 +98,11 @@ def test_light_commands_import_no_pandas_scipy_or_ml_library(args):
 
 
 @pytest.mark.parametrize("args", [("kinds",), ("kinds", "float"), ("kinds", "catalog")])
-def test_kinds_builds_every_kind_without_numpy_or_pyarrow(args):
-    # The kinds' classes (fields, docs, validators) are plain pydantic; numpy and pyarrow come with making values.
-    assert modules_after(*args) & {"numpy", "pyarrow", "pandas", "scipy", "faker", "yaml"} == set()
+def test_kinds_reads_its_table_without_pydantic_numpy_or_pyarrow(args):
+    # What it shows comes from the generated table (synth/commands/kinds_facts.py), not from the kinds' classes.
+    loaded = loaded_after(*args)
+    assert {m.split(".")[0] for m in loaded} & {"pydantic", "numpy", "pyarrow", "pandas", "scipy", "faker", "yaml"} == set()
+    assert "synth.columns" not in loaded and "synth.commands.kinds_facts" in loaded
 
 
 @pytest.mark.parametrize("schema", ["schemas/coffee.yaml", "schemas/customers.yaml", "schemas/web_events.yaml"])
@@ -59,6 +115,14 @@ def test_validate_imports_no_pandas_or_ml_library(schema):
     # scipy and Faker only for the columns that need them: coffee.yaml has none (the others have Faker
     # names and exponential or lognormal shapes).
     assert (loaded & {"scipy", "faker"} == set()) == (schema == "schemas/coffee.yaml")
+
+
+def test_validate_imports_no_other_command_and_no_io_layer_for_inline_records():
+    loaded = loaded_after("validate", "schemas/coffee.yaml")
+    assert {m for m in loaded if m.startswith("synth.commands.")} == {
+        "synth.commands.errors", "synth.commands.registry", "synth.commands.validate", "synth.commands.console"}
+    # coffee.yaml's catalog has its records inline: the I/O layer (files, databases) is for catalog files.
+    assert not {m for m in loaded if m.startswith(("synth.io", "synth.sinks", "synth.tables"))}
 
 
 def test_pyarrow_knows_pandas_again_once_pandas_is_imported():
@@ -125,3 +189,44 @@ def test_scipy_comes_in_only_for_a_distribution_that_needs_it(tmp_path, family, 
     schema.write_text(f"columns:\n  - {{name: x, kind: float, distribution: {family}}}\n")
     loaded = loaded_after("validate", str(schema))
     assert ("scipy.special" in loaded, "scipy.stats" in loaded) == (special, stats)
+
+
+@pytest.mark.parametrize("args", [("--help",), ("kinds",), ("kinds", "date"), ("validate", "schemas/coffee.yaml")])
+def test_plain_options_are_converted_without_typers_pydantic_adapters(args):
+    assert "typer._adapters" not in loaded_after(*args)
+
+
+def test_plain_options_convert_as_typers_own_conversion_does(tmp_path, capsys):
+    # Same values and the same refusals as Typer's pydantic adapters, for what a command line can give.
+    import typer
+    from typer.main import get_command_from_info
+    from typer.models import CommandInfo
+
+    from synth.commands.registry import LightCommand, light_coercion
+
+    def probe(text: str = typer.Argument(...), where: Path = typer.Option(Path("default.txt"), "--where"),
+              must: Path = typer.Option(None, "--must", exists=True), flag: bool = typer.Option(False, "--flag")) -> None:
+        print(repr((text, where, must, flag)))
+
+    def run(command, argv: list[str]) -> tuple[str, str]:
+        try:
+            command.main(argv, prog_name="probe", standalone_mode=False)
+            return "ok", capsys.readouterr().out
+        except Exception as exc:  # what Typer refuses: a UsageError with its message
+            return type(exc).__name__, exc.format_message()
+
+    outputs = []
+    for light in (False, True):
+        command = get_command_from_info(CommandInfo(name="probe", callback=probe, cls=LightCommand if light else None),
+                                        pretty_exceptions_short=True, rich_markup_mode=None)
+        if light:
+            light_coercion(command)
+            assert {type(p._runtime_param).__name__ for p in command.params} == {"_PlainRuntimeParam"}
+        outputs.append([run(command, argv) for argv in (["é x"], ["a", "--where", "out/b.csv", "--flag"],
+                                                         ["a", "--must", str(tmp_path / "missing")],
+                                                         ["a", "--must", str(tmp_path)])])
+    assert outputs[0] == outputs[1]
+    assert outputs[1][0] == ("ok", "('é x', PosixPath('default.txt'), None, False)\n")
+    assert outputs[1][1] == ("ok", "('a', PosixPath('out/b.csv'), None, True)\n")
+    assert outputs[1][2][0] == "BadParameter" and "does not exist" in outputs[1][2][1]
+    assert outputs[1][3][0] == "ok"

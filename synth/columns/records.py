@@ -33,7 +33,6 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, PrivateAttr, model_validator
 
 from ..errors import SynthError
-from ..io import parse_address, read_table
 from ..lazy import np, pa, pc
 from .base import ArrowArray, ChunkContext, Column, InverseCDF, PlanContext, as_weights, register, stable_key
 from .categorical import dictionary_array
@@ -67,6 +66,8 @@ def _combination_rule(label: str, table: dict[str, pa.Array], fields: list[str])
 def _read_records(source: str, base_dir: str | Path | None) -> tuple[list[dict[str, Any]], str]:
     """A catalog file's records (and where they came from), typed as the same records written in the schema
     would be: ``00123`` stays text, ``12`` is a number, an empty cell is missing."""
+    from ..io import parse_address, read_table  # only for a catalog file: `synth validate` of inline records needs no I/O layer
+
     address = parse_address(source)
     if address.scheme == "file" and not address.is_stdio:
         path = Path(address.path)

@@ -1,1 +1,1 @@
-"""CLI commands that live in their own modules; synth.cli registers them."""
+"""The ``synth`` commands, one module each, listed in :mod:`synth.commands.registry` (imported when run)."""

@@ -1,0 +1,216 @@
+"""``synth fit``: learn a schema from a real table (or from related tables); see :class:`synth.fit.SchemaFitter`."""
+
+from __future__ import annotations
+
+import json
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional, TypeVar
+
+import typer
+
+from ..errors import SynthError
+from ..io import describe as describe_addresses, parse_address
+from .console import err
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from ..fit import FitConfig
+
+    Settings = TypeVar("Settings", bound=BaseModel)
+
+
+def fit(
+    ctx: typer.Context,
+    reals: list[str] = typer.Argument(..., metavar="REAL...", help=f"The real table: {describe_addresses()}. A folder of "
+                                      "tables or several tables: related tables, learned as one multi-table schema.",
+                                      show_default=False),
+    query: Optional[str] = typer.Option(None, "--query", help="With a database address (no #table): learn from the rows of "
+                                        "this SQL query, e.g. --query \"SELECT * FROM orders WHERE year = 2024\"."),
+    out_path: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write the schema (default: <table name>.yaml here)."),
+    # The ranges of the options FitConfig holds are FitConfig's (stated in the help for people; a test keeps them equal).
+    sample_rows: Optional[int] = typer.Option(None, "--sample-rows", help="Learn from a random sample of this many rows.  [x>=1]"),
+    min_count: int = typer.Option(10, "--min-count", "-k", help="Privacy: leave out categories, values and combinations seen in fewer rows.  [x>=1]"),
+    tail: float = typer.Option(0.0, "--tail", help="Privacy: numeric and date ranges always end at the --min-count-th smallest and largest values; also cut them at this quantile and 1 - it.  [0.0<=x<=0.2]"),
+    seed: int = typer.Option(0, "--seed", "-s", help="Seed written into the schema and used while fitting.  [0<=x<2**63]"),
+    trees: bool = typer.Option(True, "--trees/--no-trees", help="Condition each column on the columns it depends on "
+                               "(a price on pizza and size): decision-tree cases, sized on held-out rows. "
+                               "--no-trees: one Gaussian copula over all columns (a shorter schema)."),
+    epsilon: Optional[float] = typer.Option(
+        None, "--epsilon", help="Differentially private fitting with this total budget (noisy counts, histograms "
+        "and correlations; the schema states the split). Smaller is more private and less faithful.  [x>=0.0001]"),
+    delta: float = typer.Option(1e-6, "--delta", help="With --epsilon: the delta of the (epsilon, delta) guarantee.  [1e-12<=x<=0.01]"),
+    holdout_out: Optional[str] = typer.Option(
+        None, "--holdout-out", help="Keep back a seeded share of the real rows (see --holdout-share), write them here (any "
+        "output address, like --out of generate) and fit on the rest: `synth audit` needs them with --holdout to test privacy."),
+    holdout_share: float = typer.Option(0.2, "--holdout-share", min=0.01, max=0.9, help="With --holdout-out: the share of rows kept back."),
+    normalize: bool = typer.Option(False, "--normalize", help="A flat table whose id repeats across rows with other "
+                                   "columns constant within it (order lines with the order's date): learn it as parent + "
+                                   "child tables, so generated rows of one id share those columns."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress and no summary line."),
+    as_json: bool = typer.Option(False, "--json", help="Print a summary as JSON on stdout."),
+) -> None:
+    """Learn a schema from a real table; then `synth generate` makes a synthetic twin of any size.
+
+    The schema is plain YAML you can review and edit. It keeps the real table's column shapes, category
+    frequencies, fixed combinations (product -> price), formulas (amount = price * quantity), time
+    profiles, columns conditioned on the columns they depend on (small decision trees whose leaves
+    become readable cases), rank correlations, and none of its people: rare values and combinations
+    are left out, ranges end at the k-th smallest and largest values, identifiers and rare names are regenerated (a name shared by k or more
+    rows keeps its frequency).
+
+    Example:
+
+      synth fit real.csv --out twin.yaml && synth generate twin.yaml --rows 100000 --out twin.csv
+
+      synth fit real.csv --epsilon 1.0 --out private.yaml
+
+      synth fit real.csv --holdout-out holdout.csv --out twin.yaml   # then: synth audit real.csv twin.csv --holdout holdout.csv
+
+      synth fit "postgresql://me@localhost/shop#orders" --out orders.yaml
+    """
+    from ..fit import FitConfig, SchemaFitter
+    from ..io import is_table_folder
+    from ..sinks import write_text_atomic
+    from ..tables import read_table
+
+    config = _settings(ctx, FitConfig, min_count=min_count, tail=tail, seed=seed, sample_rows=sample_rows,
+                       epsilon=epsilon, delta=delta, trees=trees)
+    related = len(reals) > 1 or is_table_folder(reals[0])
+    if related or normalize:
+        for flag, value in (("--epsilon", epsilon), ("--holdout-out", holdout_out), ("--sample-rows", sample_rows),
+                            ("--query", query)):
+            if value is not None:
+                raise SynthError(f"{flag} is for one table; related tables ({', '.join(reals)}) are fitted without it")
+    if related:
+        if normalize:
+            raise SynthError("--normalize is for one flat table; these are already several tables")
+        return _fit_related(reals, config, out_path, quiet, as_json)
+    real = reals[0]
+    frame = read_table(real, query=query)
+    shown = str(parse_address(real))
+    name = parse_address(real).stem
+    if normalize or (not quiet and not as_json and epsilon is None):
+        from ..fit.normalize import find_embedded
+
+        embedded = find_embedded(frame, config.rule_share)
+        if normalize:
+            if embedded is None:
+                raise SynthError(f"{real}: --normalize: no id column repeats with other columns constant within it; "
+                                 "nothing to normalize")
+            return _fit_related(reals, config, out_path, quiet, as_json, flat=(frame, embedded, name))
+        if embedded is not None:
+            err.print(f"note: {embedded}: an embedded {embedded.parent_name} table; --normalize learns it as "
+                      f"{embedded.parent_name} + {name}, so rows of one {embedded.key} share them", markup=False)
+    target = out_path or Path(f"{name}.yaml")
+    if target.suffix.lower() not in (".yaml", ".yml"):
+        raise SynthError(f"{target}: the schema is YAML; use a .yaml or .yml name")
+    holdout = None
+    if holdout_out is not None:
+        from ..sinks import check_writable
+        from ..tables import split_holdout
+
+        check_writable(holdout_out)
+        frame, holdout = split_holdout(frame, holdout_share, seed)
+    started = time.perf_counter()
+    with err.status("fitting", spinner="dots") if not quiet and err.is_terminal else nullcontext() as status:
+        def step(message: str) -> None:
+            if status is not None:
+                status.update(f"fitting: {message}")
+        try:
+            fitter = SchemaFitter(config).fit(frame, name=name, progress=step)
+        except SynthError as exc:
+            raise SynthError(f"{shown}: {exc.message}", exc.exit_code) from None
+    if holdout is not None:
+        from ..tables import write_table
+
+        write_table(holdout, holdout_out)
+    write_text_atomic(target, fitter.to_yaml())
+    seconds = time.perf_counter() - started
+    learned = fitter.schema_
+    summary = {"real": shown, "out": str(target), "rows": len(frame), "columns": len(frame.columns),
+               "entries": {c.name: c.kind for c in learned.columns}, "correlations": len(learned.spec.correlations),
+               "seconds": round(seconds, 3)}
+    if holdout is not None:
+        summary.update({"holdout": str(parse_address(holdout_out)), "holdout_rows": len(holdout)})
+    if as_json:
+        print(json.dumps(summary))
+    elif not quiet:
+        err.print(f"learned {len(learned.columns)} entries and {summary['correlations']} correlations from {len(frame):,} rows "
+                  f"in {seconds:.1f}s; wrote {target}" + (f" and {len(holdout):,} held-back rows to {parse_address(holdout_out)}" if holdout is not None else ""),
+                  markup=False)
+
+
+def _fit_related(reals: list[str], config: "FitConfig", out_path: Optional[Path], quiet: bool, as_json: bool,
+                 flat: tuple | None = None) -> None:
+    """`synth fit FOLDER` / `synth fit a.csv b.csv ...` / `synth fit flat.csv --normalize` (``flat``: the frame, its
+    embedded parent and name): one multi-table schema from related tables."""
+    from ..fit.related import DatabaseFitter
+    from ..io import read_tables
+    from ..sinks import write_text_atomic
+    from ..tables import read_table
+
+    if flat is not None:
+        tables = {flat[2]: flat[0]}
+        name = flat[2]
+    elif len(reals) == 1:
+        tables = read_tables(reals[0])
+        name = Path(reals[0]).name or "database"
+    else:
+        tables = {}
+        for real in reals:
+            stem = parse_address(real).stem
+            if stem in tables:
+                raise SynthError(f"{real}: two tables are named {stem!r}; rename one file")
+            tables[stem] = read_table(real)
+        name = "database"
+    target = out_path or Path(f"{name}.yaml")
+    if target.suffix.lower() not in (".yaml", ".yml"):
+        raise SynthError(f"{target}: the schema is YAML; use a .yaml or .yml name")
+    started = time.perf_counter()
+    with err.status("fitting", spinner="dots") if not quiet and err.is_terminal else nullcontext() as status:
+        def step(message: str) -> None:
+            if status is not None:
+                status.update(f"fitting: {message}")
+        fitter = DatabaseFitter(config)
+        if flat is not None:
+            fitter.fit_flat(flat[0], flat[1], name=name, progress=step)
+            tables = fitter.tables_
+        else:
+            fitter.fit(tables, name=name, progress=step)
+    write_text_atomic(target, fitter.to_yaml())
+    seconds = time.perf_counter() - started
+    plans = fitter.plans_
+    summary = {"real": list(reals), "out": str(target), "tables": {t: len(df) for t, df in tables.items()},
+               "primary_keys": {t: list(k) for t, k in fitter.relations_.primary_keys.items()},
+               "parents": {t: str(p.parent) for t, p in plans.items() if p.parent is not None},
+               "lookups": {t: [str(fk) for fk in p.lookups] for t, p in plans.items() if p.lookups},
+               "not_generated": [f"{fk}: {why}" for p in plans.values() for fk, why in p.skipped],
+               "seconds": round(seconds, 3)}
+    if as_json:
+        print(json.dumps(summary))
+    elif not quiet:
+        for t, p in plans.items():
+            parts = ([f"child of {p.parent.parent} by {p.parent.columns[0]}"] if p.parent else ["own rows"]) + \
+                    [f"draws {fk.parent} by {fk.columns[0]}" for fk in p.lookups]
+            err.print(f"  {t}: {', '.join(parts)}", markup=False)
+            for fk, why in p.skipped:
+                err.print(f"  {t}: {fk} not generated ({why})", markup=False)
+        err.print(f"learned {len(tables)} related tables in {seconds:.1f}s; wrote {target}", markup=False)
+
+
+def _settings(ctx: typer.Context, model: type[Settings], **values: object) -> Settings:
+    """``model(**values)`` from a command's options, the model checking their ranges. A value it refuses is
+    reported as Typer reports an option it refuses: ``Invalid value for '--tail': Input should be ...``."""
+    from pydantic import ValidationError
+
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        option = next(p for p in ctx.command.params if p.name == first["loc"][0])
+        raise typer.BadParameter(first["msg"], ctx=ctx, param=option) from None
+
+

@@ -1,0 +1,161 @@
+"""``synth generate``: write a table (or related tables) from a schema, in chunks; see :func:`synth.write`."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+import typer
+
+from ..errors import SynthError
+from ..io import describe as describe_addresses, parse_address
+from .console import err
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+
+def _progress(quiet: bool) -> Progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
+        TimeElapsedColumn(), TimeRemainingColumn(),
+        console=err, transient=True, disable=quiet or not err.is_terminal,
+    )
+
+
+SchemaArg = typer.Argument(..., help="The YAML schema file, e.g. schemas/coffee.yaml", show_default=False)
+
+
+def generate(
+    schema: Path = SchemaArg,
+    rows: Optional[list[str]] = typer.Option(
+        None, "--rows", "-n", help="Rows to make (default: the schema's `rows`). With several tables: TABLE=N for a table "
+        "without a parent (repeat for more; its children follow their counts per parent row), or plain N for every "
+        "table that has child tables (tables that are only looked up keep their rows)."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Random seed (default: the schema's `seed`). Same seed, same bytes."),
+    out_path: Optional[str] = typer.Option(
+        None, "--out", "-o", help=f"Where to write: {describe_addresses(writing=True)} (default: <schema name>.csv here). "
+        "With several tables: a folder, one file per table (default: <schema name>/)."),
+    file_format: Optional[str] = typer.Option(
+        None, "--format", "-f", help="With several tables: the files' format (csv, tsv, parquet, jsonl; default csv)."),
+    if_exists: Optional[str] = typer.Option(
+        None, "--if-exists", help="When the output table is already there: fail, replace or append (append: database "
+        "tables only). Default: a file is replaced, a database table refused.", show_default=False),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Processes making chunks in parallel; the output is identical for any number."),
+    max_requests: Optional[int] = typer.Option(None, "--max-requests", min=1, help="For llm_text columns: stop after this many LLM requests (cached answers are free; rerun to resume)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary line."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
+) -> None:
+    """Generate a table (or related tables) from a schema and write it, in chunks (any size, bounded memory).
+
+    Examples:
+
+      synth generate schemas/coffee.yaml
+
+      synth generate schemas/coffee.yaml --rows 10000000 --out coffee.parquet --workers 2
+
+      synth generate schemas/coffee_shop.yaml --out shop/ --rows customers=100000 --format parquet
+      synth generate schemas/coffee.yaml --out "postgresql://me@localhost/shop#coffee" --if-exists replace
+    """
+    from ..multitable import is_multi_table
+
+    if is_multi_table(schema):
+        if if_exists is not None:
+            raise SynthError("--if-exists is for one database table; the tables of a multi-table schema go to a folder")
+        return _generate_tables(schema, rows, seed, out_path, file_format, workers, max_requests, quiet, as_json)
+    from .. import load_schema, write
+
+    if file_format is not None:
+        raise SynthError("--format is for schemas of several tables; a single table's format is --out's extension")
+    count = _single_rows(rows)
+    loaded = load_schema(schema)
+    target = out_path or f"{loaded.name}.csv"
+    shown = str(parse_address(target))  # a URL's password is *** in everything printed
+    if as_json and parse_address(target).is_stdio:
+        raise SynthError("--json prints the summary on stdout, where --out - writes the table; leave out one of them")
+    total = loaded.spec.rows if count is None else count
+    started = time.perf_counter()
+    with _progress(quiet) as bar:
+        task = bar.add_task(f"{loaded.name} -> {shown}", total=total)
+        written = write(loaded, target, rows=count, seed=seed, workers=workers, max_requests=max_requests,
+                        progress=lambda n: bar.advance(task, n), if_exists=if_exists)
+    seconds = time.perf_counter() - started
+    summary = {"schema": str(schema), "out": shown, "rows": written,
+               "seed": loaded.spec.seed if seed is None else seed, "columns": loaded.output_columns,
+               "seconds": round(seconds, 3), "rows_per_second": round(written / seconds) if seconds > 0 else None}
+    spent = [u for c in loaded.columns if hasattr(c, "usage") and (u := c.usage()) is not None]
+    if spent:
+        summary["llm"] = {"requests": sum(u.requests for u in spent), "cached": sum(u.cached for u in spent),
+                          "prompt_tokens": sum(u.prompt_tokens for u in spent), "completion_tokens": sum(u.completion_tokens for u in spent)}
+    if as_json:
+        print(json.dumps(summary))
+    elif not quiet:
+        err.print(f"wrote {written:,} rows x {len(summary['columns'])} columns to {shown} in {seconds:.2f}s", markup=False)
+        for u in spent:
+            err.print(f"LLM: {u.line()}", markup=False)
+
+
+def _single_rows(rows: Optional[list[str]]) -> Optional[int]:
+    """``--rows N`` for a one-table schema."""
+    if not rows:
+        return None
+    if len(rows) > 1 or not rows[0].strip().lstrip("-").isdigit():
+        raise SynthError(f"Invalid value for '--rows' / '-n': {' '.join(rows)!r}: a schema of one table takes one whole "
+                         "number (--rows 1000)")
+    return int(rows[0])
+
+
+def _table_rows(rows: Optional[list[str]], roots: list[str], parents: list[str]) -> dict[str, int]:
+    """``--rows TABLE=N`` (repeatable) or plain ``--rows N`` (every root table with child tables) for several tables."""
+    out: dict[str, int] = {}
+    for item in rows or []:
+        table, _, number = item.rpartition("=")
+        if not number.strip().lstrip("-").isdigit():
+            raise SynthError(f"Invalid value for '--rows' / '-n': {item!r}: give TABLE=N (--rows customers=100000) "
+                             "or a whole number")
+        if table:
+            out[table.strip()] = int(number)
+        else:
+            out.update({t: int(number) for t in roots if t in parents})
+    return out
+
+
+def _generate_tables(schema: Path, rows: Optional[list[str]], seed: Optional[int], out_path: Optional[str],
+                     file_format: Optional[str], workers: int, max_requests: Optional[int], quiet: bool, as_json: bool) -> None:
+    from ..multitable import load_database, write_tables
+
+    db = load_database(schema)
+    target = Path(out_path or db.name)
+    if out_path is not None and parse_address(out_path).is_stdio:
+        raise SynthError("--out -: a schema of several tables writes one file per table; give a folder")
+    if out_path is not None and target.suffix and not target.is_dir():
+        raise SynthError(f"{out_path}: a schema of several tables writes one file per table; give --out a folder "
+                         f"(and --format {target.suffix.lstrip('.')})")
+    parents = [t for t in db.roots if db.children(t)]
+    wanted = _table_rows(rows, db.roots, parents)
+    started = time.perf_counter()
+    with _progress(quiet) as bar:
+        tasks: dict[str, object] = {}
+
+        def advance(table: str, n: int) -> None:
+            if table not in tasks:
+                tasks[table] = bar.add_task(f"{table} -> {target}", total=None)
+            bar.advance(tasks[table], n)  # type: ignore[arg-type]
+
+        written = write_tables(db, target, rows=wanted, seed=seed, workers=workers, format=file_format or "csv",
+                               progress=advance, max_requests=max_requests)
+    seconds = time.perf_counter() - started
+    summary = {"schema": str(schema), "out": str(target), "format": file_format or "csv",
+               "seed": db.spec.seed if seed is None else seed, "tables": written,
+               "seconds": round(seconds, 3), "rows_per_second": round(sum(written.values()) / seconds) if seconds > 0 else None}
+    if as_json:
+        print(json.dumps(summary))
+    elif not quiet:
+        made = ", ".join(f"{t} {n:,}" for t, n in written.items())
+        err.print(f"wrote {len(written)} tables to {target}/ in {seconds:.2f}s: {made} rows", markup=False)
+
+

@@ -1,0 +1,641 @@
+"""What `synth kinds` shows of every column kind: generated from synth.columns.KINDS by
+`python -m synth.commands.kinds`; do not edit (tests/test_startup.py checks it is current)."""
+
+KIND_FACTS = {'aggregate': {'summary': "A summary of this row's child rows: count(orders), sum(order_items.amount), mean, min or "
+                          'max.',
+               'doc': "A summary of this row's child rows: count(orders), sum(order_items.amount), mean, min or max.",
+               'fields': [('name', 'str', 'required', "The output column's name"),
+                          ('nulls', 'float', '0.0', 'Share of rows left empty (0-1)'),
+                          ('hidden', 'bool', 'False', 'Made and usable in expressions, but not written'),
+                          ('description', 'str | None', 'None', 'Free text for people'),
+                          ('expr',
+                           'str',
+                           'required',
+                           'count(TABLE) or sum|mean|min|max(TABLE.COLUMN), TABLE a child table of this one'),
+                          ('round', 'int | None', 'None', 'Decimals to round a sum or mean to')],
+               'reference': '',
+               'example': '\n'
+                          '\n'
+                          '    tables:\n'
+                          '      customers:\n'
+                          '        rows: 1000\n'
+                          '        columns:\n'
+                          '          - {name: customer_id, kind: sequence}\n'
+                          '          - {name: n_orders, kind: integer, distribution: poisson, lam: 3, hidden: true}\n'
+                          '          - {name: total_spent, kind: aggregate, expr: sum(orders.amount), round: 2}\n'
+                          '      products:\n'
+                          '        rows: 20\n'
+                          '        columns:\n'
+                          '          - {name: product_id, kind: sequence}\n'
+                          '          - {name: price, kind: float, min: 1, max: 9, round: 2}\n'
+                          '      orders:\n'
+                          '        columns:\n'
+                          '          - {name: customer_id, kind: reference, table: customers, count: n_orders}    # '
+                          'the parent\n'
+                          '          - {name: product_id, kind: reference, table: products}                        # a '
+                          'lookup\n'
+                          '          - {name: amount, kind: expression, expr: products.price}\n'},
+ 'boolean': {'summary': '``true`` with probability ``probability``.',
+             'doc': '``true`` with probability ``probability``.',
+             'fields': [('name', 'str', 'required', "The output column's name"),
+                        ('nulls', 'float', '0.0', 'Share of rows left empty (0-1)'),
+                        ('hidden', 'bool', 'False', 'Made and usable in expressions, but not written'),
+                        ('description', 'str | None', 'None', 'Free text for people'),
+                        ('probability', 'float', '0.5', '')],
+             'reference': '',
+             'example': '\n'
+                        '\n'
+                        '    - name: payment_type\n'
+                        '      kind: choice\n'
+                        '      values: {credit: 45, debit: 25, cash: 20, gift card: 10}   # or a list, with optional '
+                        'weights: [...]\n'
+                        '\n'
+                        '    - name: is_member\n'
+                        '      kind: boolean\n'
+                        '      probability: 0.3\n'},
+ 'catalog': {'summary': 'A table of records sampled with weights; one entry makes several consistent columns.',
+             'doc': 'A table of records sampled with weights; one entry makes several consistent columns.',
+             'fields': [('name', 'str', 'required', "The output column's name"),
+                        ('nulls', 'float', '0.0', 'Share of rows left empty (0-1)'),
+                        ('hidden', 'bool', 'False', 'Made and usable in expressions, but not written'),
+                        ('description', 'str | None', 'None', 'Free text for people'),
+                        ('records', 'list[dict[str, Any]] | None', 'None', ''),
+                        ('source',
+                         'str | None',
+                         'None',
+                         'A table file (CSV with a header row, Parquet, JSON Lines ...), relative to the schema'),
+                        ('weight', 'str | None', 'None', ''),
+                        ('fields', 'list[str] | None', 'None', '')],
+             'reference': '',
+             'example': '\n'
+                        '\n'
+                        '    - name: menu\n'
+                        '      kind: catalog                # each row picks one record; its fields become columns, '
+                        'always consistent\n'
+                        '      source: products.csv         # a table beside the schema (any table synth reads), or '
+                        'inline: records: [{product: Latte, price: 4.5}, ...]\n'
+                        '      weight: popularity           # optional field with sampling weights (not written)\n'
+                        '      fields: [product_id, product, price]   # optional: which fields, in this order '
+                        '(default: all)\n'
+                        '\n'
+                        '    - name: email\n'
+                        '      kind: faker\n'
+                        '      provider: email              # any Faker provider: name, address, company, '
+                        'phone_number, bothify ...\n'
+                        '      args: {}                     # keyword arguments for the provider\n'
+                        '      locale: en_US\n'
+                        '      unique: true                 # never repeats (a number is worked in when the provider '
+                        'runs out)\n'
+                        '\n'
+                        'Faker is slow per call (5-100 us), so it is never called per row: a pool of values is made '
+                        'once per run\n'
+                        "(seeded), and rows pick from it by index. Faker's frequency weighting is off unless "
+                        '``weighted: true``:\n'
+                        'it makes each call ~10x slower, and a larger pool of distinct values matters more for '
+                        'realistic\n'
+                        'identity columns than matching how common each first name is. ``unique`` rows map their row '
+                        'number through a keyed permutation to a\n'
+                        'distinct (pool entry, counter) pair, so uniqueness holds across chunks without any shared '
+                        'state.\n'},
+ 'choice': {'summary': 'One of a fixed set of values, drawn with the given weights (equal weights if none given).',
+            'doc': 'One of a fixed set of values, drawn with the given weights (equal weights if none given).\n'
+                   '\n'
+                   '    In a correlation, values are treated as ordered as listed (the first is "lowest").',
+            'fields': [('name', 'str', 'required', "The output column's name"),
+                       ('nulls', 'float', '0.0', 'Share of rows left empty (0-1)'),
+                       ('hidden', 'bool', 'False', 'Made and usable in expressions, but not written'),
+                       ('description', 'str | None', 'None', 'Free text for people'),
+                       ('values', 'list[str | int | float | bool] | dict[str, float]', 'required', ''),
+                       ('weights', 'list[float] | None', 'None', '')],
+            'reference': '',
+            'example': '\n'
+                       '\n'
+                       '    - name: payment_type\n'
+                       '      kind: choice\n'
+                       '      values: {credit: 45, debit: 25, cash: 20, gift card: 10}   # or a list, with optional '
+                       'weights: [...]\n'
+                       '\n'
+                       '    - name: is_member\n'
+                       '      kind: boolean\n'
+                       '      probability: 0.3\n'},
+ 'conditional': {'summary': 'Pick the generator by the value of column ``on`` (calories by product type), or, with '
+                            '``cases`` as a',
+                 'doc': 'Pick the generator by the value of column ``on`` (calories by product type), or, with '
+                        '``cases`` as a\n'
+                        '    list, by the first case whose ``when`` holds on the row (price by pizza and size).',
+                 'fields': [('name', 'str', 'required', "The output column's name"),
+                            ('nulls', 'float', '0.0', 'Share of rows left empty (0-1)'),
+                            ('hidden', 'bool', 'False', 'Made and usable in expressions, but not written'),
+                            ('description', 'str | None', 'None', 'Free text for people'),
+                            ('on', 'str | None', 'None', ''),
+                            ('cases',
+                             'dict[str | int | float | bool, dict[str, Any]] | list[dict[str, Any]]',
+                             'required',
+                             ''),
+                            ('default', 'dict[str, Any] | None', 'None', '')],
+                 'reference': '',
+                 'example': '\n'
+                            '\n'
+                            '    - name: amount\n'
+                            '      kind: expression\n'
+                            '      expr: round(price * quantity, 2)\n'
+                            '\n'
+                            '    - name: calories\n'
+                            '      kind: conditional         # a different distribution for each value of another '
+                            'column\n'
+                            '      on: type\n'
+                            '      cases:\n'
+                            '        drink: {kind: integer, distribution: normal, mean: 150, std: 80, min: 0, max: '
+                            '400}\n'
+                            '        food: {kind: integer, distribution: normal, mean: 380, std: 100, min: 150, max: '
+                            '600}\n'
+                            '      default: {kind: integer, distribution: uniform, min: 0, max: 600}   # optional\n'
+                            '\n'
+                            '    - name: price\n'
+                            '      kind: conditional         # cases chosen by conditions on several columns: the '
+                            'first that holds\n'
+                            '      cases:\n'
+                            '        - when: {pizza: [hawaiian, margherita], size: L}        # a value, or a list of '
+                            'values (null: empty)\n'
+                            '          kind: float\n'
+                            '          distribution: weighted\n'
+                            '          values: {16.75: 1}\n'
+                            '        - when: {carat: {min: 0.5, below: 1.2}, cut: [Ideal]}   # a range of numbers: min '
+                            '<= x < below\n'
+                            '          kind: float\n'
+                            '          distribution: lognormal\n'
+                            '          mean: 8.2\n'
+                            '          sigma: 0.3\n'
+                            '      default: {kind: float, distribution: uniform, min: 5, max: 20}\n'
+                            '\n'
+                            '``synth fit`` writes the second form: the cases are the leaves of a decision tree over '
+                            'the columns the\n'
+                            'value depends on, each seen in enough rows to be shared (see ``synth.fit.trees``).\n'},
+ 'date': {'summary': 'Calendar dates from ``start`` to ``end`` (both included), every ``step`` days.',
+          'doc': 'Calendar dates from ``start`` to ``end`` (both included), every ``step`` days.',
+          'fields': [('name', 'str', 'required', "The output column's name"),
+                     ('nulls', 'float', '0.0', 'Share of rows left empty (0-1)'),
+                     ('hidden', 'bool', 'False', 'Made and usable in expressions, but not written'),
+                     ('description', 'str | None', 'None', 'Free text for people'),
+                     ('format', 'str | None', 'None', "strftime pattern for text output, e.g. '%m/%d/%Y'"),
+                     ('hour_profile', 'list[float] | dict[str | int, float] | None', 'None', ''),
+                     ('weekday_profile', 'list[float] | dict[str | int, float] | None', 'None', ''),
+                     ('month_profile', 'list[float] | dict[str | int, float] | None', 'None', ''),
+                     ('trend', 'float', '0.0', 'Yearly growth of the rate: 0.1 = +10% a year'),
+                     ('year_profile',
+                      'dict[int, float] | None',
+                      'None',
+                      'Weight per calendar year; years not named weigh 1'),
+                     ('start', 'date', 'required', ''),
+                     ('end', 'date', 'required', ''),
+                     ('step', 'str | int', "'1d'", '')],
+          'reference': '',
+          'example': '\n'
+                     '\n'
+                     '    - name: time\n'
+                     '      kind: time\n'
+                     '      start: "06:00"\n'
+                     '      end: "21:00"\n'
+                     '      step: 1m                        # 1s, 30s, 1m, 15m, 1h, 1d ...\n'
+                     '      hour_profile: {7: 3, 8: 3.5, 9: 2.5, 14: 0.6, 15: 0.6}   # hours not named weigh 1\n'
+                     '    - name: date\n'
+                     '      kind: date\n'
+                     '      start: 2022-01-01\n'
+                     '      end: 2022-12-31\n'
+                     '      weekday_profile: {sat: 1.3, sun: 1.2}\n'
+                     '      month_profile: {dec: 1.4}\n'
+                     '      format: "%m/%d/%Y"              # optional; default ISO (a real date type in Parquet)\n'},
+ 'datetime': {'summary': 'Timestamps from ``start`` to ``end`` (both included) every ``step``, shaped by all three '
+                         'profiles.',
+              'doc': 'Timestamps from ``start`` to ``end`` (both included) every ``step``, shaped by all three '
+                     'profiles.',
+              'fields': [('name', 'str', 'required', "The output column's name"),
+                         ('nulls', 'float', '0.0', 'Share of rows left empty (0-1)'),
+                         ('hidden', 'bool', 'False', 'Made and usable in expressions, but not written'),
+                         ('description', 'str | None', 'None', 'Free text for people'),
+                         ('format', 'str | None', 'None', "strftime pattern for text output, e.g. '%m/%d/%Y'"),
+                         ('hour_profile', 'list[float] | dict[str | int, float] | None', 'None', ''),
+                         ('weekday_profile', 'list[float] | dict[str | int, float] | None', 'None', ''),
+                         ('month_profile', 'list[float] | dict[str | int, float] | None', 'None', ''),
+                         ('trend', 'float', '0.0', 'Yearly growth of the rate: 0.1 = +10% a year'),
+                         ('year_profile',
+                          'dict[int, float] | None',
+                          'None',
+                          'Weight per calendar year; years not named weigh 1'),
+                         ('start', 'datetime', 'required', ''),
+                         ('end', 'datetime', 'required', ''),
+                         ('step', 'str | int', "'1s'", ''),
+                         ('timezone',
+                          'str | None',
+                          'None',
+                          'IANA time zone (Europe/Paris) of the wall-clock times: Parquet stores them as instants in '
+                          'that zone (timestamp with time zone); text formats as before')],
+              'reference': '',
+              'example': ''},
+ 'expression': {'summary': 'A value computed row by row from other columns (see ``synth.expr`` for the language).',
+                'doc': 'A value computed row by row from other columns (see ``synth.expr`` for the language).',
+                'fields': [('name', 'str', 'required', "The output column's name"),
+                           ('nulls', 'float', '0.0', 'Share of rows left empty (0-1)'),
+                           ('hidden', 'bool', 'False', 'Made and usable in expressions, but not written'),
+                           ('description', 'str | None', 'None', 'Free text for people'),
+                           ('expr', 'str', 'required', ''),
+                           ('type',
+                            "Optional[Literal['integer', 'float', 'string', 'boolean']]",
+                            'None',
+                            'Cast the result to this type')],
+                'reference': '',
+                'example': '\n'
+                           '\n'
+                           '    - name: amount\n'
+                           '      kind: expression\n'
+                           '      expr: round(price * quantity, 2)\n'
+                           '\n'
+                           '    - name: calories\n'
+                           '      kind: conditional         # a different distribution for each value of another '
+                           'column\n'
+                           '      on: type\n'
+                           '      cases:\n'
+                           '        drink: {kind: integer, distribution: normal, mean: 150, std: 80, min: 0, max: '
+                           '400}\n'
+                           '        food: {kind: integer, distribution: normal, mean: 380, std: 100, min: 150, max: '
+                           '600}\n'
+                           '      default: {kind: integer, distribution: uniform, min: 0, max: 600}   # optional\n'
+                           '\n'
+                           '    - name: price\n'
+                           '      kind: conditional         # cases chosen by conditions on several columns: the first '
+                           'that holds\n'
+                           '      cases:\n'
+                           '        - when: {pizza: [hawaiian, margherita], size: L}        # a value, or a list of '
+                           'values (null: empty)\n'
+                           '          kind: float\n'
+                           '          distribution: weighted\n'
+                           '          values: {16.75: 1}\n'
+                           '        - when: {carat: {min: 0.5, below: 1.2}, cut: [Ideal]}   # a range of numbers: min '
+                           '<= x < below\n'
+                           '          kind: float\n'
+                           '          distribution: lognormal\n'
+                           '          mean: 8.2\n'
+                           '          sigma: 0.3\n'
+                           '      default: {kind: float, distribution: uniform, min: 5, max: 20}\n'
+                           '\n'
+                           '``synth fit`` writes the second form: the cases are the leaves of a decision tree over the '
+                           'columns the\n'
+                           'value depends on, each seen in enough rows to be shared (see ``synth.fit.trees``).\n'},
+ 'faker': {'summary': 'Realistic text (names, emails, addresses, companies, words...) from a Faker provider.',
+           'doc': 'Realistic text (names, emails, addresses, companies, words...) from a Faker provider.',
+           'fields': [('name', 'str', 'required', "The output column's name"),
+                      ('nulls', 'float', '0.0', 'Share of rows left empty (0-1)'),
+                      ('hidden', 'bool', 'False', 'Made and usable in expressions, but not written'),
+                      ('description', 'str | None', 'None', 'Free text for people'),
+                      ('provider', 'str', 'required', ''),
+                      ('args', 'dict[str, Any]', '{}', ''),
+                      ('locale', 'str', "'en_US'", ''),
+                      ('unique', 'bool', 'False', ''),
+                      ('pool',
+                       'int',
+                       '50000',
+                       'Values drawn from Faker once per run (at most the row count); rows pick from them'),
+                      ('weighted', 'bool', 'False', "Use Faker's real-world frequency weights (about 10x slower)"),
+                      ('common',
+                       'dict[str, float]',
+                       '{}',
+                       'Frequent values with their weights (synth fit: values seen in at least k rows), drawn for a '
+                       'common_share of rows; the other rows get Faker values'),
+                      ('common_share', 'float', '0.0', 'Share of rows that take a common value')],
+           'reference': '',
+           'example': '\n'
+                      '\n'
+                      '    - name: menu\n'
+                      '      kind: catalog                # each row picks one record; its fields become columns, '
+                      'always consistent\n'
+                      '      source: products.csv         # a table beside the schema (any table synth reads), or '
+                      'inline: records: [{product: Latte, price: 4.5}, ...]\n'
+                      '      weight: popularity           # optional field with sampling weights (not written)\n'
+                      '      fields: [product_id, product, price]   # optional: which fields, in this order (default: '
+                      'all)\n'
+                      '\n'
+                      '    - name: email\n'
+                      '      kind: faker\n'
+                      '      provider: email              # any Faker provider: name, address, company, phone_number, '
+                      'bothify ...\n'
+                      '      args: {}                     # keyword arguments for the provider\n'
+                      '      locale: en_US\n'
+                      '      unique: true                 # never repeats (a number is worked in when the provider '
+                      'runs out)\n'
+                      '\n'
+                      'Faker is slow per call (5-100 us), so it is never called per row: a pool of values is made once '
+                      'per run\n'
+                      "(seeded), and rows pick from it by index. Faker's frequency weighting is off unless ``weighted: "
+                      'true``:\n'
+                      'it makes each call ~10x slower, and a larger pool of distinct values matters more for '
+                      'realistic\n'
+                      'identity columns than matching how common each first name is. ``unique`` rows map their row '
+                      'number through a keyed permutation to a\n'
+                      'distinct (pool entry, counter) pair, so uniqueness holds across chunks without any shared '
+                      'state.\n'},
+ 'float': {'summary': 'Real numbers, optionally rounded to ``round`` decimals.',
+           'doc': 'Real numbers, optionally rounded to ``round`` decimals.',
+           'fields': [('name', 'str', 'required', "The output column's name"),
+                      ('nulls', 'float', '0.0', 'Share of rows left empty (0-1)'),
+                      ('hidden', 'bool', 'False', 'Made and usable in expressions, but not written'),
+                      ('description', 'str | None', 'None', 'Free text for people'),
+                      ('distribution',
+                       'str',
+                       "'uniform'",
+                       "A family of `synth kinds float`'s list below; its parameters go beside it"),
+                      ('min', 'float | None', 'None', ''),
+                      ('max', 'float | None', 'None', ''),
+                      ('unique', 'bool', 'False', ''),
+                      ('round',
+                       'int | None',
+                       'None',
+                       'Decimals to round to; Parquet then stores exact decimals of this scale')],
+           'reference': 'Distributions (`distribution:`), with the parameters each takes beside it:\n'
+                        '- uniform: Every value between min and max equally likely (needs min and max).\n'
+                        '- normal (mean, std): The bell curve around mean, std wide.\n'
+                        '- lognormal (mu, sigma): A long right tail: the logarithm of the value is normal with mean mu '
+                        'and std sigma.\n'
+                        '- exponential (scale; optional loc): Waiting times: most values small, mean scale (above loc, '
+                        'default 0).\n'
+                        '- gamma (shape, scale; optional loc): Positive and skewed: shape (1 is exponential, larger is '
+                        'more bell-like) times scale (above loc).\n'
+                        '- beta (a, b; optional loc, scale): Shares and rates between 0 and 1 (or loc .. loc + scale), '
+                        'shaped by a and b.\n'
+                        '- triangular (left, mode, right): From left to right, most likely at mode (left <= mode <= '
+                        'right).\n'
+                        '- poisson (lam): Counts of events, lam on average: 0, 1, 2, ...\n'
+                        '- weighted (values; optional weights): Listed values with weights: values {value: weight}, or '
+                        'values [..] with weights [..] (default: equal).\n'
+                        '- quantiles (quantiles): Any shape, as values at evenly spaced probabilities 0..1 (quantiles '
+                        '[..], increasing), straight lines between.',
+           'example': '\n'
+                      '\n'
+                      '    - name: price\n'
+                      '      kind: float\n'
+                      '      distribution: lognormal   # or any in synth/columns/distributions.py (`synth kinds float` '
+                      'lists them)\n'
+                      "      mu: 1.2                   # the family's own parameters (its Params model), beside "
+                      '`distribution`\n'
+                      '      sigma: 0.4\n'
+                      '      min: 1\n'
+                      '      max: 20\n'
+                      '      round: 2\n'},
+ 'integer': {'summary': 'Whole numbers. Continuous distributions are rounded to the nearest integer within min..max.',
+             'doc': 'Whole numbers. Continuous distributions are rounded to the nearest integer within min..max.',
+             'fields': [('name', 'str', 'required', "The output column's name"),
+                        ('nulls', 'float', '0.0', 'Share of rows left empty (0-1)'),
+                        ('hidden', 'bool', 'False', 'Made and usable in expressions, but not written'),
+                        ('description', 'str | None', 'None', 'Free text for people'),
+                        ('distribution',
+                         'str',
+                         "'uniform'",
+                         "A family of `synth kinds float`'s list below; its parameters go beside it"),
+                        ('min', 'float | None', 'None', ''),
+                        ('max', 'float | None', 'None', ''),
+                        ('unique', 'bool', 'False', '')],
+             'reference': 'Distributions (`distribution:`), with the parameters each takes beside it:\n'
+                          '- uniform: Every value between min and max equally likely (needs min and max).\n'
+                          '- normal (mean, std): The bell curve around mean, std wide.\n'
+                          '- lognormal (mu, sigma): A long right tail: the logarithm of the value is normal with mean '
+                          'mu and std sigma.\n'
+                          '- exponential (scale; optional loc): Waiting times: most values small, mean scale (above '
+                          'loc, default 0).\n'
+                          '- gamma (shape, scale; optional loc): Positive and skewed: shape (1 is exponential, larger '
+                          'is more bell-like) times scale (above loc).\n'
+                          '- beta (a, b; optional loc, scale): Shares and rates between 0 and 1 (or loc .. loc + '
+                          'scale), shaped by a and b.\n'
+                          '- triangular (left, mode, right): From left to right, most likely at mode (left <= mode <= '
+                          'right).\n'
+                          '- poisson (lam): Counts of events, lam on average: 0, 1, 2, ...\n'
+                          '- weighted (values; optional weights): Listed values with weights: values {value: weight}, '
+                          'or values [..] with weights [..] (default: equal).\n'
+                          '- quantiles (quantiles): Any shape, as values at evenly spaced probabilities 0..1 '
+                          '(quantiles [..], increasing), straight lines between.',
+             'example': ''},
+ 'llm_text': {'summary': 'Text written by an LLM from a prompt template over other columns (cached, a few requests per '
+                         'combination).',
+              'doc': 'Text written by an LLM from a prompt template over other columns (cached, a few requests per '
+                     'combination).',
+              'fields': [('name', 'str', 'required', "The output column's name"),
+                         ('nulls', 'float', '0.0', 'Share of rows left empty (0-1)'),
+                         ('hidden', 'bool', 'False', 'Made and usable in expressions, but not written'),
+                         ('description', 'str | None', 'None', 'Free text for people'),
+                         ('prompt', 'str', 'required', "Template; {column} is replaced by that column's value"),
+                         ('variants', 'int', '5', ''),
+                         ('model', 'str | None', 'None', ''),
+                         ('temperature', 'float', '0.9', '')],
+              'reference': '',
+              'example': '\n'
+                         '\n'
+                         '    - name: review\n'
+                         '      kind: llm_text\n'
+                         '      prompt: "A one-sentence customer review of a {product} rated {rating} out of 5."\n'
+                         '      variants: 8                  # distinct texts per combination\n'
+                         '      model: gpt-4o-mini           # optional; default $SYNTH_MODEL\n'
+                         '\n'
+                         'The endpoint comes from ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``; ``synth.write(..., '
+                         'max_requests=N)``\n'
+                         '(``synth generate --max-requests N``) caps the requests.\n'},
+ 'lookup': {'summary': 'Fields looked up by the value of another column: ``product`` -> price, calories, type.',
+            'doc': 'Fields looked up by the value of another column: ``product`` -> price, calories, type.\n'
+                   '\n'
+                   '    Like a catalog, but the key is its own column (so it can take part in correlations), and this '
+                   'entry\n'
+                   '    adds the fields that go with each key. A key with no record gives empty fields.\n'
+                   '\n'
+                   '    .. code-block:: yaml\n'
+                   '\n'
+                   '        - {name: product, kind: choice, values: {Latte: 12, Espresso: 5}}\n'
+                   '        - name: product_facts\n'
+                   '          kind: lookup\n'
+                   '          key: product\n'
+                   '          records:\n'
+                   '            - {product: Latte, price: 4.65, calories: 190}\n'
+                   '            - {product: Espresso, price: 2.95, calories: 10}',
+            'fields': [('name', 'str', 'required', "The output column's name"),
+                       ('nulls', 'float', '0.0', 'Share of rows left empty (0-1)'),
+                       ('hidden', 'bool', 'False', 'Made and usable in expressions, but not written'),
+                       ('description', 'str | None', 'None', 'Free text for people'),
+                       ('key', 'str', 'required', ''),
+                       ('records', 'list[dict[str, Any]]', 'required', ''),
+                       ('fields', 'list[str] | None', 'None', '')],
+            'reference': '',
+            'example': ''},
+ 'pattern': {'summary': 'Text codes following templates (``#`` digit, ``?`` letter); optionally unique.',
+             'doc': 'Text codes following templates (``#`` digit, ``?`` letter); optionally unique.',
+             'fields': [('name', 'str', 'required', "The output column's name"),
+                        ('nulls', 'float', '0.0', 'Share of rows left empty (0-1)'),
+                        ('hidden', 'bool', 'False', 'Made and usable in expressions, but not written'),
+                        ('description', 'str | None', 'None', 'Free text for people'),
+                        ('patterns',
+                         'list[str] | dict[str, float]',
+                         'required',
+                         'Templates (# digit, ? upper-case, @ lower-case, * digit or upper-case, \\ literal), a list '
+                         'or a mapping template -> weight (each row picks one)'),
+                        ('unique', 'bool', 'False', 'No code repeats (fails early if the templates hold too few)'),
+                        ('increasing',
+                         'bool',
+                         'False',
+                         'Running numbers: within each template codes rise with the row number (in text order), from '
+                         '`start`, `step` code numbers per row; unique by construction'),
+                        ('start',
+                         'str | dict[str, str] | None',
+                         'None',
+                         'With increasing: the first code, or a mapping template -> first code (default: each '
+                         "template's first code, 000...)"),
+                        ('step',
+                         'float',
+                         '1.0',
+                         'With increasing: code numbers per row (1: consecutive codes; a template picked by a share w '
+                         'of rows moves about step / w per code)')],
+             'reference': '',
+             'example': '\n'
+                        '\n'
+                        '    - name: license_number\n'
+                        '      kind: pattern\n'
+                        '      patterns: {"S######": 30, "#######": 70}\n'
+                        '      unique: true               # no value repeats (fails early if the templates hold too '
+                        'few)\n'
+                        '    - name: case_no\n'
+                        '      kind: pattern\n'
+                        '      patterns: {"##-######": 1}\n'
+                        '      increasing: true           # running numbers: codes count up with the row\n'
+                        '      start: "17-005000"         # the first code (one per pattern: a mapping pattern -> '
+                        'code)\n'
+                        '      step: 1                    # code numbers per row: 1 counts 17-005000, 17-005001, ...\n'
+                        '\n'
+                        "A template's codes are numbered in text order (``17-000000`` is code 0 of ``##-######``, "
+                        '``17-000001``\n'
+                        'code 1); with ``increasing`` row ``r`` takes a code number in ``[start + floor(r * step),\n'
+                        "start + floor((r + 1) * step))``, so codes rise with the row, never repeat, and a chunk's "
+                        'codes depend\n'
+                        'only on its row numbers (the same for any number of workers).\n'},
+ 'reference': {'summary': 'A key of a row of another table: the parent row (with ``count``) or a row drawn from a '
+                          'lookup table.',
+               'doc': 'A key of a row of another table: the parent row (with ``count``) or a row drawn from a lookup '
+                      'table.',
+               'fields': [('name', 'str', 'required', "The output column's name"),
+                          ('nulls', 'float', '0.0', 'Share of rows left empty (0-1)'),
+                          ('hidden', 'bool', 'False', 'Made and usable in expressions, but not written'),
+                          ('description', 'str | None', 'None', 'Free text for people'),
+                          ('table', 'str', 'required', 'The table whose key this column holds'),
+                          ('key',
+                           'str | None',
+                           'None',
+                           "That table's key column (default: the column of the same name)"),
+                          ('count',
+                           'str | dict[str, Any] | None',
+                           'None',
+                           'Makes it the parent: the rows each parent row has, as a parent column or an integer '
+                           'distribution ({distribution: poisson, lam: 3}); 0 leaves a parent without any'),
+                          ('weight',
+                           'str | None',
+                           'None',
+                           "Lookup: a column of the table giving each row's chance of being drawn"),
+                          ('distinct',
+                           'bool',
+                           'False',
+                           'Lookup: never the same row twice for one parent (a link table)'),
+                          ('alias',
+                           'str | None',
+                           'None',
+                           "The name its table's columns are read under (default: the table's)")],
+               'reference': '',
+               'example': '\n'
+                          '\n'
+                          '    tables:\n'
+                          '      customers:\n'
+                          '        rows: 1000\n'
+                          '        columns:\n'
+                          '          - {name: customer_id, kind: sequence}\n'
+                          '          - {name: n_orders, kind: integer, distribution: poisson, lam: 3, hidden: true}\n'
+                          '          - {name: total_spent, kind: aggregate, expr: sum(orders.amount), round: 2}\n'
+                          '      products:\n'
+                          '        rows: 20\n'
+                          '        columns:\n'
+                          '          - {name: product_id, kind: sequence}\n'
+                          '          - {name: price, kind: float, min: 1, max: 9, round: 2}\n'
+                          '      orders:\n'
+                          '        columns:\n'
+                          '          - {name: customer_id, kind: reference, table: customers, count: n_orders}    # '
+                          'the parent\n'
+                          '          - {name: product_id, kind: reference, table: products}                        # a '
+                          'lookup\n'
+                          '          - {name: amount, kind: expression, expr: products.price}\n'},
+ 'sequence': {'summary': 'Row numbers: ``start``, ``start + step``, ... Unique by construction; the same however the '
+                         'work is split.',
+              'doc': 'Row numbers: ``start``, ``start + step``, ... Unique by construction; the same however the work '
+                     'is split.',
+              'fields': [('name', 'str', 'required', "The output column's name"),
+                         ('nulls', 'float', '0.0', 'Share of rows left empty (0-1)'),
+                         ('hidden', 'bool', 'False', 'Made and usable in expressions, but not written'),
+                         ('description', 'str | None', 'None', 'Free text for people'),
+                         ('start', 'int', '1', ''),
+                         ('step', 'int', '1', 'Difference between consecutive values; not zero'),
+                         ('prefix', 'str', "''", ''),
+                         ('suffix', 'str', "''", ''),
+                         ('digits', 'int | None', 'None', 'Zero-pad the number to this many digits')],
+              'reference': '',
+              'example': '\n'
+                         '\n'
+                         '    - name: id\n'
+                         '      kind: sequence       # start: 1, step: 1\n'
+                         '    - name: order_no\n'
+                         '      kind: sequence\n'
+                         '      start: 1\n'
+                         '      prefix: "2015-"      # with prefix/digits/suffix the values are text: 2015-000001\n'
+                         '      digits: 6\n'
+                         '    - name: session\n'
+                         '      kind: uuid\n'},
+ 'time': {'summary': 'Times of day from ``start`` to ``end`` (both included, default the whole day) every ``step``.',
+          'doc': 'Times of day from ``start`` to ``end`` (both included, default the whole day) every ``step``.',
+          'fields': [('name', 'str', 'required', "The output column's name"),
+                     ('nulls', 'float', '0.0', 'Share of rows left empty (0-1)'),
+                     ('hidden', 'bool', 'False', 'Made and usable in expressions, but not written'),
+                     ('description', 'str | None', 'None', 'Free text for people'),
+                     ('format', 'str | None', 'None', "strftime pattern for text output, e.g. '%m/%d/%Y'"),
+                     ('hour_profile', 'list[float] | dict[str | int, float] | None', 'None', ''),
+                     ('weekday_profile', 'list[float] | dict[str | int, float] | None', 'None', ''),
+                     ('month_profile', 'list[float] | dict[str | int, float] | None', 'None', ''),
+                     ('trend', 'float', '0.0', 'Yearly growth of the rate: 0.1 = +10% a year'),
+                     ('year_profile',
+                      'dict[int, float] | None',
+                      'None',
+                      'Weight per calendar year; years not named weigh 1'),
+                     ('start', 'str', "'00:00'", ''),
+                     ('end', 'str', "'23:59:59'", ''),
+                     ('step', 'str | int', "'1s'", '')],
+          'reference': '',
+          'example': '\n'
+                     '\n'
+                     '    - name: time\n'
+                     '      kind: time\n'
+                     '      start: "06:00"\n'
+                     '      end: "21:00"\n'
+                     '      step: 1m                        # 1s, 30s, 1m, 15m, 1h, 1d ...\n'
+                     '      hour_profile: {7: 3, 8: 3.5, 9: 2.5, 14: 0.6, 15: 0.6}   # hours not named weigh 1\n'
+                     '    - name: date\n'
+                     '      kind: date\n'
+                     '      start: 2022-01-01\n'
+                     '      end: 2022-12-31\n'
+                     '      weekday_profile: {sat: 1.3, sun: 1.2}\n'
+                     '      month_profile: {dec: 1.4}\n'
+                     '      format: "%m/%d/%Y"              # optional; default ISO (a real date type in Parquet)\n'},
+ 'uuid': {'summary': 'Random version-4 UUIDs in the usual 8-4-4-4-12 hex form, from the seeded generator.',
+          'doc': 'Random version-4 UUIDs in the usual 8-4-4-4-12 hex form, from the seeded generator.',
+          'fields': [('name', 'str', 'required', "The output column's name"),
+                     ('nulls', 'float', '0.0', 'Share of rows left empty (0-1)'),
+                     ('hidden', 'bool', 'False', 'Made and usable in expressions, but not written'),
+                     ('description', 'str | None', 'None', 'Free text for people')],
+          'reference': '',
+          'example': '\n'
+                     '\n'
+                     '    - name: id\n'
+                     '      kind: sequence       # start: 1, step: 1\n'
+                     '    - name: order_no\n'
+                     '      kind: sequence\n'
+                     '      start: 1\n'
+                     '      prefix: "2015-"      # with prefix/digits/suffix the values are text: 2015-000001\n'
+                     '      digits: 6\n'
+                     '    - name: session\n'
+                     '      kind: uuid\n'}}
