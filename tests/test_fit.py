@@ -436,3 +436,26 @@ def test_held_out_losses_of_a_cut_tree_equal_those_of_trees_grown_that_small():
     for leaves, loss in _prefix_losses(big, x[3000:], y[3000:], categorical=False):
         small = DecisionTreeRegressor(max_leaf_nodes=leaves, min_samples_leaf=20, random_state=0).fit(x[:3000], y[:3000])
         assert loss == pytest.approx(((small.predict(x[3000:]) - y[3000:]) ** 2).mean())
+
+
+def test_the_written_yaml_reads_back_into_the_schema_fit_validated(known_pair):
+    """fit validates the learned mapping without writing and re-reading it; this is what makes that safe."""
+    from synth.yamlsafe import load_yaml_text
+
+    rng = np.random.default_rng(8)
+    n = 3000
+    odd = pd.DataFrame({
+        "x": np.where(rng.random(n) < 0.01, np.inf, rng.normal(size=n)),
+        "big": rng.integers(2**60, 2**62, n, dtype=np.int64),
+        "word": rng.choice(["yes", "no", "null", "1e3", "0x1F", "~", "café", "a: b", "- x", "#tag"], n),
+        "flag": rng.random(n) < 0.3,
+        "at": pd.Timestamp("2024-03-01 08:00") + pd.to_timedelta(rng.integers(0, 86400 * 30, n), unit="s"),
+        "share": rng.choice([0.1, 0.25, 1e-7, 12345.5], n),
+    })
+    for real in (known_pair[0], _coffee(5000), odd):
+        fitter = SchemaFitter(FitConfig()).fit(real, name="t")
+        text = fitter.to_yaml()
+        assert load_yaml_text(text)[0] == fitter.spec_
+        again = synth.Schema.from_yaml_text(text)
+        pd.testing.assert_frame_equal(synth.generate(again, rows=500, seed=2),
+                                      synth.generate(fitter.schema_, rows=500, seed=2))
