@@ -459,3 +459,28 @@ def test_the_written_yaml_reads_back_into_the_schema_fit_validated(known_pair):
         again = synth.Schema.from_yaml_text(text)
         pd.testing.assert_frame_equal(synth.generate(again, rows=500, seed=2),
                                       synth.generate(fitter.schema_, rows=500, seed=2))
+
+
+def test_what_cases_learn_from_holds_no_left_out_value_and_no_real_extreme():
+    """The decision-tree cases learn each group's shape from the column's row values (``Learned.codes``); those
+    must already be protected, or a small group's range would end at a value seen once (a real leak before)."""
+    from synth.fit.columns import learn_column
+
+    rng = np.random.default_rng(12)
+    n = 20000
+    carat = pd.Series(np.round(rng.lognormal(-0.3, 0.45, n), 2))  # ~300 values: learned as weighted values
+    carat.iloc[:3] = [5.01, 4.5, 4.13]                                # each seen once: left out
+    salary = pd.Series(rng.normal(50000, 8000, n).round(2))          # learned as a shape with a range
+    salary.iloc[0] = 9_999_999.0
+    cut = pd.Series(np.where(carat > 1.0, "big", "small"))        # the cases split on it
+    fitter = SchemaFitter(FitConfig()).fit(pd.DataFrame({"cut": cut, "carat": carat}), name="t")
+    entry = next(c for c in fitter.spec_["columns"] if c["name"] == "carat")
+    assert entry["kind"] == "conditional" and entry["default"]["distribution"] == "weighted"
+    kept = {float(v) for v in entry["default"]["values"]}
+    written = {float(x) for case in entry["cases"] for x in (list(case.get("values", {})) + case.get("quantiles", [])
+                                                            + [case.get("min"), case.get("max")]) if x is not None}
+    assert not written & {5.01, 4.5, 4.13} and max(written) <= max(kept)
+    learned = learn_column("salary", salary, FitConfig())
+    tenth = np.sort(salary.to_numpy())[-10]
+    assert learned.codes.max() < salary.max() and not np.isin(np.sort(salary.to_numpy())[-9:], learned.codes).any()
+    assert learned.codes.max() > tenth  # a tail, not a pile at the k-th value

@@ -119,8 +119,8 @@ class SchemaFitter:
         schema: dict[str, Any] = {
             "name": _table_name(name),
             "description": (f"Fitted by synth fit from {n:,} rows. Privacy guards: values, categories and combinations "
-                            f"seen in fewer than {cfg.min_count} rows left out; ranges end at the {cfg.min_count}th smallest and "
-                            f"largest values{_tail_text(cfg.tail)}; identifiers and rare names regenerated, never copied."),
+                            f"seen in fewer than {cfg.min_count} rows left out; no value beyond the {cfg.min_count}th smallest "
+                            f"and largest written (numeric tails go on at the spacing inside them){_tail_text(cfg.tail)}; identifiers and rare names regenerated, never copied."),
             "rows": n,
             "seed": cfg.seed,
             "columns": columns,
