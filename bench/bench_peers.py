@@ -49,8 +49,8 @@ DATA = ROOT.parent / "shared" / "data"
 DEFAULT_TABLES = ["penguins", "budget_food", "gss_wages"]
 # The column each table's downstream model predicts (train on the twin, test on real held-out rows).
 TARGETS = {"penguins": "species", "budget_food": "wfood", "gss_wages": "realrinc", "seattle_pets": "species",
-           "us_births": "births", "diamonds": "price", "males": "wage", "health_ins": "whi", "medexp": "med",
-           "benefits": "ui", "rwm5yr": "docvis", "pizza": "price", "weather": "temp", "planes": "seats",
+           "us_births": "births", "diamonds": "price", "males": "wage", "health_ins": "whi", "medexp": "health",
+           "benefits": "ui", "rwm5yr": "outwork", "pizza": "price", "weather": "temp", "planes": "seats",
            "airports": "alt", "flights": "arr_delay"}
 TOOLS = ["synth", "sdv", "mostlyai"]
 PEER_PYTHON = "/work/peer-venv/bin/python"
@@ -337,7 +337,8 @@ def _downstream_score(train: Any, test: Any, target: str) -> float:
 
     train = train[train[target].notna()]
     test = test[test[target].notna()]
-    features = [c for c in test.columns if c != target and c in train.columns]
+    features = [c for c in test.columns if c != target and c in train.columns
+                and train[c].notna().any() and test[c].notna().any()]
 
     def encode(frame: pd.DataFrame) -> pd.DataFrame:
         out = pd.DataFrame(index=frame.index)
