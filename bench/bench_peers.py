@@ -47,6 +47,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 DEFAULT_TABLES = ["penguins", "budget_food", "gss_wages"]
+# The column each table's downstream model predicts (train on the twin, test on real held-out rows).
+TARGETS = {"penguins": "species", "budget_food": "wfood", "gss_wages": "realrinc", "seattle_pets": "species",
+           "us_births": "births", "diamonds": "price", "males": "wage", "health_ins": "whi", "medexp": "health",
+           "benefits": "ui", "rwm5yr": "outwork", "pizza": "price", "weather": "temp", "planes": "seats",
+           "airports": "alt", "flights": "arr_delay"}
 TOOLS = ["synth", "sdv", "mostlyai"]
 PEER_PYTHON = "/work/peer-venv/bin/python"
 SYNTH = str(Path(sys.executable).with_name("synth")) if Path(sys.executable).with_name("synth").exists() else "synth"
@@ -60,6 +65,22 @@ def table_path(name: str) -> Path:
     """A table given by name (``penguins`` -> ../shared/data/penguins.csv) or by path."""
     p = Path(name)
     return p if p.suffix else DATA / f"{name}.csv"
+
+
+def split_table(real: Path, holdout: float, work: Path) -> tuple[Path, Path]:
+    """Shuffle the real rows (seed 0) into ``train.csv`` and ``holdout.csv``: every tool fits on the first."""
+    import random
+
+    with real.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], rows[1:]
+    random.Random(0).shuffle(body)
+    cut = len(body) - int(round(len(body) * holdout))
+    paths = (work / "train.csv", work / "holdout.csv")
+    for path, part in zip(paths, (body[:cut], body[cut:])):
+        with path.open("w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows([header, *part])
+    return paths
 
 
 def count_rows(path: Path) -> int:
@@ -112,10 +133,14 @@ def make_twin(tool: str, real: Path, rows: int, work: Path, args: argparse.Names
     return twin, seconds, json.loads(info.read_text())
 
 
-def score(real: Path, twin: Path, work: Path, args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
+def score(real: Path, twin: Path, work: Path, args: argparse.Namespace, env: dict[str, str],
+          holdout: Path | None = None, target: str | None = None) -> dict[str, Any]:
     out = work / f"{twin.stem}.score.json"
-    run([args.peer_python, str(Path(__file__).resolve()), "--worker", "score", "--real", str(real), "--twin", str(twin),
-         "--info", str(out)], env, work / f"{twin.stem}.score.log")
+    cmd = [args.peer_python, str(Path(__file__).resolve()), "--worker", "score", "--real", str(real), "--twin", str(twin),
+           "--info", str(out)]
+    if holdout is not None and target:
+        cmd += ["--holdout-file", str(holdout), "--target", target]
+    run(cmd, env, work / f"{twin.stem}.score.log")
     return json.loads(out.read_text())
 
 
@@ -134,17 +159,21 @@ def orchestrate(args: argparse.Namespace) -> int:
     env = thread_env(args.threads)
     results: list[dict[str, Any]] = []
     keep = Path(args.keep) if args.keep else None
+    targets = {**TARGETS, **dict(t.split("=", 1) for t in args.targets)}
     for name in args.tables:
-        real = table_path(name)
+        source = table_path(name)
+        label = source.stem
+        split_dir = Path(tempfile.mkdtemp(prefix=f"bench-peers-{label}-split-"))
+        real, holdout = split_table(source, args.holdout, split_dir) if args.holdout > 0 else (source, None)
         rows = count_rows(real)
-        label = real.stem
+        target = targets.get(label)
         for tool in args.tools:
             work = Path(tempfile.mkdtemp(prefix=f"bench-peers-{label}-{tool}-"))
             row: dict[str, Any] = {"table": label, "rows": rows, "tool": tool}
             try:
                 twin, seconds, extra = make_twin(tool, real, rows, work, args, env)
                 row.update(seconds=round(seconds, 2), **extra)
-                row.update(score(real, twin, work, args, env))
+                row.update(score(real, twin, work, args, env, holdout, target))
             except Exception as exc:  # noqa: BLE001 - one tool failing must not end the run
                 row["error"] = str(exc)[-2000:]
                 print(f"[{label} / {tool}] failed: {str(exc)[-500:]}", file=sys.stderr)
@@ -154,7 +183,9 @@ def orchestrate(args: argparse.Namespace) -> int:
                 shutil.rmtree(work, ignore_errors=True)
             results.append(row)
             print(f"[{label} / {tool}] quality {fmt(row.get('quality'))} shapes {fmt(row.get('shapes'))} "
-                  f"pairs {fmt(row.get('pairs'))} in {fmt(row.get('seconds'), 1)} s", file=sys.stderr, flush=True)
+                  f"pairs {fmt(row.get('pairs'))} utility {fmt(row.get('utility'))} (real {fmt(row.get('utility_real'))}) "
+                  f"in {fmt(row.get('seconds'), 1)} s", file=sys.stderr, flush=True)
+        shutil.rmtree(split_dir, ignore_errors=True)
 
     synth_s = {r["table"]: r.get("seconds") for r in results if r["tool"] == "synth"}
     synth_in = {r["table"]: _in_process(r) for r in results if r["tool"] == "synth"}
@@ -166,20 +197,23 @@ def orchestrate(args: argparse.Namespace) -> int:
 
     print(f"\nSDMetrics QualityReport; fit + generate whole-process wall clock, {args.threads} threads, "
           f"TabularARGN capped at {args.max_training_minutes} min of training\n")
-    print("| table | rows | tool | quality | shapes | pairs | seconds | / synth's | in-process fit + sample s | / synth's |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| table | rows | tool | quality | shapes | pairs | utility (real) | seconds | / synth's | in-process fit + sample s "
+          "| / synth's |")
+    print("|---|---:|---|---:|---:|---:|---|---:|---:|---:|---:|")
     for r in results:
         ratio = "-" if r.get("seconds_vs_synth") is None else f"{r['seconds_vs_synth']:.1f}x"
         ratio_in = "-" if r.get("in_process_vs_synth") is None else f"{r['in_process_vs_synth']:.1f}x"
         tool = r["tool"] + (" (failed)" if "error" in r else "")
         print(f"| {r['table']} | {r['rows']} | {tool} | {fmt(r.get('quality'))} | {fmt(r.get('shapes'))} | "
-              f"{fmt(r.get('pairs'))} | {fmt(r.get('seconds'), 1)} | {ratio} | {fmt(_in_process(r), 2)} | {ratio_in} |")
+              f"{fmt(r.get('pairs'))} | {fmt(r.get('utility'))} ({fmt(r.get('utility_real'))}) | "
+              f"{fmt(r.get('seconds'), 1)} | {ratio} | {fmt(_in_process(r), 2)} | {ratio_in} |")
     for r in results:
         if r["tool"] == "synth" and r.get("worst_pairs"):
             pairs = "; ".join(f"{p['pair']} {p['score']:.3f}" for p in r["worst_pairs"])
             print(f"\nsynth's {WORST} worst pairs on {r['table']}: {pairs}")
     if args.json:
         Path(args.json).write_text(json.dumps({"max_training_minutes": args.max_training_minutes,
+                                               "holdout": args.holdout,
                                                "threads": args.threads, "results": results}, indent=2))
     return 1 if any("error" in r for r in results) else 0
 
@@ -194,19 +228,6 @@ def _set_threads(threads: int) -> None:
         torch.set_num_threads(threads)
     except ImportError:
         pass
-
-
-def worker_synth(args: argparse.Namespace) -> dict[str, Any]:
-    import synth
-    from synth.fit import FitConfig, SchemaFitter
-    from synth.tables import read_table
-
-    real = read_table(args.real)
-    t0 = time.perf_counter()
-    schema = SchemaFitter(FitConfig()).fit(real).schema_
-    t1 = time.perf_counter()
-    synth.generate(schema, rows=args.rows)
-    return {"fit_s": round(t1 - t0, 3), "generate_s": round(time.perf_counter() - t1, 3)}
 
 
 def worker_synth(args: argparse.Namespace) -> dict[str, Any]:
@@ -279,6 +300,12 @@ def worker_score(args: argparse.Namespace) -> dict[str, Any]:
             twin[col] = twin[col].astype("string").astype(object).where(twin[col].notna())
     report = QualityReport()
     report.generate(real, twin, meta, verbose=False)
+    utility = {}
+    if args.holdout_file and args.target in shared:
+        holdout = pd.read_csv(args.holdout_file, low_memory=False)
+        utility = {"utility": _downstream_score(twin, holdout, args.target),
+                   "utility_real": _downstream_score(real, holdout, args.target),
+                   "utility_target": args.target}
     props = report.get_properties().set_index("Property")["Score"]
     pairs = report.get_details("Column Pair Trends")
     nan_pairs = int(pairs["Score"].isna().sum())
@@ -293,7 +320,47 @@ def worker_score(args: argparse.Namespace) -> dict[str, Any]:
         "pairs_nan": nan_pairs,
         "worst_pairs": [{"pair": f"{r['Column 1']} / {r['Column 2']}", "metric": r["Metric"],
                          "score": round(float(r["Score"]), 4)} for _, r in worst.iterrows()],
+        **utility,
     }
+
+
+def _downstream_score(train: Any, test: Any, target: str) -> float:
+    """Train a gradient-boosting model on ``train``, score it on the real held-out ``test`` rows.
+
+    Numbers predict with R^2 (clipped at 0), categories with macro F1. Text features become their 50 most
+    common values in ``train`` (others one "rest" code); the same model and encoding for every tool.
+    """
+    import numpy as np
+    import pandas as pd
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.metrics import f1_score, r2_score
+
+    train = train[train[target].notna()]
+    test = test[test[target].notna()]
+    features = [c for c in test.columns if c != target and c in train.columns
+                and train[c].notna().any() and test[c].notna().any()]
+
+    def encode(frame: pd.DataFrame) -> pd.DataFrame:
+        out = pd.DataFrame(index=frame.index)
+        for col in features:
+            if pd.api.types.is_numeric_dtype(test[col]):
+                out[col] = pd.to_numeric(frame[col], errors="coerce")
+            else:
+                top = train[col].astype("string").value_counts().index[:50]
+                out[col] = pd.Categorical(frame[col].astype("string"), categories=top).codes.astype(float)
+        return out
+
+    numeric = pd.api.types.is_numeric_dtype(test[target]) and test[target].nunique() > 10
+    cats = [c for c in features if not pd.api.types.is_numeric_dtype(test[c])]
+    params = {"random_state": 0, "categorical_features": [features.index(c) for c in cats] or None}
+    if numeric:
+        model = HistGradientBoostingRegressor(**params).fit(encode(train), pd.to_numeric(train[target]))
+        return max(0.0, float(r2_score(pd.to_numeric(test[target]), model.predict(encode(test)))))
+    y_train, y_test = train[target].astype("string"), test[target].astype("string")
+    if y_train.nunique() < 2:
+        return 0.0
+    model = HistGradientBoostingClassifier(**params).fit(encode(train), y_train)
+    return float(f1_score(y_test, model.predict(encode(test)), average="macro", labels=np.unique(y_test)))
 
 
 WORKERS = {"synth": worker_synth, "sdv": worker_sdv, "mostlyai": worker_mostlyai, "score": worker_score}
@@ -309,6 +376,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--peer-python", default=PEER_PYTHON, help="python of the env with mostlyai-engine, sdv, sdmetrics")
     ap.add_argument("--synth", default=SYNTH, help="synth's CLI (default: beside this python, else on PATH)")
     ap.add_argument("--json", help="write all results here")
+    ap.add_argument("--holdout", type=float, default=0.2,
+                    help="share of each real table held out (seeded): tools fit on the rest, utility is tested on it; "
+                         "0 fits on the whole table and skips utility")
+    ap.add_argument("--targets", nargs="*", default=[], metavar="TABLE=COLUMN",
+                    help="the column the utility model predicts, beside the built-in choices")
     ap.add_argument("--keep", help="copy each run's work folder (twins, schemas, logs) under this folder")
     # internal: one peer step inside the peer environment
     ap.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
@@ -317,6 +389,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rows", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--info", help=argparse.SUPPRESS)
     ap.add_argument("--workspace", help=argparse.SUPPRESS)
+    ap.add_argument("--target", help=argparse.SUPPRESS)
+    ap.add_argument("--holdout-file", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
         import warnings

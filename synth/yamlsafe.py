@@ -184,8 +184,17 @@ def load_yaml_text(text: str, source: str = "<schema>") -> tuple[Any, dict[Path_
     return _build(node, (), where, source), where
 
 
-def load_yaml_file(path: str | Path) -> tuple[Any, dict[Path_, Location]]:
-    """Read and parse a YAML file with the rules above; errors name the file."""
+#: One parse handed from a caller that only looked (``keep=True``) to the next reader of the same text.
+_kept: tuple[str, str, tuple[Any, dict[Path_, Location]]] | None = None
+
+
+def load_yaml_file(path: str | Path, keep: bool = False) -> tuple[Any, dict[Path_, Location]]:
+    """Read and parse a YAML file with the rules above; errors name the file.
+
+    ``keep``: hand this parse to the next call for the same unchanged file, which then does not parse again
+    (a command that first looks at a schema, then loads it, parses a learned schema's thousands of lines once).
+    """
+    global _kept
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -200,7 +209,13 @@ def load_yaml_file(path: str | Path) -> tuple[Any, dict[Path_, Location]]:
         raise SynthError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise SynthError(f"{path}: cannot read ({exc.strerror})") from None
-    return load_yaml_text(text, source=str(path))
+    if _kept is not None and _kept[0] == str(path) and _kept[1] == text:
+        parsed, _kept = _kept[2], None
+    else:
+        parsed = load_yaml_text(text, source=str(path))
+    if keep:
+        _kept = (str(path), text, parsed)
+    return parsed
 
 
 class _CompactDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]  # libyaml's emitter: same text, faster
@@ -224,6 +239,13 @@ def _represent_dict(dumper: yaml.SafeDumper, data: dict[Any, Any]) -> yaml.Node:
     return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=flow)
 
 
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    # PyYAML quotes by YAML 1.1's rules; this loader reads by 1.2's, where "1e3" and "0o17" are numbers.
+    style = "'" if plain_scalar(data) is not data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_CompactDumper.add_representer(str, _represent_str)
 _CompactDumper.add_representer(list, _represent_list)
 _CompactDumper.add_representer(dict, _represent_dict)
 

@@ -436,3 +436,51 @@ def test_held_out_losses_of_a_cut_tree_equal_those_of_trees_grown_that_small():
     for leaves, loss in _prefix_losses(big, x[3000:], y[3000:], categorical=False):
         small = DecisionTreeRegressor(max_leaf_nodes=leaves, min_samples_leaf=20, random_state=0).fit(x[:3000], y[:3000])
         assert loss == pytest.approx(((small.predict(x[3000:]) - y[3000:]) ** 2).mean())
+
+
+def test_the_written_yaml_reads_back_into_the_schema_fit_validated(known_pair):
+    """fit validates the learned mapping without writing and re-reading it; this is what makes that safe."""
+    from synth.yamlsafe import load_yaml_text
+
+    rng = np.random.default_rng(8)
+    n = 3000
+    odd = pd.DataFrame({
+        "x": np.where(rng.random(n) < 0.01, np.inf, rng.normal(size=n)),
+        "big": rng.integers(2**60, 2**62, n, dtype=np.int64),
+        "word": rng.choice(["yes", "no", "null", "1e3", "0x1F", "~", "café", "a: b", "- x", "#tag"], n),
+        "flag": rng.random(n) < 0.3,
+        "at": pd.Timestamp("2024-03-01 08:00") + pd.to_timedelta(rng.integers(0, 86400 * 30, n), unit="s"),
+        "share": rng.choice([0.1, 0.25, 1e-7, 12345.5], n),
+    })
+    for real in (known_pair[0], _coffee(5000), odd):
+        fitter = SchemaFitter(FitConfig()).fit(real, name="t")
+        text = fitter.to_yaml()
+        assert load_yaml_text(text)[0] == fitter.spec_
+        again = synth.Schema.from_yaml_text(text)
+        pd.testing.assert_frame_equal(synth.generate(again, rows=500, seed=2),
+                                      synth.generate(fitter.schema_, rows=500, seed=2))
+
+
+def test_what_cases_learn_from_holds_no_left_out_value_and_no_real_extreme():
+    """The decision-tree cases learn each group's shape from the column's row values (``Learned.codes``); those
+    must already be protected, or a small group's range would end at a value seen once (a real leak before)."""
+    from synth.fit.columns import learn_column
+
+    rng = np.random.default_rng(12)
+    n = 20000
+    carat = pd.Series(np.round(rng.lognormal(-0.3, 0.45, n), 2))  # ~300 values: learned as weighted values
+    carat.iloc[:3] = [5.01, 4.5, 4.13]                                # each seen once: left out
+    salary = pd.Series(rng.normal(50000, 8000, n).round(2))          # learned as a shape with a range
+    salary.iloc[0] = 9_999_999.0
+    cut = pd.Series(np.where(carat > 1.0, "big", "small"))        # the cases split on it
+    fitter = SchemaFitter(FitConfig()).fit(pd.DataFrame({"cut": cut, "carat": carat}), name="t")
+    entry = next(c for c in fitter.spec_["columns"] if c["name"] == "carat")
+    assert entry["kind"] == "conditional" and entry["default"]["distribution"] == "weighted"
+    kept = {float(v) for v in entry["default"]["values"]}
+    written = {float(x) for case in entry["cases"] for x in (list(case.get("values", {})) + case.get("quantiles", [])
+                                                            + [case.get("min"), case.get("max")]) if x is not None}
+    assert not written & {5.01, 4.5, 4.13} and max(written) <= max(kept)
+    learned = learn_column("salary", salary, FitConfig())
+    tenth = np.sort(salary.to_numpy())[-10]
+    assert learned.codes.max() < salary.max() and not np.isin(np.sort(salary.to_numpy())[-9:], learned.codes).any()
+    assert learned.codes.max() > tenth  # a tail, not a pile at the k-th value

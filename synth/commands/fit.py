@@ -33,7 +33,7 @@ def fit(
     # The ranges of the options FitConfig holds are FitConfig's (stated in the help for people; a test keeps them equal).
     sample_rows: Optional[int] = typer.Option(None, "--sample-rows", help="Learn from a random sample of this many rows.  [x>=1]"),
     min_count: int = typer.Option(10, "--min-count", "-k", help="Privacy: leave out categories, values and combinations seen in fewer rows.  [x>=1]"),
-    tail: float = typer.Option(0.0, "--tail", help="Privacy: numeric and date ranges always end at the --min-count-th smallest and largest values; also cut them at this quantile and 1 - it.  [0.0<=x<=0.2]"),
+    tail: float = typer.Option(0.0, "--tail", help="Privacy: no value beyond the --min-count-th smallest and largest is ever written; also cut numeric and date ranges at this quantile and 1 - it.  [0.0<=x<=0.2]"),
     seed: int = typer.Option(0, "--seed", "-s", help="Seed written into the schema and used while fitting.  [0<=x<2**63]"),
     trees: bool = typer.Option(True, "--trees/--no-trees", help="Condition each column on the columns it depends on "
                                "(a price on pizza and size): decision-tree cases, sized on held-out rows. "
@@ -58,7 +58,7 @@ def fit(
     frequencies, fixed combinations (product -> price), formulas (amount = price * quantity), time
     profiles, columns conditioned on the columns they depend on (small decision trees whose leaves
     become readable cases), rank correlations, and none of its people: rare values and combinations
-    are left out, ranges end at the k-th smallest and largest values, identifiers and rare names are regenerated (a name shared by k or more
+    are left out, no value beyond the k-th smallest and largest is written (numeric tails go on at the spacing inside them), identifiers and rare names are regenerated (a name shared by k or more
     rows keeps its frequency).
 
     Example:

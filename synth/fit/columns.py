@@ -88,7 +88,7 @@ def _learn_from_text(name: str, found: Inferred, cfg: FitConfig) -> tuple[Learne
         # Numbers with a few placeholder words ("N/A", "unknown") are numbers; the words become empty values.
         parsed = distinct.expand(numbers)
         learned = learn_numeric(name, parsed[~np.isnan(parsed)], cfg)
-        learned.codes = parsed
+        learned.codes = _protected_rows(learned, parsed, cfg)
         if numeric_share < 1:
             seen = distinct.counts[not_number]
             shown = [repr(w) for w, c in zip(distinct.values[not_number], seen) if c >= cfg.min_count][:3]
@@ -117,7 +117,7 @@ def _learn_number_column(name: str, numbers: np.ndarray, cfg: FitConfig) -> Lear
         return Learned({"name": name, "kind": "float", "distribution": "weighted", "values": {0: 1}, "nulls": 1.0,
                          "description": "only infinite values in the real data: generated as empty"}, None, None)
     learned = learn_numeric(name, numbers[finite], cfg)
-    learned.codes = np.where(finite, numbers, np.nan)
+    learned.codes = _protected_rows(learned, np.where(finite, numbers, np.nan), cfg)
     learned.present = ~np.isnan(numbers)
     infinite = int(np.count_nonzero(~finite & ~np.isnan(numbers)))
     if infinite:  # a schema cannot hold infinity: those values become empty ones, and the schema says how many
@@ -185,7 +185,8 @@ def learn_numeric(name: str, v: np.ndarray, cfg: FitConfig, range_k: int | None 
             if left:
                 spec["description"] = f"{left} rare values (fewer than {cfg.min_count} rows each) left out"
             return Learned(spec, v, ColumnKind.NUMERIC)
-    lo, hi = range_ends(ordered, cfg, range_k)
+    ordered = smooth_tails(ordered, min(cfg.min_count if range_k is None else range_k, (n + 1) // 2))
+    lo, hi = range_ends(ordered, cfg, 1)
     if lo == hi:
         lo, hi = float(ordered[0]), float(ordered[-1])
     if within is not None:
@@ -206,6 +207,60 @@ def learn_numeric(name: str, v: np.ndarray, cfg: FitConfig, range_k: int | None 
     if kind == "integer" and spec.get("distribution") == "quantiles" and spec["min"] == spec["max"]:
         spec["max"] = spec["min"] + 1
     return Learned(spec, v, ColumnKind.NUMERIC)
+
+
+def _protected_rows(learned: Learned, values: np.ndarray, cfg: FitConfig) -> np.ndarray:
+    """Each row's value as the later steps may see it: a number column's extremes as :func:`smooth_tails` wrote them.
+
+    The decision-tree cases learn their shapes from these, so a case never holds a real value beyond the
+    column's k-th smallest or largest, even where its own range is wider.
+    """
+    if learned.spec.get("distribution") == "weighted":  # its cases keep to its kept values (synth.fit.trees)
+        return values
+    present = np.flatnonzero(~np.isnan(values))
+    order = present[np.argsort(values[present], kind="stable")]
+    out = values.astype(float, copy=True)
+    smoothed = smooth_tails(values[order], min(cfg.min_count, (len(order) + 1) // 2))
+    decimals = decimals_of(values[order])  # a case must still read as the column's kind (integer, 2 decimals, ...)
+    out[order] = smoothed if decimals is None else np.round(smoothed, decimals)
+    return out
+
+
+def smooth_tails(ordered: np.ndarray, k: int) -> np.ndarray:
+    """``ordered`` with its ``k - 1`` most extreme values on each side replaced by values that continue inward spacing.
+
+    No real value beyond the k-th smallest or largest is written, yet the twin keeps a tail rather than a pile of
+    values at the k-th: beyond the k-th largest value the values go on at the mean gap between the k-th and the
+    2k-th largest. Only values at or inside the k-th are read, so one extreme person moves nothing, and a bounded
+    column (a share, a percentage) is never carried far past its end. Too few values (fewer than 2k + 1): the
+    tail is cut at the k-th value.
+
+    >>> smooth_tails(np.arange(30.0), 4)[-4:].tolist(), smooth_tails(np.arange(30.0), 4)[:4].tolist()
+    ([26.0, 27.0, 28.0, 29.0], [0.0, 1.0, 2.0, 3.0])
+    >>> v = np.arange(30.0); v[-1] = 1e9                     # an extreme person moves nothing
+    >>> smooth_tails(v, 4)[-4:].tolist()
+    [26.0, 27.0, 28.0, 29.0]
+    >>> smooth_tails(np.array([0.0] * 3 + list(range(1, 40, 2))), 4)[:4].tolist()  # no negatives where none were
+    [0.0, 0.0, 0.0, 1.0]
+    """
+    n, m = len(ordered), k - 1
+    if m < 1:
+        return ordered
+    out = ordered.astype(float, copy=True)
+    if n < 2 * k + 1:
+        out[:m], out[n - m:] = ordered[m], ordered[n - k]
+        return out
+    steps = np.arange(1, m + 1)
+    top, inner = float(ordered[n - k]), float(ordered[n - 2 * k])
+    out[n - m:] = top + (top - inner) / k * steps
+    bottom, inner = float(ordered[k - 1]), float(ordered[2 * k - 1])
+    out[:m] = (bottom - (inner - bottom) / k * steps)[::-1]
+    # A column with no negative values (counts, prices, weights) gets none, and one with no positive values none.
+    if ordered[0] >= 0:
+        out[:m] = np.maximum(out[:m], 0.0)
+    if ordered[-1] <= 0:
+        out[n - m:] = np.minimum(out[n - m:], 0.0)
+    return out
 
 
 def range_ends(ordered: np.ndarray, cfg: FitConfig, k: int | None = None) -> tuple[float, float]:

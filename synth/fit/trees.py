@@ -395,6 +395,11 @@ def _entry(name: str, l: Learned, tree: Any, features: list[_Feature], leaf_of: 
     keys = list(overall.get("values", {})) if l.spec.get("kind") == "choice" else None
     n_values = int(np.count_nonzero(~np.isnan(l.codes)))  # type: ignore[arg-type]
     within = (float(overall["min"]), float(overall["max"])) if "min" in overall and "max" in overall else None
+    # A column learned as a list of values: its cases choose among those values only (the rest were too rare).
+    listed = (np.array([float(v) for v in overall["values"]]) if keys is None and overall.get("distribution") == "weighted"
+              else None)
+    if listed is not None and len(listed):
+        within = (float(listed.min()), float(listed.max()))
     for i, node in enumerate(nodes):
         rows = order[bounds[i]:bounds[i + 1]]
         if not paths[node] or len(rows) < floor:
@@ -403,6 +408,8 @@ def _entry(name: str, l: Learned, tree: Any, features: list[_Feature], leaf_of: 
         nulls = 1 - len(filled) / len(rows)
         codes = l.codes[filled]  # type: ignore[index]
         codes = codes[~np.isnan(codes)]
+        if listed is not None:
+            codes = codes[np.isin(codes, listed)]
         if len(codes) < cfg.min_count:
             case = dict(overall)
         elif keys is not None:

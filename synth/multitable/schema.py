@@ -337,7 +337,7 @@ def is_multi_table(path: str | Path) -> bool:
     """Whether the schema file at ``path`` holds several tables (a top-level ``tables:``); False if unreadable
     (loading it then reports why)."""
     try:
-        data, _ = load_yaml_file(path)
+        data, _ = load_yaml_file(path, keep=True)  # the load that follows does not parse again
     except SynthError:
         return False
     return isinstance(data, dict) and "tables" in data
