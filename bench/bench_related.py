@@ -9,6 +9,10 @@ sizes in fresh processes (flat means streaming works).
 
     python bench/bench_related.py                          # 50,000 customers (~385k orders), memory at 100k and 300k
     python bench/bench_related.py --customers 260000 --memory 260000 1300000   # ~2M orders / ~3.3M items, ~10M orders
+    python bench/bench_related.py --items-per-order 3 --customers 1295000 --memory 130000 1295000   # 10M orders, 30M items
+
+``--items-per-order K`` makes each order's item count 1 of K-1, K, K+1 (equally likely; the shop's own is 1-4,
+1.67 on average); the customers' 7.72 orders on average are kept, so N customers make about 7.72 N orders.
 """
 
 from __future__ import annotations
@@ -40,6 +44,22 @@ from synth.multitable.engine import DatabasePlan  # noqa: E402
 from synth.schema import Schema  # noqa: E402
 
 SHOP = ROOT / "schemas" / "coffee_shop.yaml"
+
+
+def shop_schema(items_per_order: int | None, folder: Path) -> Path:
+    """The coffee shop schema, with ``items_per_order`` items per order on average when given (a copy in ``folder``)."""
+    if items_per_order is None:
+        return SHOP
+    from synth.yamlsafe import dump_yaml, load_yaml_file
+
+    data, _ = load_yaml_file(SHOP)
+    k = items_per_order
+    for col in data["tables"]["orders"]["columns"]:
+        if col["name"] == "n_items":
+            col["values"] = {max(k - 1, 0): 1, k: 1, k + 1: 1}
+    path = folder / "coffee_shop_scaled.yaml"
+    path.write_text(dump_yaml(data))
+    return path
 
 
 def single_table_twin(db, table: str) -> Schema:
@@ -86,8 +106,8 @@ def timed_walk() -> dict[str, float]:
     return own
 
 
-def speed(customers: int) -> dict:
-    db = load_database(SHOP)
+def speed(customers: int, shop: Path) -> dict:
+    db = load_database(shop)
     with tempfile.TemporaryDirectory() as tmp:  # warm-up: lazy imports (scipy, Faker) are paid before either is timed
         write_tables(db, Path(tmp) / "warm", rows={"customers": 200}, seed=1)
     own = timed_walk()
@@ -115,7 +135,7 @@ def speed(customers: int) -> dict:
     return report
 
 
-def peak_memory(customers: int) -> dict:
+def peak_memory(customers: int, shop: Path) -> dict:
     """A whole run in a fresh process: its peak resident memory (ru_maxrss) and seconds."""
     code = (
         "import os, resource, sys, tempfile, time, json; os.environ['OMP_NUM_THREADS'] = '1'\n"
@@ -123,7 +143,7 @@ def peak_memory(customers: int) -> dict:
         "from synth.multitable import write_tables\n"
         "t = time.perf_counter()\n"
         "with tempfile.TemporaryDirectory() as tmp:\n"
-        f"    rows = write_tables({str(SHOP)!r}, tmp + '/shop', rows={{'customers': {customers}}}, seed=1, format='parquet')\n"
+        f"    rows = write_tables({str(shop)!r}, tmp + '/shop', rows={{'customers': {customers}}}, seed=1, format='parquet')\n"
         "print(json.dumps({'rows': rows, 'seconds': round(time.perf_counter() - t, 1),\n"
         "                  'peak_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))\n"
     )
@@ -135,11 +155,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=50_000)
     parser.add_argument("--memory", type=int, nargs="*", default=[100_000, 300_000], help="customer counts for peak memory")
+    parser.add_argument("--items-per-order", type=int, default=None, help="mean items per order (K-1, K or K+1)")
     args = parser.parse_args()
-    report = speed(args.customers)
-    print(json.dumps(report, indent=1))
-    for customers in args.memory:
-        print(json.dumps(peak_memory(customers)))
+    with tempfile.TemporaryDirectory() as tmp:
+        shop = shop_schema(args.items_per_order, Path(tmp))
+        print(json.dumps({"schema": str(shop), "synth": synth.__file__}), flush=True)
+        for customers in args.memory:
+            print(json.dumps(peak_memory(customers, shop)), flush=True)
+        if args.customers:
+            report = speed(args.customers, shop)
+            print(json.dumps(report, indent=1), flush=True)
 
 
 if __name__ == "__main__":
