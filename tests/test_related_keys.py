@@ -133,3 +133,126 @@ def test_orphans_that_cannot_be_fresh_are_refused_in_one_line(tmp_path):
     result = run("generate", str(path), "--out", str(tmp_path / "out"))
     assert result.exit_code == 2, result.output
     assert "no key outside table 'weather'" in result.stderr and "Traceback" not in result.output
+
+
+# --- the audit: integrity against the real share, composite keys, aggregate rules ----------------------------------
+
+from types import SimpleNamespace  # noqa: E402
+
+from audit.related import Link, ReferentialIntegrity, run_related  # noqa: E402
+from synth.discover import AggregateRule, discover_aggregates  # noqa: E402
+from synth.relations import ForeignKey  # noqa: E402
+
+FK = ForeignKey("flights", ("tailnum",), "planes", ("tailnum",))
+
+
+def fleet(planes: int, orphan_planes: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Planes and their flights; ``orphan_planes`` more planes fly but are missing from the planes table."""
+    rng = np.random.default_rng(seed)
+    tail = np.array([f"N{seed}-{i}" for i in range(planes + orphan_planes)])
+    flights = pd.DataFrame({"tailnum": np.repeat(tail, rng.poisson(20, len(tail)))})
+    return flights, pd.DataFrame({"tailnum": tail[:planes]})
+
+
+def integrity(real, synthetic):
+    return ReferentialIntegrity().compute(SimpleNamespace(link=Link(FK, real, synthetic)))
+
+
+def test_integrity_compares_with_the_real_share_of_orphans():
+    real = fleet(850, 150, seed=1)  # 15% of flights have no plane row
+    alike = integrity(real, fleet(850, 150, seed=2))
+    assert alike.details["verdict"] == "pass" and alike.score > 0.95
+    assert alike.details["real_resolved_share"] == pytest.approx(0.85, abs=0.02)
+    whole = integrity(real, fleet(1000, 0, seed=3))  # resolving more often than the real tables is never worse
+    assert whole.raw == 1.0 and whole.score == 1.0 and whole.details["verdict"] == "pass"
+    broken = integrity(real, fleet(500, 500, seed=4))  # half the flights dangle
+    assert broken.details["verdict"] == "fail" and broken.raw < 0.6 and broken.score < 0.7
+
+
+def test_one_shared_dangling_key_is_not_excused_as_chance():
+    real = fleet(1000, 0, seed=1)
+    flights, planes = fleet(1000, 0, seed=2)
+    flights.loc[flights.index[::4], "tailnum"] = "N-gone"  # a quarter of the flights under one missing plane
+    assert integrity(real, (flights, planes)).details["verdict"] == "fail"
+
+
+def shop_tables(seed: int, orders: int = 300) -> dict[str, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    n = rng.integers(0, 5, orders)
+    items = pd.DataFrame({"order_id": np.repeat(np.arange(1, orders + 1), n), "amount": rng.integers(1, 2000, n.sum()) / 100})
+    totals = np.bincount(items.order_id, weights=items.amount, minlength=orders + 1)[1:].round(2)
+    return {"orders": pd.DataFrame({"id": np.arange(1, orders + 1), "items": n, "total": totals,
+                                    "day": rng.integers(1, 29, orders)}),
+            "items": items.assign(day=lambda f: 0)}
+
+
+def test_discovery_finds_sums_and_counts_but_not_chance_or_copies():
+    tables = shop_tables(1)
+    tables["items"]["day"] = tables["orders"].day.to_numpy()[tables["items"].order_id - 1]  # a copy of the order's day
+    fk = ForeignKey("items", ("order_id",), "orders", ("id",))
+    found = sorted(str(r) for r in discover_aggregates(tables, [fk]))
+    assert found == ["orders.items = count(items)", "orders.total = sum(items.amount)"]
+
+
+def test_aggregate_rules_hold_on_good_tables_and_fail_on_broken_ones():
+    real, good = shop_tables(1), shop_tables(2)
+    fk = ForeignKey("items", ("order_id",), "orders", ("id",))
+    broken = {**good, "orders": good["orders"].assign(total=lambda f: f.total.where(f.index % 10 != 0, f.total + 1))}
+    policy = __import__("audit").Policy(require_holdout=False)
+    passed = run_related(real, good, relations=[fk], policy=policy)
+    rules = {m.name: m for m in passed.links[str(fk)].metrics if m.name.startswith("aggregate: ")}
+    assert set(rules) == {"aggregate: orders.items = count(items)", "aggregate: orders.total = sum(items.amount)"}
+    assert all(m.score == 1.0 and m.details["verdict"] == "pass" for m in rules.values()) and passed.passed
+    failed = run_related(real, broken, relations=[fk], policy=policy,
+                         aggregates=[AggregateRule(fk, "total", "sum", "amount", round=2)])
+    [m] = [m for m in failed.links[str(fk)].metrics if m.name.startswith("aggregate: ")]
+    assert m.details["verdict"] == "fail" and m.raw == pytest.approx(0.9, abs=0.01)
+    assert any("orders.total = sum(items.amount) holds on 90.0% of the synthetic rows" in f for f in failed.failures)
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory, db):
+    base = tmp_path_factory.mktemp("audit")
+    out = {}
+    for name, seed in (("real", 1), ("syn", 2)):
+        tables = generate_tables(db, rows={"planes": 120, "weather": 150, "airports": 6}, seed=seed)
+        folder = base / name
+        folder.mkdir()
+        for t, frame in tables.items():
+            frame.to_csv(folder / f"{t}.csv", index=False)
+        out[name] = folder
+    broken = base / "broken"
+    broken.mkdir()
+    for path in out["syn"].iterdir():
+        frame = pd.read_csv(path)
+        if path.stem == "planes":
+            frame.loc[::5, "flights"] += 1
+        frame.to_csv(broken / path.name, index=False)
+    out["broken"] = broken
+    schema = base / "schema.yaml"
+    schema.write_text(WEATHER)
+    out["schema"] = schema
+    return out
+
+
+def test_cli_audits_a_composite_key_and_the_schema_s_aggregates(folders, tmp_path):
+    report = tmp_path / "r.json"
+    result = run("audit", str(folders["real"]), str(folders["syn"]), "--schema", str(folders["schema"]),
+                 "--allow-no-holdout", "--json", str(report))
+    out = result.output.replace("\n", " ")
+    assert "flights(origin, time_hour) -> weather(origin, hour): real resolved" in out
+    assert "aggregate: planes.flights = count(flights): holds on 100.0% of the synthetic rows, 100.0% of the real; pass" in out
+    import json
+
+    data = json.loads(report.read_text())
+    links = data["relations"]["links"]
+    composite = next(m for m in links["flights(origin, time_hour) -> weather(origin, hour)"]["metrics"] if m["name"] == "referential_integrity")
+    assert composite["details"]["real_resolved_share"] < 1 and composite["details"]["verdict"] == "pass"
+    assert "referential integrity" not in " ".join(data["failures"]) and "aggregate" not in " ".join(data["failures"])
+
+
+def test_cli_fails_when_an_aggregate_rule_breaks(folders):
+    result = run("audit", str(folders["real"]), str(folders["broken"]), "--schema", str(folders["schema"]), "--allow-no-holdout")
+    assert result.exit_code == 1
+    out = result.output.replace("\n", " ")
+    assert "planes.flights = count(flights) holds on 80.0% of the synthetic rows (24 broken), 100.0% of the real ones" in out
