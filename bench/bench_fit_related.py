@@ -257,6 +257,11 @@ def worker_score(args: argparse.Namespace) -> dict[str, Any]:
             elif not pd.api.types.is_numeric_dtype(twin[c]):
                 twin[c] = pd.to_numeric(twin[c], errors="coerce")
         synth[t] = twin[[c for c in df.columns if c in twin.columns]]
+    from sdv.utils import drop_unknown_references
+
+    # the real tables are scored without their orphans (SDMetrics assumes resolved references): so are the synthetic
+    # ones (synth generates the real share of orphans)
+    synth = drop_unknown_references(synth, metadata, verbose=False)
     report = QualityReport()
     report.generate(real, synth, meta, verbose=False)
     props = report.get_properties().set_index("Property")["Score"]

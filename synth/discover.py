@@ -444,3 +444,127 @@ def read_folder(path: str | Path) -> dict[str, pd.DataFrame]:
     from .io import read_tables
 
     return read_tables(path)
+
+
+# ---- aggregate rules: a parent column that summarises its children ----------------------------------------------
+
+#: The summaries an aggregate rule can state (as ``kind: aggregate`` writes them).
+AGGREGATE_FUNCTIONS = ("count", "sum", "mean", "min", "max")
+
+
+@dataclass(frozen=True)
+class AggregateRule:
+    """``parent.column = fn(child.child_column)`` over each parent row's children along ``fk`` (``count`` has
+    no child column); ``round``: the decimals the parent column is rounded to, if stated.
+
+    >>> orders = pd.DataFrame({"id": [1, 2, 3], "total": [5.0, 0.0, 2.5]})
+    >>> items = pd.DataFrame({"order_id": [1, 1, 3], "amount": [2.0, 3.0, 2.5]})
+    >>> rule = AggregateRule(ForeignKey("items", ("order_id",), "orders", ("id",)), "total", "sum", "amount")
+    >>> str(rule), rule.holds(items, orders).tolist()
+    ('orders.total = sum(items.amount)', [True, True, True])
+    """
+
+    fk: ForeignKey
+    column: str
+    fn: str
+    child_column: str | None = None
+    round: int | None = None
+
+    def __str__(self) -> str:
+        inner = self.fk.child if self.child_column is None else f"{self.fk.child}.{self.child_column}"
+        return f"{self.fk.parent}.{self.column} = {self.fn}({inner})"
+
+    def expected(self, child: pd.DataFrame, parent: pd.DataFrame) -> pd.Series:
+        """The summary of each parent row's children (missing for mean, min and max of no children)."""
+        return aggregate_values(child, parent, self.fk, self.fn, self.child_column)
+
+    def holds(self, child: pd.DataFrame, parent: pd.DataFrame) -> np.ndarray:
+        """Per parent row, whether its column equals the summary of its children (both missing counts as equal)."""
+        return _equal(parent[self.column].reset_index(drop=True), self.expected(child, parent), self.round)
+
+
+def aggregate_values(child: pd.DataFrame, parent: pd.DataFrame, fk: ForeignKey, fn: str,
+                     child_column: str | None = None) -> pd.Series:
+    """``fn`` of ``child_column`` over each parent row's children (grouped by the C-level pandas groupby).
+
+    >>> fk = ForeignKey("items", ("order_id",), "orders", ("id",))
+    >>> aggregate_values(pd.DataFrame({"order_id": [1, 1, 3], "x": [2, 3, 4]}), pd.DataFrame({"id": [1, 2, 3]}), fk, "max", "x").tolist()
+    [3.0, nan, 4.0]
+    """
+    position = parent_positions(child, fk.columns, parent, fk.keys)
+    ok = position >= 0
+    if fn == "count":
+        return pd.Series(np.bincount(position[ok], minlength=len(parent)))
+    values = child[child_column].reset_index(drop=True)[ok]
+    summary = values.groupby(position[ok]).agg(fn)
+    out = summary.reindex(np.arange(len(parent)))
+    if fn == "sum":
+        out = out.fillna(0)
+    return out.reset_index(drop=True)
+
+
+def _equal(actual: pd.Series, expected: pd.Series, decimals: int | None) -> np.ndarray:
+    both_missing = (actual.isna() & expected.isna()).to_numpy()
+    a, e = pd.to_numeric(actual, errors="coerce"), pd.to_numeric(expected, errors="coerce")
+    numeric = a.notna().sum() == actual.notna().sum() and e.notna().sum() == expected.notna().sum()
+    if numeric:
+        atol = 1e-6 if decimals is None else 0.5 * 10.0 ** -decimals + 1e-9
+        close = np.isclose(a.to_numpy(float), e.to_numpy(float), rtol=1e-9, atol=atol)
+    else:  # dates and text as read from a file: equal as written
+        close = (actual.astype(str) == expected.astype(str)).to_numpy() & actual.notna().to_numpy() & expected.notna().to_numpy()
+    return close | both_missing
+
+
+def discover_aggregates(tables: dict[str, pd.DataFrame], foreign_keys: list[ForeignKey],
+                        share: float = 0.999, min_parents: int = 10) -> list[AggregateRule]:
+    """Parent columns that equal a summary of their children on at least ``share`` of the parent rows.
+
+    ``count`` and ``sum`` are checked on every parent row, ``mean``, ``min`` and ``max`` on those with children;
+    at least ``min_parents`` of them, and the parent column must vary. A child column constant within each parent
+    that equals a parent column is a copy, not a summary (``weather.hour`` and its flights' ``hour``), and is not
+    reported.
+
+    >>> orders = pd.DataFrame({"id": range(1, 21), "n": [i % 3 for i in range(20)]})
+    >>> items = pd.DataFrame({"order_id": np.repeat(np.arange(1, 21), [i % 3 for i in range(20)]), "q": 1})
+    >>> [str(r) for r in discover_aggregates({"orders": orders, "items": items}, [ForeignKey("items", ("order_id",), "orders", ("id",))])]
+    ['orders.n = count(items)', 'orders.n = sum(items.q)']
+    """
+    def numeric(frame: pd.DataFrame, skip: tuple[str, ...]) -> list[str]:
+        return [str(c) for c in frame.columns if c not in skip and pd.api.types.is_numeric_dtype(frame[c].dtype)
+                and not pd.api.types.is_bool_dtype(frame[c].dtype)]
+
+    rules: list[AggregateRule] = []
+    for fk in foreign_keys:
+        child, parent = tables[fk.child], tables[fk.parent]
+        targets = [c for c in numeric(parent, fk.keys) if parent[c].nunique() > 1]
+        if not targets:
+            continue
+        position = parent_positions(child, fk.columns, parent, fk.keys)
+        ok = position >= 0
+        counts = np.bincount(position[ok], minlength=len(parent))
+        has = counts > 0
+        if has.sum() < min_parents:
+            continue
+        sources = numeric(child, fk.columns)
+        grouped = child.loc[ok, sources].reset_index(drop=True).groupby(position[ok]) if sources else None
+        summaries: dict[tuple[str, str | None], pd.Series] = {("count", None): pd.Series(counts.astype(float))}
+        if grouped is not None:
+            for fn in ("sum", "mean", "min", "max"):
+                frame = grouped.agg(fn).reindex(np.arange(len(parent)))
+                for c in sources:
+                    summaries[(fn, c)] = frame[c].fillna(0) if fn == "sum" else frame[c]
+            spread = (grouped.max() - grouped.min()).reindex(np.arange(len(parent)))
+            copied = {c for c in sources if bool((spread[c].fillna(0) == 0).all())}
+        else:
+            copied = set()
+        for target in targets:
+            y = parent[target].reset_index(drop=True)
+            for (fn, c), values in summaries.items():
+                if fn in ("mean", "min", "max") and c in copied:
+                    continue
+                rows = has if fn in ("mean", "min", "max") else np.ones(len(parent), dtype=bool)
+                if rows.sum() < min_parents or y[rows].nunique() < 2:
+                    continue
+                if _equal(y[rows].reset_index(drop=True), values[rows].reset_index(drop=True), None).mean() >= share:
+                    rules.append(AggregateRule(fk, target, fn, c))
+    return rules

@@ -144,7 +144,10 @@ class Schema:
         if name in made_by:
             return made_by[name]
         brought_by = self.inputs.get(name)
-        return made_by[brought_by] if brought_by is not None else None
+        if brought_by is None:
+            return None
+        # the reference entry, by its name (a composite reference's name is a label, not one of its outputs)
+        return next((c for c in self.columns if c.name == brought_by), None) or made_by[brought_by]
 
     def generation_order(self) -> list[Column]:
         """Entries in an order where every dependency comes first; ties keep the file's order."""

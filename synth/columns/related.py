@@ -21,6 +21,11 @@
           - {name: customer_id, kind: reference, table: customers, count: n_orders}    # the parent
           - {name: product_id, kind: reference, table: products}                        # a lookup
           - {name: amount, kind: expression, expr: products.price}
+
+A reference over several columns (a composite key, ``flights(origin, time_hour) -> weather(origin, time_hour)``)
+lists them in ``columns`` (its ``name`` is then a label) and, if the referenced table names them otherwise, its
+key columns in ``key``; it is a lookup (the rows it draws need not be unique by construction: a key seen twice
+is drawn as its first row). ``orphans: 0.15`` makes that share of keys point at no row (real data has them).
 """
 
 from __future__ import annotations
@@ -28,11 +33,11 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from ..errors import SynthError
 from ..lazy import np, pa
-from .base import InverseCDF, ChunkContext, Column, PlanContext, register
+from .base import InverseCDF, ChunkContext, Column, PlanContext, register, stratified
 
 #: Summaries an aggregate column can take of its child rows.
 AGGREGATES = ("count", "sum", "mean", "min", "max")
@@ -50,7 +55,14 @@ class ReferenceColumn(Column):
     in_cases: ClassVar[bool] = False
     kind: Literal["reference"] = "reference"
     table: str = Field(description="The table whose key this column holds")
-    key: str | None = Field(default=None, description="That table's key column (default: the column of the same name)")
+    key: str | list[str] | None = Field(
+        default=None, description="That table's key column (default: the column of the same name); with `columns`, its key "
+        "columns in the same order (default: the same names)")
+    columns: list[str] | None = Field(
+        default=None, min_length=1, description="A composite key: the columns that together hold the key (the entry's name "
+        "is then a label); a lookup")
+    orphans: float = Field(default=0.0, ge=0.0, lt=1.0, description="Share of (non-empty) keys that point at no row of "
+                           "the table, as real data has: fresh keys that never collide with its keys")
     count: str | dict[str, Any] | None = Field(
         default=None, description="Makes it the parent: the rows each parent row has, as a parent column or an integer "
         "distribution ({distribution: poisson, lam: 3}); 0 leaves a parent without any")
@@ -64,6 +76,39 @@ class ReferenceColumn(Column):
     _brings: list[str] = PrivateAttr(default_factory=list)
     _group: str | None = PrivateAttr(default=None)  # a distinct draw: the input holding the parent key
     _attached: bool = PrivateAttr(default=False)
+    _keys: tuple[str, ...] = PrivateAttr(default=())
+    _real_rows: int = PrivateAttr(default=0)  # lookup rows before the phantom rows that orphans point at
+    _orphan_rows: Any = PrivateAttr(default=None)  # phantom rows whose key no written row has
+
+    @model_validator(mode="after")
+    def _check_columns(self) -> "ReferenceColumn":
+        if self.columns is None:
+            if isinstance(self.key, list):
+                raise ValueError("key: a list of key columns goes with 'columns' (a composite key); one key column is a name")
+            return self
+        if len(set(self.columns)) != len(self.columns):
+            raise ValueError("columns: a column is listed twice")
+        if isinstance(self.key, list) and len(self.key) != len(self.columns):
+            raise ValueError(f"key: {len(self.key)} key columns for {len(self.columns)} columns; list one key column per column")
+        if isinstance(self.key, str):
+            raise ValueError("key: with 'columns', list the key columns (key: [a, b]), one per column")
+        if self.count is not None:
+            raise ValueError("count: a reference over several columns is a lookup for now; make the parent a one-column key")
+        return self
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        """This table's columns that hold the key (``columns``, or the entry's name)."""
+        return tuple(self.columns) if self.columns is not None else (self.name,)
+
+    def key_names(self) -> tuple[str, ...]:
+        """The referenced table's key columns, as declared (defaults: the same names)."""
+        if self.columns is not None:
+            return tuple(self.key) if isinstance(self.key, list) else tuple(self.columns)
+        return (self.key or self.name,)  # type: ignore[return-value]
+
+    def output_names(self) -> list[str]:
+        return list(self.key_columns)
 
     @field_validator("count")
     @classmethod
@@ -81,20 +126,37 @@ class ReferenceColumn(Column):
     def is_parent(self) -> bool:
         return self.count is not None
 
-    def attach(self, key: str, brings: list[str], lookup: dict[str, Any] | None = None,
-               weight: Any = None, group: str | None = None) -> None:
+    def attach(self, keys: tuple[str, ...], brings: list[str], lookup: dict[str, Any] | None = None,
+               weight: Any = None, group: str | None = None, real_rows: int | None = None) -> None:
         """Hand the column what it draws from (done by :class:`synth.multitable.DatabasePlan` before any chunk).
 
-        ``lookup``: the lookup table's columns by name (None for a parent reference); ``weight``: their weights;
-        ``brings``: the lookup columns this table reads (as ``prefix.column``); ``group``: the parent key input.
+        ``keys``: the referenced table's key columns; ``lookup``: the lookup table's columns by name (None for a
+        parent reference); ``weight``: their weights; ``brings``: the lookup columns this table reads (as
+        ``prefix.column``); ``group``: the parent key input; ``real_rows``: the lookup's written rows (the rows
+        after them are phantoms, never written: the keys ``orphans`` draw).
         """
-        self._attached, self.key, self._brings, self._lookup, self._group = True, key, brings, lookup, group
+        self._attached, self._keys, self._brings, self._lookup, self._group = True, tuple(keys), brings, lookup, group
         if lookup is not None:
-            rows = len(lookup[key])
-            w = np.ones(rows) if weight is None else np.nan_to_num(np.asarray(weight, dtype=float))
+            total = len(lookup[self._keys[0]])
+            rows = total if real_rows is None else real_rows
+            self._real_rows = rows
+            w = np.ones(rows) if weight is None else np.nan_to_num(np.asarray(weight, dtype=float)[:rows])
+            self._orphan_rows = None
+            code, valid = _key_codes(self._keys, lookup) if len(self._keys) > 1 or self.orphans > 0 else (None, None)
+            if len(self._keys) > 1:  # a composite key may repeat or be empty in the generated table: first rows only
+                _, first = np.unique(np.where(valid[:rows], code[:rows], -1), return_index=True)
+                keep = np.zeros(rows)
+                keep[first] = 1.0
+                w = w * keep * valid[:rows]
             if rows == 0 or w.sum() <= 0 or (w < 0).any():
                 raise ValueError(f"table {self.table!r} has no rows to draw from" if rows == 0 else
                                  f"weight column {self.weight!r} of table {self.table!r} must be non-negative, not all zero")
+            if self.orphans > 0:  # phantom rows whose key no written row has (a composite key's parts may repeat)
+                phantom = np.arange(rows, total)
+                self._orphan_rows = phantom[valid[rows:] & ~np.isin(code[rows:], code[:rows][valid[:rows]])]
+            if self.orphans > 0 and len(self._orphan_rows) == 0:
+                raise ValueError(f"orphans: no key outside table {self.table!r}'s own could be made (its {len(phantom)} extra "
+                                 f"rows all repeat a key of its {rows} rows); lower orphans or widen the key's values")
             self._draw = InverseCDF(np.cumsum(w))
 
     def prepare(self, plan: PlanContext) -> None:
@@ -103,12 +165,16 @@ class ReferenceColumn(Column):
 
     def sample(self, ctx: ChunkContext) -> dict[str, pa.Array] | pa.Array:
         if self._lookup is None:  # the parent's key, repeated once per child row by the engine
-            return ctx.values[f"{self.prefix}.{self.key}"]
+            return ctx.values[f"{self.prefix}.{self._keys[0]}"]
         rows = self._draw(ctx.uniform(self.name))
         if self.distinct and self._group is not None:
             rows = self._distinct(ctx, rows)
+        if self.orphans > 0:  # that share of rows points at a phantom row: a key no written row has
+            rng = ctx.rng(self.name, "orphans")
+            orphan = stratified(rng, ctx.n) < self.orphans
+            rows[orphan] = self._orphan_rows[rng.integers(0, len(self._orphan_rows), int(orphan.sum()))]
         take = pa.array(rows)
-        out = {self.name: self._lookup[self.key].take(take)}
+        out = {col: self._lookup[key].take(take) for col, key in zip(self.key_columns, self._keys)}
         for name in self._brings:
             out[name] = self._lookup[name.split(".", 1)[1]].take(take)
         return out
@@ -117,7 +183,7 @@ class ReferenceColumn(Column):
         """Redraw a row a parent already has (rejection, vectorized over the chunk) until none repeats."""
         group = np.asarray(ctx.values[self._group].to_numpy(zero_copy_only=False))
         _, group = np.unique(group, return_inverse=True)
-        size = len(self._lookup[self.key])  # type: ignore[index]
+        size = len(self._lookup[self._keys[0]])  # type: ignore[index]
         for attempt in range(MAX_DISTINCT_REDRAWS):
             pair = group.astype(np.int64) * size + rows
             _, first = np.unique(pair, return_index=True)
@@ -126,6 +192,28 @@ class ReferenceColumn(Column):
                 return rows
             rows[again] = self._draw(ctx.rng(self.name, f"distinct:{attempt}").random(len(again)))
         raise SynthError(f"reference {self.name!r}: some parent rows need more distinct rows of table {self.table!r} than it has ({size})")
+
+
+def _key_codes(keys: tuple[str, ...], columns: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """One integer per row, equal where the rows' ``keys`` values are (and whether none of them is empty).
+
+    >>> code, valid = _key_codes(("a", "b"), {"a": pa.array(["x", "x", "y", None]), "b": pa.array([1, 1, 1, 2])})
+    >>> bool(code[0] == code[1] != code[2]), valid.tolist()
+    (True, [True, True, True, False])
+    """
+    from ..lazy import pc
+
+    n = len(columns[keys[0]])
+    code = np.zeros(n, dtype=np.int64)
+    valid = np.ones(n, dtype=bool)
+    for key in keys:
+        column = columns[key]
+        encoded = pc.dictionary_encode(column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column)
+        valid &= ~np.asarray(encoded.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        idx = np.asarray(encoded.indices.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
+        # re-numbered after each column so that the combined code never overflows
+        code = np.unique(code * (len(encoded.dictionary) + 1) + idx, return_inverse=True)[1].reshape(-1).astype(np.int64)
+    return code, valid
 
 
 def count_column(spec: dict[str, Any], name: str) -> Column:

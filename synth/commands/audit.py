@@ -53,8 +53,10 @@ def audit_command(
     same names in both): the foreign keys are discovered on the real tables; each table gets the single-table
     audit, and each foreign key referential integrity (against the real tables' own resolved share, since real
     data has orphans), the children-per-parent shape, parent-child column pairs on the joined rows, and the
-    privacy tests on the joined rows. It fails if any table fails, integrity is below the real tables', or
-    the joined rows leak. Table options are written TABLE.COLUMN (--target orders.amount).
+    privacy tests on the joined rows; aggregate rules (a parent column that is the count, sum, mean, min or max
+    of its children: the schema's aggregate columns with --schema, else found on the real tables) are checked
+    on the synthetic rows. It fails if any table fails, integrity is below the real tables', an aggregate rule
+    that holds on the real rows breaks, or the joined rows leak. Table options are written TABLE.COLUMN (--target orders.amount).
 
     Example:
 
@@ -134,7 +136,7 @@ def _audit_folders(real: str, synthetic: str, holdout: Optional[str], target: Op
 
     With ``--schema`` (a multi-table schema) the relations are the schema's references rather than discovered,
     and each table's rules are checked on both sides."""
-    from audit.related import relation_metrics, run_related
+    from audit.related import aggregate_metrics, link_columns, run_related
 
     from ..io import is_table_folder, read_tables
 
@@ -188,9 +190,15 @@ def _audit_folders(real: str, synthetic: str, holdout: Optional[str], target: Op
             integrity = by_name.get("referential_integrity")
             real_share = integrity.details.get("real_resolved_share") if integrity is not None else None
             cells = [f"{n} {'n/a' if by_name.get(n) is None or by_name[n].score is None else f'{by_name[n].score:.3f}'}"
-                     for n in relation_metrics()]
+                     for n in link_columns()]
             out.print(f"{key}: real resolved {'n/a' if real_share is None else f'{real_share:.3f}'}, {', '.join(cells)}; "
                       f"joined-row privacy {r.privacy_verdict}", markup=False)
+            for m in aggregate_metrics(r):
+                if m.skipped is not None:
+                    out.print(f"  {m.name}: not checked ({m.skipped})", markup=False)
+                else:
+                    out.print(f"  {m.name}: holds on {m.raw:.1%} of the synthetic rows, {m.details['real_share']:.1%} of the "
+                              f"real; {m.details['verdict']}", markup=False)
         out.print("PASSED" if result.passed else "FAILED:", markup=False)
         for failure in result.failures:
             out.print(f"  - {failure}", markup=False)

@@ -191,6 +191,8 @@ def _written(columns: list[dict[str, Any]]) -> list[str]:
     for c in columns:
         if c.get("kind") == "lookup":
             out.extend(c["fields"])
+        elif c.get("kind") == "reference" and c.get("columns"):  # a composite reference: its name is a label
+            out.extend(c["columns"])
         elif not c.get("hidden"):
             out.append(c["name"])
     return out

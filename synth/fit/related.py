@@ -67,6 +67,8 @@ class TablePlan:
     parent: ForeignKey | None = None
     lookups: list[ForeignKey] = field(default_factory=list)
     skipped: list[tuple[ForeignKey, str]] = field(default_factory=list)  # (foreign key, why it is fitted as a plain column)
+    # (foreign key, how it holds): one-column keys whose values a composite lookup draws (through the drawn row's reference)
+    covered: list[tuple[ForeignKey, str]] = field(default_factory=list)
 
 
 def _single(fks: list[ForeignKey]) -> list[ForeignKey]:
@@ -81,14 +83,13 @@ def plan_tables(tables: dict[str, pd.DataFrame], relations: Relations, min_count
     """
     plans = {t: TablePlan(t) for t in tables}
     for fk in relations.foreign_keys:
-        if len(fk.columns) > 1:
-            plans[fk.child].skipped.append((fk, "composite keys are not generated yet: its columns are fitted as plain columns"))
-        elif fk.child == fk.parent:
+        if fk.child == fk.parent:
             plans[fk.child].skipped.append((fk, "a table referencing itself is not generated yet"))
     referenced: dict[ForeignKey, int] = {}
-    for fk in _single(relations.foreign_keys):
-        counts = children_per_parent(tables[fk.child], fk.columns, tables[fk.parent], fk.keys)
-        referenced[fk] = int((counts > 0).sum())
+    for fk in relations.foreign_keys:
+        if fk.child != fk.parent:
+            counts = children_per_parent(tables[fk.child], fk.columns, tables[fk.parent], fk.keys)
+            referenced[fk] = int((counts > 0).sum())
 
     def root_of(t: str) -> str:
         while plans[t].parent is not None:
@@ -112,7 +113,66 @@ def plan_tables(tables: dict[str, pd.DataFrame], relations: Relations, min_count
                 plans[t].skipped.append((fk, "no value resolves"))
             else:
                 plans[t].lookups.append(fk)
+    for fk in relations.foreign_keys:
+        if len(fk.columns) > 1 and fk.child != fk.parent:
+            _plan_composite(fk, plans, referenced[fk], root_of)
     return plans
+
+
+def _needs(family: str, other: str, plans: dict[str, TablePlan], root_of: Callable[[str], str]) -> bool:
+    """Whether the family of root ``family`` looks up (directly or through others) a table of ``other``'s family."""
+    seen, work = set(), [family]
+    while work:
+        root = work.pop()
+        if root == other:
+            return True
+        if root in seen:
+            continue
+        seen.add(root)
+        work += [root_of(f.parent) for t, p in plans.items() if root_of(t) == root for f in p.lookups]
+    return False
+
+
+def _plan_composite(fk: ForeignKey, plans: dict[str, TablePlan], referenced: int, root_of: Callable[[str], str]) -> None:
+    """A composite foreign key (flights(origin, time_hour) -> weather(origin, time_hour)) as a lookup draw.
+
+    Its columns come from the drawn row, so a one-column lookup over one of them (flights(origin) -> airports) is
+    left to the referenced table: it holds when that table's column is itself a generated reference to the same
+    table (weather(origin) -> airports); otherwise the composite key is fitted as plain columns.
+    """
+    plan = plans[fk.child]
+    taken = [f for f in plan.lookups if len(f.columns) > 1 and set(f.columns) & set(fk.columns)]
+    why = None
+    if plans[fk.parent].parent is not None:
+        why = f"{fk.parent!r} is itself a child table; only tables with their own rows are looked up"
+    elif root_of(fk.child) == fk.parent:
+        why = f"{fk.parent!r} is the table it descends from"
+    elif referenced == 0:
+        why = "no value resolves"
+    elif plan.parent is not None and plan.parent.columns[0] in fk.columns:
+        why = f"its column {plan.parent.columns[0]!r} is the parent reference"
+    elif taken:
+        why = f"its columns are drawn by {taken[0]}"
+    elif _needs(root_of(fk.parent), root_of(fk.child), plans, root_of):
+        why = f"the {root_of(fk.parent)} rows are made with the {root_of(fk.child)} rows' lookups (a cycle)"
+    covered = []
+    for other in plan.lookups:
+        if why is None and len(other.columns) == 1 and other.columns[0] in fk.columns:
+            key = fk.keys[fk.columns.index(other.columns[0])]
+            through = [f for f in ([plans[fk.parent].parent] if plans[fk.parent].parent else []) + plans[fk.parent].lookups
+                       if f.columns == (key,) and f.parent == other.parent and f.keys == other.keys]
+            if not through:
+                why = f"its column {other.columns[0]!r} is drawn by {other}, and {fk.parent}.{key} is not a reference to {other.parent!r}"
+            else:
+                covered.append((other, through[0]))
+    if why is not None:
+        plan.skipped.append((fk, f"composite key not generated: {why}"))
+        return
+    for other, through in covered:
+        plan.lookups.remove(other)
+        plan.covered.append((other, f"its values come from the {fk.parent} rows {fk} draws, which reference "
+                                    f"{other.parent} themselves ({through})"))
+    plan.lookups.append(fk)
 
 
 class DatabaseFitter:
@@ -149,7 +209,7 @@ class DatabaseFitter:
         for t, plan in plans.items():
             for fk in ([plan.parent] if plan.parent else []) + plan.lookups:
                 counts = children_per_parent(frames[fk.child], fk.columns, frames[fk.parent], fk.keys)
-                base = f"n_{_table_name(t)}" if fk == plan.parent else f"refs_{_table_name(t)}_{fk.columns[0]}"
+                base = f"n_{_table_name(t)}" if fk == plan.parent else f"refs_{_table_name(t)}_{'_'.join(fk.columns)}"
                 col = _free_name(base, set(frames[fk.parent].columns) | set(hidden[fk.parent]))
                 hidden[fk.parent][col] = counts
                 (count_name.__setitem__(t, col) if fk == plan.parent else weight_name.__setitem__(fk, col))
@@ -269,10 +329,12 @@ class DatabaseFitter:
         if plan.parent is not None:
             pos = parent_positions(real, plan.parent.columns, frames[plan.parent.parent], plan.parent.keys)
             rows = real[pos >= 0].reset_index(drop=True)
+            empty = float(real[plan.parent.columns[0]].isna().mean())
             if len(rows) < len(real):
-                notes.append(f"{1 - len(rows) / len(real):.1%} of the real rows have no {plan.parent.parent} row "
-                             f"({plan.parent.columns[0]} empty or an orphan) and are not generated")
-        fk_cols = [fk.columns[0] for fk in ([plan.parent] if plan.parent else []) + plan.lookups]
+                notes.append(f"{1 - len(rows) / len(real):.1%} of the real rows have no {plan.parent.parent} row: "
+                             f"{1 - plan.parent.resolved_share:.1%} of the keys are orphans, generated as keys of no "
+                             f"{plan.parent.parent} row (orphans), and {empty:.1%} are empty, not generated")
+        fk_cols = [c for fk in ([plan.parent] if plan.parent else []) + plan.lookups for c in fk.columns]
         keys = self._keys(t)
         own = rows.drop(columns=fk_cols + list(aggregates[t]) + [k for k in keys if k not in fk_cols])
         # A reference frequency with fewer than k referenced rows (3 of 1,458 airports are origins) has no
@@ -310,24 +372,38 @@ class DatabaseFitter:
             entries.append({"name": col, "kind": "aggregate", "expr": expr,
                             "description": f"equals {expr} on at least {cfg.rule_share:.1%} of the real rows"})
         position = {c: i for i, c in enumerate(real.columns)}
+        taken_names = {n for e in entries for n in _names(e)} | {e.get("name") for e in entries}
         for fk in ([plan.parent] if plan.parent else []) + plan.lookups:
             col = fk.columns[0]
             entry: dict[str, Any] = {"name": col, "kind": "reference", "table": fk.parent}
-            if fk.keys[0] != col:
+            if len(fk.columns) > 1:  # a composite key: the entry's name labels its columns
+                entry["name"] = _free_name(_table_name(fk.parent), taken_names | set(real.columns))
+                entry["columns"] = list(fk.columns)
+                if fk.keys != fk.columns:
+                    entry["key"] = list(fk.keys)
+            elif fk.keys[0] != col:
                 entry["key"] = fk.keys[0]
+            orphans = round(1 - fk.resolved_share, 4)
+            if fk == plan.parent and plans[fk.parent].parent is not None:
+                orphans = 0.0  # orphans are keys of phantom rows of a table with its own rows; not below a child table
             if fk == plan.parent:
                 entry["count"] = count_name[t]
                 entry["description"] = f"the parent: {fk.parent} rows have the real tables' children-per-parent counts"
             else:
                 entry["weight"] = f"{weight_name[fk]}_weight"
-                empty = float(real[col].isna().mean())
+                empty = float(real[list(fk.columns)].isna().any(axis=1).mean())
                 if empty > 0:
                     entry["nulls"] = round(empty, 4)
-                entry["description"] = (f"a lookup, weighted by how often each {fk.parent} row is referenced; "
-                                        f"{fk.resolved_share:.1%} of the real values resolve (the rest, orphans, are not generated)")
+                entry["description"] = f"a lookup, weighted by how often each {fk.parent} row is referenced"
+            if orphans > 0:
+                entry["orphans"] = orphans
+                entry["description"] += (f"; {fk.resolved_share:.1%} of the real keys resolve, the rest (orphans) are "
+                                         f"generated as keys of no {fk.parent} row")
             entries.append(entry)
         for fk, why in plan.skipped:
             notes.append(f"{fk}: fitted as a plain column ({why})")
+        for fk, how in plan.covered:
+            notes.append(f"{fk}: {how}")
         written = [c for c in _written(entries)]
         order = [str(c) for c in real.columns]
         entries.sort(key=lambda e: min((position.get(n, len(position)) for n in _names(e)), default=len(position)))
@@ -350,7 +426,7 @@ class DatabaseFitter:
         keys = list(pk) if len(pk) == 1 else []
         for plan in self.plans_.values():
             for fk in ([plan.parent] if plan.parent else []) + plan.lookups:
-                if fk.parent == t and fk.keys[0] not in keys:
+                if fk.parent == t and len(fk.keys) == 1 and fk.keys[0] not in keys:  # a composite key's parts may repeat
                     keys.append(fk.keys[0])
         return keys
 
@@ -448,7 +524,7 @@ def _hide(entries: list[dict[str, Any]], col: str, values: pd.Series, cfg: FitCo
 
 
 def _names(entry: dict[str, Any]) -> list[str]:
-    return list(entry.get("fields", [])) or [entry.get("name", "")]
+    return list(entry.get("fields", [])) or list(entry.get("columns", [])) or [entry.get("name", "")]
 
 
 def _holds(y: np.ndarray, x: np.ndarray, share: float) -> bool:
@@ -474,6 +550,7 @@ def _db_description(relations: Relations, plans: dict[str, TablePlan], cfg: FitC
              "keys regenerated, never copied; children-per-parent counts and reference frequencies learned as integer columns."]
     for fk in relations.foreign_keys:
         plan = plans[fk.child]
-        role = "parent" if fk == plan.parent else "lookup" if fk in plan.lookups else "not generated"
+        role = ("parent" if fk == plan.parent else "lookup" if fk in plan.lookups
+                else "through a composite lookup" if fk in [c for c, _ in plan.covered] else "not generated")
         parts.append(f"{fk} ({role}): {fk.resolved_share:.1%} of values resolve.")
     return " ".join(parts)

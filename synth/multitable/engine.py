@@ -83,6 +83,17 @@ class DatabasePlan:
             if n < 0:
                 raise SynthError(f"--rows {table}={n}: row count must be 0 or more")
             self.rows[table] = n
+        # Phantom rows: a root table referenced with ``orphans`` gets that many more rows, made but never written;
+        # their keys are unique with the written ones by construction, so keys pointing at them resolve nowhere.
+        self.phantoms: dict[str, int] = {t: 0 for t in self.rows}
+        self.phantoms_for: dict[Any, int] = {}  # reference (table, column) -> phantom rows it points at
+        for ref in db.references:
+            s = ref.column.orphans
+            n = self.rows.get(ref.target, 0)
+            m = max(1, round(n * s / (1 - s))) if s > 0 and n > 0 else 0
+            self.phantoms_for[(ref.table, ref.column.name)] = m
+            if ref.target in self.phantoms:
+                self.phantoms[ref.target] = max(self.phantoms[ref.target], m)
         self.plans: dict[str, Plan] = {}
         self.sizes: dict[str, list[int]] = {}  # rows of each table in each family chunk
         self.starts: dict[str, list[int]] = {}
@@ -95,13 +106,27 @@ class DatabasePlan:
                 names = {n[len(prefix):] for n, m in db.tables[t].inputs.items() if m is None and n.startswith(prefix)}
                 read = _reads(db.tables[t])
                 self.reads[t] = [parent.key] + sorted(n for n in names if prefix + n in read and n != parent.key)
+        # Which column writes each output: a reference's values are written as the key column it copies is (a date
+        # or time key is formatted as its table formats it), through chains of references.
+        self.writers: dict[str, dict[str, Any]] = {}
+        for t in db.order:
+            writers = dict(db.tables[t].producer())
+            for ref in db.references:
+                if ref.table == t and ref.target != t:
+                    for column, key in zip(ref.columns, ref.keys):
+                        writers[column] = self.writers[ref.target][key]
+            self.writers[t] = writers
         self._kept: dict[str, dict[str, list[pa.Array]]] = {}  # lookup tables, while their family is made
         self._keep = self._lookup_columns()
         self._ready: set[str] = set()
 
     # --- public ------------------------------------------------------------------------------------------------
+    def total(self, root: str) -> int:
+        """Rows a root table is made with: its rows and its phantom rows (the last ones, never written)."""
+        return self.rows[root] + self.phantoms[root]
+
     def chunks(self, root: str) -> int:
-        return max(1, -(-self.rows[root] // self.chunk_rows))
+        return max(1, -(-self.total(root) // self.chunk_rows))
 
     def iter_chunks(self, workers: int = 1, native: bool = False) -> Iterator[dict[str, pa.Table]]:
         """Family chunks, family by family (looked-up tables first): each a table name -> Arrow table mapping."""
@@ -129,7 +154,7 @@ class DatabasePlan:
 
     def row_counts(self) -> dict[str, int]:
         """Rows of each table prepared so far (all of them after :meth:`iter_chunks` ran)."""
-        return {t: sum(self.sizes[t]) for t in self.db.order if t in self.sizes}
+        return {t: self.rows[t] if t in self.rows else sum(self.sizes[t]) for t in self.db.order if t in self.sizes}
 
     # --- preparing a family: attach what its columns draw from, then count its rows level by level ---------------
     def prepare_family(self, root: str) -> None:
@@ -139,9 +164,10 @@ class DatabasePlan:
         family = db.descendants(root)
         for t in family:
             self._attach(t)
-        self.sizes[root] = [min(self.chunk_rows, max(0, self.rows[root] - c * self.chunk_rows)) for c in range(self.chunks(root))]
+        total = self.total(root)
+        self.sizes[root] = [min(self.chunk_rows, max(0, total - c * self.chunk_rows)) for c in range(self.chunks(root))]
         self.starts[root] = [c * self.chunk_rows for c in range(self.chunks(root))]
-        self.plans[root] = self._plan(root, self.rows[root])
+        self.plans[root] = self._plan(root, total)
         level = [root]
         while True:
             below = [c for t in level for c in db.children(t)]
@@ -175,15 +201,15 @@ class DatabasePlan:
             if ref.table != table:
                 continue
             if ref.is_parent:
-                ref.column.attach(ref.key, [])
+                ref.column.attach(ref.keys, [])
                 continue
             brings = sorted(n for n, m in schema.inputs.items() if m == ref.column.name and n in read)
             kept = {k: v[0] for k, v in self._kept[ref.target].items()}
             weight = kept[ref.column.weight].to_numpy(zero_copy_only=False) if ref.column.weight else None
             group = f"{parent.column.prefix}.{parent.key}" if parent is not None and ref.column.distinct else None
-            lookup = {name: kept[name] for name in [ref.key] + [b.split(".", 1)[1] for b in brings]}
+            lookup = {name: kept[name] for name in [*ref.keys] + [b.split(".", 1)[1] for b in brings]}
             try:
-                ref.column.attach(ref.key, brings, lookup, weight, group)
+                ref.column.attach(ref.keys, brings, lookup, weight, group, real_rows=self.rows[ref.target])
             except ValueError as exc:
                 raise SynthError(f"{self.db.locate(table)}: reference {ref.column.name!r}: {exc}") from None
 
@@ -194,7 +220,7 @@ class DatabasePlan:
             if ref.is_parent:
                 continue
             names = keep.setdefault(ref.target, set())
-            names.add(ref.key)
+            names.update(ref.keys)
             if ref.column.weight:
                 names.add(ref.column.weight)
             read = _reads(self.db.tables[ref.table])
@@ -279,9 +305,12 @@ class DatabasePlan:
         kept: dict[str, dict[str, pa.Array]] = {}
         for table, values in out.items():
             schema = self.db.tables[table]
-            producer = schema.producer()
+            producer = self.writers[table]
             final = (lambda col, v: col.native(v)) if native else (lambda col, v: col.finalize(v))
             made[table] = pa.table({name: final(producer[name], values[name]) for name in schema.output_columns})
+            if self.phantoms.get(table):  # the phantom rows (the root's last ones) are made, never written
+                start = self.starts[table][c]
+                made[table] = made[table].slice(0, max(0, min(made[table].num_rows, self.rows[table] - start)))
             if table in self._keep:
                 kept[table] = {name: values[name] for name in sorted(self._keep[table])}
         return made, kept
@@ -305,6 +334,10 @@ class DatabasePlan:
             if needed is not None and child not in needed and child not in record:
                 continue
             counts = self._counts(child, ctx)
+            if self.phantoms.get(table):  # a child has rows under the phantoms its orphans need, no more
+                ref = self.db.parent(child)
+                first = self.rows[table] + self.phantoms_for[(child, ref.column.name)]  # type: ignore[union-attr]
+                counts[ctx.start + np.arange(n) >= first] = 0
             if child in record:
                 self.sizes[child].append(int(counts.sum()))
             if needed is not None and child not in needed:

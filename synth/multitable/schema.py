@@ -56,19 +56,30 @@ class DatabaseSpec(BaseModel):
 
 @dataclass
 class Reference:
-    """A resolved ``kind: reference`` column: ``table.column`` holds keys of ``target.key``."""
+    """A resolved ``kind: reference`` column: ``table.columns`` hold keys of ``target.keys`` (one column each
+    unless the key is composite)."""
 
     table: str
     column: ReferenceColumn
     target: str
-    key: str
+    keys: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        """The referenced key column (the first of a composite key)."""
+        return self.keys[0]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.column.key_columns
 
     @property
     def is_parent(self) -> bool:
         return self.column.is_parent
 
     def foreign_key(self) -> ForeignKey:
-        return ForeignKey(child=self.table, columns=(self.column.name,), parent=self.target, keys=(self.key,))
+        return ForeignKey(child=self.table, columns=self.columns, parent=self.target, keys=self.keys,
+                          resolved_share=1.0 - self.column.orphans)
 
 
 @dataclass
@@ -143,6 +154,9 @@ class Database:
                 if ref.column.nulls:
                     raise fail(at + ("nulls",), f"table {ref.table!r}: parent reference {ref.column.name!r} cannot be empty "
                                                 "(each row belongs to a parent); make it a lookup for an optional reference")
+                if ref.column.orphans and ref.target in parent_of:
+                    raise fail(at + ("orphans",), f"table {ref.table!r}: orphans of parent reference {ref.column.name!r} need a "
+                                                  f"parent with its own rows; {ref.target!r} is itself a child table")
                 parent_of[ref.table] = ref
             elif ref.column.distinct and ref.table not in [r.table for r in references if r.is_parent]:
                 raise fail(at + ("distinct",), f"table {ref.table!r}: distinct draws are per parent; the table needs a "
@@ -167,7 +181,7 @@ class Database:
             tables[t] = Schema.from_dict(raws[t], source=source, where=_sub_where(where, t), base_dir=base_dir,
                                          inputs=inputs)
         for ref in references:  # the schema's own column objects: the engine attaches lookups to them
-            ref.column = tables[ref.table].producer()[ref.column.name]  # type: ignore[assignment]
+            ref.column = next(c for c in tables[ref.table].columns if c.name == ref.column.name)  # type: ignore[assignment]
         db = cls(spec=spec, tables=tables, references=references, order=order, source=source, where=where)
         db._check(fail)
         for child, ref in parent_of.items():
@@ -313,19 +327,24 @@ def _resolve(table: str, i: int, col: ReferenceColumn, names: list[str], produce
     if col.table not in names:
         raise fail(at + ("table",), f"table {table!r}: reference {col.name!r} points at unknown table {col.table!r}"
                                     f"{_suggest(col.table, names)}")
-    key = col.key or col.name
-    if key not in produced[col.table]:
-        hint = "" if col.key else f"; name its key column with 'key:'"
-        raise fail(at + ("key",) if col.key else at, f"table {table!r}: reference {col.name!r}: table {col.table!r} has no "
-                                                     f"column {key!r}{_suggest(key, produced[col.table])}{hint}")
+    if col.columns is not None and col.name not in col.columns and col.name in produced[table]:
+        raise fail(at, f"table {table!r}: reference {col.name!r}: its name labels the columns {', '.join(col.columns)} and "
+                       "is also a column's name; give it a name of its own")
+    keys = col.key_names()
+    for key in keys:
+        if key not in produced[col.table]:
+            hint = "" if col.key else f"; name its key column{'s' if len(keys) > 1 else ''} with 'key:'"
+            raise fail(at + ("key",) if col.key else at, f"table {table!r}: reference {col.name!r}: table {col.table!r} has no "
+                                                         f"column {key!r}{_suggest(key, produced[col.table])}{hint}")
+    key = keys[0]
     maker = next(c for c in entries[col.table] if key in c.output_names())
-    if not (maker.kind in _UNIQUE_KINDS or getattr(maker, "unique", False)):
+    if len(keys) == 1 and not (maker.kind in _UNIQUE_KINDS or getattr(maker, "unique", False)):
         raise fail(at, f"table {table!r}: reference {col.name!r}: key {col.table}.{key} ({maker.kind}) may repeat; a key "
                        "must be a sequence, a uuid or a column with unique: true")
     if col.weight is not None and col.is_parent:
         raise fail(at + ("weight",), f"table {table!r}: reference {col.name!r}: weight is for lookups; a parent "
                                      "reference's rows come from 'count'")
-    return Reference(table=table, column=col, target=col.table, key=key)
+    return Reference(table=table, column=col, target=col.table, keys=keys)
 
 
 def load_database(path: str | Path) -> Database:
