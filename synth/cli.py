@@ -93,8 +93,14 @@ def generate(
     from .multitable import is_multi_table
 
     if is_multi_table(schema):
-        if if_exists is not None:
-            raise SynthError("--if-exists is for one database table; the tables of a multi-table schema go to a folder")
+        to_database = out_path is not None and _whole_database(out_path)
+        if if_exists is not None and not to_database:
+            raise SynthError("--if-exists is for database tables; the tables of a multi-table schema go to a folder "
+                             "or a database (--out postgresql://me@host/shop)")
+        if to_database:
+            if file_format is not None:
+                raise SynthError("--format is for files; a database holds the tables itself")
+            return _generate_tables(schema, rows, seed, out_path, None, workers, max_requests, quiet, as_json, if_exists)
         return _generate_tables(schema, rows, seed, out_path, file_format, workers, max_requests, quiet, as_json)
     from . import load_schema, write
 
@@ -154,14 +160,21 @@ def _table_rows(rows: Optional[list[str]], roots: list[str], parents: list[str])
 
 
 def _generate_tables(schema: Path, rows: Optional[list[str]], seed: Optional[int], out_path: Optional[str],
-                     file_format: Optional[str], workers: int, max_requests: Optional[int], quiet: bool, as_json: bool) -> None:
-    from .multitable import load_database, write_tables
+                     file_format: Optional[str], workers: int, max_requests: Optional[int], quiet: bool, as_json: bool,
+                     if_exists: Optional[str] = None) -> None:
+    from .multitable import load_database, write_database, write_tables
 
     db = load_database(schema)
-    target = Path(out_path or db.name)
+    to_database = out_path is not None and _whole_database(out_path)
+    target = parse_address(out_path) if to_database else Path(out_path or db.name)  # a URL shows its password as ***
+    if to_database:
+        from .io import check_writable
+
+        for table in db.order:  # before any work: the server answers, and no table is refused by --if-exists
+            check_writable(f"{out_path}#{table}", if_exists)
     if out_path is not None and parse_address(out_path).is_stdio:
         raise SynthError("--out -: a schema of several tables writes one file per table; give a folder")
-    if out_path is not None and target.suffix and not target.is_dir():
+    if not to_database and out_path is not None and target.suffix and not target.is_dir():
         raise SynthError(f"{out_path}: a schema of several tables writes one file per table; give --out a folder "
                          f"(and --format {target.suffix.lstrip('.')})")
     parents = [t for t in db.roots if db.children(t)]
@@ -175,17 +188,21 @@ def _generate_tables(schema: Path, rows: Optional[list[str]], seed: Optional[int
                 tasks[table] = bar.add_task(f"{table} -> {target}", total=None)
             bar.advance(tasks[table], n)  # type: ignore[arg-type]
 
-        written = write_tables(db, target, rows=wanted, seed=seed, workers=workers, format=file_format or "csv",
-                               progress=advance, max_requests=max_requests)
+        if to_database:
+            written = write_database(db, out_path, rows=wanted, seed=seed, workers=workers, if_exists=if_exists,  # type: ignore[arg-type]
+                                     progress=advance, max_requests=max_requests)
+        else:
+            written = write_tables(db, target, rows=wanted, seed=seed, workers=workers, format=file_format or "csv",
+                                   progress=advance, max_requests=max_requests)
     seconds = time.perf_counter() - started
-    summary = {"schema": str(schema), "out": str(target), "format": file_format or "csv",
+    summary = {"schema": str(schema), "out": str(target), "format": "database" if to_database else file_format or "csv",
                "seed": db.spec.seed if seed is None else seed, "tables": written,
                "seconds": round(seconds, 3), "rows_per_second": round(sum(written.values()) / seconds) if seconds > 0 else None}
     if as_json:
         print(json.dumps(summary))
     elif not quiet:
         made = ", ".join(f"{t} {n:,}" for t, n in written.items())
-        err.print(f"wrote {len(written)} tables to {target}/ in {seconds:.2f}s: {made} rows", markup=False)
+        err.print(f"wrote {len(written)} tables to {target}{'' if to_database else '/'} in {seconds:.2f}s: {made} rows", markup=False)
 
 
 @app.command()
@@ -280,6 +297,8 @@ def fit(
       synth fit real.csv --holdout-out holdout.csv --out twin.yaml   # then: synth audit real.csv twin.csv --holdout holdout.csv
 
       synth fit "postgresql://me@localhost/shop#orders" --out orders.yaml
+
+      synth fit "postgresql://me@localhost/shop" --out shop.yaml   # every table, with the keys it declares
     """
     from .fit import FitConfig, SchemaFitter
     from .io import is_table_folder
@@ -288,7 +307,7 @@ def fit(
 
     config = _settings(ctx, FitConfig, min_count=min_count, tail=tail, seed=seed, sample_rows=sample_rows,
                        epsilon=epsilon, delta=delta, trees=trees)
-    related = len(reals) > 1 or is_table_folder(reals[0])
+    related = len(reals) > 1 or is_table_folder(reals[0]) or (query is None and _whole_database(reals[0]))
     if related or normalize:
         for flag, value in (("--epsilon", epsilon), ("--holdout-out", holdout_out), ("--sample-rows", sample_rows),
                             ("--query", query)):
@@ -353,6 +372,19 @@ def fit(
                   markup=False)
 
 
+def _whole_database(real: str) -> bool:
+    """True for a database address that names no table (``sqlite:///shop.db``, ``postgresql://me@host/shop``)."""
+    from .io import parse_address
+    from .io.registry import store_for
+
+    address = parse_address(real)
+    if address.scheme == "file":
+        return False
+    from .io.db import DatabaseStore, DatabaseURL
+
+    return isinstance(store_for(address), DatabaseStore) and DatabaseURL.parse(address).table is None
+
+
 def _fit_related(reals: list[str], config: "FitConfig", out_path: Optional[Path], quiet: bool, as_json: bool,
                  flat: tuple | None = None) -> None:
     """`synth fit FOLDER` / `synth fit a.csv b.csv ...` / `synth fit flat.csv --normalize` (``flat``: the frame, its
@@ -362,9 +394,18 @@ def _fit_related(reals: list[str], config: "FitConfig", out_path: Optional[Path]
     from .sinks import write_text_atomic
     from .tables import read_table
 
+    declared: dict = {}
     if flat is not None:
         tables = {flat[2]: flat[0]}
         name = flat[2]
+    elif len(reals) == 1 and _whole_database(reals[0]):
+        from .io import read_catalog
+
+        catalog = read_catalog(reals[0])
+        if not catalog.tables:
+            raise SynthError(f"{parse_address(reals[0])}: the database has no tables")
+        tables, name = catalog.tables, parse_address(reals[0]).stem or "database"
+        declared = {"primary_keys": catalog.primary_keys, "foreign_keys": catalog.foreign_keys}
     elif len(reals) == 1:
         tables = read_tables(reals[0])
         name = Path(reals[0]).name or "database"
@@ -389,11 +430,12 @@ def _fit_related(reals: list[str], config: "FitConfig", out_path: Optional[Path]
             fitter.fit_flat(flat[0], flat[1], name=name, progress=step)
             tables = fitter.tables_
         else:
-            fitter.fit(tables, name=name, progress=step)
+            fitter.fit(tables, name=name, progress=step, **declared)
     write_text_atomic(target, fitter.to_yaml())
     seconds = time.perf_counter() - started
     plans = fitter.plans_
-    summary = {"real": list(reals), "out": str(target), "tables": {t: len(df) for t, df in tables.items()},
+    summary = {"real": [str(parse_address(r)) for r in reals], "out": str(target),  # a URL's password as ***
+               "tables": {t: len(df) for t, df in tables.items()},
                "primary_keys": {t: list(k) for t, k in fitter.relations_.primary_keys.items()},
                "parents": {t: str(p.parent) for t, p in plans.items() if p.parent is not None},
                "lookups": {t: [str(fk) for fk in p.lookups] for t, p in plans.items() if p.lookups},
