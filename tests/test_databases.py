@@ -423,3 +423,34 @@ def test_every_common_arrow_type_goes_in_and_comes_back(db):
     if db.engine == "sqlite":
         with pytest.raises(SynthError, match="column 'dur' holds duration"):
             write_table(pd.DataFrame({"dur": [pd.Timedelta(seconds=5)]}), db.url("d"))
+
+
+def test_audit_reads_query_rows_on_both_sides(tmp_path):
+    real, fake = f"sqlite:///{tmp_path / 'r.db'}", f"duckdb:///{tmp_path / 'f.duckdb'}"
+    write_table(coffee(800, seed=1), real + "#coffee")
+    write_table(coffee(800, seed=2), fake + "#coffee")
+    report = tmp_path / "r.json"
+    result = run("audit", real, fake, "--query", "SELECT * FROM coffee WHERE quantity = 1",
+                 "--synthetic-query", "SELECT * FROM coffee WHERE quantity = 1", "--allow-no-holdout", "-q", "--json", str(report))
+    assert result.exit_code in (0, 1), result.output
+    rows = json.loads(report.read_text())["inputs"]
+    ones = int((coffee(800, seed=1).quantity == 1).sum())
+    assert rows["real_rows"] == ones < 800  # the query's rows, not the table's
+    line = one_error_line(run("audit", real, fake, "--query", "SELEC 1", "--synthetic-query", "SELECT 1", "--allow-no-holdout"))
+    assert line.startswith(f"error: {real}") and "syntax error" in line
+    line = one_error_line(run("audit", real + "#coffee", fake, "--query", "SELECT 1", "--allow-no-holdout"))
+    assert "give either a table (#coffee) or --query, not both" in line
+
+
+def test_a_relative_database_path_in_a_schema_is_beside_the_schema(tmp_path, monkeypatch):
+    folder = tmp_path / "schemas"
+    folder.mkdir()
+    write_table(pd.DataFrame({"sku": ["00123", "00777"], "price": [2.5, 4.5]}), f"sqlite:///{folder / 'menu.db'}#menu")
+    entry = "{name: m, kind: catalog, source: 'sqlite:///menu.db#menu'}"
+    (folder / "one.yaml").write_text(f"name: one\nrows: 20\ncolumns:\n  - {entry}\n")
+    (folder / "two.yaml").write_text(f"name: two\ntables:\n  shop:\n    rows: 20\n    columns:\n      - {entry}\n")
+    monkeypatch.chdir(tmp_path)  # not the schemas' folder: a path relative to here would not be found
+    assert set(synth.generate(folder / "one.yaml").sku.astype(str)) == {"00123", "00777"}
+    import synth.multitable as mt
+
+    assert set(mt.generate_tables(folder / "two.yaml")["shop"].sku.astype(str)) == {"00123", "00777"}

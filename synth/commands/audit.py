@@ -27,6 +27,8 @@ out = Console(highlight=False, soft_wrap=True)
 def audit_command(
     real: str = typer.Argument(..., help=f"The real rows the generator learned from: {describe_addresses()}; or a folder of related tables (one file per table, named by its stem).", show_default=False),
     synthetic: str = typer.Argument(..., help="The synthetic rows to check (the same kinds of address; a folder of tables with the same names when REAL is one).", show_default=False),
+    query: Optional[str] = typer.Option(None, "--query", help="With a database address as REAL (no #table): audit against the rows of this SQL query."),
+    synthetic_query: Optional[str] = typer.Option(None, "--synthetic-query", help="With a database address as SYNTHETIC (no #table): the synthetic rows are this SQL query's."),
     holdout: Optional[str] = typer.Option(None, "--holdout", help="Real rows the generator never saw: needed to tell memorised rows from realistic ones (a folder of tables with folders)."),
     target: Optional[str] = typer.Option(None, "--target", help="Column a downstream model predicts (train on synthetic, test on real); TABLE.COLUMN with folders."),
     sensitive: List[str] = typer.Option([], "--sensitive", help="A secret column an attacker may try to infer (repeatable); TABLE.COLUMN with folders."),
@@ -61,6 +63,9 @@ def audit_command(
       synth audit train.csv synthetic.csv --holdout holdout.csv --target price --html report.html
 
       synth audit real_tables/ synthetic_tables/ --holdout holdout_tables/ --html report.html
+
+      synth audit postgresql://me@db/shop sqlite:///twin.db --query "SELECT * FROM orders WHERE year = 2024" \
+          --synthetic-query "SELECT * FROM orders WHERE year = 2024" --allow-no-holdout
     """
     import audit
     from audit.policy import Policy
@@ -78,6 +83,8 @@ def audit_command(
         policy.require_holdout = False
     from ..io import is_table_folder
 
+    if is_table_folder(real) and (query or synthetic_query):
+        raise SynthError("--query and --synthetic-query are for one table; folders of tables are audited without them")
     if is_table_folder(real):
         _audit_folders(real, synthetic, holdout, target, sensitive, time_column, kinds, policy, seed, quiet, json_path,
                        html_path, schema_path)
@@ -85,7 +92,8 @@ def audit_command(
     for label, given in (("SYNTHETIC", synthetic), ("--holdout", holdout)):
         if given is not None and is_table_folder(given):
             raise SynthError(f"{given}: {label} is a folder of tables but REAL {real} is one table; give a folder of tables for both")
-    frames = [read_table(real), read_table(synthetic), read_table(holdout) if holdout else None]
+    frames = [read_table(real, query=query), read_table(synthetic, query=synthetic_query),
+              read_table(holdout) if holdout else None]
     from ..schema import Schema
 
     rules_schema = Schema.from_yaml(schema_path) if schema_path is not None else None  # its kinds too; --kind wins
