@@ -373,16 +373,9 @@ def fit(
 
 
 def _whole_database(real: str) -> bool:
-    """True for a database address that names no table (``sqlite:///shop.db``, ``postgresql://me@host/shop``)."""
-    from .io import parse_address
-    from .io.registry import store_for
+    from .io import is_whole_database
 
-    address = parse_address(real)
-    if address.scheme == "file":
-        return False
-    from .io.db import DatabaseStore, DatabaseURL
-
-    return isinstance(store_for(address), DatabaseStore) and DatabaseURL.parse(address).table is None
+    return is_whole_database(real)
 
 
 def _fit_related(reals: list[str], config: "FitConfig", out_path: Optional[Path], quiet: bool, as_json: bool,

@@ -178,3 +178,18 @@ def test_bad_whole_database_input_is_one_line_without_the_password(pg_cluster, t
     line = one_error_line(run("generate", str(Path(__file__).parents[1] / "schemas" / "coffee_shop.yaml"),
                               "--out", "postgresql://synth:sEcret9@127.0.0.1:1/db", "-q"))
     assert "127.0.0.1:1" in line and "sEcret9" not in line
+
+
+def test_audit_of_two_whole_databases_checks_the_declared_references(tmp_path):
+    real = f"sqlite:///{tmp_path / 'real.db'}"
+    write_shop(real)
+    assert run("fit", real, "--out", str(tmp_path / "s.yaml"), "-q").exit_code == 0
+    twin = f"duckdb:///{tmp_path / 'twin.duckdb'}"
+    assert run("generate", str(tmp_path / "s.yaml"), "--out", twin, "--rows", "customers=60", "-q").exit_code == 0
+    report = tmp_path / "r.json"
+    result = run("audit", real, twin, "--allow-no-holdout", "-q", "--json", str(report))
+    assert result.exit_code in (0, 1), result.output
+    links = json.loads(report.read_text())["relations"]["links"]
+    assert {"orders(placed_by) -> customers(id)", "items(order_id) -> orders(id)"} <= set(links)
+    line = one_error_line(run("audit", real, twin, "--query", "SELECT 1", "--allow-no-holdout"))
+    assert "--query and --synthetic-query are for one table" in line

@@ -81,17 +81,20 @@ def audit_command(
     policy = Policy.parse(fail_under, base=policy)
     if allow_no_holdout:
         policy.require_holdout = False
-    from ..io import is_table_folder
+    from ..io import is_table_folder, is_whole_database, parse_address
 
-    if is_table_folder(real) and (query or synthetic_query):
-        raise SynthError("--query and --synthetic-query are for one table; folders of tables are audited without them")
-    if is_table_folder(real):
+    related = is_table_folder(real) or is_whole_database(real)
+    if related and (query or synthetic_query):
+        raise SynthError("--query and --synthetic-query are for one table; folders of tables and whole databases are "
+                         "audited without them")
+    if related:
         _audit_folders(real, synthetic, holdout, target, sensitive, time_column, kinds, policy, seed, quiet, json_path,
                        html_path, schema_path)
         return
     for label, given in (("SYNTHETIC", synthetic), ("--holdout", holdout)):
-        if given is not None and is_table_folder(given):
-            raise SynthError(f"{given}: {label} is a folder of tables but REAL {real} is one table; give a folder of tables for both")
+        if given is not None and (is_table_folder(given) or is_whole_database(given)):
+            raise SynthError(f"{parse_address(given)}: {label} is several tables (a folder of tables or a "
+                             f"whole database) but REAL {parse_address(real)} is one table; give several tables for both")
     frames = [read_table(real, query=query), read_table(synthetic, query=synthetic_query),
               read_table(holdout) if holdout else None]
     from ..schema import Schema
@@ -144,15 +147,20 @@ def _audit_folders(real: str, synthetic: str, holdout: Optional[str], target: Op
     and each table's rules are checked on both sides."""
     from audit.related import relation_metrics, run_related
 
-    from ..io import is_table_folder, read_tables
+    from ..io import is_table_folder, is_whole_database, parse_address, read_catalog, read_tables
 
     for label, given in (("SYNTHETIC", synthetic), ("--holdout", holdout)):
-        if given is not None and not is_table_folder(given):
-            raise SynthError(f"{given}: REAL {real} is a folder of tables, so {label} must be one too (a file per table)")
+        if given is not None and not (is_table_folder(given) or is_whole_database(given)):
+            raise SynthError(f"{parse_address(given)}: REAL {parse_address(real)} is several tables, so {label} must be too "
+                             "(a folder with a file per table, or a database address without #table)")
     for path in (json_path, html_path):
         if path is not None and not (path.parent if str(path.parent) else Path(".")).is_dir():
             raise SynthError(f"{path}: cannot write: folder {path.parent} does not exist")
-    tables = read_tables(real)
+    def read(address: str) -> dict:
+        return read_catalog(address).tables if is_whole_database(address) else read_tables(address)
+
+    declared = read_catalog(real) if is_whole_database(real) else None
+    tables = declared.tables if declared is not None else read_tables(real)
     names = list(tables)
     targets = dict([_by_table("--target", target, names)]) if target else None
     secrets: dict[str, list[str]] = {}
@@ -164,16 +172,20 @@ def _audit_folders(real: str, synthetic: str, holdout: Optional[str], target: Op
     for col, value in kinds.items():
         table, column = _by_table("--kind", col, names)
         table_kinds.setdefault(table, {})[column] = value
-    fake = read_tables(synthetic)
-    held = read_tables(holdout) if holdout else None
+    fake = read(synthetic)
+    held = read(holdout) if holdout else None
     relations, schemas = None, None
+    if declared is not None:  # the keys the database declares win; discovery fills in the rest
+        from ..discover import discover
+
+        relations = discover(tables, primary_keys=declared.primary_keys, foreign_keys=declared.foreign_keys)
     if schema_path is not None:
         from ..multitable import load_database
 
         database = load_database(schema_path)
         unknown = [t for t in database.tables if t not in tables]
         if unknown:
-            raise SynthError(f"{schema_path}: table {unknown[0]!r} of the schema is not in {real} (tables there: {', '.join(names)})")
+            raise SynthError(f"{schema_path}: table {unknown[0]!r} of the schema is not in {parse_address(real)} (tables there: {', '.join(names)})")
         relations = [r.foreign_key() for r in database.references]
         schemas = dict(database.tables)
     status = err.status("auditing", spinner="dots") if not quiet and err.is_terminal else None
