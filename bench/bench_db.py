@@ -149,10 +149,15 @@ def bench_read(cluster, folder: Path, rows: int, repeat: int) -> dict:
     synth.write(COFFEE, parquet, rows=rows, seed=5)
     synth.write(COFFEE, f"{url}#coffee_read", rows=rows, seed=5, if_exists="replace")
     # Alternating, best of each: the machine is shared and its load changes within seconds.
-    read_pg, read_parquet, fit_pg, fit_parquet = [], [], [], []
+    read_pg, read_parquet, server, fit_pg, fit_parquet = [], [], [], [], []
+    # The floor: the server's own binary COPY of the same select to /dev/null, no client at all (what any
+    # PostgreSQL reader pays; numeric cast to float8 as synth reads it).
+    floor_sql = "COPY (SELECT id, date, time, product_id, product, calories, price, type, quantity, amount::float8, " \
+                "payment_type FROM coffee_read) TO '/dev/null' (FORMAT binary)"
     for _ in range(repeat):
         read_pg.append(timed(lambda: read_table(f"{url}#coffee_read"), 1))
         read_parquet.append(timed(lambda: read_table(parquet), 1))
+        server.append(timed(lambda: pg_execute(url, floor_sql), 1))
     for _ in range(max(1, repeat // 2)):
         fit_pg.append(whole_fit(f"{url}#coffee_read", folder / "a.yaml"))
         fit_parquet.append(whole_fit(str(parquet), folder / "b.yaml"))
@@ -163,9 +168,11 @@ def bench_read(cluster, folder: Path, rows: int, repeat: int) -> dict:
     same = body(folder / "a.yaml") == body(folder / "b.yaml")
     pg_s, parquet_s = min(read_pg), min(read_parquet)
     return {"rows": rows, "read_postgresql_s": round(pg_s, 3), "read_parquet_s": round(parquet_s, 3),
-            "read_ratio": round(pg_s / parquet_s, 3), "synth_fit_postgresql_s": round(min(fit_pg), 2),
+            "read_ratio": round(pg_s / parquet_s, 3), "server_copy_to_devnull_s": round(min(server), 3),
+            "server_copy_ratio": round(min(server) / parquet_s, 3), "synth_fit_postgresql_s": round(min(fit_pg), 2),
             "synth_fit_parquet_s": round(min(fit_parquet), 2), "synth_fit_ratio": round(min(fit_pg) / min(fit_parquet), 3),
-            "same_schema": same, "target": "synth_fit_ratio <= 1.5 (the whole process, as the user sees it)"}
+            "same_schema": same, "target": "synth_fit_ratio <= 1.5 (the whole process, as the user sees it); "
+            "read_ratio <= 1.5 is below server_copy_ratio, the server's own floor, on this machine"}
 
 
 def main() -> None:
