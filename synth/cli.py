@@ -312,7 +312,8 @@ def fit(
         for flag, value in (("--epsilon", epsilon), ("--holdout-out", holdout_out), ("--sample-rows", sample_rows),
                             ("--query", query)):
             if value is not None:
-                raise SynthError(f"{flag} is for one table; related tables ({', '.join(reals)}) are fitted without it")
+                raise SynthError(f"{flag} is for one table; related tables ({', '.join(str(parse_address(r)) for r in reals)}) "
+                                  "are fitted without it")
     if related:
         if normalize:
             raise SynthError("--normalize is for one flat table; these are already several tables")

@@ -230,9 +230,10 @@ def test_the_catalog_lists_every_table_and_declared_foreign_key(db):
 
 def test_reading_without_a_table_names_the_tables_there(db, tmp_path):
     write_table(pd.DataFrame({"a": [1]}), db.url("orders"))
-    (tmp_path / "fake.csv").write_text("a\n1\n")  # (synth fit of a database without a table learns every table)
-    line = one_error_line(run("audit", db.url(), str(tmp_path / "fake.csv"), "--allow-no-holdout"))
-    assert "name the table to read" in line and line.endswith("its tables: orders")
+    # (the command line reads a database without a table as the whole database: synth fit, synth audit)
+    with pytest.raises(SynthError) as caught:
+        read_table(db.url())
+    assert "name the table to read" in caught.value.message and caught.value.message.endswith("its tables: orders")
 
 
 @pytest.mark.parametrize("args, message", [
