@@ -439,7 +439,7 @@ def test_audit_reads_query_rows_on_both_sides(tmp_path):
     assert rows["real_rows"] == ones < 800  # the query's rows, not the table's
     line = one_error_line(run("audit", real, fake, "--query", "SELEC 1", "--synthetic-query", "SELECT 1", "--allow-no-holdout"))
     assert line.startswith(f"error: {real}") and "syntax error" in line
-    line = one_error_line(run("audit", real + "#coffee", fake, "--query", "SELECT 1", "--allow-no-holdout"))
+    line = one_error_line(run("audit", real + "#coffee", fake + "#coffee", "--query", "SELECT 1", "--allow-no-holdout"))
     assert "give either a table (#coffee) or --query, not both" in line
 
 

@@ -191,5 +191,7 @@ def test_audit_of_two_whole_databases_checks_the_declared_references(tmp_path):
     assert result.exit_code in (0, 1), result.output
     links = json.loads(report.read_text())["relations"]["links"]
     assert {"orders(placed_by) -> customers(id)", "items(order_id) -> orders(id)"} <= set(links)
-    line = one_error_line(run("audit", real, twin, "--query", "SELECT 1", "--allow-no-holdout"))
+    line = one_error_line(run("audit", real, twin, "--synthetic-query", "SELECT 1", "--allow-no-holdout"))
     assert "--query and --synthetic-query are for one table" in line
+    line = one_error_line(run("audit", real, twin, "--query", "SELECT * FROM orders", "--allow-no-holdout"))
+    assert "SYNTHETIC is several tables" in line and "REAL" in line

@@ -83,7 +83,8 @@ def audit_command(
         policy.require_holdout = False
     from ..io import is_table_folder, is_whole_database, parse_address
 
-    related = is_table_folder(real) or is_whole_database(real)
+    # A database address without a table is the whole database, unless a query says which rows.
+    related = is_table_folder(real) or (is_whole_database(real) and query is None)
     if related and (query or synthetic_query):
         raise SynthError("--query and --synthetic-query are for one table; folders of tables and whole databases are "
                          "audited without them")
@@ -92,7 +93,9 @@ def audit_command(
                        html_path, schema_path)
         return
     for label, given in (("SYNTHETIC", synthetic), ("--holdout", holdout)):
-        if given is not None and (is_table_folder(given) or is_whole_database(given)):
+        if given is None:
+            continue
+        if is_table_folder(given) or (is_whole_database(given) and not (label == "SYNTHETIC" and synthetic_query)):
             raise SynthError(f"{parse_address(given)}: {label} is several tables (a folder of tables or a "
                              f"whole database) but REAL {parse_address(real)} is one table; give several tables for both")
     frames = [read_table(real, query=query), read_table(synthetic, query=synthetic_query),
