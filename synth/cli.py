@@ -68,7 +68,8 @@ def generate(
     seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Random seed (default: the schema's `seed`). Same seed, same bytes."),
     out_path: Optional[str] = typer.Option(
         None, "--out", "-o", help=f"Where to write: {describe_addresses(writing=True)} (default: <schema name>.csv here). "
-        "With several tables: a folder, one file per table (default: <schema name>/)."),
+        "With several tables: a folder, one file per table (default: <schema name>/), or a database address without "
+        "#table (every table, with primary and foreign keys)."),
     file_format: Optional[str] = typer.Option(
         None, "--format", "-f", help="With several tables: the files' format (csv, tsv, parquet, jsonl; default csv)."),
     if_exists: Optional[str] = typer.Option(
@@ -252,7 +253,8 @@ def validate(
 def fit(
     ctx: typer.Context,
     reals: list[str] = typer.Argument(..., metavar="REAL...", help=f"The real table: {describe_addresses()}. A folder of "
-                                      "tables or several tables: related tables, learned as one multi-table schema.",
+                                      "tables, several tables, or a database address without #table (every table, with "
+                                      "its declared keys): related tables, learned as one multi-table schema.",
                                       show_default=False),
     query: Optional[str] = typer.Option(None, "--query", help="With a database address (no #table): learn from the rows of "
                                         "this SQL query, e.g. --query \"SELECT * FROM orders WHERE year = 2024\"."),
