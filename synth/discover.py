@@ -276,7 +276,9 @@ class _Match:
     contained: float  # share of the child's distinct values found in the key
 
     def rank(self) -> tuple:
-        return (self.named, round(self.fk.resolved_share, 6), self.contained)
+        # Among named matches, one naming another table (items.order_id -> orders.id) beats the self-reference
+        # rule (employees.manager_id -> employees.id), whose name says less.
+        return (self.named, self.named and self.fk.child != self.fk.parent, round(self.fk.resolved_share, 6), self.contained)
 
 
 def _single_match(child: _Column, parent: _Column, child_pk: tuple[str, ...], config: DiscoveryConfig) -> _Match | None:
@@ -398,16 +400,33 @@ def _children_summary(counts: np.ndarray) -> dict[str, float]:
             "median": float(q[0]), "p90": float(q[1]), "p99": float(q[2]), "max": int(counts.max())}
 
 
-def discover(tables: dict[str, pd.DataFrame], config: DiscoveryConfig = DiscoveryConfig()) -> Relations:
+def discover(tables: dict[str, pd.DataFrame], config: DiscoveryConfig = DiscoveryConfig(),
+             primary_keys: dict[str, tuple[str, ...]] | None = None,
+             foreign_keys: list[ForeignKey] | None = None) -> Relations:
     """Primary keys and foreign keys of related tables (a dict name -> DataFrame, e.g. :func:`read_folder`).
 
     Each child column (or column tuple) refers to at most one parent key: the best match, names agreeing first,
     then the larger resolved share. Of two tables that seem to refer to each other one-to-one on content alone,
     only the direction from the larger table is kept.
+
+    ``primary_keys`` and ``foreign_keys``: keys a database declares (:func:`synth.io.read_catalog`). They win:
+    a declared primary key replaces the one discovery would choose, and a column of a declared foreign key is
+    matched to nothing else; discovery fills in the rest. A declared key gets the resolved share of the rows.
+
+    >>> customers = pd.DataFrame({"id": range(1, 31), "code": range(101, 131)})
+    >>> orders = pd.DataFrame({"oid": range(90), "buyer": [1 + i % 30 for i in range(90)], "customer_id": [1 + i % 30 for i in range(90)]})
+    >>> [str(fk) for fk in discover({"customers": customers, "orders": orders}).foreign_keys]
+    ['orders(customer_id) -> customers(id)']
+    >>> declared = [ForeignKey("orders", ("buyer",), "customers", ("id",))]
+    >>> [str(fk) for fk in discover({"customers": customers, "orders": orders}, foreign_keys=declared).foreign_keys]
+    ['orders(buyer) -> customers(id)', 'orders(customer_id) -> customers(id)']
     """
     columns = {name: _columns(name, frame, config) for name, frame in tables.items()}
-    keys = {name: primary_key(name, frame, config, columns[name]) for name, frame in tables.items()}
-    matches: list[_Match] = []
+    declared_pk = {t: tuple(k) for t, k in (primary_keys or {}).items() if t in tables and k}
+    keys = {name: declared_pk.get(name) or primary_key(name, frame, config, columns[name]) for name, frame in tables.items()}
+    declared = [_declared(fk, tables) for fk in foreign_keys or [] if fk.child in tables and fk.parent in tables]
+    taken = {(fk.child, c) for fk in declared for c in fk.columns}
+    matches: list[_Match] = [_Match(fk, True, 1.0) for fk in declared]
     for child, child_cols in columns.items():
         best: dict[tuple[str, ...], _Match] = {}
         for parent, parent_cols in columns.items():
@@ -421,9 +440,12 @@ def discover(tables: dict[str, pd.DataFrame], config: DiscoveryConfig = Discover
                 m = _composite_match(child, tables[child], child_cols, parent, tables[parent], keys[parent], parent_cols, config)
                 if m is not None and (m.fk.columns not in best or m.rank() > best[m.fk.columns].rank()):
                     best[m.fk.columns] = m
-        matches += best.values()
+        matches += [m for m in best.values() if not any((child, c) in taken for c in m.fk.columns)]
     kept = []
     for m in matches:  # one-to-one on content both ways: keep the named one, else the one from the larger table
+        if (m.fk.child, m.fk.columns[0]) in taken:
+            kept.append(m)  # declared
+            continue
         back = next((o for o in matches if o.fk.child == m.fk.parent and o.fk.parent == m.fk.child
                      and o.fk.columns == m.fk.keys and o.fk.keys == m.fk.columns), None)
         if back is not None and (back.named, len(tables[back.fk.child]), back.fk.child) > (m.named, len(tables[m.fk.child]), m.fk.child):
@@ -434,6 +456,16 @@ def discover(tables: dict[str, pd.DataFrame], config: DiscoveryConfig = Discover
     children = {str(fk): _children_summary(children_per_parent(tables[fk.child], fk.columns, tables[fk.parent], fk.keys))
                 for fk in fks}
     return Relations(keys, fks, children)
+
+
+def _declared(fk: ForeignKey, tables: dict[str, pd.DataFrame]) -> ForeignKey:
+    """A declared foreign key with the share of its child's non-missing values that resolve (an SQLite database
+    does not check its keys unless asked: declared is not always true)."""
+    child = tables[fk.child]
+    present = ~child[list(fk.columns)].isna().any(axis=1).to_numpy()
+    found = parent_positions(child, fk.columns, tables[fk.parent], fk.keys) >= 0
+    share = float(found.sum() / present.sum()) if present.any() else 1.0
+    return ForeignKey(fk.child, fk.columns, fk.parent, fk.keys, round(share, 6))
 
 
 def read_folder(path: str | Path) -> dict[str, pd.DataFrame]:

@@ -203,8 +203,6 @@ def test_a_type_the_database_cannot_hold_is_one_line_naming_the_column(db):
 # --- several tables in one transaction ------------------------------------------------------------------------
 
 def test_related_tables_are_written_together_with_their_keys_and_read_back_with_them(db):
-    if db.engine == "duckdb":
-        pytest.skip("DuckDB cannot rename a table other tables reference; its foreign keys are not declared yet")
     store = store_for(parse_address(db.url()))
     writer = DatabaseWriter(store, DatabaseURL.parse(db.url()), "fail")
     fk = ForeignKey("orders", ("customer_id",), "customers", ("id",))
@@ -232,8 +230,10 @@ def test_the_catalog_lists_every_table_and_declared_foreign_key(db):
 
 def test_reading_without_a_table_names_the_tables_there(db, tmp_path):
     write_table(pd.DataFrame({"a": [1]}), db.url("orders"))
-    line = one_error_line(run("fit", db.url(), "-o", str(tmp_path / "x.yaml")))
-    assert "name the table to read" in line and line.endswith("its tables: orders")
+    # (the command line reads a database without a table as the whole database: synth fit, synth audit)
+    with pytest.raises(SynthError) as caught:
+        read_table(db.url())
+    assert "name the table to read" in caught.value.message and caught.value.message.endswith("its tables: orders")
 
 
 @pytest.mark.parametrize("args, message", [
@@ -424,3 +424,34 @@ def test_every_common_arrow_type_goes_in_and_comes_back(db):
     if db.engine == "sqlite":
         with pytest.raises(SynthError, match="column 'dur' holds duration"):
             write_table(pd.DataFrame({"dur": [pd.Timedelta(seconds=5)]}), db.url("d"))
+
+
+def test_audit_reads_query_rows_on_both_sides(tmp_path):
+    real, fake = f"sqlite:///{tmp_path / 'r.db'}", f"duckdb:///{tmp_path / 'f.duckdb'}"
+    write_table(coffee(800, seed=1), real + "#coffee")
+    write_table(coffee(800, seed=2), fake + "#coffee")
+    report = tmp_path / "r.json"
+    result = run("audit", real, fake, "--query", "SELECT * FROM coffee WHERE quantity = 1",
+                 "--synthetic-query", "SELECT * FROM coffee WHERE quantity = 1", "--allow-no-holdout", "-q", "--json", str(report))
+    assert result.exit_code in (0, 1), result.output
+    rows = json.loads(report.read_text())["inputs"]
+    ones = int((coffee(800, seed=1).quantity == 1).sum())
+    assert rows["real_rows"] == ones < 800  # the query's rows, not the table's
+    line = one_error_line(run("audit", real, fake, "--query", "SELEC 1", "--synthetic-query", "SELECT 1", "--allow-no-holdout"))
+    assert line.startswith(f"error: {real}") and "syntax error" in line
+    line = one_error_line(run("audit", real + "#coffee", fake + "#coffee", "--query", "SELECT 1", "--allow-no-holdout"))
+    assert "give either a table (#coffee) or --query, not both" in line
+
+
+def test_a_relative_database_path_in_a_schema_is_beside_the_schema(tmp_path, monkeypatch):
+    folder = tmp_path / "schemas"
+    folder.mkdir()
+    write_table(pd.DataFrame({"sku": ["00123", "00777"], "price": [2.5, 4.5]}), f"sqlite:///{folder / 'menu.db'}#menu")
+    entry = "{name: m, kind: catalog, source: 'sqlite:///menu.db#menu'}"
+    (folder / "one.yaml").write_text(f"name: one\nrows: 20\ncolumns:\n  - {entry}\n")
+    (folder / "two.yaml").write_text(f"name: two\ntables:\n  shop:\n    rows: 20\n    columns:\n      - {entry}\n")
+    monkeypatch.chdir(tmp_path)  # not the schemas' folder: a path relative to here would not be found
+    assert set(synth.generate(folder / "one.yaml").sku.astype(str)) == {"00123", "00777"}
+    import synth.multitable as mt
+
+    assert set(mt.generate_tables(folder / "two.yaml")["shop"].sku.astype(str)) == {"00123", "00777"}

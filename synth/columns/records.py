@@ -76,6 +76,10 @@ def _read_records(source: str, base_dir: str | Path | None) -> tuple[list[dict[s
         if not path.exists():
             raise ValueError(f"catalog file {path} does not exist")
         address = parse_address(path)
+    elif base_dir is not None:  # sqlite:///menu.db#items: beside the schema, as a file would be
+        from ..io.db.url import relative_to
+
+        address = relative_to(address, base_dir)
     try:
         frame = read_table(address, yaml_types=True)
     except SynthError as exc:
@@ -92,7 +96,7 @@ class CatalogColumn(Column):
     in_cases: ClassVar[bool] = False  # makes several columns
     kind: Literal["catalog"] = "catalog"
     records: list[dict[str, Any]] | None = None
-    source: str | None = Field(default=None, description="A table file (CSV with a header row, Parquet, JSON Lines ...), relative to the schema")
+    source: str | None = Field(default=None, description="A table file (CSV with a header row, Parquet, JSON Lines ...) or a database table (sqlite:///menu.db#items), relative to the schema")
     weight: str | None = None
     fields: list[str] | None = None
 

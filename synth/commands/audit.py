@@ -27,6 +27,8 @@ out = Console(highlight=False, soft_wrap=True)
 def audit_command(
     real: str = typer.Argument(..., help=f"The real rows the generator learned from: {describe_addresses()}; or a folder of related tables (one file per table, named by its stem).", show_default=False),
     synthetic: str = typer.Argument(..., help="The synthetic rows to check (the same kinds of address; a folder of tables with the same names when REAL is one).", show_default=False),
+    query: Optional[str] = typer.Option(None, "--query", help="With a database address as REAL (no #table): audit against the rows of this SQL query."),
+    synthetic_query: Optional[str] = typer.Option(None, "--synthetic-query", help="With a database address as SYNTHETIC (no #table): the synthetic rows are this SQL query's."),
     holdout: Optional[str] = typer.Option(None, "--holdout", help="Real rows the generator never saw: needed to tell memorised rows from realistic ones (a folder of tables with folders)."),
     target: Optional[str] = typer.Option(None, "--target", help="Column a downstream model predicts (train on synthetic, test on real); TABLE.COLUMN with folders."),
     sensitive: List[str] = typer.Option([], "--sensitive", help="A secret column an attacker may try to infer (repeatable); TABLE.COLUMN with folders."),
@@ -63,6 +65,9 @@ def audit_command(
       synth audit train.csv synthetic.csv --holdout holdout.csv --target price --html report.html
 
       synth audit real_tables/ synthetic_tables/ --holdout holdout_tables/ --html report.html
+
+      synth audit postgresql://me@db/shop sqlite:///twin.db --query "SELECT * FROM orders WHERE year = 2024" \
+          --synthetic-query "SELECT * FROM orders WHERE year = 2024" --allow-no-holdout
     """
     import audit
     from audit.policy import Policy
@@ -78,16 +83,25 @@ def audit_command(
     policy = Policy.parse(fail_under, base=policy)
     if allow_no_holdout:
         policy.require_holdout = False
-    from ..io import is_table_folder
+    from ..io import is_table_folder, is_whole_database, parse_address
 
-    if is_table_folder(real):
+    # A database address without a table is the whole database, unless a query says which rows.
+    related = is_table_folder(real) or (is_whole_database(real) and query is None)
+    if related and (query or synthetic_query):
+        raise SynthError("--query and --synthetic-query are for one table; folders of tables and whole databases are "
+                         "audited without them")
+    if related:
         _audit_folders(real, synthetic, holdout, target, sensitive, time_column, kinds, policy, seed, quiet, json_path,
                        html_path, schema_path)
         return
     for label, given in (("SYNTHETIC", synthetic), ("--holdout", holdout)):
-        if given is not None and is_table_folder(given):
-            raise SynthError(f"{given}: {label} is a folder of tables but REAL {real} is one table; give a folder of tables for both")
-    frames = [read_table(real), read_table(synthetic), read_table(holdout) if holdout else None]
+        if given is None:
+            continue
+        if is_table_folder(given) or (is_whole_database(given) and not (label == "SYNTHETIC" and synthetic_query)):
+            raise SynthError(f"{parse_address(given)}: {label} is several tables (a folder of tables or a "
+                             f"whole database) but REAL {parse_address(real)} is one table; give several tables for both")
+    frames = [read_table(real, query=query), read_table(synthetic, query=synthetic_query),
+              read_table(holdout) if holdout else None]
     from ..schema import Schema
 
     rules_schema = Schema.from_yaml(schema_path) if schema_path is not None else None  # its kinds too; --kind wins
@@ -138,15 +152,20 @@ def _audit_folders(real: str, synthetic: str, holdout: Optional[str], target: Op
     and each table's rules are checked on both sides."""
     from audit.related import aggregate_metrics, link_columns, run_related
 
-    from ..io import is_table_folder, read_tables
+    from ..io import is_table_folder, is_whole_database, parse_address, read_catalog, read_tables
 
     for label, given in (("SYNTHETIC", synthetic), ("--holdout", holdout)):
-        if given is not None and not is_table_folder(given):
-            raise SynthError(f"{given}: REAL {real} is a folder of tables, so {label} must be one too (a file per table)")
+        if given is not None and not (is_table_folder(given) or is_whole_database(given)):
+            raise SynthError(f"{parse_address(given)}: REAL {parse_address(real)} is several tables, so {label} must be too "
+                             "(a folder with a file per table, or a database address without #table)")
     for path in (json_path, html_path):
         if path is not None and not (path.parent if str(path.parent) else Path(".")).is_dir():
             raise SynthError(f"{path}: cannot write: folder {path.parent} does not exist")
-    tables = read_tables(real)
+    def read(address: str) -> dict:
+        return read_catalog(address).tables if is_whole_database(address) else read_tables(address)
+
+    declared = read_catalog(real) if is_whole_database(real) else None
+    tables = declared.tables if declared is not None else read_tables(real)
     names = list(tables)
     targets = dict([_by_table("--target", target, names)]) if target else None
     secrets: dict[str, list[str]] = {}
@@ -158,16 +177,20 @@ def _audit_folders(real: str, synthetic: str, holdout: Optional[str], target: Op
     for col, value in kinds.items():
         table, column = _by_table("--kind", col, names)
         table_kinds.setdefault(table, {})[column] = value
-    fake = read_tables(synthetic)
-    held = read_tables(holdout) if holdout else None
+    fake = read(synthetic)
+    held = read(holdout) if holdout else None
     relations, schemas = None, None
+    if declared is not None:  # the keys the database declares win; discovery fills in the rest
+        from ..discover import discover
+
+        relations = discover(tables, primary_keys=declared.primary_keys, foreign_keys=declared.foreign_keys)
     if schema_path is not None:
         from ..multitable import load_database
 
         database = load_database(schema_path)
         unknown = [t for t in database.tables if t not in tables]
         if unknown:
-            raise SynthError(f"{schema_path}: table {unknown[0]!r} of the schema is not in {real} (tables there: {', '.join(names)})")
+            raise SynthError(f"{schema_path}: table {unknown[0]!r} of the schema is not in {parse_address(real)} (tables there: {', '.join(names)})")
         relations = [r.foreign_key() for r in database.references]
         schemas = dict(database.tables)
     status = err.status("auditing", spinner="dots") if not quiet and err.is_terminal else None

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 def fit(
     ctx: typer.Context,
     reals: list[str] = typer.Argument(..., metavar="REAL...", help=f"The real table: {describe_addresses()}. A folder of "
-                                      "tables or several tables: related tables, learned as one multi-table schema.",
+                                      "tables, several tables, or a database address without #table (every table, with "
+                                      "its declared keys): related tables, learned as one multi-table schema.",
                                       show_default=False),
     query: Optional[str] = typer.Option(None, "--query", help="With a database address (no #table): learn from the rows of "
                                         "this SQL query, e.g. --query \"SELECT * FROM orders WHERE year = 2024\"."),
@@ -70,6 +71,8 @@ def fit(
       synth fit real.csv --holdout-out holdout.csv --out twin.yaml   # then: synth audit real.csv twin.csv --holdout holdout.csv
 
       synth fit "postgresql://me@localhost/shop#orders" --out orders.yaml
+
+      synth fit "postgresql://me@localhost/shop" --out shop.yaml   # every table, with the keys it declares
     """
     from ..fit import FitConfig, SchemaFitter
     from ..io import is_table_folder
@@ -78,12 +81,13 @@ def fit(
 
     config = _settings(ctx, FitConfig, min_count=min_count, tail=tail, seed=seed, sample_rows=sample_rows,
                        epsilon=epsilon, delta=delta, trees=trees)
-    related = len(reals) > 1 or is_table_folder(reals[0])
+    related = len(reals) > 1 or is_table_folder(reals[0]) or (query is None and _whole_database(reals[0]))
     if related or normalize:
         for flag, value in (("--epsilon", epsilon), ("--holdout-out", holdout_out), ("--sample-rows", sample_rows),
                             ("--query", query)):
             if value is not None:
-                raise SynthError(f"{flag} is for one table; related tables ({', '.join(reals)}) are fitted without it")
+                raise SynthError(f"{flag} is for one table; related tables ({', '.join(str(parse_address(r)) for r in reals)}) "
+                                  "are fitted without it")
     if related:
         if normalize:
             raise SynthError("--normalize is for one flat table; these are already several tables")
@@ -143,6 +147,12 @@ def fit(
                   markup=False)
 
 
+def _whole_database(real: str) -> bool:
+    from ..io import is_whole_database
+
+    return is_whole_database(real)
+
+
 def _fit_related(reals: list[str], config: "FitConfig", out_path: Optional[Path], quiet: bool, as_json: bool,
                  flat: tuple | None = None) -> None:
     """`synth fit FOLDER` / `synth fit a.csv b.csv ...` / `synth fit flat.csv --normalize` (``flat``: the frame, its
@@ -152,9 +162,18 @@ def _fit_related(reals: list[str], config: "FitConfig", out_path: Optional[Path]
     from ..sinks import write_text_atomic
     from ..tables import read_table
 
+    declared: dict = {}
     if flat is not None:
         tables = {flat[2]: flat[0]}
         name = flat[2]
+    elif len(reals) == 1 and _whole_database(reals[0]):
+        from ..io import read_catalog
+
+        catalog = read_catalog(reals[0])
+        if not catalog.tables:
+            raise SynthError(f"{parse_address(reals[0])}: the database has no tables")
+        tables, name = catalog.tables, parse_address(reals[0]).stem or "database"
+        declared = {"primary_keys": catalog.primary_keys, "foreign_keys": catalog.foreign_keys}
     elif len(reals) == 1:
         tables = read_tables(reals[0])
         name = Path(reals[0]).name or "database"
@@ -179,11 +198,12 @@ def _fit_related(reals: list[str], config: "FitConfig", out_path: Optional[Path]
             fitter.fit_flat(flat[0], flat[1], name=name, progress=step)
             tables = fitter.tables_
         else:
-            fitter.fit(tables, name=name, progress=step)
+            fitter.fit(tables, name=name, progress=step, **declared)
     write_text_atomic(target, fitter.to_yaml())
     seconds = time.perf_counter() - started
     plans = fitter.plans_
-    summary = {"real": list(reals), "out": str(target), "tables": {t: len(df) for t, df in tables.items()},
+    summary = {"real": [str(parse_address(r)) for r in reals], "out": str(target),  # a URL's password as ***
+               "tables": {t: len(df) for t, df in tables.items()},
                "primary_keys": {t: list(k) for t, k in fitter.relations_.primary_keys.items()},
                "parents": {t: str(p.parent) for t, p in plans.items() if p.parent is not None},
                "lookups": {t: [str(fk) for fk in p.lookups] for t, p in plans.items() if p.lookups},

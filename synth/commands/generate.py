@@ -39,7 +39,8 @@ def generate(
     seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Random seed (default: the schema's `seed`). Same seed, same bytes."),
     out_path: Optional[str] = typer.Option(
         None, "--out", "-o", help=f"Where to write: {describe_addresses(writing=True)} (default: <schema name>.csv here). "
-        "With several tables: a folder, one file per table (default: <schema name>/)."),
+        "With several tables: a folder, one file per table (default: <schema name>/), or a database address without "
+        "#table (every table, with primary and foreign keys)."),
     file_format: Optional[str] = typer.Option(
         None, "--format", "-f", help="With several tables: the files' format (csv, tsv, parquet, jsonl; default csv)."),
     if_exists: Optional[str] = typer.Option(
@@ -64,8 +65,14 @@ def generate(
     from ..multitable import is_multi_table
 
     if is_multi_table(schema):
-        if if_exists is not None:
-            raise SynthError("--if-exists is for one database table; the tables of a multi-table schema go to a folder")
+        to_database = out_path is not None and _whole_database(out_path)
+        if if_exists is not None and not to_database:
+            raise SynthError("--if-exists is for database tables; the tables of a multi-table schema go to a folder "
+                             "or a database (--out postgresql://me@host/shop)")
+        if to_database:
+            if file_format is not None:
+                raise SynthError("--format is for files; a database holds the tables itself")
+            return _generate_tables(schema, rows, seed, out_path, None, workers, max_requests, quiet, as_json, if_exists)
         return _generate_tables(schema, rows, seed, out_path, file_format, workers, max_requests, quiet, as_json)
     from .. import load_schema, write
 
@@ -125,14 +132,21 @@ def _table_rows(rows: Optional[list[str]], roots: list[str], parents: list[str])
 
 
 def _generate_tables(schema: Path, rows: Optional[list[str]], seed: Optional[int], out_path: Optional[str],
-                     file_format: Optional[str], workers: int, max_requests: Optional[int], quiet: bool, as_json: bool) -> None:
-    from ..multitable import load_database, write_tables
+                     file_format: Optional[str], workers: int, max_requests: Optional[int], quiet: bool, as_json: bool,
+                     if_exists: Optional[str] = None) -> None:
+    from ..multitable import load_database, write_database, write_tables
 
     db = load_database(schema)
-    target = Path(out_path or db.name)
+    to_database = out_path is not None and _whole_database(out_path)
+    target = parse_address(out_path) if to_database else Path(out_path or db.name)  # a URL shows its password as ***
+    if to_database:
+        from ..io import check_writable
+
+        for table in db.order:  # before any work: the server answers, and no table is refused by --if-exists
+            check_writable(f"{out_path}#{table}", if_exists)
     if out_path is not None and parse_address(out_path).is_stdio:
         raise SynthError("--out -: a schema of several tables writes one file per table; give a folder")
-    if out_path is not None and target.suffix and not target.is_dir():
+    if not to_database and out_path is not None and target.suffix and not target.is_dir():
         raise SynthError(f"{out_path}: a schema of several tables writes one file per table; give --out a folder "
                          f"(and --format {target.suffix.lstrip('.')})")
     parents = [t for t in db.roots if db.children(t)]
@@ -146,16 +160,26 @@ def _generate_tables(schema: Path, rows: Optional[list[str]], seed: Optional[int
                 tasks[table] = bar.add_task(f"{table} -> {target}", total=None)
             bar.advance(tasks[table], n)  # type: ignore[arg-type]
 
-        written = write_tables(db, target, rows=wanted, seed=seed, workers=workers, format=file_format or "csv",
-                               progress=advance, max_requests=max_requests)
+        if to_database:
+            written = write_database(db, out_path, rows=wanted, seed=seed, workers=workers, if_exists=if_exists,  # type: ignore[arg-type]
+                                     progress=advance, max_requests=max_requests)
+        else:
+            written = write_tables(db, target, rows=wanted, seed=seed, workers=workers, format=file_format or "csv",
+                                   progress=advance, max_requests=max_requests)
     seconds = time.perf_counter() - started
-    summary = {"schema": str(schema), "out": str(target), "format": file_format or "csv",
+    summary = {"schema": str(schema), "out": str(target), "format": "database" if to_database else file_format or "csv",
                "seed": db.spec.seed if seed is None else seed, "tables": written,
                "seconds": round(seconds, 3), "rows_per_second": round(sum(written.values()) / seconds) if seconds > 0 else None}
     if as_json:
         print(json.dumps(summary))
     elif not quiet:
         made = ", ".join(f"{t} {n:,}" for t, n in written.items())
-        err.print(f"wrote {len(written)} tables to {target}/ in {seconds:.2f}s: {made} rows", markup=False)
+        err.print(f"wrote {len(written)} tables to {target}{'' if to_database else '/'} in {seconds:.2f}s: {made} rows", markup=False)
+
+
+def _whole_database(address: str) -> bool:
+    from ..io import is_whole_database
+
+    return is_whole_database(address)
 
 

@@ -191,14 +191,17 @@ class DatabaseFitter:
         self.parent_columns = parent_columns
 
     def fit(self, tables: dict[str, pd.DataFrame], name: str = "database",
-            progress: Callable[[str], None] | None = None) -> "DatabaseFitter":
+            progress: Callable[[str], None] | None = None, primary_keys: dict[str, tuple[str, ...]] | None = None,
+            foreign_keys: list[ForeignKey] | None = None) -> "DatabaseFitter":
+        """Learn from ``tables``; ``primary_keys`` and ``foreign_keys`` declared by a database win over discovery
+        (see :func:`synth.discover.discover`)."""
         step = progress or (lambda _msg: None)
         cfg = self.config
         if not tables:
             raise SynthError("no tables to learn from")
         step("relations")
         self.tables_ = tables
-        self.relations_ = discover(tables, self.discovery)
+        self.relations_ = discover(tables, self.discovery, primary_keys, foreign_keys)
         self.plans_ = plan_tables(tables, self.relations_, cfg.min_count)
         plans = self.plans_
         frames = {t: df.reset_index(drop=True) for t, df in tables.items()}

@@ -41,7 +41,7 @@ else:
     pd, pa = LazyModule("pandas"), LazyModule("pyarrow")
 
 __all__ = ["Address", "COMPRESSIONS", "ChunkWriter", "FORMATS", "Format", "STORES", "Sink", "Store", "check_writable",
-           "describe", "is_table_folder", "open_sink", "parse_address", "read_batches", "read_catalog", "read_table",
+           "describe", "is_table_folder", "is_whole_database", "open_sink", "parse_address", "read_batches", "read_catalog", "read_table",
            "read_tables", "register_format", "register_store", "table_addresses", "write_table"]
 
 
@@ -137,6 +137,19 @@ def read_batches(address: str | Path | Address, query: str | None = None) -> Ite
         raise SynthError(f"{url}: give either a table (#{url.table}) or a query, not both")
     with store.batches(url, query if query is not None else store.select_table(url)) as reader:
         yield reader
+
+
+def is_whole_database(address: str | Path | Address) -> bool:
+    """True for a database address that names no table: ``sqlite:///shop.db``, ``postgresql://me@host/shop``
+    (``synth fit`` learns every table of it, ``synth generate`` writes every table of a multi-table schema to it).
+
+    >>> is_whole_database("sqlite:///shop.db"), is_whole_database("sqlite:///shop.db#orders"), is_whole_database("shop.csv")
+    (True, False, False)
+    """
+    address = parse_address(address)
+    if address.scheme == "file":
+        return False
+    return isinstance(store_for(address), db.DatabaseStore) and db.DatabaseURL.parse(address).table is None
 
 
 def read_catalog(address: str | Path | Address) -> db.Catalog:

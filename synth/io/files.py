@@ -155,7 +155,9 @@ def _read_folder(path: Path) -> pd.DataFrame:
     with _reader_errors(str(path), "Parquet dataset"):
         dataset = ds.dataset(path, format="parquet", partitioning="hive")
         refuse_repeated_names(str(path), dataset.schema.names)
-        return dataset.to_table().to_pandas()
+        from .formats import arrow_frame
+
+        return arrow_frame(dataset.to_table())
 
 
 @contextmanager

@@ -26,6 +26,22 @@ else:  # `synth --help` lists the formats without loading pandas or pyarrow
     pa, pq = LazyModule("pyarrow"), LazyModule("pyarrow.parquet")
 
 
+def arrow_frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table as the DataFrame every reader gives: decimals as float64, cast in Arrow (pandas would make
+    a ``decimal.Decimal`` object per cell, and ``synth fit`` would learn those differently from the same
+    numbers read from a database or a CSV file).
+
+    >>> import decimal
+    >>> arrow_frame(pa.table({"amount": pa.array([decimal.Decimal("2.50")], pa.decimal128(8, 2))})).amount.dtype
+    dtype('float64')
+    """
+    if any(pa.types.is_decimal(t) for t in table.schema.types):
+        table = pa.Table.from_arrays([c.cast(pa.float64()) if pa.types.is_decimal(c.type) else c for c in table.columns],
+                                     schema=pa.schema([f.with_type(pa.float64()) if pa.types.is_decimal(f.type) else f
+                                                       for f in table.schema], metadata=table.schema.metadata))
+    return table.to_pandas()
+
+
 def _text(source: str | BinaryIO) -> io.TextIOBase:
     # utf-8-sig: a byte-order mark is not part of the first column's name; pandas reads the file next and
     # reports undecodable bytes properly, so here they are only replaced.
@@ -92,7 +108,7 @@ class Parquet(Format):
             return []  # pandas reads the file next and reports what is wrong with it
 
     def read(self, source: str | BinaryIO, yaml_types: bool = False) -> pd.DataFrame:
-        return pd.read_parquet(source)
+        return arrow_frame(pq.read_table(source))
 
     def writer(self, stream: pa.NativeFile) -> ChunkWriter:
         from ..sinks import ParquetWriter

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
     from .engine import DatabasePlan
 
-__all__ = ["Database", "DatabasePlan", "Reference", "generate_tables", "is_multi_table", "load_database", "write_tables"]
+__all__ = ["Database", "DatabasePlan", "Reference", "database_keys", "generate_tables", "is_multi_table", "load_database",
+           "write_database", "write_tables"]
 
 
 def __getattr__(name: str):  # the engine imports numpy and pyarrow: only on first use
@@ -97,5 +98,70 @@ def write_tables(db: Database | str | Path, folder: str | Path, rows: dict[str, 
                 folder.rmdir()
             except OSError:
                 pass
+        raise
+    return written
+
+
+def database_keys(db: Database) -> tuple[dict[str, tuple[str, ...]], list]:
+    """The keys a database table of each schema table is declared with: a primary key on each table's
+    referenced key column, and every reference to it as a foreign key.
+
+    A database needs a unique key behind every foreign key, so a reference to another column of the same
+    table (an alternate key) is left undeclared.
+
+    >>> keys, fks = database_keys(load_database("schemas/coffee_shop.yaml"))
+    >>> keys["customers"], [str(fk) for fk in fks][:1]
+    (('customer_id',), ['orders(customer_id) -> customers(customer_id)'])
+    """
+    primary: dict[str, tuple[str, ...]] = {}
+    for ref in db.references:
+        primary.setdefault(ref.target, (ref.key,))
+    return primary, [fk for fk in db.foreign_keys if primary.get(fk.parent) == fk.keys]
+
+
+def write_database(db: Database | str | Path, address: str, rows: dict[str, int] | None = None, seed: int | None = None,
+                   workers: int = 1, if_exists: str | None = None, progress: Callable[[str, int], None] | None = None,
+                   max_requests: int | None = None) -> dict[str, int]:
+    """Write every table into the database at ``address`` (``postgresql://me@host/shop``, ``sqlite:///shop.db``),
+    in one transaction, with primary and foreign keys declared (:func:`database_keys`); returns rows per table.
+
+    The tables appear together at the end, or (an error, Ctrl-C) none of them: see :class:`synth.io.db.DatabaseWriter`.
+    ``if_exists``: what to do with a table already there (``fail``, the default; ``replace``; ``append``).
+
+    >>> import tempfile, pathlib, sqlite3
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "shop.db"
+    >>> counts = write_database("schemas/coffee_shop.yaml", f"sqlite:///{path}", rows={"customers": 50}, seed=1)
+    >>> with sqlite3.connect(path) as con:
+    ...     con.execute("SELECT count(*) FROM orders WHERE customer_id NOT IN (SELECT customer_id FROM customers)").fetchone()
+    (0,)
+    """
+    from ..io import parse_address
+    from ..io.db import DatabaseStore, DatabaseURL, DatabaseWriter
+    from ..io.registry import store_for
+    from .engine import DatabasePlan
+
+    database = _as_database(db)
+    parsed = parse_address(address)
+    store = store_for(parsed)
+    if not isinstance(store, DatabaseStore):
+        raise SynthError(f"{parsed}: not a database address")
+    url = DatabaseURL.parse(parsed)
+    if url.table is not None:
+        raise SynthError(f"{url}: a schema of several tables writes a whole database; leave out the table (#{url.table})")
+    plan = DatabasePlan(database, rows=rows, seed=seed, max_requests=max_requests)
+    primary, fks = database_keys(database)
+    writer = DatabaseWriter(store, url, if_exists or "fail")
+    written = {t: 0 for t in database.order}
+    try:
+        sinks = {t: writer.table(t, primary.get(t, ()), [fk for fk in fks if fk.child == t]) for t in database.order}
+        for made in plan.iter_chunks(workers=workers, native=True):
+            for table, chunk in made.items():
+                sinks[table].write(chunk)
+                written[table] += chunk.num_rows
+                if progress is not None:
+                    progress(table, chunk.num_rows)
+        writer.commit()
+    except BaseException:
+        writer.abort()
         raise
     return written

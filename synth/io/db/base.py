@@ -71,6 +71,8 @@ class Catalog:
 
     tables: dict[str, pd.DataFrame]
     foreign_keys: list[ForeignKey] = field(default_factory=list)
+    #: Declared primary keys, by table (tables without one are absent).
+    primary_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class DatabaseStore(Store):
@@ -87,7 +89,10 @@ class DatabaseStore(Store):
     # --- the Store interface ----------------------------------------------------------------------------
 
     def read(self, address: Address, yaml_types: bool = False) -> pd.DataFrame:
-        url = self.table_url(address)
+        return self.read_url(self.table_url(address))
+
+    def read_url(self, url: DatabaseURL) -> pd.DataFrame:
+        """The table ``url`` names, whole (a store may read it faster than one ``SELECT *``: PostgreSQL does)."""
         return self._frame(url, self.select_table(url))
 
     def read_query(self, address: Address, query: str) -> pd.DataFrame:
@@ -153,8 +158,10 @@ class DatabaseStore(Store):
     def _table_frame(self, url: DatabaseURL, table: pa.Table) -> pd.DataFrame:
         from ..files import refuse_repeated_names
 
+        from ..formats import arrow_frame
+
         refuse_repeated_names(str(url), table.column_names)
-        return table.to_pandas()
+        return arrow_frame(table)
 
     def catalog(self, address: Address | str) -> Catalog:
         """Every table of the database at ``address`` (read whole) and the foreign keys declared between them."""
@@ -163,9 +170,9 @@ class DatabaseStore(Store):
             raise SynthError(f"{url}: no such database file")
         with self.connection(url) as conn:
             with self.errors(url):
-                names, keys = self.tables(conn), self.foreign_keys(conn)
-        tables = {name: self._frame(url.with_table(name), self.select_table(url.with_table(name))) for name in names}
-        return Catalog(tables, keys)
+                names, keys, primary = self.tables(conn), self.foreign_keys(conn), self.primary_keys(conn)
+        tables = {name: self.read_url(url.with_table(name)) for name in names}
+        return Catalog(tables, keys, {t: k for t, k in primary.items() if t in tables})
 
     # --- writing ----------------------------------------------------------------------------------------
 
@@ -220,6 +227,10 @@ class DatabaseStore(Store):
         columns = [pc.cast(c, pa.float64()) if pa.types.is_floating(c.type) else
                    pc.cast(c, pa.date32()) if pa.types.is_date64(c.type) else c for c in table.columns]
         return pa.Table.from_arrays(columns, names=table.column_names)
+
+    def put_in_place(self, conn: Any, url: DatabaseURL, sink: TableSink) -> None:
+        """Make the staging table of ``sink`` the table (the old one is gone): a rename."""
+        self.execute(conn, self.rename_sql(sink.schema, str(sink.staging), sink.table))
 
     def rename_sql(self, schema: str | None, old: str, new: str) -> str:
         return f"ALTER TABLE {qualified_name(schema, old)} RENAME TO {quote_name(new)}"
@@ -280,6 +291,10 @@ class DatabaseStore(Store):
         raise NotImplementedError
 
     def foreign_keys(self, conn: Any) -> list[ForeignKey]:
+        raise NotImplementedError
+
+    def primary_keys(self, conn: Any) -> dict[str, tuple[str, ...]]:
+        """Each table's declared primary key columns, in key order (named as :meth:`tables` names them)."""
         raise NotImplementedError
 
 
@@ -372,6 +387,7 @@ class TableSink:
         self.staging: str | None = None
         self.columns: pa.Schema | None = None
         self.rows = 0
+        self.put_in_place = False  # the staging table became the table (not appended to an old one)
 
     def write(self, table: pa.Table) -> None:
         """Queue ``table`` for the writer's thread (an error there is raised by a later write or the commit)."""
@@ -451,16 +467,33 @@ class DatabaseWriter:
         self.background.close()  # every queued chunk staged (or its error raised here)
         store, conn = self.store, self.conn
         keys = [fk for sink in self.staged.values() for fk in sink.foreign_keys]
-        for name in parents_first(list(self.staged), keys):
+        order = parents_first(list(self.staged), keys)
+        if self.if_exists == "replace":  # old tables go children first: a parent cannot go while a child refers to it
+            for name in reversed(order):
+                self._drop_old(self.staged[name])
+        for name in order:
             self._swap(self.staged[name])
         if not store.inline_foreign_keys:
-            for sink in self.staged.values():
-                with store.errors(self.url):
-                    store.add_foreign_keys(conn, self.url, sink.schema, sink.table, sink.foreign_keys)
+            for name in order:
+                sink = self.staged[name]
+                if sink.put_in_place:
+                    with store.errors(self.url):
+                        store.add_foreign_keys(conn, self.url, sink.schema, sink.table, sink.foreign_keys)
         with store.errors(self.url):
             conn.commit()
         self.done = True
         conn.close()
+
+    def _drop_old(self, sink: TableSink) -> None:
+        store, conn = self.store, self.conn
+        if sink.staging is None:
+            return
+        try:
+            if store.exists(conn, self.url, sink.schema, sink.table):
+                store.execute(conn, f"DROP TABLE {qualified_name(sink.schema, sink.table)}")
+        except (*store.driver_errors(), pa.ArrowException) as exc:
+            raise SynthError(f"{self.url.with_table(sink.qualified)}: cannot replace table {sink.qualified}: "
+                             f"{driver_message(exc)}") from None
 
     def _swap(self, sink: TableSink) -> None:
         store, conn, url = self.store, self.conn, self.url
@@ -481,10 +514,11 @@ class DatabaseWriter:
                     raise SynthError(f"{url.with_table(sink.qualified)}: cannot append to table {sink.qualified}: "
                                      f"{driver_message(exc)}") from None
                 store.execute(conn, f"DROP TABLE {qualified_name(sink.schema, sink.staging)}")
-                return
+                return  # the table keeps the keys it has
             if exists:
                 store.execute(conn, f"DROP TABLE {target}")
-            store.execute(conn, store.rename_sql(sink.schema, sink.staging, sink.table))
+            store.put_in_place(conn, url, sink)
+            sink.put_in_place = True
 
     def abort(self) -> None:
         """Roll everything back: old tables untouched, staging tables gone (they never left the transaction)."""

@@ -3,6 +3,10 @@
 Chunks are appended by scanning the Arrow table in place (``INSERT ... SELECT * FROM`` a registered view,
 no copy through Python); results stream as record batches. DuckDB's DECIMAL holds up to 38 digits.
 
+Foreign keys: DuckDB cannot add one to a table (no ``ALTER TABLE ... ADD FOREIGN KEY``) nor rename a table
+another one refers to, so a staging table with foreign keys is not renamed into place: at commit the table is
+created with its keys and filled from the staging table (``INSERT ... SELECT``, inside DuckDB), parents first.
+
 >>> DuckdbStore().sql_type(None, "price", pa.decimal128(8, 2)), DuckdbStore().sql_type(None, "x", pa.float64())
 ('NUMERIC(8, 2)', 'DOUBLE')
 """
@@ -69,6 +73,19 @@ class DuckdbStore(EmbeddedStore):
         finally:
             conn.unregister("_synth_chunk")
 
+    def put_in_place(self, conn: Any, url: DatabaseURL, sink: Any) -> None:
+        if not sink.foreign_keys:
+            return super().put_in_place(conn, url, sink)
+        create = self.create_sql(url, sink.schema, sink.table, sink.columns, sink.primary_key)
+        keys = ", ".join(self.foreign_key_sql(fk) for fk in sink.foreign_keys)
+        self.execute(conn, f"{create[:-1]}, {keys})")
+        self.execute(conn, f"INSERT INTO {qualified_name(sink.schema, sink.table)} SELECT * FROM "
+                           f"{qualified_name(sink.schema, sink.staging)}")
+        self.execute(conn, f"DROP TABLE {qualified_name(sink.schema, sink.staging)}")
+
+    def add_foreign_keys(self, conn: Any, url: DatabaseURL, schema: str | None, table: str, keys: Any) -> None:
+        pass  # declared when the table was put in place
+
     def exists(self, conn: Any, url: DatabaseURL, schema: str | None = None, table: str | None = None) -> bool:
         table, schema = table or url.table, schema or url.schema or self.default_schema
         return bool(conn.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
@@ -88,3 +105,9 @@ class DuckdbStore(EmbeddedStore):
             child = table if schema == self.default_schema else f"{schema}.{table}"
             keys.append(ForeignKey(child, tuple(columns), parent, tuple(referenced)))
         return keys
+
+    def primary_keys(self, conn: Any) -> dict[str, tuple[str, ...]]:
+        rows = self.rows(conn, "SELECT schema_name, table_name, constraint_column_names FROM duckdb_constraints() "
+                               "WHERE constraint_type = 'PRIMARY KEY' AND database_name = current_database()")
+        return {(table if schema == self.default_schema else f"{schema}.{table}"): tuple(columns)
+                for schema, table, columns in rows}

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from ...lazy import LazyModule
 from ...relations import ForeignKey
 from ..registry import register_store
-from ..address import Address
 from .base import DatabaseStore, _normalized, adbc_reader, qualified_name
 from .url import DatabaseURL
 
@@ -51,6 +50,41 @@ GROUP BY f.oid, cn.nspname, c.relname, pn.nspname, p.relname ORDER BY c.relname,
 """
 
 
+_PRIMARY_KEYS = """
+SELECT n.nspname, c.relname, string_agg(a.attname, chr(31) ORDER BY k.i)
+FROM pg_constraint p JOIN pg_class c ON c.oid = p.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+CROSS JOIN LATERAL unnest(p.conkey) WITH ORDINALITY AS k(col, i)
+JOIN pg_attribute a ON a.attrelid = p.conrelid AND a.attnum = k.col
+WHERE p.contype = 'p' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+GROUP BY p.oid, n.nspname, c.relname
+"""
+
+# One round trip before the rows: the snapshot the parallel reads share, the table's size in pages, and its
+# columns with a flag for ``numeric`` (NULL columns: not a plain table, e.g. a view).
+_PROBE = """
+SELECT pg_export_snapshot(), pg_relation_size(c.oid) / current_setting('block_size')::int,
+       (SELECT string_agg(quote_ident(a.attname) || CASE WHEN a.atttypid = 'numeric'::regtype THEN '1' ELSE '0' END,
+                          chr(31) ORDER BY a.attnum)
+        FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
+FROM pg_class c WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p')
+"""
+
+
+def _select_list(columns: str) -> str:
+    """The probe's columns as a select list: ``numeric`` cast to ``float8`` by the server (as
+    :func:`~synth.io.db.base._normalized` casts the driver's numeric text, to the same nearest double, but
+    without the text in between: the driver formats numerics as text row by row).
+
+    >>> _select_list('id0' + chr(31) + '"Amount"1')
+    'id, "Amount"::float8 AS "Amount"'
+    """
+    out = []
+    for item in columns.split(chr(31)):
+        name, numeric = item[:-1], item[-1] == "1"
+        out.append(f"{name}::float8 AS {name}" if numeric else name)
+    return ", ".join(out)
+
+
 @register_store
 class PostgresqlStore(DatabaseStore):
     scheme = "postgresql"
@@ -68,20 +102,20 @@ class PostgresqlStore(DatabaseStore):
 
         return (adbc_driver_manager.Error, OSError)
 
-    def read(self, address: Address, yaml_types: bool = False) -> pd.DataFrame:
-        url = self.table_url(address)
+    def read_url(self, url: DatabaseURL) -> pd.DataFrame:
         with self.connection(url) as first:
             with self.errors(url):
                 self.execute(first, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                found = self.rows(first, "SELECT pg_export_snapshot(), pg_relation_size(c.oid) / current_setting('block_size')::int "
-                                         "FROM pg_class c WHERE c.oid = to_regclass($1) AND c.relkind = 'r'",
-                                  (qualified_name(url.schema, str(url.table)),))
-            parts = min(PARALLEL_READS, found[0][1] // PAGES_PER_READ) if found else 1
-            if parts <= 1:  # small, or not a plain table (a view, or unknown: the read says so)
+                found = self.rows(first, _PROBE, (qualified_name(url.schema, str(url.table)),))
+            if not found or found[0][2] is None:  # not a plain table (a view), or unknown: the read says which
                 return self._frame(url, self.select_table(url), first)
-            snapshot, pages = found[0]
+            snapshot, pages, columns = found[0]
+            select = f"SELECT {_select_list(columns)} FROM {qualified_name(url.schema, str(url.table))}"
+            parts = min(PARALLEL_READS, pages // PAGES_PER_READ)
+            if parts <= 1:
+                return self._frame(url, select, first)
             bounds = [pages * i // parts for i in range(parts)] + [None]
-            queries = [f"{self.select_table(url)} WHERE ctid >= '({lo},0)'::tid"
+            queries = [f"{select} WHERE ctid >= '({lo},0)'::tid"
                        + (f" AND ctid < '({hi},0)'::tid" if hi is not None else "") for lo, hi in zip(bounds, bounds[1:])]
 
             def read_part(i: int) -> pa.Table:
@@ -128,6 +162,10 @@ class PostgresqlStore(DatabaseStore):
     def foreign_keys(self, conn: Any) -> list[ForeignKey]:
         return [ForeignKey(_name(cs, child), tuple(cols.split(chr(31))), _name(ps, parent), tuple(keys.split(chr(31))))
                 for cs, child, ps, parent, cols, keys in self.rows(conn, _FOREIGN_KEYS)]
+
+
+    def primary_keys(self, conn: Any) -> dict[str, tuple[str, ...]]:
+        return {_name(schema, table): tuple(cols.split(chr(31))) for schema, table, cols in self.rows(conn, _PRIMARY_KEYS)}
 
 
 def _name(schema: str, table: str) -> str:

@@ -124,6 +124,15 @@ class SqliteStore(EmbeddedStore):
         return keys
 
 
+    def primary_keys(self, conn: Any) -> dict[str, tuple[str, ...]]:
+        keys = {}
+        for table in self.tables(conn):
+            pk = sorted((r[5], r[1]) for r in self.rows(conn, f"PRAGMA table_info({quote_name(table)})") if r[5])
+            if pk:
+                keys[table] = tuple(name for _, name in pk)
+        return keys
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 

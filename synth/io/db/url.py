@@ -77,6 +77,27 @@ class DatabaseURL:
         return self.shown
 
 
+def relative_to(address: Address | str, folder: str | os.PathLike) -> Address:
+    """``address`` with an embedded database's relative file path taken from ``folder`` (a schema's folder:
+    ``source: sqlite:///menu.db#items`` in ``schemas/shop.yaml`` means ``schemas/menu.db``); others unchanged.
+
+    >>> str(relative_to("sqlite:///menu.db#items", "/srv/schemas")), str(relative_to("sqlite:////abs/m.db#t", "/srv"))
+    ('sqlite:////srv/schemas/menu.db#items', 'sqlite:////abs/m.db#t')
+    """
+    from pathlib import Path
+
+    address = parse_address(address)
+    if address.scheme not in ("sqlite", "duckdb"):
+        return address
+    parts = urlsplit(f"{address.scheme}://{address.path}")
+    path = Path(_file_path(address, parts.netloc, parts.path))
+    if path.is_absolute() or str(path) == ":memory:":
+        return address
+    text = f"{address.scheme}:///{Path(folder) / path}" + (f"?{parts.query}" if parts.query else "") \
+        + (f"#{parts.fragment}" if parts.fragment else "")
+    return parse_address(text)
+
+
 def _file_path(address: Address, netloc: str, path: str) -> str:
     # sqlite:///shop.db -> "shop.db", sqlite:////tmp/shop.db -> "/tmp/shop.db" (SQLAlchemy's reading);
     # sqlite://shop.db (two slashes) is a common slip: the name lands in the host part, and means the same.
