@@ -370,7 +370,5 @@ def _run(client: Client, plan: Plan, target: Dataset, part_rows: int, progress: 
     except BaseException:
         client.cancel(futures + [plan_future])
         raise
-    finally:
-        del plan_future
     return written
 
