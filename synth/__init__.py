@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .engine import CHUNK_ROWS, Plan
     from .schema import Schema
 
-__all__ = ["Schema", "SynthError", "Plan", "load_schema", "generate", "iter_chunks", "write", "CHUNK_ROWS"]
+__all__ = ["Schema", "SynthError", "Plan", "load_schema", "generate", "iter_chunks", "write", "CHUNK_ROWS", "ENGINES"]
 __version__ = "0.1.0"
 
 # Importing the package (which every `synth` command does) must not import the engine, numpy or pyarrow:
@@ -94,9 +94,13 @@ def generate(schema: Schema | str | Path, rows: int | None = None, seed: int | N
     return table.to_pandas(date_as_object=False)
 
 
+#: How a table can be made: ``local`` (this machine, ``workers`` processes) or ``dask`` (a Dask cluster).
+ENGINES = ("local", "dask")
+
+
 def write(schema: Schema | str | Path, path: str | Path, rows: int | None = None, seed: int | None = None,
           workers: int = 1, progress: Callable[[int], None] | None = None, max_requests: int | None = None,
-          if_exists: str | None = None) -> int:
+          if_exists: str | None = None, engine: str = "local", scheduler: Any = None) -> int:
     """Write the table to ``path`` chunk by chunk; returns the row count.
 
     ``path`` is any address :mod:`synth.io` knows: a file (format by extension), ``-``, or a database
@@ -115,7 +119,24 @@ def write(schema: Schema | str | Path, path: str | Path, rows: int | None = None
     150000
     >>> out.read_text().splitlines()[0]
     '"id","date","time","product_id","product","calories","price","type","quantity","amount","payment_type"'
+
+    ``engine="dask"`` makes the parts of a Parquet dataset (``path`` a folder ending in ``/`` or an fsspec URL
+    such as ``s3://bucket/coffee/``) as tasks of a Dask cluster: ``scheduler`` (an address or a
+    ``distributed.Client``; default ``DASK_SCHEDULER_ADDRESS``, else a LocalCluster of ``workers`` processes).
+    The files are byte-identical to the local engine's (see :mod:`synth.cluster`).
     """
+    if engine not in ENGINES:
+        raise SynthError(f"--engine {engine!r}: use one of {', '.join(ENGINES)}")
+    if engine == "dask":
+        if if_exists is not None:
+            raise SynthError("--if-exists is for database tables; --engine dask writes a dataset folder "
+                             "(a complete dataset there is replaced)")
+        from .cluster import write_dataset
+
+        return write_dataset(schema, path, rows=rows, seed=seed, scheduler=scheduler, workers=workers,
+                             progress=progress, max_requests=max_requests)
+    if scheduler is not None:
+        raise SynthError("--scheduler is for --engine dask")
     from .engine import Plan
     from .sinks import open_sink
 

@@ -42,6 +42,11 @@ class LazyModule:
     def __repr__(self) -> str:
         return f"<lazily imported module {self._name!r}>"
 
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        # Pickled by name (a plan sent to Dask workers holds expressions that use np, pa ...): without this,
+        # unpickling makes an instance without _name, whose __getattr__ then recurses looking for it.
+        return LazyModule, (self._name,)
+
 
 def hide_pandas_from_pyarrow() -> None:
     """Keep pyarrow from importing pandas (~0.5 s) only to learn that synth's values are not pandas objects.

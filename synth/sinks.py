@@ -27,7 +27,7 @@ import socket
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, ContextManager
+from typing import TYPE_CHECKING, Callable, ContextManager, Protocol
 
 from .errors import SynthError
 from .lazy import LazyModule
@@ -333,32 +333,68 @@ class FileSink:
         self.tmp.unlink(missing_ok=True)
 
 
-class _Parts:
+def part_name(index: int) -> str:
+    """The file name of a dataset's part ``index``, the one naming every writer of datasets uses.
+
+    >>> part_name(0), part_name(12)
+    ('part-00000.parquet', 'part-00012.parquet')
+    """
+    return f"part-{index:05d}.parquet"
+
+
+class PartFiles(Protocol):
+    """Where a dataset's part files go: opened by name, and told when one is complete."""
+
+    def open(self, name: str) -> pa.NativeFile: ...
+
+    def done(self, name: str) -> None: ...
+
+
+class LocalPartFiles:
+    """Part files straight into a local folder (the folder is hidden until the dataset is complete)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def open(self, name: str) -> pa.NativeFile:
+        return pa.OSFile(str(self.folder / name), "wb")
+
+    def done(self, name: str) -> None:
+        pass
+
+
+class Parts:
     """A chunk writer that cuts the rows into part files of ``part_rows`` rows: ``part-00000.parquet``, ...
 
     Each part is written by the format's own writer (``writer``) to a file of its own; the cut depends on
-    row counts only, so the parts are the same for any number of workers.
+    row counts only, so the parts are the same for any number of workers. ``first``: the index of the first
+    part written, so that a worker writing part ``i`` alone (:mod:`synth.cluster`) makes the same file, by the
+    same code, as one process writing them all.
     """
 
     native = True
 
-    def __init__(self, folder: Path, writer: Callable[[pa.NativeFile], ChunkWriter], part_rows: int) -> None:
-        self.folder, self.make_writer, self.part_rows = folder, writer, part_rows
-        self.parts = 0
-        self.current: tuple[pa.NativeFile, ChunkWriter] | None = None
+    def __init__(self, files: PartFiles | Path, writer: Callable[[pa.NativeFile], ChunkWriter], part_rows: int,
+                 first: int = 0) -> None:
+        self.files = LocalPartFiles(files) if isinstance(files, Path) else files
+        self.make_writer, self.part_rows = writer, part_rows
+        self.parts = first
+        self.current: tuple[str, pa.NativeFile, ChunkWriter] | None = None
         self.rows_in_part = 0
 
     def _open(self) -> None:
-        stream = pa.OSFile(str(self.folder / f"part-{self.parts:05d}.parquet"), "wb")
-        self.current, self.rows_in_part = (stream, self.make_writer(stream)), 0
+        name = part_name(self.parts)
+        stream = self.files.open(name)
+        self.current, self.rows_in_part = (name, stream, self.make_writer(stream)), 0
         self.parts += 1
 
     def _close_part(self) -> None:
         if self.current is not None:
-            stream, writer = self.current
+            name, stream, writer = self.current
             writer.close()
             stream.close()
             self.current = None
+            self.files.done(name)
 
     def write(self, table: pa.Table) -> None:
         offset = 0
@@ -367,7 +403,7 @@ class _Parts:
                 self._close_part()
                 self._open()
             take = min(self.part_rows - self.rows_in_part, table.num_rows - offset)
-            self.current[1].write(table.slice(offset, take))  # type: ignore[index]
+            self.current[2].write(table.slice(offset, take))  # type: ignore[index]
             self.rows_in_part += take
             offset += take
             if offset >= table.num_rows:
@@ -377,24 +413,24 @@ class _Parts:
         self._close_part()
 
     def abort(self) -> None:
-        if self.current is not None and not self.current[0].closed:
-            self.current[0].close()
+        if self.current is not None and not self.current[1].closed:
+            self.current[1].close()
         self.current = None
 
 
-class DatasetSink:
-    """A Parquet dataset folder: part files in a hidden temporary folder beside ``path``; :meth:`commit`
-    writes ``_SUCCESS`` last and renames the folder to ``path``.
+_Parts = Parts  # its name before synth.cluster wrote parts too
 
-    A reader never sees a half-written dataset: until the rename there is nothing (or the previous complete
-    dataset) at ``path``; an error, Ctrl-C or kill leaves only the temporary folder, which :meth:`abort`
-    removes (or, after a kill, the next run to the same target). Made by the ``file`` store for an address
-    ending in ``/``; use it through :func:`open_sink`.
+
+class DatasetFolder:
+    """The hidden temporary folder beside ``path`` that a dataset is written into, and how it becomes ``path``.
+
+    :meth:`commit` writes ``_SUCCESS`` last and renames the folder to ``path`` (replacing a complete dataset
+    there); :meth:`abort` removes it. Whoever writes the parts (this process, or the workers of a cluster)
+    writes them into :attr:`tmp`; a run killed outright leaves only the temporary folder, which the next run
+    to the same target removes.
     """
 
-    native = True
-
-    def __init__(self, path: Path, writer: Callable[[pa.NativeFile], ChunkWriter], part_rows: int | None = None) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = Path(str(path).rstrip("/" + os.sep))
         remove_stale_temporaries(self.path)
         self.tmp = temporary_name(self.path)
@@ -402,14 +438,8 @@ class DatasetSink:
             self.tmp.mkdir()
         except OSError as exc:
             raise SynthError(f"{path}: cannot write: {exc.strerror or exc}") from None
-        self.parts = _Parts(self.tmp, writer, part_rows or PART_ROWS)
-        self.writer = _Background(self.parts)
-
-    def write(self, table: pa.Table) -> None:
-        self.writer.write(table)
 
     def commit(self) -> None:
-        self.writer.close()
         (self.tmp / SUCCESS).write_bytes(b"")  # last: the marker says every part is complete
         if not self.path.exists():
             os.rename(self.tmp, self.path)
@@ -426,9 +456,38 @@ class DatasetSink:
         shutil.rmtree(old, ignore_errors=True)
 
     def abort(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class DatasetSink:
+    """A Parquet dataset folder: part files in a hidden temporary folder beside ``path``; :meth:`commit`
+    writes ``_SUCCESS`` last and renames the folder to ``path`` (:class:`DatasetFolder`).
+
+    A reader never sees a half-written dataset: until the rename there is nothing (or the previous complete
+    dataset) at ``path``; an error, Ctrl-C or kill leaves only the temporary folder, which :meth:`abort`
+    removes (or, after a kill, the next run to the same target). Made by the ``file`` store for an address
+    ending in ``/``; use it through :func:`open_sink`.
+    """
+
+    native = True
+
+    def __init__(self, path: Path, writer: Callable[[pa.NativeFile], ChunkWriter], part_rows: int | None = None) -> None:
+        self.folder = DatasetFolder(path)
+        self.path, self.tmp = self.folder.path, self.folder.tmp
+        self.parts = Parts(self.tmp, writer, part_rows or PART_ROWS)
+        self.writer = _Background(self.parts)
+
+    def write(self, table: pa.Table) -> None:
+        self.writer.write(table)
+
+    def commit(self) -> None:
+        self.writer.close()
+        self.folder.commit()
+
+    def abort(self) -> None:
         self.writer.abort()
         self.parts.abort()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.folder.abort()
 
 
 class StdoutSink:

@@ -34,6 +34,7 @@ def modules_after(*args: str) -> set[str]:
 def test_help_imports_no_data_or_ml_library():
     loaded = modules_after("--help")
     assert loaded & {"pandas", "numpy", "pyarrow", "scipy", "sklearn", "matplotlib", "openai", "faker"} == set()
+    assert loaded & {"dask", "distributed", "fsspec", "cloudpickle"} == set()  # --engine dask loads them when used
     assert "synth" in loaded  # the probe did run the command line
 
 
@@ -110,7 +111,7 @@ def test_validate_imports_no_pandas_or_ml_library(schema):
     # The trial run makes Arrow arrays, but pyarrow's first conversion no longer imports pandas just to
     # ask whether a value is a pandas object (synth.lazy.hide_pandas_from_pyarrow).
     loaded = modules_after("validate", schema)
-    assert loaded & {"pandas", "sklearn", "matplotlib", "openai"} == set()
+    assert loaded & {"pandas", "sklearn", "matplotlib", "openai", "dask", "distributed", "fsspec"} == set()
     assert "pyarrow" in loaded  # the trial run did run
     # scipy and Faker only for the columns that need them: coffee.yaml has none (the others have Faker
     # names and exponential or lognormal shapes).

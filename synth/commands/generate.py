@@ -46,7 +46,14 @@ def generate(
     if_exists: Optional[str] = typer.Option(
         None, "--if-exists", help="When the output table is already there: fail, replace or append (append: database "
         "tables only). Default: a file is replaced, a database table refused.", show_default=False),
-    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Processes making chunks in parallel; the output is identical for any number."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Processes making chunks in parallel; the output is identical for any number. "
+                                "With --engine dask and no scheduler: the LocalCluster's worker processes."),
+    engine: str = typer.Option("local", "--engine", help="local: this machine. dask: each part file of a Parquet dataset "
+                               "(--out DIR/ or s3://bucket/DIR/) a task on a Dask cluster, the same bytes as local "
+                               "(pip install 'synth[dask]')."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="With --engine dask: the cluster's scheduler "
+                                            "(tcp://host:8786; default: $DASK_SCHEDULER_ADDRESS, else a LocalCluster "
+                                            "of --workers processes)."),
     max_requests: Optional[int] = typer.Option(None, "--max-requests", min=1, help="For llm_text columns: stop after this many LLM requests (cached answers are free; rerun to resume)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary line."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
@@ -61,10 +68,18 @@ def generate(
 
       synth generate schemas/coffee_shop.yaml --out shop/ --rows customers=100000 --format parquet
       synth generate schemas/coffee.yaml --out "postgresql://me@localhost/shop#coffee" --if-exists replace
+
+      synth generate schemas/coffee.yaml --rows 1000000000 --out coffee/ --engine dask --scheduler tcp://host:8786
     """
+    from .. import ENGINES
     from ..multitable import is_multi_table
 
+    if engine not in ENGINES:
+        raise SynthError(f"--engine {engine!r}: use one of {', '.join(ENGINES)}")
     if is_multi_table(schema):
+        if engine != "local" or scheduler is not None:
+            raise SynthError(f"{schema}: --engine dask makes one table for now; a schema of several tables runs on "
+                             "the local engine (--workers N)")
         to_database = out_path is not None and _whole_database(out_path)
         if if_exists is not None and not to_database:
             raise SynthError("--if-exists is for database tables; the tables of a multi-table schema go to a folder "
@@ -80,7 +95,7 @@ def generate(
         raise SynthError("--format is for schemas of several tables; a single table's format is --out's extension")
     count = _single_rows(rows)
     loaded = load_schema(schema)
-    target = out_path or f"{loaded.name}.csv"
+    target = out_path or (f"{loaded.name}/" if engine == "dask" else f"{loaded.name}.csv")
     shown = str(parse_address(target))  # a URL's password is *** in everything printed
     if as_json and parse_address(target).is_stdio:
         raise SynthError("--json prints the summary on stdout, where --out - writes the table; leave out one of them")
@@ -89,7 +104,8 @@ def generate(
     with _progress(quiet) as bar:
         task = bar.add_task(f"{loaded.name} -> {shown}", total=total)
         written = write(loaded, target, rows=count, seed=seed, workers=workers, max_requests=max_requests,
-                        progress=lambda n: bar.advance(task, n), if_exists=if_exists)
+                        progress=lambda n: bar.advance(task, n), if_exists=if_exists, engine=engine,
+                        scheduler=scheduler)
     seconds = time.perf_counter() - started
     summary = {"schema": str(schema), "out": shown, "rows": written,
                "seed": loaded.spec.seed if seed is None else seed, "columns": loaded.output_columns,
