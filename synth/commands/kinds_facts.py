@@ -34,7 +34,16 @@ KIND_FACTS = {'aggregate': {'summary': "A summary of this row's child rows: coun
                           'the parent\n'
                           '          - {name: product_id, kind: reference, table: products}                        # a '
                           'lookup\n'
-                          '          - {name: amount, kind: expression, expr: products.price}\n'},
+                          '          - {name: amount, kind: expression, expr: products.price}\n'
+                          '\n'
+                          'A reference over several columns (a composite key, ``flights(origin, time_hour) -> '
+                          'weather(origin, time_hour)``)\n'
+                          'lists them in ``columns`` (its ``name`` is then a label) and, if the referenced table names '
+                          'them otherwise, its\n'
+                          'key columns in ``key``; it is a lookup (the rows it draws need not be unique by '
+                          'construction: a key seen twice\n'
+                          'is drawn as its first row). ``orphans: 0.15`` makes that share of keys point at no row '
+                          '(real data has them).\n'},
  'boolean': {'summary': '``true`` with probability ``probability``.',
              'doc': '``true`` with probability ``probability``.',
              'fields': [('name', 'str', 'required', "The output column's name"),
@@ -63,7 +72,8 @@ KIND_FACTS = {'aggregate': {'summary': "A summary of this row's child rows: coun
                         ('source',
                          'str | None',
                          'None',
-                         'A table file (CSV with a header row, Parquet, JSON Lines ...), relative to the schema'),
+                         'A table file (CSV with a header row, Parquet, JSON Lines ...) or a database table '
+                         '(sqlite:///menu.db#items), relative to the schema'),
                         ('weight', 'str | None', 'None', ''),
                         ('fields', 'list[str] | None', 'None', '')],
              'reference': '',
@@ -520,9 +530,20 @@ KIND_FACTS = {'aggregate': {'summary': "A summary of this row's child rows: coun
                           ('description', 'str | None', 'None', 'Free text for people'),
                           ('table', 'str', 'required', 'The table whose key this column holds'),
                           ('key',
-                           'str | None',
+                           'str | list[str] | None',
                            'None',
-                           "That table's key column (default: the column of the same name)"),
+                           "That table's key column (default: the column of the same name); with `columns`, its key "
+                           'columns in the same order (default: the same names)'),
+                          ('columns',
+                           'list[str] | None',
+                           'None',
+                           "A composite key: the columns that together hold the key (the entry's name is then a "
+                           'label); a lookup'),
+                          ('orphans',
+                           'float',
+                           '0.0',
+                           'Share of (non-empty) keys that point at no row of the table, as real data has: fresh keys '
+                           'that never collide with its keys'),
                           ('count',
                            'str | dict[str, Any] | None',
                            'None',
@@ -561,7 +582,16 @@ KIND_FACTS = {'aggregate': {'summary': "A summary of this row's child rows: coun
                           'the parent\n'
                           '          - {name: product_id, kind: reference, table: products}                        # a '
                           'lookup\n'
-                          '          - {name: amount, kind: expression, expr: products.price}\n'},
+                          '          - {name: amount, kind: expression, expr: products.price}\n'
+                          '\n'
+                          'A reference over several columns (a composite key, ``flights(origin, time_hour) -> '
+                          'weather(origin, time_hour)``)\n'
+                          'lists them in ``columns`` (its ``name`` is then a label) and, if the referenced table names '
+                          'them otherwise, its\n'
+                          'key columns in ``key``; it is a lookup (the rows it draws need not be unique by '
+                          'construction: a key seen twice\n'
+                          'is drawn as its first row). ``orphans: 0.15`` makes that share of keys point at no row '
+                          '(real data has them).\n'},
  'sequence': {'summary': 'Row numbers: ``start``, ``start + step``, ... Unique by construction; the same however the '
                          'work is split.',
               'doc': 'Row numbers: ``start``, ``start + step``, ... Unique by construction; the same however the work '

@@ -106,19 +106,21 @@ class DatabasePlan:
                 names = {n[len(prefix):] for n, m in db.tables[t].inputs.items() if m is None and n.startswith(prefix)}
                 read = _reads(db.tables[t])
                 self.reads[t] = [parent.key] + sorted(n for n in names if prefix + n in read and n != parent.key)
-        # Which column writes each output: a reference's values are written as the key column it copies is (a date
-        # or time key is formatted as its table formats it), through chains of references.
-        self.writers: dict[str, dict[str, Any]] = {}
-        for t in db.order:
-            writers = dict(db.tables[t].producer())
-            for ref in db.references:
-                if ref.table == t and ref.target != t:
-                    for column, key in zip(ref.columns, ref.keys):
-                        writers[column] = self.writers[ref.target][key]
-            self.writers[t] = writers
         self._kept: dict[str, dict[str, list[pa.Array]]] = {}  # lookup tables, while their family is made
         self._keep = self._lookup_columns()
         self._ready: set[str] = set()
+
+    def writers(self, table: str) -> dict[str, Any]:
+        """Which column writes each output of ``table``: a reference's values are written as the key column it
+        copies is (a date or time key is formatted as its table formats it), through chains of references. Asked
+        when chunks are made: a catalog knows its columns only once its source is read."""
+        writers = dict(self.db.tables[table].producer())
+        for ref in self.db.references:
+            if ref.table == table and ref.target != table:
+                target = self.writers(ref.target)
+                for column, key in zip(ref.columns, ref.keys):
+                    writers[column] = target[key]
+        return writers
 
     # --- public ------------------------------------------------------------------------------------------------
     def total(self, root: str) -> int:
@@ -305,7 +307,7 @@ class DatabasePlan:
         kept: dict[str, dict[str, pa.Array]] = {}
         for table, values in out.items():
             schema = self.db.tables[table]
-            producer = self.writers[table]
+            producer = self.writers(table)
             final = (lambda col, v: col.native(v)) if native else (lambda col, v: col.finalize(v))
             made[table] = pa.table({name: final(producer[name], values[name]) for name in schema.output_columns})
             if self.phantoms.get(table):  # the phantom rows (the root's last ones) are made, never written
