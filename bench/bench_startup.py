@@ -4,10 +4,11 @@ Each command runs as a whole new process (interpreter start, imports, work, exit
 median wall time, the median CPU time (user + system: less sensitive than wall time to other jobs on a
 shared machine) and the peak resident memory are reported beside baselines measured in the same run:
 `python -c pass` (the interpreter alone) and `python -c "import typer"` (the least any Typer command line
-pays). The runs are interleaved (one of each case, then the next round), so a burst of load from other
-jobs slows every case alike and the ratios stay comparable. The target is 0.3 s for `synth --help`,
-`synth kinds` and `synth validate schemas/coffee.yaml` (median, on an idle machine); `/ typer` (median over
-median) compares across machines and loads.
+pays), and floors: the same plus the libraries a trial run of a schema needs (numpy, pyarrow.compute) or
+a static check needs (yaml, pydantic), with no synth code. The runs are interleaved (one of each case, then
+the next round), so a burst of load from other jobs slows every case alike and the ratios stay comparable.
+The target is 0.3 s for `synth --help`, `synth kinds` and `synth validate schemas/coffee.yaml` (median, on an
+idle machine); `/ typer` (median over median) compares across machines and loads.
 
 Child processes run with bytecode caches on (``PYTHONDONTWRITEBYTECODE`` removed from their
 environment): an installed package has its ``.pyc`` files, and compiling synth's sources on every start
@@ -84,6 +85,10 @@ def main() -> None:
     cases = {
         "baseline: python -c pass": [sys.executable, "-c", "pass"],
         "baseline: python -c 'import typer'": [sys.executable, "-c", "import typer"],
+        # Floors: the least a command pays that imports these (no synth code at all). A trial run makes Arrow
+        # arrays with numpy and pyarrow's compute kernels; a static check of a schema needs YAML and pydantic.
+        "floor: typer + numpy + pyarrow.compute": [sys.executable, "-c", "import typer, numpy, pyarrow.compute"],
+        "floor: typer + yaml + pydantic": [sys.executable, "-c", "import typer, yaml, pydantic"],
     }
     cases.update({f"synth {name}": synth_command() + argv for name, argv in commands.items()})
     if args.before is not None:
