@@ -278,3 +278,10 @@ def test_the_kind_modules_table_check_fails_when_stale(tmp_path, monkeypatch):
     assert kinds.main(["--check"]) == 1 and stale.read_text() == "KIND_MODULES = {}\n"
     assert kinds.main([]) == 0 and kinds.main(["--check"]) == 0
     assert "'date': 'synth.columns.temporal'," in stale.read_text()
+
+
+def test_validate_json_prints_without_rich():
+    # --json is for scripts: a plain print, so Rich (~50 ms of start-up) is not imported for it.
+    loaded = loaded_after("validate", "schemas/coffee.yaml", "--json")
+    assert "rich" not in {m.split(".")[0] for m in loaded} and "synth.commands.console" not in loaded
+    assert "rich" in {m.split(".")[0] for m in loaded_after("validate", "schemas/coffee.yaml")}

@@ -67,8 +67,8 @@ class KindRegistry(MutableMapping):
         return name in self._classes or name in self._modules()
 
     def __iter__(self) -> Iterator[str]:
-        yield from self._classes
-        yield from (name for name in self._modules() if name not in self._classes)
+        # The names as of now: reading a value while iterating imports a module, which registers more classes.
+        return iter(list(self._classes) + [name for name in self._modules() if name not in self._classes])
 
     def __len__(self) -> int:
         return len(self._classes.keys() | self._modules().keys())
