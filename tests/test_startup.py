@@ -285,3 +285,16 @@ def test_validate_json_prints_without_rich():
     loaded = loaded_after("validate", "schemas/coffee.yaml", "--json")
     assert "rich" not in {m.split(".")[0] for m in loaded} and "synth.commands.console" not in loaded
     assert "rich" in {m.split(".")[0] for m in loaded_after("validate", "schemas/coffee.yaml")}
+
+
+def test_every_module_that_registers_a_kind_is_a_builtin_module():
+    # A kind's module is imported only through the generated table, which is made from BUILTIN_MODULES: a new
+    # kind module left out of that list would be a kind no schema could use.
+    import importlib
+
+    from synth.columns import BUILTIN_MODULES, KINDS
+
+    for path in (ROOT / "synth" / "columns").glob("*.py"):
+        importlib.import_module(f"synth.columns.{path.stem}" if path.stem != "__init__" else "synth.columns")
+    defining = {cls.__module__ for cls in KINDS.registered().values() if cls.__module__.startswith("synth.columns.")}
+    assert defining == {f"synth.columns.{m}" for m in BUILTIN_MODULES}
