@@ -25,14 +25,14 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .engine import DatabasePlan
-    from .schema import Database, Reference, load_database
+    from .schema import Database, Reference
 
 __all__ = ["Database", "DatabasePlan", "Reference", "generate_tables", "is_multi_table", "load_database", "write_tables"]
 
 
 # Imported on first use: the engine imports numpy and pyarrow, the schema pydantic and every column kind, and
 # `synth validate` or `synth generate` on a one-table schema only needs is_multi_table.
-_LAZY = {"DatabasePlan": ".engine", "Database": ".schema", "Reference": ".schema", "load_database": ".schema"}
+_LAZY = {"DatabasePlan": ".engine", "Database": ".schema", "Reference": ".schema"}
 
 
 def __getattr__(name: str):
@@ -43,8 +43,15 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
+def load_database(path: str | Path) -> Database:
+    """Read and validate a multi-table schema file (one with ``tables:``); see :mod:`synth.multitable.schema`."""
+    from .schema import load_database as load
+
+    return load(path)
+
+
 def _as_database(db: Database | str | Path) -> Database:
-    from .schema import Database, load_database
+    from .schema import Database
 
     return db if isinstance(db, Database) else load_database(db)
 
