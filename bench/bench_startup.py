@@ -4,10 +4,12 @@ Each command runs as a whole new process (interpreter start, imports, work, exit
 median wall time, the median CPU time (user + system: less sensitive than wall time to other jobs on a
 shared machine) and the peak resident memory are reported beside baselines measured in the same run:
 `python -c pass` (the interpreter alone) and `python -c "import typer"` (the least any Typer command line
-pays). The runs are interleaved (one of each case, then the next round), so a burst of load from other
-jobs slows every case alike and the ratios stay comparable. The target is 0.3 s for `synth --help`,
-`synth kinds` and `synth validate schemas/coffee.yaml` (median, on an idle machine); `/ typer` (median over
-median) compares across machines and loads.
+pays), and floors: the same plus the libraries a trial run of a schema needs (numpy, pyarrow.compute), a
+static check needs (yaml, pydantic), or all that `validate` imports, with no synth code (but the hook that
+keeps pyarrow from importing pandas). The runs are interleaved (one of each case, then the next round),
+so a burst of load from other jobs slows every case alike and the ratios stay comparable.
+The target is 0.3 s for `synth --help`, `synth kinds` and `synth validate schemas/coffee.yaml` (median, on an
+idle machine); `/ typer` (median over median) compares across machines and loads.
 
 Child processes run with bytecode caches on (``PYTHONDONTWRITEBYTECODE`` removed from their
 environment): an installed package has its ``.pyc`` files, and compiling synth's sources on every start
@@ -36,6 +38,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 0.3
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+_ALL_LIBRARIES = ("import typer, yaml, rich.console; from pydantic import BaseModel, Field\n"
+                  "from synth.lazy import hide_pandas_from_pyarrow; hide_pandas_from_pyarrow()\n"
+                  "import numpy, pyarrow.compute")
 
 
 def synth_command() -> list[str]:
@@ -80,10 +85,18 @@ def main() -> None:
     parser.add_argument("--before", type=Path, help="also run the commands from this source tree (same rounds)")
     args = parser.parse_args()
 
-    commands = {"--help": ["--help"], "kinds": ["kinds"], "validate schemas/coffee.yaml": ["validate", "schemas/coffee.yaml"]}
+    commands = {"--help": ["--help"], "kinds": ["kinds"], "validate schemas/coffee.yaml": ["validate", "schemas/coffee.yaml"],
+                "validate --json schemas/coffee.yaml": ["validate", "--json", "schemas/coffee.yaml"]}
     cases = {
         "baseline: python -c pass": [sys.executable, "-c", "pass"],
         "baseline: python -c 'import typer'": [sys.executable, "-c", "import typer"],
+        # Floors: the least a command pays that imports these (no synth code at all). A trial run makes Arrow
+        # arrays with numpy and pyarrow's compute kernels; a static check of a schema needs YAML and pydantic.
+        "floor: typer + numpy + pyarrow.compute": [sys.executable, "-c", "import typer, numpy, pyarrow.compute"],
+        "floor: typer + yaml + pydantic": [sys.executable, "-c", "import typer, yaml; from pydantic import BaseModel, Field"],
+        # Every library `validate schemas/coffee.yaml` imports (pyarrow told that pandas is absent, as synth does):
+        # what validate adds over this is synth's own code and work.
+        "floor: all validate's libraries": [sys.executable, "-c", _ALL_LIBRARIES],
     }
     cases.update({f"synth {name}": synth_command() + argv for name, argv in commands.items()})
     if args.before is not None:

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .columns import KINDS, Column
 from .errors import SynthError
 from .expr import Expression, ExpressionError
-from .lazy import np
+from .lazy import np, pa, pc
 from .yamlsafe import Location, dump_yaml, load_yaml_file, load_yaml_text
 
 
@@ -278,7 +278,6 @@ def normal_correlation(rank: float) -> float:
 
 def _constraint_check(expr: Expression) -> Any:
     def breaks(frame: Any) -> Any:
-                
         table = pa.Table.from_pandas(frame[sorted(expr.names)], preserve_index=False)
         ok = expr.evaluate({c: table[c].combine_chunks() for c in table.column_names}, len(frame))
         return ~pc.fill_null(ok, True).to_numpy(zero_copy_only=False)

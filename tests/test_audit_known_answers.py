@@ -293,3 +293,16 @@ def test_whole_number_codes_compare_as_text_however_the_frames_were_built():
     synthetic = pd.DataFrame({"zip": pd.Series(as_read, dtype=object), "n": real["n"]})
     result = audit.run(real, synthetic, seed=0)
     assert result.metric("worst_column_shape").score == pytest.approx(1.0)
+
+
+def test_a_constraint_rule_counts_the_rows_that_break_it():
+    # A constraint's rule was once skipped on every table ("name 'pa' is not defined" was caught as
+    # "could not be evaluated"): it must count, not skip.
+    from synth.schema import Schema
+
+    schema = Schema.from_yaml_text(
+        "columns:\n  - {name: lo, kind: integer, min: 1, max: 5}\n  - {name: hi, kind: integer, min: 1, max: 9}\n"
+        "constraints: [hi > lo]\n")
+    frame = pd.DataFrame({"lo": [1, 2, 3, 4], "hi": [2, 2, 9, 1]})
+    (name, check), = [rule for rule in schema.rules() if rule[0].startswith("constraint")]
+    assert name == "constraint: hi > lo" and check(frame).tolist() == [False, True, False, True]

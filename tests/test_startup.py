@@ -231,3 +231,71 @@ def test_plain_options_convert_as_typers_own_conversion_does(tmp_path, capsys):
     assert outputs[1][1] == ("ok", "('a', PosixPath('out/b.csv'), None, True)\n")
     assert outputs[1][2][0] == "BadParameter" and "does not exist" in outputs[1][2][1]
     assert outputs[1][3][0] == "ok"
+
+
+# --- validate imports only the column kinds a schema uses ---------------------------------------------
+
+def test_validate_coffee_imports_exactly_these_synth_modules():
+    # coffee.yaml uses sequence, date, time, catalog, integer, expression and choice: their modules and no other
+    # kind's (pattern, llm_text, related); a one-table schema needs neither the multi-table schema nor its engine.
+    loaded = loaded_after("validate", "schemas/coffee.yaml")
+    assert {m for m in loaded if m.startswith("synth.columns.")} == {
+        "synth.columns.base", "synth.columns.kind_modules", "synth.columns.identifiers", "synth.columns.temporal",
+        "synth.columns.records", "synth.columns.categorical", "synth.columns.permute", "synth.columns.numeric",
+        "synth.columns.distributions", "synth.columns.derived"}
+    assert {m for m in loaded if m.startswith("synth.multitable")} == {"synth.multitable", "synth.multitable.detect"}
+    assert {m for m in loaded if m.startswith("synth.") and not m.startswith(("synth.columns.", "synth.commands."))} == {
+        "synth.cli", "synth.columns", "synth.commands", "synth.datetimes", "synth.distinct", "synth.engine",
+        "synth.errors", "synth.expr", "synth.lazy", "synth.multitable", "synth.multitable.detect", "synth.schema",
+        "synth.secrets", "synth.yamlsafe"}
+    assert "pyarrow.compute" in loaded  # the trial run still runs (see test_validate_imports_no_pandas_or_ml_library)
+
+
+def test_a_multi_table_schema_still_loads_its_kinds_on_demand():
+    loaded = loaded_after("validate", "schemas/coffee_shop.yaml")
+    assert {"synth.multitable.schema", "synth.multitable.engine", "synth.columns.related"} <= loaded
+
+
+def test_kinds_are_known_by_name_before_their_module_is_imported():
+    code = """if True:
+        import sys
+        from synth.columns import KINDS
+        assert "pattern" in KINDS and "no_such_kind" not in KINDS and "pattern" in sorted(KINDS)
+        assert "synth.columns.pattern" not in sys.modules
+        assert KINDS["pattern"].__module__ == "synth.columns.pattern" and "synth.columns.pattern" in sys.modules
+        assert KINDS.get("no_such_kind") is None
+        assert len(KINDS) == len(dict(KINDS.items()))  # every value there (imports every kind)
+    """
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_kind_modules_table_check_fails_when_stale(tmp_path, monkeypatch):
+    from synth.commands import kinds
+
+    stale = tmp_path / "kind_modules.py"
+    stale.write_text("KIND_MODULES = {}\n")
+    monkeypatch.setattr(kinds, "MODULES_FILE", stale)
+    assert kinds.main(["--check"]) == 1 and stale.read_text() == "KIND_MODULES = {}\n"
+    assert kinds.main([]) == 0 and kinds.main(["--check"]) == 0
+    assert "'date': 'synth.columns.temporal'," in stale.read_text()
+
+
+def test_validate_json_prints_without_rich():
+    # --json is for scripts: a plain print, so Rich (~50 ms of start-up) is not imported for it.
+    loaded = loaded_after("validate", "schemas/coffee.yaml", "--json")
+    assert "rich" not in {m.split(".")[0] for m in loaded} and "synth.commands.console" not in loaded
+    assert "rich" in {m.split(".")[0] for m in loaded_after("validate", "schemas/coffee.yaml")}
+
+
+def test_every_module_that_registers_a_kind_is_a_builtin_module():
+    # A kind's module is imported only through the generated table, which is made from BUILTIN_MODULES: a new
+    # kind module left out of that list would be a kind no schema could use.
+    import importlib
+
+    from synth.columns import BUILTIN_MODULES, KINDS
+
+    for path in (ROOT / "synth" / "columns").glob("*.py"):
+        importlib.import_module(f"synth.columns.{path.stem}" if path.stem != "__init__" else "synth.columns")
+    defining = {cls.__module__ for cls in KINDS.registered().values() if cls.__module__.startswith("synth.columns.")}
+    assert defining == {f"synth.columns.{m}" for m in BUILTIN_MODULES}

@@ -10,7 +10,9 @@ so a column's values do not change when another column is added, and chunks are 
 
 from __future__ import annotations
 
+import importlib
 import zlib
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
 
@@ -24,7 +26,62 @@ if TYPE_CHECKING:
 else:  # pydantic evaluates the annotations of a kind's private attributes when it builds the class: these
     NDArray = ArrowArray = Any  # stand-ins spare `synth kinds` importing numpy and pyarrow
 
-KINDS: dict[str, type["Column"]] = {}
+class KindRegistry(MutableMapping):
+    """Kind name -> column class; a built-in kind's module is imported the first time the kind is looked up.
+
+    Which module defines each built-in kind comes from :mod:`synth.columns.kind_modules`, a table generated with
+    `synth kinds`' table by ``python -m synth.commands.kinds`` (``tests/test_startup.py`` fails when it is stale): a schema pays
+    only for the kinds it uses (`synth validate` on a schema without ``llm_text`` or ``pattern`` columns does
+    not import them). Names are known without importing anything; a value (class) imports its module.
+    ``register`` (and tests' ``monkeypatch.setitem``) store classes as a dict would.
+
+    >>> "uuid" in KINDS, KINDS["uuid"].__name__
+    (True, 'UuidColumn')
+    """
+
+    def __init__(self) -> None:
+        self._classes: dict[str, type[Column]] = {}
+
+    def _modules(self) -> dict[str, str]:
+        from .kind_modules import KIND_MODULES
+
+        return KIND_MODULES
+
+    def __getitem__(self, name: str) -> type[Column]:
+        cls = self._classes.get(name)
+        if cls is None:
+            module = self._modules().get(name) if isinstance(name, str) else None
+            if module is None:
+                raise KeyError(name)
+            importlib.import_module(module)  # registers the kind (and its siblings)
+            cls = self._classes[name]
+        return cls
+
+    def __setitem__(self, name: str, cls: type[Column]) -> None:
+        self._classes[name] = cls
+
+    def __delitem__(self, name: str) -> None:
+        del self._classes[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._classes or name in self._modules()
+
+    def __iter__(self) -> Iterator[str]:
+        # The names as of now: reading a value while iterating imports a module, which registers more classes.
+        return iter(list(self._classes) + [name for name in self._modules() if name not in self._classes])
+
+    def __len__(self) -> int:
+        return len(self._classes.keys() | self._modules().keys())
+
+    def __repr__(self) -> str:
+        return f"KindRegistry({sorted(self)!r})"
+
+    def registered(self) -> dict[str, type[Column]]:
+        """The classes registered so far (imports nothing): what the table is generated from."""
+        return dict(self._classes)
+
+
+KINDS = KindRegistry()
 
 RuleCheck = Callable[[Any], "np.ndarray"]  # DataFrame -> boolean "breaks the rule" per row
 

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import typer
 
-from .console import out
-
 SchemaArg = typer.Argument(..., help="The YAML schema file, e.g. schemas/coffee.yaml", show_default=False)
 
 
@@ -32,11 +30,8 @@ def validate(
         tables = {t: db.tables[t].output_columns for t in db.order}
         result = {"schema": str(schema), "valid": True, "name": db.name, "tables": tables,
                   "references": [str(fk) for fk in db.foreign_keys]}
-        if as_json:
-            print(json.dumps(result))
-        else:
-            out.print(f"ok: {schema} defines {len(tables)} tables ({', '.join(tables)}) with "
-                      f"{len(db.references)} references ({'; '.join(result['references'])})", markup=False)
+        _report(result, as_json, f"ok: {schema} defines {len(tables)} tables ({', '.join(tables)}) with "
+                                 f"{len(db.references)} references ({'; '.join(result['references'])})")
         return
     from .. import load_schema
     from ..engine import Plan
@@ -47,10 +42,17 @@ def validate(
         pass
     result = {"schema": str(schema), "valid": True, "name": loaded.name, "rows": loaded.spec.rows,
               "columns": loaded.output_columns}
+    _report(result, as_json, f"ok: {schema} defines table {loaded.name!r} with {len(loaded.output_columns)} columns "
+                             f"({', '.join(loaded.output_columns)}), {loaded.spec.rows:,} rows by default")
+
+
+def _report(result: dict, as_json: bool, line: str) -> None:
+    """The result as JSON (plain print: a script reads it, and Rich is not imported for it), else ``line`` for people."""
     if as_json:
         print(json.dumps(result))
-    else:
-        out.print(f"ok: {schema} defines table {loaded.name!r} with {len(loaded.output_columns)} columns "
-                  f"({', '.join(loaded.output_columns)}), {loaded.spec.rows:,} rows by default", markup=False)
+        return
+    from .console import out  # Rich: wraps the line to the terminal as every command's output does
+
+    out.print(line, markup=False)
 
 

@@ -19,26 +19,41 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from ..errors import SynthError
-from .schema import Database, Reference, is_multi_table, load_database
+from .detect import is_multi_table
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from .engine import DatabasePlan
+    from .schema import Database, Reference
 
 __all__ = ["Database", "DatabasePlan", "Reference", "database_keys", "generate_tables", "is_multi_table", "load_database",
            "write_database", "write_tables"]
 
 
-def __getattr__(name: str):  # the engine imports numpy and pyarrow: only on first use
-    if name == "DatabasePlan":
-        from .engine import DatabasePlan
+# Imported on first use: the engine imports numpy and pyarrow, the schema pydantic and every column kind, and
+# `synth validate` or `synth generate` on a one-table schema only needs is_multi_table.
+_LAZY = {"DatabasePlan": ".engine", "Database": ".schema", "Reference": ".schema"}
 
-        return DatabasePlan
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
     raise AttributeError(name)
 
 
+def load_database(path: str | Path) -> Database:
+    """Read and validate a multi-table schema file (one with ``tables:``); see :mod:`synth.multitable.schema`."""
+    from .schema import load_database as load
+
+    return load(path)
+
+
 def _as_database(db: Database | str | Path) -> Database:
+    from .schema import Database
+
     return db if isinstance(db, Database) else load_database(db)
 
 

@@ -39,6 +39,7 @@ from ..errors import SynthError
 from ..relations import ForeignKey, parents_first
 from ..schema import Schema, _Failer, _validate_column
 from ..yamlsafe import Location, load_yaml_file, load_yaml_text
+from .detect import is_multi_table  # noqa: F401  (where it was first defined)
 
 #: Column kinds whose values are unique by construction (or on request): what a referenced key must be.
 _UNIQUE_KINDS = ("sequence", "uuid")
@@ -350,13 +351,3 @@ def _resolve(table: str, i: int, col: ReferenceColumn, names: list[str], produce
 def load_database(path: str | Path) -> Database:
     """Read and validate a multi-table schema file (one with ``tables:``)."""
     return Database.from_yaml(path)
-
-
-def is_multi_table(path: str | Path) -> bool:
-    """Whether the schema file at ``path`` holds several tables (a top-level ``tables:``); False if unreadable
-    (loading it then reports why)."""
-    try:
-        data, _ = load_yaml_file(path, keep=True)  # the load that follows does not parse again
-    except SynthError:
-        return False
-    return isinstance(data, dict) and "tables" in data
