@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import SynthError
 from .detect import is_multi_table
@@ -95,18 +95,11 @@ def write_tables(db: Database | str | Path, folder: str | Path, rows: dict[str, 
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SynthError(f"{folder}: cannot make the folder: {exc.strerror or exc}") from None
-    written = {t: 0 for t in database.order}
     ext = FORMATS[format].extensions[0]
     try:
         with ExitStack() as stack:
             sinks = {t: stack.enter_context(open_sink(folder / f"{t}{ext}")) for t in database.order}
-            native = next(iter(sinks.values())).native
-            for made in plan.iter_chunks(workers=workers, native=native):
-                for table, chunk in made.items():
-                    sinks[table].write(chunk)
-                    written[table] += chunk.num_rows
-                    if progress is not None:
-                        progress(table, chunk.num_rows)
+            written = _pour(plan, sinks, workers, next(iter(sinks.values())).native, progress)
     except BaseException:
         if made_folder:  # the sinks have removed their temporary files: the folder is empty again
             try:
@@ -166,17 +159,24 @@ def write_database(db: Database | str | Path, address: str, rows: dict[str, int]
     plan = DatabasePlan(database, rows=rows, seed=seed, max_requests=max_requests)
     primary, fks = database_keys(database)
     writer = DatabaseWriter(store, url, if_exists or "fail")
-    written = {t: 0 for t in database.order}
     try:
         sinks = {t: writer.table(t, primary.get(t, ()), [fk for fk in fks if fk.child == t]) for t in database.order}
-        for made in plan.iter_chunks(workers=workers, native=True):
-            for table, chunk in made.items():
-                sinks[table].write(chunk)
-                written[table] += chunk.num_rows
-                if progress is not None:
-                    progress(table, chunk.num_rows)
+        written = _pour(plan, sinks, workers, True, progress)
         writer.commit()
     except BaseException:
         writer.abort()
         raise
+    return written
+
+
+def _pour(plan: Any, sinks: dict[str, Any], workers: int, native: bool,
+          progress: Callable[[str, int], None] | None) -> dict[str, int]:
+    """Every table's chunks into its sink, in the plan's order; the rows written per table."""
+    written = {t: 0 for t in sinks}
+    for made in plan.iter_chunks(workers=workers, native=native):
+        for table, chunk in made.items():
+            sinks[table].write(chunk)
+            written[table] += chunk.num_rows
+            if progress is not None:
+                progress(table, chunk.num_rows)
     return written
