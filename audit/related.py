@@ -54,6 +54,10 @@ INTEGRITY_SLACK = 0.01
 #: An aggregate rule is part of the verdict when it holds on this share of the real parent rows (as ``synth fit``
 #: learns one), and fails when it holds on fewer synthetic parent rows than that.
 AGGREGATE_SHARE = 0.999
+#: The summaries looked for when no schema declares the rules: totals and counts, which a data model builds and
+#: ``synth fit`` learns. A parent column that happens to equal the min, max or mean of many children (a price that is
+#: the smallest amount, because some item has quantity 1) follows from other structure; declared, it is checked.
+DISCOVERED_FUNCTIONS = ("count", "sum")
 
 
 @dataclass
@@ -436,7 +440,7 @@ def run_related(real: dict[str, pd.DataFrame], synthetic: dict[str, pd.DataFrame
     if aggregates is None:
         step("aggregate rules")
         aggregates = (_schema_aggregates(schemas, relations.foreign_keys) if schemas is not None
-                      else discover_aggregates(real, relations.foreign_keys, AGGREGATE_SHARE))
+                      else discover_aggregates(real, relations.foreign_keys, AGGREGATE_SHARE, functions=DISCOVERED_FUNCTIONS))
     relation_names = set(relation_metrics())
     table_policy = Policy({k: v for k, v in policy.minimums.items() if k not in relation_names}, policy.alpha, policy.require_holdout)
     results = {}

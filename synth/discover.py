@@ -548,11 +548,12 @@ def _equal(actual: pd.Series, expected: pd.Series, decimals: int | None) -> np.n
 
 
 def discover_aggregates(tables: dict[str, pd.DataFrame], foreign_keys: list[ForeignKey],
-                        share: float = 0.999, min_parents: int = 10) -> list[AggregateRule]:
+                        share: float = 0.999, min_parents: int = 10,
+                        functions: tuple[str, ...] = ("count", "sum", "mean", "min", "max")) -> list[AggregateRule]:
     """Parent columns that equal a summary of their children on at least ``share`` of the parent rows.
 
     ``count`` and ``sum`` are checked on every parent row, ``mean``, ``min`` and ``max`` on those with children;
-    at least ``min_parents`` of them, and the parent column must vary. A child column constant within each parent
+    at least ``min_parents`` of them, and the parent column must vary; ``functions``: the summaries looked for. A child column constant within each parent
     that equals a parent column is a copy, not a summary (``weather.hour`` and its flights' ``hour``), and is not
     reported.
 
@@ -592,7 +593,7 @@ def discover_aggregates(tables: dict[str, pd.DataFrame], foreign_keys: list[Fore
         for target in targets:
             y = parent[target].reset_index(drop=True)
             for (fn, c), values in summaries.items():
-                if fn in ("mean", "min", "max") and c in copied:
+                if fn not in functions or (fn in ("mean", "min", "max") and c in copied):
                     continue
                 rows = has if fn in ("mean", "min", "max") else np.ones(len(parent), dtype=bool)
                 if rows.sum() < min_parents or y[rows].nunique() < 2:

@@ -210,6 +210,29 @@ def test_aggregate_rules_hold_on_good_tables_and_fail_on_broken_ones():
     assert any("orders.total = sum(items.amount) holds on 90.0% of the synthetic rows" in f for f in failed.failures)
 
 
+def test_a_min_that_follows_from_other_structure_is_not_a_rule_the_audit_discovers():
+    """A product's price is the smallest amount of its items (some have quantity 1): true of the real rows, but no
+    rule a data model states, so a twin whose smallest amounts differ is not failed for it; a declared one is."""
+    def shop(seed: int) -> dict[str, pd.DataFrame]:
+        rng = np.random.default_rng(seed)
+        price = rng.integers(200, 600, 20) / 100
+        product = rng.integers(0, 20, 3000)
+        quantity = np.where(np.arange(3000) < 20, 1, rng.integers(1 + (seed > 1), 4, 3000))
+        product[:20] = np.arange(20)
+        return {"products": pd.DataFrame({"id": np.arange(20), "price": price}),
+                "items": pd.DataFrame({"product_id": product, "amount": (price[product] * quantity).round(2)})}
+    real, twin = shop(1), shop(2)
+    twin["items"].loc[:19, "amount"] = twin["items"].amount[:20] * 2  # no item of quantity 1 in the twin
+    fk = ForeignKey("items", ("product_id",), "products", ("id",))
+    assert "products.price = min(items.amount)" in [str(r) for r in discover_aggregates(real, [fk])]
+    policy = __import__("audit").Policy(require_holdout=False)
+    found = run_related(real, twin, relations=[fk], policy=policy)
+    assert not [m for m in found.links[str(fk)].metrics if m.name.startswith("aggregate: ")]
+    declared = run_related(real, twin, relations=[fk], policy=policy, aggregates=[AggregateRule(fk, "price", "min", "amount")])
+    [m] = [m for m in declared.links[str(fk)].metrics if m.name.startswith("aggregate: ")]
+    assert m.details["verdict"] == "fail" and not declared.passed
+
+
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory, db):
     base = tmp_path_factory.mktemp("audit")
