@@ -14,8 +14,12 @@ On one LocalCluster (``--workers`` processes, one thread each), in one run:
 - ``shop-local``: the same tables by the local engine in this process (``--format parquet``), the baseline the
   ``shop`` ratio is taken against; both outputs are read back and compared (equal, or the benchmark fails).
 
-For each synth run: tasks, wall seconds, tasks/s, the workers' compute seconds per task (Dask's task stream:
-compute only, without scheduling and transfer), bytes per task (in: the plan each worker gets once; out: the part
+For every run, the CPU seconds the scheduler, the workers and the client spent, per task (on a machine shared with
+other jobs wall time measures the load; CPU time what the work costs; a LocalCluster's scheduler runs in the
+client's process, so its figure holds the client's work too: an upper bound). ``scheduler_ceiling_tasks_per_s``
+is 1 / the scheduler's CPU per no-op task: the rate one dedicated scheduler core would reach, at least. For each synth run also:
+tasks, wall seconds, tasks/s, the workers' compute seconds per task (Dask's task stream: wall time of the compute
+only, without scheduling and transfer), bytes per task (in: the plan each worker gets once; out: the part
 files; back: what the client receives) and object-store writes per task. Cluster start and a warm-up (imports)
 are not timed.
 
@@ -48,15 +52,44 @@ def noop(i: int) -> int:
     return i
 
 
+class CPU:
+    """CPU seconds spent by the scheduler (with this client: a LocalCluster's scheduler runs in the client's
+    process) and by the workers between start and stop: on a machine shared with other jobs, wall time says how
+    busy the machine was, CPU time what the work cost."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def _now(self) -> tuple[float, float]:
+        workers = self.client.run(time.process_time)
+        return time.process_time(), sum(workers.values())
+
+    def __enter__(self) -> "CPU":
+        self.start, self.wall = self._now(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = time.perf_counter() - self.wall
+        stop = self._now()
+        self.here, self.workers = (b - a for a, b in zip(self.start, stop))
+
+    def per_task(self, tasks: int) -> dict:
+        return {"wall_s": round(self.seconds, 2), "tasks_per_s_wall": round(tasks / self.seconds, 2),
+                "scheduler_cpu_ms_per_task": round(1000 * self.here / tasks, 3),  # with the client's: an upper bound
+                "worker_cpu_s_per_task": round(self.workers / tasks, 4)}
+
+
 def noop_rate(client, n: int) -> dict:
     from distributed import wait
 
-    started = time.perf_counter()
-    futures = client.map(noop, range(n), key=[f"noop-{time.time_ns()}-{i}" for i in range(n)])
-    wait(futures)
-    seconds = time.perf_counter() - started
+    with CPU(client) as cpu:
+        futures = client.map(noop, range(n), key=[f"noop-{time.time_ns()}-{i}" for i in range(n)])
+        with client.as_current():
+            wait(futures)
     del futures
-    return {"tasks": n, "seconds": round(seconds, 3), "tasks_per_s": round(n / seconds)}
+    out = {"tasks": n, **cpu.per_task(n)}
+    out["scheduler_ceiling_tasks_per_s"] = round(1000 / out["scheduler_cpu_ms_per_task"])  # one scheduler core, idle
+    return out
 
 
 def compute_seconds(stream: list[dict], prefix: str, within: str = "") -> list[float]:
@@ -122,22 +155,21 @@ def main() -> None:
                 write_tables(SHOP, f"{work / 'warm2'}/", rows={"customers": 100}, scheduler=client)
 
                 plan = Plan(synth.load_schema(COFFEE), rows=args.coffee_rows, seed=args.seed)
-                with get_task_stream(client) as ts:
-                    started = time.perf_counter()
+                with get_task_stream(client) as ts, CPU(client) as cpu:
                     write_dataset(plan, f"{work / 'coffee'}/", scheduler=client, part_rows=args.part_rows)
-                    seconds = time.perf_counter() - started
+                seconds = cpu.seconds
                 parts = -(-args.coffee_rows // args.part_rows)
                 out = folder_bytes(work / "coffee")
                 results.append(summarise("coffee", parts, seconds, compute_seconds(ts.data, "synth-part-"), {
+                    **cpu.per_task(parts + 1),
                     "rows": args.coffee_rows, "plan_bytes": len(cloudpickle.dumps(plan)),
                     "part_bytes_per_task": round(out / parts), "object_writes_per_task": 1}))
                 print(json.dumps(results[-1]), flush=True)
 
                 shop = DatabasePlan(mt.load_database(SHOP), rows={"customers": args.customers}, seed=args.seed)
-                with get_task_stream(client) as ts:
-                    started = time.perf_counter()
+                with get_task_stream(client) as ts, CPU(client) as cpu:
                     counts = write_tables(shop, f"{work / 'shop'}/", scheduler=client)
-                    seconds = time.perf_counter() - started
+                seconds = cpu.seconds
                 family = compute_seconds(ts.data, "synth-family-", "-customers-")
                 count = compute_seconds(ts.data, "synth-count-")
                 tasks = len([r for r in ts.data if str(r["key"]).startswith("synth-")])
@@ -146,6 +178,7 @@ def main() -> None:
                 # What a family task sends back (a lookup family also its looked-up columns): rows and bytes per table.
                 back = pickle.dumps(FamilyPart(0, {t: 10**6 for t in counts}, {t: 10**7 for t in counts}))
                 results.append(summarise("shop", tasks, seconds, family + count, {
+                    **cpu.per_task(tasks), "scheduler_and_client_cpu_s": round(cpu.here, 2),
                     "rows": counts, "rows_total": sum(counts.values()), "family_tasks": chunks,
                     "count_tasks": len(count),
                     "family_compute_s_per_task_median": round(statistics.median(family), 3),
@@ -156,22 +189,24 @@ def main() -> None:
                     "object_writes_per_family_task": len(shop.db.descendants("customers"))}))
                 print(json.dumps(results[-1]), flush=True)
 
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         local = mt.write_tables(SHOP, work / "local", rows={"customers": args.customers}, seed=args.seed, format="parquet")
-        seconds = time.perf_counter() - started
+        seconds, local_cpu = time.perf_counter() - started, time.process_time() - cpu_started
         assert local == counts, (local, counts)
         for t in counts:
             if not pq.read_table(work / "shop" / t).equals(pq.read_table(work / "local" / f"{t}.parquet")):
                 raise SystemExit(f"{t}: the dask output differs from the local engine's")
-        results.append({"run": "shop-local", "seconds": round(seconds, 2),
+        results.append({"run": "shop-local", "seconds": round(seconds, 2), "cpu_s": round(local_cpu, 2),
                         "rows_per_s": round(sum(local.values()) / seconds)})
         by_name = {r["run"]: r for r in results}
         shop_run = by_name["shop"]
         results.append({"run": "ratios", "shop_dask_over_local_speed": round(seconds / shop_run["seconds"], 2),
+                        "shop_cpu_dask_workers_over_local": round(shop_run["worker_cpu_s_per_task"] * shop_run["tasks"]
+                                                                  / local_cpu, 2),
                         "family_task_compute_over_local_per_chunk": round(
                             shop_run["family_compute_s_per_task_median"] / (seconds / shop_run["family_tasks"]), 2),
-                        "noop_rate_threads_over_1": round(by_name[f"noop-{args.threads}t"]["tasks_per_s"]
-                                                          / by_name["noop-1t"]["tasks_per_s"], 2),
+                        "noop_rate_threads_over_1": round(by_name[f"noop-{args.threads}t"]["tasks_per_s_wall"]
+                                                          / by_name["noop-1t"]["tasks_per_s_wall"], 2),
                         "load_before": load, "load_after": [round(x, 1) for x in os.getloadavg()]})
         print(json.dumps(results[-2]), flush=True)
         print(json.dumps(results[-1]), flush=True)
