@@ -182,13 +182,19 @@ Dataset = Union[FolderDataset, StoreDataset]
 def dataset_target(out: str | Path) -> Dataset:
     """Where ``out`` puts a dataset written by a cluster, checked before any work: a local folder (``coffee/``)
     or an fsspec URL (``s3://bucket/coffee/``). Anything else is one line saying what would do."""
+    where = _where(out)
+    return FolderDataset(where) if isinstance(where, Path) else StoreDataset(*where)
+
+
+def _where(out: str | Path) -> Path | tuple[AbstractFileSystem, str, str]:
+    """``out`` checked for a dataset folder: a local path, or an fsspec file system, its root and how to show it."""
     address = parse_address(out)
     if address.scheme == "file":
         if address.is_stdio or not address.is_folder:
             raise SynthError(f"{out}: --engine dask writes a Parquet dataset folder: end --out with / "
                              f"(--out {address.stem or 'data'}/) or give an object store URL (s3://bucket/{address.stem}/)")
         check_writable(address)
-        return FolderDataset(Path(address.path))
+        return Path(address.path)
     from .io import STORES
 
     if address.scheme in STORES:
@@ -202,7 +208,82 @@ def dataset_target(out: str | Path) -> Dataset:
         raise SynthError(f"{address}: {first_line(exc)}") from None
     except (ValueError, OSError) as exc:
         raise SynthError(f"{address}: {first_line(exc)}") from None
-    return StoreDataset(fs, root, str(address))
+    return fs, root, str(address)
+
+
+# --- several related tables: one dataset folder per table inside the output's folder ------------------------------
+class FolderTables:
+    """Related tables into a local (or shared) folder: ``shop/customers/part-00000.parquet``, ...
+
+    The whole output is one :class:`synth.sinks.DatasetFolder` (hidden until complete, then renamed into place);
+    inside it each table is a dataset folder of its own with its ``_SUCCESS``, and the output's ``_SUCCESS`` is
+    written last, so a reader sees every table complete or no output at all.
+    """
+
+    def __init__(self, path: Path, tables: list[str]) -> None:
+        self.folder = sinks.DatasetFolder(path)
+        self.shown = str(self.folder.path)
+        self.files: dict[str, sinks.PartFiles] = {}
+        for table in tables:
+            (self.folder.tmp / table).mkdir()
+            self.files[table] = FolderPartFiles(str((self.folder.tmp / table).resolve()))
+
+    def begin(self) -> None:
+        pass  # a complete output at the name stays until the rename
+
+    def commit_table(self, table: str, expected: set[str]) -> None:
+        """Every part of ``table`` is written: check them (this machine sees them all) and mark the table complete."""
+        folder = self.folder.tmp / table
+        for leftover in folder.glob(".*"):  # a part file begun by a worker that was lost
+            leftover.unlink(missing_ok=True)
+        _check_parts({p.name for p in folder.iterdir()}, expected, f"{self.shown}/{table}")
+        (folder / sinks.SUCCESS).write_bytes(b"")
+
+    def commit(self) -> None:
+        self.folder.commit()  # the output's _SUCCESS, then the rename
+
+    def abort(self) -> None:
+        self.folder.abort()
+
+
+class StoreTables:
+    """Related tables under a prefix of an object store: parts under their final names, each table's
+    ``_SUCCESS`` once its parts are all there, the output's ``_SUCCESS`` last (the commit readers wait for)."""
+
+    def __init__(self, fs: AbstractFileSystem, root: str, shown: str, tables: list[str]) -> None:
+        self.whole = StoreDataset(fs, root, shown)  # refuses a prefix holding objects but no _SUCCESS
+        self.fs, self.root, self.shown = fs, self.whole.root, shown
+        self.files = {t: StorePartFiles(fs, f"{self.root}/{t}") for t in tables}
+
+    def begin(self) -> None:
+        """A complete output already there: its ``_SUCCESS`` goes first (no reader takes a mix for complete)."""
+        if self.whole.replaced:
+            self.fs.rm(f"{self.root}/{sinks.SUCCESS}")
+            self.fs.rm(f"{self.root}/", recursive=True)
+
+    def commit_table(self, table: str, expected: set[str]) -> None:
+        root = f"{self.root}/{table}"
+        there = {str(p).rstrip("/").rsplit("/", 1)[-1] for p in self.fs.ls(root, detail=False)} if self.fs.exists(root) else set()
+        _check_parts(there, expected, f"{self.shown.rstrip('/')}/{table}")
+        with self.fs.open(f"{root}/{sinks.SUCCESS}", "wb"):
+            pass
+
+    def commit(self) -> None:
+        with self.fs.open(f"{self.root}/{sinks.SUCCESS}", "wb"):
+            pass  # last: the marker is the commit
+
+    def abort(self) -> None:
+        self.whole.abort()
+
+
+Tables = Union[FolderTables, StoreTables]
+
+
+def tables_target(out: str | Path, tables: list[str]) -> Tables:
+    """Where ``out`` puts related tables written by a cluster (one dataset folder per table), checked before
+    any work: a local folder (``shop/``) or an fsspec URL (``s3://bucket/shop/``)."""
+    where = _where(out)
+    return FolderTables(where, tables) if isinstance(where, Path) else StoreTables(*where, tables)
 
 
 # --- the tasks ----------------------------------------------------------------------------------------------------

@@ -14,3 +14,13 @@ def pg_cluster() -> Cluster:
         pytest.skip(cluster)
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A LocalCluster of 2 worker processes (one thread each), shared by the Dask engine's test modules: started
+    once (workers importing synth, numpy, pyarrow and scipy cost seconds each on a busy machine)."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                  silence_logs=40) as cluster, distributed.Client(cluster, set_as_default=False) as client:
+        yield client

@@ -43,11 +43,9 @@ def run(*args: str):
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
-@pytest.fixture(scope="module")
-def client():
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-                      silence_logs=40) as cluster, Client(cluster, set_as_default=False) as client:
-        yield client
+@pytest.fixture
+def client(dask_client):
+    return dask_client  # tests/conftest.py: one LocalCluster of 2 workers for every Dask test module
 
 
 @pytest.fixture(autouse=True)
@@ -187,12 +185,6 @@ def test_dask_engine_refusals_are_one_line_and_exit_2(tmp_path, monkeypatch, arg
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("error: ") and message in result.stderr and result.stderr.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
-
-
-def test_a_multi_table_schema_on_dask_is_a_clear_error(tmp_path):
-    result = run("generate", str(ROOT / "schemas" / "coffee_shop.yaml"), "--engine", "dask", "-o", f"{tmp_path}/shop/")
-    assert result.exit_code == 2
-    assert "--engine dask makes one table for now" in result.stderr and result.stderr.count("\n") == 1
 
 
 def test_an_object_store_dataset_gets_the_same_parts_and_its_marker_last(local):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import typer
 
@@ -15,6 +15,8 @@ from .console import err
 
 if TYPE_CHECKING:
     from rich.progress import Progress
+
+    from ..multitable.schema import Database
 
 
 def _progress(quiet: bool) -> Progress:
@@ -77,9 +79,16 @@ def generate(
     if engine not in ENGINES:
         raise SynthError(f"--engine {engine!r}: use one of {', '.join(ENGINES)}")
     if is_multi_table(schema):
-        if engine != "local" or scheduler is not None:
-            raise SynthError(f"{schema}: --engine dask makes one table for now; a schema of several tables runs on "
-                             "the local engine (--workers N)")
+        if engine == "dask":
+            if if_exists is not None:
+                raise SynthError("--if-exists is for database tables; --engine dask writes a folder of datasets "
+                                 "(a complete one there is replaced)")
+            if file_format not in (None, "parquet"):
+                raise SynthError(f"--format {file_format}: --engine dask writes Parquet datasets (one folder per table)")
+            return _generate_tables(schema, rows, seed, out_path, "parquet", workers, max_requests, quiet, as_json,
+                                    engine="dask", scheduler=scheduler)
+        if scheduler is not None:
+            raise SynthError("--scheduler is for --engine dask")
         to_database = out_path is not None and _whole_database(out_path)
         if if_exists is not None and not to_database:
             raise SynthError("--if-exists is for database tables; the tables of a multi-table schema go to a folder "
@@ -149,10 +158,19 @@ def _table_rows(rows: Optional[list[str]], roots: list[str], parents: list[str])
 
 def _generate_tables(schema: Path, rows: Optional[list[str]], seed: Optional[int], out_path: Optional[str],
                      file_format: Optional[str], workers: int, max_requests: Optional[int], quiet: bool, as_json: bool,
-                     if_exists: Optional[str] = None) -> None:
+                     if_exists: Optional[str] = None, engine: str = "local", scheduler: Optional[str] = None) -> None:
+    """Several related tables: a file per table or a database here, or (``engine="dask"``) a dataset folder per
+    table written by a Dask cluster (:mod:`synth.multitable.cluster`)."""
     from ..multitable import load_database, write_database, write_tables
 
     db = load_database(schema)
+    if engine == "dask":
+        out = out_path or f"{db.name}/"
+        if parse_address(out).is_stdio:
+            raise SynthError("--out -: --engine dask writes a dataset folder per table; give a folder (--out shop/)")
+        wanted = _table_rows(rows, db.roots, [t for t in db.roots if db.children(t)])
+        return _run_tables(schema, db, str(parse_address(out)), "parquet", seed, quiet, as_json, lambda advance:
+                           _on_dask(db, out, wanted, seed, scheduler, workers, advance, max_requests))
     to_database = out_path is not None and _whole_database(out_path)
     target = parse_address(out_path) if to_database else Path(out_path or db.name)  # a URL shows its password as ***
     if to_database:
@@ -167,30 +185,49 @@ def _generate_tables(schema: Path, rows: Optional[list[str]], seed: Optional[int
                          f"(and --format {target.suffix.lstrip('.')})")
     parents = [t for t in db.roots if db.children(t)]
     wanted = _table_rows(rows, db.roots, parents)
+
+    def make(advance: Callable[[str, int], None]) -> dict[str, int]:
+        if to_database:
+            return write_database(db, out_path, rows=wanted, seed=seed, workers=workers, if_exists=if_exists,  # type: ignore[arg-type]
+                                  progress=advance, max_requests=max_requests)
+        return write_tables(db, target, rows=wanted, seed=seed, workers=workers, format=file_format or "csv",
+                            progress=advance, max_requests=max_requests)
+
+    shown = str(target) if to_database else f"{target}/"
+    _run_tables(schema, db, shown, "database" if to_database else file_format or "csv", seed, quiet, as_json, make)
+
+
+def _on_dask(db: Database, out: str, rows: dict[str, int], seed: Optional[int], scheduler: Optional[str],
+             workers: int, advance: Callable[[str, int], None], max_requests: Optional[int]) -> dict[str, int]:
+    from ..multitable.cluster import write_tables
+
+    return write_tables(db, out, rows=rows, seed=seed, scheduler=scheduler, workers=workers, progress=advance,
+                        max_requests=max_requests)
+
+
+def _run_tables(schema: Path, db: Database, shown: str, form: str, seed: Optional[int], quiet: bool, as_json: bool,
+                make: Callable[[Callable[[str, int], None]], dict[str, int]]) -> None:
+    """Run ``make`` (it writes the tables, calling ``advance(table, rows)``) under a progress bar per table, then
+    print the summary (one line, or JSON)."""
     started = time.perf_counter()
     with _progress(quiet) as bar:
         tasks: dict[str, object] = {}
 
         def advance(table: str, n: int) -> None:
             if table not in tasks:
-                tasks[table] = bar.add_task(f"{table} -> {target}", total=None)
+                tasks[table] = bar.add_task(f"{table} -> {shown}", total=None)
             bar.advance(tasks[table], n)  # type: ignore[arg-type]
 
-        if to_database:
-            written = write_database(db, out_path, rows=wanted, seed=seed, workers=workers, if_exists=if_exists,  # type: ignore[arg-type]
-                                     progress=advance, max_requests=max_requests)
-        else:
-            written = write_tables(db, target, rows=wanted, seed=seed, workers=workers, format=file_format or "csv",
-                                   progress=advance, max_requests=max_requests)
+        written = make(advance)
     seconds = time.perf_counter() - started
-    summary = {"schema": str(schema), "out": str(target), "format": "database" if to_database else file_format or "csv",
+    summary = {"schema": str(schema), "out": shown.rstrip("/") if form != "database" else shown, "format": form,
                "seed": db.spec.seed if seed is None else seed, "tables": written,
                "seconds": round(seconds, 3), "rows_per_second": round(sum(written.values()) / seconds) if seconds > 0 else None}
     if as_json:
         print(json.dumps(summary))
     elif not quiet:
         made = ", ".join(f"{t} {n:,}" for t, n in written.items())
-        err.print(f"wrote {len(written)} tables to {target}{'' if to_database else '/'} in {seconds:.2f}s: {made} rows", markup=False)
+        err.print(f"wrote {len(written)} tables to {shown} in {seconds:.2f}s: {made} rows", markup=False)
 
 
 def _whole_database(address: str) -> bool:

@@ -9,7 +9,8 @@
 >>> sorted(p.name for p in out.iterdir())
 ['customers.csv', 'order_items.csv', 'orders.csv', 'products.csv']
 
-See :mod:`synth.multitable.schema` for the schema and :mod:`synth.multitable.engine` for how rows are made.
+See :mod:`synth.multitable.schema` for the schema, :mod:`synth.multitable.engine` for how rows are made, and
+:mod:`synth.multitable.cluster` for making them on a Dask cluster (``synth generate --engine dask``).
 """
 
 from __future__ import annotations

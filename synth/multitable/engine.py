@@ -109,6 +109,7 @@ class DatabasePlan:
         self._kept: dict[str, dict[str, list[pa.Array]]] = {}  # lookup tables, while their family is made
         self._keep = self._lookup_columns()
         self._ready: set[str] = set()
+        self._closures: dict[tuple[str, ...], dict[str, set[str]]] = {}  # the count pass's columns, per level
 
     def writers(self, table: str) -> dict[str, Any]:
         """Which column writes each output of ``table``: a reference's values are written as the key column it
@@ -134,17 +135,11 @@ class DatabasePlan:
         """Family chunks, family by family (looked-up tables first): each a table name -> Arrow table mapping."""
         for root in self.db.family_order():
             self.prepare_family(root)
-            for table in self.db.descendants(root):
-                if table in self._kept:
-                    self._kept[table] = {}
+            self.keep_from(root)
             for made, kept in self._family_chunks(root, workers, native):
-                for table, values in kept.items():
-                    for name, array in values.items():
-                        self._kept[table].setdefault(name, []).append(array)
+                self.keep(kept)
                 yield made
-            for table in self.db.descendants(root):
-                if table in self._kept:
-                    self._kept[table] = {k: [pa.concat_arrays(v)] for k, v in self._kept[table].items()}
+            self.kept_done(root)
 
     def tables(self, workers: int = 1) -> dict[str, pa.Table]:
         """Every table whole, in memory (small runs and tests)."""
@@ -160,34 +155,83 @@ class DatabasePlan:
 
     # --- preparing a family: attach what its columns draw from, then count its rows level by level ---------------
     def prepare_family(self, root: str) -> None:
+        """Attach the columns of ``root``'s family and count its rows, level by level (the count pass).
+
+        Each level is one :meth:`count_chunk` per family chunk, then a running sum (:meth:`end_level`); the
+        chunks are independent, so a cluster runs them as tasks (:mod:`synth.cluster`) with the same counts.
+        """
         if root in self._ready:
             return
-        db = self.db
-        family = db.descendants(root)
-        for t in family:
+        self.begin_family(root)
+        for below in self.levels(root):
+            self.end_level(below, [self.count_chunk(root, c, below) for c in range(self.chunks(root))])
+        self.end_family(root)
+
+    def levels(self, root: str) -> list[list[str]]:
+        """The tables below ``root``, level by level (children, grandchildren, ...): the count pass's steps.
+
+        >>> from synth.multitable import load_database
+        >>> DatabasePlan(load_database("schemas/coffee_shop.yaml")).levels("customers")
+        [['orders'], ['order_items']]
+        """
+        out: list[list[str]] = []
+        level = [root]
+        while below := [c for t in level for c in self.db.children(t)]:
+            out.append(below)
+            level = below
+        return out
+
+    def begin_family(self, root: str) -> None:
+        """Attach the family's columns (lookups read the kept columns of families made before) and lay out the
+        root's chunks; the levels below are counted next."""
+        for t in self.db.descendants(root):
             self._attach(t)
         total = self.total(root)
         self.sizes[root] = [min(self.chunk_rows, max(0, total - c * self.chunk_rows)) for c in range(self.chunks(root))]
         self.starts[root] = [c * self.chunk_rows for c in range(self.chunks(root))]
         self.plans[root] = self._plan(root, total)
-        level = [root]
-        while True:
-            below = [c for t in level for c in db.children(t)]
-            if not below:
-                break
-            needed = self._count_closure(below)
-            for t in below:
-                self.sizes[t] = []
-            for c in range(self.chunks(root)):
-                self._walk(root, c, self.starts[root][c], self.sizes[root][c], {}, needed, set(below), {})
-            for t in below:
-                self.starts[t] = list(np.concatenate(([0], np.cumsum(self.sizes[t])[:-1])).astype(int))
-                self.plans[t] = self._plan(t, sum(self.sizes[t]))
-            level = below
-        for t in family:
+
+    def count_chunk(self, root: str, c: int, below: list[str]) -> dict[str, int]:
+        """Rows of each table of level ``below`` in family chunk ``c`` (the levels above it counted already).
+
+        Makes only the columns the counts depend on; changes nothing in the plan, so it can run anywhere.
+        """
+        key = tuple(below)
+        if key not in self._closures:
+            self._closures[key] = self._count_closure(below)
+        record: dict[str, list[int]] = {t: [] for t in below}
+        self._walk(root, c, self.starts[root][c], self.sizes[root][c], {}, self._closures[key], record, {})
+        return {t: record[t][0] for t in below}
+
+    def end_level(self, below: list[str], counts: list[dict[str, int]]) -> None:
+        """Take the level's rows per family chunk (:meth:`count_chunk` of each chunk, in order): where each
+        chunk's rows start, and each table's plan for its total rows."""
+        for t in below:
+            self.sizes[t] = [int(n[t]) for n in counts]
+            self.starts[t] = list(np.concatenate(([0], np.cumsum(self.sizes[t])[:-1])).astype(int))
+            self.plans[t] = self._plan(t, sum(self.sizes[t]))
+
+    def end_family(self, root: str) -> None:
+        self.keep_from(root)
+        self._ready.add(root)
+
+    def keep_from(self, root: str) -> None:
+        """Start keeping the lookup columns of ``root``'s family afresh (its chunks are about to be made)."""
+        for t in self.db.descendants(root):
             if t in self._keep:
                 self._kept[t] = {}
-        self._ready.add(root)
+
+    def keep(self, kept: dict[str, dict[str, pa.Array]]) -> None:
+        """Add a family chunk's lookup columns (:meth:`family_chunk`'s second value); chunks in order."""
+        for table, values in kept.items():
+            for name, array in values.items():
+                self._kept[table].setdefault(name, []).append(array)
+
+    def kept_done(self, root: str) -> None:
+        """Every chunk of ``root``'s family is made: its lookup columns are whole, for the families after it."""
+        for table in self.db.descendants(root):
+            if table in self._kept:
+                self._kept[table] = {k: [pa.concat_arrays(v)] for k, v in self._kept[table].items()}
 
     def _plan(self, table: str, rows: int) -> Plan:
         return Plan(self.db.tables[table], rows=rows, seed=table_seed(self.seed, table), max_requests=self.max_requests)
@@ -302,7 +346,7 @@ class DatabasePlan:
     def family_chunk(self, root: str, c: int, native: bool = False) -> tuple[dict[str, pa.Table], dict[str, dict[str, pa.Array]]]:
         """Chunk ``c`` of every table of ``root``'s family (as written), and the lookup columns kept from it."""
         out: dict[str, dict[str, pa.Array]] = {}
-        self._walk(root, c, self.starts[root][c], self.sizes[root][c], {}, None, set(), out)
+        self._walk(root, c, self.starts[root][c], self.sizes[root][c], {}, None, {}, out)
         made: dict[str, pa.Table] = {}
         kept: dict[str, dict[str, pa.Array]] = {}
         for table, values in out.items():
@@ -318,11 +362,12 @@ class DatabasePlan:
         return made, kept
 
     def _walk(self, table: str, c: int, start: int, n: int, inputs: dict[str, pa.Array],
-              needed: dict[str, set[str]] | None, record: set[str], out: dict[str, dict[str, pa.Array]]) -> dict[str, pa.Array]:
+              needed: dict[str, set[str]] | None, record: dict[str, list[int]],
+              out: dict[str, dict[str, pa.Array]]) -> dict[str, pa.Array]:
         """Make ``table``'s chunk ``c`` (rows ``start ..``, ``n`` of them) and, below it, its children's.
 
-        ``needed``: the count pass's columns per table (None: every column); ``record``: tables whose rows per
-        chunk are being counted.
+        ``needed``: the count pass's columns per table (None: every column); ``record``: the tables whose rows per
+        chunk are being counted, each with the list their count is appended to.
         """
         plan = self.plans[table]
         ctx = plan.context(c, start, n)
@@ -341,7 +386,7 @@ class DatabasePlan:
                 first = self.rows[table] + self.phantoms_for[(child, ref.column.name)]  # type: ignore[union-attr]
                 counts[ctx.start + np.arange(n) >= first] = 0
             if child in record:
-                self.sizes[child].append(int(counts.sum()))
+                record[child].append(int(counts.sum()))
             if needed is not None and child not in needed:
                 continue
             ref = self.db.parent(child)
