@@ -4,9 +4,10 @@ Each command runs as a whole new process (interpreter start, imports, work, exit
 median wall time, the median CPU time (user + system: less sensitive than wall time to other jobs on a
 shared machine) and the peak resident memory are reported beside baselines measured in the same run:
 `python -c pass` (the interpreter alone) and `python -c "import typer"` (the least any Typer command line
-pays), and floors: the same plus the libraries a trial run of a schema needs (numpy, pyarrow.compute), a
-static check needs (yaml, pydantic), or all that `validate` imports, with no synth code (but the hook that
-keeps pyarrow from importing pandas). The runs are interleaved (one of each case, then the next round),
+pays), and floors: the same plus the libraries a trial run of a schema needs (numpy, pyarrow.compute), the
+static check needs (yaml, pydantic; and a validated pydantic model, which brings importlib.metadata with it,
+as `synth validate schemas/coffee.yaml` does), or all that `validate --trial` imports, with no synth code
+(but the hook that keeps pyarrow from importing pandas). The runs are interleaved (one of each case, then the next round),
 so a burst of load from other jobs slows every case alike and the ratios stay comparable.
 The target is 0.3 s for `synth --help`, `synth kinds` and `synth validate schemas/coffee.yaml` (median, on an
 idle machine); `/ typer` (median over median) compares across machines and loads.
@@ -38,8 +39,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 0.3
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-_ALL_LIBRARIES = ("import typer, yaml, rich.console; from pydantic import BaseModel, Field\n"
-                  "from synth.lazy import hide_pandas_from_pyarrow; hide_pandas_from_pyarrow()\n"
+# A static check validates the schema through pydantic models: building the first validator imports pydantic's
+# plugin loader and importlib.metadata (the plugin search itself is off, as `synth` turns it off).
+_ONE_MODEL = ("import os; os.environ.setdefault('PYDANTIC_DISABLE_PLUGINS', '__all__')\n"
+              "import typer, yaml; from pydantic import BaseModel, Field\n"
+              "class M(BaseModel):\n    x: int = Field(ge=0)\nM.model_validate({'x': 1})")
+_ALL_LIBRARIES = (_ONE_MODEL + "\nfrom synth.lazy import hide_pandas_from_pyarrow; hide_pandas_from_pyarrow()\n"
                   "import numpy, pyarrow.compute")
 
 
@@ -86,7 +91,8 @@ def main() -> None:
     args = parser.parse_args()
 
     commands = {"--help": ["--help"], "kinds": ["kinds"], "validate schemas/coffee.yaml": ["validate", "schemas/coffee.yaml"],
-                "validate --json schemas/coffee.yaml": ["validate", "--json", "schemas/coffee.yaml"]}
+                "validate --json schemas/coffee.yaml": ["validate", "--json", "schemas/coffee.yaml"],
+                "validate --trial schemas/coffee.yaml": ["validate", "--trial", "schemas/coffee.yaml"]}
     cases = {
         "baseline: python -c pass": [sys.executable, "-c", "pass"],
         "baseline: python -c 'import typer'": [sys.executable, "-c", "import typer"],
@@ -94,15 +100,19 @@ def main() -> None:
         # arrays with numpy and pyarrow's compute kernels; a static check of a schema needs YAML and pydantic.
         "floor: typer + numpy + pyarrow.compute": [sys.executable, "-c", "import typer, numpy, pyarrow.compute"],
         "floor: typer + yaml + pydantic": [sys.executable, "-c", "import typer, yaml; from pydantic import BaseModel, Field"],
-        # Every library `validate schemas/coffee.yaml` imports (pyarrow told that pandas is absent, as synth does):
-        # what validate adds over this is synth's own code and work.
-        "floor: all validate's libraries": [sys.executable, "-c", _ALL_LIBRARIES],
+        # Every library `validate schemas/coffee.yaml` imports, and what the first validated model costs: what
+        # validate adds over this is synth's own code and work.
+        "floor: + one pydantic model validated": [sys.executable, "-c", _ONE_MODEL],
+        # Every library `validate --trial` imports (pyarrow told that pandas is absent, as synth does).
+        "floor: validate --trial's libraries": [sys.executable, "-c", _ALL_LIBRARIES],
     }
     cases.update({f"synth {name}": synth_command() + argv for name, argv in commands.items()})
     if args.before is not None:
         # The other tree's package first on the path (ahead of the installed one); the schema is this tree's.
         entry = f"import sys; sys.path.insert(0, {str(args.before.resolve())!r}); from synth.cli import main; main()"
-        cases.update({f"before: synth {name}": [sys.executable, "-c", entry] + argv for name, argv in commands.items()})
+        # (the other tree's validate always made a trial run, and has no --trial)
+        cases.update({f"before: synth {name}": [sys.executable, "-c", entry] + argv for name, argv in commands.items()
+                      if "--trial" not in argv})
     results = measure(cases, args.runs)
     if args.json:
         print(json.dumps({"runs": args.runs, "target_s": TARGET_SECONDS, "results": results}, indent=2))

@@ -298,10 +298,11 @@ def test_the_kind_modules_table_check_fails_when_stale(tmp_path, monkeypatch):
 
 
 def test_validate_prints_without_rich_and_wraps_as_rich_did():
-    # One line of output is not worth Rich's ~50 ms: printed with textwrap, to the same width (COLUMNS, the
-    # terminal, else 80), with the same line breaks as Rich's console (bar the spaces Rich left at line ends).
+    # One line of output is not worth Rich's ~50 ms: printed by synth.commands.validate.wrap, to the same width
+    # (COLUMNS, the terminal, else 80) and exactly as Rich's console printed it.
     from rich.console import Console
 
+    from synth.commands.validate import wrap
     from synth.validation import check_schema
 
     line = check_schema(ROOT / "schemas" / "coffee.yaml").summary().replace(f"{ROOT}/", "")
@@ -309,10 +310,13 @@ def test_validate_prints_without_rich_and_wraps_as_rich_did():
         done = subprocess.run([sys.executable, "-c", "from synth.cli import main; main()", "validate", "schemas/coffee.yaml"],
                               cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": str(width)})
         assert done.returncode == 0, done.stderr
-        console = Console(width=width, highlight=False, file=io.StringIO())
-        console.print(line, markup=False)
-        assert [text.rstrip() for text in console.file.getvalue().splitlines()] == done.stdout.splitlines()
-        assert max(len(text) for text in done.stdout.splitlines()) <= width < len(line)
+        assert done.stdout == wrap(line, width) and max(map(len, done.stdout.splitlines())) <= width < len(line)
+    shop = check_schema(ROOT / "schemas" / "coffee_shop.yaml", trial=False).summary()
+    for text in (line, shop, f"ok: {'x' * 130} tail words", f"ok: a {'y' * 45} b"):
+        for width in range(10, 140):
+            console = Console(width=width, highlight=False, file=io.StringIO())
+            console.print(text, markup=False)
+            assert wrap(text, width) == console.file.getvalue(), (text, width)
 
 
 def test_every_module_that_registers_a_kind_is_a_builtin_module():
