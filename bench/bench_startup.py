@@ -118,14 +118,14 @@ def main() -> None:
         print(json.dumps({"runs": args.runs, "target_s": TARGET_SECONDS, "results": results}, indent=2))
         return
     typer = results["baseline: python -c 'import typer'"]["median_s"]
-    print(f"{'command':44} {'median':>8} {'min':>8} {'cpu':>8} {'/ typer':>8} {'- typer':>8} {'peak RSS':>9}   "
+    print(f"{'command':50} {'median':>8} {'min':>8} {'cpu':>8} {'/ typer':>8} {'- typer':>8} {'peak RSS':>9}   "
           f"({args.runs} interleaved runs each; / typer: median over the median of `import typer`; - typer: "
           "median minus it, what synth adds to the least a Typer command line pays)")
     for name, r in results.items():
         verdict = ""
         if name.startswith(("synth", "before")):
             verdict = "  ok" if r["median_s"] <= TARGET_SECONDS else f"  over the {TARGET_SECONDS} s target (median)"
-        print(f"{name:44} {r['median_s']:7.3f}s {r['min_s']:7.3f}s {r['cpu_s']:7.3f}s {r['median_s'] / typer:8.2f} "
+        print(f"{name:50} {r['median_s']:7.3f}s {r['min_s']:7.3f}s {r['cpu_s']:7.3f}s {r['median_s'] / typer:8.2f} "
               f"{r['median_s'] - typer:+7.3f}s {r['peak_mb']:7.0f} MB{verdict}")
 
 if __name__ == "__main__":
