@@ -19,9 +19,16 @@ would add ~0.3 s that no user pays.
     python bench/bench_startup.py             # 9 rounds
     python bench/bench_startup.py --runs 15 --json
     git archive main | tar -x -C /tmp/before && python bench/bench_startup.py --before /tmp/before
+    python bench/bench_startup.py --instructions --before /tmp/before     # needs valgrind
 
 ``--before DIR``: the same commands run from another source tree (an older version, with this interpreter
 and its packages) in the same rounds, for a before/after comparison under the same load.
+
+``--instructions``: each case once under valgrind's cachegrind instead, its instruction count (the work
+itself, whatever the load: on a shared machine, the figure to compare), with ``/ typer`` its ratio to
+``import typer``'s and an idle-machine estimate at 0.37 ns an instruction (what the quiet floors measured,
+typer + yaml + pydantic 0.25 s and typer + numpy + pyarrow.compute 0.30 s, work out to; it misses page
+faults and threads, so it is low for commands that make values). Slow (~50x): minutes.
 """
 
 from __future__ import annotations
@@ -70,6 +77,20 @@ def run_once(argv: list[str]) -> tuple[float, float, float]:
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024  # Linux reports KB
 
 
+#: Seconds per instruction on the idle machine, from its floors (0.25 s for typer + yaml + pydantic's 674 M
+#: instructions, 0.30 s for typer + numpy + pyarrow.compute's 810 M).
+NS_PER_INSTRUCTION = 0.37
+
+
+def instructions(argv: list[str]) -> int:
+    """The instructions one run of ``argv`` executes (valgrind's cachegrind, no cache simulation)."""
+    run_once(argv)  # bytecode caches written first, as for any second run
+    done = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", *argv],
+                          cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
+    line = next(row for row in done.stderr.splitlines() if "I   refs:" in row or "I refs:" in row)
+    return int(line.rsplit(":", 1)[1].replace(",", "").strip())
+
+
 def measure(cases: dict[str, list[str]], runs: int) -> dict[str, dict[str, float]]:
     """Every case ``runs`` times, interleaved; the median and fastest wall time, the median CPU time, peak MB."""
     for argv in cases.values():
@@ -88,6 +109,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--before", type=Path, help="also run the commands from this source tree (same rounds)")
+    parser.add_argument("--instructions", action="store_true", help="count instructions (valgrind) instead of timing")
     args = parser.parse_args()
 
     commands = {"--help": ["--help"], "kinds": ["kinds"], "validate schemas/coffee.yaml": ["validate", "schemas/coffee.yaml"],
@@ -113,6 +135,16 @@ def main() -> None:
         # (the other tree's validate always made a trial run, and has no --trial)
         cases.update({f"before: synth {name}": [sys.executable, "-c", entry] + argv for name, argv in commands.items()
                       if "--trial" not in argv})
+    if args.instructions:
+        counts = {name: instructions(argv) for name, argv in cases.items()}
+        if args.json:
+            print(json.dumps({"instructions": counts}, indent=2))
+            return
+        typer = counts["baseline: python -c 'import typer'"]
+        print(f"{'command':50} {'instructions':>14} {'/ typer':>8} {'idle (est.)':>12}")
+        for name, n in counts.items():
+            print(f"{name:50} {n:14,} {n / typer:8.2f} {n * NS_PER_INSTRUCTION * 1e-9:11.3f}s")
+        return
     results = measure(cases, args.runs)
     if args.json:
         print(json.dumps({"runs": args.runs, "target_s": TARGET_SECONDS, "results": results}, indent=2))
