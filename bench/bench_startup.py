@@ -4,9 +4,10 @@ Each command runs as a whole new process (interpreter start, imports, work, exit
 median wall time, the median CPU time (user + system: less sensitive than wall time to other jobs on a
 shared machine) and the peak resident memory are reported beside baselines measured in the same run:
 `python -c pass` (the interpreter alone) and `python -c "import typer"` (the least any Typer command line
-pays), and floors: the same plus the libraries a trial run of a schema needs (numpy, pyarrow.compute), a
-static check needs (yaml, pydantic), or all that `validate` imports, with no synth code (but the hook that
-keeps pyarrow from importing pandas). The runs are interleaved (one of each case, then the next round),
+pays), and floors: the same plus the libraries a trial run of a schema needs (numpy, pyarrow.compute), the
+static check needs (yaml, pydantic; and a validated pydantic model, which brings importlib.metadata with it,
+as `synth validate schemas/coffee.yaml` does), or all that `validate --trial` imports, with no synth code
+(but the hook that keeps pyarrow from importing pandas). The runs are interleaved (one of each case, then the next round),
 so a burst of load from other jobs slows every case alike and the ratios stay comparable.
 The target is 0.3 s for `synth --help`, `synth kinds` and `synth validate schemas/coffee.yaml` (median, on an
 idle machine); `/ typer` (median over median) compares across machines and loads.
@@ -18,9 +19,16 @@ would add ~0.3 s that no user pays.
     python bench/bench_startup.py             # 9 rounds
     python bench/bench_startup.py --runs 15 --json
     git archive main | tar -x -C /tmp/before && python bench/bench_startup.py --before /tmp/before
+    python bench/bench_startup.py --instructions --before /tmp/before     # needs valgrind
 
 ``--before DIR``: the same commands run from another source tree (an older version, with this interpreter
 and its packages) in the same rounds, for a before/after comparison under the same load.
+
+``--instructions``: each case once under valgrind's cachegrind instead, its instruction count (the work
+itself, whatever the load: on a shared machine, the figure to compare), with ``/ typer`` its ratio to
+``import typer``'s and an idle-machine estimate at 0.37 ns an instruction (what the quiet floors measured,
+typer + yaml + pydantic 0.25 s and typer + numpy + pyarrow.compute 0.30 s, work out to; it misses page
+faults and threads, so it is low for commands that make values). Slow (~50x): minutes.
 """
 
 from __future__ import annotations
@@ -38,8 +46,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 0.3
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-_ALL_LIBRARIES = ("import typer, yaml, rich.console; from pydantic import BaseModel, Field\n"
-                  "from synth.lazy import hide_pandas_from_pyarrow; hide_pandas_from_pyarrow()\n"
+# A static check validates the schema through pydantic models: building the first validator imports pydantic's
+# plugin loader and importlib.metadata (the plugin search itself is off, as `synth` turns it off).
+_ONE_MODEL = ("import os; os.environ.setdefault('PYDANTIC_DISABLE_PLUGINS', '__all__')\n"
+              "import typer, yaml; from pydantic import BaseModel, Field\n"
+              "class M(BaseModel):\n    x: int = Field(ge=0)\nM.model_validate({'x': 1})")
+_ALL_LIBRARIES = (_ONE_MODEL + "\nfrom synth.lazy import hide_pandas_from_pyarrow; hide_pandas_from_pyarrow()\n"
                   "import numpy, pyarrow.compute")
 
 
@@ -65,6 +77,20 @@ def run_once(argv: list[str]) -> tuple[float, float, float]:
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024  # Linux reports KB
 
 
+#: Seconds per instruction on the idle machine, from its floors (0.25 s for typer + yaml + pydantic's 674 M
+#: instructions, 0.30 s for typer + numpy + pyarrow.compute's 810 M).
+NS_PER_INSTRUCTION = 0.37
+
+
+def instructions(argv: list[str]) -> int:
+    """The instructions one run of ``argv`` executes (valgrind's cachegrind, no cache simulation)."""
+    run_once(argv)  # bytecode caches written first, as for any second run
+    done = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", *argv],
+                          cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
+    line = next(row for row in done.stderr.splitlines() if "I   refs:" in row or "I refs:" in row)
+    return int(line.rsplit(":", 1)[1].replace(",", "").strip())
+
+
 def measure(cases: dict[str, list[str]], runs: int) -> dict[str, dict[str, float]]:
     """Every case ``runs`` times, interleaved; the median and fastest wall time, the median CPU time, peak MB."""
     for argv in cases.values():
@@ -83,10 +109,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--before", type=Path, help="also run the commands from this source tree (same rounds)")
+    parser.add_argument("--instructions", action="store_true", help="count instructions (valgrind) instead of timing")
     args = parser.parse_args()
 
     commands = {"--help": ["--help"], "kinds": ["kinds"], "validate schemas/coffee.yaml": ["validate", "schemas/coffee.yaml"],
-                "validate --json schemas/coffee.yaml": ["validate", "--json", "schemas/coffee.yaml"]}
+                "validate --json schemas/coffee.yaml": ["validate", "--json", "schemas/coffee.yaml"],
+                "validate --trial schemas/coffee.yaml": ["validate", "--trial", "schemas/coffee.yaml"]}
     cases = {
         "baseline: python -c pass": [sys.executable, "-c", "pass"],
         "baseline: python -c 'import typer'": [sys.executable, "-c", "import typer"],
@@ -94,28 +122,42 @@ def main() -> None:
         # arrays with numpy and pyarrow's compute kernels; a static check of a schema needs YAML and pydantic.
         "floor: typer + numpy + pyarrow.compute": [sys.executable, "-c", "import typer, numpy, pyarrow.compute"],
         "floor: typer + yaml + pydantic": [sys.executable, "-c", "import typer, yaml; from pydantic import BaseModel, Field"],
-        # Every library `validate schemas/coffee.yaml` imports (pyarrow told that pandas is absent, as synth does):
-        # what validate adds over this is synth's own code and work.
-        "floor: all validate's libraries": [sys.executable, "-c", _ALL_LIBRARIES],
+        # Every library `validate schemas/coffee.yaml` imports, and what the first validated model costs: what
+        # validate adds over this is synth's own code and work.
+        "floor: + one pydantic model validated": [sys.executable, "-c", _ONE_MODEL],
+        # Every library `validate --trial` imports (pyarrow told that pandas is absent, as synth does).
+        "floor: validate --trial's libraries": [sys.executable, "-c", _ALL_LIBRARIES],
     }
     cases.update({f"synth {name}": synth_command() + argv for name, argv in commands.items()})
     if args.before is not None:
         # The other tree's package first on the path (ahead of the installed one); the schema is this tree's.
         entry = f"import sys; sys.path.insert(0, {str(args.before.resolve())!r}); from synth.cli import main; main()"
-        cases.update({f"before: synth {name}": [sys.executable, "-c", entry] + argv for name, argv in commands.items()})
+        # (the other tree's validate always made a trial run, and has no --trial)
+        cases.update({f"before: synth {name}": [sys.executable, "-c", entry] + argv for name, argv in commands.items()
+                      if "--trial" not in argv})
+    if args.instructions:
+        counts = {name: instructions(argv) for name, argv in cases.items()}
+        if args.json:
+            print(json.dumps({"instructions": counts}, indent=2))
+            return
+        typer = counts["baseline: python -c 'import typer'"]
+        print(f"{'command':50} {'instructions':>14} {'/ typer':>8} {'idle (est.)':>12}")
+        for name, n in counts.items():
+            print(f"{name:50} {n:14,} {n / typer:8.2f} {n * NS_PER_INSTRUCTION * 1e-9:11.3f}s")
+        return
     results = measure(cases, args.runs)
     if args.json:
         print(json.dumps({"runs": args.runs, "target_s": TARGET_SECONDS, "results": results}, indent=2))
         return
     typer = results["baseline: python -c 'import typer'"]["median_s"]
-    print(f"{'command':44} {'median':>8} {'min':>8} {'cpu':>8} {'/ typer':>8} {'- typer':>8} {'peak RSS':>9}   "
+    print(f"{'command':50} {'median':>8} {'min':>8} {'cpu':>8} {'/ typer':>8} {'- typer':>8} {'peak RSS':>9}   "
           f"({args.runs} interleaved runs each; / typer: median over the median of `import typer`; - typer: "
           "median minus it, what synth adds to the least a Typer command line pays)")
     for name, r in results.items():
         verdict = ""
         if name.startswith(("synth", "before")):
             verdict = "  ok" if r["median_s"] <= TARGET_SECONDS else f"  over the {TARGET_SECONDS} s target (median)"
-        print(f"{name:44} {r['median_s']:7.3f}s {r['min_s']:7.3f}s {r['cpu_s']:7.3f}s {r['median_s'] / typer:8.2f} "
+        print(f"{name:50} {r['median_s']:7.3f}s {r['min_s']:7.3f}s {r['cpu_s']:7.3f}s {r['median_s'] / typer:8.2f} "
               f"{r['median_s'] - typer:+7.3f}s {r['peak_mb']:7.0f} MB{verdict}")
 
 if __name__ == "__main__":

@@ -15,6 +15,15 @@ every node is checked against a short allow-list, and the tree is compiled into 
 Operators: ``+ - * / // % **``, comparisons (chains allowed), ``and or not``, ``x in [..]``,
 ``a if cond else b``. Functions: see :data:`FUNCTIONS` (adding one is one entry there; the draft prompt
 lists them from it).
+
+Parsing makes no Arrow value (constants become scalars at the first evaluation), so a schema is checked
+without pyarrow; :meth:`Expression.result_type` tells from the columns' types alone whether an expression
+evaluates on any values of those types, which lets `synth validate` skip its trial run:
+
+>>> Expression.parse("round(price * quantity, 2)").result_type({"price": "float", "quantity": "integer"})
+'float'
+>>> Expression.parse("price * name").result_type({"price": "float", "name": "string"}) is None  # not provably fine
+True
 """
 
 from __future__ import annotations
@@ -22,9 +31,10 @@ from __future__ import annotations
 import ast
 import difflib
 import io
+import re
 import tokenize
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from .lazy import pa, pc  # imported when an expression is first parsed: `synth kinds` needs neither
 
@@ -195,6 +205,26 @@ def _rename_if(text: str) -> str:
 Node = Callable[[dict[str, "pa.Array"]], Value]
 
 
+def _constant(value: Any, array: bool = False) -> Node:
+    """A node giving ``value`` as an Arrow scalar (or array), made at the first evaluation: parsing imports no pyarrow."""
+    made: list[Value] = []
+
+    def constant(cols: Any) -> Value:
+        if not made:
+            made.append(pa.array(value) if array else pa.scalar(value))
+        return made[0]
+    return constant
+
+
+def _constant_type(value: Any) -> str | None:
+    """The type of a constant as the expression language types it (None: a missing value, or out of range)."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return integer_type([value])
+    return {float: "float", str: "string"}.get(type(value))
+
+
 @dataclass
 class Expression:
     """A parsed expression: the column ``names`` it reads and a compiled evaluator."""
@@ -202,6 +232,7 @@ class Expression:
     text: str
     names: set[str] = field(default_factory=set)
     _fn: Node | None = None
+    _tree: ast.expr | None = None
 
     @classmethod
     def parse(cls, text: str) -> "Expression":
@@ -214,7 +245,27 @@ class Expression:
             raise ExpressionError(f"invalid syntax in {text!r} at character {exc.offset}") from None
         expr = cls(text=text)
         expr._fn = expr._compile(tree.body)
+        expr._tree = tree.body
         return expr
+
+    def result_type(self, types: Mapping[str, str | None]) -> str | None:
+        """The type of the result (``integer``: whole numbers within +-2**53; ``int64``: any 64-bit whole
+        numbers; ``float``, ``string``, ``boolean``, ``date``, ``time`` or ``datetime``) when the expression evaluates without error on *any* values of the columns' ``types``
+        (missing values included); None when that cannot be told without values (a column of unknown type, an
+        operation that can fail on some values, such as ``int(x)`` of a float or ``a // b`` of whole numbers).
+
+        Sound, not complete: None means "make values to find out" (``synth validate``'s trial run), never
+        "invalid".
+
+        >>> Expression.parse("if(hour(time) < 12, 'am', 'pm')").result_type({"time": "time"})
+        'string'
+        >>> Expression.parse("a // b").result_type({"a": "integer", "b": "integer"}) is None  # b may be 0
+        True
+        >>> Expression.parse("a * 1.5").result_type({"a": "int64"}) is None  # beyond 2**53: no exact float
+        True
+        """
+        assert self._tree is not None
+        return _TypeOf(types).of(self._tree)
 
     def rounded_to(self) -> int | None:
         """The decimals ``d`` when the whole expression is ``round(x, d)`` (its result has that fixed scale)."""
@@ -244,14 +295,12 @@ class Expression:
         if isinstance(node, ast.Constant):
             if not isinstance(node.value, (int, float, str, bool)) and node.value is not None:
                 raise ExpressionError(f"{self.text!r}: constants must be numbers, text, true/false or None")
-            scalar = pa.scalar(node.value)
-            return lambda cols: scalar
+            return _constant(node.value)
         dotted = isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and not node.attr.startswith("_")
         if isinstance(node, ast.Name) or dotted:
             name = {"true": True, "false": False, "True": True, "False": False, "None": None, "null": None}
             if isinstance(node, ast.Name) and node.id in name:
-                scalar = pa.scalar(name[node.id])
-                return lambda cols: scalar
+                return _constant(name[node.id])
             # ``customers.signup_date``: a column of a related table (a parent, or a row a reference points at)
             col = f"{node.value.id}.{node.attr}" if dotted else node.id  # type: ignore[attr-defined]
             self.names.add(col)
@@ -304,9 +353,13 @@ class Expression:
                     isinstance(e, ast.Constant) for e in comparator.elts
                 ):
                     raise ExpressionError(f"{self.text!r}: 'in' needs a list of constants, like x in ['a', 'b']")
-                values = pa.array([e.value for e in comparator.elts])  # type: ignore[attr-defined]
+                listed = [e.value for e in comparator.elts]  # type: ignore[attr-defined]
+                if len({_constant_type(v) for v in listed if v is not None}) > 1:
+                    raise ExpressionError(f"{self.text!r}: the list after 'in' mixes kinds of values (e.g. numbers and text)")
+                values = _constant(listed, array=True)
                 negate = isinstance(op, ast.NotIn)
-                steps.append(lambda a, _b, v=values, neg=negate: pc.invert(pc.is_in(a, value_set=v)) if neg else pc.is_in(a, value_set=v))
+                steps.append(lambda a, _b, v=values, neg=negate: pc.invert(pc.is_in(a, value_set=v(None))) if neg
+                             else pc.is_in(a, value_set=v(None)))
                 operands.append(lambda cols: None)
                 continue
             if type(op) not in _COMPARE:
@@ -344,3 +397,150 @@ class Expression:
             raise ExpressionError(f"{self.text!r}: the pattern of format(x, pattern) must be text like '%a'")
         args = [self._compile(a) for a in node.args]
         return lambda cols: fn(*[a(cols) for a in args])
+
+
+# --- types: whether an expression evaluates on any values of its columns' types ------------------------
+# "integer": whole numbers within +-2**53, which Arrow turns into floats exactly (mixed with floats, in /, sqrt
+# ...); "int64": any 64-bit whole numbers, which such a conversion refuses beyond 2**53.
+_INTEGER = ("integer", "int64")
+_NUMBER = (*_INTEGER, "float")
+_TEMPORAL = ("date", "time", "datetime")
+_FLOATABLE = ("integer", "float")  # converted to floats exactly, whatever the value
+# Patterns whose every directive pyarrow's ``strftime`` formats for any value (the usual ones).
+_FORMAT = re.compile(r"(?:[^%]|%[aAbBdHIjmMpSyYFTDeRu%])*")
+
+
+def integer_type(values: Any) -> str | None:
+    """``integer`` for whole numbers within +-2**53, ``int64`` for any others that fit 64 bits, else None.
+
+    >>> integer_type([1, -5]), integer_type([2**60]), integer_type([2**70])
+    ('integer', 'int64', None)
+    """
+    values = list(values)
+    if all(-2**53 <= v <= 2**53 for v in values):
+        return "integer"
+    return "int64" if all(-2**63 <= v < 2**63 for v in values) else None
+
+
+def _same(*types: str | None) -> str | None:
+    """The type Arrow gives values of ``types`` combined (if_else, coalesce, min, +, comparisons): one type;
+    whole numbers of both widths (int64); or floats with whole numbers Arrow converts exactly. Else None."""
+    if not types or any(t is None for t in types):
+        return None
+    kinds = set(types)
+    if len(kinds) == 1:
+        return types[0]
+    if kinds <= set(_INTEGER):
+        return "int64"
+    return "float" if kinds <= set(_FLOATABLE) else None
+
+
+class _TypeOf:
+    """Types an expression's tree bottom up; None wherever evaluation could fail or the type is unknown."""
+
+    def __init__(self, types: Mapping[str, str | None]) -> None:
+        self.types = types
+
+    def of(self, node: ast.AST) -> str | None:
+        if isinstance(node, ast.Constant):
+            return _constant_type(node.value)
+        if isinstance(node, ast.Name):
+            fixed = {"true": "boolean", "false": "boolean", "True": "boolean", "False": "boolean"}
+            if node.id in fixed:
+                return fixed[node.id]
+            return None if node.id in ("None", "null") else self.types.get(node.id)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            return self.types.get(f"{node.value.id}.{node.attr}")
+        if isinstance(node, ast.BinOp):
+            return self._binary(node)
+        if isinstance(node, ast.UnaryOp):
+            operand = self.of(node.operand)
+            if isinstance(node.op, ast.Not):
+                return "boolean" if operand == "boolean" else None
+            return operand if operand in _NUMBER else None
+        if isinstance(node, ast.BoolOp):
+            return "boolean" if all(self.of(v) == "boolean" for v in node.values) else None
+        if isinstance(node, ast.Compare):
+            return self._compare(node)
+        if isinstance(node, ast.IfExp):
+            return _same(self.of(node.body), self.of(node.orelse)) if self.of(node.test) == "boolean" else None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            return self._call("if" if node.func.id == "if_" else node.func.id, node.args)
+        return None
+
+    def _binary(self, node: ast.BinOp) -> str | None:
+        left, right = self.of(node.left), self.of(node.right)
+        if left not in _NUMBER or right not in _NUMBER:
+            return None
+        if isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)):
+            both = _same(left, right)
+            return "int64" if both in _INTEGER else both  # sums and products of whole numbers may leave +-2**53
+        if left not in _FLOATABLE or right not in _FLOATABLE:  # these convert both sides to floats first
+            return None
+        if isinstance(node.op, (ast.Div, ast.Pow)):
+            return "float"
+        if isinstance(node.op, (ast.FloorDiv, ast.Mod)):
+            # whole numbers: floor(a / b) is cast back to integers, which fails where b is 0 (a nonzero constant never
+            # is); the result is no larger than a (//) or b (%)
+            if "float" in (left, right):
+                return "float"
+            divisor = node.right
+            return "integer" if isinstance(divisor, ast.Constant) and divisor.value not in (0, False) else None
+        return None
+
+    def _compare(self, node: ast.Compare) -> str | None:
+        left = self.of(node.left)
+        for op, comparator in zip(node.ops, node.comparators):
+            if isinstance(op, (ast.In, ast.NotIn)):
+                listed = {_constant_type(e.value) for e in comparator.elts if e.value is not None}  # type: ignore[attr-defined]
+                if len(listed) != 1 or _same(left, *listed) is None:
+                    return None
+                continue
+            right = self.of(comparator)
+            if _same(left, right) is None:
+                return None
+            if left == "boolean" and not isinstance(op, (ast.Eq, ast.NotEq)):
+                return None
+            left = right
+        return "boolean"
+
+    def _call(self, name: str, args: list[ast.expr]) -> str | None:
+        types = [self.of(a) for a in args]
+        if any(t is None for t in types):
+            return None
+        first = types[0] if types else None
+        if name == "round":
+            if len(args) == 2 and not (isinstance(args[1], ast.Constant) and type(args[1].value) is int):
+                return None
+            digits = args[1].value if len(args) == 2 else 0  # type: ignore[attr-defined]
+            return first if first == "float" or (first in _INTEGER and digits >= 0) else None
+        if name == "abs":
+            return first if first in _NUMBER else None
+        if name in ("floor", "ceil", "sqrt", "log", "exp", "float"):
+            return "float" if first in _FLOATABLE or (name == "float" and first == "boolean") else None
+        if name in ("min", "max", "coalesce"):
+            both = _same(*types)
+            return both if name == "coalesce" or both in _NUMBER else None
+        if name == "if":
+            return _same(types[1], types[2]) if first == "boolean" else None
+        if name == "is_null":
+            return "boolean"
+        if name == "int":
+            return first if first in _INTEGER else None  # a float cast to integers fails on NaN and infinities
+        if name in ("str", "concat"):
+            return "string"
+        if name in ("upper", "lower"):
+            return "string" if first == "string" else None
+        if name == "len":
+            return "integer" if first == "string" else None
+        if name in ("year", "quarter", "month", "day", "weekday", "dayofyear"):
+            return "integer" if first in ("date", "datetime") else None
+        if name in ("hour", "minute", "second"):
+            return "integer" if first in ("time", "datetime") else None
+        if name == "date":
+            return "date" if first in ("date", "datetime") else None
+        if name == "format":
+            pattern = args[1].value if isinstance(args[1], ast.Constant) else None  # type: ignore[attr-defined]
+            plain = isinstance(pattern, str) and _FORMAT.fullmatch(pattern) is not None
+            return "string" if first in _TEMPORAL and plain else None
+        return None  # durations (seconds(), days() ...) and anything new: found out by making values

@@ -6,7 +6,9 @@ command are what decide its start-up time, and they do not depend on the machine
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -108,20 +110,35 @@ def test_kinds_reads_its_table_without_pydantic_numpy_or_pyarrow(args):
 
 @pytest.mark.parametrize("schema", ["schemas/coffee.yaml", "schemas/customers.yaml", "schemas/web_events.yaml"])
 def test_validate_imports_no_pandas_or_ml_library(schema):
-    # The trial run makes Arrow arrays, but pyarrow's first conversion no longer imports pandas just to
-    # ask whether a value is a pandas object (synth.lazy.hide_pandas_from_pyarrow).
+    # The trial run (customers and web_events have constraints) makes Arrow arrays, but pyarrow's first
+    # conversion no longer imports pandas just to ask whether a value is a pandas object
+    # (synth.lazy.hide_pandas_from_pyarrow); coffee.yaml needs no trial run at all (test_validation.py).
     loaded = modules_after("validate", schema)
     assert loaded & {"pandas", "sklearn", "matplotlib", "openai", "dask", "distributed", "fsspec"} == set()
-    assert "pyarrow" in loaded  # the trial run did run
+    assert ("pyarrow" in loaded) == (schema != "schemas/coffee.yaml")  # the trial run ran where it was needed
     # scipy and Faker only for the columns that need them: coffee.yaml has none (the others have Faker
     # names and exponential or lognormal shapes).
     assert (loaded & {"scipy", "faker"} == set()) == (schema == "schemas/coffee.yaml")
 
 
+@pytest.mark.parametrize("args", [("validate", "schemas/coffee.yaml"), ("validate", "schemas/coffee.yaml", "--json")])
+def test_validate_of_a_schema_that_needs_no_trial_imports_neither_numpy_pyarrow_nor_rich(args):
+    # Loading coffee.yaml checks everything a trial run could show (synth.validation.trial_reasons), and the one
+    # line of output is printed without Rich: what is left is typer, yaml and pydantic.
+    loaded = modules_after(*args)
+    assert loaded & {"numpy", "pyarrow", "rich", "pandas", "scipy", "faker"} == set()
+    assert {"typer", "yaml", "pydantic", "synth"} <= loaded
+
+
+def test_validate_trial_makes_the_rows_anyway():
+    loaded = loaded_after("validate", "schemas/coffee.yaml", "--trial")
+    assert {"synth.engine", "pyarrow.compute", "numpy"} <= loaded and "pandas" not in loaded
+
+
 def test_validate_imports_no_other_command_and_no_io_layer_for_inline_records():
     loaded = loaded_after("validate", "schemas/coffee.yaml")
     assert {m for m in loaded if m.startswith("synth.commands.")} == {
-        "synth.commands.errors", "synth.commands.registry", "synth.commands.validate", "synth.commands.console"}
+        "synth.commands.errors", "synth.commands.registry", "synth.commands.validate"}
     # coffee.yaml's catalog has its records inline: the I/O layer (files, databases) is for catalog files.
     assert not {m for m in loaded if m.startswith(("synth.io", "synth.sinks", "synth.tables"))}
 
@@ -188,7 +205,7 @@ def test_a_pandas_import_statement_is_never_refused():
 def test_scipy_comes_in_only_for_a_distribution_that_needs_it(tmp_path, family, special, stats):
     schema = tmp_path / "s.yaml"
     schema.write_text(f"columns:\n  - {{name: x, kind: float, distribution: {family}}}\n")
-    loaded = loaded_after("validate", str(schema))
+    loaded = loaded_after("validate", str(schema), "--trial")  # values made: what generate imports
     assert ("scipy.special" in loaded, "scipy.stats" in loaded) == (special, stats)
 
 
@@ -245,10 +262,9 @@ def test_validate_coffee_imports_exactly_these_synth_modules():
         "synth.columns.distributions", "synth.columns.derived"}
     assert {m for m in loaded if m.startswith("synth.multitable")} == {"synth.multitable", "synth.multitable.detect"}
     assert {m for m in loaded if m.startswith("synth.") and not m.startswith(("synth.columns.", "synth.commands."))} == {
-        "synth.cli", "synth.columns", "synth.commands", "synth.datetimes", "synth.distinct", "synth.engine",
-        "synth.errors", "synth.expr", "synth.lazy", "synth.multitable", "synth.multitable.detect", "synth.schema",
-        "synth.secrets", "synth.yamlsafe"}
-    assert "pyarrow.compute" in loaded  # the trial run still runs (see test_validate_imports_no_pandas_or_ml_library)
+        "synth.cli", "synth.columns", "synth.commands", "synth.datetimes", "synth.distinct", "synth.errors",
+        "synth.expr", "synth.lazy", "synth.multitable", "synth.multitable.detect", "synth.schema", "synth.secrets",
+        "synth.validation", "synth.yamlsafe"}  # no synth.engine: no trial run
 
 
 def test_a_multi_table_schema_still_loads_its_kinds_on_demand():
@@ -281,11 +297,26 @@ def test_the_kind_modules_table_check_fails_when_stale(tmp_path, monkeypatch):
     assert "'date': 'synth.columns.temporal'," in stale.read_text()
 
 
-def test_validate_json_prints_without_rich():
-    # --json is for scripts: a plain print, so Rich (~50 ms of start-up) is not imported for it.
-    loaded = loaded_after("validate", "schemas/coffee.yaml", "--json")
-    assert "rich" not in {m.split(".")[0] for m in loaded} and "synth.commands.console" not in loaded
-    assert "rich" in {m.split(".")[0] for m in loaded_after("validate", "schemas/coffee.yaml")}
+def test_validate_prints_without_rich_and_wraps_as_rich_did():
+    # One line of output is not worth Rich's ~50 ms: printed by synth.commands.validate.wrap, to the same width
+    # (COLUMNS, the terminal, else 80) and exactly as Rich's console printed it.
+    from rich.console import Console
+
+    from synth.commands.validate import wrap
+    from synth.validation import check_schema
+
+    line = check_schema(ROOT / "schemas" / "coffee.yaml").summary().replace(f"{ROOT}/", "")
+    for width in (80, 50):
+        done = subprocess.run([sys.executable, "-c", "from synth.cli import main; main()", "validate", "schemas/coffee.yaml"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": str(width)})
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == wrap(line, width) and max(map(len, done.stdout.splitlines())) <= width < len(line)
+    shop = check_schema(ROOT / "schemas" / "coffee_shop.yaml", trial=False).summary()
+    for text in (line, shop, f"ok: {'x' * 130} tail words", f"ok: a {'y' * 45} b"):
+        for width in range(10, 140):
+            console = Console(width=width, highlight=False, file=io.StringIO())
+            console.print(text, markup=False)
+            assert wrap(text, width) == console.file.getvalue(), (text, width)
 
 
 def test_every_module_that_registers_a_kind_is_a_builtin_module():

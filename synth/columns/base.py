@@ -11,8 +11,9 @@ so a column's values do not change when another column is added, and chunks are 
 from __future__ import annotations
 
 import importlib
+import math
 import zlib
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
 
@@ -202,6 +203,23 @@ class Column(BaseModel):
     def prepare(self, plan: PlanContext) -> None:
         """One-time work per run (load a file, build a pool, precompute weights). Must be deterministic."""
 
+    # --- what `synth validate` asks: can making values still show this entry invalid? -----------------
+    def value_types(self, known: Mapping[str, str | None]) -> dict[str, str | None]:
+        """The type of each output's values as expressions see them (``integer``, ``float``, ``string``,
+        ``boolean``, ``date``, ``time``, ``datetime``; see :meth:`synth.expr.Expression.result_type`), given the
+        types of the columns made before it (``known``); None where not known without making values. Default:
+        not known."""
+        return {name: None for name in self.output_names()}
+
+    def trial_reason(self, known: Mapping[str, str | None], rows: int) -> str | None:
+        """Why values must be made to know that this entry works (what :meth:`prepare` or :meth:`sample` could
+        still refuse for ``rows`` rows), or None when validating the entry checked all of it: `synth validate`
+        then makes no trial rows for it. ``known``: as for :meth:`value_types`.
+
+        Default: a reason, so a kind that says nothing is always tried (never a schema called valid unchecked).
+        """
+        return f"a {self.kind} column is checked by making values"
+
     def sample(self, ctx: ChunkContext) -> dict[str, pa.Array] | pa.Array:
         """Make ``ctx.n`` values (or, for several outputs, a dict of arrays)."""
         raise NotImplementedError
@@ -270,6 +288,39 @@ def as_weights(values: Iterable[float], where: str) -> np.ndarray:
     if w.size == 0 or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
         raise ValueError(f"{where} must be non-negative numbers, not all zero")
     return w / w.sum()
+
+
+def check_weights(values: Iterable[Any], where: str) -> list[float]:
+    """:func:`as_weights`' check without numpy (for a schema's validation): the weights as floats, unnormalised.
+
+    >>> check_weights([3, 1], "weights")
+    [3.0, 1.0]
+    >>> check_weights([0, 0], "weights")
+    Traceback (most recent call last):
+    ...
+    ValueError: weights must be non-negative numbers, not all zero
+    """
+    w = [float(v) for v in values]
+    if not w or not all(math.isfinite(x) for x in w) or any(x < 0 for x in w) or sum(w) <= 0:
+        raise ValueError(f"{where} must be non-negative numbers, not all zero")
+    return w
+
+
+def check_values_and_weights(values: dict[Any, float] | list[Any], weights: list[float] | None) -> list[Any]:
+    """:func:`values_and_weights`' checks (the same mistakes, the same messages) without numpy: the values.
+
+    >>> check_values_and_weights({"a": 3, "b": 1}, None)
+    ['a', 'b']
+    """
+    if isinstance(values, dict):
+        if weights is not None:
+            raise ValueError("give weights either in 'values' as a mapping or in 'weights', not both")
+        check_weights(values.values(), "weights")
+        return list(values)
+    if weights is not None and len(weights) != len(values):
+        raise ValueError(f"'values' has {len(values)} entries but 'weights' has {len(weights)}")
+    check_weights(weights if weights is not None else [1.0] * len(values), "weights")
+    return list(values)
 
 
 def values_and_weights(values: dict[Any, float] | list[Any], weights: list[float] | None) -> tuple[list[Any], np.ndarray]:

@@ -13,14 +13,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, PrivateAttr, model_validator
 
 from ..lazy import np, pa
-from .base import ArrowArray, ChunkContext, Column, InverseCDF, PlanContext, register, values_and_weights
+from .base import (ArrowArray, ChunkContext, Column, InverseCDF, PlanContext, register, values_and_weights,
+                   check_values_and_weights)
 
 Scalar = str | int | float | bool
+
+
+def scalars_type(values: list[Any]) -> str | None:
+    """The type Arrow gives a list of YAML scalars (None values aside), in expressions' terms (see
+    :meth:`synth.expr.Expression.result_type`); None when not sure Arrow makes one array of them (numbers and
+    text mixed, whole numbers beyond 64 bits, nothing but missing values).
+
+    >>> scalars_type([1, 2.5, None]), scalars_type(["a"]), scalars_type([2**60]), scalars_type([1, "a"]) is None
+    ('float', 'string', 'int64', True)
+    """
+    from ..expr import integer_type
+
+    present = [v for v in values if v is not None]
+    kinds = {bool if isinstance(v, bool) else type(v) for v in present}
+    if kinds == {str}:
+        return "string"
+    if kinds == {bool}:
+        return "boolean"
+    if kinds and kinds <= {int, float}:
+        whole = integer_type(v for v in present if isinstance(v, int))
+        if kinds == {int}:
+            return whole
+        return "float" if whole == "integer" else None  # whole numbers beside reals: converted to floats exactly
+    return None
 
 
 def dictionary_array(codes: np.ndarray, categories: pa.Array) -> pa.Array:
@@ -46,10 +72,23 @@ class ChoiceColumn(Column):
 
     @model_validator(mode="after")
     def _check(self) -> "ChoiceColumn":
-        categories, _ = values_and_weights(self.values, self.weights)
+        categories = check_values_and_weights(self.values, self.weights)  # no numpy: validating makes no values
         if len(set(map(str, categories))) != len(categories):
             raise ValueError("values must be distinct")
         return self
+
+    def value_types(self, known: Mapping[str, str | None]) -> dict[str, str | None]:
+        # As prepare() makes the dictionary: Arrow's type for the values, else (text beside numbers or booleans)
+        # all of them as text; not known for whole numbers too large to be sure of either.
+        values = list(self.values)
+        found = scalars_type(values)
+        if found is None and any(isinstance(v, (str, bool)) for v in values):
+            whole = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+            found = "string" if all(-2**63 <= v < 2**63 for v in whole) else None
+        return {self.name: found}
+
+    def trial_reason(self, known: Mapping[str, str | None], rows: int) -> str | None:
+        return None if self.value_types(known)[self.name] else "its values include whole numbers beyond 2**53"
 
     def categories(self) -> list[Any]:
         return values_and_weights(self.values, self.weights)[0]
@@ -83,6 +122,12 @@ class BooleanColumn(Column):
     accepts_uniforms: ClassVar[bool] = True
     kind: Literal["boolean"] = "boolean"
     probability: float = Field(default=0.5, ge=0.0, le=1.0)
+
+    def value_types(self, known: Mapping[str, str | None]) -> dict[str, str | None]:
+        return {self.name: "boolean"}
+
+    def trial_reason(self, known: Mapping[str, str | None], rows: int) -> str | None:
+        return None
 
     def rules(self) -> list[tuple[str, Any]]:
         name = self.name

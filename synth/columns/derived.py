@@ -34,6 +34,8 @@ value depends on, each seen in enough rows to be shared (see ``synth.fit.trees``
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from typing import Any, ClassVar, Iterator, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationError, field_validator, model_validator
@@ -74,6 +76,23 @@ class ExpressionColumn(Column):
 
     def dependencies(self) -> set[str]:
         return set(self._parsed.names)
+
+    def value_types(self, known: Mapping[str, str | None]) -> dict[str, str | None]:
+        made = self._parsed.result_type(known)
+        if self.type is None or made is None:
+            return {self.name: made}
+        # sample()'s cast to `type`: only the casts that succeed on every value (not text to numbers, not a
+        # float to integers: NaN and infinities fail)
+        if self.type == "integer":
+            return {self.name: made if made in ("integer", "int64") else "integer" if made == "boolean" else None}
+        fine = {"float": ("integer", "float", "boolean"), "string": ("integer", "int64", "float", "string", "boolean",
+                "date", "time", "datetime"), "boolean": ("integer", "int64", "float", "boolean")}[self.type]
+        return {self.name: self.type if made in fine else None}
+
+    def trial_reason(self, known: Mapping[str, str | None], rows: int) -> str | None:
+        if self.value_types(known)[self.name] is not None:
+            return None
+        return f"whether {self.expr!r} evaluates on every row is known only by evaluating it"
 
     def rules(self) -> list[tuple[str, Any]]:
         """The column equals its expression, recomputed from the table's other columns."""
@@ -126,7 +145,7 @@ def _validate_case(spec: Any, name: str) -> Column:
 class Range(BaseModel):
     """Numbers ``min <= x < below`` (either end open); ``nulls``: whether empty values fall in it too."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when a case first needs it
     min: float | None = None
     below: float | None = None
     nulls: bool = False
@@ -164,7 +183,7 @@ class ConditionalColumn(Column):
                 if not isinstance(case, dict) or not isinstance(case.get("when"), dict) or not case["when"]:
                     raise ValueError(f"cases[{i}] needs 'when': a mapping of column names to what they must be")
                 try:
-                    self._when.append(_WHEN.validate_python(case["when"]))
+                    self._when.append(_when_adapter().validate_python(case["when"]))
                 except ValidationError as exc:
                     raise ValueError(f"cases[{i}].when: {_when_error(exc)}") from None
                 self._cases[str(i)] = _validate_case({k: v for k, v in case.items() if k != "when"}, self.name)
@@ -226,7 +245,10 @@ class ConditionalColumn(Column):
             yield str(i), np.flatnonzero(holds)
 
 
-_WHEN = TypeAdapter(dict[str, Condition])
+@functools.cache
+def _when_adapter() -> TypeAdapter:
+    """The validator of a case's ``when`` (built on first use: a schema without such cases never needs it)."""
+    return TypeAdapter(dict[str, Condition])
 
 
 def _when_error(exc: ValidationError) -> str:

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..lazy import np
-from .base import values_and_weights
+from .base import check_values_and_weights, check_weights, values_and_weights
 
 if TYPE_CHECKING:
     from scipy import special, stats
@@ -400,6 +400,12 @@ class Poisson(ScipyFamily):
         return (lo, hi)
 
 
+def _weights_of(values: list[float] | dict[float, float], weights: list[float] | None) -> list[float]:
+    """The weights of a ``weighted`` family's values as floats (checked), without numpy."""
+    given = values.values() if isinstance(values, dict) else (weights if weights is not None else [1.0] * len(values))
+    return check_weights(given, "weights")
+
+
 @register
 class Weighted(Distribution):
     """Listed values with weights: values {value: weight}, or values [..] with weights [..] (default: equal)."""
@@ -413,10 +419,27 @@ class Weighted(Distribution):
 
     def __init__(self, values: list[float] | dict[float, float], weights: list[float] | None = None) -> None:
         super().__init__()
-        points, self.weights = values_and_weights(values, weights)  # read as `choice` reads its values
-        self.points = np.asarray(points, float)
+        # Checked without numpy (a schema's validation makes no arrays); the arrays are made at the first draw.
+        self._listed = [float(p) for p in check_values_and_weights(values, weights)]  # read as `choice` reads its values
         self._values, self._given_weights = values, weights
+        self._arrays: tuple[np.ndarray, np.ndarray] | None = None
         self._draw: dict[tuple[float | None, float | None], Any] = {}
+
+    @property
+    def points(self) -> np.ndarray:
+        """The values, as floats."""
+        return self._points_and_weights()[0]
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Their weights, normalised."""
+        return self._points_and_weights()[1]
+
+    def _points_and_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._arrays is None:
+            points, weights = values_and_weights(self._values, self._given_weights)
+            self._arrays = (np.asarray(points, float), weights)
+        return self._arrays
 
     def parameters(self) -> dict[str, Any]:
         return {"values": self._values} | ({"weights": self._given_weights} if self._given_weights is not None else {})
@@ -439,7 +462,10 @@ class Weighted(Distribution):
         return self.sample(np.asarray(p, dtype=float), None, None)
 
     def probability_between(self, low: float | None, high: float | None) -> tuple[float, float]:
-        return (0.0, float(self.weights[self._within(low, high)].sum() / self.weights.sum()))
+        # In plain Python: the column's validation asks it (is any weight left between min and max?).
+        weights = _weights_of(self._values, self._given_weights)
+        kept = sum(w for p, w in zip(self._listed, weights) if (low is None or p >= low) and (high is None or p <= high))
+        return (0.0, kept / sum(weights))
 
     def sample(self, u: np.ndarray, low: float | None, high: float | None) -> np.ndarray:
         # Values outside [low, high] get weight 0; the guide table is built once per bounds.

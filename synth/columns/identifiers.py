@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import binascii
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
@@ -48,6 +49,17 @@ class SequenceColumn(Column):
         name = self.name
         return [(f"{name} is unique", lambda f: duplicated(f[name]))]
 
+    def value_types(self, known: Mapping[str, str | None]) -> dict[str, str | None]:
+        if self.prefix or self.suffix or self.digits:
+            return {self.name: "string"}
+        # within +-2**53 for any row count a run could reach (2**42 rows at 1024 a step)
+        return {self.name: "integer" if abs(self.start) <= 2**52 and abs(self.step) <= 1024 else "int64"}
+
+    def trial_reason(self, known: Mapping[str, str | None], rows: int) -> str | None:
+        # The last value must be a 64-bit integer (numpy makes them; past that it would fail).
+        last = self.start + self.step * max(rows - 1, 0)
+        return None if -2**63 <= self.start < 2**63 and -2**63 <= last < 2**63 else "its numbers go beyond 64 bits"
+
     def sample(self, ctx: ChunkContext) -> pa.Array:
         numbers = pa.array(self.start + self.step * ctx.row_numbers())
         if not (self.prefix or self.suffix or self.digits):
@@ -64,6 +76,12 @@ class UuidColumn(Column):
 
     kind_name: ClassVar[str] = "uuid"
     kind: Literal["uuid"] = "uuid"
+
+    def value_types(self, known: Mapping[str, str | None]) -> dict[str, str | None]:
+        return {self.name: "string"}
+
+    def trial_reason(self, known: Mapping[str, str | None], rows: int) -> str | None:
+        return None
 
     def rules(self) -> list[tuple[str, Any]]:
         name = self.name

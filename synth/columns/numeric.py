@@ -18,6 +18,8 @@ correlations (a Gaussian copula hands in correlated ``u``), and reproducibility.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, PrivateAttr, ValidationError, ValidatorFunctionWrapHandler, field_validator, model_validator
@@ -116,6 +118,25 @@ class NumericColumn(Column):
         if self.max is None:
             return None
         return self.max + 0.5 if isinstance(self, IntegerColumn) and not self._family.discrete else self.max
+
+    def value_types(self, known: Mapping[str, str | None]) -> dict[str, str | None]:
+        if isinstance(self, FloatColumn):
+            return {self.name: "float"}
+        # integers: sample() clips them to min..max; a weighted family gives only its values
+        bounds = [b for b in (self.min, self.max) if b is not None]
+        if self.distribution == "weighted":
+            bounds = bounds if len(bounds) == 2 else list(self._family.parameters()["values"])  # type: ignore[union-attr]
+        small = len(bounds) >= 2 and all(math.isfinite(b) and abs(b) <= 2**53 for b in bounds)
+        return {self.name: "integer" if small else "int64"}
+
+    def trial_reason(self, known: Mapping[str, str | None], rows: int) -> str | None:
+        # Validation built the family and checked its parameters and bounds; what is left is prepare()'s check.
+        if not self.unique:
+            return None
+        if not (math.isfinite(self.min) and math.isfinite(self.max)):  # type: ignore[arg-type]
+            return "unique values between bounds that are not finite"
+        size = math.floor(self.max) - math.ceil(self.min) + 1  # type: ignore[arg-type]
+        return f"unique values: {rows} rows but min..max holds {size} distinct values" if size < rows else None
 
     def prepare(self, plan: PlanContext) -> None:
         if self.unique:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import decimal
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -34,8 +35,9 @@ from pydantic import Field, PrivateAttr, model_validator
 
 from ..errors import SynthError
 from ..lazy import np, pa, pc
-from .base import ArrowArray, ChunkContext, Column, InverseCDF, PlanContext, as_weights, register, stable_key
-from .categorical import dictionary_array
+from .base import (ArrowArray, ChunkContext, Column, InverseCDF, PlanContext, as_weights, check_weights, register,
+                   stable_key)
+from .categorical import dictionary_array, scalars_type
 from .permute import permutation
 
 
@@ -107,9 +109,40 @@ class CatalogColumn(Column):
     def _check(self) -> "CatalogColumn":
         if (self.records is None) == (self.source is None):
             raise ValueError("a catalog needs either 'records' (inline) or 'source' (a CSV file), not both")
-        if self.records is not None:
-            self._load(self.records, "records")
+        if self.records is not None and not self._plain_records(self.records, "records"):
+            self._load(self.records, "records")  # Arrow decides what the plain check cannot (dates, lists, mixes)
         return self
+
+    def _plain_records(self, rows: list[dict[str, Any]], where: str) -> bool:
+        """:meth:`_load`'s checks without making Arrow arrays (the same mistakes, the same messages), for records
+        whose every field is one kind of scalar (numbers, text or booleans) and whose weights are numbers; False
+        when that is not so (then only :meth:`_load` can tell). The arrays are made by :meth:`prepare`."""
+        if not rows:
+            raise ValueError(f"{where}: the catalog has no records")
+        keys = list(rows[0])
+        for i, row in enumerate(rows):
+            if list(row) != keys and set(row) != set(keys):
+                raise ValueError(f"{where}: record {i + 1} has fields {sorted(row)} but the first has {sorted(keys)}")
+        if any(scalars_type([r.get(k) for r in rows]) is None for k in keys):
+            return False
+        for f in self.fields or []:
+            if f not in keys:
+                raise ValueError(f"{where}: field {f!r} is not in the catalog (fields: {', '.join(keys)})")
+        if self.weight is not None:
+            if self.weight not in keys:
+                raise ValueError(f"{where}: weight field {self.weight!r} is not in the catalog")
+            weights = [r.get(self.weight) for r in rows]
+            if not all(isinstance(w, (int, float)) and not isinstance(w, bool) for w in weights):
+                return False
+            check_weights(weights, f"{where}: weight field {self.weight!r}")
+        return True
+
+    def value_types(self, known: Mapping[str, str | None]) -> dict[str, str | None]:
+        records = self.records or []
+        return {name: scalars_type([r.get(name) for r in records]) if records else None for name in self.output_names()}
+
+    def trial_reason(self, known: Mapping[str, str | None], rows: int) -> str | None:
+        return f"its records are read from {self.source}" if self.source is not None else None
 
     def output_names(self) -> list[str]:
         if self.fields is not None:
@@ -143,10 +176,14 @@ class CatalogColumn(Column):
 
     def prepare(self, plan: PlanContext) -> None:
         if self.source is None:
+            if not self._table:
+                self._load(self.records or [], "records")
             return
         self._load(*_read_records(self.source, plan.base_dir))
 
     def rules(self) -> list[tuple[str, Any]]:
+        if self.records is not None and not self._table:
+            self._load(self.records, "records")
         return [_combination_rule(self.name, self._table, self.output_names())] if self._table else []
 
     def sample(self, ctx: ChunkContext) -> dict[str, pa.Array]:
@@ -154,7 +191,7 @@ class CatalogColumn(Column):
         out = {}
         for name in self.output_names():
             values = self._table[name]
-            if pa.types.is_string(values.type):  # codes into the distinct values (records repeat them)
+            if pa.types.is_string(values.type) and not values.null_count:  # codes into the distinct values (records repeat them)
                 encoded = values.dictionary_encode()
                 codes = encoded.indices.to_numpy(zero_copy_only=False)
                 out[name] = dictionary_array(codes[idx], encoded.dictionary)

@@ -25,8 +25,10 @@ are drawn in proportion to it (inverse CDF over the cumulative weights, so corre
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import zoneinfo
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
@@ -57,18 +59,23 @@ def parse_step(value: str | int) -> int:
 
 def _profile(spec: Any, size: int, names: list[str] | None, first: int, what: str) -> np.ndarray:
     """A list of ``size`` weights, or a mapping (by name or number; ranges like ``7-9``); missing keys weigh 1."""
+    return np.asarray(_profile_weights(spec, size, names, first, what), float)
+
+
+def _profile_weights(spec: Any, size: int, names: list[str] | None, first: int, what: str) -> list[float]:
+    """:func:`_profile` as a list, without numpy: how a column's validation checks its profiles."""
     if spec is None:
-        return np.ones(size)
+        return [1.0] * size
     if isinstance(spec, list):
         if len(spec) != size:
             raise ValueError(f"{what} as a list needs {size} numbers, got {len(spec)}")
-        w = np.asarray(spec, float)
+        w = [float(x) for x in spec]
     else:
-        w = np.ones(size)
+        w = [1.0] * size
         for key, weight in spec.items():
             for slot in _profile_slots(key, size, names, first, what):
                 w[slot] = float(weight)
-    if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+    if not all(math.isfinite(x) for x in w) or any(x < 0 for x in w) or sum(w) <= 0:
         raise ValueError(f"{what} weights must be non-negative numbers, not all zero")
     return w
 
@@ -87,6 +94,11 @@ def _profile_slots(key: Any, size: int, names: list[str] | None, first: int, wha
             return [k - first for k in range(lo, hi + 1)]
     valid = f"{first}..{first + size - 1}" + (f" or {', '.join(names)}" if names else "")
     raise ValueError(f"{what}: key {key!r} is not one of {valid}")
+
+
+def _first_at_or_after(at: int, start: int, step: int) -> int:
+    """The first point of the grid ``start, start + step, ...`` at or after ``at``."""
+    return start if at <= start else start + -(-(at - start) // step) * step
 
 
 class _TimeWeighted(Column):
@@ -130,6 +142,29 @@ class _TimeWeighted(Column):
 
     def _bounds(self) -> tuple[int, int]:
         raise NotImplementedError
+
+    def _check_profiles(self) -> None:
+        """The profiles' keys and weights, as :meth:`_weights` reads them (the same messages), without numpy."""
+        if self.hour_profile is not None:
+            _profile_weights(self.hour_profile, 24, None, 0, "hour_profile")
+        if self.weekday_profile is not None:
+            _profile_weights(self.weekday_profile, 7, WEEKDAYS, 0, "weekday_profile")
+        if self.month_profile is not None:
+            _profile_weights(self.month_profile, 12, MONTHS, 1, "month_profile")
+
+    def value_types(self, known: Mapping[str, str | None]) -> dict[str, str | None]:
+        return {self.name: self.kind}  # date32, time32 or timestamp while the chunk is made; text only on output
+
+    def trial_reason(self, known: Mapping[str, str | None], rows: int) -> str | None:
+        # Every weight positive (and a rate that never falls) makes every instant's product positive; a zero
+        # somewhere may still leave some instant weighed, which only the grid itself tells.
+        weights = [w for spec, size, names, first, what in (
+            (self.hour_profile, 24, None, 0, "hour_profile"), (self.weekday_profile, 7, WEEKDAYS, 0, "weekday_profile"),
+            (self.month_profile, 12, MONTHS, 1, "month_profile")) for w in _profile_weights(spec, size, names, first, what)]
+        weights += list((self.year_profile or {}).values())
+        if self.trend < 0 or not all(math.isfinite(w) and w > 0 for w in weights):
+            return "a profile or trend weighs some instants zero or less"
+        return None
 
     def _weights(self, seconds: np.ndarray, start_seconds: int) -> np.ndarray:
         """Weights of instants given as seconds since the epoch."""
@@ -177,7 +212,7 @@ class DateColumn(_TimeWeighted):
             raise ValueError("a date step is whole days, like '1d' or '7d'")
         if self.hour_profile is not None:
             raise ValueError("hour_profile does not apply to dates; use a time or datetime column")
-        self._grid()
+        self._check_profiles()
         return self
 
     def _bounds(self) -> tuple[int, int]:
@@ -230,10 +265,21 @@ class TimeColumn(_TimeWeighted):
             raise ValueError(f"start ({self.start}) is after end ({self.end})")
         if self.weekday_profile is not None or self.month_profile is not None:
             raise ValueError("weekday/month profiles do not apply to a time of day; use a date or datetime column")
-        parse_step(self.step)
-        if self._weights(self._grid(), 0).sum() <= 0:
-            raise ValueError("hour_profile gives zero weight to every time between start and end")
+        step = parse_step(self.step)
+        self._check_profiles()
+        # _weights' check over the grid without making it: the weight of each hour the grid reaches (the rate's
+        # trend over less than a day stays positive; a year_profile weighs these times as of 1970).
+        hours = _profile_weights(self.hour_profile, 24, None, 0, "hour_profile")
+        year = float((self.year_profile or {}).get(1970, 1.0))
+        lo, hi = parse_time_of_day(self.start), min(parse_time_of_day(self.end), _DAY - 1)
+        reached = [h for h in range(24) if _first_at_or_after(h * 3600, lo, step) <= min(hi, h * 3600 + 3599)]
+        weights = [hours[h] * year for h in reached]
+        if not all(math.isfinite(w) and w >= 0 for w in weights) or sum(weights) <= 0:
+            raise ValueError("the profiles give zero weight to every value between start and end")
         return self
+
+    def trial_reason(self, known: Mapping[str, str | None], rows: int) -> str | None:
+        return None  # validation weighed the whole grid
 
     def _bounds(self) -> tuple[int, int]:
         return parse_time_of_day(self.start), min(parse_time_of_day(self.end), _DAY - 1)
@@ -294,6 +340,7 @@ class DatetimeColumn(_TimeWeighted):
         step = parse_step(self.step)
         if self._count() > _MAX_DIRECT_STEPS and _DAY % step:
             raise ValueError("for ranges this long the step must divide a day (1s, 1m, 15m, 1h ...)")
+        self._check_profiles()
         return self
 
     def _epoch(self, value: dt.datetime) -> int:

@@ -59,7 +59,7 @@ COMMANDS: dict[str, CommandSpec] = {
     "generate": CommandSpec("synth.commands.generate", "generate", "Generate a table (or related tables) from a schema "
                             "and write it, in chunks (any size, bounded memory)."),
     "validate": CommandSpec("synth.commands.validate", "validate", "Check a schema without writing anything: fields, "
-                            "references, files, and a trial run of 1,000 rows."),
+                            "references, files, and a trial run of 1,000 rows where only values can tell."),
     "fit": CommandSpec("synth.commands.fit", "fit", "Learn a schema from a real table; then `synth generate` makes a "
                        "synthetic twin of any size."),
     "kinds": CommandSpec("synth.commands.kinds", "kinds", "List the column kinds a schema can use, or the fields of one kind."),
