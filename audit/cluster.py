@@ -20,6 +20,7 @@ No synthetic row reaches the client through this path.
 from __future__ import annotations
 
 import pickle
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
@@ -176,7 +177,9 @@ class DaskEngine:
         token = tokenize(blob, self.parts)
         timeout = CONNECT_TIMEOUT if self.timeout is None else self.timeout
         with connect(self.scheduler, self.workers, timeout) as client:
-            ref = client.submit(_load, blob, key=f"audit-reference-{token}")
+            with warnings.catch_warnings():  # the index is meant to travel once, with its task ("large graph": tens of MB)
+                warnings.filterwarnings("ignore", message="Sending large graph")
+                ref = client.submit(_load, blob, key=f"audit-reference-{token}")
             shards = client.map(scan_partition, [ref] * len(self.parts), self.parts,
                                 key=[f"audit-scan-{token}-{i}" for i in range(len(self.parts))])
             try:
@@ -190,6 +193,7 @@ class DaskEngine:
         rows = sum(p.rows for p in self.parts)
         self.note = (f"The privacy tests scanned the synthetic rows on Dask: {len(self.parts):,} partitions of {self.synthetic} "
                      f"({rows:,} rows) on {workers} workers, each against the real rows' index; the answers are those of the "
-                     "local audit. Fidelity and utility were computed on this machine.")
+                     "local audit. Fidelity and utility" + (", and attribute inference," if reference.attribute_rows else "")
+                     + " were computed on this machine.")
         evidence.where = f"{len(self.parts)} partitions on Dask"
         return evidence

@@ -105,9 +105,10 @@ def test_dask_privacy_equals_the_local_audit_number_for_number(world, cluster, s
     from audit.cluster import DaskEngine
 
     frame = world[synthetic.rstrip("/").replace(".parquet", "")]
-    local = audit.run(world["train"], frame, holdout=world["holdout"], seed=0, sections=["privacy"])
+    options = {"seed": 0, "sections": ["privacy"], "sensitive": ["member"] if synthetic.endswith("/") else []}
+    local = audit.run(world["train"], frame, holdout=world["holdout"], **options)
     engine = DaskEngine(world[synthetic], scheduler=cluster[1], partition_rows=rows)
-    on_dask = audit.run(world["train"], frame, holdout=world["holdout"], seed=0, sections=["privacy"], engine=engine)
+    on_dask = audit.run(world["train"], frame, holdout=world["holdout"], engine=engine, **options)
     assert len(engine.parts) == (1 if rows > 2000 else 3 if synthetic.endswith("/") else 4)
     assert json.dumps(privacy(on_dask)) == json.dumps(privacy(local))  # every number, verdict and sentence
     assert on_dask.failures == local.failures and on_dask.privacy_verdict == local.privacy_verdict
