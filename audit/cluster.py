@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import pickle
 import warnings
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, ContextManager, Iterator, Sequence
 
 import numpy as np
 
@@ -167,16 +168,32 @@ class DaskEngine:
         self.partition_rows, self.timeout = partition_rows, timeout
         self.parts = partitions(synthetic, partition_rows)  # checked before any cluster is started or reached
         self.note = ""
+        self._client: Client | None = None
+
+    def _connect(self) -> ContextManager[Client]:
+        from synth.cluster import CONNECT_TIMEOUT, connect
+
+        if self._client is not None:
+            return nullcontext(self._client)
+        return connect(self.scheduler, self.workers, CONNECT_TIMEOUT if self.timeout is None else self.timeout)
+
+    @contextmanager
+    def connected(self) -> Iterator[DaskEngine]:
+        """Reach the cluster now (or start the LocalCluster), and keep it for :meth:`evidence`: a scheduler that does
+        not answer is one line before any table is read, rather than after the fidelity metrics."""
+        with self._connect() as client:
+            self._client = client
+            try:
+                yield self
+            finally:
+                self._client = None
 
     def evidence(self, reference: Reference) -> Evidence:
         from dask.base import tokenize
 
-        from synth.cluster import CONNECT_TIMEOUT, connect
-
         blob = pickle.dumps(reference, protocol=pickle.HIGHEST_PROTOCOL)
         token = tokenize(blob, self.parts)
-        timeout = CONNECT_TIMEOUT if self.timeout is None else self.timeout
-        with connect(self.scheduler, self.workers, timeout) as client:
+        with self._connect() as client:
             with warnings.catch_warnings():  # the index is meant to travel once, with its task ("large graph": tens of MB)
                 warnings.filterwarnings("ignore", message="Sending large graph")
                 ref = client.submit(_load, blob, key=f"audit-reference-{token}")

@@ -147,6 +147,21 @@ def test_dask_audit_refusals_are_one_line_and_exit_2(world, tmp_path, args, mess
     assert not (tmp_path / "r.json").exists()
 
 
+def test_an_unreachable_scheduler_is_one_line_before_any_table_is_read(world, tmp_path, monkeypatch):
+    import socket
+
+    import synth.cluster
+
+    monkeypatch.setattr(synth.cluster, "CONNECT_TIMEOUT", 1.0)
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{s.getsockname()[1]}"
+    result = CliRunner().invoke(app, ["audit", str(tmp_path / "not-read.csv"), str(world["leaky/"]), "--holdout",
+                                      str(world["holdout.csv"]), "--engine", "dask", "--scheduler", address])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: dask scheduler {address}: cannot connect: no Dask scheduler answered within 1 s\n"
+
+
 @pytest.mark.skipif(not (SHARED / "penguins.csv").exists(), reason="needs /work/shared/data")
 def test_real_penguins_with_copies_on_dask_equal_local(cluster, tmp_path):
     from audit.cluster import DaskEngine

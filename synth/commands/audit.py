@@ -116,11 +116,42 @@ def audit_command(
         if is_table_folder(given) or (is_whole_database(given) and not (label == "SYNTHETIC" and synthetic_query)):
             raise SynthError(f"{parse_address(given)}: {label} is several tables (a folder of tables or a "
                              f"whole database) but REAL {parse_address(real)} is one table; give several tables for both")
+    from contextlib import ExitStack
+
+    cluster = ExitStack()
     dask_engine = None
-    if engine == "dask":  # its address is checked (a Parquet file or dataset folder) before any table is read
+    if engine == "dask":  # the address is checked and the cluster reached (or started) before any table is read
         from audit.cluster import DaskEngine
 
         dask_engine = DaskEngine(synthetic, scheduler=scheduler, workers=workers)
+        cluster.enter_context(dask_engine.connected())
+    with cluster:
+        result = _audit_one(real, synthetic, holdout, query, synthetic_query, target, sensitive, time_column, kinds, policy,
+                            seed, quiet, json_path, html_path, schema_path, dask_engine)
+    _write_reports(result, json_path, html_path)
+    if not quiet:
+        out.print(console_summary(result))
+        for m in result.metrics:
+            if m.section == "privacy" and m.skipped is None:
+                label = {"fail": "FAIL", "pass": "PASS"}.get(m.details["verdict"], "INFO")
+                out.print(f"{label}  {m.details['sentence']}", markup=False)
+        summary = ", ".join(f"{k} {'n/a' if v is None else f'{v:.3f}'}" for k, v in result.summary.items())
+        out.print(f"{summary}; privacy {result.privacy_verdict}", markup=False)
+        out.print("PASSED" if result.passed else "FAILED:", markup=False)
+        for failure in result.failures:
+            out.print(f"  - {failure}", markup=False)
+        for note in result.notes:
+            out.print(f"note: {note}", markup=False)
+    raise typer.Exit(0 if result.passed else 1)
+
+
+def _audit_one(real: str, synthetic: str, holdout: Optional[str], query: Optional[str], synthetic_query: Optional[str],
+               target: Optional[str], sensitive: List[str], time_column: Optional[str], kinds: dict, policy: object,
+               seed: int, quiet: bool, json_path: Optional[Path], html_path: Optional[Path], schema_path: Optional[Path],
+               dask_engine: object) -> object:
+    """Read one real, synthetic (and holdout) table and run :func:`audit.run` on them."""
+    import audit
+
     frames = [read_table(real, query=query), read_table(synthetic, query=synthetic_query),
               read_table(holdout) if holdout else None]
     from ..schema import Schema
@@ -139,21 +170,7 @@ def audit_command(
     finally:
         if status is not None:
             status.stop()
-    _write_reports(result, json_path, html_path)
-    if not quiet:
-        out.print(console_summary(result))
-        for m in result.metrics:
-            if m.section == "privacy" and m.skipped is None:
-                label = {"fail": "FAIL", "pass": "PASS"}.get(m.details["verdict"], "INFO")
-                out.print(f"{label}  {m.details['sentence']}", markup=False)
-        summary = ", ".join(f"{k} {'n/a' if v is None else f'{v:.3f}'}" for k, v in result.summary.items())
-        out.print(f"{summary}; privacy {result.privacy_verdict}", markup=False)
-        out.print("PASSED" if result.passed else "FAILED:", markup=False)
-        for failure in result.failures:
-            out.print(f"  - {failure}", markup=False)
-        for note in result.notes:
-            out.print(f"note: {note}", markup=False)
-    raise typer.Exit(0 if result.passed else 1)
+    return result
 
 
 def _by_table(option: str, value: str, tables: list[str]) -> tuple[str, str]:
