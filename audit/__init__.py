@@ -148,14 +148,17 @@ class AuditResult:
 def run(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None = None, target: str | None = None,
         sensitive: Sequence[str] = (), time_column: str | None = None, kinds: dict[str, str] | None = None,
         policy: Policy | None = None, seed: int = 0, progress: Callable[[str], None] | None = None,
-        schema: Schema | None = None, sections: Sequence[str] | None = None, link: Any = None) -> AuditResult:
+        schema: Schema | None = None, sections: Sequence[str] | None = None, link: Any = None,
+        engine: Any = None) -> AuditResult:
     """Audit ``synthetic`` against ``real`` (the generator's training rows) and, if given, ``holdout``.
 
     Every registered metric runs, in order (see :mod:`audit.registry`); one that needs an input not given here
     (``target``, ``time_column``, ``schema``) is left out. With ``schema`` (a :class:`synth.Schema`), the column
     kinds it declares are used (``kinds`` wins over it), and its rules are checked on both tables (section "rules").
     ``sections`` runs only those sections; ``link`` (an :class:`audit.related.Link`) says the tables are a foreign
-    key's joined rows, which runs the "relations" metrics (see :func:`audit.related.run_related`).
+    key's joined rows, which runs the "relations" metrics (see :func:`audit.related.run_related`). ``engine`` (e.g.
+    :class:`audit.cluster.DaskEngine` over the same synthetic rows' address) gathers the privacy tests' evidence
+    partition by partition elsewhere, with the same answers.
 
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
@@ -185,7 +188,7 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | Non
                          f"audit compares the synthetic rows with {len(t.real):,} training rows and {len(t.holdout):,} unseen ones.")
     policy = policy or Policy()
     ctx = Context(t, Encoding.fit(t), seed, holdout=holdout, target=target, sensitive=list(sensitive), time_column=time_column,
-                  schema=schema, real=real, synthetic=synthetic, tolerances=policy.tolerances(), link=link)
+                  schema=schema, real=real, synthetic=synthetic, tolerances=policy.tolerances(), link=link, engine=engine)
     metrics: list[Metric] = []
     left_out: dict[str, list[MetricUnit]] = {}  # input -> the metrics left out for want of it
     for section in SECTIONS.values():
@@ -205,6 +208,8 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | Non
             metrics.extend(result if isinstance(result, list) else [result])
     # the privacy tests decide together: Holm's step-down over the tests the policy names
     privacy.decide_family([m for m in metrics if m.section == "privacy"], ctx.tolerances, policy.alpha)
+    if engine is not None and getattr(engine, "note", ""):
+        notes.append(engine.note)
     for name, left in left_out.items():
         if INPUTS[name].announce:
             notes.append(f"No {INPUTS[name].option}: {' and '.join(u.title or u.name for u in left)} were not run.")
@@ -214,7 +219,8 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | Non
                       "a memorised row and a realistic one look the same. Keep back a share of the real rows before fitting "
                       "(`synth fit real.csv --holdout-out holdout.csv --holdout-share 0.2`) and pass them with --holdout.")
     inputs = {"real_rows": len(t.real), "synthetic_rows": len(synthetic), "holdout_rows": None if holdout is None else len(holdout),
-              "target": target, "sensitive": list(sensitive), "time_column": time_column, "seed": seed}
+              "target": target, "sensitive": list(sensitive), "time_column": time_column, "seed": seed,
+              "engine": "local" if engine is None else type(engine).__name__}
     return AuditResult(t, metrics, fidelity.column_statistics(t), policy, notes, time.perf_counter() - started, inputs)
 
 

@@ -87,7 +87,7 @@ def align(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | N
             raise SynthError(f"kind given for unknown column {unknown[0]!r}")
         inferred.update({col: ColumnKind(kind) for col, kind in kinds.items()})
     columns = list(real.columns)
-    converted = [_convert(frame[columns], inferred) if frame is not None else None for frame in (real, synthetic, holdout)]
+    converted = [convert(frame[columns], inferred) if frame is not None else None for frame in (real, synthetic, holdout)]
     for label, raw, frame in (("synthetic", synthetic, converted[1]), ("holdout", holdout, converted[2])):
         if frame is None:
             continue
@@ -101,7 +101,9 @@ def align(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | N
     return Tables(converted[0], converted[1], converted[2], inferred)  # type: ignore[arg-type]
 
 
-def _convert(frame: pd.DataFrame, kinds: dict[str, ColumnKind]) -> pd.DataFrame:
+def convert(frame: pd.DataFrame, kinds: dict[str, ColumnKind]) -> pd.DataFrame:
+    """Values as the audit compares them (numbers as floats, dates and times as seconds, categories as text), value
+    by value: a table converted in partitions gives the rows of the table converted whole."""
     out = {}
     for col in frame.columns:
         kind = kinds[str(col)]

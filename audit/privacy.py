@@ -42,9 +42,13 @@ from typing import TYPE_CHECKING, Callable, ClassVar, Sequence
 import numpy as np
 import pandas as pd
 
-from .data import MISSING, Encoding, Tables
+from synth.errors import SynthError
+
+from .data import Encoding, Tables
+from .evidence import (ATTRIBUTE_RECORDS, KAPPA_ROWS, MEMBERSHIP_RECORDS, NEAR_RADIUS, RARE_IDENTIFIER_ROWS,  # noqa: F401
+                       RELATIVE_RADIUS, Evidence, Reference, copy_score, row_hashes, share_from_table, share_table)
 from .metric import Metric, clamp01
-from .neighbours import FAR, MixedRows, NearIndex
+from .neighbours import FAR, NearIndex
 from .registry import METRICS, Context, MetricUnit, register, units
 
 if TYPE_CHECKING:
@@ -54,29 +58,12 @@ if TYPE_CHECKING:
 TOLERANCE = 0.01
 #: Family-wise error rate of the privacy verdict (Holm's step-down over the tests that ran).
 ALPHA = 0.05
-#: Near copies: numbers within this many robust standard deviations (root mean square over the numeric columns),
-#: and at most half of FAR.
-NEAR_RADIUS = 0.1
-#: A real identifier value seen in fewer rows of a set than this points at few records; replaying it is a leak.
-RARE_IDENTIFIER_ROWS = 10
 #: A passing test whose interval reaches above this share says it could not rule such a leak out.
 INCONCLUSIVE = 0.05
 #: How far above the tolerance a leak (a share of synthetic rows copied from training rows) the audit must be able
 #: to catch before it may call privacy "passed" (5% at the default 1%): below this power the holdout is too
 #: small to tell a leak from chance.
 DETECTABLE_ABOVE_TOLERANCE = 0.04
-#: Records per side for the membership attack.
-MEMBERSHIP_RECORDS = 25_000
-#: Records per side for the attribute attack.
-ATTRIBUTE_RECORDS = 20_000
-
-#: Relative near copies: every number within this share of a real row's value (root mean square over the columns).
-RELATIVE_RADIUS = 0.01
-
-#: Training rows sampled to measure what a copy scores (kappa).
-KAPPA_ROWS = 20_000
-
-
 def explained_share(c_train: np.ndarray, c_hold: np.ndarray, p: float, pool: int, kappa: float,
                     clusters: np.ndarray) -> tuple[float, float]:
     """Estimated memorised share and its standard error.
@@ -89,15 +76,7 @@ def explained_share(c_train: np.ndarray, c_hold: np.ndarray, p: float, pool: int
     >>> explained_share(np.array([1, 0, 0, 2]), np.array([0, 0, 1, 2]), p=0.5, pool=100, kappa=0.5, clusters=np.arange(4))[0]
     0.0
     """
-    c = c_train + c_hold
-    seen = c > 0
-    safe = np.maximum(c, 1)
-    u = np.where(seen, c_train / safe - p, 0.0)
-    # the share of training rows among c pooled rows, when the split is random: hypergeometric
-    sd = np.where(seen, np.sqrt(p * (1 - p) * np.maximum(pool - c, 0) / max(pool - 1, 1) / safe), 0.0)
-    _, group = np.unique(clusters, return_inverse=True)
-    per_cluster = np.bincount(group.ravel(), weights=sd)
-    return float(u.mean() / kappa), float(np.sqrt((per_cluster ** 2).sum()) / len(u) / kappa)
+    return share_from_table(share_table(c_train, c_hold, clusters), len(c_train), p, pool, kappa)
 
 
 def detectable_share(synthetic_rows: int, training_rows: int, holdout_rows: int, tolerance: float = TOLERANCE,
@@ -150,11 +129,6 @@ def synthetic_rows_needed(training_rows: int, holdout_rows: int, tolerance: floa
     return rows
 
 
-def copy_score(c_train: np.ndarray, c_hold: np.ndarray, p: float) -> float:
-    """kappa: the mean score of training rows themselves (their counts include themselves), i.e. of a copy."""
-    return float(np.mean(c_train / np.maximum(c_train + c_hold, 1) - p))
-
-
 def _test(name: str, estimate: float, se: float, tolerance: float, meaning: str, sentence: str,
           details: dict[str, object]) -> Metric:
     """A privacy test as a metric: raw = memorised share, score = 1 - that share, p-value against the tolerance."""
@@ -197,55 +171,7 @@ def _skipped(name: str, why: str, raw: float | None = None, details: dict[str, o
     return Metric(name, "privacy", None, raw, "privacy test", skipped=why, details=details or {})
 
 
-def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
-    """One 64-bit hash per row; the aligned tables give every column the same type in every table."""
-    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
-
-
-class Neighbours:
-    """Training and holdout rows, indexed, and each synthetic row's nearest training and holdout row (closer than
-    ``within``), for one way of turning rows into numbers."""
-
-    def __init__(self, train: MixedRows, hold: MixedRows, syn: MixedRows, within: float = FAR) -> None:
-        self.train, self.hold, self.syn = train, hold, syn
-        self.train_index, self.hold_index = NearIndex(train), NearIndex(hold)
-        self.pool = len(train) + len(hold)
-        self.p = len(train) / self.pool
-        self.d_train, self.i_train = self.train_index.nearest(syn, within=within)  # inf: no training row that near
-        self.d_hold, self.i_hold = self.hold_index.nearest(syn, within=within)
-        # the real row that decides each synthetic row: synthetic rows sharing it move together
-        self.deciding_row = np.where(self.d_train <= self.d_hold, self.i_train, len(train) + self.i_hold)
-
-    def counts(self, queries: MixedRows, radius: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
-        """Training and holdout rows within ``radius`` of each query row (radius below FAR)."""
-        return self.train_index.count_within(queries, radius), self.hold_index.count_within(queries, radius)
-
-    def near_share(self, radius: float, sample: MixedRows) -> tuple[float, float, float] | None:
-        """Memorised share of near copies (real rows within ``radius`` explain a synthetic row), its standard
-        error and kappa (measured on ``sample``, training rows); None when a copy cannot be told from chance."""
-        # only rows with a real row within the radius have anything to count (their nearest one is that near)
-        near_any = np.flatnonzero(np.minimum(self.d_train, self.d_hold) <= radius)
-        c_train, c_hold = np.zeros(len(self.syn), np.int64), np.zeros(len(self.syn), np.int64)
-        c_train[near_any], c_hold[near_any] = self.counts(self.syn.take(near_any), radius)
-        kappa = copy_score(*self.counts(sample, radius), self.p)
-        if kappa <= 0:
-            return None
-        estimate, se = explained_share(c_train, c_hold, self.p, self.pool, kappa, clusters=self.deciding_row)
-        return estimate, se, kappa
-
-
-class Evidence(Neighbours):
-    """What the tests share: the pooled real rows as robust z-scores, indexed, each synthetic row's nearest training
-    and holdout rows, and a seeded generator the tests draw their samples from, in turn."""
-
-    def __init__(self, t: Tables, encoding: Encoding, seed: int = 0) -> None:
-        assert t.holdout is not None
-        super().__init__(encoding.mixed(t.real), encoding.mixed(t.holdout), encoding.mixed(t.synthetic))
-        self.t, self.encoding = t, encoding
-        self.rng = np.random.default_rng(seed)
-        self.radius = min(NEAR_RADIUS * math.sqrt(len(t.numeric)), FAR / 2)
-        sample = self.rng.choice(len(self.train), min(len(self.train), KAPPA_ROWS), replace=False)
-        self.train_sample = self.train.take(np.sort(sample))
+_row_hashes = row_hashes
 
 
 def _uninformative(name: str, what: str) -> Metric:
@@ -254,22 +180,18 @@ def _uninformative(name: str, what: str) -> Metric:
 
 def exact_copies(t: Tables, e: "Evidence | None", tolerance: float = TOLERANCE) -> Metric:
     """Synthetic rows equal to a real row in every column (identifiers and text included)."""
-    syn = _row_hashes(t.synthetic)
-    train = pd.Series(_row_hashes(t.real)).value_counts()
-    c_train = train.reindex(syn, fill_value=0).to_numpy()
-    counts: dict[str, object] = {"synthetic_rows_equal_to_a_training_row": int((c_train > 0).sum())}
     if e is None:
+        syn = _row_hashes(t.synthetic)
+        c_train = pd.Series(_row_hashes(t.real)).value_counts().reindex(syn, fill_value=0).to_numpy()
         return _skipped("exact_copies", "needs a holdout: without unseen real rows the share of copies cannot be told from chance",
-                        raw=float((c_train > 0).mean()), details=counts)
-    hold = pd.Series(_row_hashes(t.holdout)).value_counts()
-    c_hold = hold.reindex(syn, fill_value=0).to_numpy()
-    counts["synthetic_rows_equal_to_a_holdout_row"] = int((c_hold > 0).sum())
-    sample = _row_hashes(t.real)[e.rng.choice(len(t.real), min(len(t.real), KAPPA_ROWS), replace=False)]
-    kappa = copy_score(train.reindex(sample).to_numpy(), hold.reindex(sample, fill_value=0).to_numpy(), e.p)
-    if kappa <= 0:
+                        raw=float((c_train > 0).mean()), details={"synthetic_rows_equal_to_a_training_row": int((c_train > 0).sum())})
+    s, ref = e.summary, e.reference
+    counts: dict[str, object] = {"synthetic_rows_equal_to_a_training_row": s.counts["equal_to_training"],
+                                 "synthetic_rows_equal_to_a_holdout_row": s.counts["equal_to_holdout"]}
+    if ref.exact_kappa <= 0:
         return _uninformative("exact_copies", "a copy")
-    estimate, se = explained_share(c_train, c_hold, e.p, e.pool, kappa, clusters=syn)  # equal rows, equal fates
-    counts["copy_score"] = kappa
+    estimate, se = share_from_table(s.tables["exact_copies"], s.rows, ref.p, ref.pool, ref.exact_kappa)
+    counts["copy_score"] = ref.exact_kappa
     return _test("exact_copies", estimate, se, tolerance,
                  "Share of synthetic rows that are exact copies of a training row, beyond how often they equal an unseen (holdout) row by chance.",
                  _sentence("Exact copies", estimate, se, tolerance), counts)
@@ -279,21 +201,20 @@ def near_copies(t: Tables, e: "Evidence | None", tolerance: float = TOLERANCE) -
     """Synthetic rows with the categories of a real row and numbers within a small radius of it."""
     if e is None:
         return _skipped("near_copies", "needs a holdout: without unseen real rows near copies cannot be told from chance")
-    share = e.near_share(e.radius, e.train_sample)
-    if share is None:
+    s, ref = e.summary, e.reference
+    if ref.near_kappa <= 0:
         return _uninformative("near_copies", "a near copy")
-    estimate, se, kappa = share
-    near = e.d_train <= e.radius
+    estimate, se = share_from_table(s.tables["near_copies"], s.rows, ref.p, ref.pool, ref.near_kappa)
     details: dict[str, object] = {
-        "radius": e.radius,
-        "synthetic_rows_near_a_training_row": int(near.sum()),
-        "of_which_exact_in_modelled_columns": int((e.d_train[near] == 0).sum()),
-        "synthetic_rows_near_a_holdout_row": int((e.d_hold <= e.radius).sum()),
-        "distance_quantiles_of_near_rows": ({q: float(np.quantile(e.d_train[near], q)) for q in (0.1, 0.5, 0.9)} if near.any() else {}),
-        "copy_score": kappa,
+        "radius": ref.radius,
+        "synthetic_rows_near_a_training_row": s.counts["near_training"],
+        "of_which_exact_in_modelled_columns": s.counts["near_exact"],
+        "synthetic_rows_near_a_holdout_row": s.counts["near_holdout"],
+        "distance_quantiles_of_near_rows": e.quantiles("near_distances", (0.1, 0.5, 0.9)),
+        "copy_score": ref.near_kappa,
     }
     return _test("near_copies", estimate, se, tolerance,
-                 f"Share of synthetic rows that match a training row's categories with numbers within {e.radius:.3g} robust standard "
+                 f"Share of synthetic rows that match a training row's categories with numbers within {ref.radius:.3g} robust standard "
                  "deviations (root mean square), beyond how often they are that near an unseen (holdout) row.",
                  _sentence("Near copies", estimate, se, tolerance), details)
 
@@ -308,14 +229,13 @@ def relative_near_copies(t: Tables, e: "Evidence | None", tolerance: float = TOL
         return _skipped("relative_near_copies", "needs a holdout: without unseen real rows near copies cannot be told from chance")
     if not t.numeric:
         return _skipped("relative_near_copies", "no number columns: exact_copies covers the categories")
-    radius = min(RELATIVE_RADIUS * math.sqrt(len(t.numeric)), FAR / 2)
-    rel = Neighbours(*(e.encoding.mixed(f, relative=True) for f in (t.real, t.holdout, t.synthetic)), within=radius * 1.0001)
-    share = rel.near_share(radius, rel.train.take(e.rng.choice(len(rel.train), min(len(rel.train), KAPPA_ROWS), replace=False)))
-    if share is None:
+    s, ref = e.summary, e.reference
+    if ref.relative_kappa <= 0:
         return _uninformative("relative_near_copies", "a near copy")
-    estimate, se, kappa = share
-    details: dict[str, object] = {"radius": radius, "synthetic_rows_near_a_training_row": int((rel.d_train <= radius).sum()),
-                                  "synthetic_rows_near_a_holdout_row": int((rel.d_hold <= radius).sum()), "copy_score": kappa}
+    kappa, radius = ref.relative_kappa, ref.relative_radius
+    estimate, se = share_from_table(s.tables["relative_near_copies"], s.rows, ref.p, ref.pool, kappa)
+    details: dict[str, object] = {"radius": radius, "synthetic_rows_near_a_training_row": s.counts["relative_training"],
+                                  "synthetic_rows_near_a_holdout_row": s.counts["relative_holdout"], "copy_score": kappa}
     return _test("relative_near_copies", estimate, se, tolerance,
                  f"Share of synthetic rows that match a training row's categories with every number within about "
                  f"{100 * RELATIVE_RADIUS:g}% of its value (root mean square of log ratios), beyond how often they are that near "
@@ -327,25 +247,19 @@ def closest_record(t: Tables, e: "Evidence | None", tolerance: float = TOLERANCE
     """Distance to closest record: is a synthetic row's nearest real row (ties shared) a training row more often than chance?"""
     if e is None:
         return _skipped("closest_record", "needs a holdout: without unseen real rows distances cannot be told from chance")
-    nearest_any = np.minimum(e.d_train, e.d_hold)
-    # every real row at the nearest distance counts (ties shared); a row far from every real row counts for nothing
-    near = np.isfinite(nearest_any)
-    c_train, c_hold = np.zeros(len(nearest_any), np.int64), np.zeros(len(nearest_any), np.int64)
-    if near.any():
-        c_train[near], c_hold[near] = e.counts(e.syn.take(np.flatnonzero(near)), nearest_any[near])
-    kappa = copy_score(*e.counts(e.train_sample, 0.0), e.p)  # a copy's nearest rows: the real rows equal to it
-    estimate, se = explained_share(c_train, c_hold, e.p, e.pool, kappa, clusters=e.deciding_row)
-    capped_train, capped_hold = np.minimum(e.d_train, FAR), np.minimum(e.d_hold, FAR)
-    # for the picture, training rows as many as the holdout's: a larger set is nearer by its size alone
-    same_size = e.rng.choice(len(e.train), min(len(e.train), len(e.hold)), replace=False)
-    capped_same = np.minimum(NearIndex(e.train.take(np.sort(same_size))).nearest(e.syn)[0], FAR)
+    s, ref = e.summary, e.reference
+    estimate, se = share_from_table(s.tables["closest_record"], s.rows, ref.p, ref.pool, ref.closest_kappa)
+    edges = np.linspace(0, FAR, len(s.histograms["holdout"]) + 1)
     details: dict[str, object] = {
-        "synthetic_rows_within_distance_1_of_a_real_row": int(near.sum()),
-        "tied_share": float(((c_train + c_hold) > 1).mean()),
-        "synthetic_to_train_median": float(np.median(capped_train)),
-        "synthetic_to_holdout_median": float(np.median(capped_hold)),
-        "copy_score": kappa,
-        "histogram": _hist({"synthetic to training (as many rows as the holdout)": capped_same, "synthetic to holdout": capped_hold}),
+        "synthetic_rows_within_distance_1_of_a_real_row": s.counts["closest_found"],
+        "tied_share": s.counts["closest_tied"] / s.rows,
+        "synthetic_to_train_median": e.median("capped_train"),
+        "synthetic_to_holdout_median": e.median("capped_hold"),
+        "copy_score": ref.closest_kappa,
+        # for the picture, training rows as many as the holdout's: a larger set is nearer by its size alone
+        "histogram": {"edges": edges.tolist(),
+                      "synthetic to training (as many rows as the holdout)": s.histograms["same_size"].tolist(),
+                      "synthetic to holdout": s.histograms["holdout"].tolist()},
     }
     return _test("closest_record", estimate, se, tolerance,
                  "Share of synthetic rows whose nearest real row is a training row, beyond the training rows' share of all real "
@@ -358,12 +272,9 @@ def membership_inference(t: Tables, e: "Evidence | None", tolerance: float = TOL
     """An attacker ranks real records by their distance to the nearest synthetic row: are members nearer?"""
     if e is None:
         return _skipped("membership_inference", "needs a holdout: real rows the generator never saw, to compare members with non-members")
-    m = min(len(e.train), len(e.hold), MEMBERSHIP_RECORDS)
-    members = e.train.take(e.rng.choice(len(e.train), m, replace=False))
-    others = e.hold.take(e.rng.choice(len(e.hold), m, replace=False))
-    index = NearIndex(e.syn)
     # distances capped at FAR: records that far from every synthetic row tie (nothing singles them out)
-    d_members, d_others = (np.minimum(index.nearest(rows)[0], FAR) for rows in (members, others))
+    d_members, d_others = e.summary.minima["members"], e.summary.minima["others"]
+    m = len(d_members)
     auc = _auc(-np.r_[d_members, d_others], np.r_[np.ones(m), np.zeros(m)])
     advantage, se = 2 * auc - 1, 2 * _hanley_mcneil(auc, m, m)
     return _test("membership_inference", advantage, se, tolerance,
@@ -375,29 +286,33 @@ def membership_inference(t: Tables, e: "Evidence | None", tolerance: float = TOL
 
 
 def attribute_inference(t: Tables, e: "Evidence | None", sensitive: list[str], tolerance: float = TOLERANCE) -> Metric:
-    """Knowing a real record's other columns, how often does its nearest synthetic row reveal the secret?"""
+    """Knowing a real record's other columns, how often does its nearest synthetic row reveal the secret?
+
+    Computed on the synthetic table in this process (an attack's nearest synthetic row is not yet merged over
+    partitions: equidistant rows of different partitions would need one rule to choose between them)."""
     if not sensitive:
         return _skipped("attribute_inference", "no --sensitive column given")
     if e is None:
         return _skipped("attribute_inference", "needs a holdout to tell what the synthetic data leaks from what any realistic data would reveal")
     per_column: dict[str, dict[str, float]] = {}
     worst: tuple[float, float] | None = None
-    m = min(len(e.train), len(e.hold), ATTRIBUTE_RECORDS)
+    encoding = e.reference.encoding
     for col in sensitive:
-        if not [c for c in t.modelled if c != col]:
+        if col not in e.reference.attribute_rows:
             continue
-        train = t.real.iloc[e.rng.choice(len(t.real), m, replace=False)]
-        hold = t.holdout.iloc[e.rng.choice(len(t.holdout), m, replace=False)]
-        index = NearIndex(e.encoding.mixed(t.synthetic, drop=(col,)))
+        train_rows, hold_rows = e.reference.attribute_rows[col]
+        m = len(train_rows)
+        train, hold = t.real.iloc[train_rows], t.holdout.iloc[hold_rows]
+        index = NearIndex(encoding.mixed(t.synthetic, drop=(col,)))
         secret = t.synthetic[col].to_numpy()
         fallback = t.synthetic[col].mode(dropna=False).iloc[0]  # no synthetic row near: the attacker guesses the commonest value
         rates = {}
         for label, frame in (("train", train), ("holdout", hold)):
-            found = index.nearest(e.encoding.mixed(frame, drop=(col,)))[1]
+            found = index.nearest(encoding.mixed(frame, drop=(col,)))[1]
             guess = np.where(found >= 0, secret[np.maximum(found, 0)], fallback)
             truth = frame[col].to_numpy()
             if col in t.numeric:
-                tol = 0.1 * e.encoding.scale[e.encoding.numeric.index(col)]
+                tol = 0.1 * encoding.scale[encoding.numeric.index(col)]
                 hit = np.abs(guess.astype(float) - truth.astype(float)) <= tol
             else:
                 hit = guess == truth
@@ -410,6 +325,7 @@ def attribute_inference(t: Tables, e: "Evidence | None", sensitive: list[str], t
     if worst is None:
         return _skipped("attribute_inference", "no other columns to infer from")
     gap, se = worst
+    m = len(next(iter(e.reference.attribute_rows.values()))[0])
     return _test("attribute_inference", gap, se, tolerance,
                  "How much more often an attacker guesses a training record's secret column from its nearest synthetic row than a "
                  "holdout record's (raw: the advantage, for the worst sensitive column).",
@@ -425,28 +341,13 @@ def identifier_replay(t: Tables, e: "Evidence | None", tolerance: float = TOLERA
         return _skipped("identifier_replay", "no identifier-like columns")
     if e is None:
         return _skipped("identifier_replay", "needs a holdout: without unseen real rows replayed values cannot be told from chance")
-
-    best: tuple[float, float, str, dict[str, object]] | None = None
-    for col in columns:
-        train = t.real[col][t.real[col] != MISSING].value_counts()
-        hold = t.holdout[col][t.holdout[col] != MISSING].value_counts()
-        values = t.synthetic[col]
-        c_train = train.reindex(values, fill_value=0).to_numpy()
-        c_hold = hold.reindex(values, fill_value=0).to_numpy()
-        # a value shared by many real rows (a pet called Lucy) is a frequency, not a person
-        rare = (c_train + c_hold) < RARE_IDENTIFIER_ROWS / e.p
-        c_train, c_hold = np.where(rare, c_train, 0), np.where(rare, c_hold, 0)
-        own = t.real[col][t.real[col] != MISSING]
-        sample = own.iloc[e.rng.choice(len(own), min(len(own), KAPPA_ROWS), replace=False)] if len(own) else own
-        k_train, k_hold = train.reindex(sample).to_numpy(), hold.reindex(sample, fill_value=0).to_numpy()
-        k_rare = (k_train + k_hold) < RARE_IDENTIFIER_ROWS / e.p
-        # what replaying one rare training value scores (values shared by many rows are not counted as replays)
-        kappa = copy_score(k_train[k_rare], k_hold[k_rare], e.p) if k_rare.any() else 0.0
-        if kappa <= 0:
-            continue
-        estimate, se = explained_share(c_train, c_hold, e.p, e.pool, kappa, clusters=values.to_numpy(object).astype(str))
+    s, ref = e.summary, e.reference
+    best: tuple[float, float, float, dict[str, object]] | None = None
+    for col, real in ref.identifier.items():  # the columns where replaying a rare value can be told from chance
+        estimate, se = share_from_table(s.tables[f"identifier:{col}"], s.rows, ref.p, ref.pool, real.kappa)
         z = (estimate - tolerance) / se if se > 0 else (np.inf if estimate > tolerance else -np.inf)
-        info = {"column": col, "synthetic_rows_replaying_a_rare_training_value": int((c_train > 0).sum()), "copy_score": kappa}
+        info = {"column": col, "synthetic_rows_replaying_a_rare_training_value": s.counts[f"identifier_replays:{col}"],
+                "copy_score": real.kappa}
         if best is None or z > best[2]:
             best = (estimate, se, z, info)
     if best is None:
@@ -494,10 +395,26 @@ def _hanley_mcneil(auc: float, n1: int, n0: int) -> float:
     return math.sqrt(max(1e-12, (auc * (1 - auc) + (n1 - 1) * (q1 - auc * auc) + (n0 - 1) * (q2 - auc * auc)) / (n1 * n0)))
 
 
-def _hist(series: dict[str, np.ndarray], bins: int = 30) -> dict[str, object]:
-    """Counts of distances in equal bins from 0 to FAR (distances of FAR or more land in the last bin)."""
-    edges = np.linspace(0, FAR, bins + 1)
-    return {"edges": edges.tolist(), **{k: np.histogram(np.clip(v, 0, FAR), edges)[0].tolist() for k, v in series.items()}}
+#: The local audit scans the synthetic rows in slices of this many (the answers do not depend on it).
+SCAN_ROWS = 1_000_000
+
+
+def gather(ctx: Context) -> Evidence | None:
+    """The evidence every privacy test reads, gathered once per audit (None without a holdout): the real side fixed
+    first (:class:`audit.evidence.Reference`), then the synthetic rows scanned in slices here, or partition by
+    partition by ``ctx.engine`` (e.g. :class:`audit.cluster.DaskEngine`) with the same answers."""
+    t = ctx.tables
+    if t.holdout is None:
+        return None
+    reference = Reference(t, ctx.encoding, ctx.seed, ctx.sensitive)
+    if ctx.engine is not None:
+        evidence = ctx.engine.evidence(reference)
+        if evidence.summary.rows != len(t.synthetic):
+            raise SynthError(f"the synthetic rows scanned by the engine ({evidence.summary.rows:,}) are not the synthetic table "
+                             f"audited ({len(t.synthetic):,} rows): give the engine the same table")
+        return evidence
+    n = len(t.synthetic)
+    return Evidence(reference, [reference.scan(t.synthetic.iloc[i:i + SCAN_ROWS]) for i in range(0, max(n, 1), SCAN_ROWS)])
 
 
 # --- the tests as registered units, in the order of the report ---------------------------------------------
@@ -515,8 +432,7 @@ class PrivacyTest(MetricUnit):
     check: ClassVar[Callable[[Tables, "Evidence | None", float], Metric]]
 
     def compute(self, ctx: Context) -> Metric:
-        t = ctx.tables
-        evidence = ctx.shared("evidence", lambda: Evidence(t, ctx.encoding, ctx.seed) if t.holdout is not None else None)
+        evidence = ctx.shared("evidence", lambda: gather(ctx))
         return self.test(ctx, evidence, ctx.tolerances.get(self.name, TOLERANCE))
 
     def test(self, ctx: Context, e: Evidence | None, tolerance: float) -> Metric:

@@ -102,6 +102,9 @@ class Context:
     tolerances: dict[str, float] = field(default_factory=dict)
     #: A foreign key and its real, synthetic and holdout tables, when the tables are its joined rows (audit.related).
     link: Any = None
+    #: Where the privacy evidence is gathered: None here; else an object whose ``evidence(reference)`` scans the
+    #: synthetic rows elsewhere, partition by partition, with the same answers (:class:`audit.cluster.DaskEngine`).
+    engine: Any = None
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def has(self, name: str) -> bool:

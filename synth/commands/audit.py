@@ -41,6 +41,13 @@ def audit_command(
     allow_no_holdout: bool = typer.Option(False, "--allow-no-holdout", help="Without --holdout, or with one too small to catch a 5% leak, pass on fidelity and utility alone (privacy is reported as not verified instead of failing the audit)."),
     schema_path: Optional[Path] = typer.Option(None, "--schema", help="Check the rules this schema declares (ranges, categories, formulas, uniqueness, constraints) on both tables; with folders, a multi-table schema: its references are the relations audited."),
     seed: int = typer.Option(0, "--seed", help="Seed for samples and models: the same inputs and seed give the same report."),
+    engine: str = typer.Option("local", "--engine", help="local: this machine. dask: the privacy tests scan SYNTHETIC (a "
+                               "Parquet file or dataset folder) partition by partition on a Dask cluster, with the same "
+                               "answers (pip install 'synth[dask]')."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="With --engine dask: the cluster's scheduler "
+                                            "(tcp://host:8786; default: $DASK_SCHEDULER_ADDRESS, else a LocalCluster "
+                                            "of --workers processes)."),
+    workers: int = typer.Option(2, "--workers", "-w", min=1, help="With --engine dask and no scheduler: the LocalCluster's worker processes."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No console table; just the exit code (and files)."),
 ) -> None:
     """Score synthetic data against real data: fidelity, utility, privacy. Exit 0 pass, 1 a check failed, 2 bad input.
@@ -66,6 +73,8 @@ def audit_command(
 
       synth audit real_tables/ synthetic_tables/ --holdout holdout_tables/ --html report.html
 
+      synth audit train.csv synthetic/ --holdout holdout.csv --engine dask --scheduler tcp://host:8786
+
       synth audit postgresql://me@db/shop sqlite:///twin.db --query "SELECT * FROM orders WHERE year = 2024" \
           --synthetic-query "SELECT * FROM orders WHERE year = 2024" --allow-no-holdout
     """
@@ -90,6 +99,13 @@ def audit_command(
     if related and (query or synthetic_query):
         raise SynthError("--query and --synthetic-query are for one table; folders of tables and whole databases are "
                          "audited without them")
+    if engine not in ("local", "dask"):
+        raise SynthError(f"--engine {engine!r}: use one of local, dask")
+    if engine == "local" and scheduler is not None:
+        raise SynthError("--scheduler is for --engine dask")
+    if engine == "dask" and (related or synthetic_query):
+        raise SynthError("--engine dask audits one synthetic table given as a Parquet file or dataset folder; folders of "
+                         "tables, databases and queries run on the local engine")
     if related:
         _audit_folders(real, synthetic, holdout, target, sensitive, time_column, kinds, policy, seed, quiet, json_path,
                        html_path, schema_path)
@@ -100,24 +116,18 @@ def audit_command(
         if is_table_folder(given) or (is_whole_database(given) and not (label == "SYNTHETIC" and synthetic_query)):
             raise SynthError(f"{parse_address(given)}: {label} is several tables (a folder of tables or a "
                              f"whole database) but REAL {parse_address(real)} is one table; give several tables for both")
-    frames = [read_table(real, query=query), read_table(synthetic, query=synthetic_query),
-              read_table(holdout) if holdout else None]
-    from ..schema import Schema
+    from contextlib import ExitStack
 
-    rules_schema = Schema.from_yaml(schema_path) if schema_path is not None else None  # its kinds too; --kind wins
-    for path in (json_path, html_path):
-        if path is not None and not (path.parent if str(path.parent) else Path(".")).is_dir():
-            raise SynthError(f"{path}: cannot write: folder {path.parent} does not exist")
-    status = err.status("auditing", spinner="dots") if not quiet and err.is_terminal else None
-    if status is not None:
-        status.start()
-    try:
-        result = audit.run(frames[0], frames[1], frames[2], target=target, sensitive=sensitive, time_column=time_column,
-                           kinds=kinds or None, policy=policy, seed=seed, schema=rules_schema,
-                           progress=(lambda m: status.update(f"auditing: {m}")) if status is not None else None)
-    finally:
-        if status is not None:
-            status.stop()
+    cluster = ExitStack()
+    dask_engine = None
+    if engine == "dask":  # the address is checked and the cluster reached (or started) before any table is read
+        from audit.cluster import DaskEngine
+
+        dask_engine = DaskEngine(synthetic, scheduler=scheduler, workers=workers)
+        cluster.enter_context(dask_engine.connected())
+    with cluster:
+        result = _audit_one(real, synthetic, holdout, query, synthetic_query, target, sensitive, time_column, kinds, policy,
+                            seed, quiet, json_path, html_path, schema_path, dask_engine)
     _write_reports(result, json_path, html_path)
     if not quiet:
         out.print(console_summary(result))
@@ -133,6 +143,34 @@ def audit_command(
         for note in result.notes:
             out.print(f"note: {note}", markup=False)
     raise typer.Exit(0 if result.passed else 1)
+
+
+def _audit_one(real: str, synthetic: str, holdout: Optional[str], query: Optional[str], synthetic_query: Optional[str],
+               target: Optional[str], sensitive: List[str], time_column: Optional[str], kinds: dict, policy: object,
+               seed: int, quiet: bool, json_path: Optional[Path], html_path: Optional[Path], schema_path: Optional[Path],
+               dask_engine: object) -> object:
+    """Read one real, synthetic (and holdout) table and run :func:`audit.run` on them."""
+    import audit
+
+    frames = [read_table(real, query=query), read_table(synthetic, query=synthetic_query),
+              read_table(holdout) if holdout else None]
+    from ..schema import Schema
+
+    rules_schema = Schema.from_yaml(schema_path) if schema_path is not None else None  # its kinds too; --kind wins
+    for path in (json_path, html_path):
+        if path is not None and not (path.parent if str(path.parent) else Path(".")).is_dir():
+            raise SynthError(f"{path}: cannot write: folder {path.parent} does not exist")
+    status = err.status("auditing", spinner="dots") if not quiet and err.is_terminal else None
+    if status is not None:
+        status.start()
+    try:
+        result = audit.run(frames[0], frames[1], frames[2], target=target, sensitive=sensitive, time_column=time_column,
+                           kinds=kinds or None, policy=policy, seed=seed, schema=rules_schema, engine=dask_engine,
+                           progress=(lambda m: status.update(f"auditing: {m}")) if status is not None else None)
+    finally:
+        if status is not None:
+            status.stop()
+    return result
 
 
 def _by_table(option: str, value: str, tables: list[str]) -> tuple[str, str]:

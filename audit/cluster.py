@@ -1,0 +1,216 @@
+"""The privacy tests on a Dask cluster: one task per partition of the synthetic rows, the same answers as here.
+
+The real side is fixed first, on the client (:class:`audit.evidence.Reference`: the encoding, the k-d trees
+of the training and holdout rows, the tests' samples), and sent to the workers once (a task of its own, made
+from bytes the scheduler keeps, so a lost worker's copy is recomputed). Each partition of the synthetic rows
+(whole row groups of a Parquet file, or the part files of a dataset folder) is then one task: the worker reads
+it, converts it with the column kinds fixed on the real table, and scans it against the real rows
+(:meth:`audit.evidence.Reference.scan`), keeping its per-row distances. The client gathers only the partitions'
+summaries (counts, share tables, histograms, minima), merges them exactly, and selects the medians and
+quantiles it needs over the partitions' distances in four small rounds (:func:`audit.evidence.order_statistics`).
+No synthetic row reaches the client through this path.
+
+    >>> import audit                                                                             # doctest: +SKIP
+    >>> engine = DaskEngine("synthetic.parquet", workers=2)   # or scheduler="tcp://host:8786"  # doctest: +SKIP
+    >>> result = audit.run(real, synthetic, holdout=holdout, engine=engine)                     # doctest: +SKIP
+
+(Skipped here: it starts a LocalCluster; ``tests/test_audit_cluster.py`` runs it.)
+"""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ContextManager, Iterator, Sequence
+
+import numpy as np
+
+from synth.errors import SynthError
+
+from .evidence import Evidence, Reference, Shard, Summary, _summed
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from distributed import Client
+
+#: Rows per partition (whole row groups): one task each. A Parquet dataset's part files are never joined.
+PARTITION_ROWS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Partition:
+    """Rows of one Parquet file a task reads: ``row_groups`` of ``path`` (``rows`` rows in all)."""
+
+    path: str
+    row_groups: tuple[int, ...]
+    rows: int
+
+
+def partitions(address: str | Path, rows: int = PARTITION_ROWS) -> list[Partition]:
+    """The partitions of a Parquet file (consecutive row groups, about ``rows`` rows each, at least one group) or of
+    a Parquet dataset folder (each part file cut the same way). Anything else is one line saying what would do.
+
+    >>> import pyarrow as pa, pyarrow.parquet as pq, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "s.parquet")
+    >>> pq.write_table(pa.table({"x": range(10)}), path, row_group_size=3)
+    >>> [(p.row_groups, p.rows) for p in partitions(path, rows=5)]
+    [((0, 1), 6), ((2, 3), 4)]
+    """
+    import pyarrow.parquet as pq
+
+    from synth.io import parse_address
+    from synth.io.files import first_line
+    from synth.io.registry import format_for
+
+    address = parse_address(address)
+    if address.scheme != "file" or address.is_stdio:
+        raise SynthError(f"{address}: --engine dask reads the synthetic rows from a Parquet file or dataset folder that every "
+                         "worker can open (a path on a shared file system)")
+    path = Path(address.path)
+    if path.is_dir():
+        files = sorted(str(p) for p in path.rglob("*") if p.is_file() and not p.name.startswith(("_", ".")))
+        if not files:
+            raise SynthError(f"{path}: is a folder without data files (a folder is read as a Parquet dataset)")
+    elif not path.exists():
+        raise SynthError(f"{path}: no such file")
+    elif format_for(address).name != "parquet":
+        raise SynthError(f"{path}: --engine dask reads Parquet (a .parquet file or a dataset folder), not "
+                         f"{format_for(address).label}: convert it first (synth's own output: --out NAME.parquet or NAME/)")
+    else:
+        files = [str(path)]
+    out = []
+    for file in files:
+        try:
+            meta = pq.ParquetFile(file).metadata
+        except (OSError, ValueError) as exc:
+            raise SynthError(f"{file}: cannot read as Parquet: {first_line(exc)}") from None
+        groups: list[int] = []
+        count = 0
+        for g in range(meta.num_row_groups):
+            groups.append(g)
+            count += meta.row_group(g).num_rows
+            if count >= rows:
+                out.append(Partition(file, tuple(groups), count))
+                groups, count = [], 0
+        if groups or not out or out[-1].path != file:
+            out.append(Partition(file, tuple(groups), count))
+    return out
+
+
+def read_partition(part: Partition, columns: Sequence[str], kinds: dict[str, Any]) -> pd.DataFrame:
+    """A partition's rows as :func:`audit.data.align` converts the synthetic table: the real table's columns, in its
+    order, with the kinds fixed on the real table."""
+    import pyarrow.parquet as pq
+
+    from synth.io.files import first_line
+    from synth.io.formats import arrow_frame
+
+    from .data import convert
+
+    try:
+        table = pq.ParquetFile(part.path).read_row_groups(list(part.row_groups))
+    except (OSError, ValueError) as exc:
+        raise SynthError(f"{part.path}: cannot read as Parquet: {first_line(exc)}") from None
+    missing = [c for c in columns if c not in table.column_names]
+    extra = [c for c in table.column_names if c not in columns]
+    if missing or extra:
+        parts = ([f"missing {', '.join(map(repr, missing))}"] if missing else []) + ([f"extra {', '.join(map(repr, extra))}"] if extra else [])
+        raise SynthError(f"{part.path}: the synthetic table's columns differ from the real table's: {'; '.join(parts)}")
+    return convert(arrow_frame(table.select(list(columns))), kinds)
+
+
+# --- the tasks ------------------------------------------------------------------------------------------------------
+def _load(blob: bytes) -> Reference:
+    return pickle.loads(blob)
+
+
+def scan_partition(reference: Reference, part: Partition) -> Shard:
+    """A task: read one partition and scan it against the real rows (its distances stay on the worker)."""
+    return reference.scan(read_partition(part, reference.columns, reference.kinds))
+
+
+def _summary(shard: Shard) -> Summary:
+    return shard.summary
+
+
+def _digit_counts(shard: Shard, requests: list[tuple[str, int, int]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    return shard.digit_counts(requests)
+
+
+class DaskShards:
+    """Scanned partitions held by the workers: a digit-count request is one small task per partition."""
+
+    def __init__(self, client: Client, futures: list[Any]) -> None:
+        self.client, self.futures = client, futures
+
+    def digit_counts(self, requests: Sequence[tuple[str, int, int]]) -> list[np.ndarray]:
+        asked = list(requests)
+        answers = self.client.gather(self.client.map(_digit_counts, self.futures, [asked] * len(self.futures)))
+        return _summed(answers, len(asked))
+
+
+class DaskEngine:
+    """Gather the privacy evidence on a Dask cluster (see the module docstring); give it to :func:`audit.run` as
+    ``engine``. ``synthetic``: the synthetic table's address (a Parquet file or dataset folder every worker can
+    read, the rows :func:`audit.run` is given); ``scheduler``: an address, a :class:`distributed.Client`, or None
+    for ``DASK_SCHEDULER_ADDRESS`` or else a LocalCluster of ``workers`` processes (:func:`synth.cluster.connect`).
+    """
+
+    def __init__(self, synthetic: str | Path, scheduler: str | Client | None = None, workers: int = 2,
+                 partition_rows: int = PARTITION_ROWS, timeout: float | None = None) -> None:
+        from synth.cluster import require_dask
+
+        require_dask()
+        self.synthetic, self.scheduler, self.workers = str(synthetic), scheduler, workers
+        self.partition_rows, self.timeout = partition_rows, timeout
+        self.parts = partitions(synthetic, partition_rows)  # checked before any cluster is started or reached
+        self.note = ""
+        self._client: Client | None = None
+
+    def _connect(self) -> ContextManager[Client]:
+        from synth.cluster import CONNECT_TIMEOUT, connect
+
+        if self._client is not None:
+            return nullcontext(self._client)
+        return connect(self.scheduler, self.workers, CONNECT_TIMEOUT if self.timeout is None else self.timeout)
+
+    @contextmanager
+    def connected(self) -> Iterator[DaskEngine]:
+        """Reach the cluster now (or start the LocalCluster), and keep it for :meth:`evidence`: a scheduler that does
+        not answer is one line before any table is read, rather than after the fidelity metrics."""
+        with self._connect() as client:
+            self._client = client
+            try:
+                yield self
+            finally:
+                self._client = None
+
+    def evidence(self, reference: Reference) -> Evidence:
+        from dask.base import tokenize
+
+        blob = pickle.dumps(reference, protocol=pickle.HIGHEST_PROTOCOL)
+        token = tokenize(blob, self.parts)
+        with self._connect() as client:
+            with warnings.catch_warnings():  # the index is meant to travel once, with its task ("large graph": tens of MB)
+                warnings.filterwarnings("ignore", message="Sending large graph")
+                ref = client.submit(_load, blob, key=f"audit-reference-{token}")
+            shards = client.map(scan_partition, [ref] * len(self.parts), self.parts,
+                                key=[f"audit-scan-{token}-{i}" for i in range(len(self.parts))])
+            try:
+                summary = Summary.merge(client.gather(client.map(_summary, shards)))
+                evidence = Evidence(reference, DaskShards(client, shards), summary)
+                evidence.prepare()  # the order statistics, while the partitions' distances are on the workers
+            finally:
+                client.cancel(shards + [ref])
+            workers = len(client.scheduler_info().get("workers", {}))
+        evidence.shards = None  # type: ignore[assignment]  # the workers' copies are released
+        rows = sum(p.rows for p in self.parts)
+        self.note = (f"The privacy tests scanned the synthetic rows on Dask: {len(self.parts):,} partitions of {self.synthetic} "
+                     f"({rows:,} rows) on {workers} workers, each against the real rows' index; the answers are those of the "
+                     "local audit. Fidelity and utility" + (", and attribute inference," if reference.attribute_rows else "")
+                     + " were computed on this machine.")
+        evidence.where = f"{len(self.parts)} partitions on Dask"
+        return evidence

@@ -1,0 +1,406 @@
+"""The privacy tests' evidence, gathered partition by partition of the synthetic rows and merged exactly.
+
+What the tests need from the real rows is fixed first, once (:class:`Reference`: the encoding, k-d trees over
+the training and holdout rows, and every sample the tests draw, in the tests' order). Then each partition of
+synthetic rows is scanned on its own (:meth:`Reference.scan`, a :class:`Shard`), and the shards' summaries merge
+by integer sums and minima (:meth:`Summary.merge`): row counts, histograms on fixed bins, minima of distances,
+and *share tables*, ``(cluster, training rows, holdout rows) -> synthetic rows``, from which the memorised-share
+estimate and its standard error follow (:func:`share_from_table`). The tests finish from the merged summary in
+a canonical (sorted) order, and order statistics (a median of distances) are selected exactly over the shards
+(:func:`order_statistics`: a radix select, four rounds of 16-bit digit counts, whatever the number of rows).
+So the answers do not depend on how the synthetic rows were cut: one partition (the local audit) or many
+(:mod:`audit.cluster`, one Dask task per partition) give the same numbers, bit for bit.
+
+    >>> import numpy as np, pandas as pd
+    >>> from audit.data import Encoding, align
+    >>> rng = np.random.default_rng(0)
+    >>> def table(n): return pd.DataFrame({"size": rng.choice(list("SML"), n), "price": rng.normal(3, 0.5, n).round(2)})
+    >>> t = align(table(200), table(300), table(100))
+    >>> ref = Reference(t, Encoding.fit(t))
+    >>> whole = Evidence(ref, [ref.scan(t.synthetic)])
+    >>> cut = Evidence(ref, [ref.scan(t.synthetic.iloc[i:i + 70]) for i in range(0, 300, 70)])
+    >>> whole.summary.tables["closest_record"].equals(cut.summary.tables["closest_record"])
+    True
+    >>> bool(whole.median("capped_train") == cut.median("capped_train") == np.median(whole.shards[0].values["capped_train"]))
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Protocol, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .data import MISSING, Encoding, Tables
+from .neighbours import FAR, MixedRows, NearIndex
+
+#: Near copies: numbers within this many robust standard deviations (root mean square over the numeric columns),
+#: and at most half of FAR.
+NEAR_RADIUS = 0.1
+#: Relative near copies: every number within this share of a real row's value (root mean square over the columns).
+RELATIVE_RADIUS = 0.01
+#: A real identifier value seen in fewer rows of a set than this points at few records; replaying it is a leak.
+RARE_IDENTIFIER_ROWS = 10
+#: Training rows sampled to measure what a copy scores (kappa).
+KAPPA_ROWS = 20_000
+#: Records per side for the membership attack.
+MEMBERSHIP_RECORDS = 25_000
+#: Records per side for the attribute attack.
+ATTRIBUTE_RECORDS = 20_000
+#: Bins of the closest-record picture (equal, from 0 to FAR).
+HISTOGRAM_BINS = 30
+
+_KEYS = ["cluster", "c_train", "c_hold"]
+
+
+def row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """One 64-bit hash per row; the aligned tables give every column the same type in every table (and partition)."""
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+
+def copy_score(c_train: np.ndarray, c_hold: np.ndarray, p: float) -> float:
+    """kappa: the mean score of training rows themselves (their counts include themselves), i.e. of a copy."""
+    return float(np.mean(c_train / np.maximum(c_train + c_hold, 1) - p))
+
+
+# --- share tables: the sufficient statistics of the memorised-share estimate ---------------------------------------
+def share_table(c_train: np.ndarray, c_hold: np.ndarray, clusters: np.ndarray) -> pd.DataFrame:
+    """Synthetic rows by (cluster, training rows, holdout rows that explain them), rows no real row explains left out.
+
+    >>> share_table(np.array([1, 0, 1, 2]), np.array([0, 0, 0, 1]), np.array([7, 8, 7, 9])).to_dict("list")
+    {'cluster': [7, 9], 'c_train': [1, 2], 'c_hold': [0, 1], 'rows': [2, 1]}
+    """
+    c_train, c_hold = np.asarray(c_train, np.int64), np.asarray(c_hold, np.int64)
+    seen = (c_train + c_hold) > 0
+    frame = pd.DataFrame({"cluster": np.asarray(clusters)[seen], "c_train": c_train[seen], "c_hold": c_hold[seen]})
+    return frame.groupby(_KEYS, sort=True).size().rename("rows").reset_index()
+
+
+def merge_tables(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Share tables of several partitions as one (rows added up), sorted: the same table however the rows were cut."""
+    if len(tables) == 1:
+        return tables[0]
+    both = pd.concat(tables, ignore_index=True)
+    return both.groupby(_KEYS, sort=True)["rows"].sum().reset_index()
+
+
+def share_from_table(table: pd.DataFrame, rows: int, p: float, pool: int, kappa: float) -> tuple[float, float]:
+    """Estimated memorised share and its standard error, from a (sorted) share table over ``rows`` synthetic rows.
+
+    Each synthetic row scores ``u = c_train / c - p`` (0 when no real row explains it); the estimate is
+    ``mean(u) / kappa``. Its standard error comes from the hypergeometric variance of a random split, with the
+    rows of one cluster moving together (their standard deviations add up). Sums are exact (``math.fsum``) or
+    taken in the table's sorted order, so the answer is a function of the table alone.
+    """
+    if rows == 0 or len(table) == 0:
+        return 0.0, 0.0
+    ct, ch = table["c_train"].to_numpy(float), table["c_hold"].to_numpy(float)
+    n = table["rows"].to_numpy(float)
+    c = ct + ch
+    u = n * (ct / c - p)
+    # the share of training rows among c pooled rows, when the split is random: hypergeometric
+    sd = n * np.sqrt(p * (1 - p) * np.maximum(pool - c, 0) / max(pool - 1, 1) / c)
+    cluster = table["cluster"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, cluster[1:] != cluster[:-1]])
+    per_cluster = np.add.reduceat(sd, starts)
+    return math.fsum(u) / rows / kappa, math.sqrt(math.fsum(per_cluster ** 2)) / rows / kappa
+
+
+# --- the real side ----------------------------------------------------------------------------------------------
+@dataclass
+class IdentifierCounts:
+    """An identifier column's real values: how many training and holdout rows carry each, and what a replay scores."""
+
+    train: pd.Series
+    hold: pd.Series
+    kappa: float
+
+
+class Reference:
+    """The real rows as the privacy tests see them, fixed before any synthetic row is read: encoded (numbers as
+    robust z-scores, categories as codes), indexed, and sampled (kappa samples, membership and attribute records),
+    drawing from one generator seeded by ``seed`` in the tests' order. Picklable: a cluster's workers get a copy."""
+
+    def __init__(self, t: Tables, encoding: Encoding, seed: int = 0, sensitive: Sequence[str] = ()) -> None:
+        if t.holdout is None:
+            raise ValueError("the privacy evidence needs holdout rows")
+        self.encoding, self.columns, self.kinds = encoding, list(t.real.columns), dict(t.kinds)
+        self.numeric, self.identifiers = t.numeric, t.identifiers
+        self.train, self.hold = encoding.mixed(t.real), encoding.mixed(t.holdout)
+        self.train_index, self.hold_index = NearIndex(self.train), NearIndex(self.hold)
+        self.pool = len(self.train) + len(self.hold)
+        self.p = len(self.train) / self.pool
+        self.radius = min(NEAR_RADIUS * math.sqrt(len(t.numeric)), FAR / 2)
+        rng = np.random.default_rng(seed)
+        # the draws, in the order the tests used to make them (so the numbers stay those of earlier versions)
+        train_sample = self.train.take(np.sort(rng.choice(len(self.train), min(len(self.train), KAPPA_ROWS), replace=False)))
+        # exact copies
+        real_hashes = row_hashes(t.real)
+        self.train_hashes = pd.Series(real_hashes).value_counts()
+        self.hold_hashes = pd.Series(row_hashes(t.holdout)).value_counts()
+        drawn = real_hashes[rng.choice(len(t.real), min(len(t.real), KAPPA_ROWS), replace=False)]
+        self.exact_kappa = copy_score(self.train_hashes.reindex(drawn).to_numpy(),
+                                      self.hold_hashes.reindex(drawn, fill_value=0).to_numpy(), self.p)
+        # near copies
+        self.near_kappa = copy_score(*self.counts(train_sample, self.radius), self.p)
+        # relative near copies
+        self.relative_radius = min(RELATIVE_RADIUS * math.sqrt(len(t.numeric)), FAR / 2)
+        self.relative: tuple[NearIndex, NearIndex] | None = None
+        self.relative_kappa = 0.0
+        if t.numeric:
+            rel_train, rel_hold = encoding.mixed(t.real, relative=True), encoding.mixed(t.holdout, relative=True)
+            self.relative = (NearIndex(rel_train), NearIndex(rel_hold))
+            sample = rel_train.take(rng.choice(len(rel_train), min(len(rel_train), KAPPA_ROWS), replace=False))
+            self.relative_kappa = copy_score(*(index.count_within(sample, self.relative_radius) for index in self.relative), self.p)
+        # closest record: a copy's nearest rows are the real rows equal to it
+        self.closest_kappa = copy_score(*self.counts(train_sample, 0.0), self.p)
+        same = rng.choice(len(self.train), min(len(self.train), len(self.hold)), replace=False)
+        self.same_size_index = NearIndex(self.train.take(np.sort(same)))  # for the picture: as many rows as the holdout
+        # membership inference
+        m = min(len(self.train), len(self.hold), MEMBERSHIP_RECORDS)
+        self.members = self.train.take(rng.choice(len(self.train), m, replace=False))
+        self.others = self.hold.take(rng.choice(len(self.hold), m, replace=False))
+        # attribute inference: the records attacked, per sensitive column (rows of the real and holdout tables)
+        self.attribute_rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        m = min(len(self.train), len(self.hold), ATTRIBUTE_RECORDS)
+        for col in sensitive:
+            if [c for c in t.modelled if c != col]:
+                self.attribute_rows[col] = (rng.choice(len(t.real), m, replace=False), rng.choice(len(t.holdout), m, replace=False))
+        # identifier replay: real values per column, and what replaying a rare one scores
+        self.identifier: dict[str, IdentifierCounts] = {}
+        for col in t.identifiers:
+            train = t.real[col][t.real[col] != MISSING].value_counts()
+            hold = t.holdout[col][t.holdout[col] != MISSING].value_counts()
+            own = t.real[col][t.real[col] != MISSING]
+            sample = own.iloc[rng.choice(len(own), min(len(own), KAPPA_ROWS), replace=False)] if len(own) else own
+            k_train, k_hold = train.reindex(sample).to_numpy(), hold.reindex(sample, fill_value=0).to_numpy()
+            k_rare = (k_train + k_hold) < RARE_IDENTIFIER_ROWS / self.p
+            # values shared by many rows (a pet called Lucy) are frequencies, not people: not counted as replays
+            kappa = copy_score(k_train[k_rare], k_hold[k_rare], self.p) if k_rare.any() else 0.0
+            if kappa > 0:
+                self.identifier[col] = IdentifierCounts(train, hold, kappa)
+
+    def counts(self, queries: MixedRows, radius: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+        """Training and holdout rows within ``radius`` of each query row (radius below FAR)."""
+        return self.train_index.count_within(queries, radius), self.hold_index.count_within(queries, radius)
+
+    def scan(self, synthetic: pd.DataFrame) -> Shard:
+        """One partition of synthetic rows (aligned: see :func:`audit.data.align`) against the real rows."""
+        s = self.encoding.mixed(synthetic)
+        out = Summary(rows=len(s))
+        values: dict[str, np.ndarray] = {}
+        d_train, i_train = self.train_index.nearest(s)  # inf: no training row closer than FAR
+        d_hold, i_hold = self.hold_index.nearest(s)
+        # the real row that decides each synthetic row: synthetic rows sharing it move together
+        deciding = np.where(d_train <= d_hold, i_train, len(self.train) + i_hold)
+
+        hashes = row_hashes(synthetic)  # exact copies: equal in every column
+        c_train = self.train_hashes.reindex(hashes, fill_value=0).to_numpy()
+        c_hold = self.hold_hashes.reindex(hashes, fill_value=0).to_numpy()
+        out.tables["exact_copies"] = share_table(c_train, c_hold, hashes)  # equal rows, equal fates
+        out.counts.update(equal_to_training=int((c_train > 0).sum()), equal_to_holdout=int((c_hold > 0).sum()))
+
+        # near copies: only rows with a real row within the radius have anything to count
+        near_any = np.flatnonzero(np.minimum(d_train, d_hold) <= self.radius)
+        out.tables["near_copies"] = share_table(*self.counts(s.take(near_any), self.radius), deciding[near_any])
+        near = d_train <= self.radius
+        values["near_distances"] = d_train[near]
+        out.counts.update(near_training=int(near.sum()), near_exact=int((d_train[near] == 0).sum()),
+                          near_holdout=int((d_hold <= self.radius).sum()))
+
+        if self.relative is not None:  # relative near copies: numbers on a log scale
+            r = self.encoding.mixed(synthetic, relative=True)
+            radius = self.relative_radius
+            (rd_train, ri_train), (rd_hold, ri_hold) = (index.nearest(r, within=radius * 1.0001) for index in self.relative)
+            rel_deciding = np.where(rd_train <= rd_hold, ri_train, len(self.train) + ri_hold)
+            rel_any = np.flatnonzero(np.minimum(rd_train, rd_hold) <= radius)
+            rel_counts = (index.count_within(r.take(rel_any), radius) for index in self.relative)
+            out.tables["relative_near_copies"] = share_table(*rel_counts, rel_deciding[rel_any])
+            out.counts.update(relative_training=int((rd_train <= radius).sum()), relative_holdout=int((rd_hold <= radius).sum()))
+
+        # closest record: every real row at the nearest distance counts (ties shared); one FAR away counts nothing
+        nearest_any = np.minimum(d_train, d_hold)
+        found = np.isfinite(nearest_any)
+        c_train, c_hold = np.zeros(len(s), np.int64), np.zeros(len(s), np.int64)
+        if found.any():
+            c_train[found], c_hold[found] = self.counts(s.take(np.flatnonzero(found)), nearest_any[found])
+        out.tables["closest_record"] = share_table(c_train, c_hold, deciding)
+        out.counts.update(closest_found=int(found.sum()), closest_tied=int(((c_train + c_hold) > 1).sum()))
+        values["capped_train"], values["capped_hold"] = np.minimum(d_train, FAR), np.minimum(d_hold, FAR)
+        capped_same = np.minimum(self.same_size_index.nearest(s)[0], FAR)
+        edges = np.linspace(0, FAR, HISTOGRAM_BINS + 1)
+        out.histograms["same_size"] = np.histogram(capped_same, edges)[0]
+        out.histograms["holdout"] = np.histogram(values["capped_hold"], edges)[0]
+
+        # membership inference: each record's nearest synthetic row (capped at FAR: farther ones tie)
+        index = NearIndex(s)
+        out.minima["members"] = np.minimum(index.nearest(self.members)[0], FAR)
+        out.minima["others"] = np.minimum(index.nearest(self.others)[0], FAR)
+
+        for col, real in self.identifier.items():  # identifier replay
+            column = synthetic[col]
+            c_train = real.train.reindex(column, fill_value=0).to_numpy()
+            c_hold = real.hold.reindex(column, fill_value=0).to_numpy()
+            rare = (c_train + c_hold) < RARE_IDENTIFIER_ROWS / self.p
+            c_train, c_hold = np.where(rare, c_train, 0), np.where(rare, c_hold, 0)
+            out.tables[f"identifier:{col}"] = share_table(c_train, c_hold, column.to_numpy(object).astype(str))
+            out.counts[f"identifier_replays:{col}"] = int((c_train > 0).sum())
+        return Shard(out, values)
+
+
+# --- one partition's results, and their merge ---------------------------------------------------------------------
+@dataclass
+class Summary:
+    """What a partition contributes, in forms that merge exactly: counts, share tables, histograms and minima."""
+
+    rows: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    histograms: dict[str, np.ndarray] = field(default_factory=dict)
+    minima: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def merge(cls, parts: Sequence[Summary]) -> Summary:
+        """The summary of all the partitions' rows together."""
+        first = parts[0]
+        return cls(rows=sum(p.rows for p in parts),
+                   counts={k: sum(p.counts[k] for p in parts) for k in first.counts},
+                   tables={k: merge_tables([p.tables[k] for p in parts]) for k in first.tables},
+                   histograms={k: np.sum([p.histograms[k] for p in parts], axis=0) for k in first.histograms},
+                   minima={k: np.minimum.reduce([p.minima[k] for p in parts]) for k in first.minima})
+
+
+@dataclass
+class Shard:
+    """A scanned partition: its :class:`Summary`, and per-row distances kept where they were computed, for exact
+    order statistics (:func:`order_statistics` asks for counts of their digits, never for the values)."""
+
+    summary: Summary
+    values: dict[str, np.ndarray]
+
+    def digit_counts(self, requests: Sequence[tuple[str, int, int]]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """For each request ``(name, prefix, round)``: the 16-bit digits (``round`` 0 the highest) of the values
+        whose higher bits equal ``prefix``, as (digits present, how many values have each)."""
+        return [_digit_counts(self.values[name], prefix, step) for name, prefix, step in requests]
+
+
+def _digit_counts(values: np.ndarray, prefix: int, step: int) -> tuple[np.ndarray, np.ndarray]:
+    # non-negative floats sort as their bit patterns do (a distance is never -0.0 or NaN here)
+    bits = np.ascontiguousarray(values, dtype=np.float64).view(np.uint64)
+    shift = np.uint64(48 - 16 * step)
+    if step > 0:
+        bits = bits[(bits >> np.uint64(64 - 16 * step)) == np.uint64(prefix)]
+    counts = np.bincount(((bits >> shift) & np.uint64(0xFFFF)).astype(np.int64), minlength=1 << 16)
+    present = np.flatnonzero(counts)
+    return present, counts[present]
+
+
+class ShardSet(Protocol):
+    """Scanned partitions wherever they are: answers digit-count requests summed over every partition."""
+
+    def digit_counts(self, requests: Sequence[tuple[str, int, int]]) -> list[np.ndarray]: ...
+
+
+def _summed(answers: Sequence[list[tuple[np.ndarray, np.ndarray]]], requests: int) -> list[np.ndarray]:
+    """Per request, the digit counts of every partition added up (65,536 bins)."""
+    out = [np.zeros(1 << 16, np.int64) for _ in range(requests)]
+    for answer in answers:
+        for total, (digits, counts) in zip(out, answer):
+            np.add.at(total, digits, counts)
+    return out
+
+
+class LocalShards(list):
+    """Shards in this process (the local audit: usually one)."""
+
+    def digit_counts(self, requests: Sequence[tuple[str, int, int]]) -> list[np.ndarray]:
+        return _summed([shard.digit_counts(requests) for shard in self], len(requests))
+
+
+def order_statistics(shards: ShardSet, wanted: Sequence[tuple[str, int]]) -> list[float]:
+    """The exact ``k``-th smallest value (0-based) of each ``(name, k)`` over all shards' values of that name.
+
+    A radix select on the values' bit patterns: four rounds of one digit-count request per wanted value, so the
+    rounds and the bytes moved do not grow with the rows.
+
+    >>> shards = LocalShards([Shard(Summary(), {"d": np.array([0.5, 0.0, 0.25])}), Shard(Summary(), {"d": np.array([0.75])})])
+    >>> order_statistics(shards, [("d", 0), ("d", 2), ("d", 3)])
+    [0.0, 0.5, 0.75]
+    """
+    prefixes, ranks = [0] * len(wanted), [k for _, k in wanted]
+    for step in range(4):
+        totals = shards.digit_counts([(name, prefixes[i], step) for i, (name, _) in enumerate(wanted)])
+        for i, total in enumerate(totals):
+            cumulative = np.cumsum(total)
+            digit = int(np.searchsorted(cumulative, ranks[i], side="right"))  # the first digit with more values than k
+            ranks[i] -= int(cumulative[digit - 1]) if digit else 0
+            prefixes[i] = (prefixes[i] << 16) | digit
+    return [float(np.array([p], np.uint64).view(np.float64)[0]) for p in prefixes]
+
+
+@dataclass
+class Evidence:
+    """The real side and the merged summary of every partition of synthetic rows: what the privacy tests read."""
+
+    reference: Reference
+    shards: ShardSet
+    #: The partitions' summaries merged (given by a caller that merged them elsewhere, else merged here).
+    summary: Summary | None = None  # type: ignore[assignment]
+    #: Where the partitions were scanned, for the report (e.g. "4 partitions on Dask"); empty: here, in one piece.
+    where: str = ""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.shards, list) and not isinstance(self.shards, LocalShards):
+            self.shards = LocalShards(self.shards)
+        if self.summary is None:
+            self.summary = Summary.merge([s.summary for s in self.shards])  # type: ignore[attr-defined]
+
+    def _size(self, name: str) -> int:
+        return self.summary.counts["near_training"] if name == "near_distances" else self.summary.rows  # type: ignore[union-attr]
+
+    #: The order statistics the tests read: (value, quantile) -> median when None.
+    WANTED = (("capped_train", None), ("capped_hold", None), ("near_distances", (0.1, 0.5, 0.9)))
+
+    def prepare(self) -> None:
+        """Select every order statistic the tests read, in one radix select (four rounds), and keep the answers: a
+        cluster's partitions can be released afterwards."""
+        asks: list[tuple[str, int]] = []
+        for name, qs in self.WANTED:
+            asks += [(name, k) for k in (self._median_ranks(name) if qs is None else self._quantile_ranks(name, qs)[1])]
+        found = dict(zip(asks, order_statistics(self.shards, asks))) if asks else {}
+        self._cache = {(name, k): v for (name, k), v in found.items()}
+
+    def _order(self, name: str, ranks: Sequence[int]) -> list[float]:
+        cache = getattr(self, "_cache", None)
+        if cache is not None and all((name, k) in cache for k in ranks):
+            return [cache[(name, k)] for k in ranks]
+        return order_statistics(self.shards, [(name, k) for k in ranks])
+
+    def _median_ranks(self, name: str) -> list[int]:
+        n = self._size(name)
+        return [] if n == 0 else [n // 2 - 1, n // 2] if n % 2 == 0 else [n // 2]
+
+    def _quantile_ranks(self, name: str, qs: Sequence[float]) -> tuple[list[float], list[int]]:
+        n = self._size(name)
+        if n == 0:
+            return [], []
+        spots = [q * (n - 1) for q in qs]
+        return spots, [k for v in spots for k in (int(math.floor(v)), min(int(math.floor(v)) + 1, n - 1))]
+
+    def median(self, name: str) -> float:
+        """The median of a per-row value over every partition, as ``np.median`` of them all (NaN for none)."""
+        ranks = self._median_ranks(name)
+        return float(np.median(np.array(self._order(name, ranks)))) if ranks else float("nan")
+
+    def quantiles(self, name: str, qs: Sequence[float]) -> dict[float, float]:
+        """Quantiles (linear interpolation, numpy's default) of a per-row value over every partition."""
+        spots, ranks = self._quantile_ranks(name, qs)
+        stats = self._order(name, ranks)
+        out = {}
+        for j, (q, v) in enumerate(zip(qs, spots)):
+            a, b, g = stats[2 * j], stats[2 * j + 1], v - math.floor(v)
+            out[q] = float(b - (b - a) * (1 - g) if g >= 0.5 else a + (b - a) * g)  # numpy's _lerp
+        return out

@@ -1,0 +1,177 @@
+"""Privacy tests over partitions of the synthetic rows (audit/evidence.py) and on Dask (audit/cluster.py): the same
+numbers, verdicts and exit codes as the local audit, on a planted 5% copies case, a clean one and shuffled rows.
+
+Kept small: 2,400 training, 800 holdout and 2,000 synthetic rows; one module-scoped LocalCluster of 2 workers,
+partitions of a few hundred rows (so every test cuts the synthetic rows into several partitions).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import audit
+from audit.data import Encoding, align
+from audit.evidence import Evidence, LocalShards, Reference, Shard, Summary, order_statistics
+from synth.cli import app
+
+SHARED = Path("/work/shared/data")
+
+
+def people(rows: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "age": rng.integers(18, 90, rows),
+        "income": rng.lognormal(10, 0.6, rows).round(0),
+        "score": rng.normal(0, 1, rows).round(2),
+        "region": rng.choice(["north", "south", "east", "west"], rows),
+        "member": rng.choice(["yes", "no"], rows, p=[0.3, 0.7]),
+        "email": [f"user{i}@example.org" for i in rng.integers(0, 10**7, rows)],  # an identifier: replay is checked
+    })
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> dict[str, object]:
+    folder = tmp_path_factory.mktemp("world")
+    train, holdout, fresh = people(2400, 1), people(800, 2), people(2000, 3)
+    leaky = pd.concat([fresh.iloc[100:], train.sample(n=100, random_state=0)], ignore_index=True)  # 5% copied rows
+    out: dict[str, object] = {"train": train, "holdout": holdout, "fresh": fresh, "leaky": leaky}
+    for name, frame in (("train", train), ("holdout", holdout)):
+        frame.to_csv(folder / f"{name}.csv", index=False)
+        out[f"{name}.csv"] = folder / f"{name}.csv"
+    for name, frame in (("fresh", fresh), ("leaky", leaky)):
+        frame.to_parquet(folder / f"{name}.parquet", row_group_size=300, index=False)  # 7 row groups
+        dataset = folder / name
+        dataset.mkdir()
+        for i, start in enumerate(range(0, len(frame), 700)):  # a dataset folder of 3 part files
+            frame.iloc[start:start + 700].to_parquet(dataset / f"part-{i:05d}.parquet", index=False)
+        (dataset / "_SUCCESS").touch()
+        out[f"{name}.parquet"], out[f"{name}/"] = folder / f"{name}.parquet", dataset
+    return out
+
+
+def privacy(result: audit.AuditResult) -> list[dict]:
+    return [m.to_dict() for m in result.metrics if m.section == "privacy"]
+
+
+# --- partitions, without a cluster ---------------------------------------------------------------------------------
+def test_the_evidence_does_not_depend_on_how_the_synthetic_rows_are_cut_or_ordered(world):
+    t = align(world["train"], world["leaky"], world["holdout"])
+    reference = Reference(t, Encoding.fit(t), seed=0)
+    whole = Evidence(reference, [reference.scan(t.synthetic)])
+    shuffled = t.synthetic.sample(frac=1, random_state=7).reset_index(drop=True)
+    cut = Evidence(reference, [reference.scan(shuffled.iloc[i:i + 333]) for i in range(0, len(shuffled), 333)])
+    for name in whole.summary.tables:
+        pd.testing.assert_frame_equal(whole.summary.tables[name], cut.summary.tables[name])
+    assert whole.summary.counts == cut.summary.counts
+    for name in ("capped_train", "capped_hold"):
+        assert whole.median(name) == cut.median(name) == np.median(whole.shards[0].values[name])
+    near = whole.shards[0].values["near_distances"]
+    expected = {q: float(np.quantile(near, q)) for q in (0.1, 0.5, 0.9)}
+    assert whole.quantiles("near_distances", (0.1, 0.5, 0.9)) == cut.quantiles("near_distances", (0.1, 0.5, 0.9)) == expected
+    for name in ("members", "others"):
+        assert np.array_equal(whole.summary.minima[name], cut.summary.minima[name])
+
+
+def test_order_statistics_are_exact_with_ties_zeros_and_empty_partitions():
+    rng = np.random.default_rng(0)
+    values = np.r_[np.zeros(50), rng.random(997), np.full(30, 0.25), np.ones(20)]
+    rng.shuffle(values)
+    pieces = np.split(values, [0, 100, 100, 600])  # two empty partitions among them
+    shards = LocalShards(Shard(Summary(), {"d": piece}) for piece in pieces)
+    ranks = [0, 49, 50, 500, len(values) - 1]
+    assert order_statistics(shards, [("d", k) for k in ranks]) == np.sort(values)[ranks].tolist()
+
+
+# --- on a Dask cluster ---------------------------------------------------------------------------------------------
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                  silence_logs=40) as cluster, distributed.Client(cluster, set_as_default=False) as client:
+        client.run(__import__, "audit.evidence")  # both workers import the audit package at once (seconds)
+        yield cluster, client
+
+
+@pytest.mark.parametrize("synthetic, rows", [("leaky.parquet", 500), ("leaky/", 500), ("fresh.parquet", 10**6)])
+def test_dask_privacy_equals_the_local_audit_number_for_number(world, cluster, synthetic, rows):
+    from audit.cluster import DaskEngine
+
+    frame = world[synthetic.rstrip("/").replace(".parquet", "")]
+    options = {"seed": 0, "sections": ["privacy"], "sensitive": ["member"] if synthetic.endswith("/") else []}
+    local = audit.run(world["train"], frame, holdout=world["holdout"], **options)
+    engine = DaskEngine(world[synthetic], scheduler=cluster[1], partition_rows=rows)
+    on_dask = audit.run(world["train"], frame, holdout=world["holdout"], engine=engine, **options)
+    assert len(engine.parts) == (1 if rows > 2000 else 3 if synthetic.endswith("/") else 4)
+    assert json.dumps(privacy(on_dask)) == json.dumps(privacy(local))  # every number, verdict and sentence
+    assert on_dask.failures == local.failures and on_dask.privacy_verdict == local.privacy_verdict
+    assert any("on Dask" in note for note in on_dask.notes) and on_dask.to_dict()["inputs"]["engine"] == "DaskEngine"
+    if "leaky" in synthetic:  # the planted 5% copies fail, as they do locally
+        assert on_dask.metric("exact_copies").details["verdict"] == "fail" and not on_dask.passed
+
+
+def test_the_command_on_dask_gives_the_local_report_and_exit_code(world, cluster, tmp_path):
+    runner = CliRunner()
+    address = cluster[0].scheduler_address
+    base = [str(world["train.csv"]), str(world["leaky/"]), "--holdout", str(world["holdout.csv"]), "-q"]
+    local = runner.invoke(app, ["audit", *base, "--json", str(tmp_path / "local.json")])
+    on_dask = runner.invoke(app, ["audit", *base, "--json", str(tmp_path / "dask.json"), "--engine", "dask",
+                                  "--scheduler", address])
+    assert local.exit_code == on_dask.exit_code == 1, on_dask.output  # the planted copies fail the audit
+    reports = [json.loads((tmp_path / f"{name}.json").read_text()) for name in ("local", "dask")]
+    assert [m for m in reports[1]["metrics"] if m["section"] == "privacy"] == \
+        [m for m in reports[0]["metrics"] if m["section"] == "privacy"]
+    assert reports[1]["failures"] == reports[0]["failures"] and reports[1]["privacy_verdict"] == "failed"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["SYN_CSV", "--engine", "dask"], "--engine dask reads Parquet (a .parquet file or a dataset folder), not CSV"),
+    (["SYN_MISSING", "--engine", "dask"], "no such file"),
+    (["SYN", "--engine", "spark"], "--engine 'spark': use one of local, dask"),
+    (["SYN", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler is for --engine dask"),
+])
+def test_dask_audit_refusals_are_one_line_and_exit_2(world, tmp_path, args, message):
+    given = {"SYN_CSV": str(world["train.csv"]), "SYN_MISSING": str(tmp_path / "nothing.parquet"), "SYN": str(world["leaky/"])}
+    args = [given.get(a, a) for a in args]
+    result = CliRunner().invoke(app, ["audit", str(world["train.csv"]), *args, "--holdout", str(world["holdout.csv"]),
+                                      "--json", str(tmp_path / "r.json")])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: ") and message in result.stderr and result.stderr.count("\n") == 1
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_an_unreachable_scheduler_is_one_line_before_any_table_is_read(world, tmp_path, monkeypatch):
+    import socket
+
+    import synth.cluster
+
+    monkeypatch.setattr(synth.cluster, "CONNECT_TIMEOUT", 1.0)
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{s.getsockname()[1]}"
+    result = CliRunner().invoke(app, ["audit", str(tmp_path / "not-read.csv"), str(world["leaky/"]), "--holdout",
+                                      str(world["holdout.csv"]), "--engine", "dask", "--scheduler", address])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: dask scheduler {address}: cannot connect: no Dask scheduler answered within 1 s\n"
+
+
+@pytest.mark.skipif(not (SHARED / "penguins.csv").exists(), reason="needs /work/shared/data")
+def test_real_penguins_with_copies_on_dask_equal_local(cluster, tmp_path):
+    from audit.cluster import DaskEngine
+    from synth.tables import read_table, split_holdout
+
+    train, holdout = split_holdout(read_table(SHARED / "penguins.csv"), 0.2, seed=0)
+    synthetic = pd.concat([train, train.sample(n=40, random_state=1)], ignore_index=True).sample(frac=1, random_state=2)
+    synthetic.to_parquet(tmp_path / "s.parquet", row_group_size=64, index=False)
+    synthetic = read_table(tmp_path / "s.parquet")
+    local = audit.run(train, synthetic, holdout=holdout, sections=["privacy"])
+    engine = DaskEngine(tmp_path / "s.parquet", scheduler=cluster[1], partition_rows=64)
+    on_dask = audit.run(train, synthetic, holdout=holdout, sections=["privacy"], engine=engine)
+    assert json.dumps(privacy(on_dask)) == json.dumps(privacy(local))
