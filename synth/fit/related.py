@@ -209,12 +209,14 @@ class DatabaseFitter:
         hidden: dict[str, dict[str, np.ndarray]] = {t: {} for t in tables}
         count_name: dict[str, str] = {}
         weight_name: dict[ForeignKey, str] = {}
+        self._hidden_fk: dict[tuple[str, str], ForeignKey] = {}  # (parent table, hidden column) -> its foreign key
         for t, plan in plans.items():
             for fk in ([plan.parent] if plan.parent else []) + plan.lookups:
                 counts = children_per_parent(frames[fk.child], fk.columns, frames[fk.parent], fk.keys)
                 base = f"n_{_table_name(t)}" if fk == plan.parent else f"refs_{_table_name(t)}_{'_'.join(fk.columns)}"
                 col = _free_name(base, set(frames[fk.parent].columns) | set(hidden[fk.parent]))
                 hidden[fk.parent][col] = counts
+                self._hidden_fk[(fk.parent, col)] = fk
                 (count_name.__setitem__(t, col) if fk == plan.parent else weight_name.__setitem__(fk, col))
         aggregates = self._aggregates(frames, plans, count_name, hidden)
         order = _parents_first(plans)
@@ -371,6 +373,8 @@ class DatabaseFitter:
             if fk.parent == t:
                 entries.append({"name": f"{col}_weight", "kind": "expression", "expr": f"{col} + {_FLOOR_WEIGHT:.6f}",
                                 "hidden": True, "description": f"how often {fk.child}.{fk.columns[0]} draws this row"})
+        if plan.parent is None:  # a root table's rows are its own, in order: kept keys take its first rows
+            correlations = self._keep_keys(t, keys, real, entries, correlations, hidden[t], notes)
         for col, expr in aggregates[t].items():
             entries.append({"name": col, "kind": "aggregate", "expr": expr,
                             "description": f"equals {expr} on at least {cfg.rule_share:.1%} of the real rows"})
@@ -421,6 +425,42 @@ class DatabaseFitter:
         if correlations:
             out["correlations"] = correlations
         return out
+
+    def _keep_keys(self, t: str, keys: list[str], real: pd.DataFrame, entries: list[dict[str, Any]],
+                   correlations: list[dict[str, Any]], hidden: dict[str, np.ndarray], notes: list[str]) -> list[dict[str, Any]]:
+        """Keep the values of a text key that child rows use as a category (:mod:`synth.fit.keys`): the key entry
+        lists them for the table's first rows, and each reference count of those rows is listed with them (a kept
+        value keeps its frequency); the other rows get fresh keys and counts fitted on the other rows. Returns the
+        correlations left (a listed column takes no copula draws)."""
+        from .keys import kept_rows
+
+        cfg = self.config
+        listed: set[str] = set()
+        for key in keys:
+            cols = [c for c in hidden if self._hidden_fk[(t, c)].keys == (key,)]
+            rows = kept_rows(real[key], [hidden[c] for c in cols], cfg.min_count, real)
+            if len(rows) == 0:
+                continue
+            at = next(i for i, e in enumerate(entries) if e.get("name") == key)
+            rest = {k: v for k, v in entries[at].items() if k not in ("name", "description")}
+            entries[at] = {"name": key, "kind": "listed", "values": [_plain(v) for v in real[key].iloc[rows]], "rest": rest,
+                           "description": f"{len(rows)} values each referenced by at least {cfg.min_count} child rows "
+                                          "kept (a category of the child tables, not an identity); the other rows: "
+                                          f"{entries[at].get('description') or 'fresh keys'}"}
+            other = np.ones(len(real), bool)
+            other[rows] = False
+            for col in cols:
+                values = hidden[col]
+                at = next(i for i, e in enumerate(entries) if e.get("name") == col)
+                rest = _count_entry(col, values[other] if other.any() else values, cfg)
+                entries[at] = {"name": col, "kind": "listed", "hidden": True, "values": [int(v) for v in values[rows]],
+                               "rest": {k: v for k, v in rest.items() if k not in ("name", "hidden")},
+                               "description": "the kept keys' counts, then counts fitted on the other rows"}
+                listed.add(col)
+            listed.add(key)
+            notes.append(f"{key}: {len(rows)} of {len(real):,} values kept, each referenced by at least {cfg.min_count} "
+                         "child rows (a category, not an identity); the other values regenerated")
+        return [c for c in correlations if not listed & set(c["columns"])]
 
     def _keys(self, t: str) -> list[str]:
         """The table's key columns written as keys (unique by construction): its one-column primary key and every
@@ -473,6 +513,24 @@ def _key_entry(name: str, values: pd.Series, cfg: FitConfig) -> dict[str, Any]:
         return {"name": name, "kind": "sequence", "start": int(np.nanmin(values.to_numpy(float))),
                 "description": "key: running numbers (never copied)"}
     return {"name": name, "kind": "uuid", "description": "key: fresh UUIDs (never copied)"}
+
+
+def _plain(value: Any) -> Any:
+    """A numpy or pandas scalar as a plain Python one (the schema holds only YAML's types)."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def _count_entry(name: str, values: np.ndarray, cfg: FitConfig) -> dict[str, Any]:
+    """How often a row is referenced, learned as an integer column; with fewer than k rows referenced, referenced
+    or not (equal weights among the referenced), as no k-anonymous shape of the counts exists."""
+    n_ref = int((values > 0).sum())
+    if 0 < n_ref < cfg.min_count:
+        n_zero = len(values) - n_ref
+        return {"name": name, "kind": "integer", "distribution": "weighted",
+                "values": {0: n_zero, 1: n_ref} if n_zero >= cfg.min_count else {1: 1}}
+    if n_ref == 0:
+        return {"name": name, "kind": "integer", "distribution": "weighted", "values": {0: 1}}
+    return learn_column(name, pd.Series(values), cfg).spec
 
 
 def _join_parent(own: pd.DataFrame, rows: pd.DataFrame, fk: ForeignKey, frames: dict[str, pd.DataFrame],
