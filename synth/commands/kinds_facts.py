@@ -578,6 +578,11 @@ KIND_FACTS = {'aggregate': {'summary': "A summary of this row's child rows: coun
                            '0.0',
                            'Share of (non-empty) keys that point at no row of the table, as real data has: fresh keys '
                            'that never collide with its keys'),
+                          ('empty',
+                           'float',
+                           '0.0',
+                           'Parent reference: share of rows whose key is empty (a flight without a plane), made under '
+                           'extra parent rows never written, so the written parents keep their counts'),
                           ('count',
                            'str | dict[str, Any] | None',
                            'None',

@@ -338,7 +338,9 @@ class DatabaseFitter:
             if len(rows) < len(real):
                 notes.append(f"{1 - len(rows) / len(real):.1%} of the real rows have no {plan.parent.parent} row: "
                              f"{1 - plan.parent.resolved_share:.1%} of the keys are orphans, generated as keys of no "
-                             f"{plan.parent.parent} row (orphans), and {empty:.1%} are empty, not generated")
+                             f"{plan.parent.parent} row (orphans), and {empty:.1%} are empty, "
+                             + ("generated as empty keys (empty)" if plans[plan.parent.parent].parent is None
+                                else "not generated (below a child table)"))
         fk_cols = [c for fk in ([plan.parent] if plan.parent else []) + plan.lookups for c in fk.columns]
         keys = self._keys(t)
         own = rows.drop(columns=fk_cols + list(aggregates[t]) + [k for k in keys if k not in fk_cols])
@@ -396,6 +398,10 @@ class DatabaseFitter:
             if fk == plan.parent:
                 entry["count"] = count_name[t]
                 entry["description"] = f"the parent: {fk.parent} rows have the real tables' children-per-parent counts"
+                empty = round(float(real[col].isna().mean()), 4)
+                if empty > 0 and plans[fk.parent].parent is None:  # rows without a parent, in their real share
+                    entry["empty"] = empty
+                    entry["description"] += f"; {empty:.2%} of the real rows have an empty key, generated so"
             else:
                 entry["weight"] = f"{weight_name[fk]}_weight"
                 empty = float(real[list(fk.columns)].isna().any(axis=1).mean())
