@@ -181,3 +181,20 @@ def test_cli_round_trip_keeps_the_child_column_shape(real, tmp_path):
     report = json.loads((tmp_path / "a.json").read_text())
     shapes = next(m for m in report["tables"]["orders"]["metrics"] if m["name"] == "column_shapes")["details"]["per_column"]
     assert shapes["product"] > 0.9  # invented names scored 0
+
+
+# --- two keys of one row: one draw ------------------------------------------------------------------------------
+
+def test_two_references_to_the_same_row_are_one_draw_and_agree_in_the_twin():
+    real = shop()
+    real["products"].insert(0, "product_id", np.arange(1, len(MENU) + 1))
+    lines = real["orders"].merge(real["products"][["product", "product_id", "price"]], on="product", how="left")
+    real["orders"] = lines[["order_id", "email", "product_id", "product", "price", "quantity"]]
+    fitted = DatabaseFitter(FitConfig(min_count=K, seed=2)).fit(real, name="shop")
+    assert [r.target for r in fitted.database_.lookups("orders")] == ["products"]  # one draw, by the product's name
+    assert column(fitted, "orders", "product_id") == {**column(fitted, "orders", "product_id"),
+                                                     "kind": "expression", "expr": "products.product_id"}
+    assert "read from another lookup's row" in fitted.spec_["description"]
+    made = mt.generate_tables(fitted.database_, seed=1)
+    joined = made["orders"].merge(made["products"], on="product_id", suffixes=("", "_p"))
+    assert len(joined) == len(made["orders"]) and (joined["product"] == joined["product_p"]).all()

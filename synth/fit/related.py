@@ -205,6 +205,7 @@ class DatabaseFitter:
         self.plans_ = plan_tables(tables, self.relations_, cfg.min_count)
         plans = self.plans_
         frames = {t: df.reset_index(drop=True) for t, df in tables.items()}
+        self.copies_ = drawn_copies(frames, plans, cfg.rule_share)
         # Hidden columns each parent table gains: children counts and reference frequencies, in its row order.
         hidden: dict[str, dict[str, np.ndarray]] = {t: {} for t in tables}
         count_name: dict[str, str] = {}
@@ -375,6 +376,14 @@ class DatabaseFitter:
             if fk.parent == t:
                 entries.append({"name": f"{col}_weight", "kind": "expression", "expr": f"{col} + {_FLOOR_WEIGHT:.6f}",
                                 "hidden": True, "description": f"how often {fk.child}.{fk.columns[0]} draws this row"})
+        copies = self.copies_.get(t, {})
+        for i, e in enumerate(entries):
+            if e.get("name") in copies and e.get("kind") not in ("lookup", "catalog") and not e.get("hidden"):
+                expr = copies[e["name"]]
+                entries[i] = {"name": e["name"], "kind": "expression", "expr": expr,
+                              "description": f"the drawn {expr.split('.')[0]} row's {expr.split('.', 1)[1]} (equal on at "
+                                             f"least {cfg.rule_share:.1%} of the real rows)"}
+                correlations = [c for c in correlations if e["name"] not in c["columns"]]
         if plan.parent is None:  # a root table's rows are its own, in order: kept keys take its first rows
             correlations = self._keep_keys(t, keys, real, entries, correlations, hidden[t], notes)
         for col, expr in aggregates[t].items():
@@ -503,6 +512,70 @@ class DatabaseFitter:
         return entries, correlations, {"description": spec.get("description")}
 
 
+def drawn_copies(frames: dict[str, pd.DataFrame], plans: dict[str, TablePlan], share: float) -> dict[str, dict[str, str]]:
+    """Child columns that copy the row a lookup draws: ``{table: {column: "parent.column"}}``.
+
+    Two one-column lookups into one table that point at the same row on at least ``share`` of the rows
+    (order_items.product_id and order_items.product -> products) are one draw: the second is dropped from the plan
+    (noted as covered) and its column reads the drawn row's key, so they agree in the twin as in the real tables (a
+    text key is preferred as the draw: its values may be kept, :mod:`synth.fit.keys`). Likewise a plain column equal
+    to a column of the drawn row (an item's price, its product's price) reads it.
+
+    >>> products = pd.DataFrame({"product_id": [1, 2, 3], "name": ["Latte", "Mocha", "Tea"], "price": [4.5, 5.0, 3.0]})
+    >>> items = pd.DataFrame({"product_id": [1, 2, 2, 3] * 5, "name": ["Latte", "Mocha", "Mocha", "Tea"] * 5,
+    ...                       "price": [4.5, 5.0, 5.0, 3.0] * 5, "qty": [1, 2, 1, 1] * 5})
+    >>> fks = [ForeignKey("items", ("product_id",), "products", ("product_id",)), ForeignKey("items", ("name",), "products", ("name",))]
+    >>> plans = {"products": TablePlan("products"), "items": TablePlan("items", lookups=list(fks))}
+    >>> drawn_copies({"products": products, "items": items}, plans, 0.999)
+    {'items': {'product_id': 'products.product_id', 'price': 'products.price'}}
+    >>> [str(fk) for fk in plans["items"].lookups]
+    ['items(name) -> products(name)']
+    """
+    out: dict[str, dict[str, str]] = {}
+    for t, plan in plans.items():
+        child = frames[t]
+        single = [fk for fk in plan.lookups if len(fk.columns) == 1]
+        # A text key first: the draw whose values can be kept; then plan order.
+        single.sort(key=lambda fk: pd.api.types.is_numeric_dtype(frames[fk.parent][fk.keys[0]].dtype))
+        taken = {c for fk in ([plan.parent] if plan.parent else []) + plan.lookups for c in fk.columns}
+        for fk in single:
+            if fk not in plan.lookups:
+                continue
+            pos = parent_positions(child, fk.columns, frames[fk.parent], fk.keys)
+            ok = pos >= 0
+            if ok.mean() < share:  # orphans and empty keys: the row drawn is not the real one often enough
+                continue
+            parent = frames[fk.parent].iloc[pos[ok]].reset_index(drop=True)
+            for other in [f for f in plan.lookups if f is not fk and f.parent == fk.parent and len(f.columns) == 1]:
+                if _same_share(child[other.columns[0]][ok], parent[other.keys[0]]) >= share:
+                    plan.lookups.remove(other)
+                    plan.covered.append((other, f"the same {fk.parent} row as {fk} on at least {share:.1%} of the rows: "
+                                                f"it reads that row's {other.keys[0]}"))
+                    out.setdefault(t, {})[other.columns[0]] = f"{fk.parent}.{other.keys[0]}"
+            for col in child.columns:
+                if col in taken or col in out.get(t, {}):
+                    continue
+                for pc in parent.columns:
+                    if pc not in fk.keys and _same_share(child[col][ok], parent[pc]) >= share:
+                        out.setdefault(t, {})[str(col)] = f"{fk.parent}.{pc}"
+                        break
+    return out
+
+
+def _same_share(a: pd.Series, b: pd.Series) -> float:
+    """Share of rows where two columns hold the same value (empty on both counts; numbers within rounding)."""
+    a, b = a.reset_index(drop=True), b.reset_index(drop=True)
+    if len(a) == 0 or a.nunique() < 2:
+        return 0.0
+    num = pd.api.types.is_numeric_dtype
+    if num(a.dtype) and num(b.dtype) and not pd.api.types.is_bool_dtype(a.dtype):
+        x, y = a.to_numpy(float), b.to_numpy(float)
+        same = np.isclose(x, y, rtol=1e-9, atol=1e-9) | (np.isnan(x) & np.isnan(y))
+    else:
+        same = (a.astype(str) == b.astype(str)).to_numpy() | (a.isna() & b.isna()).to_numpy()
+    return float(same.mean())
+
+
 def _key_entry(name: str, values: pd.Series, cfg: FitConfig) -> dict[str, Any]:
     """A key column: the fitter's identifier (fresh codes in the real formats) when unique by construction, else
     running numbers (whole numbers) or UUIDs.
@@ -618,6 +691,7 @@ def _db_description(relations: Relations, plans: dict[str, TablePlan], cfg: FitC
     for fk in relations.foreign_keys:
         plan = plans[fk.child]
         role = ("parent" if fk == plan.parent else "lookup" if fk in plan.lookups
+                else "read from another lookup's row" if fk in [c for c, h in plan.covered if h.startswith("the same")]
                 else "through a composite lookup" if fk in [c for c, _ in plan.covered] else "not generated")
         parts.append(f"{fk} ({role}): {fk.resolved_share:.1%} of values resolve.")
     return " ".join(parts)
