@@ -85,3 +85,29 @@ def test_parents_without_children_keep_their_real_share(learned):
     share = lambda t: (~t["planes"].plane_id.isin(t["flights"].plane_id)).mean()  # noqa: E731
     assert abs(share(made) - share(real)) < 0.04
     assert abs(len(made["flights"]) / len(real["flights"]) - 1) < 0.08
+
+
+def test_kept_tail_numbers_with_orphans_and_empty_keys_keep_every_share():
+    # Planes whose tail numbers flights use as a category are kept; orphan flights (planes missing from the table)
+    # and flights without a plane must still come in their real shares, and the twin as many flights as the real.
+    rng = np.random.default_rng(3)
+    tails = np.array([f"N{i:04d}X" for i in range(150)])
+    planes = pd.DataFrame({"tailnum": tails, "seats": rng.integers(50, 300, 150)})
+    per = np.where(rng.random(150) < 0.3, rng.integers(1, 4, 150), rng.poisson(20, 150))  # 30% fly rarely: not kept
+    owner = np.repeat(tails, per).astype(object)
+    n = len(owner)
+    missing = np.array([f"N{i:04d}Z" for i in range(60)])
+    orphan = rng.random(n) < 0.15
+    owner[orphan] = missing[rng.integers(0, 60, int(orphan.sum()))]
+    owner[(rng.random(n) < 0.05) & ~orphan] = None
+    flights = pd.DataFrame({"flight_id": np.arange(1, n + 1), "tailnum": owner, "minutes": rng.integers(30, 400, n)})
+    real = {"planes": planes, "flights": flights}
+    fitted = DatabaseFitter(FitConfig(min_count=5, seed=1, trees=False)).fit(real, name="fleet")  # shares, not trees: fast
+    key = next(e for e in fitted.spec_["tables"]["planes"]["columns"] if e.get("name") == "tailnum")
+    assert key["kind"] == "listed"
+    made = mt.generate_tables(fitted.database_, seed=2)
+    share = lambda t: (t["flights"].tailnum.isna().mean(),  # noqa: E731
+                       (~t["flights"].tailnum.dropna().isin(t["planes"].tailnum)).mean())
+    (real_empty, real_orphans), (made_empty, made_orphans) = share(real), share(made)
+    assert abs(made_empty - real_empty) < 0.015 and abs(made_orphans - real_orphans) < 0.03
+    assert abs(len(made["flights"]) / len(real["flights"]) - 1) < 0.08

@@ -466,6 +466,8 @@ class DatabaseFitter:
             other[rows] = False
             for col in cols:
                 values = hidden[col]
+                if self._phantom_children(self._hidden_fk[(t, col)]):
+                    continue  # see _phantom_children
                 at = next(i for i, e in enumerate(entries) if e.get("name") == col)
                 rest = _count_entry(col, values[other] if other.any() else values, cfg)
                 entries[at] = {"name": col, "kind": "listed", "hidden": True, "values": [int(v) for v in values[rows]],
@@ -476,6 +478,16 @@ class DatabaseFitter:
             notes.append(f"{key}: {len(rows)} of {len(real):,} values kept, each referenced by at least {cfg.min_count} "
                          "child rows (a category, not an identity); the other values regenerated")
         return [c for c in correlations if not listed & set(c["columns"])]
+
+    def _phantom_children(self, fk: ForeignKey) -> bool:
+        """Whether ``fk`` is a parent reference with orphans or empty keys: their children are made under extra parent
+        rows (phantoms, after the written ones) whose counts come from the count column's distribution, so that
+        column must stay the one over every row (a listed column's other rows would give them the counts of the
+        rarely referenced rows alone): the kept keys then get counts drawn, not their own."""
+        plan = self.plans_[fk.child]
+        if plan.parent != fk:
+            return False
+        return round(1 - fk.resolved_share, 4) > 0 or bool(self.tables_[fk.child][fk.columns[0]].isna().any())
 
     def _keys(self, t: str) -> list[str]:
         """The table's key columns written as keys (unique by construction): its one-column primary key and every
