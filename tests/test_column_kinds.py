@@ -324,7 +324,7 @@ def test_kind_facts_are_declared_on_the_kinds():
     from synth.columns import KINDS
 
     assert {k for k, c in KINDS.items() if not c.random} == {"sequence", "expression", "aggregate"}
-    assert {k for k, c in KINDS.items() if not c.in_cases} == {"conditional", "catalog", "reference", "aggregate"}
+    assert {k for k, c in KINDS.items() if not c.in_cases} == {"conditional", "catalog", "reference", "aggregate", "listed"}
 
 
 def test_the_engine_redraws_a_kind_only_if_it_says_it_is_random(monkeypatch):

@@ -81,7 +81,8 @@ def test_orders_are_children_of_customers_and_look_up_products(fitter):
     assert db.roots == ["customers", "products"]
     kinds = {c.name: c.kind for c in db.tables["customers"].columns}
     assert kinds["customer_id"] == "sequence"
-    assert db.tables["products"].producer()["product_code"].kind == "pattern"  # text keys: fresh codes
+    key = db.tables["products"].producer()["product_code"]
+    assert key.kind == "listed" and key.rest["kind"] == "pattern"  # codes many orders use kept, fresh codes for the rest
 
 
 def test_the_schema_states_orphans_and_round_trips_through_yaml(fitter, tmp_path):
@@ -94,10 +95,15 @@ def test_the_schema_states_orphans_and_round_trips_through_yaml(fitter, tmp_path
     assert mt.load_database(path).order == fitter.database_.order
 
 
-def test_keys_are_regenerated_not_copied(fitter, made, real):
-    assert "P007" not in fitter.to_yaml()
-    assert not set(made["products"].product_code) & set(real["products"].product_code) or \
-        len(set(made["products"].product_code) & set(real["products"].product_code)) < 5
+def test_keys_are_regenerated_not_copied_unless_k_rows_use_them(fitter, made, real):
+    # A product code that at least k orders reference is a category of orders (kept); a rarer one is regenerated.
+    used = real["orders"].product_code.value_counts()
+    rare, common = used[used < 5].index, used[used >= 5].index
+    assert len(rare) and len(common)
+    text = fitter.to_yaml()
+    assert not any(c in text for c in rare) and all(c in text for c in common)
+    assert not set(made["products"].product_code) & set(rare)
+    assert set(made["orders"].product_code.dropna()) & set(common)
 
 
 # --- what the generated tables keep -----------------------------------------------------------------------------

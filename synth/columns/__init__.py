@@ -16,7 +16,7 @@ __all__ = ["BUILTIN_MODULES", "KINDS", "ChunkContext", "Column", "PlanContext", 
 
 #: The modules that define the built-in kinds (a new kind module goes here; then run
 #: ``python -m synth.commands.kinds`` to regenerate the kind -> module table).
-BUILTIN_MODULES = ("categorical", "derived", "identifiers", "llm_text", "numeric", "pattern", "records", "related",
+BUILTIN_MODULES = ("categorical", "derived", "identifiers", "listed", "llm_text", "numeric", "pattern", "records", "related",
                    "temporal")
 
 

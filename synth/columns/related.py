@@ -63,6 +63,9 @@ class ReferenceColumn(Column):
         "is then a label); a lookup")
     orphans: float = Field(default=0.0, ge=0.0, lt=1.0, description="Share of (non-empty) keys that point at no row of "
                            "the table, as real data has: fresh keys that never collide with its keys")
+    empty: float = Field(default=0.0, ge=0.0, lt=1.0, description="Parent reference: share of rows whose key is empty (a "
+                         "flight without a plane), made under extra parent rows never written, so the written parents keep "
+                         "their counts")
     count: str | dict[str, Any] | None = Field(
         default=None, description="Makes it the parent: the rows each parent row has, as a parent column or an integer "
         "distribution ({distribution: poisson, lam: 3}); 0 leaves a parent without any")
@@ -85,6 +88,8 @@ class ReferenceColumn(Column):
         if self.columns is None:
             if isinstance(self.key, list):
                 raise ValueError("key: a list of key columns goes with 'columns' (a composite key); one key column is a name")
+            if self.empty and self.count is None:
+                raise ValueError("empty: is for a parent reference (with count); a lookup's empty keys are 'nulls'")
             return self
         if len(set(self.columns)) != len(self.columns):
             raise ValueError("columns: a column is listed twice")
@@ -94,6 +99,8 @@ class ReferenceColumn(Column):
             raise ValueError("key: with 'columns', list the key columns (key: [a, b]), one per column")
         if self.count is not None:
             raise ValueError("count: a reference over several columns is a lookup for now; make the parent a one-column key")
+        if self.empty:
+            raise ValueError("empty: is for a parent reference (with count); a lookup's empty keys are 'nulls'")
         return self
 
     @property

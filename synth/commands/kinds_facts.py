@@ -422,6 +422,40 @@ KIND_FACTS = {'aggregate': {'summary': "A summary of this row's child rows: coun
                           '- quantiles (quantiles): Any shape, as values at evenly spaced probabilities 0..1 '
                           '(quantiles [..], increasing), straight lines between.',
              'example': ''},
+ 'listed': {'summary': 'The first ``len(values)`` rows take ``values`` in order; every other row is made by ``rest``.',
+            'doc': 'The first ``len(values)`` rows take ``values`` in order; every other row is made by ``rest``.',
+            'fields': [('name', 'str', 'required', "The output column's name"),
+                       ('nulls', 'float', '0.0', 'Share of rows left empty (0-1)'),
+                       ('hidden', 'bool', 'False', 'Made and usable in expressions, but not written'),
+                       ('description', 'str | None', 'None', 'Free text for people'),
+                       ('values', 'list[str | int | float]', 'required', "The first rows' values, in row order"),
+                       ('rest',
+                        'dict[str, Any]',
+                        'required',
+                        "A column spec (without a name) that makes every other row's value")],
+            'reference': '',
+            'example': '\n'
+                       '\n'
+                       '    - name: faa\n'
+                       '      kind: listed\n'
+                       '      values: [ATL, ORD, LAX]                 # rows 1, 2 and 3, in this order\n'
+                       '      rest: {kind: pattern, patterns: ["???"], unique: true}   # every other row\n'
+                       '\n'
+                       'With a unique ``rest`` (``sequence``, ``uuid``, or ``unique: true``) the column is unique too: '
+                       'a rest value equal to\n'
+                       "a listed one is replaced by the rest value of that listed value's own row (which the listed "
+                       'value took), and so on\n'
+                       'until a value no listed one equals; that walk is a bijection, so no value repeats, and every '
+                       'chunk computes it\n'
+                       "alone from the first rows' rest values.\n"
+                       '\n'
+                       '>>> import synth\n'
+                       '>>> schema = synth.Schema.from_dict({"name": "t", "rows": 5, "columns": [\n'
+                       '...     {"name": "code", "kind": "listed", "values": ["0001", "0002"],\n'
+                       '...      "rest": {"kind": "pattern", "patterns": ["000#"], "unique": True}}]})\n'
+                       '>>> codes = synth.generate(schema, rows=5, seed=3).code.tolist()\n'
+                       '>>> codes[:2], len(set(codes)) == 5\n'
+                       "(['0001', '0002'], True)\n"},
  'llm_text': {'summary': 'Text written by an LLM from a prompt template over other columns (cached, a few requests per '
                          'combination).',
               'doc': 'Text written by an LLM from a prompt template over other columns (cached, a few requests per '
@@ -544,6 +578,11 @@ KIND_FACTS = {'aggregate': {'summary': "A summary of this row's child rows: coun
                            '0.0',
                            'Share of (non-empty) keys that point at no row of the table, as real data has: fresh keys '
                            'that never collide with its keys'),
+                          ('empty',
+                           'float',
+                           '0.0',
+                           'Parent reference: share of rows whose key is empty (a flight without a plane), made under '
+                           'extra parent rows never written, so the written parents keep their counts'),
                           ('count',
                            'str | dict[str, Any] | None',
                            'None',

@@ -205,16 +205,19 @@ class DatabaseFitter:
         self.plans_ = plan_tables(tables, self.relations_, cfg.min_count)
         plans = self.plans_
         frames = {t: df.reset_index(drop=True) for t, df in tables.items()}
+        self.copies_ = drawn_copies(frames, plans, cfg.rule_share)
         # Hidden columns each parent table gains: children counts and reference frequencies, in its row order.
         hidden: dict[str, dict[str, np.ndarray]] = {t: {} for t in tables}
         count_name: dict[str, str] = {}
         weight_name: dict[ForeignKey, str] = {}
+        self._hidden_fk: dict[tuple[str, str], ForeignKey] = {}  # (parent table, hidden column) -> its foreign key
         for t, plan in plans.items():
             for fk in ([plan.parent] if plan.parent else []) + plan.lookups:
                 counts = children_per_parent(frames[fk.child], fk.columns, frames[fk.parent], fk.keys)
                 base = f"n_{_table_name(t)}" if fk == plan.parent else f"refs_{_table_name(t)}_{'_'.join(fk.columns)}"
                 col = _free_name(base, set(frames[fk.parent].columns) | set(hidden[fk.parent]))
                 hidden[fk.parent][col] = counts
+                self._hidden_fk[(fk.parent, col)] = fk
                 (count_name.__setitem__(t, col) if fk == plan.parent else weight_name.__setitem__(fk, col))
         aggregates = self._aggregates(frames, plans, count_name, hidden)
         order = _parents_first(plans)
@@ -336,7 +339,9 @@ class DatabaseFitter:
             if len(rows) < len(real):
                 notes.append(f"{1 - len(rows) / len(real):.1%} of the real rows have no {plan.parent.parent} row: "
                              f"{1 - plan.parent.resolved_share:.1%} of the keys are orphans, generated as keys of no "
-                             f"{plan.parent.parent} row (orphans), and {empty:.1%} are empty, not generated")
+                             f"{plan.parent.parent} row (orphans), and {empty:.1%} are empty, "
+                             + ("generated as empty keys (empty)" if plans[plan.parent.parent].parent is None
+                                else "not generated (below a child table)"))
         fk_cols = [c for fk in ([plan.parent] if plan.parent else []) + plan.lookups for c in fk.columns]
         keys = self._keys(t)
         own = rows.drop(columns=fk_cols + list(aggregates[t]) + [k for k in keys if k not in fk_cols])
@@ -371,6 +376,16 @@ class DatabaseFitter:
             if fk.parent == t:
                 entries.append({"name": f"{col}_weight", "kind": "expression", "expr": f"{col} + {_FLOOR_WEIGHT:.6f}",
                                 "hidden": True, "description": f"how often {fk.child}.{fk.columns[0]} draws this row"})
+        copies = self.copies_.get(t, {})
+        for i, e in enumerate(entries):
+            if e.get("name") in copies and e.get("kind") not in ("lookup", "catalog") and not e.get("hidden"):
+                expr = copies[e["name"]]
+                entries[i] = {"name": e["name"], "kind": "expression", "expr": expr,
+                              "description": f"the drawn {expr.split('.')[0]} row's {expr.split('.', 1)[1]} (equal on at "
+                                             f"least {cfg.rule_share:.1%} of the real rows)"}
+                correlations = [c for c in correlations if e["name"] not in c["columns"]]
+        if plan.parent is None:  # a root table's rows are its own, in order: kept keys take its first rows
+            correlations = self._keep_keys(t, keys, real, entries, correlations, hidden[t], notes)
         for col, expr in aggregates[t].items():
             entries.append({"name": col, "kind": "aggregate", "expr": expr,
                             "description": f"equals {expr} on at least {cfg.rule_share:.1%} of the real rows"})
@@ -392,6 +407,10 @@ class DatabaseFitter:
             if fk == plan.parent:
                 entry["count"] = count_name[t]
                 entry["description"] = f"the parent: {fk.parent} rows have the real tables' children-per-parent counts"
+                empty = round(float(real[col].isna().mean()), 4)
+                if empty > 0 and plans[fk.parent].parent is None:  # rows without a parent, in their real share
+                    entry["empty"] = empty
+                    entry["description"] += f"; {empty:.2%} of the real rows have an empty key, generated so"
             else:
                 entry["weight"] = f"{weight_name[fk]}_weight"
                 empty = float(real[list(fk.columns)].isna().any(axis=1).mean())
@@ -421,6 +440,54 @@ class DatabaseFitter:
         if correlations:
             out["correlations"] = correlations
         return out
+
+    def _keep_keys(self, t: str, keys: list[str], real: pd.DataFrame, entries: list[dict[str, Any]],
+                   correlations: list[dict[str, Any]], hidden: dict[str, np.ndarray], notes: list[str]) -> list[dict[str, Any]]:
+        """Keep the values of a text key that child rows use as a category (:mod:`synth.fit.keys`): the key entry
+        lists them for the table's first rows, and each reference count of those rows is listed with them (a kept
+        value keeps its frequency); the other rows get fresh keys and counts fitted on the other rows. Returns the
+        correlations left (a listed column takes no copula draws)."""
+        from .keys import kept_rows
+
+        cfg = self.config
+        listed: set[str] = set()
+        for key in keys:
+            cols = [c for c in hidden if self._hidden_fk[(t, c)].keys == (key,)]
+            rows = kept_rows(real[key], [hidden[c] for c in cols], cfg.min_count, real)
+            if len(rows) == 0:
+                continue
+            at = next(i for i, e in enumerate(entries) if e.get("name") == key)
+            rest = {k: v for k, v in entries[at].items() if k not in ("name", "description")}
+            entries[at] = {"name": key, "kind": "listed", "values": [_plain(v) for v in real[key].iloc[rows]], "rest": rest,
+                           "description": f"{len(rows)} values each referenced by at least {cfg.min_count} child rows "
+                                          "kept (a category of the child tables, not an identity); the other rows: "
+                                          f"{entries[at].get('description') or 'fresh keys'}"}
+            other = np.ones(len(real), bool)
+            other[rows] = False
+            for col in cols:
+                values = hidden[col]
+                if self._phantom_children(self._hidden_fk[(t, col)]):
+                    continue  # see _phantom_children
+                at = next(i for i, e in enumerate(entries) if e.get("name") == col)
+                rest = _count_entry(col, values[other] if other.any() else values, cfg)
+                entries[at] = {"name": col, "kind": "listed", "hidden": True, "values": [int(v) for v in values[rows]],
+                               "rest": {k: v for k, v in rest.items() if k not in ("name", "hidden")},
+                               "description": "the kept keys' counts, then counts fitted on the other rows"}
+                listed.add(col)
+            listed.add(key)
+            notes.append(f"{key}: {len(rows)} of {len(real):,} values kept, each referenced by at least {cfg.min_count} "
+                         "child rows (a category, not an identity); the other values regenerated")
+        return [c for c in correlations if not listed & set(c["columns"])]
+
+    def _phantom_children(self, fk: ForeignKey) -> bool:
+        """Whether ``fk`` is a parent reference with orphans or empty keys: their children are made under extra parent
+        rows (phantoms, after the written ones) whose counts come from the count column's distribution, so that
+        column must stay the one over every row (a listed column's other rows would give them the counts of the
+        rarely referenced rows alone): the kept keys then get counts drawn, not their own."""
+        plan = self.plans_[fk.child]
+        if plan.parent != fk:
+            return False
+        return round(1 - fk.resolved_share, 4) > 0 or bool(self.tables_[fk.child][fk.columns[0]].isna().any())
 
     def _keys(self, t: str) -> list[str]:
         """The table's key columns written as keys (unique by construction): its one-column primary key and every
@@ -457,6 +524,70 @@ class DatabaseFitter:
         return entries, correlations, {"description": spec.get("description")}
 
 
+def drawn_copies(frames: dict[str, pd.DataFrame], plans: dict[str, TablePlan], share: float) -> dict[str, dict[str, str]]:
+    """Child columns that copy the row a lookup draws: ``{table: {column: "parent.column"}}``.
+
+    Two one-column lookups into one table that point at the same row on at least ``share`` of the rows
+    (order_items.product_id and order_items.product -> products) are one draw: the second is dropped from the plan
+    (noted as covered) and its column reads the drawn row's key, so they agree in the twin as in the real tables (a
+    text key is preferred as the draw: its values may be kept, :mod:`synth.fit.keys`). Likewise a plain column equal
+    to a column of the drawn row (an item's price, its product's price) reads it.
+
+    >>> products = pd.DataFrame({"product_id": [1, 2, 3], "name": ["Latte", "Mocha", "Tea"], "price": [4.5, 5.0, 3.0]})
+    >>> items = pd.DataFrame({"product_id": [1, 2, 2, 3] * 5, "name": ["Latte", "Mocha", "Mocha", "Tea"] * 5,
+    ...                       "price": [4.5, 5.0, 5.0, 3.0] * 5, "qty": [1, 2, 1, 1] * 5})
+    >>> fks = [ForeignKey("items", ("product_id",), "products", ("product_id",)), ForeignKey("items", ("name",), "products", ("name",))]
+    >>> plans = {"products": TablePlan("products"), "items": TablePlan("items", lookups=list(fks))}
+    >>> drawn_copies({"products": products, "items": items}, plans, 0.999)
+    {'items': {'product_id': 'products.product_id', 'price': 'products.price'}}
+    >>> [str(fk) for fk in plans["items"].lookups]
+    ['items(name) -> products(name)']
+    """
+    out: dict[str, dict[str, str]] = {}
+    for t, plan in plans.items():
+        child = frames[t]
+        single = [fk for fk in plan.lookups if len(fk.columns) == 1]
+        # A text key first: the draw whose values can be kept; then plan order.
+        single.sort(key=lambda fk: pd.api.types.is_numeric_dtype(frames[fk.parent][fk.keys[0]].dtype))
+        taken = {c for fk in ([plan.parent] if plan.parent else []) + plan.lookups for c in fk.columns}
+        for fk in single:
+            if fk not in plan.lookups:
+                continue
+            pos = parent_positions(child, fk.columns, frames[fk.parent], fk.keys)
+            ok = pos >= 0
+            if ok.mean() < share:  # orphans and empty keys: the row drawn is not the real one often enough
+                continue
+            parent = frames[fk.parent].iloc[pos[ok]].reset_index(drop=True)
+            for other in [f for f in plan.lookups if f is not fk and f.parent == fk.parent and len(f.columns) == 1]:
+                if _same_share(child[other.columns[0]][ok], parent[other.keys[0]]) >= share:
+                    plan.lookups.remove(other)
+                    plan.covered.append((other, f"the same {fk.parent} row as {fk} on at least {share:.1%} of the rows: "
+                                                f"it reads that row's {other.keys[0]}"))
+                    out.setdefault(t, {})[other.columns[0]] = f"{fk.parent}.{other.keys[0]}"
+            for col in child.columns:
+                if col in taken or col in out.get(t, {}):
+                    continue
+                for pc in parent.columns:
+                    if pc not in fk.keys and _same_share(child[col][ok], parent[pc]) >= share:
+                        out.setdefault(t, {})[str(col)] = f"{fk.parent}.{pc}"
+                        break
+    return out
+
+
+def _same_share(a: pd.Series, b: pd.Series) -> float:
+    """Share of rows where two columns hold the same value (empty on both counts; numbers within rounding)."""
+    a, b = a.reset_index(drop=True), b.reset_index(drop=True)
+    if len(a) == 0 or a.nunique() < 2:
+        return 0.0
+    num = pd.api.types.is_numeric_dtype
+    if num(a.dtype) and num(b.dtype) and not pd.api.types.is_bool_dtype(a.dtype):
+        x, y = a.to_numpy(float), b.to_numpy(float)
+        same = np.isclose(x, y, rtol=1e-9, atol=1e-9) | (np.isnan(x) & np.isnan(y))
+    else:
+        same = (a.astype(str) == b.astype(str)).to_numpy() | (a.isna() & b.isna()).to_numpy()
+    return float(same.mean())
+
+
 def _key_entry(name: str, values: pd.Series, cfg: FitConfig) -> dict[str, Any]:
     """A key column: the fitter's identifier (fresh codes in the real formats) when unique by construction, else
     running numbers (whole numbers) or UUIDs.
@@ -473,6 +604,24 @@ def _key_entry(name: str, values: pd.Series, cfg: FitConfig) -> dict[str, Any]:
         return {"name": name, "kind": "sequence", "start": int(np.nanmin(values.to_numpy(float))),
                 "description": "key: running numbers (never copied)"}
     return {"name": name, "kind": "uuid", "description": "key: fresh UUIDs (never copied)"}
+
+
+def _plain(value: Any) -> Any:
+    """A numpy or pandas scalar as a plain Python one (the schema holds only YAML's types)."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def _count_entry(name: str, values: np.ndarray, cfg: FitConfig) -> dict[str, Any]:
+    """How often a row is referenced, learned as an integer column; with fewer than k rows referenced, referenced
+    or not (equal weights among the referenced), as no k-anonymous shape of the counts exists."""
+    n_ref = int((values > 0).sum())
+    if 0 < n_ref < cfg.min_count:
+        n_zero = len(values) - n_ref
+        return {"name": name, "kind": "integer", "distribution": "weighted",
+                "values": {0: n_zero, 1: n_ref} if n_zero >= cfg.min_count else {1: 1}}
+    if n_ref == 0:
+        return {"name": name, "kind": "integer", "distribution": "weighted", "values": {0: 1}}
+    return learn_column(name, pd.Series(values), cfg).spec
 
 
 def _join_parent(own: pd.DataFrame, rows: pd.DataFrame, fk: ForeignKey, frames: dict[str, pd.DataFrame],
@@ -554,6 +703,7 @@ def _db_description(relations: Relations, plans: dict[str, TablePlan], cfg: FitC
     for fk in relations.foreign_keys:
         plan = plans[fk.child]
         role = ("parent" if fk == plan.parent else "lookup" if fk in plan.lookups
+                else "read from another lookup's row" if fk in [c for c, h in plan.covered if h.startswith("the same")]
                 else "through a composite lookup" if fk in [c for c, _ in plan.covered] else "not generated")
         parts.append(f"{fk} ({role}): {fk.resolved_share:.1%} of values resolve.")
     return " ".join(parts)

@@ -74,8 +74,9 @@ class ColumnKind(str, Enum):
         return next((kind for kind in cls if schema_kind in kind.schema_kinds), None)
 
 
-#: Schema kinds whose values take the kind of what they compute or look up: their kind is inferred from the data.
-COMPUTED_SCHEMA_KINDS = ("expression", "conditional", "lookup", "catalog", "llm_text", "reference", "aggregate")
+#: Schema kinds whose values take the kind of what they compute or look up (``listed``: of its values and its rest):
+#: their kind is inferred from the data.
+COMPUTED_SCHEMA_KINDS = ("expression", "conditional", "lookup", "catalog", "llm_text", "reference", "aggregate", "listed")
 
 #: Kinds by role: compared as numbers (numbers, dates, times), by frequencies, or checked for replay only.
 NUMBER_KINDS = tuple(kind for kind in ColumnKind if kind.role is Role.NUMBER)

@@ -87,10 +87,18 @@ class DatabasePlan:
         # their keys are unique with the written ones by construction, so keys pointing at them resolve nowhere.
         self.phantoms: dict[str, int] = {t: 0 for t in self.rows}
         self.phantoms_for: dict[Any, int] = {}  # reference (table, column) -> phantom rows it points at
+        # A parent reference's empty keys: as many phantom rows again, after the orphans', whose children are written
+        # with an empty key (the written parents keep their counts): rows [first, first + m) of the parent, by child.
+        self.empty_rows: dict[str, tuple[int, int]] = {}
         for ref in db.references:
             s = ref.column.orphans
             n = self.rows.get(ref.target, 0)
             m = max(1, round(n * s / (1 - s))) if s > 0 and n > 0 else 0
+            e = ref.column.empty
+            if ref.is_parent and e > 0 and n > 0:
+                extra = max(1, round((n + m) * e / (1 - e)))
+                self.empty_rows[ref.table] = (n + m, n + m + extra)
+                m += extra
             self.phantoms_for[(ref.table, ref.column.name)] = m
             if ref.target in self.phantoms:
                 self.phantoms[ref.target] = max(self.phantoms[ref.target], m)
@@ -395,6 +403,12 @@ class DatabasePlan:
             child_inputs = {f"{ref.column.prefix}.{name}": ctx.values[name].take(rows)
                             for name in self.reads[child] if name in ctx.values}
             values = self._walk(child, c, self.starts[child][c], len(rows), child_inputs, needed, record, out)
+            if child in self.empty_rows and ref.column.name in values:  # children of the empty-key phantoms: no key
+                lo, hi = self.empty_rows[child]
+                owner = ctx.start + rows.to_numpy()
+                empty = pa.array((owner >= lo) & (owner < hi))
+                values[ref.column.name] = pc.if_else(empty, pa.nulls(len(rows), values[ref.column.name].type),
+                                                     values[ref.column.name])
             if needed is None:
                 for col in schema.columns:
                     if isinstance(col, AggregateColumn) and col.parts[1] == child:

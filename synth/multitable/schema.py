@@ -153,10 +153,11 @@ class Database:
                     raise fail(at + ("count",), f"table {ref.table!r} has two parents ({parent_of[ref.table].column.name!r} "
                                                 f"and {ref.column.name!r} both have 'count'); draw the other as a lookup")
                 if ref.column.nulls:
-                    raise fail(at + ("nulls",), f"table {ref.table!r}: parent reference {ref.column.name!r} cannot be empty "
-                                                "(each row belongs to a parent); make it a lookup for an optional reference")
-                if ref.column.orphans and ref.target in parent_of:
-                    raise fail(at + ("orphans",), f"table {ref.table!r}: orphans of parent reference {ref.column.name!r} need a "
+                    raise fail(at + ("nulls",), f"table {ref.table!r}: parent reference {ref.column.name!r} cannot take nulls "
+                                                "(each row belongs to a parent); 'empty' gives a share of rows without one")
+                for share in ("orphans", "empty"):
+                    if getattr(ref.column, share) and ref.target in parent_of:
+                        raise fail(at + (share,), f"table {ref.table!r}: {share} of parent reference {ref.column.name!r} need a "
                                                   f"parent with its own rows; {ref.target!r} is itself a child table")
                 parent_of[ref.table] = ref
             elif ref.column.distinct and ref.table not in [r.table for r in references if r.is_parent]:
