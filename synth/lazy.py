@@ -31,9 +31,11 @@ class LazyModule:
         self._name = name
 
     def __getattr__(self, attr: str) -> Any:
-        # sys.modules first: after the first use this costs one dict lookup, not the import machinery.
+        # sys.modules first: after the first use this costs one dict lookup, not the import machinery. A module
+        # another thread is still importing is in sys.modules half made (writers of several tables run in
+        # threads): import_module waits for it to finish.
         module = sys.modules.get(self._name)
-        if module is None:
+        if module is None or getattr(getattr(module, "__spec__", None), "_initializing", False):
             if self._name.partition(".")[0] == "pyarrow":
                 hide_pandas_from_pyarrow()
             module = importlib.import_module(self._name)
