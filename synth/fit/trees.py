@@ -60,6 +60,9 @@ MIN_GAIN = 0.02
 #: A category column with more values is split on its most common ones (the rest as one "other" class);
 #: its cases still list every value seen in at least ``min_count`` of their rows.
 TREE_CLASSES = 64
+#: Cases of a column with at most this many listed values (codes, small counts, categories) take the values
+#: rare in their case from a pool counted over all cases; with more, they keep only their common values.
+POOLED_VALUES = 20
 
 
 @dataclass
@@ -426,7 +429,9 @@ def _entry(name: str, l: Learned, tree: Any, features: list[_Feature], leaf_of: 
             kept_mass = np.where(counts >= cfg.min_count, counts, 0)
             if not kept_mass.any():
                 continue
-            weights = kept_mass + (counts.sum() - kept_mass.sum()) * pool
+            # The pool spreads over a few values only (codes, small counts, a handful of categories): over
+            # many, every case would list every value, and the schema would grow by cases times values.
+            weights = kept_mass + ((counts.sum() - kept_mass.sum()) * pool if len(labels) <= POOLED_VALUES else 0)  # type: ignore[arg-type]
             case = dict(overall, values={labels[j]: _weight(weights[j]) for j in range(len(labels)) if weights[j] > 0})  # type: ignore[index]
             case.pop("description", None)
         elif l.spec.get("kind") == "boolean":
@@ -447,6 +452,8 @@ def _entry(name: str, l: Learned, tree: Any, features: list[_Feature], leaf_of: 
                 case = dict(overall)
         if nulls > 0:
             case["nulls"] = round(nulls, 4)
+        if case.get("kind") == overall.get("kind"):
+            case.pop("kind")  # each case takes the default's kind: said once, not once per case
         cases.append({"when": paths[node], **case})
     if len(cases) < 2:
         return None, leaf_ids
@@ -499,7 +506,7 @@ def _listed_case(counts: np.ndarray, listed: int, k: int) -> bool:
     """Whether a case of a listed-values column lists its values too: always for a few values (codes, small
     counts), else when those seen in ``k`` of its rows hold 90% of them (many values, each rare in the case,
     read better as a smooth shape, as a whole column's would)."""
-    return listed <= 20 or counts[counts >= k].sum() >= 0.9 * counts.sum()
+    return listed <= POOLED_VALUES or counts[counts >= k].sum() >= 0.9 * counts.sum()
 
 
 def _weight(x: float) -> int | float:
