@@ -196,7 +196,8 @@ def learn_numeric(name: str, v: np.ndarray, cfg: FitConfig, range_k: int | None 
     if parametric is not None:
         spec.update(parametric)
     else:
-        knots = fewest_knots(np.clip(ordered, lo, hi), int(min(cfg.knots, max(11, n // 5))), decimals)
+        k = int(min(cfg.knots, max(11, n // 5)))
+        knots = sorted_quantile(np.clip(ordered, lo, hi), np.linspace(0, 1, k))
         digits = (decimals if decimals is not None else 6) + 1
         spec["distribution"] = "quantiles"
         spec["quantiles"] = [plain_number(round(float(x), digits)) for x in knots]
@@ -206,52 +207,6 @@ def learn_numeric(name: str, v: np.ndarray, cfg: FitConfig, range_k: int | None 
     if kind == "integer" and spec.get("distribution") == "quantiles" and spec["min"] == spec["max"]:
         spec["max"] = spec["min"] + 1
     return Learned(spec, v, ColumnKind.NUMERIC)
-
-
-#: Knot counts tried for a quantile shape, fewest first (the most a column may have is always tried last).
-KNOT_COUNTS = (11, 21, 41, 61)
-
-
-def fewest_knots(ordered: np.ndarray, most: int, decimals: int | None) -> np.ndarray:
-    """The knots of the smallest quantile shape (of ``KNOT_COUNTS``, then ``most``) as close to the values as
-    the ``most``-knot shape is, within half the values' own sampling error (a KS distance of 0.5/sqrt(n)).
-
-    A smooth shape needs few knots and a shape with steps or a long tail many: the schema stays short where
-    it can, and the twin does not move (its distance from the real values grows by less than the real values'
-    distance from their own population, which no shape can know better). ``ordered``: the values, sorted.
-
-    >>> rng = np.random.default_rng(0)
-    >>> len(fewest_knots(np.sort(rng.uniform(size=5000)), 101, None))  # a straight quantile function
-    11
-    >>> len(fewest_knots(np.sort(rng.normal(size=5000)), 101, None))   # curved tails need more
-    61
-    """
-    n = len(ordered)
-    positions = (np.arange(min(n, 20_000)) + 0.5) / min(n, 20_000)
-    data = sorted_quantile(ordered, positions)
-    noise = 0.5 / math.sqrt(n)
-
-    def shape(k: int) -> tuple[np.ndarray, float]:
-        knots = sorted_quantile(ordered, np.linspace(0, 1, k))
-        made = np.interp(positions, np.linspace(0, 1, k), knots)
-        if decimals is not None:
-            made = np.round(made, decimals)
-        return knots, _ks(data, made)
-
-    best, best_ks = shape(most)
-    for k in KNOT_COUNTS:
-        if k >= most:
-            break
-        knots, ks = shape(k)
-        if ks <= best_ks + noise:
-            return knots
-    return best
-
-
-def _ks(a: np.ndarray, b: np.ndarray) -> float:
-    """Two-sample Kolmogorov-Smirnov distance of two sorted samples."""
-    at = np.concatenate([a, b])
-    return float(np.max(np.abs(np.searchsorted(a, at, side="right") / len(a) - np.searchsorted(b, at, side="right") / len(b))))
 
 
 def _protected_rows(learned: Learned, values: np.ndarray, cfg: FitConfig) -> np.ndarray:
