@@ -379,6 +379,28 @@ columns:
         synth.Schema.from_yaml(bad)
 
 
+def test_conditional_cases_without_kind_take_the_default_kind_and_none_to_take_is_named(tmp_path):
+    schema = synth.Schema.from_yaml_text("""
+name: t
+rows: 2000
+columns:
+  - {name: size, kind: choice, values: [S, L]}
+  - name: price
+    kind: conditional
+    cases:
+      - {when: {size: S}, distribution: weighted, values: {1.5: 1}}
+      - {when: {size: L}, kind: integer, distribution: weighted, values: {3: 1}}
+    default: {kind: float, distribution: weighted, values: {9.25: 1}}
+""")
+    df = synth.generate(schema)
+    assert set(df.price[df["size"] == "S"]) == {1.5} and set(df.price[df["size"] == "L"]) == {3.0}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: t\ncolumns:\n  - {name: s, kind: choice, values: [a]}\n  - name: p\n    kind: conditional\n"
+                   "    cases:\n      - {when: {s: a}, distribution: weighted, values: {1: 1}}\n")
+    with pytest.raises(synth.SynthError, match=r"bad.yaml:4:5: .*each case needs a kind"):
+        synth.Schema.from_yaml(bad)
+
+
 @pytest.mark.parametrize("values", ["{values: [1, 2], weights: [1]}", "{values: {'1': 1}, weights: [1]}",
                                     "{values: [1, 2], weights: [-1, 2]}", "{values: {'1': 0, '2': 0}}"])
 def test_weighted_numbers_and_choices_read_values_and_weights_alike(values):

@@ -484,3 +484,56 @@ def test_what_cases_learn_from_holds_no_left_out_value_and_no_real_extreme():
     tenth = np.sort(salary.to_numpy())[-10]
     assert learned.codes.max() < salary.max() and not np.isin(np.sort(salary.to_numpy())[-9:], learned.codes).any()
     assert learned.codes.max() > tenth  # a tail, not a pile at the k-th value
+
+
+def _schooling(n: int = 12_000, seed: int = 5) -> pd.DataFrame:
+    """Years of schooling (a few listed values, fractions among them) fixed in range by the level, the level
+    by the years; some years are rare in every group of rows the cases split into, yet common overall."""
+    rng = np.random.default_rng(seed)
+    level = rng.choice([1, 2, 3], n, p=[0.6, 0.2, 0.2])
+    low = rng.choice([7.0, 8.5, 9.0, 10.5, 11.0], n, p=[0.01, 0.01, 0.38, 0.4, 0.2])
+    years = np.select([level == 1, level == 2], [low, 12.0], rng.choice([13.0, 15.0, 18.0], n))
+    age = np.round(rng.uniform(20, 65, n) + (level == 1) * 3)
+    income = np.round(rng.lognormal(2 + 0.2 * level + 0.01 * age, 0.3, n), 2)
+    return pd.DataFrame({"level": level, "age": age, "income": income, "years": years})
+
+
+def test_cases_of_listed_values_keep_them_listed_and_keep_values_rare_in_every_case():
+    real = _schooling()
+    schema = _fit(real)
+    years = next(c for c in schema["columns"] if c["name"] == "years")
+    assert years["kind"] == "conditional" and years["default"]["distribution"] == "weighted"
+    twin = _regenerate(schema, len(real))
+    # Every year the twin writes is a listed one (no smooth shape between them), and each level keeps its years.
+    assert set(twin.years.unique()) <= set(real.years.unique())
+    for lv, group in twin.groupby("level"):
+        assert set(group.years.unique()) <= set(real.years[real.level == lv].unique())
+    # The level-2 case (every row 12, whole numbers in a column with fractions) is 12 on every row.
+    assert (twin.years[twin.level == 2] == 12.0).all()
+    # Years rare within each case (7 and 8.5: 1% of rows each) are kept through the pool, at about their share.
+    for value in (7.0, 8.5):
+        assert abs((twin.years == value).mean() - (real.years == value).mean()) < 0.004
+
+
+def test_a_case_writes_only_values_it_saw_k_times_or_the_pooled_ones():
+    from synth.fit import learn_column
+    from synth.fit.trees import condition_on_trees
+
+    real = _schooling()
+    cfg = FitConfig(min_count=10)
+    learned = {c: learn_column(c, real[c], cfg) for c in real}
+    found = condition_on_trees(learned, skip=set(), cfg=cfg)
+    leaves = found.leaves["years"]
+    entry = found.entries["years"]
+    listed = [float(v) for v in entry["default"]["values"]]
+    # A value written with a fractional weight came from the pool: the rows rare in their case, summed
+    # over the cases, hold it at least k times; a whole-number weight is the case's own count, at least k.
+    rare_total = dict.fromkeys(listed, 0)
+    for leaf in np.unique(leaves):
+        counts = real.years[leaves == leaf].value_counts()
+        for v, c in counts.items():
+            if c < cfg.min_count:
+                rare_total[float(v)] += c
+    for case in entry["cases"]:
+        for v, w in case["values"].items():
+            assert (isinstance(w, int) and w >= cfg.min_count) or rare_total[float(v)] >= cfg.min_count

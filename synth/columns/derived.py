@@ -133,10 +133,15 @@ def _key_text(key: Any) -> str:
     return pa.scalar(key).cast(pa.string()).as_py()
 
 
-def _validate_case(spec: Any, name: str) -> Column:
+def _validate_case(spec: Any, name: str, kind_of_default: str | None = None) -> Column:
+    """A case's column. One without ``kind`` makes the default's kind of value (learned schemas leave it
+    out of every case: thousands of cases, each saying ``kind: float`` again)."""
     if not isinstance(spec, dict):
         raise ValueError("each case is a column spec, like {kind: integer, min: 0, max: 9}")
-    kind = spec.get("kind")
+    kind = spec.get("kind", kind_of_default)
+    if kind is None:
+        raise ValueError("each case needs a kind (or the conditional a default whose kind it takes)")
+    spec = {**spec, "kind": kind}
     if kind not in KINDS or not KINDS[kind].in_cases:
         raise ValueError(f"case kind {kind!r} is not a kind that can be used in a case")
     return KINDS[kind].model_validate({**spec, "name": name})
@@ -176,6 +181,7 @@ class ConditionalColumn(Column):
 
     @model_validator(mode="after")
     def _build(self) -> "ConditionalColumn":
+        inherited = self.default.get("kind") if isinstance(self.default, dict) else None
         if isinstance(self.cases, list):
             if self.on is not None:
                 raise ValueError("give either 'on' with cases by value, or cases as a list each with 'when'")
@@ -186,11 +192,11 @@ class ConditionalColumn(Column):
                     self._when.append(_when_adapter().validate_python(case["when"]))
                 except ValidationError as exc:
                     raise ValueError(f"cases[{i}].when: {_when_error(exc)}") from None
-                self._cases[str(i)] = _validate_case({k: v for k, v in case.items() if k != "when"}, self.name)
+                self._cases[str(i)] = _validate_case({k: v for k, v in case.items() if k != "when"}, self.name, inherited)
         elif self.on is None:
             raise ValueError("'on' names the column whose value picks the case")
         else:
-            self._cases = {_key_text(k): _validate_case(v, self.name) for k, v in self.cases.items()}
+            self._cases = {_key_text(k): _validate_case(v, self.name, inherited) for k, v in self.cases.items()}
         self._default = _validate_case(self.default, self.name) if self.default is not None else None
         kinds = {c.kind for c in self._all()}
         if len(kinds - {"integer", "float"}) > 1 or (kinds - {"integer", "float"} and len(kinds) > 1):

@@ -41,7 +41,7 @@ import pandas as pd
 
 from ..inference import NUMBER_KINDS
 from .arrays import average_ranks, int_codes
-from .columns import Learned, learn_boolean, learn_numeric
+from .columns import Learned, learn_boolean, learn_numeric, plain_number
 
 if TYPE_CHECKING:
     from .config import FitConfig
@@ -60,6 +60,9 @@ MIN_GAIN = 0.02
 #: A category column with more values is split on its most common ones (the rest as one "other" class);
 #: its cases still list every value seen in at least ``min_count`` of their rows.
 TREE_CLASSES = 64
+#: Cases of a column with at most this many listed values (codes, small counts, categories) take the values
+#: rare in their case from a pool counted over all cases; with more, they keep only their common values.
+POOLED_VALUES = 20
 
 
 @dataclass
@@ -400,24 +403,37 @@ def _entry(name: str, l: Learned, tree: Any, features: list[_Feature], leaf_of: 
               else None)
     if listed is not None and len(listed):
         within = (float(listed.min()), float(listed.max()))
+    labels = keys if keys is not None else (list(overall["values"]) if listed is not None else None)
+    case_rows = [order[bounds[i]:bounds[i + 1]] for i in range(len(nodes))]
+    case_codes = []
+    for rows in case_rows:
+        codes = l.codes[rows[present[rows]]]  # type: ignore[index]
+        case_codes.append(codes[~np.isnan(codes)])
+    pooled = (_pooled_counts(case_codes, listed, len(labels), cfg.min_count)
+              if labels is not None else None)
     for i, node in enumerate(nodes):
-        rows = order[bounds[i]:bounds[i + 1]]
+        rows = case_rows[i]
         if not paths[node] or len(rows) < floor:
             continue
-        filled = rows[present[rows]]
-        nulls = 1 - len(filled) / len(rows)
-        codes = l.codes[filled]  # type: ignore[index]
-        codes = codes[~np.isnan(codes)]
+        nulls = 1 - int(np.count_nonzero(present[rows])) / len(rows)
+        codes = case_codes[i]
         if listed is not None:
             codes = codes[np.isin(codes, listed)]
         if len(codes) < cfg.min_count:
             case = dict(overall)
-        elif keys is not None:
-            counts = np.bincount(codes.astype(np.int64), minlength=len(keys))
-            kept = {keys[j]: int(counts[j]) for j in range(len(keys)) if counts[j] >= cfg.min_count}
-            if not kept:
+        elif pooled is not None and (keys is not None or _listed_case(pooled[0][i], len(labels), cfg.min_count)):  # type: ignore[arg-type]
+            # Categories, or a column of listed values (codes, small counts: a smooth shape would make
+            # values between the listed ones, which the column never has): the case's count of each
+            # value seen in at least k of its rows, and its other rows spread by the pooled shares.
+            counts, pool = pooled[0][i], pooled[1]
+            kept_mass = np.where(counts >= cfg.min_count, counts, 0)
+            if not kept_mass.any():
                 continue
-            case = dict(overall, values=kept)
+            # The pool spreads over a few values only (codes, small counts, a handful of categories): over
+            # many, every case would list every value, and the schema would grow by cases times values.
+            weights = kept_mass + ((counts.sum() - kept_mass.sum()) * pool if len(labels) <= POOLED_VALUES else 0)  # type: ignore[arg-type]
+            case = dict(overall, values={labels[j]: _weight(weights[j]) for j in range(len(labels)) if weights[j] > 0})  # type: ignore[index]
+            case.pop("description", None)
         elif l.spec.get("kind") == "boolean":
             case = {k: v for k, v in learn_boolean(name, codes).spec.items() if k != "name"}
         else:
@@ -426,10 +442,18 @@ def _entry(name: str, l: Learned, tree: Any, features: list[_Feature], leaf_of: 
             k = max(1, round(cfg.min_count * len(codes) / max(1, n_values)))
             spec = learn_numeric(name, codes, cfg, range_k=k, within=within).spec
             case = {k: v for k, v in spec.items() if k not in ("name", "nulls", "description")}
+            if case.get("kind") == "integer" and overall.get("kind") == "float":
+                # Whole numbers in a case of a column with fractions (every value 12 where educ is 12):
+                # still the column's kind, rounded as whole numbers.
+                case["kind"] = "float"
+                if case.get("distribution") != "weighted":
+                    case["round"] = 0
             if case.get("kind") != overall.get("kind"):
                 case = dict(overall)
         if nulls > 0:
             case["nulls"] = round(nulls, 4)
+        if case.get("kind") == overall.get("kind"):
+            case.pop("kind")  # each case takes the default's kind: said once, not once per case
         cases.append({"when": paths[node], **case})
     if len(cases) < 2:
         return None, leaf_ids
@@ -443,6 +467,51 @@ def _entry(name: str, l: Learned, tree: Any, features: list[_Feature], leaf_of: 
         description = f"fixed by {on} on {fixed:.1%} of rows (one value per case): {len(cases)} cases, each seen in at least {floor} rows"
     entry = {"name": name, "kind": "conditional", "description": description, "cases": cases, "default": default}
     return entry, leaf_ids
+
+
+def _pooled_counts(case_codes: list[np.ndarray], listed: np.ndarray | None, width: int,
+                   k: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """Each case's count of every listed value (category positions, or the ``listed`` numbers), and the
+    shares of the pool: the values rare within their case (fewer than ``k`` of its rows), summed over the
+    cases, kept where the sum reaches ``k``.
+
+    A case writes only the values it saw at least ``k`` times; its other rows take their values from the
+    pool, which says nothing about any one case (a value enters it only when ``k`` rows across the cases
+    hold it), so the column's shape keeps the values that are rare in every case (a year of schooling
+    that few have, spread over many cases) instead of losing them to the common ones.
+
+    >>> counts, pool = _pooled_counts([np.array([0.0] * 40 + [1.0] * 6), np.array([0.0] * 40 + [1.0] * 5)], None, 2, 10)
+    >>> [c.tolist() for c in counts], pool.tolist()
+    ([[40, 6], [40, 5]], [0.0, 1.0])
+    """
+    counts = []
+    at = {float(v): j for j, v in enumerate(listed)} if listed is not None else {}
+    for codes in case_codes:
+        if listed is not None:
+            uniq, n = np.unique(codes, return_counts=True)  # a case's few distinct values: a dict per value is cheap
+            positions = np.array([at.get(float(v), -1) for v in uniq], dtype=np.int64)
+            c = np.zeros(width, dtype=np.int64)
+            np.add.at(c, positions[positions >= 0], n[positions >= 0])
+        else:
+            c = np.bincount(codes.astype(np.int64), minlength=width)[:width]
+        counts.append(c)
+    sized = [c for c in counts if c.sum() >= k]  # smaller cases take the column's whole shape
+    rare = np.sum([np.where(c < k, c, 0) for c in sized], axis=0) if sized else np.zeros(width)
+    rare = np.where(rare >= k, rare, 0).astype(float)
+    pool = rare / rare.sum() if rare.sum() > 0 else rare
+    return counts, pool
+
+
+def _listed_case(counts: np.ndarray, listed: int, k: int) -> bool:
+    """Whether a case of a listed-values column lists its values too: always for a few values (codes, small
+    counts), else when those seen in ``k`` of its rows hold 90% of them (many values, each rare in the case,
+    read better as a smooth shape, as a whole column's would)."""
+    return listed <= POOLED_VALUES or counts[counts >= k].sum() >= 0.9 * counts.sum()
+
+
+def _weight(x: float) -> int | float:
+    """A case's weight for a value: a count, or (with pooled rows) a count with one decimal."""
+    return int(x) if float(x).is_integer() else round(float(x), 2)
 
 
 def _fixed_share(codes: np.ndarray, leaf_ids: np.ndarray) -> float:
