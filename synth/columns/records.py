@@ -117,12 +117,7 @@ class CatalogColumn(Column):
         """:meth:`_load`'s checks without making Arrow arrays (the same mistakes, the same messages), for records
         whose every field is one kind of scalar (numbers, text or booleans) and whose weights are numbers; False
         when that is not so (then only :meth:`_load` can tell). The arrays are made by :meth:`prepare`."""
-        if not rows:
-            raise ValueError(f"{where}: the catalog has no records")
-        keys = list(rows[0])
-        for i, row in enumerate(rows):
-            if list(row) != keys and set(row) != set(keys):
-                raise ValueError(f"{where}: record {i + 1} has fields {sorted(row)} but the first has {sorted(keys)}")
+        keys = _record_fields(rows, where)
         if any(scalars_type([r.get(k) for r in rows]) is None for k in keys):
             return False
         for f in self.fields or []:
@@ -152,12 +147,7 @@ class CatalogColumn(Column):
         return [k for k in self._table if k != self.weight]
 
     def _load(self, rows: list[dict[str, Any]], where: str) -> None:
-        if not rows:
-            raise ValueError(f"{where}: the catalog has no records")
-        keys = list(rows[0])
-        for i, row in enumerate(rows):
-            if list(row) != keys and set(row) != set(keys):
-                raise ValueError(f"{where}: record {i + 1} has fields {sorted(row)} but the first has {sorted(keys)}")
+        keys = _record_fields(rows, where)
         table = {k: _column_array([r.get(k) for r in rows], f"{where}: field {k!r}") for k in keys}
         for f in self.fields or []:
             if f not in table:
@@ -428,3 +418,13 @@ class FakerColumn(Column):
             return pc.binary_join_element_wise(self._local.take(idx), tag, self._domain.take(idx), "")
         return pc.binary_join_element_wise(self._pool.take(idx), tag, "")
 
+
+def _record_fields(rows: list[dict[str, Any]], where: str) -> list[str]:
+    """The catalog's field names: the first record's, which every record must have (in any order)."""
+    if not rows:
+        raise ValueError(f"{where}: the catalog has no records")
+    keys = list(rows[0])
+    for i, row in enumerate(rows):
+        if list(row) != keys and set(row) != set(keys):
+            raise ValueError(f"{where}: record {i + 1} has fields {sorted(row)} but the first has {sorted(keys)}")
+    return keys

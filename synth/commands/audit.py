@@ -12,6 +12,7 @@ from ..errors import SynthError
 from ..io import describe as describe_addresses
 from ..sinks import write_text_atomic
 from ..tables import read_table
+from .options import SchedulerOption
 
 # The --fail-under defaults, generated from the metric registry (each metric's `gate`) by
 # `python -m audit.docs`; a test fails when they are stale. Not read from the registry at run time: its
@@ -44,9 +45,7 @@ def audit_command(
     engine: str = typer.Option("local", "--engine", help="local: this machine. dask: the privacy tests scan SYNTHETIC (a "
                                "Parquet file or dataset folder) partition by partition on a Dask cluster, with the same "
                                "answers (pip install 'synth[dask]')."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="With --engine dask: the cluster's scheduler "
-                                            "(tcp://host:8786; default: $DASK_SCHEDULER_ADDRESS, else a LocalCluster "
-                                            "of --workers processes)."),
+    scheduler: Optional[str] = SchedulerOption,
     workers: int = typer.Option(2, "--workers", "-w", min=1, help="With --engine dask and no scheduler: the LocalCluster's worker processes."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No console table; just the exit code (and files)."),
 ) -> None:

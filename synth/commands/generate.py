@@ -12,6 +12,7 @@ import typer
 from ..errors import SynthError
 from ..io import describe as describe_addresses, parse_address
 from .console import err
+from .options import SchedulerOption
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -53,9 +54,7 @@ def generate(
     engine: str = typer.Option("local", "--engine", help="local: this machine. dask: each part file of a Parquet dataset "
                                "(--out DIR/ or s3://bucket/DIR/) a task on a Dask cluster, the same bytes as local "
                                "(pip install 'synth[dask]')."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="With --engine dask: the cluster's scheduler "
-                                            "(tcp://host:8786; default: $DASK_SCHEDULER_ADDRESS, else a LocalCluster "
-                                            "of --workers processes)."),
+    scheduler: Optional[str] = SchedulerOption,
     max_requests: Optional[int] = typer.Option(None, "--max-requests", min=1, help="For llm_text columns: stop after this many LLM requests (cached answers are free; rerun to resume)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary line."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
