@@ -358,26 +358,28 @@ class InverseCDF:
         cum = np.asarray(cumulative, dtype=float)
         self.cum = cum / cum[-1]
         self.last = len(cum) - 1
-        self.guide: np.ndarray | None = None
-        self.exact: np.ndarray | None = None
+        # (guide, exact) in one attribute: threads sharing a plan (a threaded Dask worker) may build it at once,
+        # and a reader must never see a guide without its exactness mask.
+        self.guide: tuple[np.ndarray, np.ndarray] | None = None
 
-    def _build_guide(self) -> None:
+    def _build_guide(self) -> tuple[np.ndarray, np.ndarray]:
         # Built on the first large draw only: many small tables (conditional cases) never need one.
         edges = np.arange(self.SLICES + 1) / self.SLICES
         first = np.searchsorted(self.cum, edges[:-1], side="right")
         last = np.searchsorted(self.cum, edges[1:], side="left")
-        self.guide = np.minimum(first, self.last).astype(np.int32)
-        self.exact = first == last
+        self.guide = (np.minimum(first, self.last).astype(np.int32), first == last)
+        return self.guide
 
     def __call__(self, u: np.ndarray) -> np.ndarray:
-        if self.guide is None:
+        built = self.guide
+        if built is None:
             if len(u) < self.SLICES or len(self.cum) > self.SLICES // 8:
                 return np.minimum(np.searchsorted(self.cum, u, side="right"), self.last)
-            self._build_guide()
-        assert self.guide is not None and self.exact is not None
+            built = self._build_guide()
+        guide, exact = built
         cell = np.minimum((u * self.SLICES).astype(np.int64), self.SLICES - 1)
-        idx = self.guide[cell].astype(np.int64)
-        unsure = np.flatnonzero(~self.exact[cell])
+        idx = guide[cell].astype(np.int64)
+        unsure = np.flatnonzero(~exact[cell])
         if len(unsure):
             idx[unsure] = np.minimum(np.searchsorted(self.cum, u[unsure], side="right"), self.last)
         return idx
