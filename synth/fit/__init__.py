@@ -136,6 +136,10 @@ class SchemaFitter:
         targets = rank_correlations(codes)  # type: ignore[arg-type]
         targets = {(a, b): r for (a, b), r in targets.items()
                    if b not in conditioned.split_on.get(a, ()) and a not in conditioned.split_on.get(b, ())}
+        # What synth.fit.dataset needs to put the whole table's correlations in place of a sample's.
+        self.rank_targets_, self.copula_codes_ = targets, codes
+        self.conditioned_ = frozenset(conditionals) | frozenset(c for c in determined | set(formulas))
+        self.split_on_ = {c: frozenset(v) for c, v in conditioned.split_on.items()}
         if targets:
             schema["correlations"] = [{"columns": [a, b], "rank": round(r, 3)} for (a, b), r in targets.items()]
             if cfg.calibrate:

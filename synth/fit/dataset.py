@@ -1,0 +1,532 @@
+"""``synth fit`` on a Parquet dataset larger than one machine's memory, partition by partition (locally or on Dask).
+
+What is learned from every row, through summaries that merge (:mod:`synth.fit.summaries`):
+
+- each column's missing share, a category column's categories with their exact counts, a flag's share, a number
+  column's exact value counts (at most :data:`~synth.fit.summaries.MAX_COUNTED` distinct values) or else its KLL
+  sketch, and its ``2 * min_count`` smallest and largest values exactly: so a number column's whole marginal
+  (weighted values, parametric family, quantile knots, range) is decided as :func:`synth.fit.columns.learn_numeric`
+  decides it on one machine, exactly when its values are counted and within the sketch's rank error
+  (:data:`~synth.fit.summaries.RANK_ERROR`) otherwise;
+- the rank correlations between those columns (pass 2: each partition's mid-ranks under the merged marginals,
+  summed per pair and merged).
+
+What is learned from a seeded uniform sample of rows (``sample_rows``, default :data:`SAMPLE_ROWS`, drawn per
+partition and merged: the same sample for the same seed and partitioning): every column's kind, whatever needs
+whole rows (fixed combinations, formulas, date parts, decision-tree cases and their shapes, category order), the
+shapes of dates, times and text columns, and the correlations of conditioned or date columns. The sample is
+fitted by :class:`synth.fit.SchemaFitter` with the same privacy guards (a category of the sample needs
+``min_count`` sample rows), then the whole-table marginals and correlations replace the sample's.
+
+>>> fitted = DatasetFitter(FitConfig(seed=0)).fit("sales/")                     # doctest: +SKIP
+>>> fitted = DatasetFitter(FitConfig(), engine="dask", workers=2).fit("s3://bucket/sales/")  # doctest: +SKIP
+
+(Skipped here: it needs a dataset; ``tests/test_fit_dataset.py`` runs both engines.)
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SynthError
+from . import HEADER, SchemaFitter, _validated
+from .columns import _best_parametric, _round_out, learn_numeric, plain_number
+from .config import FitConfig
+from .summaries import ColumnSummary, RankMap, RankSums, Scorer, TableSummary, summarize
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from ..schema import Schema
+
+#: Rows a partition holds at most (whole row groups; a dataset's part files are never joined): one task each.
+PARTITION_ROWS = 1_000_000
+#: Rows of the uniform sample that whole-row structure is learned from.
+SAMPLE_ROWS = 100_000
+#: Rank correlations below this are left out, as on one machine (synth.fit.copula.rank_correlations).
+FLOOR = 0.03
+
+
+# --- where the rows are ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Part:
+    """Rows of one Parquet file a task reads: ``row_groups`` of ``path`` (``rows`` rows in all); ``fs``: an fsspec
+    file system for a URL (None: a local path)."""
+
+    path: str
+    row_groups: tuple[int, ...]
+    rows: int
+    fs: Any = None
+
+
+def dataset_parts(address: str | Path, partition_rows: int = PARTITION_ROWS) -> list[Part]:
+    """The partitions of a Parquet dataset: a folder of part files, one Parquet file, or an fsspec URL of either
+    (``s3://bucket/sales/``). Each file's row groups are cut into runs of about ``partition_rows`` rows. Anything
+    else (nothing there, not Parquet, files whose columns differ) is one line naming it.
+
+    >>> import pyarrow as pa, pyarrow.parquet as pq, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "s.parquet")
+    >>> pq.write_table(pa.table({"x": range(10), "y": range(10)}), path, row_group_size=3)
+    >>> [(p.row_groups, p.rows) for p in dataset_parts(path, partition_rows=5)]
+    [((0, 1), 6), ((2, 3), 4)]
+    """
+    import pyarrow.parquet as pq
+
+    from ..io.files import first_line
+
+    text = str(address)
+    fs = None
+    if "://" in text and not text.startswith("file://"):
+        try:
+            import fsspec
+
+            fs, root = fsspec.core.url_to_fs(text)
+            is_dir, exists = fs.isdir(root), fs.exists(root)
+        except ImportError as exc:  # fsspec names the package to install: "Install s3fs to access S3"
+            raise SynthError(f"{text}: {first_line(exc)}") from None
+        except (ValueError, OSError) as exc:
+            raise SynthError(f"{text}: cannot read: {first_line(exc)}") from None
+    else:
+        root = text[len("file://"):] if text.startswith("file://") else text
+        is_dir, exists = Path(root).is_dir(), Path(root).exists()
+    if not exists:
+        raise SynthError(f"{text}: no such file or folder")
+    if is_dir:
+        listed = fs.find(root) if fs is not None else [str(p) for p in Path(root).rglob("*") if p.is_file()]
+        files = sorted(str(f) for f in listed if not Path(str(f)).name.startswith(("_", ".")))
+        if not files:
+            raise SynthError(f"{text}: a folder without data files (a folder is read as a Parquet dataset)")
+    else:
+        files = [root]
+    parts: list[Part] = []
+    columns: list[str] | None = None
+    for file in files:
+        try:
+            meta = pq.ParquetFile(fs.open(file, "rb") if fs is not None else file).metadata
+        except (OSError, ValueError) as exc:
+            raise SynthError(f"{file}: cannot read as Parquet: {first_line(exc)}") from None
+        names = list(meta.schema.to_arrow_schema().names)
+        if columns is None:
+            columns = names
+        elif names != columns:
+            raise SynthError(f"{file}: its columns differ from {files[0]}'s ({', '.join(names)} against "
+                             f"{', '.join(columns)}): not one table")
+        groups: list[int] = []
+        count = 0
+        for g in range(meta.num_row_groups):
+            groups.append(g)
+            count += meta.row_group(g).num_rows
+            if count >= partition_rows:
+                parts.append(Part(file, tuple(groups), count, fs))
+                groups, count = [], 0
+        if groups or not parts or parts[-1].path != file:
+            parts.append(Part(file, tuple(groups), count, fs))
+    return parts
+
+
+def read_part(part: Part) -> pd.DataFrame:
+    """A partition's rows as every reader gives them (:func:`synth.io.formats.arrow_frame`)."""
+    import pyarrow.parquet as pq
+
+    from ..io.files import first_line
+    from ..io.formats import arrow_frame
+
+    try:
+        source = part.fs.open(part.path, "rb") if part.fs is not None else part.path
+        table = pq.ParquetFile(source).read_row_groups(list(part.row_groups))
+    except (OSError, ValueError) as exc:
+        raise SynthError(f"{part.path}: cannot read as Parquet: {first_line(exc)}") from None
+    return arrow_frame(table)
+
+
+# --- the tasks: pure functions of a partition ---------------------------------------------------------------------
+def first_pass(part: Part, index: int, seed: int, sample_rows: int, min_count: int) -> TableSummary:
+    """Pass 1 of partition ``index`` (a task)."""
+    return summarize(read_part(part), index, seed, sample_rows, min_count)
+
+
+def second_pass(scorer: Scorer, part: Part) -> RankSums:
+    """Pass 2: the partition's rank sums under the merged marginals (a task)."""
+    return scorer(read_part(part))
+
+
+def _load(blob: bytes) -> Any:
+    return pickle.loads(blob)
+
+
+# --- engines: where the tasks run ---------------------------------------------------------------------------------
+class LocalRunner:
+    """The tasks one after another in this process: one partition in memory at a time."""
+
+    def first(self, parts: list[Part], args: tuple) -> Iterator[TableSummary]:
+        for i, part in enumerate(parts):
+            yield first_pass(part, i, *args)
+
+    def second(self, scorer: Scorer, parts: list[Part]) -> Iterator[RankSums]:
+        for part in parts:
+            yield second_pass(scorer, part)
+
+
+class DaskRunner:
+    """The tasks on a Dask cluster, one per partition; results are merged on the client as they complete (they
+    merge the same in any order)."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def _completed(self, futures: list[Any]) -> Iterator[Any]:
+        from distributed import as_completed
+
+        try:
+            with self.client.as_current():
+                for future in as_completed(futures):
+                    yield future.result()
+                    future.release()
+        except BaseException:
+            self.client.cancel(futures)
+            raise
+
+    def first(self, parts: list[Part], args: tuple) -> Iterator[TableSummary]:
+        from dask.base import tokenize
+
+        token = tokenize(parts, args)
+        futures = self.client.map(first_pass, parts, range(len(parts)), *[[a] * len(parts) for a in args],
+                                  key=[f"synth-fit-summary-{token}-{i}" for i in range(len(parts))])
+        return self._completed(futures)
+
+    def second(self, scorer: Scorer, parts: list[Part]) -> Iterator[RankSums]:
+        from dask.base import tokenize
+
+        blob = pickle.dumps(scorer, protocol=pickle.HIGHEST_PROTOCOL)
+        token = tokenize(blob, parts)
+        # The marginals go once, as a task of their own (a lost worker's copy is recomputed from these bytes).
+        held = self.client.submit(_load, blob, key=f"synth-fit-scorer-{token}")
+        futures = self.client.map(second_pass, [held] * len(parts), parts,
+                                  key=[f"synth-fit-ranks-{token}-{i}" for i in range(len(parts))])
+        try:
+            yield from self._completed(futures)
+        finally:
+            self.client.cancel([held])
+
+
+def _merged(results: Iterable[TableSummary]) -> TableSummary:
+    merged: TableSummary | None = None
+    for result in results:  # a running merge: the client holds one partition's summary beyond the merged one
+        merged = result if merged is None else TableSummary.merge([merged, result])
+    assert merged is not None
+    return merged
+
+
+# --- the fitter ---------------------------------------------------------------------------------------------------
+class DatasetFitter:
+    """Learn ``schema_`` from a Parquet dataset partition by partition, scikit-learn style (see the module docstring).
+
+    ``engine``: ``"local"`` (the partitions one after another here) or ``"dask"`` (a task per partition on
+    ``scheduler``, an address or a :class:`distributed.Client`; None: ``DASK_SCHEDULER_ADDRESS``, else a
+    LocalCluster of ``workers`` processes). After :meth:`fit`: ``schema_``, ``spec_``, ``rows_``, ``parts_``,
+    ``sampled_`` (rows in the sample) and ``distributed_`` (the columns whose marginal, and the pairs whose
+    correlation, come from every row).
+    """
+
+    schema_: Schema
+    spec_: dict[str, Any]
+
+    def __init__(self, config: FitConfig | None = None, engine: str = "local", scheduler: Any = None,
+                 workers: int = 2, partition_rows: int = PARTITION_ROWS, timeout: float | None = None) -> None:
+        if engine not in ("local", "dask"):
+            raise SynthError(f"engine {engine!r}: use 'local' or 'dask'")
+        self.config = config or FitConfig()
+        self.engine, self.scheduler, self.workers = engine, scheduler, workers
+        self.partition_rows, self.timeout = partition_rows, timeout
+
+    def fit(self, address: str | Path, name: str | None = None,
+            progress: Callable[[str], None] | None = None) -> "DatasetFitter":
+        """Learn ``schema_`` from the dataset at ``address`` (a folder of Parquet parts, a file, an fsspec URL)."""
+        cfg = self.config
+        if cfg.epsilon is not None:
+            raise SynthError("--epsilon is not available for a partitioned fit yet: fit a sample of the rows on one machine")
+        step = progress or (lambda _msg: None)
+        if self.engine == "dask":
+            from ..cluster import require_dask
+
+            require_dask()
+        parts = dataset_parts(address, self.partition_rows)  # checked before a cluster is started or reached
+        name = name or Path(str(address).rstrip("/")).stem or "table"
+        if self.engine == "local":
+            self._fit(LocalRunner(), parts, name, step)
+            return self
+        from ..cluster import CONNECT_TIMEOUT, connect
+
+        with connect(self.scheduler, self.workers, CONNECT_TIMEOUT if self.timeout is None else self.timeout) as client:
+            self._fit(DaskRunner(client), parts, name, step)
+        return self
+
+    def _fit(self, runner: LocalRunner | DaskRunner, parts: list[Part], name: str, step: Callable[[str], None]) -> None:
+        cfg = self.config
+        sample_rows = cfg.sample_rows or SAMPLE_ROWS
+        step(f"pass 1: summaries of {len(parts)} partitions")
+        whole = _merged(runner.first(parts, (cfg.seed, sample_rows, cfg.min_count)))
+        if whole.rows == 0:
+            raise SynthError("the table is empty: nothing to learn from")
+        step(f"structure from a sample of {len(whole.sample):,} rows")
+        fitter = SchemaFitter(cfg.model_copy(update={"sample_rows": None})).fit(whole.sampled_rows(), name=name,
+                                                                                progress=step)
+        spec = fitter.spec_
+        marginal = apply_marginals(spec, whole, cfg, skip=fitter.conditioned_)
+        maps = {c: m for c, m in rank_maps(spec, whole, marginal).items() if c in fitter.copula_codes_}
+        step("pass 2: rank correlations")
+        sums = RankSums.merge(list(runner.second(Scorer(maps), parts))) if len(maps) >= 2 else None
+        targets, pairs = merged_targets(fitter, sums)
+        spec.pop("correlations", None)
+        if targets:
+            from .copula import calibrate
+
+            spec["correlations"] = (calibrate(targets, fitter.copula_codes_, cfg.seed) if cfg.calibrate else
+                                    [{"columns": [a, b], "rank": round(r, 3)} for (a, b), r in targets.items()])
+        spec["rows"] = whole.rows
+        sampled = len(whole.sample)
+        spec["description"] = spec["description"].replace(
+            f"Fitted by synth fit from {sampled:,} rows.",
+            f"Fitted by synth fit from {whole.rows:,} rows in {len(parts)} partitions: {', '.join(marginal) or 'no'} "
+            f"column shapes and {len(pairs)} correlations from every row (quantiles within {_error_text()} of rank), "
+            f"the rest from a uniform sample of {sampled:,} rows (seed {cfg.seed}; the same for the same partitioning).")
+        if "column_order" in spec:  # keep the key order a plain fit writes: correlations before column_order
+            spec["column_order"] = spec.pop("column_order")
+        self.schema_ = _validated(spec)
+        self.spec_ = spec
+        self.rows_, self.parts_, self.sampled_ = whole.rows, len(parts), sampled
+        self.distributed_ = {"columns": marginal, "correlations": pairs}
+
+    def to_yaml(self) -> str:
+        """The learned schema's YAML text, under a line saying where it came from."""
+        return HEADER + self.schema_.to_yaml()
+
+
+def _error_text() -> str:
+    from .summaries import RANK_ERROR
+
+    return f"{RANK_ERROR:.2%}"
+
+
+# --- marginals from the merged summaries --------------------------------------------------------------------------
+def apply_marginals(spec: dict[str, Any], whole: TableSummary, cfg: FitConfig, skip: Iterable[str] = ()) -> list[str]:
+    """Put the whole table's marginals in place of the sample's in ``spec`` (in place) for every plain column entry
+    whose kind the summaries decide: categories, flags and numbers. Returns the columns so rebuilt."""
+    skip = set(skip)
+    done = []
+    for i, entry in enumerate(spec["columns"]):
+        name = entry.get("name")
+        summary = whole.columns.get(name) if isinstance(name, str) else None
+        if summary is None or name in skip or summary.present == 0:
+            continue
+        kind = entry.get("kind")
+        new: dict[str, Any] | None = None
+        if kind == "choice" and not summary.number and summary.counts is not None:
+            new = choice_entry(name, summary, cfg, list(entry.get("values", {})))
+        elif kind == "boolean" and summary.counts is not None and all(isinstance(k, (bool, np.bool_)) for k in summary.counts):
+            new = {"name": name, "kind": "boolean",
+                   "probability": round(summary.counts.get(True, 0) / summary.present, 4)}
+        elif kind in ("integer", "float") and summary.number and "distribution" in entry and summary.finite:
+            new = number_entry(name, summary, cfg, entry)
+        if new is None:
+            continue
+        nulls = summary.nulls / summary.rows
+        if nulls > 0:
+            new["nulls"] = round(nulls, 4)
+        spec["columns"][i] = new
+        done.append(name)
+    return done
+
+
+def choice_entry(name: str, summary: ColumnSummary, cfg: FitConfig, order: list[str]) -> dict[str, Any]:
+    """A category column from its exact counts: categories seen in at least ``min_count`` rows, in the sample fit's
+    order (which lines them up with the numbers), then the others by count."""
+    counts = summary.counts
+    assert counts is not None
+    kept = {str(k): v for k, v in counts.items() if v >= cfg.min_count}
+    if not kept:  # as on one machine: the most frequent one stays
+        top = max(counts.items(), key=lambda kv: kv[1])
+        kept = {str(top[0]): top[1]}
+    listed = [k for k in order if k in kept]
+    listed += sorted((k for k in kept if k not in set(listed)), key=lambda k: (-kept[k], k))
+    listed = listed[: cfg.max_categories]
+    spec: dict[str, Any] = {"name": name, "kind": "choice", "values": {k: int(kept[k]) for k in listed}}
+    dropped = len(counts) - len(listed)
+    if dropped:
+        share = 1 - sum(kept[k] for k in listed) / summary.present
+        spec["description"] = f"{dropped} rare categories (fewer than {cfg.min_count} rows, {share:.1%} of rows) left out"
+    return spec
+
+
+class _Ordered:
+    """A number column's finite values in sorted order, read at positions: exactly from counts, or from the sketch;
+    the ``k - 1`` most extreme on each side as :func:`synth.fit.columns.smooth_tails` writes them."""
+
+    def __init__(self, summary: ColumnSummary, k: int) -> None:
+        self.n = summary.finite
+        if summary.counts is not None:
+            self.values = np.array(sorted(summary.counts), dtype=float)
+            self.cum = np.cumsum([summary.counts[v] for v in self.values])
+            self.sketch = None
+        else:
+            self.sketch = summary.kll()
+        n, m, low, high = self.n, k - 1, summary.low, summary.high
+        steps = np.arange(1, m + 1)
+        top, inner = float(high[-k]), float(high[-2 * k])
+        self.top = top + (top - inner) / k * steps
+        bottom, inner = float(low[k - 1]), float(low[2 * k - 1])
+        self.bottom = (bottom - (inner - bottom) / k * steps)[::-1]
+        if low[0] >= 0:
+            self.bottom = np.maximum(self.bottom, 0.0)
+        if high[-1] <= 0:
+            self.top = np.minimum(self.top, 0.0)
+        self.m = m
+        self.lo_exact, self.hi_exact = low, high
+        assert n >= 2 * k + 1
+
+    def at(self, positions: np.ndarray) -> np.ndarray:
+        positions = np.asarray(positions, dtype=np.int64)
+        if self.sketch is None:
+            out = self.values[np.searchsorted(self.cum, positions, side="right")]
+        else:
+            out = np.asarray(self.sketch.get_quantiles(positions / max(self.n - 1, 1)), dtype=float)
+            # The kept extremes are exact: read them there rather than from the sketch.
+            keep = len(self.lo_exact)
+            near_low, near_high = positions < keep, positions >= self.n - keep
+            out[near_low] = self.lo_exact[positions[near_low]]
+            out[near_high] = self.hi_exact[positions[near_high] - (self.n - keep)]
+        m, n = self.m, self.n
+        out = out.astype(float)
+        out[positions < m] = self.bottom[positions[positions < m]]
+        out[positions >= n - m] = self.top[positions[positions >= n - m] - (n - m)]
+        return out
+
+    def quantile(self, q: Any) -> np.ndarray:
+        """:func:`synth.fit.arrays.sorted_quantile` of the smoothed values."""
+        virtual = np.asarray(q, dtype=float) * (self.n - 1)
+        below = np.floor(virtual).astype(np.int64)
+        a, b = self.at(below), self.at(np.minimum(below + 1, self.n - 1))
+        t = virtual - below
+        return np.where(t >= 0.5, b - (b - a) * (1 - t), a + (b - a) * t)
+
+    def rank(self, x: float, right: bool) -> int:
+        """How many smoothed values are below ``x`` (or at most ``x``)."""
+        if self.sketch is None:
+            at = np.searchsorted(self.values, x, side="right" if right else "left")
+            return int(self.cum[at - 1]) if at else 0
+        return int(round(self.sketch.get_rank(x, right) * self.n))
+
+
+def number_entry(name: str, summary: ColumnSummary, cfg: FitConfig, sample_entry: dict[str, Any]) -> dict[str, Any]:
+    """A number column's marginal decided as :func:`synth.fit.columns.learn_numeric` decides it, from summaries."""
+    n = summary.finite
+    if n <= len(summary.low):  # every value is kept exactly: the one-machine function itself
+        return learn_numeric(name, summary.low, cfg).spec
+    decimals = summary.decimals
+    is_int = decimals == 0
+    kind = "integer" if is_int else "float"
+    counts = summary.counts
+    if counts is not None:
+        distinct = np.array(sorted(counts), dtype=float)
+        times = np.array([counts[v] for v in distinct])
+        if len(distinct) == 1:
+            return {"name": name, "kind": kind, "distribution": "weighted", "values": {plain_number(distinct[0]): 1}}
+        if len(distinct) <= cfg.max_categories and len(distinct) <= max(20, n // 20):
+            keep = times >= cfg.min_count
+            if keep.sum() >= 1 and times[keep].sum() >= 0.9 * n:
+                weights = {plain_number(x): int(c) for x, c in zip(distinct[keep], times[keep])}
+                listed = [plain_number(float(v)) for v in sample_entry.get("values", {}) if plain_number(float(v)) in weights]
+                order = listed + [v for v in weights if v not in set(listed)]  # the sample fit's order (lookups)
+                spec: dict[str, Any] = {"name": name, "kind": kind, "distribution": "weighted",
+                                        "values": {v: weights[v] for v in order}}
+                left = int((~keep).sum())
+                if left:
+                    spec["description"] = f"{left} rare values (fewer than {cfg.min_count} rows each) left out"
+                return spec
+    k = min(cfg.min_count, (n + 1) // 2)
+    ordered = _Ordered(summary, k)
+    first, last = ordered.at(np.array([0, n - 1]))
+    q_lo, q_hi = ordered.quantile([cfg.tail, 1 - cfg.tail])
+    lo, hi = float(max(first, q_lo)), float(min(last, q_hi))
+    if lo == hi:
+        lo, hi = float(first), float(last)
+    spec = {"name": name, "kind": kind}
+    # The values _best_parametric reads: those within [lo, hi], at most 5,000 evenly spread (as on one machine).
+    start, stop = ordered.rank(lo, right=False), ordered.rank(hi, right=True)
+    if cfg.tail == 0:
+        start, stop = 0, n
+    inside = stop - start
+    parametric = None
+    if inside >= 50:
+        positions = start + (np.arange(inside) if inside <= 5_000 else np.linspace(0, inside - 1, 5_000).astype(np.int64))
+        parametric = _best_parametric(ordered.at(positions), lo, hi)
+    if parametric is not None:
+        spec.update(parametric)
+    else:
+        knots = int(min(cfg.knots, max(11, n // 5)))
+        q = np.linspace(0, 1, knots)
+        values = np.clip(ordered.quantile(q), lo, hi)  # clipping commutes with the quantiles
+        digits = (decimals if decimals is not None else 6) + 1
+        spec["distribution"] = "quantiles"
+        spec["quantiles"] = [plain_number(round(float(x), digits)) for x in values]
+    spec["min"] = plain_number(_round_out(lo, decimals, down=True))
+    spec["max"] = plain_number(_round_out(hi, decimals, down=False))
+    if kind == "float" and decimals is not None:
+        spec["round"] = decimals
+    if kind == "integer" and spec.get("distribution") == "quantiles" and spec["min"] == spec["max"]:
+        spec["max"] = spec["min"] + 1
+    return spec
+
+
+# --- correlations from every row ----------------------------------------------------------------------------------
+def rank_maps(spec: dict[str, Any], whole: TableSummary, columns: Iterable[str]) -> dict[str, RankMap]:
+    """How each rebuilt column's values rank under its whole-table marginal: a category by its listed order, a
+    number by its value (exactly from counts, else from the sketch). Numbers listed out of their order (a lookup
+    key ordered by the numbers it fixes) are left to the sample."""
+    entries = {e["name"]: e for e in spec["columns"] if "name" in e}
+    maps: dict[str, RankMap] = {}
+    for c in columns:
+        entry, summary = entries[c], whole.columns[c]
+        if entry["kind"] == "choice":
+            maps[c] = RankMap.from_counts({str(k): v for k, v in (summary.counts or {}).items()}, order=list(entry["values"]))
+        elif entry["kind"] == "boolean":
+            maps[c] = RankMap.from_counts({float(k): v for k, v in (summary.counts or {}).items()})
+        elif entry.get("distribution") == "weighted" and list(entry["values"]) != sorted(entry["values"]):
+            continue
+        elif summary.counts is not None:
+            maps[c] = RankMap.from_counts(summary.counts)
+        else:
+            maps[c] = RankMap.from_sketch(summary)
+    return maps
+
+
+def merged_targets(fitter: SchemaFitter, sums: RankSums | None) -> tuple[dict[tuple[str, str], float], list[tuple[str, str]]]:
+    """The copula's target rank correlations: the whole table's for pairs of columns both ranked in pass 2, the
+    sample's for the rest (conditioned columns, dates, lookups' keys). Returns the targets and the pairs from pass 2."""
+    names = list(fitter.copula_codes_)
+    sample = fitter.rank_targets_
+    whole = sums.correlations() if sums is not None else None
+    index = {c: i for i, c in enumerate(sums.names)} if sums is not None else {}
+    targets: dict[tuple[str, str], float] = {}
+    pairs: list[tuple[str, str]] = []
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if a in index and b in index and whole is not None:
+                if b in fitter.split_on_.get(a, ()) or a in fitter.split_on_.get(b, ()):
+                    continue
+                pairs.append((a, b))
+                r = whole[index[a], index[b]]
+                if np.isfinite(r) and abs(r) >= FLOOR:
+                    targets[(a, b)] = float(np.clip(r, -0.99, 0.99))
+            elif (a, b) in sample:
+                targets[(a, b)] = sample[(a, b)]
+    return targets, pairs
+
+
+__all__ = ["DatasetFitter", "Part", "apply_marginals", "choice_entry", "dataset_parts", "number_entry", "read_part"]
