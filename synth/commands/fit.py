@@ -13,6 +13,7 @@ import typer
 from ..errors import SynthError
 from ..io import describe as describe_addresses, parse_address
 from .console import err
+from .options import SchedulerOption
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -50,6 +51,12 @@ def fit(
     normalize: bool = typer.Option(False, "--normalize", help="A flat table whose id repeats across rows with other "
                                    "columns constant within it (order lines with the order's date): learn it as parent + "
                                    "child tables, so generated rows of one id share those columns."),
+    engine: str = typer.Option("local", "--engine", help="local: read the table into memory here. dask: REAL is a Parquet "
+                               "dataset (a folder of parts, a .parquet file or an fsspec URL) fitted partition by partition "
+                               "on a Dask cluster: marginals and correlations from every row through summaries that merge, "
+                               "structure from a seeded sample of --sample-rows rows (default 100,000) (pip install 'synth[dask]')."),
+    scheduler: Optional[str] = SchedulerOption,
+    workers: int = typer.Option(2, "--workers", "-w", min=1, help="With --engine dask and no scheduler: the LocalCluster's worker processes."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress and no summary line."),
     as_json: bool = typer.Option(False, "--json", help="Print a summary as JSON on stdout."),
 ) -> None:
@@ -73,6 +80,8 @@ def fit(
       synth fit "postgresql://me@localhost/shop#orders" --out orders.yaml
 
       synth fit "postgresql://me@localhost/shop" --out shop.yaml   # every table, with the keys it declares
+
+      synth fit sales/ --engine dask --scheduler tcp://host:8786 --out sales.yaml   # a Parquet dataset on a cluster
     """
     from ..fit import FitConfig, SchemaFitter
     from ..io import is_table_folder
@@ -81,6 +90,18 @@ def fit(
 
     config = _settings(ctx, FitConfig, min_count=min_count, tail=tail, seed=seed, sample_rows=sample_rows,
                        epsilon=epsilon, delta=delta, trees=trees)
+    if engine not in ("local", "dask"):
+        raise SynthError(f"--engine {engine!r}: use one of local, dask")
+    if engine == "local" and scheduler is not None:
+        raise SynthError("--scheduler is for --engine dask")
+    if engine == "dask":
+        for flag, value in (("--epsilon", epsilon), ("--holdout-out", holdout_out), ("--query", query),
+                            ("--normalize", normalize or None)):
+            if value is not None:
+                raise SynthError(f"{flag} is not available with --engine dask (it fits one Parquet dataset)")
+        if len(reals) > 1:
+            raise SynthError("--engine dask fits one Parquet dataset (a folder of parts, a file or a URL), not several tables")
+        return _fit_dataset(reals[0], config, out_path, quiet, as_json, scheduler, workers)
     related = len(reals) > 1 or is_table_folder(reals[0]) or (query is None and _whole_database(reals[0]))
     if related or normalize:
         for flag, value in (("--epsilon", epsilon), ("--holdout-out", holdout_out), ("--sample-rows", sample_rows),
@@ -145,6 +166,43 @@ def fit(
         err.print(f"learned {len(learned.columns)} entries and {summary['correlations']} correlations from {len(frame):,} rows "
                   f"in {seconds:.1f}s; wrote {target}" + (f" and {len(holdout):,} held-back rows to {parse_address(holdout_out)}" if holdout is not None else ""),
                   markup=False)
+
+
+def _fit_dataset(real: str, config: "FitConfig", out_path: Optional[Path], quiet: bool, as_json: bool,
+                 scheduler: Optional[str], workers: int) -> None:
+    """`synth fit DATASET --engine dask`: see :class:`synth.fit.dataset.DatasetFitter`."""
+    from ..fit.dataset import DatasetFitter
+    from ..sinks import write_text_atomic
+
+    name = Path(real.rstrip("/")).stem or "table"
+    target = out_path or Path(f"{name}.yaml")
+    if target.suffix.lower() not in (".yaml", ".yml"):
+        raise SynthError(f"{target}: the schema is YAML; use a .yaml or .yml name")
+    started = time.perf_counter()
+    with err.status("fitting", spinner="dots") if not quiet and err.is_terminal else nullcontext() as status:
+        def step(message: str) -> None:
+            if status is not None:
+                status.update(f"fitting: {message}")
+        try:
+            fitter = DatasetFitter(config, engine="dask", scheduler=scheduler, workers=workers).fit(real, name=name,
+                                                                                                   progress=step)
+        except SynthError as exc:
+            shown = real if exc.message.startswith(real) or "scheduler" in exc.message else None
+            raise (exc if shown else SynthError(f"{real}: {exc.message}", exc.exit_code)) from None
+    write_text_atomic(target, fitter.to_yaml())
+    seconds = time.perf_counter() - started
+    learned = fitter.schema_
+    summary = {"real": real, "out": str(target), "rows": fitter.rows_, "partitions": fitter.parts_,
+               "sample_rows": fitter.sampled_, "columns_from_every_row": fitter.distributed_["columns"],
+               "correlations_from_every_row": len(fitter.distributed_["correlations"]),
+               "entries": {c.name: c.kind for c in learned.columns}, "correlations": len(learned.spec.correlations),
+               "seconds": round(seconds, 3)}
+    if as_json:
+        print(json.dumps(summary))
+    elif not quiet:
+        err.print(f"learned {len(learned.columns)} entries and {summary['correlations']} correlations from {fitter.rows_:,} rows "
+                  f"in {fitter.parts_} partitions ({len(fitter.distributed_['columns'])} column shapes from every row, the "
+                  f"rest from a sample of {fitter.sampled_:,}) in {seconds:.1f}s; wrote {target}", markup=False)
 
 
 def _whole_database(real: str) -> bool:

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 import typer
 
-#: ``--scheduler`` of ``generate`` and ``audit`` (``--engine dask``).
+#: ``--scheduler`` of ``generate``, ``audit`` and ``fit`` (``--engine dask``).
 SchedulerOption = typer.Option(None, "--scheduler", help="With --engine dask: the cluster's scheduler (tcp://host:8786; "
                                "default: $DASK_SCHEDULER_ADDRESS, else a LocalCluster of --workers processes).")

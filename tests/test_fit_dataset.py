@@ -1,0 +1,237 @@
+"""``synth fit`` on a Parquet dataset, partition by partition (synth/fit/summaries.py, synth/fit/dataset.py).
+
+Known answers: the partitioned fit of a table against :class:`synth.fit.SchemaFitter` on the same rows read whole:
+categories, counts, flags and missing shares exact; number columns exact where their values are counted, and
+within the KLL sketch's stated rank error where they are not; rank correlations within 0.02. Kept small: 24,000
+rows in 3 part files (a number column with more distinct values than ``MAX_COUNTED`` goes through the sketch);
+the Dask tests share the session's LocalCluster of 2 workers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+import synth
+from synth.cli import app
+from synth.errors import SynthError
+from synth.fit import FitConfig, SchemaFitter
+from synth.fit.dataset import DatasetFitter, dataset_parts
+from synth.fit.summaries import MAX_COUNTED, RANK_ERROR, TableSummary, summarize
+
+ROWS = 24_000
+
+
+def _table(n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    shop = rng.choice(["north", "south", "east", "west", "rare"], n, p=[0.4, 0.3, 0.2, 0.0996, 0.0004])
+    base = rng.normal(size=n)
+    wait = np.round(rng.gamma(2.0, 3.0, n) + 0.8 * base, 3)
+    wait[rng.random(n) < 0.05] = np.nan
+    return pd.DataFrame({
+        "shop": shop,
+        "amount": np.round(np.exp(3 + 0.6 * base + (shop == "north") * 0.3), 2),
+        "items": rng.poisson(2 + (base > 0), n),
+        "member": rng.random(n) < 0.3 + 0.2 * (base > 0),
+        "wait": wait,
+        # continuous, more distinct values than are counted: learned through the KLL sketch
+        "score": np.round(np.sin(base) * 50 + rng.normal(0, 20, n), 6),
+    })
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    root = tmp_path_factory.mktemp("dataset")
+    df = _table(ROWS)
+    folder = root / "sales"
+    folder.mkdir()
+    cut = [0, 7_000, 15_000, ROWS]  # parts of different sizes
+    for i in range(3):
+        pq.write_table(pa.Table.from_pandas(df.iloc[cut[i]:cut[i + 1]], preserve_index=False),
+                       folder / f"part-{i:05d}.parquet", row_group_size=4_000)
+    (folder / "_SUCCESS").write_bytes(b"")
+    assert df["score"].nunique() > MAX_COUNTED
+    return {"df": df, "folder": folder, "root": root}
+
+
+def _entries(spec):
+    return {e["name"]: e for e in spec["columns"]}
+
+
+def _pairs(spec):
+    return {tuple(c["columns"]): c["rank"] for c in spec.get("correlations", [])}
+
+
+def _assert_knots_within_rank_error(knots: list[float], values: np.ndarray, lo: float, hi: float) -> None:
+    """Each inner knot at quantile p of the (clipped) values sits at a true rank within p +/- RANK_ERROR."""
+    clipped = np.sort(np.clip(values[np.isfinite(values)], lo, hi))
+    n = len(clipped)
+    p = np.linspace(0, 1, len(knots))
+    below = np.searchsorted(clipped, knots, side="left") / n
+    upto = np.searchsorted(clipped, knots, side="right") / n
+    slack = RANK_ERROR + 2 / n  # + the knots' rounding to the column's decimals
+    bad = (p < below - slack) | (p > upto + slack)
+    assert not bad[1:-1].any(), list(zip(p[1:-1][bad[1:-1]], np.asarray(knots)[1:-1][bad[1:-1]]))
+
+
+# --- summaries ------------------------------------------------------------------------------------------------------
+def test_summaries_merge_to_the_whole_tables_counts_extremes_and_a_fixed_uniform_sample(world):
+    df = world["df"]
+    parts = [summarize(df.iloc[a:b].reset_index(drop=True), i, seed=5, sample_rows=3_000)
+             for i, (a, b) in enumerate([(0, 5_000), (5_000, 5_001), (5_001, ROWS)])]
+    whole = TableSummary.merge(parts)
+    again = TableSummary.merge(parts[::-1])  # any order
+    assert whole.rows == ROWS
+    assert whole.columns["shop"].counts == df["shop"].value_counts().to_dict() == again.columns["shop"].counts
+    assert whole.columns["wait"].nulls == df["wait"].isna().sum()
+    assert whole.columns["member"].counts == df["member"].value_counts().to_dict()
+    assert whole.columns["score"].counts is None  # too many distinct values: the sketch only
+    ordered = np.sort(df["wait"].dropna().to_numpy())
+    assert np.array_equal(whole.columns["wait"].low, ordered[:20]) and np.array_equal(whole.columns["wait"].high, ordered[-20:])
+    assert whole.columns["wait"].decimals == 3 and whole.columns["amount"].decimals == 2
+    # The sample: 3,000 distinct rows of the table, in its order, the same for the same seed and partitioning.
+    sample = whole.sample
+    assert len(sample) == 3_000 and sample.equals(again.sample)
+    starts = np.array([0, 5_000, 5_001])
+    rows = starts[sample["_part"].to_numpy()] + sample["_row"].to_numpy()
+    assert np.all(np.diff(rows) > 0)
+    pd.testing.assert_frame_equal(whole.sampled_rows(), df.iloc[rows].reset_index(drop=True))
+    # Uniform: each part holds about its share of the sample (the big part 19/24 of the rows).
+    assert abs((sample["_part"] == 2).mean() - 18_999 / ROWS) < 0.03
+    other = TableSummary.merge([summarize(df, 0, seed=6, sample_rows=3_000)])
+    assert not other.sample["_row"].equals(sample["_row"])
+
+
+def test_dataset_parts_reads_a_folder_a_file_and_cuts_row_groups(world, tmp_path):
+    parts = dataset_parts(world["folder"], partition_rows=8_000)
+    assert [p.rows for p in parts] == [7_000, 8_000, 8_000, 1_000]  # whole 4,000-row groups, a file's runs never joined
+    assert sum(p.rows for p in dataset_parts(world["folder"] / "part-00002.parquet", partition_rows=4_000)) == 9_000
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "_SUCCESS").write_bytes(b"")
+    with pytest.raises(SynthError, match="without data files"):
+        dataset_parts(tmp_path / "empty")
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(SynthError, match="t.csv: cannot read as Parquet"):
+        dataset_parts(tmp_path / "t.csv")
+
+
+# --- the partitioned fit against the fit of the same rows read whole ------------------------------------------------
+@pytest.fixture(scope="module")
+def fits(world):
+    cfg = FitConfig(trees=False, seed=3)
+    local = SchemaFitter(cfg).fit(world["df"], name="sales")
+    parted = DatasetFitter(cfg, partition_rows=5_000).fit(world["folder"], name="sales")
+    return local, parted
+
+
+def test_every_row_in_the_sample_gives_the_one_machine_schema_within_the_sketch(world, fits):
+    local, parted = fits
+    a, b = _entries(local.spec_), _entries(parted.spec_)
+    assert list(a) == list(b)
+    for name in ("shop", "member", "amount", "items", "wait"):  # counted columns: exactly the one-machine entry
+        assert a[name] == b[name], name
+    assert a["shop"]["values"] == {k: v for k, v in world["df"]["shop"].value_counts().items() if v >= 10}
+    # The sketched column: the same kind, range and rounding; its knots within the stated rank error.
+    sa, sb = a["score"], b["score"]
+    assert {k: v for k, v in sa.items() if k != "quantiles"} == {k: v for k, v in sb.items() if k != "quantiles"}
+    assert sb["distribution"] == "quantiles" and len(sb["quantiles"]) == len(sa["quantiles"])
+    _assert_knots_within_rank_error(sb["quantiles"], world["df"]["score"].to_numpy(), sb["min"], sb["max"])
+    # Correlations: the same pairs, each within 0.02 of the one-machine value.
+    pa_, pb = _pairs(local.spec_), _pairs(parted.spec_)
+    assert set(pa_) == set(pb) and len(pa_) >= 5
+    assert max(abs(pa_[k] - pb[k]) for k in pa_) <= 0.02
+    assert parted.rows_ == ROWS and parted.parts_ == 4 and parted.schema_.spec.rows == ROWS
+    assert set(parted.distributed_["columns"]) == set(a)
+    assert "24,000 rows in 4 partitions" in parted.spec_["description"]
+    made = synth.generate(parted.schema_, rows=2_000, seed=1)
+    assert list(made.columns) == list(world["df"].columns) and made["wait"].isna().mean() == pytest.approx(0.05, abs=0.02)
+
+
+def test_a_sample_smaller_than_the_table_still_gives_exact_marginals(world):
+    df = world["df"]
+    cfg = FitConfig(seed=1, sample_rows=4_000)  # trees on: structure from the sample
+    fitted = DatasetFitter(cfg).fit(world["folder"], name="sales")
+    entries = _entries(fitted.spec_)
+    assert fitted.sampled_ == 4_000 and "uniform sample of 4,000 rows" in fitted.spec_["description"]
+    # 'rare' (about 10 rows) is under k in any 4,000-row sample but kept from the whole table's counts.
+    assert entries["shop"]["values"] == {k: v for k, v in df["shop"].value_counts().items() if v >= 10}
+    assert entries["member"]["probability"] == round(df["member"].mean(), 4)
+    if entries["wait"]["kind"] != "conditional":
+        assert entries["wait"]["nulls"] == round(df["wait"].isna().mean(), 4)
+    made = synth.generate(fitted.schema_, rows=20_000, seed=2)
+    assert set(made["shop"]) <= set(entries["shop"]["values"]) and made["amount"].notna().all()
+
+
+def test_an_fsspec_url_is_read_like_a_folder(world):
+    fsspec = pytest.importorskip("fsspec")
+    fs = fsspec.filesystem("memory")
+    for path in world["folder"].iterdir():
+        fs.pipe(f"/fitds/sales/{path.name}", path.read_bytes())
+    cfg = FitConfig(trees=False, seed=3)
+    on_url = DatasetFitter(cfg).fit("memory://fitds/sales/", name="sales")
+    on_disk = DatasetFitter(cfg).fit(world["folder"], name="sales")
+    assert _entries(on_url.spec_)["shop"] == _entries(on_disk.spec_)["shop"] and on_url.rows_ == ROWS
+
+
+# --- on Dask ----------------------------------------------------------------------------------------------------------
+def test_dask_gives_the_local_engines_schema(world, dask_client):
+    cfg = FitConfig(seed=3, sample_rows=6_000)
+    local = DatasetFitter(cfg, partition_rows=5_000).fit(world["folder"], name="sales")
+    on_dask = DatasetFitter(cfg, engine="dask", scheduler=dask_client, partition_rows=5_000).fit(world["folder"], name="sales")
+    a, b = _entries(local.spec_), _entries(on_dask.spec_)
+    # Counts, extremes and the sample are exact and the same; only the sketched column's knots may move (KLL's
+    # compaction draws its own random bits), within the rank error.
+    assert {k: v for k, v in a.items() if k != "score"} == {k: v for k, v in b.items() if k != "score"}
+    if b["score"].get("distribution") == "quantiles":
+        _assert_knots_within_rank_error(b["score"]["quantiles"], world["df"]["score"].to_numpy(), b["score"]["min"], b["score"]["max"])
+    pa_, pb = _pairs(local.spec_), _pairs(on_dask.spec_)
+    assert set(pa_) == set(pb) and max((abs(pa_[k] - pb[k]) for k in pa_), default=0) <= 0.02
+
+
+def test_the_command_fits_on_dask_and_the_schema_generates(world, dask_client, tmp_path):
+    address = dask_client.scheduler.address
+    out = tmp_path / "twin.yaml"
+    result = CliRunner().invoke(app, ["fit", f"{world['folder']}/", "--engine", "dask", "--scheduler", address,
+                                      "--out", str(out), "--seed", "3", "--no-trees", "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"rows": 24000' in result.stdout and '"partitions": 3' in result.stdout
+    assert out.read_text().startswith("# Learned by `synth fit`")
+    made = CliRunner().invoke(app, ["generate", str(out), "--rows", "500", "--out", str(tmp_path / "twin.csv"), "-q"])
+    assert made.exit_code == 0, made.output
+    assert len(pd.read_csv(tmp_path / "twin.csv")) == 500
+
+
+@pytest.mark.parametrize("args, message", [
+    (["missing/"], "error: missing/: no such file or folder"),
+    (["DATA", "--epsilon", "1"], "error: --epsilon is not available with --engine dask"),
+    (["DATA", "other.csv"], "error: --engine dask fits one Parquet dataset"),
+    (["DATA", "--engine", "spark"], "error: --engine 'spark': use one of local, dask"),
+])
+def test_bad_input_is_one_line_and_exit_2(world, tmp_path, args, message):
+    args = [str(world["folder"]) if a == "DATA" else a for a in args]
+    engine = [] if "--engine" in args else ["--engine", "dask"]
+    result = CliRunner().invoke(app, ["fit", *args, *engine, "--out", str(tmp_path / "t.yaml")])
+    assert result.exit_code == 2 and result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
+    assert not (tmp_path / "t.yaml").exists()
+
+
+def test_an_unreachable_scheduler_is_one_line_and_no_schema(world, tmp_path, monkeypatch):
+    pytest.importorskip("distributed")
+    monkeypatch.setattr("synth.cluster.CONNECT_TIMEOUT", 1.0)
+    result = CliRunner().invoke(app, ["fit", str(world["folder"]), "--engine", "dask", "--scheduler", "tcp://127.0.0.1:1",
+                                      "--out", str(tmp_path / "t.yaml")])
+    assert result.exit_code == 2 and result.stderr.startswith("error: dask scheduler tcp://127.0.0.1:1: cannot connect: no Dask scheduler answered within 1 s")
+    assert result.stderr.count("\n") == 1 and not (tmp_path / "t.yaml").exists()
+
+
+def test_parts_whose_columns_differ_are_refused(world, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    pq.write_table(pa.table({"a": [1, 2], "b": ["x", "y"]}), folder / "part-00000.parquet")
+    pq.write_table(pa.table({"a": [1, 2], "c": ["x", "y"]}), folder / "part-00001.parquet")
+    result = CliRunner().invoke(app, ["fit", str(folder), "--engine", "dask", "--out", str(tmp_path / "t.yaml")])
+    assert result.exit_code == 2 and "part-00001.parquet: its columns differ" in result.stderr
