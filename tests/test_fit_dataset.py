@@ -21,6 +21,7 @@ from synth.cli import app
 from synth.errors import SynthError
 from synth.fit import FitConfig, SchemaFitter
 from synth.fit.dataset import DatasetFitter, dataset_parts
+pytest.importorskip("datasketches")
 from synth.fit.summaries import MAX_COUNTED, RANK_ERROR, TableSummary, summarize
 
 ROWS = 24_000
@@ -38,9 +39,11 @@ def _table(n: int, seed: int = 0) -> pd.DataFrame:
         "items": rng.poisson(2 + (base > 0), n),
         "member": rng.random(n) < 0.3 + 0.2 * (base > 0),
         "wait": wait,
+        "size": np.array(["S", "M", "L"])[rng.integers(0, 3, n)],
         # continuous, more distinct values than are counted: learned through the KLL sketch
         "score": np.round(np.sin(base) * 50 + rng.normal(0, 20, n), 6),
-    })
+    }).assign(price=lambda d: d["size"].map({"S": 2.5, "M": 3.0, "L": 3.5}),  # a lookup: size -> price
+              total=lambda d: np.round(d["price"] * d["items"], 2))            # a formula
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +148,8 @@ def test_every_row_in_the_sample_gives_the_one_machine_schema_within_the_sketch(
     assert set(pa_) == set(pb) and len(pa_) >= 5
     assert max(abs(pa_[k] - pb[k]) for k in pa_) <= 0.02
     assert parted.rows_ == ROWS and parted.parts_ == 4 and parted.schema_.spec.rows == ROWS
-    assert set(parted.distributed_["columns"]) == set(a)
+    assert set(parted.distributed_["columns"]) == set(a) - {"total", "size_facts"}  # the rules are checked instead
+    assert a["total"]["expr"] == b["total"]["expr"] and b["total"]["description"].endswith("(all 24,000 checked)")
     assert "24,000 rows in 4 partitions" in parted.spec_["description"]
     made = synth.generate(parted.schema_, rows=2_000, seed=1)
     assert list(made.columns) == list(world["df"].columns) and made["wait"].isna().mean() == pytest.approx(0.05, abs=0.02)
@@ -235,3 +239,22 @@ def test_parts_whose_columns_differ_are_refused(world, tmp_path):
     pq.write_table(pa.table({"a": [1, 2], "c": ["x", "y"]}), folder / "part-00001.parquet")
     result = CliRunner().invoke(app, ["fit", str(folder), "--engine", "dask", "--out", str(tmp_path / "t.yaml")])
     assert result.exit_code == 2 and "part-00001.parquet: its columns differ" in result.stderr
+
+
+# --- rules: found on the sample, checked on every row -------------------------------------------------------------------
+def test_rules_found_on_the_sample_are_checked_on_every_row(world, tmp_path):
+    df, seed = world["df"].copy(), 4
+    whole = TableSummary.merge([summarize(df.iloc[i * 8_000:(i + 1) * 8_000].reset_index(drop=True), i, seed, 4_000)
+                                for i in range(3)])
+    sampled = set(whole.sample["_part"] * 8_000 + whole.sample["_row"])
+    outside = np.array([r for r in range(ROWS) if r not in sampled])[::100][:100]
+    df.loc[outside, "total"] += 1  # the formula fails on 100 rows, none of them in the sample
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp_path / "broken.parquet", row_group_size=8_000)
+    fitted = DatasetFitter(FitConfig(seed=seed, sample_rows=4_000, trees=False), partition_rows=8_000).fit(
+        tmp_path / "broken.parquet", name="sales")
+    entries = _entries(fitted.spec_)
+    assert entries["total"]["kind"] == "expression"  # held on every sampled row
+    assert entries["total"]["description"] == ("total = round(items * price, 1) held on 99.58% of the real rows "
+                                               "(all 24,000 checked)")
+    assert entries["size_facts"]["description"].startswith("values that go with each size on 100.00% of the real rows")
+    assert fitted.notes_ == ["total: found on the sample, but holds on only 99.58% of all rows (under 99.9%): review it"]

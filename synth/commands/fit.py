@@ -192,7 +192,10 @@ def _fit_dataset(real: str, config: "FitConfig", out_path: Optional[Path], quiet
     write_text_atomic(target, fitter.to_yaml())
     seconds = time.perf_counter() - started
     learned = fitter.schema_
-    summary = {"real": real, "out": str(target), "rows": fitter.rows_, "partitions": fitter.parts_,
+    if not as_json:
+        for note in fitter.notes_:
+            err.print(f"note: {note}", markup=False)
+    summary = {"real": real, "out": str(target), "rows": fitter.rows_, "notes": fitter.notes_, "partitions": fitter.parts_,
                "sample_rows": fitter.sampled_, "columns_from_every_row": fitter.distributed_["columns"],
                "correlations_from_every_row": len(fitter.distributed_["correlations"]),
                "entries": {c.name: c.kind for c in learned.columns}, "correlations": len(learned.spec.correlations),

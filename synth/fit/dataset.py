@@ -38,7 +38,7 @@ from ..errors import SynthError
 from . import HEADER, SchemaFitter, _validated
 from .columns import _best_parametric, _round_out, learn_numeric, plain_number
 from .config import FitConfig
-from .summaries import ColumnSummary, RankMap, RankSums, Scorer, TableSummary, summarize
+from .summaries import Checked, ColumnSummary, FormulaRule, LookupRule, RankMap, RankSums, Scorer, TableSummary, summarize
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -151,8 +151,8 @@ def first_pass(part: Part, index: int, seed: int, sample_rows: int, min_count: i
     return summarize(read_part(part), index, seed, sample_rows, min_count)
 
 
-def second_pass(scorer: Scorer, part: Part) -> RankSums:
-    """Pass 2: the partition's rank sums under the merged marginals (a task)."""
+def second_pass(scorer: Scorer, part: Part) -> Checked:
+    """Pass 2: the partition's rank sums under the merged marginals and its rows each rule holds on (a task)."""
     return scorer(read_part(part))
 
 
@@ -168,7 +168,7 @@ class LocalRunner:
         for i, part in enumerate(parts):
             yield first_pass(part, i, *args)
 
-    def second(self, scorer: Scorer, parts: list[Part]) -> Iterator[RankSums]:
+    def second(self, scorer: Scorer, parts: list[Part]) -> Iterator[Checked]:
         for part in parts:
             yield second_pass(scorer, part)
 
@@ -200,7 +200,7 @@ class DaskRunner:
                                   key=[f"synth-fit-summary-{token}-{i}" for i in range(len(parts))])
         return self._completed(futures)
 
-    def second(self, scorer: Scorer, parts: list[Part]) -> Iterator[RankSums]:
+    def second(self, scorer: Scorer, parts: list[Part]) -> Iterator[Checked]:
         from dask.base import tokenize
 
         blob = pickle.dumps(scorer, protocol=pickle.HIGHEST_PROTOCOL)
@@ -230,8 +230,8 @@ class DatasetFitter:
     ``engine``: ``"local"`` (the partitions one after another here) or ``"dask"`` (a task per partition on
     ``scheduler``, an address or a :class:`distributed.Client`; None: ``DASK_SCHEDULER_ADDRESS``, else a
     LocalCluster of ``workers`` processes). After :meth:`fit`: ``schema_``, ``spec_``, ``rows_``, ``parts_``,
-    ``sampled_`` (rows in the sample) and ``distributed_`` (the columns whose marginal, and the pairs whose
-    correlation, come from every row).
+    ``sampled_`` (rows in the sample), ``distributed_`` (the columns whose marginal, and the pairs whose
+    correlation, come from every row) and ``notes_`` (rules found on the sample that hold on too few of all rows).
     """
 
     schema_: Schema
@@ -252,6 +252,10 @@ class DatasetFitter:
         if cfg.epsilon is not None:
             raise SynthError("--epsilon is not available for a partitioned fit yet: fit a sample of the rows on one machine")
         step = progress or (lambda _msg: None)
+        import importlib.util
+
+        if importlib.util.find_spec("datasketches") is None:
+            raise SynthError("a partitioned fit needs datasketches (quantile sketches): pip install 'synth[dask]'")
         if self.engine == "dask":
             from ..cluster import require_dask
 
@@ -280,9 +284,11 @@ class DatasetFitter:
         spec = fitter.spec_
         marginal = apply_marginals(spec, whole, cfg, skip=fitter.conditioned_)
         maps = {c: m for c, m in rank_maps(spec, whole, marginal).items() if c in fitter.copula_codes_}
-        step("pass 2: rank correlations")
-        sums = RankSums.merge(list(runner.second(Scorer(maps), parts))) if len(maps) >= 2 else None
-        targets, pairs = merged_targets(fitter, sums)
+        rules = sample_rules(spec)
+        step("pass 2: rank correlations and rules on every row")
+        checked = Checked.merge(list(runner.second(Scorer(maps, rules), parts))) if len(maps) >= 2 or rules else None
+        self.notes_ = restate_rules(spec, checked.rules if checked else {}, cfg)
+        targets, pairs = merged_targets(fitter, checked.sums if checked else None)
         spec.pop("correlations", None)
         if targets:
             from .copula import calibrate
@@ -482,6 +488,42 @@ def number_entry(name: str, summary: ColumnSummary, cfg: FitConfig, sample_entry
     if kind == "integer" and spec.get("distribution") == "quantiles" and spec["min"] == spec["max"]:
         spec["max"] = spec["min"] + 1
     return spec
+
+
+# --- rules found on the sample, checked on every row ----------------------------------------------------------------
+def sample_rules(spec: dict[str, Any]) -> list[LookupRule | FormulaRule]:
+    """The fixed combinations (lookups) and ``x op y`` formulas of ``spec``, to count on every partition."""
+    rules: list[LookupRule | FormulaRule] = []
+    for entry in spec["columns"]:
+        if entry.get("kind") == "lookup":
+            records = pd.DataFrame(entry["records"], columns=[entry["key"], *entry["fields"]])
+            rules.append(LookupRule(entry["name"], entry["key"], list(entry["fields"]), records))
+        elif entry.get("kind") == "expression":
+            rule = FormulaRule.parse(entry["name"], entry.get("expr", ""))
+            if rule is not None:
+                rules.append(rule)
+    return rules
+
+
+def restate_rules(spec: dict[str, Any], counts: dict[str, tuple[int, int]], cfg: FitConfig) -> list[str]:
+    """State in each rule's description the share of all rows it held on; returns a note for each that holds on
+    fewer than ``rule_share`` of them (found on the sample, where it held)."""
+    notes = []
+    for entry in spec["columns"]:
+        if entry.get("name") not in counts:
+            continue
+        checked, held = counts[entry["name"]]
+        share = held / checked if checked else 1.0
+        if entry["kind"] == "lookup":
+            entry["description"] = (f"values that go with each {entry['key']} on {share:.2%} of the real rows "
+                                    f"(all {checked:,} rows of listed values checked; the rest are exceptions)")
+        else:
+            entry["description"] = (f"{entry['name']} = {entry['expr']} held on {share:.2%} of the real rows "
+                                    f"(all {checked:,} checked)")
+        if share < cfg.rule_share:
+            notes.append(f"{entry['name']}: found on the sample, but holds on only {share:.2%} of all rows "
+                         f"(under {cfg.rule_share:.1%}): review it")
+    return notes
 
 
 # --- correlations from every row ----------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ Two passes, each a pure function of one partition's rows whose results merge exa
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -90,8 +91,8 @@ class ColumnSummary:
         first = parts[0]
         counts: dict[Any, int] | None = None
         if all(p.counts is not None for p in parts):
-            merged = pd.concat([pd.Series(p.counts, dtype="int64") for p in parts if p.counts])
-            summed = merged.groupby(level=0, sort=False).sum() if len(merged) else merged
+            counted = [pd.Series(p.counts, dtype="int64") for p in parts if p.counts]
+            summed = pd.concat(counted).groupby(level=0, sort=False).sum() if counted else pd.Series(dtype="int64")
             counts = None if len(summed) > MAX_COUNTED else {k: int(v) for k, v in summed.items()}
         out = ColumnSummary(sum(p.rows for p in parts), sum(p.nulls for p in parts), counts, first.number)
         if first.number:
@@ -113,10 +114,13 @@ def summarize_column(series: pd.Series, keep: int) -> ColumnSummary:
     rows, nulls = len(series), int(series.isna().sum())
     number = pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
     if not number:
+        if pd.api.types.is_datetime64_any_dtype(series.dtype) or isinstance(series.dtype, pd.PeriodDtype):
+            return ColumnSummary(rows, nulls, None)  # dates and times are learned from the sample
         present = series.dropna()
-        if not (pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype)):
-            present = present.astype(str)  # counted as the text the fit reads
+        if not pd.api.types.is_bool_dtype(series.dtype):
+            present = present.astype(object).astype(str)  # counted as the text the fit reads (not as a categorical)
         counted = present.value_counts(sort=False)
+        counted = counted[counted > 0]
         counts = None if len(counted) > MAX_COUNTED else {k: int(v) for k, v in counted.items()}
         return ColumnSummary(rows, nulls, counts)
     values = series.to_numpy(dtype=float, na_value=np.nan)
@@ -284,11 +288,99 @@ class RankSums:
         return r
 
 
+# --- pass 2: rules found on the sample, checked on every row ------------------------------------------------------
+@dataclass
+class LookupRule:
+    """A fixed combination: ``fields`` take the values ``records`` lists for each value of ``key``.
+
+    >>> rule = LookupRule("size_facts", "size", ["price"], pd.DataFrame({"size": ["S", "L"], "price": [2.5, 3.5]}))
+    >>> rule.count(pd.DataFrame({"size": ["S", "L", "L", "M"], "price": [2.5, 3.5, 9.0, 1.0]}))  # M: not listed
+    (3, 2)
+    """
+
+    name: str
+    key: str
+    fields: list[str]
+    records: pd.DataFrame
+
+    def count(self, frame: pd.DataFrame) -> tuple[int, int]:
+        """(rows whose key is listed, rows whose fields all hold the listed values; missing matches missing)."""
+        index = self.records[self.key].to_numpy(dtype=object)
+        keys = frame[self.key]
+        keys = keys.where(keys.isna(), keys.astype(str)) if self.records[self.key].dtype == object else keys
+        listed = keys.isin(index).to_numpy()
+        held = listed.copy()
+        for f in self.fields:
+            expected = keys.map(pd.Series(self.records[f].to_numpy(), index=index))
+            got = frame[f]
+            if expected.dtype == object and got.dtype != object and not pd.api.types.is_bool_dtype(got.dtype):
+                expected = pd.to_numeric(expected, errors="coerce")
+            same = (got.to_numpy() == expected.to_numpy()) | (got.isna().to_numpy() & expected.isna().to_numpy())
+            held &= same
+        return int(listed.sum()), int(held.sum())
+
+
+#: ``x op y`` or ``round(x op y, d)``: the formulas synth.fit.rules writes.
+_FORMULA = re.compile(r"^(?:round\()?(\w+) ([-+*/]) (\w+)(?:, (\d+)\))?$")
+_OPS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
+
+
+@dataclass
+class FormulaRule:
+    """``name = x op y`` (rounded to ``decimals``), held when within half a unit of the last decimal.
+
+    >>> rule = FormulaRule.parse("amount", "round(price * quantity, 2)")
+    >>> rule.count(pd.DataFrame({"amount": [5.0, 7.5, None], "price": [2.5, 2.5, 1.0], "quantity": [2, 2, 1]}))
+    (2, 1)
+    """
+
+    name: str
+    x: str
+    op: str
+    y: str
+    decimals: int | None
+
+    @staticmethod
+    def parse(name: str, expr: str) -> "FormulaRule | None":
+        found = _FORMULA.match(expr.strip())
+        if found is None:
+            return None
+        x, op, y, decimals = found.groups()
+        return FormulaRule(name, x, op, y, None if decimals is None else int(decimals))
+
+    def count(self, frame: pd.DataFrame) -> tuple[int, int]:
+        """(rows where the column and both operands have values, rows where the formula holds)."""
+        a, x, y = (frame[c].to_numpy(dtype=float, na_value=np.nan) for c in (self.name, self.x, self.y))
+        full = ~(np.isnan(a) | np.isnan(x) | np.isnan(y))
+        tol = 0.5 * 10.0 ** (-(self.decimals if self.decimals is not None else 6)) + 1e-9  # as synth.fit.rules
+        with np.errstate(divide="ignore", invalid="ignore"):
+            made = _OPS[self.op](x[full], y[full])
+        return int(full.sum()), int(np.count_nonzero(np.abs(a[full] - made) <= tol))
+
+
+@dataclass
+class Checked:
+    """Pass 2 of a partition (or of several, merged): its rank sums and, per rule, (rows checked, rows held)."""
+
+    sums: RankSums | None
+    rules: dict[str, tuple[int, int]]
+
+    @staticmethod
+    def merge(parts: Sequence["Checked"]) -> "Checked":
+        sums = [p.sums for p in parts if p.sums is not None]
+        rules = {name: (sum(p.rules[name][0] for p in parts), sum(p.rules[name][1] for p in parts))
+                 for name in parts[0].rules}
+        return Checked(RankSums.merge(sums) if sums else None, rules)
+
+
 @dataclass
 class Scorer:
-    """Pass 2 of a partition: its rows' ranks under the merged marginals (``maps``), summed as :class:`RankSums`."""
+    """Pass 2 of a partition: its rows' ranks under the merged marginals (``maps``), summed as :class:`RankSums`,
+    and how often each rule found on the sample holds."""
 
     maps: dict[str, RankMap]
+    rules: list[LookupRule | FormulaRule] = field(default_factory=list)
 
-    def __call__(self, frame: pd.DataFrame) -> RankSums:
-        return RankSums.of({c: m.ranks(frame[c]) for c, m in self.maps.items()})
+    def __call__(self, frame: pd.DataFrame) -> Checked:
+        sums = RankSums.of({c: m.ranks(frame[c]) for c, m in self.maps.items()}) if len(self.maps) >= 2 else None
+        return Checked(sums, {rule.name: rule.count(frame) for rule in self.rules})
