@@ -258,3 +258,13 @@ def test_rules_found_on_the_sample_are_checked_on_every_row(world, tmp_path):
                                                "(all 24,000 checked)")
     assert entries["size_facts"]["description"].startswith("values that go with each size on 100.00% of the real rows")
     assert fitted.notes_ == ["total: found on the sample, but holds on only 99.58% of all rows (under 99.9%): review it"]
+
+
+def test_a_lookups_rows_are_counted_by_key_whatever_the_types():
+    from synth.fit.summaries import LookupRule
+
+    rule = LookupRule("k_facts", "k", ["name", "flag"],
+                      pd.DataFrame({"k": [1, 2], "name": ["a", None], "flag": [True, False]}))
+    frame = pd.DataFrame({"k": [1, 1, 2, 2, 3, None], "name": pd.Categorical(["a", "b", None, "x", "a", "a"]),
+                          "flag": [True, True, False, False, True, True]})
+    assert rule.count(frame) == (4, 2)  # k=1: 'a' holds, 'b' does not; k=2: missing holds, 'x' does not; 3: unlisted

@@ -26,6 +26,8 @@ Two passes, each a pure function of one partition's rows whose results merge exa
 
 from __future__ import annotations
 
+import datetime
+import numbers
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
@@ -117,9 +119,16 @@ def summarize_column(series: pd.Series, keep: int) -> ColumnSummary:
         if pd.api.types.is_datetime64_any_dtype(series.dtype) or isinstance(series.dtype, pd.PeriodDtype):
             return ColumnSummary(rows, nulls, None)  # dates and times are learned from the sample
         present = series.dropna()
-        if not pd.api.types.is_bool_dtype(series.dtype):
-            present = present.astype(object).astype(str)  # counted as the text the fit reads (not as a categorical)
-        counted = present.value_counts(sort=False)
+        if isinstance(series.dtype, pd.CategoricalDtype):  # counted by code, then named as the text the fit reads
+            counted = present.value_counts(sort=False)
+            counted.index = counted.index.astype(object).astype(str)
+        else:
+            first = present.iloc[0] if len(present) else None
+            if isinstance(first, (datetime.date, datetime.time)):  # dates and times (Arrow's date32, time64)
+                return ColumnSummary(rows, nulls, None)
+            if not pd.api.types.is_bool_dtype(series.dtype):
+                present = present.astype(str)
+            counted = present.value_counts(sort=False)
         counted = counted[counted > 0]
         counts = None if len(counted) > MAX_COUNTED else {k: int(v) for k, v in counted.items()}
         return ColumnSummary(rows, nulls, counts)
@@ -232,11 +241,8 @@ class RankMap:
         """Each row's mid-rank (NaN: missing, or a value that takes no part, like a category left out)."""
         if self.text:
             assert self.values is not None and self.mid is not None
-            lookup = pd.Series(self.mid, index=self.values)
-            present = series.notna().to_numpy()
-            out = np.full(len(series), np.nan)
-            out[present] = series[present].astype(str).map(lookup).to_numpy(dtype=float, na_value=np.nan)
-            return out
+            at = text_codes(series, self.values)
+            return np.where(at >= 0, self.mid[np.maximum(at, 0)], np.nan)
         x = series.to_numpy(dtype=float, na_value=np.nan)
         out = np.full(len(x), np.nan)
         ok = np.isfinite(x)
@@ -288,6 +294,42 @@ class RankSums:
         return r
 
 
+def text_codes(series: pd.Series, vocabulary: Sequence[Any]) -> np.ndarray:
+    """Each row's position in ``vocabulary`` (texts), -1 where missing or not listed; a categorical column is
+    looked up once per category, not once per row.
+
+    >>> text_codes(pd.Series(["b", None, "z", "a"]), ["a", "b"]).tolist()
+    [1, -1, -1, 0]
+    """
+    index = pd.Index(list(vocabulary), dtype=object)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        per = index.get_indexer(series.cat.categories.astype(object).astype(str))
+        codes = series.cat.codes.to_numpy()
+        return np.where(codes >= 0, per[np.maximum(codes, 0)], -1)
+    present = series.notna().to_numpy()
+    out = np.full(len(series), -1, dtype=np.int64)
+    out[present] = index.get_indexer(series[present].astype(str))
+    return out
+
+
+def _same(got: pd.Series, expected: pd.Series, at: np.ndarray) -> np.ndarray:
+    """Whether each row's ``got`` equals ``expected[at]`` (``at`` -1: no expectation, False); missing equals missing."""
+    missing = got.isna().to_numpy()
+    want_missing = expected.isna().to_numpy()
+    numeric = (pd.api.types.is_numeric_dtype(got.dtype) and not pd.api.types.is_bool_dtype(got.dtype)
+               and all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in expected.dropna()))
+    if numeric:
+        want = expected.to_numpy(dtype=float, na_value=np.nan)[np.maximum(at, 0)]
+        equal = got.to_numpy(dtype=float, na_value=np.nan) == want
+    else:
+        vocabulary = [str(v) for v in expected.dropna().unique()]
+        wanted = text_codes(expected, vocabulary)
+        codes = text_codes(got.astype(object) if pd.api.types.is_bool_dtype(got.dtype) else got, vocabulary)
+        equal = (codes == wanted[np.maximum(at, 0)]) & (codes >= 0)  # -1 (missing, or not a listed text) equals nothing
+    equal |= missing & want_missing[np.maximum(at, 0)]
+    return equal & (at >= 0)
+
+
 # --- pass 2: rules found on the sample, checked on every row ------------------------------------------------------
 @dataclass
 class LookupRule:
@@ -305,19 +347,16 @@ class LookupRule:
 
     def count(self, frame: pd.DataFrame) -> tuple[int, int]:
         """(rows whose key is listed, rows whose fields all hold the listed values; missing matches missing)."""
-        index = self.records[self.key].to_numpy(dtype=object)
+        listed_keys = self.records[self.key]
         keys = frame[self.key]
-        keys = keys.where(keys.isna(), keys.astype(str)) if self.records[self.key].dtype == object else keys
-        listed = keys.isin(index).to_numpy()
-        held = listed.copy()
+        if not pd.api.types.is_numeric_dtype(listed_keys.dtype) or pd.api.types.is_bool_dtype(listed_keys.dtype):
+            at = text_codes(keys, [str(k) for k in listed_keys])
+        else:
+            at = pd.Index(listed_keys.to_numpy(dtype=float)).get_indexer(keys.to_numpy(dtype=float, na_value=np.nan))
+        held = at >= 0
         for f in self.fields:
-            expected = keys.map(pd.Series(self.records[f].to_numpy(), index=index))
-            got = frame[f]
-            if expected.dtype == object and got.dtype != object and not pd.api.types.is_bool_dtype(got.dtype):
-                expected = pd.to_numeric(expected, errors="coerce")
-            same = (got.to_numpy() == expected.to_numpy()) | (got.isna().to_numpy() & expected.isna().to_numpy())
-            held &= same
-        return int(listed.sum()), int(held.sum())
+            held &= _same(frame[f], self.records[f], at)
+        return int(np.count_nonzero(at >= 0)), int(held.sum())
 
 
 #: ``x op y`` or ``round(x op y, d)``: the formulas synth.fit.rules writes.
