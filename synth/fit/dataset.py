@@ -174,8 +174,9 @@ class LocalRunner:
 
 
 class DaskRunner:
-    """The tasks on a Dask cluster, one per partition; results are merged on the client as they complete (they
-    merge the same in any order)."""
+    """The tasks on a Dask cluster, one per partition. Pass 1's summaries are merged on the client as they complete
+    (they merge the same in any order: counts and extremes exactly, the sample by its keys); pass 2's rank sums,
+    a few KB each, are gathered and added in partition order."""
 
     def __init__(self, client: Client) -> None:
         self.client = client
@@ -210,7 +211,11 @@ class DaskRunner:
         futures = self.client.map(second_pass, [held] * len(parts), parts,
                                   key=[f"synth-fit-ranks-{token}-{i}" for i in range(len(parts))])
         try:
-            yield from self._completed(futures)
+            # Gathered in partition order (a few KB each): float sums then add up the same on every run.
+            yield from self.client.gather(futures)
+        except BaseException:
+            self.client.cancel(futures)
+            raise
         finally:
             self.client.cancel([held])
 
