@@ -26,6 +26,7 @@ fitted by :class:`synth.fit.SchemaFitter` with the same privacy guards (a catego
 
 from __future__ import annotations
 
+import importlib.util
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,8 +258,6 @@ class DatasetFitter:
         if cfg.epsilon is not None:
             raise SynthError("--epsilon is not available for a partitioned fit yet: fit a sample of the rows on one machine")
         step = progress or (lambda _msg: None)
-        import importlib.util
-
         if importlib.util.find_spec("datasketches") is None:
             raise SynthError("a partitioned fit needs datasketches (quantile sketches): pip install 'synth[dask]'")
         if self.engine == "dask":
