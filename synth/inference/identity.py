@@ -67,27 +67,35 @@ def identity_provider(text: pd.Series | DistinctText, config: InferenceConfig | 
 
 
 @functools.lru_cache(maxsize=1)
-def _first_names() -> frozenset[str]:
-    names: set[str] = set()
+def _person_words() -> tuple[frozenset[str], frozenset[str]]:
+    """Faker's first names (with titles) and last names over :data:`_LOCALES`, lower-cased."""
+    first: set[str] = set(_TITLES)
+    last: set[str] = set()
     for locale in _LOCALES:
-        names |= {str(n).lower() for n in importlib.import_module(f"faker.providers.person.{locale}").Provider.first_names}
-    return frozenset(names | _TITLES)
+        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        first |= {str(n).lower() for n in provider.first_names}
+        last |= {str(n).lower() for n in provider.last_names}
+    return frozenset(first), frozenset(last)
 
 
 def names_people(values: pd.Series, share: float = PEOPLE_SHARE) -> bool:
-    """Whether names are people's: at least ``share`` of the distinct values hold a first name or a title.
+    """Whether names are people's: at least ``share`` of the distinct values hold a first name or a title, or
+    end with a last name (``Bo Chen``: a short first name the lists miss).
 
     >>> names_people(pd.Series(["Latoya Li", "Glenn Meadows", "Mr. Jermaine Reese"]))
     True
     >>> names_people(pd.Series(["Caffe Latte", "Drip Coffee", "Green Tea", "Espresso"]))
     False
+    >>> names_people(pd.Series(["Lansdowne Airport", "Schaumburg Regional", "Endeavor Air Inc."]))
+    False
     """
     distinct = pd.Series(values.dropna().astype(str).unique()[:1000])
     if distinct.empty:
         return False
-    known = _first_names()
+    first, last = _person_words()
     tokens = distinct.str.lower().str.findall(r"[^\W\d_]+")
-    return float(tokens.map(lambda ws: any(w in known for w in ws)).mean()) >= share
+    person = tokens.map(lambda ws: any(w in first for w in ws) or (len(ws) > 1 and ws[-1] in last))
+    return float(person.mean()) >= share
 
 
 def is_phone_number(text: str) -> bool:
