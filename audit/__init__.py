@@ -251,7 +251,7 @@ def _check_target(t: Tables, target: str) -> None:
     if not present.any():
         raise SynthError(f"--target {target!r} has only empty values in the real table")
     if values[present].nunique() < 2:
-        raise SynthError(f"--target {target!r} has a single value in the real table ({values[present].iloc[0]!r}): there is nothing to predict")
+        raise SynthError(f"--target {target!r} has a single value in the real table ({values[present].iloc[:1].tolist()[0]!r}): there is nothing to predict")
 
 
 __all__ = ["AuditResult", "Metric", "MetricUnit", "Policy", "register", "run", "units", "VERSION"]

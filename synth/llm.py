@@ -111,15 +111,30 @@ class LLMClient:
     usage: Usage = field(default_factory=Usage)
 
     def __post_init__(self) -> None:
-        import openai
-
         if not self.config.api_key and not self.config.base_url:
             raise SynthError("OPENAI_API_KEY is not set: export it, or set OPENAI_BASE_URL to a local OpenAI-compatible server")
-        self._openai = openai
-        # A local server (Ollama, vLLM) needs no key, but the client wants a string.
-        self._client = openai.OpenAI(api_key=self.config.api_key or "not-needed", base_url=self.config.base_url,
-                                     max_retries=0, timeout=self.config.timeout)
+        self._client: Any = None  # the openai client, made before the first request (cached answers need none)
         self._lock = threading.Lock()
+
+    def _connect(self) -> Any:
+        """The ``openai`` client, made on the first request that is not in the cache.
+
+        Importing ``openai`` takes about two thirds of a failing ``synth draft`` (2.2 of 3.4 billion instructions):
+        an endpoint where nothing listens, or whose host does not exist, is found first with one plain TCP
+        connection, so that mistake is reported before the import.
+        """
+        with self._lock:
+            if self._client is None:
+                lasting = unreachable(self.config.base_url or DEFAULT_URL)
+                if lasting is not None:
+                    raise SynthError(f"cannot reach the LLM endpoint {self.url}: {lasting} (check OPENAI_BASE_URL)")
+                import openai
+
+                self._openai = openai
+                # A local server (Ollama, vLLM) needs no key, but the client wants a string.
+                self._client = openai.OpenAI(api_key=self.config.api_key or "not-needed", base_url=self.config.base_url,
+                                             max_retries=0, timeout=self.config.timeout)
+            return self._client
 
     # --- one request ------------------------------------------------------------------------
     def complete(self, messages: list[dict[str, str]], response_format: dict[str, Any] | None = None,
@@ -170,6 +185,7 @@ class LLMClient:
             return results
 
     def _send(self, request: dict[str, Any]) -> Any:
+        client = self._connect()
         openai = self._openai
         limit = self.config.time_limit
         started = time.monotonic()
@@ -181,7 +197,7 @@ class LLMClient:
             try:
                 # A hung attempt must not outlive the whole request's limit.
                 timeout = max(0.1, min(self.config.timeout, deadline - time.monotonic()))
-                return self._client.chat.completions.create(**request, timeout=timeout)
+                return client.chat.completions.create(**request, timeout=timeout)
             except openai.AuthenticationError:
                 raise SynthError("the endpoint refused the API key (check OPENAI_API_KEY)") from None
             except openai.APIConnectionError as exc:  # APITimeoutError included
@@ -263,13 +279,51 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return chain
 
 
+REFUSED = "connection refused (is the server running, on that port?)"
+UNKNOWN_HOST = "unknown host"
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
+
+
+def unreachable(url: str, timeout: float = 3.0) -> str | None:
+    """Why nothing can answer at ``url`` (nothing listens there, or its host does not exist), from one TCP
+    connection; None when something may answer, or when this cannot be told here (a proxy is set, the
+    connection timed out, the URL is malformed: the HTTP client's own attempts decide those).
+
+    >>> import socket
+    >>> with socket.socket() as s:
+    ...     s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]     # closed again: nothing listens there
+    >>> unreachable(f"http://127.0.0.1:{port}/v1"), unreachable("http://no-such-host.invalid/v1")
+    ('connection refused (is the server running, on that port?)', 'unknown host')
+    """
+    if any(os.environ.get(name) or os.environ.get(name.upper()) for name in _PROXY_VARIABLES):
+        return None  # the HTTP client talks to the proxy, not to this host
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        return None
+    if not host or port is None:
+        return None
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return None
+    except ConnectionRefusedError:
+        return REFUSED
+    except socket.gaierror:
+        return UNKNOWN_HOST
+    except OSError:  # a timeout, no route to the host: may heal, so the client's attempts (and retries) decide
+        return None
+
+
 def _lasting_connection_problem(exc: BaseException) -> str | None:
     """What makes this connection failure permanent (nothing listening, no such host, a bad URL), or None."""
     for cause in _causes(exc):
         if isinstance(cause, ConnectionRefusedError):
-            return "connection refused (is the server running, on that port?)"
+            return REFUSED
         if isinstance(cause, socket.gaierror):
-            return "unknown host"
+            return UNKNOWN_HOST
         if isinstance(cause, ssl.SSLCertVerificationError):
             return f"its TLS certificate is not trusted ({cause.verify_message})"
         if type(cause).__name__ in ("UnsupportedProtocol", "InvalidURL"):  # the HTTP library's, whichever it is

@@ -51,6 +51,32 @@ def test_audit_refuses_a_synthetic_table_whose_header_repeats_names(tmp_path):
     assert not (tmp_path / "r.json").exists()
 
 
+@pytest.fixture(scope="module")
+def audit_tables(tmp_path_factory) -> Path:
+    """A real and a shuffled "synthetic" table with a constant, an all-empty and a constant number column."""
+    folder = tmp_path_factory.mktemp("target")
+    rows = "".join(f"{i % 17}.5,{i % 5},same,,5\n" for i in range(120))
+    (folder / "real.csv").write_text("x,y,const,empty,five\n" + rows)
+    (folder / "fake.csv").write_text("x,y,const,empty,five\n" + "".join(reversed(rows.splitlines(keepends=True))))
+    return folder
+
+
+@pytest.mark.parametrize("column, problem", [
+    ("const", "--target 'const' has a single value in the real table ('same'): there is nothing to predict"),
+    ("five", "--target 'five' has a single value in the real table (5.0): there is nothing to predict"),
+    ("empty", "--target 'empty' has only empty values in the real table"),
+    ("nosuch", "target 'nosuch' is not a column of the tables; columns: x, y, const, empty, five"),
+])
+def test_a_target_with_nothing_to_predict_is_one_line_naming_the_file_and_nothing_is_written(audit_tables, tmp_path,
+                                                                                               column, problem):
+    real, fake = audit_tables / "real.csv", audit_tables / "fake.csv"
+    report = tmp_path / "r.json"
+    line = one_error_line(run("audit", str(real), str(fake), "--allow-no-holdout", "--target", column,
+                              "--json", str(report), "--html", str(tmp_path / "r.html"), "--quiet"))
+    assert line == f"error: {real}: {problem}"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_tsv_header_is_read_as_written_and_names_that_only_look_renamed_are_fine(tmp_path):
     tsv = tmp_path / "t.tsv"
     tsv.write_text("x\ty\tx\n1\t2\t3\n")

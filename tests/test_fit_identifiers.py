@@ -155,6 +155,30 @@ def test_capital_letter_codes_are_not_names():
     assert identity_provider(pd.Series([p.upper() for p in people])) is None
 
 
+def test_names_of_things_are_not_learned_as_peoples_names():
+    rng = np.random.default_rng(10)
+    places = ["Cedar", "Maple", "Granite", "Harbor", "Summit", "Pine", "Ridge", "Valley", "Lakeside", "Moton", "Lansdowne",
+              "Schaumburg", "Northfield", "Redwood", "Ironwood", "Bayview", "Stonebridge", "Oakmont"]
+    kinds = ["Airport", "Regional", "Field", "Municipal Airport", "Air Inc.", "Airlines Inc.", "Intl", "Seaplane Base"]
+    things = pd.Series([f"{a} {b} {c}" for a, b, c in zip(rng.choice(places, 600), rng.choice(places, 600), rng.choice(kinds, 600))])
+    assert identity_provider(things) is None
+    schema = _fit(pd.DataFrame({"name": things, "alt": rng.integers(0, 3000, 600)}))
+    assert _entry(schema, "name").get("provider") not in ("name", "first_name")
+    people = pd.Series([f"{a} {b}" for a, b in zip(rng.choice(["Latoya", "Glenn", "Maria", "Jamal", "Anna"], 600),
+                                                       rng.choice(places, 600))])
+    assert identity_provider(people) == "name"  # the same surnames after first names: people
+
+
+@pytest.mark.parametrize("file, column, other", [("nycflights13/airports.csv", "name", "alt"),
+                                                 ("nycflights13/airlines.csv", "name", "carrier")])
+def test_real_names_of_airports_and_airlines_are_not_peoples_names(file, column, other):
+    path = DATA / file
+    if not path.exists():
+        pytest.skip(f"{path} is not here")
+    spec = _entry(_fit(pd.read_csv(path, usecols=[column, other])), column)
+    assert spec.get("provider") not in ("name", "first_name", "phone_number", "email"), spec
+
+
 def test_increasing_codes_are_the_same_for_any_number_of_workers(tmp_path):
     schema = synth.Schema.from_dict({"name": "ids", "seed": 2, "columns": [
         {"name": "id", "kind": "pattern", "patterns": {"##-######": 3, "INV/####/#####": 1}, "increasing": True,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -13,7 +16,7 @@ from typer.testing import CliRunner
 from synth.cli import app
 from synth.draft import draft_schema
 from synth.errors import SynthError
-from synth.llm import LLMClient, LLMConfig
+from synth.llm import REFUSED, LLMClient, LLMConfig, unreachable
 
 from .llm_server import FakeLLM, failing, reply, status
 
@@ -188,6 +191,25 @@ def test_an_endpoint_that_cannot_heal_fails_at_once_naming_the_url_and_not_the_k
     assert result.stderr.startswith(f"error: cannot reach the LLM endpoint {url}: ") and len(result.stderr.splitlines()) == 1
     assert KEY not in result.stdout + result.stderr and "retrying" not in result.stderr
     assert not (tmp_path / "d.yaml").exists()
+
+
+def test_a_dead_endpoint_is_found_before_the_http_client_is_imported(tmp_path):
+    # Importing openai is two thirds of a failing `synth draft`: a dead endpoint must not wait for it.
+    code = ("import sys\nfrom synth.errors import SynthError\nfrom synth.llm import LLMClient, LLMConfig\n"
+            f"c = LLMClient(LLMConfig(api_key={KEY!r}, base_url='http://127.0.0.1:{_closed_port()}/v1', cache_dir=None))\n"
+            "try:\n    c.complete([{'role': 'user', 'content': 'hi'}])\nexcept SynthError as e:\n    print(e)\n"
+            "print('openai' in sys.modules)\n")
+    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout.splitlines()
+    assert out[0].startswith("cannot reach the LLM endpoint http://127.0.0.1:") and "connection refused" in out[0]
+    assert out[1] == "False"
+
+
+def test_behind_a_proxy_the_endpoint_is_left_to_the_http_client(monkeypatch):
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    assert unreachable(url) == REFUSED
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    assert unreachable(url) is None  # the client connects to the proxy, which answers for the endpoint
 
 
 def test_rate_limits_and_server_errors_are_retried_and_each_wait_is_shown(tmp_path, monkeypatch):

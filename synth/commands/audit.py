@@ -144,6 +144,10 @@ def audit_command(
     raise typer.Exit(0 if result.passed else 1)
 
 
+#: How audit.run's refusals of --target, --time-column and --sensitive begin (a column of the real table, no file named).
+_OPTION_CHECKS = ("--target ", "target ", "time column ", "sensitive column ")
+
+
 def _audit_one(real: str, synthetic: str, holdout: Optional[str], query: Optional[str], synthetic_query: Optional[str],
                target: Optional[str], sensitive: List[str], time_column: Optional[str], kinds: dict, policy: object,
                seed: int, quiet: bool, json_path: Optional[Path], html_path: Optional[Path], schema_path: Optional[Path],
@@ -166,6 +170,11 @@ def _audit_one(real: str, synthetic: str, holdout: Optional[str], query: Optiona
         result = audit.run(frames[0], frames[1], frames[2], target=target, sensitive=sensitive, time_column=time_column,
                            kinds=kinds or None, policy=policy, seed=seed, schema=rules_schema, engine=dask_engine,
                            progress=(lambda m: status.update(f"auditing: {m}")) if status is not None else None)
+    except SynthError as exc:
+        # audit.run checks the column options against the real table and names the column; only the CLI knows the file.
+        if str(exc).startswith(_OPTION_CHECKS):
+            raise SynthError(f"{real}: {exc}", exc.exit_code) from None
+        raise
     finally:
         if status is not None:
             status.stop()

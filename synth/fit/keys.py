@@ -19,47 +19,13 @@ person's name, and any text key of a table that holds such columns (a customer's
 
 from __future__ import annotations
 
-import functools
-import importlib
-
 import numpy as np
 import pandas as pd
 
 from ..distinct import DistinctText
-from ..inference.identity import identity_provider
+from ..inference.identity import identity_provider, names_people
 
 __all__ = ["kept_rows", "names_people", "people_table", "person_like"]
-
-#: Faker locales whose first names tell a person's name from a product's (``Latoya Li`` from ``Caffe Latte``).
-_LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "pt_BR", "nl_NL", "en_IN")
-_TITLES = {"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "madam", "mx"}
-#: Share of values with a first name (or a title) above which a column of names names people.
-PEOPLE_SHARE = 0.5
-
-
-@functools.lru_cache(maxsize=1)
-def _first_names() -> frozenset[str]:
-    names: set[str] = set()
-    for locale in _LOCALES:
-        names |= {str(n).lower() for n in importlib.import_module(f"faker.providers.person.{locale}").Provider.first_names}
-    return frozenset(names | _TITLES)
-
-
-def names_people(values: pd.Series, share: float = PEOPLE_SHARE) -> bool:
-    """Whether names are people's: at least ``share`` of the distinct values hold a first name or a title.
-
-    >>> names_people(pd.Series(["Latoya Li", "Glenn Meadows", "Mr. Jermaine Reese"]))
-    True
-    >>> names_people(pd.Series(["Caffe Latte", "Drip Coffee", "Green Tea", "Espresso"]))
-    False
-    """
-    distinct = pd.Series(values.dropna().astype(str).unique()[:1000])
-    if distinct.empty:
-        return False
-    known = _first_names()
-    tokens = distinct.str.lower().str.findall(r"[^\W\d_]+")
-    return float(tokens.map(lambda ws: any(w in known for w in ws)).mean()) >= share
-
 
 def person_like(values: pd.Series) -> bool:
     """An email, a phone number or a person's name (a URL or a product's name is not).
