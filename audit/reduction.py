@@ -184,10 +184,16 @@ class Plan:
         codes, uniques = pd.factorize(frame[col].to_numpy(object), use_na_sentinel=False)
         return codes.astype(np.int64), np.asarray(uniques, object)
 
+    def _coded(self, frame: pd.DataFrame, col: str, cache: dict[str, tuple[np.ndarray, np.ndarray | None]]) -> tuple[np.ndarray, np.ndarray | None]:
+        if col not in cache:
+            cache[col] = self.codes(frame, col)
+        return cache[col]
+
     def scan(self, frame: pd.DataFrame) -> Part:
         """One partition of synthetic rows (converted as :func:`audit.data.align` converts them) summarised."""
         out = Part(rows=len(frame))
         present = {}
+        codes: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}  # each column coded once, for every pair it is in
         for col in self.numeric:
             x = frame[col].to_numpy(float)
             ok = ~np.isnan(x)
@@ -203,11 +209,9 @@ class Plan:
                 float(v.max()) if len(v) else -math.inf,
                 np.bincount(np.searchsorted(u, v, side="left"), minlength=len(u) + 1),
                 np.bincount(np.searchsorted(u, v, side="right"), minlength=len(u) + 1),
-                hist, np.bincount(self.codes(frame, col)[0], minlength=self.decile_bins(col)))
-        codes = {}
+                hist, np.bincount(self._coded(frame, col, codes)[0], minlength=self.decile_bins(col)))
         for col in self.categorical:
-            code, uniques = self.codes(frame, col)
-            codes[col] = (code, uniques)
+            code, uniques = self._coded(frame, col, codes)
             out.values[col] = (uniques, np.bincount(code, minlength=len(uniques)))
         for a, b in self.pairs:
             if a in self.deciles and b in self.deciles:
@@ -220,10 +224,16 @@ class Plan:
                 sy = out.numbers[b].total if both.all() else exact_sum(y)
                 syy = out.numbers[b].squares if both.all() else exact_sum(y * y)
                 out.products[(a, b)] = (int(both.sum()), sx, sy, sxx, syy, exact_sum(x * y))
-            (ca, ua), (cb, ub) = (codes[c] if c in codes else self.codes(frame, c) for c in (a, b))
+            (ca, ua), (cb, ub) = codes[a], codes[b]
+            size_a = len(ua) if ua is not None else self.decile_bins(a)
             size_b = len(ub) if ub is not None else self.decile_bins(b)
-            cells, rows = np.unique(ca * size_b + cb, return_counts=True)
-            out.joints[(a, b)] = (cells, rows)
+            cell = ca * size_b + cb
+            if size_a * size_b <= max(1 << 20, 4 * len(cell)):  # a small table: counted in one pass, no sort
+                counted = np.bincount(cell, minlength=size_a * size_b)
+                cells = np.flatnonzero(counted)
+                out.joints[(a, b)] = (cells, counted[cells])
+            else:
+                out.joints[(a, b)] = tuple(np.unique(cell, return_counts=True))  # type: ignore[assignment]
         return out
 
     # --- merging -----------------------------------------------------------------------------------------------
