@@ -26,6 +26,7 @@ from synth.errors import SynthError
 
 from . import fidelity, privacy, rules, utility  # noqa: F401  (importing them registers the built-in metrics)
 from .data import Encoding, Tables, align, kinds_from_schema
+from .reduction import SAMPLE_ROWS, Plan, finish, sample_positions, sampled
 from .metric import Metric
 from .policy import Policy
 from .registry import INPUTS, SECTIONS, Context, MetricUnit, Section, register, units
@@ -77,7 +78,7 @@ class AuditResult:
         if self.tables.holdout is None or tolerance is None:
             return None
         deciding = sum(m.details.get("verdict") in ("pass", "fail") for m in self.metrics if m.section == "privacy")
-        return privacy.detectable_share(len(self.tables.synthetic), len(self.tables.real), len(self.tables.holdout),
+        return privacy.detectable_share(self.tables.synthetic_count, len(self.tables.real), len(self.tables.holdout),
                                         tolerance, self.policy.alpha, deciding)
 
     @property
@@ -145,20 +146,25 @@ class AuditResult:
         return render_html(self)
 
 
-def run(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None = None, target: str | None = None,
+def run(real: pd.DataFrame, synthetic: pd.DataFrame | None, holdout: pd.DataFrame | None = None, target: str | None = None,
         sensitive: Sequence[str] = (), time_column: str | None = None, kinds: dict[str, str] | None = None,
         policy: Policy | None = None, seed: int = 0, progress: Callable[[str], None] | None = None,
         schema: Schema | None = None, sections: Sequence[str] | None = None, link: Any = None,
-        engine: Any = None) -> AuditResult:
+        engine: Any = None, sample_rows: int = SAMPLE_ROWS) -> AuditResult:
     """Audit ``synthetic`` against ``real`` (the generator's training rows) and, if given, ``holdout``.
 
     Every registered metric runs, in order (see :mod:`audit.registry`); one that needs an input not given here
     (``target``, ``time_column``, ``schema``) is left out. With ``schema`` (a :class:`synth.Schema`), the column
     kinds it declares are used (``kinds`` wins over it), and its rules are checked on both tables (section "rules").
     ``sections`` runs only those sections; ``link`` (an :class:`audit.related.Link`) says the tables are a foreign
-    key's joined rows, which runs the "relations" metrics (see :func:`audit.related.run_related`). ``engine`` (e.g.
-    :class:`audit.cluster.DaskEngine` over the same synthetic rows' address) gathers the privacy tests' evidence
-    partition by partition elsewhere, with the same answers.
+    key's joined rows, which runs the "relations" metrics (see :func:`audit.related.run_related`).
+
+    What merges exactly over partitions of the synthetic rows (the fidelity counts, sums, extremes, histograms,
+    joint tables and the privacy evidence) covers every row; the rest (Spearman correlations, detection, time
+    series, utility, attribute inference, a number column's median and distinct count) reads a seeded sample of
+    ``sample_rows`` synthetic rows, or all of them when there are no more (see :mod:`audit.reduction`). ``engine``
+    (e.g. :class:`audit.cluster.DaskEngine` over the synthetic rows' address) does both elsewhere, partition by
+    partition, with the same answers; ``synthetic`` may then be None: this process then holds only the sample.
 
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
@@ -173,7 +179,23 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | Non
     if schema is not None:  # the audit treats the data as the schema that made it does
         declared = {c: k for c, k in kinds_from_schema(schema).items() if c in real.columns}
         kinds = {**declared, **(kinds or {})} or None
-    t = align(real, synthetic, holdout, kinds)
+    if engine is not None:  # the rows come from the engine's partitions: this process holds the sample only
+        total = engine.rows
+        if synthetic is not None and len(synthetic) != total:
+            raise SynthError(f"the synthetic rows the engine reads ({total:,}) are not the synthetic table audited "
+                             f"({len(synthetic):,} rows): give the engine the same table")
+        at = sample_positions(total, seed, sample_rows)
+        if synthetic is None:
+            synthetic = engine.sample(at)
+        elif at is not None:
+            synthetic = synthetic.iloc[at].reset_index(drop=True)
+        t = align(real, synthetic, holdout, kinds)
+        t.synthetic_rows = None if at is None else total
+    else:
+        assert synthetic is not None, "the synthetic rows, or an engine that reads them"
+        # schema rules read every synthetic row here (a uniqueness or range break can be one row); a Dask client
+        # holds only the sample, so on a cluster they read that and the report says so
+        t = align(real, synthetic, holdout, kinds)
     named = [("target", target), ("time column", time_column), *(("sensitive column", c) for c in sensitive)]
     for what, col in named:  # the CLI's options are --target, --time-column, --sensitive
         if col is not None and col not in t.kinds:
@@ -186,6 +208,16 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | Non
         if removed:
             notes.append(f"The real table contains every holdout row: those {removed:,} rows were taken out of it, so the "
                          f"audit compares the synthetic rows with {len(t.real):,} training rows and {len(t.holdout):,} unseen ones.")
+    t.cache["seed"] = seed  # the pairs the fidelity metrics compare, and the sample, are the audit seed's
+    sample = sampled(t, seed, sample_rows)
+    if engine is not None:  # the fidelity summaries, partition by partition
+        plan = Plan.of(t, seed=seed)
+        t.cache[("reduction", None)] = finish(t, plan, engine.reduce(plan))
+    if sample.synthetic_rows is not None:
+        notes.append(f"{sample.synthetic_rows:,} synthetic rows: counts, sums, extremes, histograms and joint tables cover every "
+                     f"row; Spearman correlations, detection, time series, utility, attribute inference, "
+                     f"{'schema rules and ' if engine is not None else ''}number columns' medians and distinct counts ran on a "
+                     f"seeded sample of {len(sample.synthetic):,} of them.")
     policy = policy or Policy()
     ctx = Context(t, Encoding.fit(t), seed, holdout=holdout, target=target, sensitive=list(sensitive), time_column=time_column,
                   schema=schema, real=real, synthetic=synthetic, tolerances=policy.tolerances(), link=link, engine=engine)
@@ -218,10 +250,10 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | Non
                       "closeness to training rows with their closeness to real rows the generator never saw; without those, "
                       "a memorised row and a realistic one look the same. Keep back a share of the real rows before fitting "
                       "(`synth fit real.csv --holdout-out holdout.csv --holdout-share 0.2`) and pass them with --holdout.")
-    inputs = {"real_rows": len(t.real), "synthetic_rows": len(synthetic), "holdout_rows": None if holdout is None else len(holdout),
+    inputs = {"real_rows": len(t.real), "synthetic_rows": t.synthetic_count, "holdout_rows": None if holdout is None else len(holdout),
               "target": target, "sensitive": list(sensitive), "time_column": time_column, "seed": seed,
               "engine": "local" if engine is None else type(engine).__name__}
-    return AuditResult(t, metrics, fidelity.column_statistics(t), policy, notes, time.perf_counter() - started, inputs)
+    return AuditResult(t, metrics, fidelity.column_statistics(t, seed), policy, notes, time.perf_counter() - started, inputs)
 
 
 def _without_holdout_rows(t: Tables) -> tuple[Tables, int]:
@@ -238,7 +270,7 @@ def _without_holdout_rows(t: Tables) -> tuple[Tables, int]:
     if (available < held).any() or len(real) <= len(hold):
         return t, 0
     drop = real.groupby(real).cumcount().to_numpy() < real.map(held).fillna(0).to_numpy()
-    return Tables(t.real[~drop].reset_index(drop=True), t.synthetic, t.holdout, t.kinds), int(drop.sum())
+    return Tables(t.real[~drop].reset_index(drop=True), t.synthetic, t.holdout, t.kinds, synthetic_rows=t.synthetic_rows), int(drop.sum())
 
 
 def _check_target(t: Tables, target: str) -> None:

@@ -31,6 +31,7 @@ import numpy as np
 from synth.errors import SynthError
 
 from .evidence import Evidence, Reference, Shard, Summary, _summed
+from .reduction import Part, Plan
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -123,8 +124,27 @@ def read_partition(part: Partition, columns: Sequence[str], kinds: dict[str, Any
 
 
 # --- the tasks ------------------------------------------------------------------------------------------------------
-def _load(blob: bytes) -> Reference:
+def _load(blob: bytes) -> Any:
     return pickle.loads(blob)
+
+
+def sample_partition(part: Partition, positions: np.ndarray) -> pd.DataFrame:
+    """A task: the rows of one partition at ``positions`` (counted from the partition's first row), as read."""
+    import pyarrow.parquet as pq
+
+    from synth.io.files import first_line
+    from synth.io.formats import arrow_frame
+
+    try:
+        table = pq.ParquetFile(part.path).read_row_groups(list(part.row_groups))
+    except (OSError, ValueError) as exc:
+        raise SynthError(f"{part.path}: cannot read as Parquet: {first_line(exc)}") from None
+    return arrow_frame(table.take(positions))
+
+
+def reduce_partition(plan: Plan, part: Partition) -> Part:
+    """A task: one partition's fidelity summary (:meth:`audit.reduction.Plan.scan`); no row leaves the worker."""
+    return plan.scan(read_partition(part, plan.columns, plan.kinds))
 
 
 def scan_partition(reference: Reference, part: Partition) -> Shard:
@@ -188,6 +208,48 @@ class DaskEngine:
             finally:
                 self._client = None
 
+    @property
+    def rows(self) -> int:
+        """The synthetic rows, from the Parquet metadata."""
+        return sum(p.rows for p in self.parts)
+
+    def _shipped(self, client: Client, what: Any, name: str) -> Any:
+        """``what`` on the workers, sent once as a task of its own (recomputed from bytes the scheduler keeps if a
+        worker is lost)."""
+        from dask.base import tokenize
+
+        blob = pickle.dumps(what, protocol=pickle.HIGHEST_PROTOCOL)
+        with warnings.catch_warnings():  # meant to travel once, with its task ("large graph")
+            warnings.filterwarnings("ignore", message="Sending large graph")
+            return client.submit(_load, blob, key=f"audit-{name}-{tokenize(blob, self.parts)}")
+
+    def sample(self, positions: np.ndarray | None) -> pd.DataFrame:
+        """The synthetic rows at ``positions`` (sorted, counted over the partitions in order; None: every row), as
+        read: one task per partition holding some, concatenated in order on the client."""
+        import pandas as pd
+
+        starts = np.cumsum([0] + [p.rows for p in self.parts])
+        wanted = [np.arange(p.rows) if positions is None else
+                  positions[(positions >= starts[i]) & (positions < starts[i + 1])] - starts[i] for i, p in enumerate(self.parts)]
+        keep = [i for i, w in enumerate(wanted) if len(w) or i == 0]
+        with self._connect() as client:
+            frames = client.gather(client.map(sample_partition, [self.parts[i] for i in keep], [wanted[i] for i in keep]))
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+    def reduce(self, plan: Plan) -> list[Part]:
+        """Every partition's fidelity summary, one task each (the client merges them: :meth:`audit.reduction.Plan.merge`)."""
+        with self._connect() as client:
+            shipped = self._shipped(client, plan, "plan")
+            try:
+                parts = client.gather(client.map(reduce_partition, [shipped] * len(self.parts), self.parts))
+            finally:
+                client.cancel([shipped])
+            workers = len(client.scheduler_info().get("workers", {}))
+        self.note = (f"The synthetic rows were read on Dask: {len(self.parts):,} partitions of {self.synthetic} ({self.rows:,} rows) "
+                     f"on {workers} workers, each summarised for the fidelity metrics; the answers are those of the local audit. "
+                     "The sampled metrics ran on this machine, on the synthetic sample.")
+        return parts
+
     def evidence(self, reference: Reference) -> Evidence:
         from dask.base import tokenize
 
@@ -208,9 +270,10 @@ class DaskEngine:
             workers = len(client.scheduler_info().get("workers", {}))
         evidence.shards = None  # type: ignore[assignment]  # the workers' copies are released
         rows = sum(p.rows for p in self.parts)
-        self.note = (f"The privacy tests scanned the synthetic rows on Dask: {len(self.parts):,} partitions of {self.synthetic} "
-                     f"({rows:,} rows) on {workers} workers, each against the real rows' index; the answers are those of the "
-                     "local audit. Fidelity and utility" + (", and attribute inference," if reference.attribute_rows else "")
-                     + " were computed on this machine.")
+        self.note = (f"The synthetic rows were read on Dask: {len(self.parts):,} partitions of {self.synthetic} ({rows:,} rows) "
+                     f"on {workers} workers, each summarised for the fidelity metrics and scanned against the real rows' index "
+                     "for the privacy tests; the answers are those of the local audit. Utility"
+                     + (", attribute inference" if reference.attribute_rows else "") + " and the other sampled metrics "
+                     "ran on this machine, on the synthetic sample.")
         evidence.where = f"{len(self.parts)} partitions on Dask"
         return evidence

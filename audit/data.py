@@ -32,6 +32,13 @@ class Tables:
     holdout: pd.DataFrame | None
     kinds: dict[str, ColumnKind]
     cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # derived views, computed once
+    #: When ``synthetic`` is a sample (an engine's, or :func:`audit.reduction.sampled`), how many rows it was drawn from.
+    synthetic_rows: int | None = None
+
+    @property
+    def synthetic_count(self) -> int:
+        """How many synthetic rows are audited (more than ``len(synthetic)`` when that is a sample)."""
+        return len(self.synthetic) if self.synthetic_rows is None else self.synthetic_rows
 
     @property
     def numeric(self) -> list[str]:
@@ -157,7 +164,9 @@ class Encoding:
                 s = float(np.nanstd(real[c])) or 1.0
             scale.append(s)
         categories = {c: real[c].value_counts().index[:TOP_CATEGORIES].tolist() for c in tables.categorical}
-        frames = [f for f in (tables.real, tables.synthetic, tables.holdout) if f is not None]
+        # the real rows' values only: a value no real row has (code -1) differs from every real value, which is all
+        # a distance to a real row asks; so the codes do not depend on which synthetic rows this process holds
+        frames = [f for f in (tables.real, tables.holdout) if f is not None]
         vocabulary = {c: pd.Index(pd.unique(np.concatenate([f[c].to_numpy(object) for f in frames]))) for c in tables.categorical}
         return cls(numeric, np.array(centre, float), np.array(scale, float), categories, vocabulary)
 

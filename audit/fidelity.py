@@ -9,7 +9,7 @@ contingency similarity = 1 - total variation distance between the two joint freq
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -19,9 +19,10 @@ from threadpoolctl import threadpool_limits
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from .data import Encoding, Tables
+from .data import MISSING, Encoding, Tables
 from .distance import total_variation
 from .metric import Metric, clamp01
+from .reduction import Reduction, reductions, sample_note, sampled
 from .registry import Context, MetricUnit, register
 
 if TYPE_CHECKING:
@@ -47,18 +48,30 @@ def ks_complement(a: np.ndarray, b: np.ndarray) -> float:
         return float(1 - stats.ks_2samp(a, b).statistic)
 
 
-def column_statistics(t: Tables) -> dict[str, dict[str, dict[str, float | None]]]:
-    """Per column, real vs synthetic: mean, median, std, distinct, missing share, min, max (numbers and dates)."""
+def column_statistics(t: Tables, seed: int = 0) -> dict[str, dict[str, dict[str, float | None]]]:
+    """Per column, real vs synthetic: mean, median, std, distinct, missing share, min, max (numbers and dates).
+
+    Counts, means, standard deviations and extremes merge exactly over the synthetic rows' partitions
+    (:mod:`audit.reduction`); a number column's median and distinct count are the sample's when the synthetic rows
+    are sampled (``"sampled"`` lists them)."""
+    syn, real = reductions(t)
+    sample = sampled(t).synthetic
     out = {}
     for col in t.modelled:
         row = {}
-        for label, frame in (("real", t.real), ("synthetic", t.synthetic)):
-            s = frame[col]
-            missing = s.isna() if col in t.numeric else s.eq("<missing>")
-            info: dict[str, float | None] = {"distinct": float(s[~missing].nunique()), "missing_share": float(missing.mean())}
+        for label, r in (("real", real), ("synthetic", syn)):
             if col in t.numeric:
-                v = s.dropna()
-                info.update({"mean": _f(v.mean()), "median": _f(v.median()), "std": _f(v.std()), "min": _f(v.min()), "max": _f(v.max())})
+                n = r.numbers[col]
+                values = (t.real if label == "real" else sample)[col].dropna()
+                info: dict[str, Any] = {"distinct": float(values.nunique()), "missing_share": (r.rows - n.present) / max(r.rows, 1),
+                                        "mean": r.mean(col), "median": _f(values.median()), "std": r.std(col),
+                                        "min": _f(n.low) if n.present else None, "max": _f(n.high) if n.present else None}
+                if label == "synthetic" and len(sample) < t.synthetic_count:
+                    info["sampled"] = ["distinct", "median"]
+            else:
+                missing = r.vocabulary[col].get_indexer([MISSING])[0]
+                info = {"distinct": float(r.distinct_values(col)),
+                        "missing_share": float(r.counts[col][missing] / max(r.rows, 1)) if missing >= 0 else 0.0}
             row[label] = info
         out[col] = row
     return out
@@ -69,52 +82,34 @@ def _f(x: float) -> float | None:
 
 
 def column_shapes(t: Tables) -> Metric:
+    syn, real = reductions(t)
     scores = {}
     for col in t.numeric:
-        scores[col] = ks_complement(t.real[col].to_numpy(float), t.synthetic[col].to_numpy(float))
+        scores[col] = 1 - syn.ks(col, real)
     for col in t.categorical:
-        scores[col] = tv_complement(t.real[col], t.synthetic[col])
+        scores[col] = 1 - total_variation(real.shares(col), syn.shares(col))
     return Metric("column_shapes", "fidelity", _mean(scores), _mean(scores),
                   "Average per-column similarity of distributions (KS complement for numbers and dates, TV complement for categories).",
                   details={"per_column": scores})
 
 
 def histogram_similarity(t: Tables, bins: int = 20) -> Metric:
+    """Over the real range in :data:`audit.reduction.HISTOGRAM_BINS` bins (``bins`` is that number)."""
+    syn, real = reductions(t)
     scores = {}
     for col in t.numeric:
-        r, s = t.real[col].dropna().to_numpy(), t.synthetic[col].dropna().to_numpy()
-        if len(r) == 0 or len(s) == 0:
+        r, s = real.numbers[col], syn.numbers[col]
+        if r.present == 0 or s.present == 0:
             continue
-        edges = np.unique(np.linspace(r.min(), r.max(), bins + 1))
-        if len(edges) < 2:
-            edges = np.array([r.min() - 0.5, r.min() + 0.5])
-        hr = np.histogram(np.clip(r, edges[0], edges[-1]), edges)[0] / len(r)
-        hs = np.histogram(np.clip(s, edges[0], edges[-1]), edges)[0] / len(s)
-        scores[col] = 1 - total_variation(hr, hs)
+        scores[col] = 1 - total_variation(r.histogram / r.present, s.histogram / s.present)
     return Metric("histogram_similarity", "fidelity", _mean(scores), _mean(scores),
                   f"Average overlap of {bins}-bin histograms over the real range (values outside count in the edge bins).",
                   details={"per_column": scores})
 
 
-def _binned(t: Tables, col: str) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes shared by the real and synthetic column: categories as they are; numbers cut at the
-    real data's deciles, missing as a bin of its own."""
-    if col in t.categorical:
-        both, _ = pd.factorize(np.concatenate([t.real[col].to_numpy(object), t.synthetic[col].to_numpy(object)]), use_na_sentinel=False)
-        return both[: len(t.real)], both[len(t.real):]
-    r = t.real[col].to_numpy(float)
-    edges = np.unique(np.nanquantile(r, np.linspace(0, 1, BINS + 1))) if np.isfinite(r).any() else np.array([0.0])
-
-    def cut(x: np.ndarray) -> np.ndarray:
-        codes = np.searchsorted(edges[1:-1], x, side="right")
-        codes[np.isnan(x)] = max(len(edges) - 1, 1)
-        return codes
-    return cut(r), cut(t.synthetic[col].to_numpy(float))
-
-
-def _joint(a: np.ndarray, b: np.ndarray, size_a: int, size_b: int) -> np.ndarray:
-    """Joint frequencies of two code arrays, flattened."""
-    return np.bincount(a * size_b + b, minlength=size_a * size_b) / max(len(a), 1)
+def _joint(table: np.ndarray) -> np.ndarray:
+    """A joint table's frequencies, flattened."""
+    return table.ravel() / max(int(table.sum()), 1)
 
 
 def _pairs(t: Tables, seed: int) -> list[tuple[str, str]]:
@@ -128,28 +123,31 @@ def _pairs(t: Tables, seed: int) -> list[tuple[str, str]]:
 
 def pair_trends(t: Tables, seed: int = 0, pairs: list[tuple[str, str]] | None = None) -> tuple[Metric, Metric, Metric]:
     """Correlation similarity (numbers), contingency similarity (categories and mixed pairs), and their mean,
-    over ``pairs`` (default: every pair of modelled columns, at most :data:`MAX_PAIRS` of them)."""
+    over ``pairs`` (default: every pair of modelled columns, at most :data:`MAX_PAIRS` of them).
+
+    Pearson correlations and joint tables merge exactly over the synthetic rows' partitions; the Spearman
+    correlations in the details (read by ``dependence_kept``) are the synthetic sample's when it is sampled."""
+    t.cache.setdefault("seed", seed)  # the audit's seed chose its pairs (audit.run sets it first)
     corr, cont = {}, {}
     real_corr, syn_corr = {}, {}
-    codes = _codes(t)
-    ranks = {"real": _Ranks(t.real), "synthetic": _Ranks(t.synthetic)}
-    for a, b in (_pairs(t, seed) if pairs is None else pairs):
+    syn, real = reductions(t, None, pairs)
+    sample = sampled(t)
+    ranks = {"real": _Ranks(t.real), "synthetic": _Ranks(sample.synthetic)}
+    for a, b in syn.plan.pairs:
         if a in t.numeric and b in t.numeric:
-            pair = {label: r.correlations(a, b) for label, r in ranks.items()}
-            if pair["real"] is None or pair["synthetic"] is None:
+            rr, rs = real.pearson(a, b), syn.pearson(a, b)
+            spearman = {label: r.spearman(a, b) for label, r in ranks.items()}
+            if rr is None or rs is None or spearman["real"] is None or spearman["synthetic"] is None:
                 continue
-            (rr, sr), (rs, ss) = pair["real"], pair["synthetic"]
             corr[f"{a} ~ {b}"] = 1 - abs(rr - rs) / 2
-            real_corr[f"{a} ~ {b}"] = {"pearson": rr, "spearman": sr}
-            syn_corr[f"{a} ~ {b}"] = {"pearson": rs, "spearman": ss}
+            real_corr[f"{a} ~ {b}"] = {"pearson": rr, "spearman": spearman["real"]}
+            syn_corr[f"{a} ~ {b}"] = {"pearson": rs, "spearman": spearman["synthetic"]}
         else:
-            (ra, sa), (rb, sb) = codes[a], codes[b]
-            size_a, size_b = int(max(ra.max(initial=0), sa.max(initial=0))) + 1, int(max(rb.max(initial=0), sb.max(initial=0))) + 1
-            p, q = _joint(ra, rb, size_a, size_b), _joint(sa, sb, size_a, size_b)
-            cont[f"{a} ~ {b}"] = 1 - total_variation(p, q)
+            cont[f"{a} ~ {b}"] = 1 - total_variation(_joint(real.joints[(a, b)]), _joint(syn.joints[(a, b)]))
     m_corr = Metric("correlation_similarity", "fidelity", _mean(corr), _mean(corr),
                     "How well pairwise Pearson correlations between numeric columns are kept: 1 - |r_real - r_synthetic| / 2, averaged.",
-                    details={"per_pair": corr, "real": real_corr, "synthetic": syn_corr})
+                    details={"per_pair": corr, "real": real_corr, "synthetic": syn_corr,
+                             **({"spearman_on_sample": len(sample.synthetic)} if sample.synthetic_rows is not None else {})})
     m_cont = Metric("contingency_similarity", "fidelity", _mean(cont), _mean(cont),
                     "How well joint frequencies of category pairs (numbers cut into real deciles) are kept: 1 - total variation distance.",
                     details={"per_pair": cont})
@@ -159,16 +157,9 @@ def pair_trends(t: Tables, seed: int = 0, pairs: list[tuple[str, str]] | None = 
     return m_corr, m_cont, m_pairs
 
 
-def _codes(t: Tables) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Each modelled column as integer codes shared by the real and synthetic table (numbers in real deciles), once per audit."""
-    if "codes" not in t.cache:
-        t.cache["codes"] = {c: _binned(t, c) for c in t.modelled}
-    return t.cache["codes"]
-
-
 class _Ranks:
-    """Pearson and Spearman correlations of number pairs over the rows where both are present (as pandas'
-    ``corr`` does), ranking each column once per pattern of missing rows rather than once per pair."""
+    """Spearman correlations of number pairs over the rows where both are present (as pandas' ``corr`` does),
+    ranking each column once per pattern of missing rows rather than once per pair."""
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame = frame
@@ -182,28 +173,33 @@ class _Ranks:
             self.cache[key] = (values, stats.rankdata(values))
         return self.cache[key]
 
-    def correlations(self, a: str, b: str) -> tuple[float, float] | None:
-        """(Pearson, Spearman), or None when fewer than 3 rows or a constant column leave nothing to correlate."""
+    def spearman(self, a: str, b: str) -> float | None:
+        """None when fewer than 3 rows or a constant column leave nothing to correlate."""
         drop = self.missing[a] | self.missing[b]
         (xa, ra), (xb, rb) = self._column(a, drop), self._column(b, drop)
         if len(xa) < 3 or np.ptp(xa) == 0 or np.ptp(xb) == 0:
             return None
-        return float(np.corrcoef(xa, xb)[0, 1]), float(np.corrcoef(ra, rb)[0, 1])
+        return float(np.corrcoef(ra, rb)[0, 1])
 
 
 def mutual_information(t: Tables, seed: int = 0) -> Metric:
     """Normalized mutual information of every pair (numbers in deciles), real vs synthetic matrices compared."""
+    t.cache.setdefault("seed", seed)  # the audit's seed chose its pairs (audit.run sets it first)
     diffs, real_mi, syn_mi = {}, {}, {}
-    codes = _codes(t)
-    for a, b in _pairs(t, seed):
-        r = _nmi(codes[a][0], codes[b][0])
-        s = _nmi(codes[a][1], codes[b][1])
+    syn, real = reductions(t)
+    for a, b in syn.plan.pairs:
         key = f"{a} ~ {b}"
+        r, s = _nmi(_pair_table(real, a, b)), _nmi(_pair_table(syn, a, b))
         real_mi[key], syn_mi[key], diffs[key] = r, s, abs(r - s)
     score = None if not diffs else clamp01(1 - float(np.mean(list(diffs.values()))))
     return Metric("mutual_information", "fidelity", score, None if not diffs else float(np.mean(list(diffs.values()))),
                   "1 - mean absolute difference of normalized mutual information between every pair of columns (raw: that difference).",
                   details={"real": real_mi, "synthetic": syn_mi})
+
+
+def _pair_table(r: Reduction, a: str, b: str) -> np.ndarray:
+    """The joint table of a pair (numbers in real deciles), merged over the partitions."""
+    return r.joints[(a, b)]
 
 
 def worst_column_shape(shapes: Metric) -> Metric:
@@ -220,12 +216,12 @@ _MIN_ENTROPY = 0.05
 def column_variety(t: Tables) -> Metric:
     """Entropy of each synthetic column over the real column's (categories as they are, numbers in real deciles)."""
     per_column = {}
-    for col, (r, s) in _codes(t).items():
-        size = int(max(r.max(initial=0), s.max(initial=0))) + 1
-        hr = _entropy(np.bincount(r, minlength=size).astype(float))
+    syn, real = reductions(t)
+    for col in t.modelled:
+        hr = _entropy(real.code_counts(col).astype(float))
         if hr < _MIN_ENTROPY:
             continue
-        per_column[col] = min(1.0, max(0.0, _entropy(np.bincount(s, minlength=size).astype(float)) / hr))
+        per_column[col] = min(1.0, max(0.0, _entropy(syn.code_counts(col).astype(float)) / hr))
     return _worst_column("column_variety", "column variety", per_column, "no column with variety in the real table",
                          "The lowest ratio of a synthetic column's entropy to the real column's, here {column!r} (capped at 1): "
                          "a column collapsed onto one or a few values scores near 0.")
@@ -248,18 +244,19 @@ STRONG_ASSOCIATION = 0.3
 def dependence_kept(t: Tables, correlations: Metric, seed: int = 0, pairs: list[tuple[str, str]] | None = None) -> Metric:
     """How much of the real table's strong pairwise dependence survives: |Spearman| for number pairs,
     bias-corrected Cramer's V (numbers in deciles) for the rest."""
-    codes = _codes(t)
+    t.cache.setdefault("seed", seed)  # the audit's seed chose its pairs (audit.run sets it first)
+    syn_r, real_r = reductions(t, None, pairs)
     real_rho, syn_rho = correlations.details.get("real", {}), correlations.details.get("synthetic", {})
     kept, strength = {}, {}
-    for a, b in (_pairs(t, seed) if pairs is None else pairs):
+    for a, b in syn_r.plan.pairs:
         key = f"{a} ~ {b}"
         if a in t.numeric and b in t.numeric:
             if key not in real_rho:
                 continue
             real, syn = abs(real_rho[key]["spearman"]), abs(syn_rho[key]["spearman"])
         else:
-            real = _cramers_v(codes[a][0], codes[b][0])
-            syn = _cramers_v(codes[a][1], codes[b][1])
+            real = _cramers_v(real_r.joints[(a, b)])
+            syn = _cramers_v(syn_r.joints[(a, b)])
         if not real >= STRONG_ASSOCIATION:
             continue
         strength[key] = real
@@ -273,15 +270,14 @@ def dependence_kept(t: Tables, correlations: Metric, seed: int = 0, pairs: list[
     return Metric("dependence_kept", "fidelity", score, score,
                   f"Share of the real table's strong pairwise association (|Spearman| or bias-corrected Cramer's V of "
                   f"{STRONG_ASSOCIATION} or more) that the synthetic table keeps, weighted by strength; columns shuffled "
-                  "independently score near 0.",
+                  f"independently score near 0{'; synthetic Spearman correlations' + sample_note(t) if sample_note(t) else ''}.",
                   details={"per_pair": kept, "real_association": strength, "most_lost": lost})
 
 
-def _cramers_v(a: np.ndarray, b: np.ndarray) -> float:
-    """Bias-corrected Cramer's V (Bergsma 2013) of two code arrays."""
-    n = len(a)
-    na, nb = int(a.max()) + 1, int(b.max()) + 1
-    joint = np.bincount(a * nb + b, minlength=na * nb).reshape(na, nb).astype(float)
+def _cramers_v(joint: np.ndarray) -> float:
+    """Bias-corrected Cramer's V (Bergsma 2013) of a joint table of counts."""
+    n = int(joint.sum())
+    joint = joint.astype(float)
     joint = joint[joint.sum(axis=1) > 0][:, joint.sum(axis=0) > 0]
     r, k = joint.shape
     if r < 2 or k < 2 or n < 3:
@@ -299,14 +295,13 @@ def _entropy(counts: np.ndarray) -> float:
     return float(-(p * np.log(p)).sum())
 
 
-def _nmi(a: np.ndarray, b: np.ndarray) -> float:
-    """Normalized mutual information (arithmetic mean of entropies, as scikit-learn's default) from integer codes."""
-    na, nb = int(a.max()) + 1, int(b.max()) + 1
-    joint = np.bincount(a * nb + b, minlength=na * nb).astype(float)
-    ha, hb = _entropy(np.bincount(a, minlength=na).astype(float)), _entropy(np.bincount(b, minlength=nb).astype(float))
+def _nmi(joint: np.ndarray) -> float:
+    """Normalized mutual information (arithmetic mean of entropies, as scikit-learn's default) of a joint table of counts."""
+    joint = joint.astype(float)
+    ha, hb = _entropy(joint.sum(axis=1)), _entropy(joint.sum(axis=0))
     if ha == 0 or hb == 0:
         return 1.0 if ha == hb else 0.0
-    mi = ha + hb - _entropy(joint)
+    mi = ha + hb - _entropy(joint.ravel())
     return float(max(0.0, mi) / ((ha + hb) / 2))
 
 
@@ -326,7 +321,9 @@ SMALL_FOR_THREADS = 20_000  # rows per side below which the detector runs on one
 
 
 def detection(t: Tables, encoding: Encoding, seed: int = 0) -> Metric:
-    """A classifier tries to tell real rows from synthetic ones; AUC 0.5 means it cannot."""
+    """A classifier tries to tell real rows from synthetic ones; AUC 0.5 means it cannot (on the synthetic sample:
+    :func:`audit.reduction.sampled`)."""
+    t = sampled(t)
     rng = np.random.default_rng(seed)
     m = min(len(t.real), len(t.synthetic), DETECTION_ROWS)
     if m < 20:
@@ -346,7 +343,8 @@ def detection(t: Tables, encoding: Encoding, seed: int = 0) -> Metric:
             aucs.append(roc_auc_score(y[test], model.predict_proba(x[test])[:, 1]))
     auc = float(np.mean(aucs))
     return Metric("detection", "fidelity", clamp01(1 - 2 * max(0.0, auc - 0.5)), auc,
-                  "A gradient-boosting classifier's cross-validated AUC at telling real from synthetic rows (0.5 = indistinguishable); score = 1 - 2 x (AUC - 0.5).",
+                  "A gradient-boosting classifier's cross-validated AUC at telling real from synthetic rows (0.5 = indistinguishable); "
+                  f"score = 1 - 2 x (AUC - 0.5){sample_note(t)}.",
                   details={"rows_per_side": m, "fold_aucs": aucs})
 
 
@@ -378,7 +376,9 @@ def _pacf(acf: np.ndarray) -> np.ndarray:
 
 
 def time_series(t: Tables, time_column: str, lags: int = 14) -> Metric:
-    """Autocorrelation and partial autocorrelation of each numeric column, ordered by the time column."""
+    """Autocorrelation and partial autocorrelation of each numeric column, ordered by the time column (on the
+    synthetic sample: an ordering does not merge over partitions)."""
+    t = sampled(t)
     if time_column not in t.numeric:
         return Metric("time_series", "fidelity", None, None, "autocorrelation similarity",
                       skipped=f"--time-column {time_column!r} is not a date/time or numeric column")
@@ -401,7 +401,7 @@ def time_series(t: Tables, time_column: str, lags: int = 14) -> Metric:
         details[col] = {"acf_real": acf_r.tolist(), "acf_synthetic": acf_s.tolist(), "pacf_real": pacf_r.tolist(),
                         "pacf_synthetic": pacf_s.tolist()}
     return Metric("time_series", "fidelity", _mean(scores), _mean(scores),
-                  f"Similarity of autocorrelation and partial autocorrelation (lags 1-{lags}) of each numeric column ordered by {time_column}: 1 - mean |difference| / 2.",
+                  f"Similarity of autocorrelation and partial autocorrelation (lags 1-{lags}) of each numeric column ordered by {time_column}: 1 - mean |difference| / 2{sample_note(t)}.",
                   details={"per_column": scores, "functions": details})
 
 

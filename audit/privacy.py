@@ -45,6 +45,7 @@ import pandas as pd
 from synth.errors import SynthError
 
 from .data import Encoding, Tables
+from .reduction import sampled
 from .evidence import (ATTRIBUTE_RECORDS, KAPPA_ROWS, MEMBERSHIP_RECORDS, NEAR_RADIUS, RARE_IDENTIFIER_ROWS,  # noqa: F401
                        RELATIVE_RADIUS, Evidence, Reference, copy_score, row_hashes, share_from_table, share_table)
 from .metric import Metric, clamp01
@@ -181,7 +182,7 @@ def _uninformative(name: str, what: str) -> Metric:
 def exact_copies(t: Tables, e: "Evidence | None", tolerance: float = TOLERANCE) -> Metric:
     """Synthetic rows equal to a real row in every column (identifiers and text included)."""
     if e is None:
-        syn = _row_hashes(t.synthetic)
+        syn = _row_hashes(sampled(t).synthetic)  # the sample: an engine's client holds no more
         c_train = pd.Series(_row_hashes(t.real)).value_counts().reindex(syn, fill_value=0).to_numpy()
         return _skipped("exact_copies", "needs a holdout: without unseen real rows the share of copies cannot be told from chance",
                         raw=float((c_train > 0).mean()), details={"synthetic_rows_equal_to_a_training_row": int((c_train > 0).sum())})
@@ -288,8 +289,9 @@ def membership_inference(t: Tables, e: "Evidence | None", tolerance: float = TOL
 def attribute_inference(t: Tables, e: "Evidence | None", sensitive: list[str], tolerance: float = TOLERANCE) -> Metric:
     """Knowing a real record's other columns, how often does its nearest synthetic row reveal the secret?
 
-    Computed on the synthetic table in this process (an attack's nearest synthetic row is not yet merged over
-    partitions: equidistant rows of different partitions would need one rule to choose between them)."""
+    Computed on the synthetic sample in this process (:func:`audit.reduction.sampled`; an attack's nearest synthetic
+    row is not merged over partitions: equidistant rows of different partitions would need one rule to choose between them)."""
+    t = sampled(t)
     if not sensitive:
         return _skipped("attribute_inference", "no --sensitive column given")
     if e is None:
@@ -409,9 +411,9 @@ def gather(ctx: Context) -> Evidence | None:
     reference = Reference(t, ctx.encoding, ctx.seed, ctx.sensitive)
     if ctx.engine is not None:
         evidence = ctx.engine.evidence(reference)
-        if evidence.summary.rows != len(t.synthetic):
+        if evidence.summary.rows != t.synthetic_count:
             raise SynthError(f"the synthetic rows scanned by the engine ({evidence.summary.rows:,}) are not the synthetic table "
-                             f"audited ({len(t.synthetic):,} rows): give the engine the same table")
+                             f"audited ({t.synthetic_count:,} rows): give the engine the same table")
         return evidence
     n = len(t.synthetic)
     return Evidence(reference, [reference.scan(t.synthetic.iloc[i:i + SCAN_ROWS]) for i in range(0, max(n, 1), SCAN_ROWS)])

@@ -117,18 +117,56 @@ def test_dask_privacy_equals_the_local_audit_number_for_number(world, cluster, s
         assert on_dask.metric("exact_copies").details["verdict"] == "fail" and not on_dask.passed
 
 
-def test_the_command_on_dask_gives_the_local_report_and_exit_code(world, cluster, tmp_path):
+def report(result: audit.AuditResult) -> str:
+    """The whole report but the notes (the Dask engine says where it ran), the engine's name and the seconds."""
+    data = result.to_dict()
+    data["inputs"].pop("engine")
+    for key in ("notes", "seconds"):
+        data.pop(key)
+    return json.dumps(data)
+
+
+@pytest.mark.parametrize("synthetic, sample_rows", [("leaky/", 700), ("fresh.parquet", 10**6)])
+def test_the_whole_dask_audit_equals_the_local_one_and_the_client_holds_only_the_sample(world, cluster, synthetic, sample_rows):
+    from audit.cluster import DaskEngine
+
+    frame = world[synthetic.rstrip("/").replace(".parquet", "")]
+    options = {"seed": 3, "target": "income", "sensitive": ["member"], "sample_rows": sample_rows}
+    local = audit.run(world["train"], frame, holdout=world["holdout"], **options)
+    engine = DaskEngine(world[synthetic], scheduler=cluster[1], partition_rows=500)
+    on_dask = audit.run(world["train"], None, holdout=world["holdout"], engine=engine, **options)  # SYNTHETIC not read here
+    assert len(engine.parts) >= 3
+    assert report(on_dask) == report(local)  # fidelity, utility, privacy, column statistics: every number and verdict
+    assert len(on_dask.tables.synthetic) == min(sample_rows, len(frame)) and on_dask.tables.synthetic_count == len(frame)
+    assert any("summarised for the fidelity metrics" in n for n in on_dask.notes)
+    if synthetic == "leaky/":  # above the bound: the sample is said; the planted 5% copies fail on both engines
+        assert any("sample of 700" in n for n in on_dask.notes) and any("sample of 700" in n for n in local.notes)
+        assert on_dask.metric("exact_copies").details["verdict"] == "fail" and not on_dask.passed and not local.passed
+    else:
+        assert on_dask.metric("exact_copies").details["verdict"] == "pass"
+
+
+def test_the_command_on_dask_gives_the_local_report_and_exit_code(world, cluster, tmp_path, monkeypatch):
+    import synth.commands.audit as command
+
+    read = []
+    original = command.read_table
+    monkeypatch.setattr(command, "read_table", lambda address, **kw: read.append(str(address)) or original(address, **kw))
     runner = CliRunner()
     address = cluster[0].scheduler_address
-    base = [str(world["train.csv"]), str(world["leaky/"]), "--holdout", str(world["holdout.csv"]), "-q"]
+    base = [str(world["train.csv"]), str(world["leaky/"]), "--holdout", str(world["holdout.csv"]), "-q", "--sample-rows", "900"]
     local = runner.invoke(app, ["audit", *base, "--json", str(tmp_path / "local.json")])
+    assert str(world["leaky/"]) in read
+    read.clear()
     on_dask = runner.invoke(app, ["audit", *base, "--json", str(tmp_path / "dask.json"), "--engine", "dask",
                                   "--scheduler", address])
+    assert str(world["leaky/"]) not in read and len(read) == 2  # the client read the real and holdout tables only
     assert local.exit_code == on_dask.exit_code == 1, on_dask.output  # the planted copies fail the audit
     reports = [json.loads((tmp_path / f"{name}.json").read_text()) for name in ("local", "dask")]
-    assert [m for m in reports[1]["metrics"] if m["section"] == "privacy"] == \
-        [m for m in reports[0]["metrics"] if m["section"] == "privacy"]
-    assert reports[1]["failures"] == reports[0]["failures"] and reports[1]["privacy_verdict"] == "failed"
+    for r in reports:
+        r["inputs"].pop("engine"), r.pop("notes"), r.pop("seconds")
+    assert reports[1] == reports[0]  # every section's numbers, verdicts and column statistics
+    assert reports[1]["privacy_verdict"] == "failed" and reports[1]["inputs"]["synthetic_rows"] == 2000
 
 
 @pytest.mark.parametrize("args, message", [

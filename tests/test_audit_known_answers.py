@@ -264,7 +264,9 @@ def test_cli_bad_input_is_one_line_and_exit_2(world, tmp_path, case):
     assert len(text.splitlines()) == 1 and text.startswith("error:") and "Traceback" not in text
 
 
-def test_schema_rules_count_exactly_the_planted_violations(tmp_path):
+@pytest.mark.parametrize("sample_rows", [200_000, 500])  # 500: most planted rows fall outside the audit's sample
+def test_schema_rules_count_exactly_the_planted_violations(tmp_path, sample_rows):
+    """A local audit checks the schema's rules on every synthetic row, even when other metrics read a sample."""
     schema = synth.load_schema(Path(__file__).resolve().parents[1] / "schemas" / "coffee.yaml")
     real = synth.generate(schema, rows=2000, seed=1)
     real.to_csv(tmp_path / "real.csv", index=False)
@@ -273,7 +275,7 @@ def test_schema_rules_count_exactly_the_planted_violations(tmp_path):
     broken.loc[10:14, "payment_type"] = "bitcoin"  # 5 unknown categories
     broken.loc[15:16, "time"] = "23:59"  # 2 times outside opening hours
     broken.loc[17, "price"] = 0.01  # a price that belongs to no product (and breaks its amount)
-    result = audit.run(pd.read_csv(tmp_path / "real.csv"), broken, schema=schema, seed=0)
+    result = audit.run(pd.read_csv(tmp_path / "real.csv"), broken, schema=schema, seed=0, sample_rows=sample_rows)
     rules = {m.name: m for m in result.metrics if m.section == "rules"}
     assert rules["rule: amount = round(price * quantity, 2)"].details["synthetic_violations"] == 11
     assert rules["rule: payment_type is one of 4 values"].details["synthetic_violations"] == 5

@@ -42,9 +42,12 @@ def audit_command(
     allow_no_holdout: bool = typer.Option(False, "--allow-no-holdout", help="Without --holdout, or with one too small to catch a 5% leak, pass on fidelity and utility alone (privacy is reported as not verified instead of failing the audit)."),
     schema_path: Optional[Path] = typer.Option(None, "--schema", help="Check the rules this schema declares (ranges, categories, formulas, uniqueness, constraints) on both tables; with folders, a multi-table schema: its references are the relations audited."),
     seed: int = typer.Option(0, "--seed", help="Seed for samples and models: the same inputs and seed give the same report."),
-    engine: str = typer.Option("local", "--engine", help="local: this machine. dask: the privacy tests scan SYNTHETIC (a "
-                               "Parquet file or dataset folder) partition by partition on a Dask cluster, with the same "
-                               "answers (pip install 'synth[dask]')."),
+    engine: str = typer.Option("local", "--engine", help="local: this machine. dask: SYNTHETIC (a Parquet file or dataset "
+                               "folder) is read partition by partition on a Dask cluster, for the fidelity summaries and the "
+                               "privacy tests, with the same answers; this machine holds only the sample (pip install 'synth[dask]')."),
+    sample_rows: int = typer.Option(200_000, "--sample-rows", min=1, help="Synthetic rows (a seeded sample) that the metrics "
+                                    "which do not merge over partitions read: detection, Spearman, time series, utility, "
+                                    "attribute inference; all rows when there are no more. The same on either engine."),
     scheduler: Optional[str] = SchedulerOption,
     workers: int = typer.Option(2, "--workers", "-w", min=1, help="With --engine dask and no scheduler: the LocalCluster's worker processes."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No console table; just the exit code (and files)."),
@@ -126,7 +129,7 @@ def audit_command(
         cluster.enter_context(dask_engine.connected())
     with cluster:
         result = _audit_one(real, synthetic, holdout, query, synthetic_query, target, sensitive, time_column, kinds, policy,
-                            seed, quiet, json_path, html_path, schema_path, dask_engine)
+                            seed, quiet, json_path, html_path, schema_path, dask_engine, sample_rows)
     _write_reports(result, json_path, html_path)
     if not quiet:
         out.print(console_summary(result))
@@ -151,11 +154,12 @@ _OPTION_CHECKS = ("--target ", "target ", "time column ", "sensitive column ")
 def _audit_one(real: str, synthetic: str, holdout: Optional[str], query: Optional[str], synthetic_query: Optional[str],
                target: Optional[str], sensitive: List[str], time_column: Optional[str], kinds: dict, policy: object,
                seed: int, quiet: bool, json_path: Optional[Path], html_path: Optional[Path], schema_path: Optional[Path],
-               dask_engine: object) -> object:
-    """Read one real, synthetic (and holdout) table and run :func:`audit.run` on them."""
+               dask_engine: object, sample_rows: int = 200_000) -> object:
+    """Read one real, synthetic (and holdout) table and run :func:`audit.run` on them; with a Dask engine the
+    synthetic rows are read by its workers, and this process gets only their sample."""
     import audit
 
-    frames = [read_table(real, query=query), read_table(synthetic, query=synthetic_query),
+    frames = [read_table(real, query=query), None if dask_engine is not None else read_table(synthetic, query=synthetic_query),
               read_table(holdout) if holdout else None]
     from ..schema import Schema
 
@@ -169,7 +173,7 @@ def _audit_one(real: str, synthetic: str, holdout: Optional[str], query: Optiona
     try:
         result = audit.run(frames[0], frames[1], frames[2], target=target, sensitive=sensitive, time_column=time_column,
                            kinds=kinds or None, policy=policy, seed=seed, schema=rules_schema, engine=dask_engine,
-                           progress=(lambda m: status.update(f"auditing: {m}")) if status is not None else None)
+                           sample_rows=sample_rows, progress=(lambda m: status.update(f"auditing: {m}")) if status is not None else None)
     except SynthError as exc:
         # audit.run checks the column options against the real table and names the column; only the CLI knows the file.
         if str(exc).startswith(_OPTION_CHECKS):

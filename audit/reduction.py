@@ -1,0 +1,400 @@
+"""The fidelity metrics' view of the synthetic rows, as per-partition summaries merged exactly.
+
+What the fidelity metrics read from the synthetic table is fixed first from the real side (:class:`Plan`: the
+columns, the real values each number is compared at, histogram and decile edges, the column pairs), then each
+partition of synthetic rows is summarised on its own (:meth:`Plan.scan`, a :class:`Part`) and the parts merge by
+integer sums, minima and maxima (:meth:`Plan.merge`, a :class:`Reduction`): counts per category value, counts of
+values at or below each distinct real value (the Kolmogorov-Smirnov statistic follows exactly), histograms on the
+real range, decile codes, joint tables of column pairs (contingency similarity, mutual information, Cramér's V),
+and *exact* sums of numbers and of their products (means, standard deviations, Pearson correlations). Float
+sums are kept exact (:func:`exact_sum`, integers in units of 2**-1127), so the answers do not depend on how the
+rows were cut: one slice or many (the local audit) or one Dask task per partition (:mod:`audit.cluster`) give the
+same numbers, bit for bit.
+
+What does not merge exactly (ranks: Spearman correlations; models: detection, utility, attribute inference;
+orderings: time series; medians and numeric distinct counts) is computed on a bounded, seeded sample of the
+synthetic rows (:func:`sample_positions`), the same rows on either engine, and the report says so.
+
+    >>> import numpy as np, pandas as pd
+    >>> from audit.data import align
+    >>> rng = np.random.default_rng(0)
+    >>> def table(n): return pd.DataFrame({"size": rng.choice(list("SML"), n), "price": rng.normal(3, 0.5, n).round(2)})
+    >>> t = align(table(200), table(300))
+    >>> plan = Plan.of(t)
+    >>> whole = plan.merge([plan.scan(t.synthetic)])
+    >>> cut = plan.merge([plan.scan(t.synthetic.iloc[i:i + 70]) for i in range(0, 300, 70)])
+    >>> real = plan.merge([plan.scan(t.real)], whole.vocabulary)
+    >>> whole.mean("price") == cut.mean("price"), whole.ks("price", real) == cut.ks("price", real)
+    (True, True)
+    >>> from scipy import stats
+    >>> bool(whole.ks("price", real) == stats.ks_2samp(t.real["price"], t.synthetic["price"]).statistic)
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .data import MISSING, Tables
+
+#: Rows of the bounded synthetic sample the metrics that do not merge read (all rows when there are fewer).
+SAMPLE_ROWS = 200_000
+#: The local audit summarises the synthetic rows in slices of this many (the answers do not depend on it).
+SCAN_ROWS = 1_000_000
+#: Histogram bins over the real range (histogram_similarity).
+HISTOGRAM_BINS = 20
+#: Decile bins of numbers for the joint tables (numbers x categories, mutual information, variety).
+DECILE_BINS = 10
+
+_SCALE = 1127  # exact sums are integers in units of 2**-_SCALE: a subnormal float's last bit is 2**-1074
+_OFFSET = 1100  # frexp exponents run from -1073 to 1024; shifted to bincount bins
+_LIMB = 26
+
+
+def exact_sum(values: np.ndarray) -> int:
+    """The exact sum of finite floats, as an integer in units of ``2**-1127``: sums of parts add up to the sum of
+    the whole, whatever the cut (a float sum's rounding depends on the order; this has none).
+
+    Each float is ``mantissa x 2**exponent`` with a 53-bit integer mantissa; mantissas are added per exponent in
+    two 26/27-bit halves, whose partial sums stay below 2**53 (exact in float64) for up to 2**26 values per call.
+
+    >>> x = np.array([1e16, 1.0, -1e16, 0.5])
+    >>> float(Fraction(exact_sum(x), 2**1127)), float(x.sum())
+    (1.5, 0.5)
+    """
+    x = np.asarray(values, np.float64)
+    if len(x) > 1 << _LIMB:
+        return sum(exact_sum(x[i:i + (1 << _LIMB)]) for i in range(0, len(x), 1 << _LIMB))
+    mantissa, exponent = np.frexp(x)
+    m = (mantissa * float(1 << 53)).astype(np.int64)
+    bins = exponent.astype(np.int64) + _OFFSET
+    high = np.bincount(bins, weights=(m >> _LIMB).astype(np.float64), minlength=1)
+    low = np.bincount(bins, weights=(m & ((1 << _LIMB) - 1)).astype(np.float64), minlength=1)
+    total = 0
+    for b in np.flatnonzero((high != 0) | (low != 0)):
+        e = int(b) - _OFFSET - 53 + _SCALE  # value = m x 2**(e' - 53), in units of 2**-_SCALE
+        total += ((int(high[b]) << _LIMB) + int(low[b])) << e
+    return total
+
+
+def _fraction(total: int) -> Fraction:
+    return Fraction(total, 1 << _SCALE)
+
+
+def sample_positions(rows: int, seed: int = 0, limit: int = SAMPLE_ROWS) -> np.ndarray | None:
+    """Positions (sorted) of the bounded, seeded sample of ``rows`` synthetic rows; None: every row (``rows <= limit``).
+
+    Drawn from a generator of its own, so the audit's other draws are what they were.
+
+    >>> sample_positions(10, limit=20) is None, sample_positions(10, limit=3).tolist()
+    (True, [5, 7, 9])
+    """
+    if rows <= limit:
+        return None
+    return np.sort(np.random.default_rng([seed, 1616]).choice(rows, limit, replace=False))
+
+
+# --- one partition -----------------------------------------------------------------------------------------------
+@dataclass
+class NumberPart:
+    """One numeric column of a partition: present values, exact sums (centred on a real value), extremes, and
+    counts against the real side's fixed cuts."""
+
+    present: int
+    total: int  # exact sum of (x - centre)
+    squares: int  # exact sum of (x - centre)**2, each square rounded as a float
+    low: float
+    high: float
+    below_or_at: np.ndarray  # per distinct real value u_j: how many values have exactly j real values below them
+    strictly_below: np.ndarray  # ... exactly j real values at or below them
+    histogram: np.ndarray
+    deciles: np.ndarray
+
+
+@dataclass
+class Part:
+    """What one partition of synthetic rows contributes: only counts, exact sums and extremes, never rows."""
+
+    rows: int
+    numbers: dict[str, NumberPart] = field(default_factory=dict)
+    #: Per category column: its distinct values here and how many rows carry each.
+    values: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    #: Per number pair: (rows with both, sum x, sum y, sum x^2, sum y^2, sum xy), exact, centred.
+    products: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = field(default_factory=dict)
+    #: Per pair: the non-empty cells of its joint table (numbers in real deciles) in this part's own codes (cell, rows).
+    joints: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+
+# --- the plan: the real side, fixed first -----------------------------------------------------------------------
+@dataclass
+class Plan:
+    """What the fidelity metrics need from the synthetic rows, fixed from the real side. Picklable: a cluster's
+    workers get a copy, and each task returns :meth:`scan` of its partition."""
+
+    columns: list[str]  # the real table's, in its order
+    kinds: dict[str, Any]
+    numeric: list[str]
+    categorical: list[str]
+    pairs: list[tuple[str, str]]
+    centre: dict[str, float]
+    distinct: dict[str, np.ndarray]  # sorted distinct real values of each number column
+    edges: dict[str, np.ndarray]  # histogram edges over the real range
+    deciles: dict[str, np.ndarray]  # real decile edges
+    #: Each category column's real values, in the order they first occur (their codes come first).
+    real_values: dict[str, pd.Index]
+
+    @classmethod
+    def of(cls, t: Tables, pairs: Sequence[tuple[str, str]] | None = None, seed: int = 0) -> Plan:
+        """The plan for the tables' columns and ``pairs`` (default: :func:`audit.fidelity._pairs`)."""
+        from .fidelity import _pairs
+
+        numeric, categorical = t.numeric, t.categorical
+        centre, distinct, edges, deciles = {}, {}, {}, {}
+        for col in numeric:
+            r = t.real[col].to_numpy(float)
+            r = r[~np.isnan(r)]
+            centre[col] = float(np.median(r)) if len(r) else 0.0
+            distinct[col] = np.unique(r)
+            if len(r):
+                e = np.unique(np.linspace(r.min(), r.max(), HISTOGRAM_BINS + 1))
+                edges[col] = e if len(e) >= 2 else np.array([r.min() - 0.5, r.min() + 0.5])
+            deciles[col] = np.unique(np.quantile(r, np.linspace(0, 1, DECILE_BINS + 1))) if len(r) else np.array([0.0])
+        real_values = {c: pd.Index(pd.unique(t.real[c].to_numpy(object))) for c in categorical}
+        chosen = _pairs(t, seed) if pairs is None else list(pairs)
+        return cls(list(t.real.columns), dict(t.kinds), numeric, categorical, chosen, centre, distinct, edges, deciles, real_values)
+
+    def decile_bins(self, col: str) -> int:
+        """Codes of a number column in the joint tables: its decile bins, and one for missing values."""
+        return max(len(self.deciles[col]) - 1, 1) + 1
+
+    def codes(self, frame: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """A column as integer codes: numbers by real decile (missing: a bin of its own), categories in the order
+        they occur here (with the values they stand for)."""
+        if col in self.deciles:
+            x = frame[col].to_numpy(float)
+            codes = np.searchsorted(self.deciles[col][1:-1], x, side="right")
+            codes[np.isnan(x)] = self.decile_bins(col) - 1
+            return codes.astype(np.int64), None
+        codes, uniques = pd.factorize(frame[col].to_numpy(object), use_na_sentinel=False)
+        return codes.astype(np.int64), np.asarray(uniques, object)
+
+    def _coded(self, frame: pd.DataFrame, col: str, cache: dict[str, tuple[np.ndarray, np.ndarray | None]]) -> tuple[np.ndarray, np.ndarray | None]:
+        if col not in cache:
+            cache[col] = self.codes(frame, col)
+        return cache[col]
+
+    def scan(self, frame: pd.DataFrame) -> Part:
+        """One partition of synthetic rows (converted as :func:`audit.data.align` converts them) summarised."""
+        out = Part(rows=len(frame))
+        present = {}
+        codes: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}  # each column coded once, for every pair it is in
+        for col in self.numeric:
+            x = frame[col].to_numpy(float)
+            ok = ~np.isnan(x)
+            present[col] = ok
+            v = x[ok]
+            c = v - self.centre[col]
+            u = self.distinct[col]
+            edges = self.edges.get(col)
+            hist = (np.histogram(np.clip(v, edges[0], edges[-1]), edges)[0] if edges is not None
+                    else np.zeros(0, np.int64))
+            out.numbers[col] = NumberPart(
+                int(ok.sum()), exact_sum(c), exact_sum(c * c), float(v.min()) if len(v) else math.inf,
+                float(v.max()) if len(v) else -math.inf,
+                np.bincount(np.searchsorted(u, v, side="left"), minlength=len(u) + 1),
+                np.bincount(np.searchsorted(u, v, side="right"), minlength=len(u) + 1),
+                hist, np.bincount(self._coded(frame, col, codes)[0], minlength=self.decile_bins(col)))
+        for col in self.categorical:
+            code, uniques = self._coded(frame, col, codes)
+            out.values[col] = (uniques, np.bincount(code, minlength=len(uniques)))
+        for a, b in self.pairs:
+            if a in self.deciles and b in self.deciles:
+                both = present[a] & present[b]
+                x = frame[a].to_numpy(float)[both] - self.centre[a]
+                y = frame[b].to_numpy(float)[both] - self.centre[b]
+                # a column without missing values here has its sums already
+                sx = out.numbers[a].total if both.all() else exact_sum(x)
+                sxx = out.numbers[a].squares if both.all() else exact_sum(x * x)
+                sy = out.numbers[b].total if both.all() else exact_sum(y)
+                syy = out.numbers[b].squares if both.all() else exact_sum(y * y)
+                out.products[(a, b)] = (int(both.sum()), sx, sy, sxx, syy, exact_sum(x * y))
+            (ca, ua), (cb, ub) = codes[a], codes[b]
+            size_a = len(ua) if ua is not None else self.decile_bins(a)
+            size_b = len(ub) if ub is not None else self.decile_bins(b)
+            cell = ca * size_b + cb
+            if size_a * size_b <= max(1 << 20, 4 * len(cell)):  # a small table: counted in one pass, no sort
+                counted = np.bincount(cell, minlength=size_a * size_b)
+                cells = np.flatnonzero(counted)
+                out.joints[(a, b)] = (cells, counted[cells])
+            else:
+                out.joints[(a, b)] = tuple(np.unique(cell, return_counts=True))  # type: ignore[assignment]
+        return out
+
+    # --- merging -----------------------------------------------------------------------------------------------
+    def vocabulary(self, parts: Sequence[Part], extra: Sequence[pd.DataFrame] = ()) -> dict[str, pd.Index]:
+        """Each category column's codes for the merged tables: the real values in their order, then the values only
+        the synthetic rows (or ``extra`` frames) have, sorted (so the codes do not depend on the partitions' order)."""
+        out = {}
+        for col in self.categorical:
+            real = self.real_values[col]
+            seen = [p.values[col][0] for p in parts] + [f[col].to_numpy(object) for f in extra]
+            others = pd.Index(pd.unique(np.concatenate(seen))) if seen else pd.Index([])
+            others = others[real.get_indexer(others) < 0]
+            out[col] = real.append(pd.Index(sorted(others, key=str)))
+        return out
+
+    def merge(self, parts: Sequence[Part], vocabulary: dict[str, pd.Index] | None = None) -> Reduction:
+        """The summary of every part's rows together (``vocabulary``: the category codes to use, default from ``parts``)."""
+        vocab = self.vocabulary(parts) if vocabulary is None else vocabulary
+        numbers = {}
+        for col in self.numeric:
+            each = [p.numbers[col] for p in parts]
+            numbers[col] = NumberPart(sum(e.present for e in each), sum(e.total for e in each), sum(e.squares for e in each),
+                                      min((e.low for e in each), default=math.inf), max((e.high for e in each), default=-math.inf),
+                                      np.sum([e.below_or_at for e in each], axis=0), np.sum([e.strictly_below for e in each], axis=0),
+                                      np.sum([e.histogram for e in each], axis=0), np.sum([e.deciles for e in each], axis=0))
+        counts = {}
+        maps: dict[str, list[np.ndarray]] = {}  # per category column, each part's codes -> the merged codes
+        for col in self.categorical:
+            total = np.zeros(len(vocab[col]), np.int64)
+            maps[col] = []
+            for p in parts:
+                uniques, n = p.values[col]
+                at = vocab[col].get_indexer(pd.Index(uniques, dtype=object)) if len(uniques) else np.zeros(0, np.int64)
+                maps[col].append(at)
+                np.add.at(total, at, n)
+            counts[col] = total
+        products = {k: tuple(sum(p.products[k][i] for p in parts) for i in range(6)) for k in self.pairs
+                    if k[0] in self.deciles and k[1] in self.deciles}
+        joints = {}
+        for k in self.pairs:
+            a, b = k
+            size_a = len(vocab[a]) if a in vocab else self.decile_bins(a)
+            size_b = len(vocab[b]) if b in vocab else self.decile_bins(b)
+            table = np.zeros(size_a * size_b, np.int64)
+            for i, p in enumerate(parts):
+                cells, n = p.joints[k]
+                local_b = len(p.values[b][0]) if b in vocab else self.decile_bins(b)
+                ia, ib = cells // local_b, cells % local_b
+                if a in vocab:
+                    ia = maps[a][i][ia]
+                if b in vocab:
+                    ib = maps[b][i][ib]
+                np.add.at(table, ia * size_b + ib, n)
+            joints[k] = table.reshape(size_a, size_b)
+        return Reduction(self, sum(p.rows for p in parts), numbers, counts, vocab, products, joints)
+
+
+# --- all partitions -----------------------------------------------------------------------------------------------
+@dataclass
+class Reduction:
+    """The merged summary of a table's rows: what the fidelity metrics read (see the module docstring)."""
+
+    plan: Plan
+    rows: int
+    numbers: dict[str, NumberPart]
+    counts: dict[str, np.ndarray]  # per category column, rows per value of ``vocabulary``
+    vocabulary: dict[str, pd.Index]
+    products: dict[tuple[str, str], tuple[int, ...]]
+    joints: dict[tuple[str, str], np.ndarray]
+
+    def mean(self, col: str) -> float | None:
+        n = self.numbers[col]
+        return None if n.present == 0 else float(self.plan.centre[col] + _fraction(n.total) / n.present)
+
+    def std(self, col: str) -> float | None:
+        """Sample standard deviation (n - 1), as pandas gives it."""
+        n = self.numbers[col]
+        if n.present < 2:
+            return None
+        s, ss = _fraction(n.total), _fraction(n.squares)
+        return math.sqrt(max(float((ss - s * s / n.present) / (n.present - 1)), 0.0))
+
+    def pearson(self, a: str, b: str) -> float | None:
+        """Pearson r over the rows where both are present; None for fewer than 3 rows or a constant column."""
+        n, sx, sy, sxx, syy, sxy = self.products[(a, b)]
+        if n < 3:
+            return None
+        sx, sy, sxx, syy, sxy = (_fraction(v) for v in (sx, sy, sxx, syy, sxy))
+        cov, vx, vy = n * sxy - sx * sy, n * sxx - sx * sx, n * syy - sy * sy
+        if vx <= 0 or vy <= 0:
+            return None
+        r = math.sqrt(float(cov * cov / (vx * vy)))
+        return float(np.clip(math.copysign(r, cov), -1.0, 1.0))
+
+    def ks(self, col: str, real: Reduction) -> float:
+        """The two-sample Kolmogorov-Smirnov statistic of the ``real`` rows' column against these rows', exactly as
+        ``scipy.stats.ks_2samp`` gives it: the two empirical distributions differ most at a real value or just below
+        one (between two real values the real one is flat), and the synthetic counts there are kept per real value."""
+        n, real_counts = self.numbers[col], real.numbers[col].below_or_at[:-1]  # real rows per distinct real value
+        n1, n2 = int(real_counts.sum()), n.present
+        if n1 == 0 or n2 == 0:
+            return 1.0 if n1 != n2 else 0.0
+        real_le = np.cumsum(real_counts)  # real values at or below u_j
+        syn_le = np.cumsum(n.below_or_at)[:-1]  # synthetic values with at most j real values below them: <= u_j
+        syn_lt = np.cumsum(n.strictly_below)[:-1]  # ... at most j real values at or below them: < u_j
+        real_before = np.r_[0, real_le[:-1]]
+        # in integers (F_real n2 - F_syn n1), so the statistic is the exact fraction h / lcm(n1, n2), correctly
+        # rounded: what ks_2samp returns (its exact mode rounds its float difference to that fraction)
+        diffs = np.r_[real_le * n2 - syn_le * n1, real_before * n2 - syn_lt * n1, 0]
+        g = math.gcd(n1, n2)
+        return float(Fraction(int(max(-diffs.min(), diffs.max())) // g, n1 // g * n2))
+
+    def shares(self, col: str) -> np.ndarray:
+        """Rows per code (categories: per vocabulary value; numbers: per decile bin), as shares."""
+        counts = self.code_counts(col)
+        return counts / max(int(counts.sum()), 1)
+
+    def code_counts(self, col: str) -> np.ndarray:
+        return self.counts[col] if col in self.counts else self.numbers[col].deciles
+
+    def distinct_values(self, col: str) -> int:
+        """Distinct present values of a category column."""
+        counts, vocab = self.counts[col], self.vocabulary[col]
+        return int(((counts > 0) & (vocab != MISSING)).sum())
+
+
+def reduce_local(t: Tables, plan: Plan, frame: pd.DataFrame | None = None, rows: int = SCAN_ROWS) -> list[Part]:
+    """The parts of ``frame`` (default: the synthetic rows), summarised here in slices of ``rows``."""
+    frame = t.synthetic if frame is None else frame
+    return [plan.scan(frame.iloc[i:i + rows]) for i in range(0, max(len(frame), 1), rows)]
+
+
+def finish(t: Tables, plan: Plan, parts: Sequence[Part]) -> tuple[Reduction, Reduction]:
+    """The synthetic parts merged, and the real rows summarised with the same codes: (synthetic, real)."""
+    vocabulary = plan.vocabulary(parts)
+    return plan.merge(parts, vocabulary), plan.merge([plan.scan(t.real)], vocabulary)
+
+
+def reductions(t: Tables, seed: int | None = None, pairs: Sequence[tuple[str, str]] | None = None) -> tuple[Reduction, Reduction]:
+    """(synthetic, real) summaries for the fidelity metrics, once per tables and pairs (default: the audit's, chosen
+    with its seed), summarised here in slices unless :func:`audit.run` put an engine's in ``t.cache`` (the same numbers)."""
+    key = ("reduction", None if pairs is None else tuple(pairs))
+    if key not in t.cache:
+        plan = Plan.of(t, pairs, t.cache.get("seed", 0) if seed is None else seed)
+        t.cache[key] = finish(t, plan, reduce_local(t, plan))
+    return t.cache[key]
+
+
+def sampled(t: Tables, seed: int | None = None, limit: int = SAMPLE_ROWS) -> Tables:
+    """The tables with the synthetic side cut to the bounded, seeded sample (the same tables when there are at most
+    ``limit`` synthetic rows), once per tables: what the metrics that do not merge read. :func:`audit.run` decides
+    the seed and limit for the whole audit."""
+    if "sampled" not in t.cache:
+        seed = t.cache.get("seed", 0) if seed is None else seed
+        at = sample_positions(len(t.synthetic), seed, limit) if t.synthetic_rows is None else None
+        t.cache["sampled"] = t if at is None else Tables(t.real, t.synthetic.iloc[at].reset_index(drop=True), t.holdout,
+                                                          t.kinds, synthetic_rows=len(t.synthetic))
+    return t.cache["sampled"]
+
+
+def sample_note(t: Tables) -> str:
+    """Words for a metric computed on the sample ('' when the sample is every synthetic row)."""
+    s = sampled(t)
+    return "" if s.synthetic_rows is None else f" (on a seeded sample of {len(s.synthetic):,} of the {s.synthetic_rows:,} synthetic rows)"

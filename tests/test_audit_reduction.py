@@ -1,0 +1,128 @@
+"""The fidelity metrics as partition summaries merged exactly (audit/reduction.py): known answers against the
+textbook computations, and the same numbers however the synthetic rows are cut or ordered; the bounded sample.
+
+No cluster here (tests/test_audit_cluster.py runs the same summaries on Dask): small tables, cut into slices.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import audit
+import audit.reduction as reduction
+from audit.data import align
+from audit.reduction import Plan, exact_sum, finish, sample_positions
+
+
+def table(rows: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(10 + shift, 2, rows).round(1)  # ties
+    x[rng.random(rows) < 0.05] = np.nan
+    return pd.DataFrame({
+        "x": x,
+        "y": (x * 0.5 + rng.normal(0, 1, rows)).round(2),
+        "when": pd.to_datetime("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, rows), unit="D"),
+        "size": rng.choice(["S", "M", "L", None], rows, p=[0.4, 0.3, 0.25, 0.05]),
+        "shop": rng.choice([f"shop{i}" for i in range(40)], rows),
+    })
+
+
+@pytest.fixture(scope="module")
+def tables():
+    real, synthetic = table(1500, 1), table(2300, 2, shift=0.3)
+    synthetic.loc[:20, "shop"] = "a shop no real row has"
+    return real, synthetic
+
+
+def test_exact_sums_are_exact_and_do_not_depend_on_the_cut():
+    rng = np.random.default_rng(0)
+    x = np.r_[rng.normal(0, 1e12, 5000), rng.normal(0, 1e-9, 5000), [1e300, -1e300, 5e-324, 0.0, -0.0]]
+    rng.shuffle(x)
+    whole = exact_sum(x)
+    assert float(Fraction(whole, 2**1127)) == math.fsum(x)  # fsum is the correctly rounded exact sum
+    assert whole == sum(exact_sum(piece) for piece in np.array_split(x, 7)) == exact_sum(x[::-1])
+    assert exact_sum(np.array([])) == 0
+
+
+def test_the_merged_ks_statistic_is_scipys_with_ties_and_missing_values(tables):
+    real, synthetic = tables
+    t = align(real, synthetic)
+    plan = Plan.of(t)
+    syn, rea = finish(t, plan, [plan.scan(t.synthetic.iloc[i:i + 400]) for i in range(0, len(t.synthetic), 400)])
+    for col in ("x", "y", "when"):
+        r, s = t.real[col].dropna().to_numpy(), t.synthetic[col].dropna().to_numpy()
+        assert syn.ks(col, rea) == stats.ks_2samp(r, s).statistic  # both under 10,000 rows: scipy's exact mode
+    # more rows than scipy's exact mode takes: the exact fraction, within a rounding of scipy's float difference
+    big_real, big_syn = table(12_000, 3), table(15_000, 4, shift=0.1)
+    t = align(big_real, big_syn)
+    plan = Plan.of(t)
+    syn, rea = finish(t, plan, [plan.scan(t.synthetic)])
+    assert syn.ks("x", rea) == pytest.approx(stats.ks_2samp(t.real["x"].dropna(), t.synthetic["x"].dropna()).statistic, abs=1e-15)
+
+
+def test_merged_means_deviations_and_correlations_are_the_textbook_ones(tables):
+    real, synthetic = tables
+    t = align(real, synthetic)
+    plan = Plan.of(t)
+    syn, _ = finish(t, plan, [plan.scan(t.synthetic.iloc[i:i + 333]) for i in range(0, len(t.synthetic), 333)])
+    s = t.synthetic
+    assert syn.mean("y") == pytest.approx(s["y"].mean(), rel=1e-14) and syn.std("y") == pytest.approx(s["y"].std(), rel=1e-12)
+    assert syn.pearson("x", "y") == pytest.approx(s[["x", "y"]].corr().iloc[0, 1], rel=1e-12)
+    assert syn.numbers["x"].low == s["x"].min() and syn.numbers["x"].high == s["x"].max()
+    shops = pd.Series(syn.counts["shop"], index=syn.vocabulary["shop"])
+    assert shops[shops > 0].sort_index().equals(s["shop"].value_counts().sort_index().rename(None))
+    joint = syn.joints[("size", "shop")]
+    assert joint.sum() == len(s) and joint[list(syn.vocabulary["size"]).index("S")].sum() == (s["size"] == "S").sum()
+
+
+def fidelity(result: audit.AuditResult) -> str:
+    return json.dumps([m.to_dict() for m in result.metrics if m.section == "fidelity"]) + json.dumps(result.statistics)
+
+
+def test_the_fidelity_report_does_not_depend_on_how_the_synthetic_rows_are_sliced(tables, monkeypatch):
+    real, synthetic = tables
+    whole = audit.run(real, synthetic, sections=["fidelity"])
+    monkeypatch.setattr(reduction, "SCAN_ROWS", 170)  # 14 slices
+    monkeypatch.setattr(reduction.reduce_local, "__defaults__", (None, 170))
+    sliced = audit.run(real, synthetic, sections=["fidelity"])
+    assert fidelity(sliced) == fidelity(whole)
+
+
+def test_known_answers_identical_tables_score_1_and_a_shifted_column_is_named(tables):
+    real, _ = tables
+    same = audit.run(real, real.sample(frac=1, random_state=5), sections=["fidelity"])  # shuffled rows: the same table
+    for name in ("column_shapes", "histogram_similarity", "correlation_similarity", "contingency_similarity",
+                 "mutual_information", "column_variety"):
+        assert same.metric(name).score == pytest.approx(1.0, abs=1e-12), name
+    moved = real.assign(y=real["y"] + 5)
+    worst = audit.run(real, moved, sections=["fidelity"]).metric("worst_column_shape")
+    assert worst.details["column"] == "y" and worst.score < 0.2
+
+
+def test_sample_positions_are_seeded_bounded_and_sorted():
+    a, b = sample_positions(10_000, 3, 500), sample_positions(10_000, 3, 500)
+    assert np.array_equal(a, b) and len(np.unique(a)) == 500 and np.all(np.diff(a) > 0) and a.max() < 10_000
+    assert not np.array_equal(a, sample_positions(10_000, 4, 500)) and sample_positions(500, 3, 500) is None
+
+
+def test_above_the_bound_the_report_says_what_ran_on_the_sample(tables):
+    real, synthetic = tables
+    result = audit.run(real, synthetic, target="y", sample_rows=600)
+    assert result.to_dict()["inputs"]["synthetic_rows"] == len(synthetic)
+    assert any("2,300 synthetic rows" in n and "sample of 600" in n for n in result.notes)
+    assert "sample of 600 of the 2,300 synthetic rows" in result.metric("detection").meaning
+    assert result.statistics["x"]["synthetic"]["sampled"] == ["distinct", "median"]
+    every = audit.run(real, synthetic, target="y")  # under the bound: every row, and nothing said
+    assert not any("seeded sample" in n for n in every.notes) and "sampled" not in every.statistics["x"]["synthetic"]
+    # the exact metrics cover every row either way (the Spearman correlations beside Pearson's are the sample's)
+    for name in ("column_shapes", "histogram_similarity", "correlation_similarity", "contingency_similarity", "mutual_information"):
+        a, b = result.metric(name).to_dict(), every.metric(name).to_dict()
+        assert (a["score"], a["details"].get("per_pair")) == (b["score"], b["details"].get("per_pair")), name
+    assert result.statistics["x"]["synthetic"]["mean"] == every.statistics["x"]["synthetic"]["mean"]
