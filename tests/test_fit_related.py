@@ -93,6 +93,14 @@ def test_the_schema_states_orphans_and_round_trips_through_yaml(fitter, tmp_path
     path = tmp_path / "twin.yaml"
     path.write_text(fitter.to_yaml())
     assert mt.load_database(path).order == fitter.database_.order
+    # fit validates the learned mapping without writing and re-reading it: the text must read back into it,
+    # and the tables made from either must be the same
+    from synth.yamlsafe import load_yaml_text
+
+    assert load_yaml_text(fitter.to_yaml())[0] == fitter.spec_
+    made_again = mt.generate_tables(mt.load_database(path), rows={"customers": 60}, seed=4)
+    for t, df in mt.generate_tables(fitter.database_, rows={"customers": 60}, seed=4).items():
+        pd.testing.assert_frame_equal(df, made_again[t])
 
 
 def test_keys_are_regenerated_not_copied_unless_k_rows_use_them(fitter, made, real):

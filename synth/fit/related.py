@@ -230,8 +230,10 @@ class DatabaseFitter:
                       "seed": cfg.seed, "tables": {t: fitted[t] for t in tables}}
         from ..multitable import Database
 
+        # Validated as a mapping: it holds only YAML's plain types, so its YAML reads back into it (a test checks
+        # that round trip); a dump and a parse of a learned schema's half a million values cost more than its fit.
         try:
-            self.database_ = Database.from_yaml_text(dump_yaml(self.spec_))
+            self.database_ = Database.from_dict(self.spec_)
         except SynthError as exc:
             raise SynthError(f"the learned schema does not validate ({exc.message}); this is a bug in synth fit, "
                              "please report it") from None
@@ -279,7 +281,7 @@ class DatabaseFitter:
                                                                   f"learned as table {parent_name!r}, one row per {embedded.key}.")
         from ..multitable import Database
 
-        self.database_ = Database.from_yaml_text(dump_yaml(self.spec_))
+        self.database_ = Database.from_dict(self.spec_)
         return self
 
     def to_yaml(self) -> str:
@@ -507,7 +509,8 @@ class DatabaseFitter:
         if own.shape[1] < 2:  # the single-table fitter needs two columns; one column is learned alone
             entries = [learn_column(str(c), own[c], cfg).spec for c in own.columns]
             return entries, [], {"description": f"Fitted by synth fit from {len(own):,} rows."}
-        spec = SchemaFitter(cfg).fit(own, name=t, given=tuple(joined)).spec_
+        # Not validated alone: the database is validated whole, once its parent columns are read as such.
+        spec = SchemaFitter(cfg).fit(own, name=t, given=tuple(joined), validate=False).spec_
         entries = list(spec["columns"])
         correlations = [c for c in spec.get("correlations", []) if not any(n in joined for n in c["columns"])]
         if joined:
