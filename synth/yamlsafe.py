@@ -17,6 +17,7 @@ validation error could not say where the mistake is. This loader:
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -349,5 +350,95 @@ _CompactDumper.add_representer(dict, _represent_dict)
 
 
 def dump_yaml(data: dict[str, Any]) -> str:
-    """Readable YAML for a schema: one line per record, profile and list of numbers."""
-    return yaml.dump(data, Dumper=_CompactDumper, sort_keys=False, allow_unicode=True, width=110)
+    """Readable YAML for a schema: one line per record, profile and list of numbers.
+
+    >>> print(dump_yaml({"name": "t", "columns": [{"name": "x", "kind": "choice", "values": {"yes": 2, "1e3": 1}}]}), end="")
+    name: t
+    columns:
+    - name: x
+      kind: choice
+      values: {'yes': 2, '1e3': 1}
+    """
+    events: list[yaml.Event] = []
+    try:
+        _events(data, events, {})
+    except _NotPlain:  # a type beyond YAML's plain ones: PyYAML's representer says what it makes of it
+        return yaml.dump(data, Dumper=_CompactDumper, sort_keys=False, allow_unicode=True, width=110)
+    stream = io.StringIO()
+    emitter = _CompactDumper(stream, allow_unicode=True, width=110)
+    try:
+        emitter.emit(yaml.StreamStartEvent())
+        emitter.emit(yaml.DocumentStartEvent(explicit=False))
+        for event in events:
+            emitter.emit(event)
+        emitter.emit(yaml.DocumentEndEvent(explicit=False))
+        emitter.emit(yaml.StreamEndEvent())
+    finally:
+        emitter.dispose()
+    return stream.getvalue()
+
+
+class _NotPlain(Exception):
+    pass
+
+
+_TAG = "tag:yaml.org,2002:"
+_RESOLVER = yaml.resolver.Resolver()
+
+
+def _scalar_event(value: Any, seen: dict[tuple[type, Any], yaml.ScalarEvent]) -> yaml.ScalarEvent:
+    """The event PyYAML's representer and serializer make of a plain value (the same tag, implicit flags, text and
+    style, so the same bytes), remembered per value: a learned schema repeats its values many times over."""
+    kind = type(value)
+    key = (kind, value)
+    try:
+        return seen[key]
+    except (KeyError, TypeError):
+        pass
+    style = None
+    if kind is str:
+        tag, text = _TAG + "str", value
+        style = "'" if not isinstance(plain_scalar(value), str) else None
+    elif kind is bool:
+        tag, text = _TAG + "bool", "true" if value else "false"
+    elif kind is int:
+        tag, text = _TAG + "int", str(value)
+    elif kind is float:
+        tag = _TAG + "float"
+        if value != value:
+            text = ".nan"
+        elif value in (float("inf"), float("-inf")):
+            text = ".inf" if value > 0 else "-.inf"
+        else:
+            text = repr(value).lower()
+            if "." not in text and "e" in text:
+                text = text.replace("e", ".0e", 1)
+    elif value is None:
+        tag, text = _TAG + "null", "null"
+    else:
+        raise _NotPlain
+    implicit = (_RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == tag,
+                _RESOLVER.resolve(yaml.ScalarNode, text, (False, True)) == tag)
+    event = yaml.ScalarEvent(None, tag, implicit, text, style=style)
+    if value == value:  # NaN is never found again by equality
+        seen[key] = event
+    return event
+
+
+def _events(data: Any, out: list[yaml.Event], seen: dict[tuple[type, Any], yaml.ScalarEvent]) -> None:
+    """The emitter's events for ``data``, with :class:`_CompactDumper`'s styles (flow for leaves only)."""
+    kind = type(data)
+    if kind is dict:
+        flow = len(data) > 0 and all(_is_leaf(v) for v in data.values()) and ("name" not in data or "kind" not in data)
+        out.append(yaml.MappingStartEvent(None, _TAG + "map", True, flow_style=flow))
+        for k, v in data.items():
+            _events(k, out, seen)
+            _events(v, out, seen)
+        out.append(yaml.MappingEndEvent())
+    elif kind is list:
+        out.append(yaml.SequenceStartEvent(None, _TAG + "seq", True, flow_style=all(_is_leaf(v) for v in data)))
+        for v in data:
+            _events(v, out, seen)
+        out.append(yaml.SequenceEndEvent())
+    else:
+        out.append(_scalar_event(data, seen))

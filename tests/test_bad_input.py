@@ -184,3 +184,21 @@ def test_libyaml_and_the_python_parser_read_a_schema_alike(text, refused):
         assert _compose_with_libyaml(text) is not None  # the fast path did read it
         if "!!" not in text:  # the events path reads untagged files itself, alike
             assert _build_with_libyaml(text) == expected
+
+
+def test_the_schema_writer_writes_what_pyyaml_s_representer_writes():
+    # dump_yaml emits events itself (the representer's Python work was most of writing a learned multi-table
+    # schema): the text must be PyYAML's, byte for byte, and read back into the same mapping.
+    import yaml
+
+    from synth.yamlsafe import _CompactDumper, dump_yaml
+
+    odd = ["yes", "no", "null", "1e3", "0x1F", "~", "café", "a: b", "- x", "#tag", "", " lead", "a\nb", "it's",
+           "06:00", "1_000", "00123", "True", "ON", "2024-01-01", "0o17", ".inf", "é" * 120, "x #y"]
+    data = {"name": "t", "words": odd, "numbers": [0, -0.0, 1e17, 1.5e-7, float("inf"), float("-inf"), 2**62, True, None],
+            "keys": {0: 5, 1.5: 2, None: 1, "x": [], "y": {}, "z": [[1, 2], {"a": 1}]},
+            "columns": [{"name": "c", "kind": "conditional", "cases": [{"when": {"a": odd * 3}, "q": list(range(40))}]}]}
+    text = dump_yaml(data)
+    assert text == yaml.dump(data, Dumper=_CompactDumper, sort_keys=False, allow_unicode=True, width=110)
+    assert load_yaml_text(text)[0] == data
+    assert dump_yaml({"when": [float("nan")]}) == "when: [.nan]\n"
