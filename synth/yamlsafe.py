@@ -420,7 +420,7 @@ def _scalar_event(value: Any, seen: dict[tuple[type, Any], yaml.ScalarEvent]) ->
     implicit = (_RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == tag,
                 _RESOLVER.resolve(yaml.ScalarNode, text, (False, True)) == tag)
     event = yaml.ScalarEvent(None, tag, implicit, text, style=style)
-    if value == value:  # NaN is never found again by equality
+    if value == value and not (kind is float and value == 0):  # NaN is never found again; 0.0 and -0.0 are equal
         seen[key] = event
     return event
 

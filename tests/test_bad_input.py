@@ -195,7 +195,7 @@ def test_the_schema_writer_writes_what_pyyaml_s_representer_writes():
 
     odd = ["yes", "no", "null", "1e3", "0x1F", "~", "café", "a: b", "- x", "#tag", "", " lead", "a\nb", "it's",
            "06:00", "1_000", "00123", "True", "ON", "2024-01-01", "0o17", ".inf", "é" * 120, "x #y"]
-    data = {"name": "t", "words": odd, "numbers": [0, -0.0, 1e17, 1.5e-7, float("inf"), float("-inf"), 2**62, True, None],
+    data = {"name": "t", "words": odd, "numbers": [0, 0.0, -0.0, 1e17, 1.5e-7, float("inf"), float("-inf"), 2**62, True, None],
             "keys": {0: 5, 1.5: 2, None: 1, "x": [], "y": {}, "z": [[1, 2], {"a": 1}]},
             "columns": [{"name": "c", "kind": "conditional", "cases": [{"when": {"a": odd * 3}, "q": list(range(40))}]}]}
     text = dump_yaml(data)
