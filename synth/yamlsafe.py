@@ -17,6 +17,7 @@ validation error could not say where the mistake is. This loader:
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,11 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     return plain_scalar(node.value)
 
 
+#: Scalars already resolved (a learned schema repeats its category names and numbers many times over).
+_RESOLVED: dict[str, Any] = {}
+_RESOLVED_MAX = 200_000
+
+
 def plain_scalar(text: str) -> Any:
     """What an unquoted scalar means: None, a bool, an int, a float, or the text itself.
 
@@ -62,6 +68,17 @@ def plain_scalar(text: str) -> Any:
     >>> [plain_scalar(t) for t in ("00123", "123", "1_000", "1.5", "true", "no", "", "06:00")]
     ['00123', 123, 1000, 1.5, True, 'no', None, '06:00']
     """
+    try:
+        return _RESOLVED[text]
+    except KeyError:
+        pass
+    value = _resolve(text)
+    if len(_RESOLVED) < _RESOLVED_MAX:
+        _RESOLVED[text] = value
+    return value
+
+
+def _resolve(text: str) -> Any:
     if _NULL.match(text):
         return None
     if _BOOL.match(text):
@@ -124,6 +141,85 @@ class _NoAliasLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
+_KEY = object()  # a mapping waiting for its next key
+
+
+def _build_with_libyaml(text: str) -> tuple[Any, dict[Path_, Location]] | None:
+    """``(data, where)`` built straight from libyaml's events (one C pass, no node tree, no YAML 1.1 resolver: a
+    learned multi-table schema has half a million scalars, which the composer path took a minute over), or None
+    for anything unusual (a tag, an anchor, an alias, deep nesting, a duplicate or non-scalar key, several
+    documents, a syntax error): :func:`_compose_with_libyaml` and the Python parser then give the usual result or
+    the one message for it, so nothing depends on which path ran.
+
+    >>> _build_with_libyaml("a: [1, '2', x]\\nb: {c: null}\\n")
+    ({'a': [1, '2', 'x'], 'b': {'c': None}}, {(): (1, 1), ('a',): (1, 4), ('a', 0): (1, 5), ('a', 1): (1, 8), ('a', 2): (1, 13), ('b',): (2, 4), ('b', 'c'): (2, 8)})
+    >>> _build_with_libyaml("a: !!str 1\\n") is None
+    True
+    """
+    if not getattr(yaml, "__with_libyaml__", False):
+        return None
+    scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+    collection_end = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    parser = yaml.CSafeLoader(text)
+    try:
+        get = parser.get_event
+        if not isinstance(get(), yaml.StreamStartEvent):
+            return None
+        event = get()
+        if isinstance(event, yaml.StreamEndEvent):
+            return None, {}
+        if not isinstance(event, yaml.DocumentStartEvent):
+            return None
+        where: dict[Path_, Location] = {}
+        stack: list[list[Any]] = []  # [container, its path, the pending key of a mapping (or _KEY)]
+        root: Any = None
+        while True:
+            event = get()
+            cls = type(event)
+            if cls is scalar_event or cls is mapping_start or cls is sequence_start:
+                if event.anchor is not None or event.tag is not None or len(stack) >= MAX_DEPTH:
+                    return None
+                if cls is scalar_event:
+                    style = event.style
+                    value = event.value if style and style in "'\"|>" else plain_scalar(event.value)
+                else:
+                    value = {} if cls is mapping_start else []
+                if stack:
+                    top = stack[-1]
+                    container = top[0]
+                    if type(container) is list:
+                        path = top[1] + (len(container),)
+                        container.append(value)
+                    elif top[2] is _KEY:  # a key: scalar and new, or the slow path says why not
+                        if cls is not scalar_event or value in container:
+                            return None
+                        top[2] = value
+                        continue
+                    else:
+                        path = top[1] + (top[2],)
+                        container[top[2]] = value
+                        top[2] = _KEY
+                else:
+                    path, root = (), value
+                mark = event.start_mark
+                where[path] = (mark.line + 1, mark.column + 1)
+                if cls is not scalar_event:
+                    stack.append([value, path, _KEY])
+            elif isinstance(event, collection_end):
+                stack.pop()
+            elif isinstance(event, yaml.DocumentEndEvent):
+                break
+            else:  # an alias, or anything else unexpected
+                return None
+        if not isinstance(get(), yaml.StreamEndEvent):  # several documents
+            return None
+        return root, where
+    except yaml.YAMLError:
+        return None
+    finally:
+        parser.dispose()
+
+
 def _compose_with_libyaml(text: str) -> yaml.Node | None:
     """The node tree by libyaml (C, several times faster than the Python parser), or None to use the latter.
 
@@ -175,6 +271,9 @@ def load_yaml_text(text: str, source: str = "<schema>") -> tuple[Any, dict[Path_
     """Parse YAML text; return ``(data, where)`` with ``where[path] = (line, column)``."""
     if len(text.encode("utf-8", errors="ignore")) > MAX_BYTES:
         raise SynthError(f"{source}: file is larger than {MAX_BYTES // 1_000_000} MB; a schema should be small")
+    built = _build_with_libyaml(text)
+    if built is not None:
+        return built
     node = _compose_with_libyaml(text)
     if node is None:
         node = _compose_with_python(text, source)
@@ -241,7 +340,7 @@ def _represent_dict(dumper: yaml.SafeDumper, data: dict[Any, Any]) -> yaml.Node:
 
 def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
     # PyYAML quotes by YAML 1.1's rules; this loader reads by 1.2's, where "1e3" and "0o17" are numbers.
-    style = "'" if plain_scalar(data) is not data else None
+    style = "'" if not isinstance(plain_scalar(data), str) else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
@@ -251,5 +350,95 @@ _CompactDumper.add_representer(dict, _represent_dict)
 
 
 def dump_yaml(data: dict[str, Any]) -> str:
-    """Readable YAML for a schema: one line per record, profile and list of numbers."""
-    return yaml.dump(data, Dumper=_CompactDumper, sort_keys=False, allow_unicode=True, width=110)
+    """Readable YAML for a schema: one line per record, profile and list of numbers.
+
+    >>> print(dump_yaml({"name": "t", "columns": [{"name": "x", "kind": "choice", "values": {"yes": 2, "1e3": 1}}]}), end="")
+    name: t
+    columns:
+    - name: x
+      kind: choice
+      values: {'yes': 2, '1e3': 1}
+    """
+    events: list[yaml.Event] = []
+    try:
+        _events(data, events, {})
+    except _NotPlain:  # a type beyond YAML's plain ones: PyYAML's representer says what it makes of it
+        return yaml.dump(data, Dumper=_CompactDumper, sort_keys=False, allow_unicode=True, width=110)
+    stream = io.StringIO()
+    emitter = _CompactDumper(stream, allow_unicode=True, width=110)
+    try:
+        emitter.emit(yaml.StreamStartEvent())
+        emitter.emit(yaml.DocumentStartEvent(explicit=False))
+        for event in events:
+            emitter.emit(event)
+        emitter.emit(yaml.DocumentEndEvent(explicit=False))
+        emitter.emit(yaml.StreamEndEvent())
+    finally:
+        emitter.dispose()
+    return stream.getvalue()
+
+
+class _NotPlain(Exception):
+    pass
+
+
+_TAG = "tag:yaml.org,2002:"
+_RESOLVER = yaml.resolver.Resolver()
+
+
+def _scalar_event(value: Any, seen: dict[tuple[type, Any], yaml.ScalarEvent]) -> yaml.ScalarEvent:
+    """The event PyYAML's representer and serializer make of a plain value (the same tag, implicit flags, text and
+    style, so the same bytes), remembered per value: a learned schema repeats its values many times over."""
+    kind = type(value)
+    key = (kind, value)
+    try:
+        return seen[key]
+    except (KeyError, TypeError):
+        pass
+    style = None
+    if kind is str:
+        tag, text = _TAG + "str", value
+        style = "'" if not isinstance(plain_scalar(value), str) else None
+    elif kind is bool:
+        tag, text = _TAG + "bool", "true" if value else "false"
+    elif kind is int:
+        tag, text = _TAG + "int", str(value)
+    elif kind is float:
+        tag = _TAG + "float"
+        if value != value:
+            text = ".nan"
+        elif value in (float("inf"), float("-inf")):
+            text = ".inf" if value > 0 else "-.inf"
+        else:
+            text = repr(value).lower()
+            if "." not in text and "e" in text:
+                text = text.replace("e", ".0e", 1)
+    elif value is None:
+        tag, text = _TAG + "null", "null"
+    else:
+        raise _NotPlain
+    implicit = (_RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == tag,
+                _RESOLVER.resolve(yaml.ScalarNode, text, (False, True)) == tag)
+    event = yaml.ScalarEvent(None, tag, implicit, text, style=style)
+    if value == value and not (kind is float and value == 0):  # NaN is never found again; 0.0 and -0.0 are equal
+        seen[key] = event
+    return event
+
+
+def _events(data: Any, out: list[yaml.Event], seen: dict[tuple[type, Any], yaml.ScalarEvent]) -> None:
+    """The emitter's events for ``data``, with :class:`_CompactDumper`'s styles (flow for leaves only)."""
+    kind = type(data)
+    if kind is dict:
+        flow = len(data) > 0 and all(_is_leaf(v) for v in data.values()) and ("name" not in data or "kind" not in data)
+        out.append(yaml.MappingStartEvent(None, _TAG + "map", True, flow_style=flow))
+        for k, v in data.items():
+            _events(k, out, seen)
+            _events(v, out, seen)
+        out.append(yaml.MappingEndEvent())
+    elif kind is list:
+        out.append(yaml.SequenceStartEvent(None, _TAG + "seq", True, flow_style=all(_is_leaf(v) for v in data)))
+        for v in data:
+            _events(v, out, seen)
+        out.append(yaml.SequenceEndEvent())
+    else:
+        out.append(_scalar_event(data, seen))

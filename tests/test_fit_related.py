@@ -93,6 +93,14 @@ def test_the_schema_states_orphans_and_round_trips_through_yaml(fitter, tmp_path
     path = tmp_path / "twin.yaml"
     path.write_text(fitter.to_yaml())
     assert mt.load_database(path).order == fitter.database_.order
+    # fit validates the learned mapping without writing and re-reading it: the text must read back into it,
+    # and the tables made from either must be the same
+    from synth.yamlsafe import load_yaml_text
+
+    assert load_yaml_text(fitter.to_yaml())[0] == fitter.spec_
+    made_again = mt.generate_tables(mt.load_database(path), rows={"customers": 60}, seed=4)
+    for t, df in mt.generate_tables(fitter.database_, rows={"customers": 60}, seed=4).items():
+        pd.testing.assert_frame_equal(df, made_again[t])
 
 
 def test_keys_are_regenerated_not_copied_unless_k_rows_use_them(fitter, made, real):
@@ -307,3 +315,27 @@ def test_cli_normalize_without_an_embedded_parent_is_bad_input(tmp_path):
     assert result.exit_code == 2
     assert result.output.strip().splitlines()[-1].startswith(f"error: {flat}: --normalize: no id column repeats")
     assert not (tmp_path / "x.yaml").exists()
+
+
+def test_a_child_column_follows_the_columns_of_the_row_its_lookup_draws():
+    # An order's amount follows the price of the product it draws (not equal to it: no copy); the fit joins the
+    # drawn products row onto the orders' rows, so the twin's amounts follow the drawn rows' prices.
+    rng = np.random.default_rng(5)
+    n_c, n_p = 300, 40
+    customers = pd.DataFrame({"customer_id": np.arange(1, n_c + 1), "age": rng.integers(18, 80, n_c)})
+    products = pd.DataFrame({"product_id": np.arange(1, n_p + 1), "price": rng.uniform(1, 100, n_p).round(2)})
+    owner = np.repeat(np.arange(1, n_c + 1), rng.poisson(8, n_c))
+    drawn = rng.integers(1, n_p + 1, len(owner))
+    orders = pd.DataFrame({"order_id": np.arange(1, len(owner) + 1), "customer_id": owner, "product_id": drawn,
+                           "amount": (products.price.to_numpy()[drawn - 1] * rng.uniform(0.9, 1.1, len(owner))).round(2)})
+    fitter = DatabaseFitter(FitConfig(min_count=5, seed=1), lookup_columns=True).fit(
+        {"customers": customers, "products": products, "orders": orders})
+    assert [r.target for r in fitter.database_.lookups("orders")] == ["products"]
+    assert "products.price" in fitter.to_yaml()
+    made = mt.generate_tables(fitter.database_, rows={"customers": 300, "products": 40}, seed=2)
+    joined = made["orders"].merge(made["products"], on="product_id", suffixes=("", "_product"))
+    assert np.corrcoef(joined.amount, joined.price)[0, 1] > 0.8
+    # without the drawn rows' columns (the default), nothing ties them
+    alone = DatabaseFitter(FitConfig(min_count=5, seed=1)).fit(
+        {"customers": customers, "products": products, "orders": orders})
+    assert "products.price" not in alone.to_yaml()

@@ -75,9 +75,10 @@ class SchemaFitter:
 
     # --- the whole table ---------------------------------------------------------------------
     def fit(self, df: pd.DataFrame, name: str = "table", progress: Callable[[str], None] | None = None,
-            given: tuple[str, ...] = ()) -> "SchemaFitter":
+            given: tuple[str, ...] = (), validate: bool = True) -> "SchemaFitter":
         """Learn ``schema_`` from ``df``. ``given``: columns known before the others (a parent's columns joined onto
-        a child table's rows): the other columns' decision-tree cases may split on them, they are never conditioned."""
+        a child table's rows): the other columns' decision-tree cases may split on them, they are never conditioned.
+        ``validate=False``: set only ``spec_`` (a caller that validates a larger schema holding it, once)."""
         cfg = self.config
         step = progress or (lambda _msg: None)
         _check_table(df)
@@ -145,7 +146,8 @@ class SchemaFitter:
             if cfg.calibrate:
                 step("calibrating correlations")
                 schema["correlations"] = calibrate(targets, codes, cfg.seed)  # type: ignore[arg-type]
-        self.schema_ = _validated(schema)
+        if validate:
+            self.schema_ = _validated(schema)
         self.spec_ = schema  # the plain mapping, for callers that assemble several tables (synth.fit.related)
         return self
 

@@ -148,7 +148,8 @@ def condition_on_trees(learned: dict[str, Learned], skip: set[str], cfg: FitConf
         if present.sum() < 4 * floor:
             continue
         if l.spec.get("kind") not in ("choice", "boolean"):
-            earlier = [c for c in earlier if not _monotone(learned[c], l, search)]
+            # given columns (a parent's, a drawn row's) are not in the child's copula: a tree is all that can carry them
+            earlier = [c for c in earlier if c in given or not _monotone(learned[c], l, search)]
         chosen = _most_telling(summaries, target, earlier)
         if not chosen:
             continue

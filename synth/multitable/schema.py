@@ -130,8 +130,9 @@ class Database:
             raws[name] = {"name": name, **raw}
         # Pass 1: each table's columns alone, for their names and references.
         entries: dict[str, list[Column]] = {}
+        sub_where = _sub_where(where)
         for name, raw in raws.items():
-            tfail = _Failer(source, _sub_where(where, name))
+            tfail = _Failer(source, sub_where.get(name, {}))
             columns = raw.get("columns")
             if not isinstance(columns, list):
                 raise tfail((), f"table {name!r} needs a list of 'columns'")
@@ -180,7 +181,7 @@ class Database:
                     continue
                 for col in produced[ref.target]:
                     inputs[f"{ref.column.prefix}.{col}"] = None if ref.is_parent else ref.column.name
-            tables[t] = Schema.from_dict(raws[t], source=source, where=_sub_where(where, t), base_dir=base_dir,
+            tables[t] = Schema.from_dict(raws[t], source=source, where=sub_where.get(t, {}), base_dir=base_dir,
                                          inputs=inputs)
         for ref in references:  # the schema's own column objects: the engine attaches lookups to them
             ref.column = next(c for c in tables[ref.table].columns if c.name == ref.column.name)  # type: ignore[assignment]
@@ -308,9 +309,17 @@ class Database:
         return parents_first(self.roots, edges)
 
 
-def _sub_where(where: dict[tuple[Any, ...], Location], table: str) -> dict[tuple[Any, ...], Location]:
-    """The locations of one table's fields, with paths as a one-table schema has them."""
-    out = {path[2:]: loc for path, loc in where.items() if path[:2] == ("tables", table)}
+def _sub_where(where: dict[tuple[Any, ...], Location]) -> dict[Any, dict[tuple[Any, ...], Location]]:
+    """Each table's field locations, with paths as a one-table schema has them (one pass: a learned schema has
+    hundreds of thousands of fields).
+
+    >>> _sub_where({("tables",): (1, 1), ("tables", "a"): (2, 3), ("tables", "a", "rows"): (3, 5), ("seed",): (9, 1)})
+    {'a': {(): (2, 3), ('rows',): (3, 5)}}
+    """
+    out: dict[Any, dict[tuple[Any, ...], Location]] = {}
+    for path, loc in where.items():
+        if len(path) >= 2 and path[0] == "tables":
+            out.setdefault(path[1], {})[path[2:]] = loc
     return out
 
 
