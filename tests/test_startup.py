@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -330,3 +331,22 @@ def test_every_module_that_registers_a_kind_is_a_builtin_module():
         importlib.import_module(f"synth.columns.{path.stem}" if path.stem != "__init__" else "synth.columns")
     defining = {cls.__module__ for cls in KINDS.registered().values() if cls.__module__.startswith("synth.columns.")}
     assert defining == {f"synth.columns.{m}" for m in BUILTIN_MODULES}
+
+
+def test_fit_and_generate_of_a_fitted_schema_import_neither_scikit_learn_nor_scipy_stats(tmp_path):
+    # Importing sklearn.tree (with scipy.stats, which it loads) took longer than fitting a small table:
+    # synth fit grows its trees with synth.fit.cart, and the fitted schema's shapes need scipy.special at most.
+    rng = np.random.default_rng(0)
+    size = rng.choice(["S", "M", "L"], 600)
+    price = np.select([size == "S", size == "M"], [2.5, 3.0], 3.5) + rng.normal(0, 0.2, 600).round(2)
+    real = tmp_path / "real.csv"
+    real.write_text("size,price,grams\n" + "".join(
+        f"{s},{p},{g:.1f}\n" for s, p, g in zip(size, price, rng.gamma(3.0, 40.0, 600))))
+    schema = tmp_path / "t.yaml"
+    fitted = loaded_after("fit", str(real), "--out", str(schema), "--quiet")
+    assert "conditional" in schema.read_text()  # the trees did run: the price's shape goes by the size
+    made = loaded_after("generate", str(schema), "--rows", "500", "--out", str(tmp_path / "twin.csv"), "--quiet")
+    assert (tmp_path / "twin.csv").exists()
+    heavy = {"sklearn", "scipy.stats", "scipy.optimize", "faker", "matplotlib"}
+    assert fitted & heavy == set() and made & heavy == set()
+    assert "pandas" not in made  # generate writes Arrow; pandas was the fit's, for reading the CSV

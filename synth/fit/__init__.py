@@ -16,7 +16,8 @@ The result is the same kind of schema a person writes, so it can be read, review
 
 The steps live in one module each: :mod:`.columns` (one column's kind and shape), :mod:`.rules` (lookups,
 formulas, date parts), :mod:`.structure` (the conditioning category and category order), :mod:`.copula`
-(rank correlations and their calibration), :mod:`.private` (``--epsilon``), :mod:`.arrays` (shared array
+(rank correlations and their calibration), :mod:`.trees` (columns conditioned by decision-tree cases, grown by
+:mod:`.cart`), :mod:`.names` (names by the category they go with), :mod:`.private` (``--epsilon``), :mod:`.arrays` (shared array
 helpers). :class:`SchemaFitter` below runs them in that order.
 
 >>> import pandas as pd
@@ -40,6 +41,7 @@ from .arrays import int_codes
 from .columns import Learned, learn_column
 from .config import FitConfig
 from .copula import calibrate, rank_correlations
+from .names import condition_names
 from .rules import find_date_parts, find_formulas, find_lookups, lookup_entry
 from .structure import order_categories, order_lookup_keys, within_groups
 from .trees import Conditioned, condition_on_trees
@@ -108,6 +110,13 @@ class SchemaFitter:
         conditioned = condition_on_trees(learned, skip=determined | set(formulas), cfg=cfg,
                                          keys={lk["key"] for lk in lookups}, given=frozenset(given)) if cfg.trees else Conditioned()
         conditionals = conditioned.entries
+        if cfg.trees:
+            step("names by category")
+            named = condition_names(
+                df, {c: l.spec for c, l in learned.items() if l.spec.get("kind") == "faker" and l.spec.get("common")},
+                {c: l.spec for c, l in learned.items()
+                 if l.spec.get("kind") == "choice" and c not in determined and c not in formulas}, cfg)
+            conditionals = {**named, **conditionals}
         columns: list[dict[str, Any]] = []
         for col in map(str, df.columns):
             if col in determined:

@@ -31,16 +31,15 @@ rank within its leaf stands for it there).
 
 from __future__ import annotations
 
-import heapq
 import math
 from dataclasses import dataclass, field
 from typing import Any, TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..inference import NUMBER_KINDS
 from .arrays import average_ranks, int_codes
+from .cart import Tree, grow_tree
 from .columns import Learned, learn_boolean, learn_numeric, plain_number
 
 if TYPE_CHECKING:
@@ -156,7 +155,7 @@ def condition_on_trees(learned: dict[str, Learned], skip: set[str], cfg: FitConf
         categorical = l.spec.get("kind") in ("choice", "boolean")
         features = [_feature(c, learned[c], search, y, categorical) for c in chosen]
         x = np.column_stack([f.x for f in features])
-        tree = _grow(x[search], y, present, held_out, categorical, floor, cfg.seed)
+        tree = _grow(x[search], y, present, held_out, categorical, floor)
         if tree is None:
             continue
         leaf_of = tree.apply(x)
@@ -269,33 +268,26 @@ def _feature(name: str, l: Learned, search: np.ndarray, y: np.ndarray, categoric
 
 
 def _grow(x: np.ndarray, y: np.ndarray, present: np.ndarray, held_out: np.ndarray, categorical: bool,
-          floor: int, seed: int) -> Any:
+          floor: int) -> Tree | None:
     """The tree with the best held-out loss among 2, 4, 8, ... leaves (the smallest near the best), or None."""
-    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
-
     fit_rows, test_rows = present & ~held_out, present & held_out
     if test_rows.sum() < floor:
         return None
     target = _lumped(int_codes(y)) if categorical else average_ranks(y, pct=True)
+    classes = int(target[present].max()) + 1 if categorical else None
     train_floor = max(2, int(floor * 0.75))
-
-    def make(leaves: int, min_leaf: int) -> Any:
-        if categorical:
-            return DecisionTreeClassifier(max_leaf_nodes=leaves, min_samples_leaf=min_leaf, random_state=seed)
-        return DecisionTreeRegressor(max_leaf_nodes=leaves, min_samples_leaf=min_leaf, random_state=seed)
-
     if categorical:
         counts = np.bincount(target[fit_rows])
-        shares = counts[target[test_rows]] / counts.sum()
-        plain = float(-np.log(0.98 * shares + 0.02 / len(counts)).mean())
+        shares = counts[target[test_rows]] / counts.sum() if counts.size else np.zeros(int(test_rows.sum()))
+        plain = float(-np.log(0.98 * shares + 0.02 / max(len(counts), 1)).mean())
     else:
         plain = float(((target[test_rows] - target[fit_rows].mean()) ** 2).mean())
     most = max([k for k in LEAF_COUNTS if k * train_floor <= fit_rows.sum()], default=0)
     if plain <= 0 or most == 0:
         return None
-    # One tree with the most leaves; sklearn grows it best first, so the trees with fewer leaves are its
-    # first expansions, and their held-out losses come from the same fit.
-    model = make(most, train_floor).fit(x[fit_rows], target[fit_rows])
+    # One tree with the most leaves, grown best first: the trees with fewer leaves are its first expansions,
+    # and their held-out losses come from the same fit.
+    model = grow_tree(x[fit_rows], target[fit_rows], most, train_floor, classes)
     results = _prefix_losses(model, x[test_rows], target[test_rows], categorical)
     best = min(score for _, score in results)
     if plain - best < MIN_GAIN * plain:
@@ -303,53 +295,32 @@ def _grow(x: np.ndarray, y: np.ndarray, present: np.ndarray, held_out: np.ndarra
     # The smallest tree about as good as the best: near-exact rules (one price per pizza and size) need
     # every leaf they have, so "about" is measured against the plain loss, not against the gain.
     leaves = next(k for k, score in results if score <= best + 0.0005 * plain)
-    return make(leaves, floor).fit(x[present], target[present])
+    return grow_tree(x[present], target[present], leaves, floor, classes)
 
 
-def _prefix_losses(model: Any, x: np.ndarray, truth: np.ndarray, categorical: bool) -> list[tuple[int, float]]:
+def _prefix_losses(tree: Tree, x: np.ndarray, truth: np.ndarray, categorical: bool) -> list[tuple[int, float]]:
     """Held-out loss of the tree cut to its first 2, 4, 8, ... leaves (log loss or squared error)."""
-    t = model.tree_
-    left, right, weight, impurity = t.children_left, t.children_right, t.weighted_n_node_samples, t.impurity
-
-    def gain(node: int) -> float:
-        a, b = left[node], right[node]
-        return float(weight[node] * impurity[node] - weight[a] * impurity[a] - weight[b] * impurity[b])
-
-    # Replay best-first growth: always split the open node whose split gains most.
-    expanded: list[int] = []
-    frontier = [(-gain(0), 0)] if left[0] >= 0 else []
-    while frontier:
-        _, node = heapq.heappop(frontier)
-        expanded.append(node)
-        for child in (left[node], right[node]):
-            if left[child] >= 0:
-                heapq.heappush(frontier, (-gain(child), int(child)))
-    paths = model.decision_path(x).tocsr()
-    paths.sort_indices()
-    rows = np.repeat(np.arange(len(x)), np.diff(paths.indptr))
-    nodes = paths.indices  # each row's path from the root down (node ids grow with depth)
+    paths = tree.paths(x)  # (depth, rows): each row's nodes from the root down
     if categorical:
-        value = t.value[:, 0, :] / np.maximum(t.value[:, 0, :].sum(axis=1, keepdims=True), 1e-12)
-        at = np.searchsorted(model.classes_, truth)
-        found = (at < len(model.classes_)) & (model.classes_[np.minimum(at, len(model.classes_) - 1)] == truth)
-        at = np.minimum(at, len(model.classes_) - 1)
+        value = tree.value
+        found = truth < value.shape[1]  # a class the fitted rows never had: no share of it anywhere
+        at = np.minimum(truth, value.shape[1] - 1)
     out: list[tuple[int, float]] = []
-    open_ = np.ones(t.node_count, bool)
+    expanded = tree.expanded
+    open_ = np.ones(tree.node_count, bool)
     counts = [k for k in LEAF_COUNTS if k <= len(expanded)] + [len(expanded) + 1]
+    columns = np.arange(len(x))
     for count in counts:
         open_[:] = True
         open_[expanded[:count - 1]] = False
-        # Each row's leaf in the cut tree: the first node on its path that is not split.
-        first = np.full(len(x), len(nodes), dtype=np.int64)
-        hit = open_[nodes]
-        np.minimum.at(first, rows[hit], np.flatnonzero(hit))
-        leaf = nodes[first]
+        # Each row's leaf in the cut tree: the first node on its path that is not split (its leaf always is not).
+        leaf = paths[np.argmax(open_[paths], axis=0), columns]
         if categorical:
             got = np.where(found, value[leaf, at], 0.0)
             # Shares within a leaf, shrunk a little towards even (a leaf never rules a value out entirely).
             out.append((count, float(-np.log(0.98 * got + 0.02 / value.shape[1]).mean())))
         else:
-            out.append((count, float(((t.value[leaf, 0, 0] - truth) ** 2).mean())))
+            out.append((count, float(((tree.value[leaf, 0] - truth) ** 2).mean())))
     return out
 
 
@@ -364,9 +335,9 @@ def _lumped(classes: np.ndarray) -> np.ndarray:
     return np.where(classes >= 0, remap[np.maximum(classes, 0)], -1)
 
 
-def _paths(tree: Any, features: list[_Feature]) -> dict[int, dict[str, Any]]:
+def _paths(tree: Tree, features: list[_Feature]) -> dict[int, dict[str, Any]]:
     """Each leaf's ``when``: per feature, the range of its numbers the leaf's rows have."""
-    t = tree.tree_
+    t = tree
     out: dict[int, dict[str, Any]] = {}
     stack: list[tuple[int, dict[int, tuple[float, float]]]] = [(0, {})]
     while stack:
@@ -375,7 +346,7 @@ def _paths(tree: Any, features: list[_Feature]) -> dict[int, dict[str, Any]]:
             out[node] = {features[f].name: features[f].condition(lo, hi) for f, (lo, hi) in sorted(bounds.items())}
             continue
         f = int(t.feature[node])
-        # sklearn cuts half way between two values seen (x <= cut goes left), so x < cut says the same of them.
+        # The tree cuts half way between two values seen (x <= cut goes left), so x < cut says the same of them.
         cut = _short(float(t.threshold[node]))
         lo, hi = bounds.get(f, (-math.inf, math.inf))
         stack.append((int(t.children_right[node]), {**bounds, f: (cut, hi)}))
@@ -383,14 +354,14 @@ def _paths(tree: Any, features: list[_Feature]) -> dict[int, dict[str, Any]]:
     return out
 
 
-def _entry(name: str, l: Learned, tree: Any, features: list[_Feature], leaf_of: np.ndarray, cfg: FitConfig,
+def _entry(name: str, l: Learned, tree: Tree, features: list[_Feature], leaf_of: np.ndarray, cfg: FitConfig,
            floor: int) -> tuple[dict[str, Any] | None, np.ndarray]:
     """The ``conditional`` entry: one case per leaf with its rows' shape; the column's shape as default."""
     overall = {k: v for k, v in l.spec.items() if k not in ("name", "nulls", "description")}
     present = l.present if l.present is not None else ~np.isnan(l.codes)  # type: ignore[arg-type]
     paths = _paths(tree, features)
     nodes = list(paths)  # left to right, so cases read in the order of the values split on
-    position = np.zeros(tree.tree_.node_count, dtype=np.int64)
+    position = np.zeros(tree.node_count, dtype=np.int64)
     position[nodes] = np.arange(len(nodes))
     leaf_ids = position[leaf_of]
     order = np.argsort(leaf_ids, kind="stable")
@@ -517,12 +488,19 @@ def _weight(x: float) -> int | float:
 
 def _fixed_share(codes: np.ndarray, leaf_ids: np.ndarray) -> float:
     """The share of rows (with a value) holding the most common value of their case: 1.0 for a lookup on
-    the columns the cases split on (a price fixed by pizza and size)."""
+    the columns the cases split on (a price fixed by pizza and size).
+
+    >>> _fixed_share(np.array([1.0, 1.0, 2.0, 3.0, 3.0, np.nan]), np.array([0, 0, 0, 1, 1, 1]))
+    0.8
+    """
     ok = ~np.isnan(codes)
     if not ok.any():
         return 0.0
-    pairs = pd.DataFrame({"leaf": leaf_ids[ok], "value": codes[ok]})
-    return float(pairs.groupby(["leaf", "value"]).size().groupby(level=0).max().sum() / ok.sum())
+    _, value = np.unique(codes[ok], return_inverse=True)
+    pairs, counts = np.unique(leaf_ids[ok].astype(np.int64) * (int(value.max()) + 1) + value, return_counts=True)
+    most = np.zeros(int(leaf_ids.max()) + 1, dtype=np.int64)
+    np.maximum.at(most, pairs // (int(value.max()) + 1), counts)  # each case's count of its commonest value
+    return float(most.sum() / ok.sum())
 
 
 def _short(x: float) -> float:
