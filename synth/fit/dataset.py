@@ -111,7 +111,10 @@ def dataset_parts(address: str | Path, partition_rows: int = PARTITION_ROWS) -> 
         try:
             meta = pq.ParquetFile(fs.open(file, "rb") if fs is not None else file).metadata
         except (OSError, ValueError) as exc:
-            raise SynthError(f"{file}: cannot read as Parquet: {first_line(exc)}") from None
+            # a CSV or JSON table is the usual slip: say what the dask engine reads rather than Arrow's footer detail
+            raise SynthError(f"{file}: cannot read as Parquet ({first_line(exc)}); --engine dask fits a Parquet dataset "
+                             f"(a folder of part files, one .parquet file or an fsspec URL); without --engine, synth fit "
+                             f"reads CSV, JSON Lines and the other formats") from None
         names = list(meta.schema.to_arrow_schema().names)
         if columns is None:
             columns = names
