@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ContextManager, Iterator, Sequence
 import numpy as np
 
 from synth.errors import SynthError
+from synth.io.files import row_group_runs
 
 from .evidence import Evidence, Reference, Shard, Summary, _summed
 from .reduction import Part, Plan
@@ -88,16 +89,8 @@ def partitions(address: str | Path, rows: int = PARTITION_ROWS) -> list[Partitio
             meta = pq.ParquetFile(file).metadata
         except (OSError, ValueError) as exc:
             raise SynthError(f"{file}: cannot read as Parquet: {first_line(exc)}") from None
-        groups: list[int] = []
-        count = 0
-        for g in range(meta.num_row_groups):
-            groups.append(g)
-            count += meta.row_group(g).num_rows
-            if count >= rows:
-                out.append(Partition(file, tuple(groups), count))
-                groups, count = [], 0
-        if groups or not out or out[-1].path != file:
-            out.append(Partition(file, tuple(groups), count))
+        sizes = [meta.row_group(g).num_rows for g in range(meta.num_row_groups)]
+        out += [Partition(file, groups, count) for groups, count in row_group_runs(sizes, rows)]
     return out
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterator, Optional, TypeVar
 
 import typer
 
@@ -129,9 +129,7 @@ def fit(
         if embedded is not None:
             err.print(f"note: {embedded}: an embedded {embedded.parent_name} table; --normalize learns it as "
                       f"{embedded.parent_name} + {name}, so rows of one {embedded.key} share them", markup=False)
-    target = out_path or Path(f"{name}.yaml")
-    if target.suffix.lower() not in (".yaml", ".yml"):
-        raise SynthError(f"{target}: the schema is YAML; use a .yaml or .yml name")
+    target = _schema_target(out_path, name)
     holdout = None
     if holdout_out is not None:
         from ..sinks import check_writable
@@ -140,10 +138,7 @@ def fit(
         check_writable(holdout_out)
         frame, holdout = split_holdout(frame, holdout_share, seed)
     started = time.perf_counter()
-    with err.status("fitting", spinner="dots") if not quiet and err.is_terminal else nullcontext() as status:
-        def step(message: str) -> None:
-            if status is not None:
-                status.update(f"fitting: {message}")
+    with _fitting_status(quiet) as step:
         try:
             fitter = SchemaFitter(config).fit(frame, name=name, progress=step)
         except SynthError as exc:
@@ -168,6 +163,24 @@ def fit(
                   markup=False)
 
 
+
+def _schema_target(out_path: Optional[Path], name: str) -> Path:
+    """Where the learned schema goes: ``--out`` or ``NAME.yaml``, refused unless it is a YAML name."""
+    target = out_path or Path(f"{name}.yaml")
+    if target.suffix.lower() not in (".yaml", ".yml"):
+        raise SynthError(f"{target}: the schema is YAML; use a .yaml or .yml name")
+    return target
+
+
+@contextmanager
+def _fitting_status(quiet: bool) -> Iterator[Callable[[str], None]]:
+    """A spinner on a terminal (none with --quiet or when piped); yields the progress callback fitters take."""
+    with err.status("fitting", spinner="dots") if not quiet and err.is_terminal else nullcontext() as status:
+        def step(message: str) -> None:
+            if status is not None:
+                status.update(f"fitting: {message}")
+        yield step
+
 def _fit_dataset(real: str, config: "FitConfig", out_path: Optional[Path], quiet: bool, as_json: bool,
                  scheduler: Optional[str], workers: int) -> None:
     """`synth fit DATASET --engine dask`: see :class:`synth.fit.dataset.DatasetFitter`."""
@@ -175,14 +188,9 @@ def _fit_dataset(real: str, config: "FitConfig", out_path: Optional[Path], quiet
     from ..sinks import write_text_atomic
 
     name = Path(real.rstrip("/")).stem or "table"
-    target = out_path or Path(f"{name}.yaml")
-    if target.suffix.lower() not in (".yaml", ".yml"):
-        raise SynthError(f"{target}: the schema is YAML; use a .yaml or .yml name")
+    target = _schema_target(out_path, name)
     started = time.perf_counter()
-    with err.status("fitting", spinner="dots") if not quiet and err.is_terminal else nullcontext() as status:
-        def step(message: str) -> None:
-            if status is not None:
-                status.update(f"fitting: {message}")
+    with _fitting_status(quiet) as step:
         try:
             fitter = DatasetFitter(config, engine="dask", scheduler=scheduler, workers=workers).fit(real, name=name,
                                                                                                    progress=step)
@@ -246,14 +254,9 @@ def _fit_related(reals: list[str], config: "FitConfig", out_path: Optional[Path]
                 raise SynthError(f"{real}: two tables are named {stem!r}; rename one file")
             tables[stem] = read_table(real)
         name = "database"
-    target = out_path or Path(f"{name}.yaml")
-    if target.suffix.lower() not in (".yaml", ".yml"):
-        raise SynthError(f"{target}: the schema is YAML; use a .yaml or .yml name")
+    target = _schema_target(out_path, name)
     started = time.perf_counter()
-    with err.status("fitting", spinner="dots") if not quiet and err.is_terminal else nullcontext() as status:
-        def step(message: str) -> None:
-            if status is not None:
-                status.update(f"fitting: {message}")
+    with _fitting_status(quiet) as step:
         fitter = DatabaseFitter(config)
         if flat is not None:
             fitter.fit_flat(flat[0], flat[1], name=name, progress=step)

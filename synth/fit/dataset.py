@@ -79,7 +79,7 @@ def dataset_parts(address: str | Path, partition_rows: int = PARTITION_ROWS) -> 
     """
     import pyarrow.parquet as pq
 
-    from ..io.files import first_line
+    from ..io.files import first_line, row_group_runs
 
     text = str(address)
     fs = None
@@ -121,16 +121,8 @@ def dataset_parts(address: str | Path, partition_rows: int = PARTITION_ROWS) -> 
         elif names != columns:
             raise SynthError(f"{file}: its columns differ from {files[0]}'s ({', '.join(names)} against "
                              f"{', '.join(columns)}): not one table")
-        groups: list[int] = []
-        count = 0
-        for g in range(meta.num_row_groups):
-            groups.append(g)
-            count += meta.row_group(g).num_rows
-            if count >= partition_rows:
-                parts.append(Part(file, tuple(groups), count, fs))
-                groups, count = [], 0
-        if groups or not parts or parts[-1].path != file:
-            parts.append(Part(file, tuple(groups), count, fs))
+        sizes = [meta.row_group(g).num_rows for g in range(meta.num_row_groups)]
+        parts += [Part(file, groups, count, fs) for groups, count in row_group_runs(sizes, partition_rows)]
     return parts
 
 

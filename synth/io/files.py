@@ -22,7 +22,7 @@ import sys
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator, Sequence
 
 from ..errors import SynthError
 from ..lazy import LazyModule
@@ -190,3 +190,26 @@ def refuse_repeated_names(where: str, names: list[str]) -> None:
 
 def first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def row_group_runs(group_rows: Sequence[int], rows: int) -> list[tuple[tuple[int, ...], int]]:
+    """A Parquet file's row groups cut into runs of whole groups of at least ``rows`` rows (the last may be short):
+    the partitions that the dataset fit and the audit on Dask read one task at a time. A file always gives one run.
+
+    >>> row_group_runs([4, 4, 4], 8)
+    [((0, 1), 8), ((2,), 4)]
+    >>> row_group_runs([], 8)
+    [((), 0)]
+    """
+    runs: list[tuple[tuple[int, ...], int]] = []
+    groups: list[int] = []
+    count = 0
+    for g, n in enumerate(group_rows):
+        groups.append(g)
+        count += n
+        if count >= rows:
+            runs.append((tuple(groups), count))
+            groups, count = [], 0
+    if groups or not runs:
+        runs.append((tuple(groups), count))
+    return runs
