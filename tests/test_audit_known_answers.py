@@ -285,6 +285,24 @@ def test_schema_rules_count_exactly_the_planted_violations(tmp_path, sample_rows
     assert result.summary["rules"] < 1.0
 
 
+def test_a_catalog_with_empty_fields_checks_complete_rows_only():
+    """A record with an empty field (planes' speed is mostly empty) never matches a written row and never crashes
+    the check: complete rows that are no record's count, rows with an empty field pass."""
+    schema = synth.Schema.from_dict({
+        "name": "planes", "rows": 10,
+        "columns": [{"name": "plane", "kind": "catalog", "records": [
+            {"model": "A320", "seats": 180, "speed": None},
+            {"model": "B737", "seats": 160, "speed": 450.0},
+        ]}],
+    })
+    synthetic = pd.DataFrame({"model": ["A320", "B737", "B737", "A320"], "seats": [180, 160, 170, 180],
+                              "speed": [np.nan, 450.0, 450.0, 300.0]})
+    result = audit.run(synthetic, synthetic, schema=schema, seed=0)
+    rules = {m.name: m for m in result.metrics if m.section == "rules"}
+    rule = next(m for name, m in rules.items() if "match one record of plane" in name)
+    assert rule.details["synthetic_violations"] == 2  # B737 with 170 seats; A320 with a speed no A320 record has
+
+
 def test_whole_number_codes_compare_as_text_however_the_frames_were_built():
     """Zip codes as text in the real table (some are 98103-1234) against a synthetic frame put together in
     memory from a twin read back as floats (98115.0) and copied text rows: the same codes, the same shape."""

@@ -53,7 +53,10 @@ def _combination_rule(label: str, table: dict[str, pa.Array], fields: list[str])
     import pandas as pd
 
     def key(frame: Any) -> Any:
-        return frame[fields].astype(str).apply(lambda col: col.str.replace(r"\.0$", "", regex=True)).agg("\x1f".join, axis=1)
+        # pandas 3 keeps missing values missing through astype(str): a record with an empty field gets a marker
+        # no written value has, so only complete rows are matched against complete records.
+        text = frame[fields].astype(str).apply(lambda col: col.str.replace(r"\.0$", "", regex=True))
+        return text.where(frame[fields].notna(), "\x00").agg("\x1f".join, axis=1)
 
     records = pd.DataFrame({f: table[f].to_pylist() for f in fields})
     allowed = set(key(records))
