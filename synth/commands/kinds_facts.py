@@ -531,7 +531,13 @@ KIND_FACTS = {'aggregate': {'summary': "A summary of this row's child rows: coun
                          'float',
                          '1.0',
                          'With increasing: code numbers per row (1: consecutive codes; a template picked by a share w '
-                         'of rows moves about step / w per code)')],
+                         'of rows moves about step / w per code)'),
+                        ('sorted',
+                         'bool',
+                         'False',
+                         'Codes rise with the row in text order, all patterns together (one code from each of the '
+                         "table's equal slices of the code space, so the same for any chunking); with unique, no code "
+                         'repeats')],
              'reference': '',
              'example': '\n'
                         '\n'
@@ -547,13 +553,31 @@ KIND_FACTS = {'aggregate': {'summary': "A summary of this row's child rows: coun
                         '      start: "17-005000"         # the first code (one per pattern: a mapping pattern -> '
                         'code)\n'
                         '      step: 1                    # code numbers per row: 1 counts 17-005000, 17-005001, ...\n'
+                        '    - name: tailnum\n'
+                        '      kind: pattern\n'
+                        '      patterns: {"N###??": 76, "N#####": 17, "N####?": 7}\n'
+                        '      sorted: true               # codes rise with the row in text order, all patterns '
+                        'together\n'
+                        '      unique: true\n'
                         '\n'
                         "A template's codes are numbered in text order (``17-000000`` is code 0 of ``##-######``, "
                         '``17-000001``\n'
                         'code 1); with ``increasing`` row ``r`` takes a code number in ``[start + floor(r * step),\n'
                         "start + floor((r + 1) * step))``, so codes rise with the row, never repeat, and a chunk's "
                         'codes depend\n'
-                        'only on its row numbers (the same for any number of workers).\n'},
+                        'only on its row numbers (the same for any number of workers).\n'
+                        '\n'
+                        'With ``sorted`` the codes of all templates are lined up in text order as one space, each '
+                        'template holding its\n'
+                        "weight's share, and row ``r`` of ``N`` takes a code from the ``r``-th of ``N`` equal slices "
+                        'of that space\n'
+                        '(:mod:`synth.columns.code_space`): the column rises with the row whatever the row count, the '
+                        'codes are drawn\n'
+                        'afresh, and each depends only on (seed, column, row), so any chunking gives the same codes. '
+                        'With ``unique``\n'
+                        'too, no code repeats; a table with more rows than the templates hold in their shares is '
+                        'refused before any\n'
+                        'row is made.\n'},
  'reference': {'summary': 'A key of a row of another table: the parent row (with ``count``) or a row drawn from a '
                           'lookup table.',
                'doc': 'A key of a row of another table: the parent row (with ``count``) or a row drawn from a lookup '
