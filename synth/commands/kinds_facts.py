@@ -578,6 +578,38 @@ KIND_FACTS = {'aggregate': {'summary': "A summary of this row's child rows: coun
                         'too, no code repeats; a table with more rows than the templates hold in their shares is '
                         'refused before any\n'
                         'row is made.\n'},
+ 'phone': {'summary': 'Valid phone numbers of one region in given formats (``(###) ###-####``), drawn afresh.',
+           'doc': 'Valid phone numbers of one region in given formats (``(###) ###-####``), drawn afresh.',
+           'fields': [('name', 'str', 'required', "The output column's name"),
+                      ('nulls', 'float', '0.0', 'Share of rows left empty (0-1)'),
+                      ('hidden', 'bool', 'False', 'Made and usable in expressions, but not written'),
+                      ('description', 'str | None', 'None', 'Free text for people'),
+                      ('region',
+                       'str',
+                       "'US'",
+                       'Whose numbers: a region code as the phonenumbers package names them (US, GB, DE, ...); numbers '
+                       'are valid fixed-line or mobile ones'),
+                      ('formats',
+                       'list[str] | dict[str, float]',
+                       "{'(###) ###-####': 1.0}",
+                       'How numbers are written, a list or a mapping format -> weight: # is the next digit of the '
+                       'national number, # after a letter (x, ext) an extension digit, anything else as is')],
+           'reference': '',
+           'example': '\n'
+                      '\n'
+                      '    - name: phone\n'
+                      '      kind: phone\n'
+                      '      region: US                 # whose numbers (ISO 3166 code, as the phonenumbers package '
+                      'names regions)\n'
+                      '      formats: {"(###) ###-####": 60, "###-###-####": 25, "+1 ### ### ####": 10, '
+                      '"###-###-####x###": 5}\n'
+                      '\n'
+                      'A number is valid as the ``phonenumbers`` package judges it (a fixed-line or mobile number of '
+                      'the region, from\n'
+                      "Google's libphonenumber metadata): national numbers are drawn digit by digit, the first digits "
+                      'from the\n'
+                      "prefixes that region uses, and kept when the region's patterns match them whole (Arrow's RE2, a "
+                      'chunk at a time).\n'},
  'reference': {'summary': 'A key of a row of another table: the parent row (with ``count``) or a row drawn from a '
                           'lookup table.',
                'doc': 'A key of a row of another table: the parent row (with ``count``) or a row drawn from a lookup '

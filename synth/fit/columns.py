@@ -22,6 +22,7 @@ from ..datetimes import MONTHS, WEEKDAYS, month, parse_datetimes, weekday, year
 from ..distinct import DistinctText
 from ..inference import ColumnKind, InferenceConfig, Inferred, infer_column
 from .arrays import run_starts, sorted_quantile
+from .phones import learn_phones
 
 if TYPE_CHECKING:
     from .config import FitConfig
@@ -455,6 +456,10 @@ def _learn_text(name: str, found: Inferred, cfg: FitConfig, n_rows: int) -> Lear
     counts, values = distinct.counts, distinct.values
     common = counts >= cfg.min_count
     unique = bool(len(values) == distinct.rows)
+    if identity == "phone_number":
+        phones = learn_phones(name, distinct, cfg)  # the real formats and region; else Faker's numbers, below
+        if phones is not None:
+            return Learned(phones, None, found.kind)
     if identity is not None:
         spec = {"name": name, "kind": "faker", "provider": identity}
         if unique:
