@@ -360,3 +360,21 @@ def test_a_fitted_sorted_schema_validates_and_round_trips(tmp_path, sorted_fit):
     twin = pd.read_csv(tmp_path / "t.csv")
     for column in ("tailnum", "part", "ref", "case_no", "invoice"):
         assert twin[column].is_monotonic_increasing and twin[column].is_unique
+
+
+def test_sorted_codes_in_too_large_a_space_are_drawn_unsorted_and_the_schema_says_so():
+    rng = np.random.default_rng(12)
+    letters = np.array(list("ABCDEFGHJKLMNPRSTUVWXYZ"))
+    codes = sorted({"".join(rng.choice(letters, 8)) + "".join(map(str, rng.integers(0, 10, 9))) for _ in range(500)})
+    spec = _entry(_fit(pd.DataFrame({"ref": codes, "v": rng.normal(size=len(codes))})), "ref")
+    assert spec["kind"] == "pattern" and not spec.get("sorted"), spec
+    assert "the real codes are sorted, these are not" in spec["description"] and "too many to keep in order" in spec["description"]
+
+
+def test_the_sorted_rule_finds_a_code_below_the_one_before_it():
+    schema = synth.Schema.from_dict({"name": "t", "columns": [
+        {"name": "c", "kind": "pattern", "patterns": ["?##"], "sorted": True}]})
+    rules = dict(schema.rules())
+    table = pd.DataFrame({"c": ["A01", None, "B07", "B05", "C00"]})
+    assert rules["c rises with the row"](table).tolist() == [False, False, False, True, False]
+    assert not rules["c rises with the row"](synth.generate(schema, rows=300, seed=1)).any()
