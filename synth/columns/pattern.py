@@ -16,11 +16,23 @@ templates can be given with weights, e.g. as ``synth fit`` learns them from real
       increasing: true           # running numbers: codes count up with the row
       start: "17-005000"         # the first code (one per pattern: a mapping pattern -> code)
       step: 1                    # code numbers per row: 1 counts 17-005000, 17-005001, ...
+    - name: tailnum
+      kind: pattern
+      patterns: {"N###??": 76, "N#####": 17, "N####?": 7}
+      sorted: true               # codes rise with the row in text order, all patterns together
+      unique: true
 
 A template's codes are numbered in text order (``17-000000`` is code 0 of ``##-######``, ``17-000001``
 code 1); with ``increasing`` row ``r`` takes a code number in ``[start + floor(r * step),
 start + floor((r + 1) * step))``, so codes rise with the row, never repeat, and a chunk's codes depend
 only on its row numbers (the same for any number of workers).
+
+With ``sorted`` the codes of all templates are lined up in text order as one space, each template holding its
+weight's share, and row ``r`` of ``N`` takes a code from the ``r``-th of ``N`` equal slices of that space
+(:mod:`synth.columns.code_space`): the column rises with the row whatever the row count, the codes are drawn
+afresh, and each depends only on (seed, column, row), so any chunking gives the same codes. With ``unique``
+too, no code repeats; a table with more rows than the templates hold in their shares is refused before any
+row is made.
 """
 
 from __future__ import annotations
@@ -117,10 +129,15 @@ class PatternColumn(Column):
     step: float = Field(default=1.0, ge=1.0, description="With increasing: code numbers per row (1: consecutive "
                                                          "codes; a template picked by a share w of rows moves "
                                                          "about step / w per code)")
+    sorted: bool = Field(
+        default=False, description="Codes rise with the row in text order, all patterns together (one code from each "
+                                   "of the table's equal slices of the code space, so the same for any chunking); "
+                                   "with unique, no code repeats")
 
     _templates: list[list[bytes]] = PrivateAttr(default_factory=list)
     _icdf: InverseCDF = PrivateAttr(default=None)
     _starts: list[int] = PrivateAttr(default_factory=list)
+    _space: Any = PrivateAttr(default=None)  # the CodeSpace of a sorted column
 
     @model_validator(mode="after")
     def _check(self) -> "PatternColumn":
@@ -130,7 +147,13 @@ class PatternColumn(Column):
             raise ValueError("patterns must be non-empty ASCII text")
         self._templates = [_slots(t) for t in names]
         self._icdf = InverseCDF(np.cumsum(as_weights(weights, "pattern weights")))
-        if self.unique:
+        if self.sorted:
+            if self.increasing:
+                raise ValueError("sorted and increasing are two ways to order codes: keep one")
+            from .code_space import CodeSpace  # here: code_space builds on this module
+
+            self._space = CodeSpace(names, weights)
+        elif self.unique:  # sorted codes are one space, unique by construction even where templates overlap
             for i in range(len(names)):
                 for j in range(i + 1, len(names)):
                     if not _disjoint(self._templates[i], self._templates[j]):
@@ -173,10 +196,17 @@ class PatternColumn(Column):
         out: list[tuple[str, Any]] = [(f"{name} follows its patterns", lambda f: (f[name].notna() & ~f[name].astype(str).str.match(form)).to_numpy())]
         if self.unique or self.increasing:
             out.append((f"{name} is unique", lambda f: duplicated(f[name])))
+        if self.sorted:
+            out.append((f"{name} rises with the row", lambda f: _falls(f[name])))
         return out
 
     def prepare(self, plan: PlanContext) -> None:
-        if self.increasing:
+        if self.sorted:
+            if self.unique and plan.total_rows > self._space.unique_rows:
+                raise ValueError(f"sorted unique codes: {plan.total_rows:,} rows need more codes than the patterns "
+                                 f"hold in their shares (at most {self._space.unique_rows:,} rows); ask for fewer "
+                                 "rows, or widen the patterns")
+        elif self.increasing:
             needed = math.floor(plan.total_rows * self.step)
             names = list(self.patterns)
             for name, slots, start in zip(names, self._templates, self._starts):
@@ -192,6 +222,8 @@ class PatternColumn(Column):
                                      f"but it holds only {_capacity(slots):,} codes")
 
     def sample(self, ctx: ChunkContext) -> pa.Array:
+        if self.sorted:
+            return self._space.draw(ctx.row_numbers(), ctx.total_rows, ctx.seed, self.name, self.unique)
         if self.increasing:
             return self._sample_increasing(ctx)
         if self.unique:
@@ -247,6 +279,12 @@ class PatternColumn(Column):
             codes = permutation(dealt[rows] - bounds[t], min(_capacity(slots), MAX_COUNTED), ctx.seed, f"{self.name}/{t}")
             out = _place(out, rows, _render_index(slots, codes))
         return out
+
+
+def _falls(values: Any) -> np.ndarray:
+    """True where a value is below the last value before it (missing values skipped): a break of sorted order."""
+    previous = values.ffill().shift()
+    return (values.notna() & previous.notna() & (values.astype(str) < previous.astype(str))).to_numpy()
 
 
 def _render(slots: list[bytes], draws: np.ndarray) -> pa.Array:

@@ -531,7 +531,13 @@ KIND_FACTS = {'aggregate': {'summary': "A summary of this row's child rows: coun
                          'float',
                          '1.0',
                          'With increasing: code numbers per row (1: consecutive codes; a template picked by a share w '
-                         'of rows moves about step / w per code)')],
+                         'of rows moves about step / w per code)'),
+                        ('sorted',
+                         'bool',
+                         'False',
+                         'Codes rise with the row in text order, all patterns together (one code from each of the '
+                         "table's equal slices of the code space, so the same for any chunking); with unique, no code "
+                         'repeats')],
              'reference': '',
              'example': '\n'
                         '\n'
@@ -547,13 +553,63 @@ KIND_FACTS = {'aggregate': {'summary': "A summary of this row's child rows: coun
                         '      start: "17-005000"         # the first code (one per pattern: a mapping pattern -> '
                         'code)\n'
                         '      step: 1                    # code numbers per row: 1 counts 17-005000, 17-005001, ...\n'
+                        '    - name: tailnum\n'
+                        '      kind: pattern\n'
+                        '      patterns: {"N###??": 76, "N#####": 17, "N####?": 7}\n'
+                        '      sorted: true               # codes rise with the row in text order, all patterns '
+                        'together\n'
+                        '      unique: true\n'
                         '\n'
                         "A template's codes are numbered in text order (``17-000000`` is code 0 of ``##-######``, "
                         '``17-000001``\n'
                         'code 1); with ``increasing`` row ``r`` takes a code number in ``[start + floor(r * step),\n'
                         "start + floor((r + 1) * step))``, so codes rise with the row, never repeat, and a chunk's "
                         'codes depend\n'
-                        'only on its row numbers (the same for any number of workers).\n'},
+                        'only on its row numbers (the same for any number of workers).\n'
+                        '\n'
+                        'With ``sorted`` the codes of all templates are lined up in text order as one space, each '
+                        'template holding its\n'
+                        "weight's share, and row ``r`` of ``N`` takes a code from the ``r``-th of ``N`` equal slices "
+                        'of that space\n'
+                        '(:mod:`synth.columns.code_space`): the column rises with the row whatever the row count, the '
+                        'codes are drawn\n'
+                        'afresh, and each depends only on (seed, column, row), so any chunking gives the same codes. '
+                        'With ``unique``\n'
+                        'too, no code repeats; a table with more rows than the templates hold in their shares is '
+                        'refused before any\n'
+                        'row is made.\n'},
+ 'phone': {'summary': 'Valid phone numbers of one region in given formats (``(###) ###-####``), drawn afresh.',
+           'doc': 'Valid phone numbers of one region in given formats (``(###) ###-####``), drawn afresh.',
+           'fields': [('name', 'str', 'required', "The output column's name"),
+                      ('nulls', 'float', '0.0', 'Share of rows left empty (0-1)'),
+                      ('hidden', 'bool', 'False', 'Made and usable in expressions, but not written'),
+                      ('description', 'str | None', 'None', 'Free text for people'),
+                      ('region',
+                       'str',
+                       "'US'",
+                       'Whose numbers: a region code as the phonenumbers package names them (US, GB, DE, ...); numbers '
+                       'are valid fixed-line or mobile ones'),
+                      ('formats',
+                       'list[str] | dict[str, float]',
+                       "{'(###) ###-####': 1.0}",
+                       'How numbers are written, a list or a mapping format -> weight: # is the next digit of the '
+                       'national number, # after a letter (x, ext) an extension digit, anything else as is')],
+           'reference': '',
+           'example': '\n'
+                      '\n'
+                      '    - name: phone\n'
+                      '      kind: phone\n'
+                      '      region: US                 # whose numbers (ISO 3166 code, as the phonenumbers package '
+                      'names regions)\n'
+                      '      formats: {"(###) ###-####": 60, "###-###-####": 25, "+1 ### ### ####": 10, '
+                      '"###-###-####x###": 5}\n'
+                      '\n'
+                      'A number is valid as the ``phonenumbers`` package judges it (a fixed-line or mobile number of '
+                      'the region, from\n'
+                      "Google's libphonenumber metadata): national numbers are drawn digit by digit, the first digits "
+                      'from the\n'
+                      "prefixes that region uses, and kept when the region's patterns match them whole (Arrow's RE2, a "
+                      'chunk at a time).\n'},
  'reference': {'summary': 'A key of a row of another table: the parent row (with ``count``) or a row drawn from a '
                           'lookup table.',
                'doc': 'A key of a row of another table: the parent row (with ``count``) or a row drawn from a lookup '

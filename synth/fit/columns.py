@@ -22,6 +22,7 @@ from ..datetimes import MONTHS, WEEKDAYS, month, parse_datetimes, weekday, year
 from ..distinct import DistinctText
 from ..inference import ColumnKind, InferenceConfig, Inferred, infer_column
 from .arrays import run_starts, sorted_quantile
+from .phones import learn_phones
 
 if TYPE_CHECKING:
     from .config import FitConfig
@@ -455,6 +456,10 @@ def _learn_text(name: str, found: Inferred, cfg: FitConfig, n_rows: int) -> Lear
     counts, values = distinct.counts, distinct.values
     common = counts >= cfg.min_count
     unique = bool(len(values) == distinct.rows)
+    if identity == "phone_number":
+        phones = learn_phones(name, distinct, cfg)  # the real formats and region; else Faker's numbers, below
+        if phones is not None:
+            return Learned(phones, None, found.kind)
     if identity is not None:
         spec = {"name": name, "kind": "faker", "provider": identity}
         if unique:
@@ -480,7 +485,7 @@ def _learn_text(name: str, found: Inferred, cfg: FitConfig, n_rows: int) -> Lear
     if (with_digits >= 0.5 or code_like >= 0.9) and pc.max(pc.utf8_length(arrow)).as_py() <= 40:
         spec = learn_codes(name, distinct, ascii_values, cfg, n_rows)
         if spec is not None:
-            if unique and not spec.get("increasing") and _patterns_disjoint(list(spec["patterns"])):
+            if unique and not spec.get("increasing") and not spec.get("sorted") and _patterns_disjoint(list(spec["patterns"])):
                 spec["unique"] = True
             return Learned(spec, None, found.kind)
     words = (values.str.count(" ") + 1).to_numpy(dtype=float)
@@ -545,11 +550,12 @@ class _Format:
 
 def learn_codes(name: str, distinct: DistinctText, ascii_values: np.ndarray, cfg: FitConfig,
                 n_rows: int) -> dict[str, Any] | None:
-    """An identifier column as a ``pattern``: its formats with their row shares, running numbers counting up.
+    """An identifier column as a ``pattern``: its formats with their row shares, running numbers counting up,
+    codes sorted (``sorted``) when the real ones rise in text order.
 
     None when no few formats cover most rows. Codes are never copied: running numbers continue past the largest
-    real code; random codes keep constant characters as literals only while a drawn code is unlikely
-    (``MAX_REPLAY``) to be a real one.
+    real code; random codes (sorted or not) keep constant characters as literals only while a drawn code is
+    unlikely (``MAX_REPLAY``) to be a real one.
     """
     values = distinct.values.to_numpy(dtype=object)
     shape_of = np.full(len(values), None, dtype=object)
@@ -561,7 +567,10 @@ def learn_codes(name: str, distinct: DistinctText, ascii_values: np.ndarray, cfg
         return None
     formats = [_Format(str(t), int(c), np.flatnonzero(shape_of == t)) for t, c in kept.items()]
     spec: dict[str, Any] = {"name": name, "kind": "pattern"}
-    running = _running_numbers(formats, values, distinct, n_rows)
+    in_order = rises_in_text_order(values, distinct.codes)
+    # Running numbers of several formats rise within each format, not across them: a sorted column of several
+    # formats is drawn from one code space in text order instead (below).
+    running = None if in_order and len(formats) > 1 else _running_numbers(formats, values, distinct, n_rows)
     if running is not None:
         spec.update(running)
         spec["description"] = ("running numbers: counting up in the same formats from past the largest real "
@@ -578,9 +587,47 @@ def learn_codes(name: str, distinct: DistinctText, ascii_values: np.ndarray, cfg
         patterns[t] = patterns.get(t, 0) + f.rows
         replay = max(replay, chance)
     spec["patterns"] = patterns
-    spec["description"] = (f"identifier: codes drawn afresh in the same formats, never copied (a drawn code "
-                           f"equals a real one with chance {replay:.2%} at most)")
+    drawn = f"a drawn code equals a real one with chance {replay:.2%} at most"
+    spec["description"] = f"identifier: codes drawn afresh in the same formats, never copied ({drawn})"
+    if in_order:
+        spec.update(_sorted_codes(patterns, drawn, unique=len(values) == distinct.rows))
     return spec
+
+
+def rises_in_text_order(values: np.ndarray, row_value: np.ndarray) -> bool:
+    """Whether a column's values (``values[row_value]``, row by row) rise in text order, ties allowed, at 99.9%
+    of the steps or more (a sorted file with a stray row is still a sorted file).
+
+    >>> rises_in_text_order(np.array(["04G", "06A", "AAF"], dtype=object), np.array([0, 1, 1, 2]))
+    True
+    >>> rises_in_text_order(np.array(["N2", "N10"], dtype=object), np.array([0, 1]))  # numeric, not text order
+    False
+    """
+    if len(row_value) < 2:
+        return False
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[np.argsort(values.astype(str), kind="stable")] = np.arange(len(values))
+    return bool((np.diff(rank[row_value]) >= 0).mean() >= 0.999)
+
+
+def _sorted_codes(patterns: dict[str, int], drawn: str, unique: bool) -> dict[str, Any]:
+    """The ``sorted`` (and ``unique``) settings of a sorted code column, with its description; when the formats
+    hold too many codes to keep in order, none, and the description says so."""
+    from ..columns.code_space import CodeSpace
+
+    try:
+        space = CodeSpace(list(patterns), list(patterns.values()))
+    except ValueError as exc:
+        return {"description": (f"identifier: codes drawn afresh in the same formats, never copied ({drawn}); the "
+                                f"real codes are sorted, these are not: {exc}")}
+    out: dict[str, Any] = {"sorted": True}
+    text = ("sorted codes: drawn afresh in the same formats, one from each equal slice of the code space in text "
+            f"order, so they rise with the row as the real ones do ({drawn})")
+    if unique:
+        out["unique"] = True
+        text += f"; distinct for up to {space.unique_rows:,} rows"
+    out["description"] = text
+    return out
 
 
 def _running_numbers(formats: list[_Format], values: np.ndarray, distinct: DistinctText,
@@ -589,6 +636,7 @@ def _running_numbers(formats: list[_Format], values: np.ndarray, distinct: Disti
     total = sum(f.rows for f in formats)
     row_value = distinct.codes
     starts: dict[str, str] = {}
+    first: dict[str, int] = {}
     steps, weights = [], []
     for f in formats:
         # Constant digits stay counted, so running numbers carry into them (INV/2024/99999 -> INV/2025/00000).
@@ -610,12 +658,13 @@ def _running_numbers(formats: list[_Format], values: np.ndarray, distinct: Disti
         start = (int(in_rows.max()) // grain + 1) * grain
         steps.append(gap * share)
         weights.append(f.rows)
-        starts[t] = _code_text(slots, start)
+        if start >= _capacity(slots):
+            return None  # past the last code there is none (INV-99999): the text would wrap around to INV-00000
+        starts[t], first[t] = _code_text(slots, start), start
     step = max(1.0, float(np.average(steps, weights=weights)))
     step = float(round(step)) if step >= 10 or abs(step - round(step)) < 0.05 else round(step, 2)
-    for t, first in starts.items():
-        slots = _slots(t)
-        if int(code_numbers(slots, [first])[0]) + math.floor(n_rows * step) > _capacity(slots):
+    for t, number in first.items():
+        if number + math.floor(n_rows * step) > _capacity(_slots(t)):
             return None  # no room to count a table this size past the real codes
     out: dict[str, Any] = {"patterns": {t: f.rows for t, f in zip(starts, formats)}, "increasing": True}
     out["start"] = next(iter(starts.values())) if len(starts) == 1 else starts

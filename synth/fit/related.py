@@ -699,7 +699,7 @@ def _join_parent(own: pd.DataFrame, rows: pd.DataFrame, fk: ForeignKey, frames: 
     spec = fitted[fk.parent]
     # Only the parent's columns its schema writes as themselves (not keys, aggregates or lookup fields).
     readable = [e["name"] for e in spec["columns"] if "name" in e and e.get("kind") not in
-                ("sequence", "uuid", "pattern", "faker", "aggregate", "reference", "lookup", "catalog")
+                ("sequence", "uuid", "pattern", "phone", "faker", "aggregate", "reference", "lookup", "catalog")
                 and (e["name"] in parent.columns or (hidden_too and e["name"] in hidden[fk.parent]))]
     out = own.copy()
     names = []

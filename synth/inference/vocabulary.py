@@ -41,7 +41,7 @@ class ColumnKind(str, Enum):
                 ("datetime",), Role.NUMBER)
     TIME = ("time", "Times of day without a day, as text in one format (``11:38:36``).", ("time",), Role.NUMBER)
     IDENTIFIER = ("identifier", "Values that point at one record: codes and ids, names, emails, phone numbers, "
-                  "URLs; regenerated, never copied.", ("pattern", "faker", "sequence", "uuid"), Role.RECORD)
+                  "URLs; regenerated, never copied.", ("pattern", "faker", "sequence", "uuid", "phone"), Role.RECORD)
     TEXT = ("text", "Free text: more than a few words a value on average; replaced by Faker text.", ("faker",),
             Role.RECORD)
 
