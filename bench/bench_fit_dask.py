@@ -17,7 +17,9 @@ schemas generate. ``--skip-whole``: only the partitioned fits (when the table do
 ``--partitions 10 100`` measures instead how the Dask client's memory grows with the number of partitions: the
 same ``--rows`` rows as one Parquet file of ``rows / max(partitions)``-row groups, fitted once per count of
 partitions, each fit a client process of its own against a LocalCluster running in another process (so that
-the scheduler's memory is not the client's); the schemas must be the same bytes.
+the scheduler's memory is not the client's), with pass 1 merged by the tree of merge tasks on the workers and,
+for comparison, gathered and merged on the client; its peak after pass 1 and in all; the schemas must be the
+same bytes.
 
     OMP_NUM_THREADS=1 python bench/bench_fit_dask.py                   # 5M rows
     OMP_NUM_THREADS=1 python bench/bench_fit_dask.py --rows 20000000
@@ -56,6 +58,19 @@ def _serve(workers: int) -> None:
         sys.stdin.read()
 
 
+def _merge_on_the_client() -> None:
+    """For comparison: pass 1's summaries gathered and merged on the client (what a tree of merges on the workers
+    replaced), every partition's summary held at once."""
+    from synth.fit import dataset
+    from synth.fit.summaries import TableSummary
+
+    def first(self, parts, args):  # type: ignore[no-untyped-def]
+        futures = self.client.map(dataset.first_pass, parts, *[[a] * len(parts) for a in args])
+        return TableSummary.merge(self.client.gather(futures))
+
+    dataset.DaskRunner.first = first  # type: ignore[method-assign]
+
+
 def _one(mode: str, folder: str, workers: int, out: str, partition_rows: int | None = None) -> None:
     """One fit in this process; prints a JSON line of seconds and peak memory."""
     import logging
@@ -67,15 +82,23 @@ def _one(mode: str, folder: str, workers: int, out: str, partition_rows: int | N
     cfg = FitConfig(seed=0)
     started = time.perf_counter()
     extra: dict = {}
-    if mode.startswith("tcp://"):  # a client of a cluster running elsewhere
+    if "tcp://" in mode:  # a client of a cluster running elsewhere; "gather@tcp://...": pass 1 merged on the client
         from distributed import Client
 
-        with Client(mode, set_as_default=False) as client:
+        how, _, address = mode.rpartition("@")
+        if how == "gather":
+            _merge_on_the_client()
+
+        def step(message: str) -> None:  # the client's peak when pass 1 is merged, before the sample is fitted
+            if message.startswith("structure from a sample"):
+                extra["pass1_peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+        with Client(address, set_as_default=False) as client:
             fitter = DatasetFitter(cfg, engine="dask", scheduler=client,
-                                   partition_rows=partition_rows or PARTITION_ROWS).fit(folder, name="coffee")
+                                   partition_rows=partition_rows or PARTITION_ROWS).fit(folder, name="coffee", progress=step)
             text = fitter.to_yaml()
         extra["partitions"] = fitter.parts_
-        mode = "dask-client"
+        mode = how or "tree"
     elif mode == "whole":
         from synth.tables import read_table
 
@@ -199,18 +222,20 @@ def _client_memory(args: argparse.Namespace) -> None:
         print(f"{args.rows:,} coffee rows in row groups of {group:,}; cluster of {args.workers} at {address}", flush=True)
         results, texts = [], set()
         for count in args.partitions:
-            out = work / f"p{count}.yaml"
-            line = subprocess.run([sys.executable, __file__, "--one", address, str(table), str(out),
-                                   "--partition-rows", str(max(1, args.rows // count))],
-                                  check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
-            results.append(json.loads(line))
-            texts.add(out.read_text())
-            print(line, flush=True)
+            for how in ("tree", "gather"):
+                out = work / f"p{count}-{how}.yaml"
+                line = subprocess.run([sys.executable, __file__, "--one", f"{how}@{address}", str(table), str(out),
+                                       "--partition-rows", str(max(1, args.rows // count))],
+                                      check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+                results.append(json.loads(line))
+                texts.add(out.read_text())
+                print(line, flush=True)
         print(f"\n{args.rows:,} rows, load {os.getloadavg()[0]:.1f}")
-        print("| partitions | seconds | client peak MB |")
-        print("|---:|---:|---:|")
+        print("| partitions | pass 1 merged | seconds | client peak MB after pass 1 | client peak MB |")
+        print("|---:|---|---:|---:|---:|")
         for r in results:
-            print(f"| {r['partitions']} | {r['seconds']:.1f} | {r['peak_mb']:,} |")
+            where = "on the workers (tree)" if r["mode"] == "tree" else "on the client (gathered)"
+            print(f"| {r['partitions']} | {where} | {r['seconds']:.1f} | {r['pass1_peak_mb']:,} | {r['peak_mb']:,} |")
         assert len(texts) == 1, "the schemas differ between partitionings"
         print("the same schema bytes for every number of partitions")
     finally:
