@@ -2,9 +2,10 @@
 
 Known answers: the partitioned fit of a table against :class:`synth.fit.SchemaFitter` on the same rows read whole:
 categories, counts, flags and missing shares exact; number columns exact where their values are counted, and
-within the KLL sketch's stated rank error where they are not; rank correlations within 0.02. Kept small: 24,000
-rows in 3 part files (a number column with more distinct values than ``MAX_COUNTED`` goes through the sketch);
-the Dask tests share the session's LocalCluster of 2 workers.
+within their bins' stated width where they are not; rank correlations within 0.02. The same rows cut into other
+partitions, merged in other trees, on one process or on Dask, give the same schema bytes. Kept small: 24,000
+rows in 3 part files (a number column with more distinct values than ``MAX_COUNTED``), and 40,000 rows for a
+column with more than ``MAX_BINS`` distinct values; the Dask tests share the session's LocalCluster of 2 workers.
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ from synth.cli import app
 from synth.errors import SynthError
 from synth.fit import FitConfig, SchemaFitter
 from synth.fit.dataset import DatasetFitter, dataset_parts
-pytest.importorskip("datasketches")
-from synth.fit.summaries import MAX_COUNTED, RANK_ERROR, TableSummary, summarize
+from synth.fit.summaries import MAX_BINS, MAX_COUNTED, Bins, RankSums, TableSummary, summarize
 
 ROWS = 24_000
 
@@ -40,7 +40,7 @@ def _table(n: int, seed: int = 0) -> pd.DataFrame:
         "member": rng.random(n) < 0.3 + 0.2 * (base > 0),
         "wait": wait,
         "size": np.array(["S", "M", "L"])[rng.integers(0, 3, n)],
-        # continuous, more distinct values than are counted: learned through the KLL sketch
+        # continuous, more distinct values than are counted: learned from its bins
         "score": np.round(np.sin(base) * 50 + rng.normal(0, 20, n), 6),
     }).assign(price=lambda d: d["size"].map({"S": 2.5, "M": 3.0, "L": 3.5}),  # a lookup: size -> price
               total=lambda d: np.round(d["price"] * d["items"], 2))            # a formula
@@ -69,44 +69,74 @@ def _pairs(spec):
     return {tuple(c["columns"]): c["rank"] for c in spec.get("correlations", [])}
 
 
-def _assert_knots_within_rank_error(knots: list[float], values: np.ndarray, lo: float, hi: float) -> None:
-    """Each inner knot at quantile p of the (clipped) values sits at a true rank within p +/- RANK_ERROR."""
-    clipped = np.sort(np.clip(values[np.isfinite(values)], lo, hi))
-    n = len(clipped)
-    p = np.linspace(0, 1, len(knots))
-    below = np.searchsorted(clipped, knots, side="left") / n
-    upto = np.searchsorted(clipped, knots, side="right") / n
-    slack = RANK_ERROR + 2 / n  # + the knots' rounding to the column's decimals
-    bad = (p < below - slack) | (p > upto + slack)
-    assert not bad[1:-1].any(), list(zip(p[1:-1][bad[1:-1]], np.asarray(knots)[1:-1][bad[1:-1]]))
+def _assert_knots_within(knots: list[float], exact: list[float], width: float, digits: int) -> None:
+    """Each knot within the stated relative bin width of the one-machine knot (+ the rounding to ``digits``)."""
+    a, b = np.asarray(knots, dtype=float), np.asarray(exact, dtype=float)
+    slack = width * np.maximum(np.abs(a), np.abs(b)) + 10.0 ** -digits
+    assert len(a) == len(b) and np.all(np.abs(a - b) <= slack), np.abs(a - b).max()
 
 
 # --- summaries ------------------------------------------------------------------------------------------------------
 def test_summaries_merge_to_the_whole_tables_counts_extremes_and_a_fixed_uniform_sample(world):
     df = world["df"]
-    parts = [summarize(df.iloc[a:b].reset_index(drop=True), i, seed=5, sample_rows=3_000)
-             for i, (a, b) in enumerate([(0, 5_000), (5_000, 5_001), (5_001, ROWS)])]
+    parts = [summarize(df.iloc[a:b].reset_index(drop=True), a, seed=5, sample_rows=3_000)
+             for a, b in [(0, 5_000), (5_000, 5_001), (5_001, ROWS)]]
     whole = TableSummary.merge(parts)
     again = TableSummary.merge(parts[::-1])  # any order
+    # Other cuts of the same rows, merged in other groupings: the same summary, sample and bins included.
+    cut = [summarize(df.iloc[a:b].reset_index(drop=True), a, seed=5, sample_rows=3_000)
+           for a, b in [(0, 11_000), (11_000, 11_500), (11_500, ROWS)]]
+    other_cut = TableSummary.merge([TableSummary.merge(cut[1:]), cut[0]])
+    assert other_cut.sample.equals(whole.sample) and other_cut.columns["score"].bins == whole.columns["score"].bins
+    assert other_cut.columns["amount"].decimals == whole.columns["amount"].decimals
     assert whole.rows == ROWS
     assert whole.columns["shop"].counts == df["shop"].value_counts().to_dict() == again.columns["shop"].counts
     assert whole.columns["wait"].nulls == df["wait"].isna().sum()
     assert whole.columns["member"].counts == df["member"].value_counts().to_dict()
-    assert whole.columns["score"].counts is None  # too many distinct values: the sketch only
+    assert whole.columns["score"].counts is None  # too many distinct values: the bins only
+    assert whole.columns["score"].bins == Bins.of(df["score"].dropna().to_numpy())
     ordered = np.sort(df["wait"].dropna().to_numpy())
     assert np.array_equal(whole.columns["wait"].low, ordered[:20]) and np.array_equal(whole.columns["wait"].high, ordered[-20:])
     assert whole.columns["wait"].decimals == 3 and whole.columns["amount"].decimals == 2
-    # The sample: 3,000 distinct rows of the table, in its order, the same for the same seed and partitioning.
+    # The sample: 3,000 distinct rows of the table, in its order, the same for the same seed and any partitioning.
     sample = whole.sample
     assert len(sample) == 3_000 and sample.equals(again.sample)
-    starts = np.array([0, 5_000, 5_001])
-    rows = starts[sample["_part"].to_numpy()] + sample["_row"].to_numpy()
+    rows = sample["_row"].to_numpy()
     assert np.all(np.diff(rows) > 0)
     pd.testing.assert_frame_equal(whole.sampled_rows(), df.iloc[rows].reset_index(drop=True))
     # Uniform: each part holds about its share of the sample (the big part 19/24 of the rows).
-    assert abs((sample["_part"] == 2).mean() - 18_999 / ROWS) < 0.03
+    assert abs((sample["_row"] >= 5_001).mean() - 18_999 / ROWS) < 0.03
     other = TableSummary.merge([summarize(df, 0, seed=6, sample_rows=3_000)])
     assert not other.sample["_row"].equals(sample["_row"])
+
+
+def test_bins_merge_exactly_and_coarsen_to_the_same_bins_for_any_cut():
+    values = np.random.default_rng(0).lognormal(0, 2, 50_000) * np.where(np.arange(50_000) % 7 == 0, -1, 1)
+    whole = Bins.of(values, limit=1_000)
+    assert whole.shift > 0 and len(whole.bins) <= 1_000 and whole.counts.sum() == 50_000
+    for cut in ([25_000], [10, 20, 49_000], list(range(1_000, 50_000, 1_000))):
+        pieces = [Bins.of(v, limit=1_000) for v in np.split(values, cut)]
+        assert Bins.merge(pieces, limit=1_000) == whole == Bins.merge(pieces[::-1], limit=1_000)
+        tree = Bins.merge([Bins.merge(pieces[:1], limit=1_000), Bins.merge(pieces[1:], limit=1_000)], limit=1_000)
+        assert tree == whole
+    # Counts are exact: every value lies within its bin, and the bins' edges are within the stated width.
+    lo, hi = whole.edges(values.min(), values.max())
+    at = np.searchsorted(np.cumsum(whole.counts), np.argsort(np.argsort(values, kind="stable")), side="right")
+    assert np.all((lo[at] <= values) & (values <= hi[at]))
+    assert np.all(hi - lo <= whole.relative_width * np.maximum(np.abs(lo), np.abs(hi)))
+    assert Bins.of(np.array([3.0, 1.0, 3.0])).counts.tolist() == [1, 2]  # few values: one bin each, exact counts
+
+
+def test_rank_sums_are_exact_integers_whatever_the_cut():
+    rng = np.random.default_rng(1)
+    ranks = {c: np.where(rng.random(10_001) < 0.1, np.nan, rng.integers(0, 2 ** 16 + 1, 10_001).astype(float))
+             for c in "abc"}
+    whole = RankSums.of(ranks)
+    cut = RankSums.merge([RankSums.of({c: v[a:b] for c, v in ranks.items()}) for a, b in [(0, 3), (3, 9_000), (9_000, 10_001)]])
+    for a in "nsqp":
+        assert (getattr(whole, a) == getattr(cut, a)).all() and isinstance(getattr(whole, a)[0, 1], int)
+    u = pd.DataFrame(ranks)
+    assert whole.correlations()[0, 1] == pytest.approx(u["a"].corr(u["b"]), abs=1e-12)
 
 
 def test_dataset_parts_reads_a_folder_a_file_and_cuts_row_groups(world, tmp_path):
@@ -131,18 +161,15 @@ def fits(world):
     return local, parted
 
 
-def test_every_row_in_the_sample_gives_the_one_machine_schema_within_the_sketch(world, fits):
+def test_every_row_in_the_sample_gives_the_one_machine_schema_within_the_bins(world, fits):
     local, parted = fits
     a, b = _entries(local.spec_), _entries(parted.spec_)
     assert list(a) == list(b)
     for name in ("shop", "member", "amount", "items", "wait"):  # counted columns: exactly the one-machine entry
         assert a[name] == b[name], name
     assert a["shop"]["values"] == {k: v for k, v in world["df"]["shop"].value_counts().items() if v >= 10}
-    # The sketched column: the same kind, range and rounding; its knots within the stated rank error.
-    sa, sb = a["score"], b["score"]
-    assert {k: v for k, v in sa.items() if k != "quantiles"} == {k: v for k, v in sb.items() if k != "quantiles"}
-    assert sb["distribution"] == "quantiles" and len(sb["quantiles"]) == len(sa["quantiles"])
-    _assert_knots_within_rank_error(sb["quantiles"], world["df"]["score"].to_numpy(), sb["min"], sb["max"])
+    # The column read from bins: fewer distinct values than MAX_BINS, so one bin each: the one-machine entry.
+    assert parted.binned_ == {"score": 0.0} and a["score"] == b["score"] and b["score"]["distribution"] == "quantiles"
     # Correlations: the same pairs, each within 0.02 of the one-machine value.
     pa_, pb = _pairs(local.spec_), _pairs(parted.spec_)
     assert set(pa_) == set(pb) and len(pa_) >= 5
@@ -150,7 +177,8 @@ def test_every_row_in_the_sample_gives_the_one_machine_schema_within_the_sketch(
     assert parted.rows_ == ROWS and parted.parts_ == 4 and parted.schema_.spec.rows == ROWS
     assert set(parted.distributed_["columns"]) == set(a) - {"total", "size_facts"}  # the rules are checked instead
     assert a["total"]["expr"] == b["total"]["expr"] and b["total"]["description"].endswith("(all 24,000 checked)")
-    assert "24,000 rows in 4 partitions" in parted.spec_["description"]
+    assert "24,000 rows, partition by partition" in parted.spec_["description"]
+    assert "score: quantiles from exact counts in fine bins, exactly" in parted.spec_["description"]
     made = synth.generate(parted.schema_, rows=2_000, seed=1)
     assert list(made.columns) == list(world["df"].columns) and made["wait"].isna().mean() == pytest.approx(0.05, abs=0.02)
 
@@ -186,14 +214,8 @@ def test_dask_gives_the_local_engines_schema(world, dask_client):
     cfg = FitConfig(seed=3, sample_rows=6_000)
     local = DatasetFitter(cfg, partition_rows=5_000).fit(world["folder"], name="sales")
     on_dask = DatasetFitter(cfg, engine="dask", scheduler=dask_client, partition_rows=5_000).fit(world["folder"], name="sales")
-    a, b = _entries(local.spec_), _entries(on_dask.spec_)
-    # Counts, extremes and the sample are exact and the same; only the sketched column's knots may move (KLL's
-    # compaction draws its own random bits), within the rank error.
-    assert {k: v for k, v in a.items() if k != "score"} == {k: v for k, v in b.items() if k != "score"}
-    if b["score"].get("distribution") == "quantiles":
-        _assert_knots_within_rank_error(b["score"]["quantiles"], world["df"]["score"].to_numpy(), b["score"]["min"], b["score"]["max"])
-    pa_, pb = _pairs(local.spec_), _pairs(on_dask.spec_)
-    assert set(pa_) == set(pb) and max((abs(pa_[k] - pb[k]) for k in pa_), default=0) <= 0.02
+    # Every summary merges exactly: the same schema, byte for byte.
+    assert on_dask.to_yaml() == local.to_yaml()
 
 
 def test_the_command_fits_on_dask_and_the_schema_generates(world, dask_client, tmp_path):
@@ -212,11 +234,15 @@ def test_the_command_fits_on_dask_and_the_schema_generates(world, dask_client, t
 @pytest.mark.parametrize("args, message", [
     (["missing/"], "error: missing/: no such file or folder"),
     (["DATA", "--epsilon", "1"], "error: --epsilon is not available with --engine dask"),
-    (["DATA", "other.csv"], "error: --engine dask fits one Parquet dataset"),
+    (["DATA", "other.csv"], "error: several tables: --engine dask fits one Parquet dataset"),
+    (["TABLES"], "error: TABLES: a folder of tables: --engine dask fits one Parquet dataset"),
+    (["DATA", "--normalize"], "error: --normalize is not available with --engine dask"),
     (["DATA", "--engine", "spark"], "error: --engine 'spark': use one of local, dask"),
 ])
 def test_bad_input_is_one_line_and_exit_2(world, tmp_path, args, message):
+    tables = world["root"]  # a folder holding the 'sales' dataset folder: a folder of tables
     args = [str(world["folder"]) if a == "DATA" else a for a in args]
+    args, message = [str(tables) if a == "TABLES" else a for a in args], message.replace("TABLES", str(tables))
     engine = [] if "--engine" in args else ["--engine", "dask"]
     result = CliRunner().invoke(app, ["fit", *args, *engine, "--out", str(tmp_path / "t.yaml")])
     assert result.exit_code == 2 and result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
@@ -241,12 +267,78 @@ def test_parts_whose_columns_differ_are_refused(world, tmp_path):
     assert result.exit_code == 2 and "part-00001.parquet: its columns differ" in result.stderr
 
 
+# --- the same schema however the work is split --------------------------------------------------------------------
+WIDE = 40_000  # rows of a table with a column of more distinct values than MAX_BINS
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory):
+    """The same 40,000 rows as one file of 4 row groups, and as 5 files of 3,000 to 14,000 rows in row groups of 1,000."""
+    rng = np.random.default_rng(7)
+    base = rng.normal(size=WIDE)
+    df = pd.DataFrame({"shop": rng.choice(["a", "b", "c"], WIDE),
+                       "spend": np.exp(2 + base + rng.normal(0, 0.5, WIDE)),  # continuous: 40,000 distinct values
+                       "items": rng.poisson(3, WIDE), "member": rng.random(WIDE) < 0.4,
+                       # two humps: no parametric family, so quantile knots
+                       "wait": np.where(rng.random(WIDE) < 0.6, rng.normal(10, 2, WIDE), rng.normal(30, 4, WIDE))})
+    assert df["spend"].nunique() > MAX_BINS and df["wait"].nunique() > MAX_BINS
+    root = tmp_path_factory.mktemp("wide")
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), root / "one.parquet", row_group_size=10_000)
+    (root / "cut").mkdir()
+    for i, (a, b) in enumerate(zip([0, 3_000, 17_000, 20_000, 33_000], [3_000, 17_000, 20_000, 33_000, WIDE])):
+        pq.write_table(pa.Table.from_pandas(df.iloc[a:b], preserve_index=False), root / "cut" / f"part-{i:05d}.parquet",
+                       row_group_size=1_000)
+    return {"df": df, "one": root / "one.parquet", "cut": root / "cut"}
+
+
+def test_the_same_rows_cut_and_merged_otherwise_give_the_same_schema_bytes(wide, dask_client):
+    cfg = FitConfig(seed=2, sample_rows=5_000, trees=False)
+    runs = {
+        "local, 1 partition": DatasetFitter(cfg, partition_rows=WIDE).fit(wide["one"], name="t"),
+        "local, 4 partitions": DatasetFitter(cfg, partition_rows=1).fit(wide["one"], name="t"),
+        "dask, 40 partitions, fan-in 2": DatasetFitter(cfg, engine="dask", scheduler=dask_client, partition_rows=1_000,
+                                                       fan_in=2).fit(wide["cut"], name="t"),
+        "dask, 10 partitions, fan-in 8": DatasetFitter(cfg, engine="dask", scheduler=dask_client,
+                                                      partition_rows=5_000).fit(wide["cut"], name="t"),
+    }
+    assert [r.parts_ for r in runs.values()] == [1, 4, 40, 10]
+    texts = {name: r.to_yaml() for name, r in runs.items()}
+    assert len(set(texts.values())) == 1, [n for n in texts if texts[n] != texts["local, 1 partition"]]
+    fitted = runs["local, 1 partition"]
+    width = fitted.binned_["spend"]
+    assert 0 < width <= 2 ** -12  # more distinct values than bins: a bin spans a few neighbouring values
+    width = max(fitted.binned_.values())
+    assert f"spend, wait: quantiles from exact counts in fine bins, within {width:.1e} of the value" in fitted.spec_["description"]
+    # Against the fit of the whole table in memory: the same entries, the knots within the stated width.
+    local = _entries(SchemaFitter(FitConfig(seed=2, trees=False)).fit(wide["df"], name="t").spec_)
+    parted = _entries(fitted.spec_)
+    assert local["spend"] == parted["spend"] and local["spend"]["distribution"] == "lognormal"
+    assert {k: v for k, v in local["wait"].items() if k != "quantiles"} == {k: v for k, v in parted["wait"].items() if k != "quantiles"}
+    assert parted["wait"]["distribution"] == "quantiles"
+    _assert_knots_within(parted["wait"]["quantiles"], local["wait"]["quantiles"], fitted.binned_["wait"], digits=7)
+
+
+def test_coarse_bins_keep_the_knots_within_their_stated_width(wide, monkeypatch):
+    monkeypatch.setattr("synth.fit.summaries.MAX_BINS", 1_000)  # coarse bins: about 40 values a bin
+    cfg = FitConfig(seed=2, sample_rows=5_000, trees=False)
+    fitted = DatasetFitter(cfg, partition_rows=1_000).fit(wide["cut"], name="t")
+    again = DatasetFitter(cfg, partition_rows=1).fit(wide["one"], name="t")
+    assert fitted.to_yaml() == again.to_yaml()
+    width = fitted.binned_["wait"]
+    local = _entries(SchemaFitter(FitConfig(seed=2, trees=False)).fit(wide["df"], name="t").spec_)["wait"]
+    parted = _entries(fitted.spec_)["wait"]
+    assert local["distribution"] == parted["distribution"] == "quantiles" and 2 ** -12 < width <= 2 ** -6
+    _assert_knots_within(parted["quantiles"], local["quantiles"], width, digits=7)
+    for end in ("min", "max"):  # the range ends at the k-th values, kept exactly
+        assert parted[end] == local[end]
+
+
 # --- rules: found on the sample, checked on every row -------------------------------------------------------------------
 def test_rules_found_on_the_sample_are_checked_on_every_row(world, tmp_path):
     df, seed = world["df"].copy(), 4
-    whole = TableSummary.merge([summarize(df.iloc[i * 8_000:(i + 1) * 8_000].reset_index(drop=True), i, seed, 4_000)
-                                for i in range(3)])
-    sampled = set(whole.sample["_part"] * 8_000 + whole.sample["_row"])
+    whole = TableSummary.merge([summarize(df.iloc[i * 8_000:(i + 1) * 8_000].reset_index(drop=True), i * 8_000, seed,
+                                          4_000) for i in range(3)])
+    sampled = set(whole.sample["_row"])
     outside = np.array([r for r in range(ROWS) if r not in sampled])[::100][:100]
     df.loc[outside, "total"] += 1  # the formula fails on 100 rows, none of them in the sample
     pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp_path / "broken.parquet", row_group_size=8_000)

@@ -98,9 +98,16 @@ def fit(
         for flag, value in (("--epsilon", epsilon), ("--holdout-out", holdout_out), ("--query", query),
                             ("--normalize", normalize or None)):
             if value is not None:
-                raise SynthError(f"{flag} is not available with --engine dask (it fits one Parquet dataset)")
-        if len(reals) > 1:
-            raise SynthError("--engine dask fits one Parquet dataset (a folder of parts, a file or a URL), not several tables")
+                why = ("finding the tables within a table needs every key in one place" if flag == "--normalize"
+                       else "it fits one Parquet dataset")
+                raise SynthError(f"{flag} is not available with --engine dask ({why})")
+        if len(reals) > 1 or is_table_folder(reals[0]):
+            # Related tables need every key in one place (which columns are keys, which references resolve, how
+            # many children each parent has, children conditioned on their parents' rows): fitted on one machine.
+            raise SynthError(f"{'several tables' if len(reals) > 1 else reals[0] + ': a folder of tables'}: --engine dask "
+                             f"fits one Parquet dataset (a folder of parts, a file or a URL); related tables are fitted "
+                             f"on one machine (synth fit without --engine), as their keys and references need every key "
+                             f"in one place")
         return _fit_dataset(reals[0], config, out_path, quiet, as_json, scheduler, workers)
     related = len(reals) > 1 or is_table_folder(reals[0]) or (query is None and _whole_database(reals[0]))
     if related or normalize:

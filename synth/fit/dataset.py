@@ -3,16 +3,19 @@
 What is learned from every row, through summaries that merge (:mod:`synth.fit.summaries`):
 
 - each column's missing share, a category column's categories with their exact counts, a flag's share, a number
-  column's exact value counts (at most :data:`~synth.fit.summaries.MAX_COUNTED` distinct values) or else its KLL
-  sketch, and its ``2 * min_count`` smallest and largest values exactly: so a number column's whole marginal
-  (weighted values, parametric family, quantile knots, range) is decided as :func:`synth.fit.columns.learn_numeric`
-  decides it on one machine, exactly when its values are counted and within the sketch's rank error
-  (:data:`~synth.fit.summaries.RANK_ERROR`) otherwise;
+  column's exact value counts (at most :data:`~synth.fit.summaries.MAX_COUNTED` distinct values) or else its exact
+  counts in fine bins (:class:`~synth.fit.summaries.Bins`), and its ``2 * min_count`` smallest and largest values
+  exactly: so a number column's whole marginal (weighted values, parametric family, quantile knots, range) is
+  decided as :func:`synth.fit.columns.learn_numeric` decides it on one machine, exactly when its values are
+  counted and within its bins' width otherwise (``2 ** (shift - 52)`` of the value, stated in the schema);
 - the rank correlations between those columns (pass 2: each partition's mid-ranks under the merged marginals,
-  summed per pair and merged).
+  summed per pair as integers and merged).
+
+Every summary merges exactly, so the schema is the same bytes for the same rows, seed and settings however the
+dataset is cut into partitions and however many workers merge them (tests/test_fit_dataset.py).
 
 What is learned from a seeded uniform sample of rows (``sample_rows``, default :data:`SAMPLE_ROWS`, drawn per
-partition and merged: the same sample for the same seed and partitioning): every column's kind, whatever needs
+partition by row number and merged: the same sample for the same seed and any partitioning): every column's kind, whatever needs
 whole rows (fixed combinations, formulas, date parts, decision-tree cases and their shapes, category order), the
 shapes of dates, times and text columns, and the correlations of conditioned or date columns. The sample is
 fitted by :class:`synth.fit.SchemaFitter` with the same privacy guards (a category of the sample needs
@@ -26,11 +29,10 @@ fitted by :class:`synth.fit.SchemaFitter` with the same privacy guards (a catego
 
 from __future__ import annotations
 
-import importlib.util
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -39,7 +41,8 @@ from ..errors import SynthError
 from . import HEADER, SchemaFitter, _validated
 from .columns import _best_parametric, _round_out, learn_numeric, plain_number
 from .config import FitConfig
-from .summaries import Checked, ColumnSummary, FormulaRule, LookupRule, RankMap, RankSums, Scorer, TableSummary, summarize
+from .summaries import (Checked, ColumnSummary, FormulaRule, LookupRule, RankMap, RankSums, Scorer, TableSummary,
+                        order_keys, summarize)
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -52,18 +55,21 @@ PARTITION_ROWS = 1_000_000
 SAMPLE_ROWS = 100_000
 #: Rank correlations below this are left out, as on one machine (synth.fit.copula.rank_correlations).
 FLOOR = 0.03
+#: How many task results a merge task takes at once (a tree of merges: the client receives one result per pass).
+FAN_IN = 8
 
 
 # --- where the rows are ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Part:
-    """Rows of one Parquet file a task reads: ``row_groups`` of ``path`` (``rows`` rows in all); ``fs``: an fsspec
-    file system for a URL (None: a local path)."""
+    """Rows of one Parquet file a task reads: ``row_groups`` of ``path`` (``rows`` rows in all, the first of them
+    row ``start`` of the table); ``fs``: an fsspec file system for a URL (None: a local path)."""
 
     path: str
     row_groups: tuple[int, ...]
     rows: int
     fs: Any = None
+    start: int = 0
 
 
 def dataset_parts(address: str | Path, partition_rows: int = PARTITION_ROWS) -> list[Part]:
@@ -74,8 +80,8 @@ def dataset_parts(address: str | Path, partition_rows: int = PARTITION_ROWS) -> 
     >>> import pyarrow as pa, pyarrow.parquet as pq, tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "s.parquet")
     >>> pq.write_table(pa.table({"x": range(10), "y": range(10)}), path, row_group_size=3)
-    >>> [(p.row_groups, p.rows) for p in dataset_parts(path, partition_rows=5)]
-    [((0, 1), 6), ((2, 3), 4)]
+    >>> [(p.row_groups, p.rows, p.start) for p in dataset_parts(path, partition_rows=5)]
+    [((0, 1), 6, 0), ((2, 3), 4, 6)]
     """
     import pyarrow.parquet as pq
 
@@ -122,7 +128,8 @@ def dataset_parts(address: str | Path, partition_rows: int = PARTITION_ROWS) -> 
             raise SynthError(f"{file}: its columns differ from {files[0]}'s ({', '.join(names)} against "
                              f"{', '.join(columns)}): not one table")
         sizes = [meta.row_group(g).num_rows for g in range(meta.num_row_groups)]
-        parts += [Part(file, groups, count, fs) for groups, count in row_group_runs(sizes, partition_rows)]
+        for groups, count in row_group_runs(sizes, partition_rows):
+            parts.append(Part(file, groups, count, fs, parts[-1].start + parts[-1].rows if parts else 0))
     return parts
 
 
@@ -142,14 +149,24 @@ def read_part(part: Part) -> pd.DataFrame:
 
 
 # --- the tasks: pure functions of a partition ---------------------------------------------------------------------
-def first_pass(part: Part, index: int, seed: int, sample_rows: int, min_count: int) -> TableSummary:
-    """Pass 1 of partition ``index`` (a task)."""
-    return summarize(read_part(part), index, seed, sample_rows, min_count)
+def first_pass(part: Part, seed: int, sample_rows: int, min_count: int) -> TableSummary:
+    """Pass 1 of a partition (a task)."""
+    return summarize(read_part(part), part.start, seed, sample_rows, min_count)
 
 
 def second_pass(scorer: Scorer, part: Part) -> Checked:
     """Pass 2: the partition's rank sums under the merged marginals and its rows each rule holds on (a task)."""
     return scorer(read_part(part))
+
+
+def merge_summaries(*parts: TableSummary) -> TableSummary:
+    """Pass 1's merge (a task of the tree; the same result for any grouping)."""
+    return TableSummary.merge(parts)
+
+
+def merge_checked(*parts: Checked) -> Checked:
+    """Pass 2's merge (a task of the tree; integer sums, the same for any grouping)."""
+    return Checked.merge(parts)
 
 
 def _load(blob: bytes) -> Any:
@@ -158,46 +175,52 @@ def _load(blob: bytes) -> Any:
 
 # --- engines: where the tasks run ---------------------------------------------------------------------------------
 class LocalRunner:
-    """The tasks one after another in this process: one partition in memory at a time."""
+    """The tasks one after another in this process: one partition in memory at a time, merged as it comes."""
 
-    def first(self, parts: list[Part], args: tuple) -> Iterator[TableSummary]:
-        for i, part in enumerate(parts):
-            yield first_pass(part, i, *args)
+    @staticmethod
+    def _running(results: Iterable[Any], merge: Callable[..., Any]) -> Any:
+        merged = None
+        for result in results:
+            merged = result if merged is None else merge(merged, result)
+        return merged
 
-    def second(self, scorer: Scorer, parts: list[Part]) -> Iterator[Checked]:
-        for part in parts:
-            yield second_pass(scorer, part)
+    def first(self, parts: list[Part], args: tuple) -> TableSummary:
+        return self._running((first_pass(part, *args) for part in parts), merge_summaries)
+
+    def second(self, scorer: Scorer, parts: list[Part]) -> Checked:
+        return self._running((second_pass(scorer, part) for part in parts), merge_checked)
 
 
 class DaskRunner:
-    """The tasks on a Dask cluster, one per partition. Pass 1's summaries are merged on the client as they complete
-    (they merge the same in any order: counts and extremes exactly, the sample by its keys); pass 2's rank sums,
-    a few KB each, are gathered and added in partition order."""
+    """The tasks on a Dask cluster, one per partition, merged on the workers by a tree of merge tasks (``fan_in``
+    results each): the client receives one merged result per pass, so what it holds does not grow with the
+    partitions. The merges are exact, so the tree's shape (which depends on nothing but the number of partitions
+    here) does not change the result either."""
 
-    def __init__(self, client: Client) -> None:
-        self.client = client
+    def __init__(self, client: Client, fan_in: int = FAN_IN) -> None:
+        self.client, self.fan_in = client, fan_in
 
-    def _completed(self, futures: list[Any]) -> Iterator[Any]:
-        from distributed import as_completed
-
+    def _reduced(self, futures: list[Any], merge: Callable[..., Any], name: str) -> Any:
+        level, everything = 0, list(futures)
         try:
-            with self.client.as_current():
-                for future in as_completed(futures):
-                    yield future.result()
-                    future.release()
-        except BaseException:
-            self.client.cancel(futures)
-            raise
+            while len(futures) > 1:
+                futures = [self.client.submit(merge, *futures[i:i + self.fan_in], key=f"{name}-{level}-{i}")
+                           for i in range(0, len(futures), self.fan_in)]
+                everything += futures
+                level += 1
+            return futures[0].result()
+        finally:
+            self.client.cancel(everything)
 
-    def first(self, parts: list[Part], args: tuple) -> Iterator[TableSummary]:
+    def first(self, parts: list[Part], args: tuple) -> TableSummary:
         from dask.base import tokenize
 
         token = tokenize(parts, args)
-        futures = self.client.map(first_pass, parts, range(len(parts)), *[[a] * len(parts) for a in args],
+        futures = self.client.map(first_pass, parts, *[[a] * len(parts) for a in args],
                                   key=[f"synth-fit-summary-{token}-{i}" for i in range(len(parts))])
-        return self._completed(futures)
+        return self._reduced(futures, merge_summaries, f"synth-fit-summary-merge-{token}")
 
-    def second(self, scorer: Scorer, parts: list[Part]) -> Iterator[Checked]:
+    def second(self, scorer: Scorer, parts: list[Part]) -> Checked:
         from dask.base import tokenize
 
         blob = pickle.dumps(scorer, protocol=pickle.HIGHEST_PROTOCOL)
@@ -207,21 +230,9 @@ class DaskRunner:
         futures = self.client.map(second_pass, [held] * len(parts), parts,
                                   key=[f"synth-fit-ranks-{token}-{i}" for i in range(len(parts))])
         try:
-            # Gathered in partition order (a few KB each): float sums then add up the same on every run.
-            yield from self.client.gather(futures)
-        except BaseException:
-            self.client.cancel(futures)
-            raise
+            return self._reduced(futures, merge_checked, f"synth-fit-ranks-merge-{token}")
         finally:
             self.client.cancel([held])
-
-
-def _merged(results: Iterable[TableSummary]) -> TableSummary:
-    merged: TableSummary | None = None
-    for result in results:  # a running merge: the client holds one partition's summary beyond the merged one
-        merged = result if merged is None else TableSummary.merge([merged, result])
-    assert merged is not None
-    return merged
 
 
 # --- the fitter ---------------------------------------------------------------------------------------------------
@@ -232,19 +243,23 @@ class DatasetFitter:
     ``scheduler``, an address or a :class:`distributed.Client`; None: ``DASK_SCHEDULER_ADDRESS``, else a
     LocalCluster of ``workers`` processes). After :meth:`fit`: ``schema_``, ``spec_``, ``rows_``, ``parts_``,
     ``sampled_`` (rows in the sample), ``distributed_`` (the columns whose marginal, and the pairs whose
-    correlation, come from every row) and ``notes_`` (rules found on the sample that hold on too few of all rows).
+    correlation, come from every row), ``binned_`` (the number columns read from bins, and how far, relative to
+    the value, a quantile read from them can be from the exact one) and ``notes_`` (rules found on the sample
+    that hold on too few of all rows). ``fan_in``: results per merge task on Dask (any value gives the same
+    schema).
     """
 
     schema_: Schema
     spec_: dict[str, Any]
 
     def __init__(self, config: FitConfig | None = None, engine: str = "local", scheduler: Any = None,
-                 workers: int = 2, partition_rows: int = PARTITION_ROWS, timeout: float | None = None) -> None:
+                 workers: int = 2, partition_rows: int = PARTITION_ROWS, timeout: float | None = None,
+                 fan_in: int = FAN_IN) -> None:
         if engine not in ("local", "dask"):
             raise SynthError(f"engine {engine!r}: use 'local' or 'dask'")
         self.config = config or FitConfig()
         self.engine, self.scheduler, self.workers = engine, scheduler, workers
-        self.partition_rows, self.timeout = partition_rows, timeout
+        self.partition_rows, self.timeout, self.fan_in = partition_rows, timeout, max(2, fan_in)
 
     def fit(self, address: str | Path, name: str | None = None,
             progress: Callable[[str], None] | None = None) -> "DatasetFitter":
@@ -253,8 +268,6 @@ class DatasetFitter:
         if cfg.epsilon is not None:
             raise SynthError("--epsilon is not available for a partitioned fit yet: fit a sample of the rows on one machine")
         step = progress or (lambda _msg: None)
-        if importlib.util.find_spec("datasketches") is None:
-            raise SynthError("a partitioned fit needs datasketches (quantile sketches): pip install 'synth[dask]'")
         if self.engine == "dask":
             from ..cluster import require_dask
 
@@ -267,14 +280,14 @@ class DatasetFitter:
         from ..cluster import CONNECT_TIMEOUT, connect
 
         with connect(self.scheduler, self.workers, CONNECT_TIMEOUT if self.timeout is None else self.timeout) as client:
-            self._fit(DaskRunner(client), parts, name, step)
+            self._fit(DaskRunner(client, self.fan_in), parts, name, step)
         return self
 
     def _fit(self, runner: LocalRunner | DaskRunner, parts: list[Part], name: str, step: Callable[[str], None]) -> None:
         cfg = self.config
         sample_rows = cfg.sample_rows or SAMPLE_ROWS
         step(f"pass 1: summaries of {len(parts)} partitions")
-        whole = _merged(runner.first(parts, (cfg.seed, sample_rows, cfg.min_count)))
+        whole = runner.first(parts, (cfg.seed, sample_rows, cfg.min_count))
         if whole.rows == 0:
             raise SynthError("the table is empty: nothing to learn from")
         step(f"structure from a sample of {len(whole.sample):,} rows")
@@ -285,7 +298,7 @@ class DatasetFitter:
         maps = {c: m for c, m in rank_maps(spec, whole, marginal).items() if c in fitter.copula_codes_}
         rules = sample_rules(spec)
         step("pass 2: rank correlations and rules on every row")
-        checked = Checked.merge(list(runner.second(Scorer(maps, rules), parts))) if len(maps) >= 2 or rules else None
+        checked = runner.second(Scorer(maps, rules), parts) if len(maps) >= 2 or rules else None
         self.notes_ = restate_rules(spec, checked.rules if checked else {}, cfg)
         targets, pairs = merged_targets(fitter, checked.sums if checked else None)
         spec.pop("correlations", None)
@@ -298,25 +311,31 @@ class DatasetFitter:
         sampled = len(whole.sample)
         spec["description"] = spec["description"].replace(
             f"Fitted by synth fit from {sampled:,} rows.",
-            f"Fitted by synth fit from {whole.rows:,} rows in {len(parts)} partitions: {', '.join(marginal) or 'no'} "
-            f"column shapes and {len(pairs)} correlations from every row (quantiles within {_error_text()} of rank), "
-            f"the rest from a uniform sample of {sampled:,} rows (seed {cfg.seed}; the same for the same partitioning).")
+            f"Fitted by synth fit from {whole.rows:,} rows, partition by partition: {', '.join(marginal) or 'no'} "
+            f"column shapes and {len(pairs)} correlations from every row{_binned_text(whole, marginal)}, the rest from "
+            f"a uniform sample of {sampled:,} rows (seed {cfg.seed}; the same for any partitioning).")
         if "column_order" in spec:  # keep the key order a plain fit writes: correlations before column_order
             spec["column_order"] = spec.pop("column_order")
         self.schema_ = _validated(spec)
         self.spec_ = spec
         self.rows_, self.parts_, self.sampled_ = whole.rows, len(parts), sampled
         self.distributed_ = {"columns": marginal, "correlations": pairs}
+        self.binned_ = {c: whole.columns[c].bins.relative_width for c in marginal  # type: ignore[union-attr]
+                        if whole.columns[c].counts is None and whole.columns[c].bins is not None}
 
     def to_yaml(self) -> str:
         """The learned schema's YAML text, under a line saying where it came from."""
         return HEADER + self.schema_.to_yaml()
 
 
-def _error_text() -> str:
-    from .summaries import RANK_ERROR
-
-    return f"{RANK_ERROR:.2%}"
+def _binned_text(whole: TableSummary, columns: Iterable[str]) -> str:
+    """What the schema says of the number columns read from bins rather than from exact value counts."""
+    binned = {c: whole.columns[c].bins for c in columns if whole.columns[c].counts is None and whole.columns[c].bins}
+    if not binned:
+        return ""
+    width = max(b.relative_width for b in binned.values() if b is not None)
+    exact = "exactly" if width == 0 else f"within {width:.1e} of the value"
+    return f" ({', '.join(binned)}: quantiles from exact counts in fine bins, {exact})"
 
 
 # --- marginals from the merged summaries --------------------------------------------------------------------------
@@ -370,18 +389,22 @@ def choice_entry(name: str, summary: ColumnSummary, cfg: FitConfig, order: list[
 
 
 class _Ordered:
-    """A number column's finite values in sorted order, read at positions: exactly from counts, or from the sketch;
-    the ``k - 1`` most extreme on each side as :func:`synth.fit.columns.smooth_tails` writes them."""
+    """A number column's finite values in sorted order, read at positions: exactly from counts, or from the bins'
+    exact counts (within a bin, spread evenly between its edges); the ``k - 1`` most extreme on each side as
+    :func:`synth.fit.columns.smooth_tails` writes them."""
 
     def __init__(self, summary: ColumnSummary, k: int) -> None:
         self.n = summary.finite
+        n, m, low, high = self.n, k - 1, summary.low, summary.high
         if summary.counts is not None:
             self.values = np.array(sorted(summary.counts), dtype=float)
             self.cum = np.cumsum([summary.counts[v] for v in self.values])
-            self.sketch = None
+            self.edges = None
         else:
-            self.sketch = summary.kll()
-        n, m, low, high = self.n, k - 1, summary.low, summary.high
+            assert summary.bins is not None
+            self.bins = summary.bins
+            self.cum = np.cumsum(summary.bins.counts)
+            self.edges = summary.bins.edges(float(low[0]), float(high[-1]))
         steps = np.arange(1, m + 1)
         top, inner = float(high[-k]), float(high[-2 * k])
         self.top = top + (top - inner) / k * steps
@@ -397,11 +420,15 @@ class _Ordered:
 
     def at(self, positions: np.ndarray) -> np.ndarray:
         positions = np.asarray(positions, dtype=np.int64)
-        if self.sketch is None:
-            out = self.values[np.searchsorted(self.cum, positions, side="right")]
+        at = np.searchsorted(self.cum, positions, side="right")
+        if self.edges is None:
+            out = self.values[at]
         else:
-            out = np.asarray(self.sketch.get_quantiles(positions / max(self.n - 1, 1)), dtype=float)
-            # The kept extremes are exact: read them there rather than from the sketch.
+            lo, hi = self.edges[0][at], self.edges[1][at]
+            counts = self.bins.counts[at]
+            within = positions - (self.cum[at] - counts)  # 0 .. count - 1: the value's place in its bin
+            out = np.where(lo == hi, lo, lo + (hi - lo) * (within + 0.5) / counts)
+            # The kept extremes are exact: read them there rather than from the bins.
             keep = len(self.lo_exact)
             near_low, near_high = positions < keep, positions >= self.n - keep
             out[near_low] = self.lo_exact[positions[near_low]]
@@ -421,11 +448,21 @@ class _Ordered:
         return np.where(t >= 0.5, b - (b - a) * (1 - t), a + (b - a) * t)
 
     def rank(self, x: float, right: bool) -> int:
-        """How many smoothed values are below ``x`` (or at most ``x``)."""
-        if self.sketch is None:
+        """How many smoothed values are below ``x`` (or at most ``x``): exact from counts; from the bins, exact
+        below ``x``'s bin and spread evenly within it."""
+        if self.edges is None:
             at = np.searchsorted(self.values, x, side="right" if right else "left")
             return int(self.cum[at - 1]) if at else 0
-        return int(round(self.sketch.get_rank(x, right) * self.n))
+        key = int(order_keys(np.array([x]))[0]) >> self.bins.shift
+        at = int(np.searchsorted(self.bins.bins, key, side="left"))
+        below = int(self.cum[at - 1]) if at else 0
+        if at == len(self.bins.bins) or self.bins.bins[at] != key:  # x falls between occupied bins
+            return below
+        lo, hi, count = float(self.edges[0][at]), float(self.edges[1][at]), int(self.bins.counts[at])
+        if lo == hi:
+            return below + (count if right else 0)
+        share = min(max((x - lo) / (hi - lo), 0.0), 1.0)
+        return below + int(round(share * count))
 
 
 def number_entry(name: str, summary: ColumnSummary, cfg: FitConfig, sample_entry: dict[str, Any]) -> dict[str, Any]:
@@ -528,7 +565,7 @@ def restate_rules(spec: dict[str, Any], counts: dict[str, tuple[int, int]], cfg:
 # --- correlations from every row ----------------------------------------------------------------------------------
 def rank_maps(spec: dict[str, Any], whole: TableSummary, columns: Iterable[str]) -> dict[str, RankMap]:
     """How each rebuilt column's values rank under its whole-table marginal: a category by its listed order, a
-    number by its value (exactly from counts, else from the sketch). Numbers listed out of their order (a lookup
+    number by its value (exactly from counts, else from its bins). Numbers listed out of their order (a lookup
     key ordered by the numbers it fixes) are left to the sample."""
     entries = {e["name"]: e for e in spec["columns"] if "name" in e}
     maps: dict[str, RankMap] = {}
@@ -543,7 +580,7 @@ def rank_maps(spec: dict[str, Any], whole: TableSummary, columns: Iterable[str])
         elif summary.counts is not None:
             maps[c] = RankMap.from_counts(summary.counts)
         else:
-            maps[c] = RankMap.from_sketch(summary)
+            maps[c] = RankMap.from_bins(summary)
     return maps
 
 
