@@ -378,3 +378,18 @@ def test_the_sorted_rule_finds_a_code_below_the_one_before_it():
     table = pd.DataFrame({"c": ["A01", None, "B07", "B05", "C00"]})
     assert rules["c rises with the row"](table).tolist() == [False, False, False, True, False]
     assert not rules["c rises with the row"](synth.generate(schema, rows=300, seed=1)).any()
+
+
+def test_whole_number_row_ids_count_up_in_the_twin():
+    """An integer id 1..n (or with a fifth of the rows held out: gaps) is a sequence: the twin's ids rise and never
+    repeat; a running total (steps that vary) stays a number column."""
+    rng = np.random.default_rng(3)
+    ids = np.arange(1, 3001)
+    kept = np.sort(rng.choice(ids, 2400, replace=False))
+    real = pd.DataFrame({"id": kept, "total": np.cumsum(rng.integers(1, 50, 2400)),
+                         "amount": rng.gamma(2.0, 30.0, 2400).round(2)})
+    schema = _fit(real)
+    assert _entry(schema, "id")["kind"] == "sequence"
+    assert _entry(schema, "total")["kind"] != "sequence"
+    twin = _twin(schema, 5000)
+    assert twin["id"].is_monotonic_increasing and twin["id"].is_unique and twin["id"].iloc[0] == kept[0]

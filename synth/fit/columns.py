@@ -117,6 +117,9 @@ def _learn_number_column(name: str, numbers: np.ndarray, cfg: FitConfig) -> Lear
     if not finite.any():
         return Learned({"name": name, "kind": "float", "distribution": "weighted", "values": {0: 1}, "nulls": 1.0,
                          "description": "only infinite values in the real data: generated as empty"}, None, None)
+    counted = _row_numbers(name, numbers)
+    if counted is not None:
+        return counted
     learned = learn_numeric(name, numbers[finite], cfg)
     learned.codes = _protected_rows(learned, np.where(finite, numbers, np.nan), cfg)
     learned.present = ~np.isnan(numbers)
@@ -157,6 +160,35 @@ def decimals_of(v: np.ndarray) -> int | None:
         if np.all(np.abs(scaled - np.round(scaled)) < 1e-6 * np.maximum(1, np.abs(scaled))):
             return d
     return None
+
+
+def _row_numbers(name: str, numbers: np.ndarray, share: float = 0.5) -> Learned | None:
+    """A column that counts its rows (1, 2, 3, ... or 1000, 1010, ...) as a ``sequence``: whole numbers, no empty
+    value, every step the same way and most (``share``) of the steps equal: deleted rows, or a holdout drawn
+    from the table, leave gaps, while a running total's steps vary. The twin counts on from the same first number
+    with the usual step, so its ids rise as the real ones do; the row number carries nothing about anyone, so the
+    column joins no correlation.
+
+    >>> _row_numbers("id", np.arange(1.0, 101.0)).spec["kind"]
+    'sequence'
+    >>> _row_numbers("total", np.cumsum(np.arange(1.0, 101.0))) is None  # steps grow: a running total, not a count
+    True
+    """
+    if len(numbers) < 20 or not np.isfinite(numbers).all() or (numbers != np.round(numbers)).any():
+        return None
+    steps = np.diff(numbers)
+    if not ((steps > 0).all() or (steps < 0).all()):
+        return None
+    values, counts = np.unique(steps, return_counts=True)
+    if counts.max() < share * len(steps):
+        return None
+    step = int(values[np.argmax(counts)])
+    gaps = 1 - counts.max() / len(steps)
+    text = "row numbers: counting from the first real one" + (f" by {step}" if step != 1 else "")
+    if gaps:
+        text += f" ({gaps:.1%} of real steps were longer: gaps not kept)"
+    return Learned({"name": name, "kind": "sequence", "start": int(numbers[0]), "step": step,
+                    "description": text}, None, None)
 
 
 def learn_numeric(name: str, v: np.ndarray, cfg: FitConfig, range_k: int | None = None,
