@@ -31,8 +31,9 @@ import numpy as np
 from synth.errors import SynthError
 from synth.io.files import row_group_runs
 
-from .evidence import Evidence, Reference, Shard, Summary, _summed
+from .evidence import Evidence, Queries, Reference, Shard, Summary, _summed
 from .reduction import Part, Plan
+from .shards import REAL_SHARD_ROWS, Nearest, RealShard, closer
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -140,17 +141,68 @@ def reduce_partition(plan: Plan, part: Partition) -> Part:
     return plan.scan(read_partition(part, plan.columns, plan.kinds))
 
 
-def scan_partition(reference: Reference, part: Partition) -> Shard:
-    """A task: read one partition and scan it against the real rows (its distances stay on the worker)."""
-    return reference.scan(read_partition(part, reference.columns, reference.kinds))
+def queries_partition(reference: Reference, part: Partition) -> Queries:
+    """A task: read one partition and encode it for the real side's indexes (it stays on the worker)."""
+    return reference.queries(read_partition(part, reference.columns, reference.kinds))
+
+
+def _nearest(reference: Reference, side: str, shard: RealShard, q: Queries) -> Nearest:
+    return reference.nearest_in(side, shard, q)
+
+
+def _counts(reference: Reference, side: str, shard: RealShard, q: Queries, found: dict[str, Nearest]) -> list[np.ndarray]:
+    return reference.counts_in(side, shard, q, found)
+
+
+def _added(a: list[np.ndarray], b: list[np.ndarray]) -> list[np.ndarray]:
+    return [x + y for x, y in zip(a, b)]
+
+
+def _by_side(sides: list[str], *answers: Any) -> dict[str, Any]:
+    return dict(zip(sides, answers))
+
+
+def _finish(reference: Reference, q: Queries, found: dict[str, Nearest], counts: dict[str, list[np.ndarray]]) -> Shard:
+    return reference.finish(q, found, counts)
 
 
 def _summary(shard: Shard) -> Summary:
     return shard.summary
 
 
+def _merged(a: Summary, b: Summary) -> Summary:
+    return Summary.merge([a, b])
+
+
+def _combined(plan: Plan, a: Part, b: Part) -> Part:
+    return plan.combine(a, b)
+
+
 def _digit_counts(shard: Shard, requests: list[tuple[str, int, int]]) -> list[tuple[np.ndarray, np.ndarray]]:
     return shard.digit_counts(requests)
+
+
+def _digits_added(a: list[tuple[np.ndarray, np.ndarray]], b: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    out = []
+    for total in _summed([a, b], len(a)):
+        present = np.flatnonzero(total)
+        out.append((present, total[present]))
+    return out
+
+
+def tree_reduce(client: Client, futures: list[Any], merge: Any, *args: Any) -> Any:
+    """One future for ``futures`` merged in pairs on the workers, level by level (``merge(*args, a, b)``: exact
+    and associative), so this process never holds more than the final answer.
+
+    >>> from distributed import Client                                                        # doctest: +SKIP
+    >>> with Client(processes=False) as c: c.gather(tree_reduce(c, c.map(abs, [-1, 2, -3]), max))  # doctest: +SKIP
+    3
+    """
+    futures = list(futures)
+    while len(futures) > 1:
+        pairs = [client.submit(merge, *args, a, b) for a, b in zip(futures[::2], futures[1::2])]
+        futures = pairs + futures[len(pairs) * 2:]
+    return futures[0]
 
 
 class DaskShards:
@@ -161,8 +213,8 @@ class DaskShards:
 
     def digit_counts(self, requests: Sequence[tuple[str, int, int]]) -> list[np.ndarray]:
         asked = list(requests)
-        answers = self.client.gather(self.client.map(_digit_counts, self.futures, [asked] * len(self.futures)))
-        return _summed(answers, len(asked))
+        answers = self.client.map(_digit_counts, self.futures, [asked] * len(self.futures), pure=False)
+        return _summed([self.client.gather(tree_reduce(self.client, answers, _digits_added))], len(asked))
 
 
 class DaskEngine:
@@ -173,12 +225,15 @@ class DaskEngine:
     """
 
     def __init__(self, synthetic: str | Path, scheduler: str | Client | None = None, workers: int = 2,
-                 partition_rows: int = PARTITION_ROWS, timeout: float | None = None) -> None:
+                 partition_rows: int = PARTITION_ROWS, timeout: float | None = None,
+                 real_shard_rows: int | None = REAL_SHARD_ROWS) -> None:
         from synth.cluster import require_dask
 
         require_dask()
+        if real_shard_rows is not None and real_shard_rows < 1:
+            raise SynthError("--real-shard-rows must be at least 1")
         self.synthetic, self.scheduler, self.workers = str(synthetic), scheduler, workers
-        self.partition_rows, self.timeout = partition_rows, timeout
+        self.partition_rows, self.timeout, self.real_shard_rows = partition_rows, timeout, real_shard_rows
         self.parts = partitions(synthetic, partition_rows)  # checked before any cluster is started or reached
         self.note = ""
         self._client: Client | None = None
@@ -230,41 +285,59 @@ class DaskEngine:
         return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
     def reduce(self, plan: Plan) -> list[Part]:
-        """Every partition's fidelity summary, one task each (the client merges them: :meth:`audit.reduction.Plan.merge`)."""
+        """Every partition's fidelity summary, one task each, merged in pairs on the workers (:meth:`Plan.combine`):
+        one :class:`Part` comes back, whatever the number of partitions (:meth:`audit.reduction.Plan.merge` finishes)."""
         with self._connect() as client:
             shipped = self._shipped(client, plan, "plan")
             try:
-                parts = client.gather(client.map(reduce_partition, [shipped] * len(self.parts), self.parts))
+                parts = client.map(reduce_partition, [shipped] * len(self.parts), self.parts)
+                merged = client.gather(tree_reduce(client, parts, _combined, shipped))
             finally:
                 client.cancel([shipped])
             workers = len(client.scheduler_info().get("workers", {}))
         self.note = (f"The synthetic rows were read on Dask: {len(self.parts):,} partitions of {self.synthetic} ({self.rows:,} rows) "
                      f"on {workers} workers, each summarised for the fidelity metrics; the answers are those of the local audit. "
                      "The sampled metrics ran on this machine, on the synthetic sample.")
-        return parts
+        return [merged]
 
     def evidence(self, reference: Reference) -> Evidence:
+        """The privacy evidence: per partition, one task reads and encodes it; one task per (real set, real shard)
+        finds its rows' nearest real rows in that shard, merged in pairs (:func:`audit.shards.closer`); one per
+        shard counts the real rows within the tests' radii, added in pairs; one finishes the partition's summary,
+        and the summaries merge in pairs. The partitions' distances stay on the workers for the order statistics."""
         from dask.base import tokenize
 
-        blob = pickle.dumps(reference, protocol=pickle.HIGHEST_PROTOCOL)
-        token = tokenize(blob, self.parts)
+        token = tokenize(pickle.dumps(reference.light(), protocol=pickle.HIGHEST_PROTOCOL), self.parts, self.real_shard_rows)
+        sides = list(reference.sides)
         with self._connect() as client:
-            with warnings.catch_warnings():  # the index is meant to travel once, with its task ("large graph": tens of MB)
-                warnings.filterwarnings("ignore", message="Sending large graph")
-                ref = client.submit(_load, blob, key=f"audit-reference-{token}")
-            shards = client.map(scan_partition, [ref] * len(self.parts), self.parts,
-                                key=[f"audit-scan-{token}-{i}" for i in range(len(self.parts))])
+            ref = self._shipped(client, reference.light(), "reference")
+            shipped = {side: [self._shipped(client, shard, f"shard-{side}-{j}") for j, shard in enumerate(shards)]
+                       for side, shards in reference.sides.items()}
+            finished = []
+            for i, part in enumerate(self.parts):
+                q = client.submit(queries_partition, ref, part, key=f"audit-queries-{token}-{i}")
+                found = client.submit(_by_side, sides, *[
+                    tree_reduce(client, [client.submit(_nearest, ref, side, shard, q) for shard in shipped[side]], closer)
+                    for side in sides])
+                counts = client.submit(_by_side, sides, *[
+                    tree_reduce(client, [client.submit(_counts, ref, side, shard, q, found) for shard in shipped[side]], _added)
+                    for side in sides])
+                finished.append(client.submit(_finish, ref, q, found, counts, key=f"audit-scan-{token}-{i}"))
+                del q, found, counts  # the scheduler keeps them while a task needs them, no longer
+            released = finished + [ref] + [f for futures in shipped.values() for f in futures]
             try:
-                summary = Summary.merge(client.gather(client.map(_summary, shards)))
-                evidence = Evidence(reference, DaskShards(client, shards), summary)
+                summary = client.gather(tree_reduce(client, [client.submit(_summary, f) for f in finished], _merged))
+                evidence = Evidence(reference, DaskShards(client, finished), summary)
                 evidence.prepare()  # the order statistics, while the partitions' distances are on the workers
             finally:
-                client.cancel(shards + [ref])
+                client.cancel(released)
             workers = len(client.scheduler_info().get("workers", {}))
         evidence.shards = None  # type: ignore[assignment]  # the workers' copies are released
         rows = sum(p.rows for p in self.parts)
+        real = (f"the real rows' index in {len(reference.sides['train'])} training and {len(reference.sides['hold'])} holdout "
+                f"shards (of up to {reference.shard_rows:,} rows)" if reference.shard_rows is not None else "the real rows' index")
         self.note = (f"The synthetic rows were read on Dask: {len(self.parts):,} partitions of {self.synthetic} ({rows:,} rows) "
-                     f"on {workers} workers, each summarised for the fidelity metrics and scanned against the real rows' index "
+                     f"on {workers} workers, each summarised for the fidelity metrics and scanned against {real} "
                      "for the privacy tests; the answers are those of the local audit. Utility"
                      + (", attribute inference" if reference.attribute_rows else "") + " and the other sampled metrics "
                      "ran on this machine, on the synthetic sample.")

@@ -50,6 +50,7 @@ from .evidence import (ATTRIBUTE_RECORDS, KAPPA_ROWS, MEMBERSHIP_RECORDS, NEAR_R
                        RELATIVE_RADIUS, Evidence, Reference, copy_score, row_hashes, share_from_table, share_table)
 from .metric import Metric, clamp01
 from .neighbours import FAR, NearIndex
+from .shards import REAL_SHARD_ROWS
 from .registry import METRICS, Context, MetricUnit, register, units
 
 if TYPE_CHECKING:
@@ -408,7 +409,10 @@ def gather(ctx: Context) -> Evidence | None:
     t = ctx.tables
     if t.holdout is None:
         return None
-    reference = Reference(t, ctx.encoding, ctx.seed, ctx.sensitive)
+    # the real rows cut into shards as the engine says (the answers do not depend on it); a cluster's workers build
+    # the shards' trees, so this process builds each only to count what a copy scores, and drops it
+    shard_rows = getattr(ctx.engine, "real_shard_rows", REAL_SHARD_ROWS)
+    reference = Reference(t, ctx.encoding, ctx.seed, ctx.sensitive, shard_rows=shard_rows, keep=ctx.engine is None)
     if ctx.engine is not None:
         evidence = ctx.engine.evidence(reference)
         if evidence.summary.rows != t.synthetic_count:
