@@ -210,17 +210,22 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame | None, holdout: pd.DataFram
                          f"audit compares the synthetic rows with {len(t.real):,} training rows and {len(t.holdout):,} unseen ones.")
     t.cache["seed"] = seed  # the pairs the fidelity metrics compare, and the sample, are the audit seed's
     sample = sampled(t, seed, sample_rows)
-    if engine is not None:  # the fidelity summaries, partition by partition
+    policy = policy or Policy()
+    ctx = Context(t, Encoding.fit(t), seed, holdout=holdout, target=target, sensitive=list(sensitive), time_column=time_column,
+                  schema=schema, real=real, synthetic=synthetic, tolerances=policy.tolerances(), link=link, engine=engine)
+    if engine is not None:  # the fidelity summaries and the privacy evidence, partition by partition
         plan = Plan.of(t, seed=seed)
-        t.cache[("reduction", None)] = finish(t, plan, engine.reduce(plan))
+        if t.holdout is not None and (sections is None or "privacy" in sections) and hasattr(engine, "scan"):
+            parts, evidence = engine.scan(plan, privacy.reference(ctx))  # each partition read once for both
+            ctx.cache["evidence"] = privacy.checked(evidence, t)
+        else:
+            parts = engine.reduce(plan)
+        t.cache[("reduction", None)] = finish(t, plan, parts)
     if sample.synthetic_rows is not None:
         notes.append(f"{sample.synthetic_rows:,} synthetic rows: counts, sums, extremes, histograms and joint tables cover every "
                      f"row; Spearman correlations, detection, time series, utility, attribute inference, "
                      f"{'schema rules and ' if engine is not None else ''}number columns' medians and distinct counts ran on a "
                      f"seeded sample of {len(sample.synthetic):,} of them.")
-    policy = policy or Policy()
-    ctx = Context(t, Encoding.fit(t), seed, holdout=holdout, target=target, sensitive=list(sensitive), time_column=time_column,
-                  schema=schema, real=real, synthetic=synthetic, tolerances=policy.tolerances(), link=link, engine=engine)
     metrics: list[Metric] = []
     left_out: dict[str, list[MetricUnit]] = {}  # input -> the metrics left out for want of it
     for section in SECTIONS.values():

@@ -1,14 +1,16 @@
-"""The privacy tests on a Dask cluster: one task per partition of the synthetic rows, the same answers as here.
+"""The audit on a Dask cluster: the fidelity summaries and the privacy tests, the same answers as here.
 
-The real side is fixed first, on the client (:class:`audit.evidence.Reference`: the encoding, the k-d trees
-of the training and holdout rows, the tests' samples), and sent to the workers once (a task of its own, made
-from bytes the scheduler keeps, so a lost worker's copy is recomputed). Each partition of the synthetic rows
-(whole row groups of a Parquet file, or the part files of a dataset folder) is then one task: the worker reads
-it, converts it with the column kinds fixed on the real table, and scans it against the real rows
-(:meth:`audit.evidence.Reference.scan`), keeping its per-row distances. The client gathers only the partitions'
-summaries (counts, share tables, histograms, minima), merges them exactly, and selects the medians and
-quantiles it needs over the partitions' distances in four small rounds (:func:`audit.evidence.order_statistics`).
-No synthetic row reaches the client through this path.
+The real side is fixed first, on the client (:class:`audit.reduction.Plan`; :class:`audit.evidence.Reference`:
+the encoding, the tests' samples, the real rows cut into shards, :mod:`audit.shards`), and sent to the workers
+once, each real shard on its own (tasks made from bytes the scheduler keeps, so a lost worker's copy is
+recomputed; a shard's k-d tree is built on the worker). Each partition of the synthetic rows (whole row groups
+of a Parquet file, or the part files of a dataset folder) is read once, by one task, and converted with the
+column kinds fixed on the real table; from it, one task summarises it for the fidelity metrics, and the privacy
+steps run as one task per (real set, real shard): nearest rows, then counts within radii, each merged in pairs,
+then its summary, keeping its per-row distances on the worker (:meth:`DaskEngine.scan`). Parts and summaries
+merge in pairs on the workers (:func:`tree_reduce`), so the client receives one of each, and it selects the
+medians and quantiles it needs over the partitions' distances in four small rounds
+(:func:`audit.evidence.order_statistics`). No synthetic row reaches the client through this path.
 
     >>> import audit                                                                             # doctest: +SKIP
     >>> engine = DaskEngine("synthetic.parquet", workers=2)   # or scheduler="tcp://host:8786"  # doctest: +SKIP
@@ -31,8 +33,9 @@ import numpy as np
 from synth.errors import SynthError
 from synth.io.files import row_group_runs
 
-from .evidence import Evidence, Reference, Shard, Summary, _summed
+from .evidence import Evidence, Queries, Reference, Shard, Summary, _summed
 from .reduction import Part, Plan
+from .shards import REAL_SHARD_ROWS, Nearest, RealShard, closer
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -135,22 +138,73 @@ def sample_partition(part: Partition, positions: np.ndarray) -> pd.DataFrame:
     return arrow_frame(table.take(positions))
 
 
-def reduce_partition(plan: Plan, part: Partition) -> Part:
+def _plan_scan(plan: Plan, frame: pd.DataFrame) -> Part:
     """A task: one partition's fidelity summary (:meth:`audit.reduction.Plan.scan`); no row leaves the worker."""
-    return plan.scan(read_partition(part, plan.columns, plan.kinds))
+    return plan.scan(frame)
 
 
-def scan_partition(reference: Reference, part: Partition) -> Shard:
-    """A task: read one partition and scan it against the real rows (its distances stay on the worker)."""
-    return reference.scan(read_partition(part, reference.columns, reference.kinds))
+def _queries(reference: Reference, frame: pd.DataFrame) -> Queries:
+    """A task: one partition encoded for the real side's indexes (it stays on the worker)."""
+    return reference.queries(frame)
+
+
+def _nearest(reference: Reference, side: str, shard: RealShard, q: Queries) -> Nearest:
+    return reference.nearest_in(side, shard, q)
+
+
+def _counts(reference: Reference, side: str, shard: RealShard, q: Queries, found: dict[str, Nearest]) -> list[np.ndarray]:
+    return reference.counts_in(side, shard, q, found)
+
+
+def _added(a: list[np.ndarray], b: list[np.ndarray]) -> list[np.ndarray]:
+    return [x + y for x, y in zip(a, b)]
+
+
+def _by_side(sides: list[str], *answers: Any) -> dict[str, Any]:
+    return dict(zip(sides, answers))
+
+
+def _finish(reference: Reference, q: Queries, found: dict[str, Nearest], counts: dict[str, list[np.ndarray]]) -> Shard:
+    return reference.finish(q, found, counts)
 
 
 def _summary(shard: Shard) -> Summary:
     return shard.summary
 
 
+def _merged(a: Summary, b: Summary) -> Summary:
+    return Summary.merge([a, b])
+
+
+def _combined(plan: Plan, a: Part, b: Part) -> Part:
+    return plan.combine(a, b)
+
+
 def _digit_counts(shard: Shard, requests: list[tuple[str, int, int]]) -> list[tuple[np.ndarray, np.ndarray]]:
     return shard.digit_counts(requests)
+
+
+def _digits_added(a: list[tuple[np.ndarray, np.ndarray]], b: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    out = []
+    for total in _summed([a, b], len(a)):
+        present = np.flatnonzero(total)
+        out.append((present, total[present]))
+    return out
+
+
+def tree_reduce(client: Client, futures: list[Any], merge: Any, *args: Any) -> Any:
+    """One future for ``futures`` merged in pairs on the workers, level by level (``merge(*args, a, b)``: exact
+    and associative), so this process never holds more than the final answer.
+
+    >>> from distributed import Client                                                        # doctest: +SKIP
+    >>> with Client(processes=False) as c: c.gather(tree_reduce(c, c.map(abs, [-1, 2, -3]), max))  # doctest: +SKIP
+    3
+    """
+    futures = list(futures)
+    while len(futures) > 1:
+        pairs = [client.submit(merge, *args, a, b) for a, b in zip(futures[::2], futures[1::2])]
+        futures = pairs + futures[len(pairs) * 2:]
+    return futures[0]
 
 
 class DaskShards:
@@ -161,8 +215,8 @@ class DaskShards:
 
     def digit_counts(self, requests: Sequence[tuple[str, int, int]]) -> list[np.ndarray]:
         asked = list(requests)
-        answers = self.client.gather(self.client.map(_digit_counts, self.futures, [asked] * len(self.futures)))
-        return _summed(answers, len(asked))
+        answers = self.client.map(_digit_counts, self.futures, [asked] * len(self.futures), pure=False)
+        return _summed([self.client.gather(tree_reduce(self.client, answers, _digits_added))], len(asked))
 
 
 class DaskEngine:
@@ -173,12 +227,15 @@ class DaskEngine:
     """
 
     def __init__(self, synthetic: str | Path, scheduler: str | Client | None = None, workers: int = 2,
-                 partition_rows: int = PARTITION_ROWS, timeout: float | None = None) -> None:
+                 partition_rows: int = PARTITION_ROWS, timeout: float | None = None,
+                 real_shard_rows: int | None = REAL_SHARD_ROWS) -> None:
         from synth.cluster import require_dask
 
         require_dask()
+        if real_shard_rows is not None and real_shard_rows < 1:
+            raise SynthError("--real-shard-rows must be at least 1")
         self.synthetic, self.scheduler, self.workers = str(synthetic), scheduler, workers
-        self.partition_rows, self.timeout = partition_rows, timeout
+        self.partition_rows, self.timeout, self.real_shard_rows = partition_rows, timeout, real_shard_rows
         self.parts = partitions(synthetic, partition_rows)  # checked before any cluster is started or reached
         self.note = ""
         self._client: Client | None = None
@@ -230,43 +287,83 @@ class DaskEngine:
         return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
     def reduce(self, plan: Plan) -> list[Part]:
-        """Every partition's fidelity summary, one task each (the client merges them: :meth:`audit.reduction.Plan.merge`)."""
-        with self._connect() as client:
-            shipped = self._shipped(client, plan, "plan")
-            try:
-                parts = client.gather(client.map(reduce_partition, [shipped] * len(self.parts), self.parts))
-            finally:
-                client.cancel([shipped])
-            workers = len(client.scheduler_info().get("workers", {}))
-        self.note = (f"The synthetic rows were read on Dask: {len(self.parts):,} partitions of {self.synthetic} ({self.rows:,} rows) "
-                     f"on {workers} workers, each summarised for the fidelity metrics; the answers are those of the local audit. "
-                     "The sampled metrics ran on this machine, on the synthetic sample.")
-        return parts
+        """Every partition's fidelity summary, one task each, merged in pairs on the workers (:meth:`Plan.combine`):
+        one :class:`Part` comes back, whatever the number of partitions (:meth:`audit.reduction.Plan.merge` finishes)."""
+        return self.scan(plan, None)[0]
 
     def evidence(self, reference: Reference) -> Evidence:
+        """The privacy evidence alone (see :meth:`scan`)."""
+        return self.scan(None, reference)[1]  # type: ignore[return-value]
+
+    def scan(self, plan: Plan | None, reference: Reference | None) -> tuple[list[Part], Evidence | None]:
+        """Read each partition once, on the workers, for the fidelity summaries (``plan``) and the privacy evidence
+        (``reference``), either of them None to skip it.
+
+        Per partition: one task reads it; one summarises it for ``plan``; one encodes it for the real side's
+        indexes; one task per (real set, real shard) finds its rows' nearest real rows in that shard, merged in pairs
+        (:func:`audit.shards.closer`); one per shard counts the real rows within the tests' radii, added in pairs;
+        one finishes its privacy summary. Fidelity parts (:meth:`audit.reduction.Plan.combine`) and privacy
+        summaries merge in pairs on the workers: this process gets one of each. The partitions' distances stay on
+        the workers for the order statistics (:meth:`audit.evidence.Evidence.prepare`), then are released."""
         from dask.base import tokenize
 
-        blob = pickle.dumps(reference, protocol=pickle.HIGHEST_PROTOCOL)
-        token = tokenize(blob, self.parts)
+        columns, kinds = (plan.columns, plan.kinds) if plan is not None else (reference.columns, reference.kinds)  # type: ignore[union-attr]
+        light = None if reference is None else reference.light()
+        token = tokenize(pickle.dumps((plan, light), protocol=pickle.HIGHEST_PROTOCOL), self.parts, self.real_shard_rows)
+        parts: list[Part] = []
+        evidence = None
         with self._connect() as client:
-            with warnings.catch_warnings():  # the index is meant to travel once, with its task ("large graph": tens of MB)
-                warnings.filterwarnings("ignore", message="Sending large graph")
-                ref = client.submit(_load, blob, key=f"audit-reference-{token}")
-            shards = client.map(scan_partition, [ref] * len(self.parts), self.parts,
-                                key=[f"audit-scan-{token}-{i}" for i in range(len(self.parts))])
+            held: list[Any] = []
             try:
-                summary = Summary.merge(client.gather(client.map(_summary, shards)))
-                evidence = Evidence(reference, DaskShards(client, shards), summary)
-                evidence.prepare()  # the order statistics, while the partitions' distances are on the workers
-            finally:
-                client.cancel(shards + [ref])
+                frames = [client.submit(read_partition, part, columns, kinds, key=f"audit-read-{token}-{i}")
+                          for i, part in enumerate(self.parts)]
+                merged = None
+                if plan is not None:
+                    shipped_plan = self._shipped(client, plan, "plan")
+                    held.append(shipped_plan)
+                    summaries = [client.submit(_plan_scan, shipped_plan, frame, key=f"audit-fidelity-{token}-{i}")
+                                 for i, frame in enumerate(frames)]
+                    merged = tree_reduce(client, summaries, _combined, shipped_plan)
+                    del summaries  # each released once merged
+                finished = []
+                if reference is not None:
+                    ref = self._shipped(client, light, "reference")
+                    shipped = {side: [self._shipped(client, shard, f"shard-{side}-{j}") for j, shard in enumerate(shards)]
+                               for side, shards in reference.sides.items()}
+                    held += [ref] + [f for futures in shipped.values() for f in futures]
+                    sides = list(reference.sides)
+                    for i, frame in enumerate(frames):
+                        q = client.submit(_queries, ref, frame, key=f"audit-queries-{token}-{i}")
+                        found = client.submit(_by_side, sides, *[
+                            tree_reduce(client, [client.submit(_nearest, ref, side, shard, q) for shard in shipped[side]], closer)
+                            for side in sides])
+                        counts = client.submit(_by_side, sides, *[
+                            tree_reduce(client, [client.submit(_counts, ref, side, shard, q, found) for shard in shipped[side]], _added)
+                            for side in sides])
+                        finished.append(client.submit(_finish, ref, q, found, counts, key=f"audit-scan-{token}-{i}"))
+                        del q, found, counts, frame  # the scheduler keeps them while a task needs them, no longer
+                    held += finished
+                del frames  # read once, released when the tasks above have what they need
+                if merged is not None:
+                    parts = [client.gather(merged)]
+                if reference is not None:
+                    summary = client.gather(tree_reduce(client, [client.submit(_summary, f) for f in finished], _merged))
+                    evidence = Evidence(reference, DaskShards(client, finished), summary)
+                    evidence.prepare()  # the order statistics, while the partitions' distances are on the workers
+            finally:  # released, not cancelled: the scheduler forgets them once no future or task needs them
+                for future in held:
+                    future.release()
             workers = len(client.scheduler_info().get("workers", {}))
-        evidence.shards = None  # type: ignore[assignment]  # the workers' copies are released
-        rows = sum(p.rows for p in self.parts)
-        self.note = (f"The synthetic rows were read on Dask: {len(self.parts):,} partitions of {self.synthetic} ({rows:,} rows) "
-                     f"on {workers} workers, each summarised for the fidelity metrics and scanned against the real rows' index "
-                     "for the privacy tests; the answers are those of the local audit. Utility"
-                     + (", attribute inference" if reference.attribute_rows else "") + " and the other sampled metrics "
-                     "ran on this machine, on the synthetic sample.")
-        evidence.where = f"{len(self.parts)} partitions on Dask"
-        return evidence
+        if evidence is not None:
+            evidence.shards = None  # type: ignore[assignment]  # the workers' copies are released
+            evidence.where = f"{len(self.parts)} partitions on Dask"
+        uses = ["summarised for the fidelity metrics"] * (plan is not None)
+        if reference is not None:
+            real = (f"the real rows' index in {len(reference.sides['train'])} training and {len(reference.sides['hold'])} holdout "
+                    f"shards (of up to {reference.shard_rows:,} rows)" if reference.shard_rows is not None else "the real rows' index")
+            uses.append(f"scanned against {real} for the privacy tests")
+        self.note = (f"The synthetic rows were read on Dask: {len(self.parts):,} partitions of {self.synthetic} ({self.rows:,} rows) "
+                     f"on {workers} workers, each read once, {' and '.join(uses)}; the answers are those of the local audit. "
+                     + ("Utility" + (", attribute inference" if reference.attribute_rows else "") + " and the other sampled metrics"
+                        if reference is not None else "The sampled metrics") + " ran on this machine, on the synthetic sample.")
+        return parts, evidence

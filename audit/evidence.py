@@ -27,8 +27,10 @@ So the answers do not depend on how the synthetic rows were cut: one partition (
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
+from functools import reduce
 from typing import Protocol, Sequence
 
 import numpy as np
@@ -36,6 +38,7 @@ import pandas as pd
 
 from .data import MISSING, Encoding, Tables
 from .neighbours import FAR, MixedRows, NearIndex
+from .shards import REAL_SHARD_ROWS, Nearest, RealShard, closer, cut
 
 #: Near copies: numbers within this many robust standard deviations (root mean square over the numeric columns),
 #: and at most half of FAR.
@@ -119,118 +122,196 @@ class IdentifierCounts:
     kappa: float
 
 
+@dataclass
+class Queries:
+    """One partition of synthetic rows as the real side's indexes are asked about it: encoded (``rows``; ``relative``
+    on log scales, None without number columns), hashed for exact copies, and its identifier columns."""
+
+    rows: MixedRows
+    relative: MixedRows | None
+    hashes: np.ndarray
+    identifiers: dict[str, pd.Series]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+#: The real sets a partition's nearest rows are looked up in: the training and holdout rows, the training rows
+#: sampled to the holdout's size (the closest-record picture), and both again on log scales (relative near copies).
+SIDES = ("train", "hold", "same", "rel_train", "rel_hold")
+
+
 class Reference:
     """The real rows as the privacy tests see them, fixed before any synthetic row is read: encoded (numbers as
-    robust z-scores, categories as codes), indexed, and sampled (kappa samples, membership and attribute records),
-    drawing from one generator seeded by ``seed`` in the tests' order. Picklable: a cluster's workers get a copy."""
+    robust z-scores, categories as codes), cut into shards of ``shard_rows`` rows (:mod:`audit.shards`; None: one
+    shard) each indexed where it is used, and sampled (kappa samples, membership and attribute records), drawing
+    from one generator seeded by ``seed`` in the tests' order. The answers do not depend on ``shard_rows``.
 
-    def __init__(self, t: Tables, encoding: Encoding, seed: int = 0, sensitive: Sequence[str] = ()) -> None:
+    A partition of synthetic rows is scanned in three steps that a cluster runs as tasks (:mod:`audit.cluster`):
+    its nearest real rows per set and shard (:meth:`nearest_in`, merged by :func:`audit.shards.closer`), the real
+    rows within radii of it per shard (:meth:`counts_in`, added up), then its summary (:meth:`finish`);
+    :meth:`scan` runs them here. ``keep``: keep the shards' trees once built (False: build each when needed and
+    drop it, so this process holds one at a time; for a cluster, whose workers build their own).
+    Picklable (the trees stay behind); :meth:`light` is a copy without the shards, for the workers' other tasks."""
+
+    def __init__(self, t: Tables, encoding: Encoding, seed: int = 0, sensitive: Sequence[str] = (),
+                 shard_rows: int | None = REAL_SHARD_ROWS, keep: bool = True) -> None:
         if t.holdout is None:
             raise ValueError("the privacy evidence needs holdout rows")
+        if shard_rows is not None and shard_rows < 1:
+            raise ValueError("shard_rows must be at least 1 (or None: one shard)")
         self.encoding, self.columns, self.kinds = encoding, list(t.real.columns), dict(t.kinds)
         self.numeric, self.identifiers = t.numeric, t.identifiers
-        self.train, self.hold = encoding.mixed(t.real), encoding.mixed(t.holdout)
-        self.train_index, self.hold_index = NearIndex(self.train), NearIndex(self.hold)
-        self.pool = len(self.train) + len(self.hold)
-        self.p = len(self.train) / self.pool
+        self.shard_rows, self.keep = shard_rows, keep
+        train, hold = encoding.mixed(t.real), encoding.mixed(t.holdout)
+        self.train_rows, self.hold_rows = len(train), len(hold)
+        self.pool = len(train) + len(hold)
+        self.p = len(train) / self.pool
         self.radius = min(NEAR_RADIUS * math.sqrt(len(t.numeric)), FAR / 2)
+        self.relative_radius = min(RELATIVE_RADIUS * math.sqrt(len(t.numeric)), FAR / 2)
         rng = np.random.default_rng(seed)
         # the draws, in the order the tests used to make them (so the numbers stay those of earlier versions)
-        train_sample = self.train.take(np.sort(rng.choice(len(self.train), min(len(self.train), KAPPA_ROWS), replace=False)))
+        train_sample = train.take(np.sort(rng.choice(len(train), min(len(train), KAPPA_ROWS), replace=False)))
         # exact copies
-        real_hashes = row_hashes(t.real)
-        self.train_hashes = pd.Series(real_hashes).value_counts()
-        self.hold_hashes = pd.Series(row_hashes(t.holdout)).value_counts()
+        real_hashes, hold_hashes = row_hashes(t.real), row_hashes(t.holdout)
+        whole = pd.Series(real_hashes).value_counts()
         drawn = real_hashes[rng.choice(len(t.real), min(len(t.real), KAPPA_ROWS), replace=False)]
-        self.exact_kappa = copy_score(self.train_hashes.reindex(drawn).to_numpy(),
-                                      self.hold_hashes.reindex(drawn, fill_value=0).to_numpy(), self.p)
-        # near copies
-        self.near_kappa = copy_score(*self.counts(train_sample, self.radius), self.p)
+        self.exact_kappa = copy_score(whole.reindex(drawn).to_numpy(),
+                                      pd.Series(hold_hashes).value_counts().reindex(drawn, fill_value=0).to_numpy(), self.p)
+        del whole
+        self.sides: dict[str, list[RealShard]] = {"train": cut(train, shard_rows, real_hashes),
+                                                  "hold": cut(hold, shard_rows, hold_hashes)}
         # relative near copies
-        self.relative_radius = min(RELATIVE_RADIUS * math.sqrt(len(t.numeric)), FAR / 2)
-        self.relative: tuple[NearIndex, NearIndex] | None = None
-        self.relative_kappa = 0.0
+        rel_sample = None
         if t.numeric:
-            rel_train, rel_hold = encoding.mixed(t.real, relative=True), encoding.mixed(t.holdout, relative=True)
-            self.relative = (NearIndex(rel_train), NearIndex(rel_hold))
-            sample = rel_train.take(rng.choice(len(rel_train), min(len(rel_train), KAPPA_ROWS), replace=False))
-            self.relative_kappa = copy_score(*(index.count_within(sample, self.relative_radius) for index in self.relative), self.p)
-        # closest record: a copy's nearest rows are the real rows equal to it
-        self.closest_kappa = copy_score(*self.counts(train_sample, 0.0), self.p)
-        same = rng.choice(len(self.train), min(len(self.train), len(self.hold)), replace=False)
-        self.same_size_index = NearIndex(self.train.take(np.sort(same)))  # for the picture: as many rows as the holdout
+            rel_train = encoding.mixed(t.real, relative=True)
+            self.sides["rel_train"], self.sides["rel_hold"] = cut(rel_train, shard_rows), cut(encoding.mixed(t.holdout, relative=True), shard_rows)
+            rel_sample = rel_train.take(rng.choice(len(rel_train), min(len(rel_train), KAPPA_ROWS), replace=False))
+            del rel_train
+        # closest record: the picture's training rows, as many as the holdout's
+        same = rng.choice(len(train), min(len(train), len(hold)), replace=False)
+        self.sides["same"] = cut(train.take(np.sort(same)), shard_rows)
         # membership inference
-        m = min(len(self.train), len(self.hold), MEMBERSHIP_RECORDS)
-        self.members = self.train.take(rng.choice(len(self.train), m, replace=False))
-        self.others = self.hold.take(rng.choice(len(self.hold), m, replace=False))
+        m = min(len(train), len(hold), MEMBERSHIP_RECORDS)
+        self.members = train.take(rng.choice(len(train), m, replace=False))
+        self.others = hold.take(rng.choice(len(hold), m, replace=False))
+        del train, hold
+        # what a copy scores, counted shard by shard: near copies, and a copy's nearest rows are the rows equal to it
+        near, closest = zip(*(self._counted(side, [(train_sample, self.radius), (train_sample, 0.0)]) for side in ("train", "hold")))
+        self.near_kappa, self.closest_kappa = copy_score(*near, self.p), copy_score(*closest, self.p)
+        self.relative_kappa = 0.0
+        if rel_sample is not None:
+            rel = [self._counted(side, [(rel_sample, self.relative_radius)])[0] for side in ("rel_train", "rel_hold")]
+            self.relative_kappa = copy_score(*rel, self.p)
         # attribute inference: the records attacked, per sensitive column (rows of the real and holdout tables)
         self.attribute_rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        m = min(len(self.train), len(self.hold), ATTRIBUTE_RECORDS)
+        m = min(self.train_rows, self.hold_rows, ATTRIBUTE_RECORDS)
         for col in sensitive:
             if [c for c in t.modelled if c != col]:
                 self.attribute_rows[col] = (rng.choice(len(t.real), m, replace=False), rng.choice(len(t.holdout), m, replace=False))
         # identifier replay: real values per column, and what replaying a rare one scores
         self.identifier: dict[str, IdentifierCounts] = {}
         for col in t.identifiers:
-            train = t.real[col][t.real[col] != MISSING].value_counts()
-            hold = t.holdout[col][t.holdout[col] != MISSING].value_counts()
+            train_counts = t.real[col][t.real[col] != MISSING].value_counts()
+            hold_counts = t.holdout[col][t.holdout[col] != MISSING].value_counts()
             own = t.real[col][t.real[col] != MISSING]
             sample = own.iloc[rng.choice(len(own), min(len(own), KAPPA_ROWS), replace=False)] if len(own) else own
-            k_train, k_hold = train.reindex(sample).to_numpy(), hold.reindex(sample, fill_value=0).to_numpy()
+            k_train, k_hold = train_counts.reindex(sample).to_numpy(), hold_counts.reindex(sample, fill_value=0).to_numpy()
             k_rare = (k_train + k_hold) < RARE_IDENTIFIER_ROWS / self.p
             # values shared by many rows (a pet called Lucy) are frequencies, not people: not counted as replays
             kappa = copy_score(k_train[k_rare], k_hold[k_rare], self.p) if k_rare.any() else 0.0
             if kappa > 0:
-                self.identifier[col] = IdentifierCounts(train, hold, kappa)
+                self.identifier[col] = IdentifierCounts(train_counts, hold_counts, kappa)
 
-    def counts(self, queries: MixedRows, radius: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
-        """Training and holdout rows within ``radius`` of each query row (radius below FAR)."""
-        return self.train_index.count_within(queries, radius), self.hold_index.count_within(queries, radius)
+    def _counted(self, side: str, asks: Sequence[tuple[MixedRows, np.ndarray | float]]) -> list[np.ndarray]:
+        """Rows of one real set within each ask's radius of its queries, shard by shard (dropping each tree unless kept)."""
+        totals = [np.zeros(len(q), np.int64) for q, _ in asks]
+        for shard in self.sides[side]:
+            for total, (queries, radius) in zip(totals, asks):
+                total += shard.count_within(queries, radius)
+            if not self.keep:
+                shard.release()
+        return totals
 
-    def scan(self, synthetic: pd.DataFrame) -> Shard:
-        """One partition of synthetic rows (aligned: see :func:`audit.data.align`) against the real rows."""
-        s = self.encoding.mixed(synthetic)
+    def light(self) -> Reference:
+        """This reference without its shards (they travel on their own, one per task)."""
+        out = copy.copy(self)
+        out.sides = {side: [] for side in self.sides}
+        return out
+
+    @property
+    def shards(self) -> int:
+        """Shards of the real rows (training and holdout, with the samples)."""
+        return sum(len(v) for v in self.sides.values())
+
+    # --- a partition's scan, in steps ------------------------------------------------------------------------------
+    def queries(self, synthetic: pd.DataFrame) -> Queries:
+        """One partition of synthetic rows (aligned: see :func:`audit.data.align`) as the steps ask about it."""
+        return Queries(self.encoding.mixed(synthetic), self.encoding.mixed(synthetic, relative=True) if "rel_train" in self.sides else None,
+                       row_hashes(synthetic), {col: synthetic[col] for col in self.identifier})
+
+    def within(self, side: str) -> float:
+        """How far a real set's nearest rows are looked for (beyond: none)."""
+        return self.relative_radius * 1.0001 if side.startswith("rel_") else FAR
+
+    def nearest_in(self, side: str, shard: RealShard, q: Queries) -> Nearest:
+        """Step 1: each synthetic row's nearest row of one shard of a real set (merge shards by :func:`closer`)."""
+        return shard.nearest(q.relative if side.startswith("rel_") else q.rows, self.within(side))
+
+    def counts_in(self, side: str, shard: RealShard, q: Queries, found: dict[str, Nearest]) -> list[np.ndarray]:
+        """Step 2: rows of one shard of a real set within the radii the tests ask about, given every set's nearest
+        rows (merged over its shards); add the shards' answers up."""
+        if side in ("train", "hold"):
+            near_any, closest, nearest_any = self._asked(found)
+            return [shard.count_within(q.rows.take(near_any), self.radius),
+                    shard.count_within(q.rows.take(closest), nearest_any[closest]), shard.copies(q.hashes)]
+        if side in ("rel_train", "rel_hold"):
+            rel_any = np.flatnonzero(np.minimum(found["rel_train"][0], found["rel_hold"][0]) <= self.relative_radius)
+            return [shard.count_within(q.relative.take(rel_any), self.relative_radius)]  # type: ignore[union-attr]
+        return []
+
+    def _asked(self, found: dict[str, Nearest]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        d_train, d_hold = found["train"][0], found["hold"][0]
+        nearest_any = np.minimum(d_train, d_hold)
+        # near copies: only rows with a real row within the radius have anything to count; closest record: rows
+        # with a real row nearer than FAR
+        return np.flatnonzero(nearest_any <= self.radius), np.flatnonzero(np.isfinite(nearest_any)), nearest_any
+
+    def finish(self, q: Queries, found: dict[str, Nearest], counts: dict[str, list[np.ndarray]]) -> Shard:
+        """Step 3: the partition's summary and the per-row distances kept for order statistics."""
+        s = q.rows
         out = Summary(rows=len(s))
         values: dict[str, np.ndarray] = {}
-        d_train, i_train = self.train_index.nearest(s)  # inf: no training row closer than FAR
-        d_hold, i_hold = self.hold_index.nearest(s)
+        (d_train, i_train), (d_hold, i_hold) = found["train"], found["hold"]  # inf: no real row closer than FAR
         # the real row that decides each synthetic row: synthetic rows sharing it move together
-        deciding = np.where(d_train <= d_hold, i_train, len(self.train) + i_hold)
+        deciding = np.where(d_train <= d_hold, i_train, self.train_rows + i_hold)
+        (near_train, closest_train, c_train), (near_hold, closest_hold, c_hold) = counts["train"], counts["hold"]
+        near_any, closest, nearest_any = self._asked(found)
 
-        hashes = row_hashes(synthetic)  # exact copies: equal in every column
-        c_train = self.train_hashes.reindex(hashes, fill_value=0).to_numpy()
-        c_hold = self.hold_hashes.reindex(hashes, fill_value=0).to_numpy()
-        out.tables["exact_copies"] = share_table(c_train, c_hold, hashes)  # equal rows, equal fates
+        out.tables["exact_copies"] = share_table(c_train, c_hold, q.hashes)  # equal rows (exact copies), equal fates
         out.counts.update(equal_to_training=int((c_train > 0).sum()), equal_to_holdout=int((c_hold > 0).sum()))
 
-        # near copies: only rows with a real row within the radius have anything to count
-        near_any = np.flatnonzero(np.minimum(d_train, d_hold) <= self.radius)
-        out.tables["near_copies"] = share_table(*self.counts(s.take(near_any), self.radius), deciding[near_any])
+        out.tables["near_copies"] = share_table(near_train, near_hold, deciding[near_any])
         near = d_train <= self.radius
         values["near_distances"] = d_train[near]
         out.counts.update(near_training=int(near.sum()), near_exact=int((d_train[near] == 0).sum()),
                           near_holdout=int((d_hold <= self.radius).sum()))
 
-        if self.relative is not None:  # relative near copies: numbers on a log scale
-            r = self.encoding.mixed(synthetic, relative=True)
+        if q.relative is not None:  # relative near copies: numbers on a log scale
             radius = self.relative_radius
-            (rd_train, ri_train), (rd_hold, ri_hold) = (index.nearest(r, within=radius * 1.0001) for index in self.relative)
-            rel_deciding = np.where(rd_train <= rd_hold, ri_train, len(self.train) + ri_hold)
+            (rd_train, ri_train), (rd_hold, ri_hold) = found["rel_train"], found["rel_hold"]
+            rel_deciding = np.where(rd_train <= rd_hold, ri_train, self.train_rows + ri_hold)
             rel_any = np.flatnonzero(np.minimum(rd_train, rd_hold) <= radius)
-            rel_counts = (index.count_within(r.take(rel_any), radius) for index in self.relative)
-            out.tables["relative_near_copies"] = share_table(*rel_counts, rel_deciding[rel_any])
+            out.tables["relative_near_copies"] = share_table(counts["rel_train"][0], counts["rel_hold"][0], rel_deciding[rel_any])
             out.counts.update(relative_training=int((rd_train <= radius).sum()), relative_holdout=int((rd_hold <= radius).sum()))
 
         # closest record: every real row at the nearest distance counts (ties shared); one FAR away counts nothing
-        nearest_any = np.minimum(d_train, d_hold)
-        found = np.isfinite(nearest_any)
         c_train, c_hold = np.zeros(len(s), np.int64), np.zeros(len(s), np.int64)
-        if found.any():
-            c_train[found], c_hold[found] = self.counts(s.take(np.flatnonzero(found)), nearest_any[found])
+        c_train[closest], c_hold[closest] = closest_train, closest_hold
         out.tables["closest_record"] = share_table(c_train, c_hold, deciding)
-        out.counts.update(closest_found=int(found.sum()), closest_tied=int(((c_train + c_hold) > 1).sum()))
+        out.counts.update(closest_found=int(len(closest)), closest_tied=int(((c_train + c_hold) > 1).sum()))
         values["capped_train"], values["capped_hold"] = np.minimum(d_train, FAR), np.minimum(d_hold, FAR)
-        capped_same = np.minimum(self.same_size_index.nearest(s)[0], FAR)
+        capped_same = np.minimum(found["same"][0], FAR)
         edges = np.linspace(0, FAR, HISTOGRAM_BINS + 1)
         out.histograms["same_size"] = np.histogram(capped_same, edges)[0]
         out.histograms["holdout"] = np.histogram(values["capped_hold"], edges)[0]
@@ -241,7 +322,7 @@ class Reference:
         out.minima["others"] = np.minimum(index.nearest(self.others)[0], FAR)
 
         for col, real in self.identifier.items():  # identifier replay
-            column = synthetic[col]
+            column = q.identifiers[col]
             c_train = real.train.reindex(column, fill_value=0).to_numpy()
             c_hold = real.hold.reindex(column, fill_value=0).to_numpy()
             rare = (c_train + c_hold) < RARE_IDENTIFIER_ROWS / self.p
@@ -249,6 +330,20 @@ class Reference:
             out.tables[f"identifier:{col}"] = share_table(c_train, c_hold, column.to_numpy(object).astype(str))
             out.counts[f"identifier_replays:{col}"] = int((c_train > 0).sum())
         return Shard(out, values)
+
+    def scan(self, synthetic: pd.DataFrame) -> Shard:
+        """One partition of synthetic rows (aligned: see :func:`audit.data.align`) against the real rows, here: the
+        three steps, shard after shard."""
+        q = self.queries(synthetic)
+        found = {side: reduce(closer, (self.nearest_in(side, shard, q) for shard in shards)) for side, shards in self.sides.items()}
+        counts = {}
+        for side, shards in self.sides.items():
+            answers = [self.counts_in(side, shard, q, found) for shard in shards]
+            counts[side] = [sum(column) for column in zip(*answers)]
+            if not self.keep:
+                for shard in shards:
+                    shard.release()
+        return self.finish(q, found, counts)
 
 
 # --- one partition's results, and their merge ---------------------------------------------------------------------

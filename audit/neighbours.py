@@ -86,6 +86,57 @@ class NearIndex:
         found = dist < within
         return np.where(found, dist, np.inf), np.where(found, idx, -1).astype(np.int64)
 
+    def first_nearest(self, queries: MixedRows, within: float = FAR) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`nearest`, but of the rows tied at the nearest distance the one with the smallest index: an answer
+        that does not depend on how the tree was built, so shards of the rows merged by (distance, index) give the
+        whole index's answer (:mod:`audit.shards`). Equal rows are indexed once (their smallest index), so only
+        distinct rows at exactly equal distances are looked up further, k at a time.
+
+        >>> index = NearIndex(MixedRows(np.array([[1.0], [0.0], [1.0], [-1.0]]), np.zeros((4, 1))))
+        >>> d, i = index.first_nearest(MixedRows(np.array([[0.9], [0.5], [-0.5]]), np.zeros((3, 1))))
+        >>> d.round(2).tolist(), i.tolist()
+        ([0.1, 0.5, 0.5], [0, 0, 1])
+        """
+        if not 0 < within <= FAR:
+            raise ValueError(f"within must be in (0, {FAR}]")
+        n = len(queries)
+        if self.size == 0:
+            return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+        if self.trivial:
+            return np.zeros(n), np.zeros(n, dtype=np.int64)
+        tree, first = self._distinct()
+        m = len(first)
+        points = queries.points()
+        k = min(2, m)
+        dist, idx = tree.query(points, k=[1, 2][:k], workers=self.workers, distance_upper_bound=within)
+        d0 = dist[:, 0]
+        found = d0 < within
+        best = np.where(found, first[np.minimum(idx[:, 0], m - 1)], -1).astype(np.int64)
+        todo = np.flatnonzero(found & (dist[:, 1] == d0)) if k == 2 else np.zeros(0, np.int64)
+        while len(todo):  # distinct rows at exactly the same distance: ask for more until the last one is farther
+            k = min(4 * k, m)
+            more_d, more_i = tree.query(points[todo], k=k, workers=self.workers, distance_upper_bound=within)
+            at = more_d == d0[todo, None]
+            best[todo] = np.where(at, first[np.minimum(more_i, m - 1)], np.iinfo(np.int64).max).min(axis=1)
+            todo = todo[at[:, -1]] if k < m else todo[:0]
+        return np.where(found, d0, np.inf), best
+
+    def _distinct(self):
+        """A tree over the distinct rows and, for each, the smallest index of the rows equal to it (built once)."""
+        if getattr(self, "_first", None) is None:
+            from scipy.spatial import cKDTree
+
+            points = np.ascontiguousarray(self.tree.data)
+            keys = points.view(np.dtype((np.void, points.itemsize * points.shape[1]))).ravel()
+            _, first = np.unique(keys, return_index=True)  # the first occurrence: the smallest index
+            if len(first) == len(points):
+                self._first, self._tree_distinct = np.arange(len(points), dtype=np.int64), self.tree
+            else:
+                first = np.sort(first)
+                self._first = first.astype(np.int64)
+                self._tree_distinct = cKDTree(points[first], leafsize=16, balanced_tree=False, compact_nodes=False)
+        return self._tree_distinct, self._first
+
     def count_within(self, queries: MixedRows, radius: np.ndarray | float) -> np.ndarray:
         """How many reference rows lie within ``radius`` (inclusive; one for all or one per query, below FAR).
 

@@ -50,6 +50,7 @@ from .evidence import (ATTRIBUTE_RECORDS, KAPPA_ROWS, MEMBERSHIP_RECORDS, NEAR_R
                        RELATIVE_RADIUS, Evidence, Reference, copy_score, row_hashes, share_from_table, share_table)
 from .metric import Metric, clamp01
 from .neighbours import FAR, NearIndex
+from .shards import REAL_SHARD_ROWS
 from .registry import METRICS, Context, MetricUnit, register, units
 
 if TYPE_CHECKING:
@@ -401,6 +402,22 @@ def _hanley_mcneil(auc: float, n1: int, n0: int) -> float:
 SCAN_ROWS = 1_000_000
 
 
+def reference(ctx: Context) -> Reference:
+    """The real side of the privacy evidence (the audit has a holdout): cut into shards as the engine says (the answers
+    do not depend on it); a cluster's workers build the shards' trees, so this process builds each only to count what
+    a copy scores, and drops it."""
+    shard_rows = getattr(ctx.engine, "real_shard_rows", REAL_SHARD_ROWS)
+    return Reference(ctx.tables, ctx.encoding, ctx.seed, ctx.sensitive, shard_rows=shard_rows, keep=ctx.engine is None)
+
+
+def checked(evidence: Evidence, t: Tables) -> Evidence:
+    """An engine's evidence, once its rows are known to be the audited table's."""
+    if evidence.summary.rows != t.synthetic_count:  # type: ignore[union-attr]
+        raise SynthError(f"the synthetic rows scanned by the engine ({evidence.summary.rows:,}) are not the synthetic table "  # type: ignore[union-attr]
+                         f"audited ({t.synthetic_count:,} rows): give the engine the same table")
+    return evidence
+
+
 def gather(ctx: Context) -> Evidence | None:
     """The evidence every privacy test reads, gathered once per audit (None without a holdout): the real side fixed
     first (:class:`audit.evidence.Reference`), then the synthetic rows scanned in slices here, or partition by
@@ -408,15 +425,11 @@ def gather(ctx: Context) -> Evidence | None:
     t = ctx.tables
     if t.holdout is None:
         return None
-    reference = Reference(t, ctx.encoding, ctx.seed, ctx.sensitive)
+    ref = reference(ctx)
     if ctx.engine is not None:
-        evidence = ctx.engine.evidence(reference)
-        if evidence.summary.rows != t.synthetic_count:
-            raise SynthError(f"the synthetic rows scanned by the engine ({evidence.summary.rows:,}) are not the synthetic table "
-                             f"audited ({t.synthetic_count:,} rows): give the engine the same table")
-        return evidence
+        return checked(ctx.engine.evidence(ref), t)
     n = len(t.synthetic)
-    return Evidence(reference, [reference.scan(t.synthetic.iloc[i:i + SCAN_ROWS]) for i in range(0, max(n, 1), SCAN_ROWS)])
+    return Evidence(ref, [ref.scan(t.synthetic.iloc[i:i + SCAN_ROWS]) for i in range(0, max(n, 1), SCAN_ROWS)])
 
 
 # --- the tests as registered units, in the order of the report ---------------------------------------------

@@ -237,6 +237,58 @@ class Plan:
         return out
 
     # --- merging -----------------------------------------------------------------------------------------------
+    def combine(self, a: Part, b: Part) -> Part:
+        """Two partitions' parts as one part of all their rows (its categories in the order ``a`` then ``b`` first
+        meet them): merging the result with others (:meth:`merge`) gives what merging every part at once gives,
+        so a cluster merges parts in pairs on its workers and sends back one.
+
+        >>> import pandas as pd
+        >>> plan = Plan([], {}, [], ["c"], [("c", "c")], {}, {}, {}, {}, {"c": pd.Index(["x"])})
+        >>> one, two = plan.scan(pd.DataFrame({"c": ["x", "y", "y"]})), plan.scan(pd.DataFrame({"c": ["z", "y"]}))
+        >>> both = plan.combine(one, two)
+        >>> both.rows, both.values["c"][0].tolist(), both.values["c"][1].tolist()
+        (5, ['x', 'y', 'z'], [1, 3, 1])
+        >>> plan.merge([both]).code_counts("c").tolist() == plan.merge([one, two]).code_counts("c").tolist() == [1, 3, 1]
+        True
+        """
+        out = Part(rows=a.rows + b.rows)
+        for col in self.numeric:
+            x, y = a.numbers[col], b.numbers[col]
+            out.numbers[col] = NumberPart(x.present + y.present, x.total + y.total, x.squares + y.squares, min(x.low, y.low),
+                                          max(x.high, y.high), x.below_or_at + y.below_or_at, x.strictly_below + y.strictly_below,
+                                          x.histogram + y.histogram, x.deciles + y.deciles)
+        maps: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # per category column: a's and b's codes -> the combined codes
+        for col in self.categorical:
+            (ua, na), (ub, nb) = a.values[col], b.values[col]
+            union = pd.Index(ua, dtype=object).append(pd.Index(ub, dtype=object)).unique()
+            at_a = union.get_indexer(pd.Index(ua, dtype=object)) if len(ua) else np.zeros(0, np.int64)
+            at_b = union.get_indexer(pd.Index(ub, dtype=object)) if len(ub) else np.zeros(0, np.int64)
+            counts = np.zeros(len(union), np.int64)
+            np.add.at(counts, at_a, na)
+            np.add.at(counts, at_b, nb)
+            out.values[col], maps[col] = (np.asarray(union, object), counts), (at_a, at_b)
+        for k in self.pairs:
+            if k in a.products:
+                out.products[k] = tuple(x + y for x, y in zip(a.products[k], b.products[k]))  # type: ignore[assignment]
+            col_a, col_b = k
+            size_b = len(out.values[col_b][0]) if col_b in maps else self.decile_bins(col_b)
+            cells, counts = [], []
+            for side, part in enumerate((a, b)):
+                c, n = part.joints[k]
+                local_b = len(part.values[col_b][0]) if col_b in maps else self.decile_bins(col_b)
+                ia, ib = c // local_b, c % local_b
+                if col_a in maps:
+                    ia = maps[col_a][side][ia]
+                if col_b in maps:
+                    ib = maps[col_b][side][ib]
+                cells.append(ia * size_b + ib)
+                counts.append(n)
+            cell, inverse = np.unique(np.concatenate(cells), return_inverse=True)
+            total = np.zeros(len(cell), np.int64)
+            np.add.at(total, inverse.ravel(), np.concatenate(counts))
+            out.joints[k] = (cell, total)
+        return out
+
     def vocabulary(self, parts: Sequence[Part], extra: Sequence[pd.DataFrame] = ()) -> dict[str, pd.Index]:
         """Each category column's codes for the merged tables: the real values in their order, then the values only
         the synthetic rows (or ``extra`` frames) have, sorted (so the codes do not depend on the partitions' order)."""

@@ -78,6 +78,26 @@ def test_the_evidence_does_not_depend_on_how_the_synthetic_rows_are_cut_or_order
         assert np.array_equal(whole.summary.minima[name], cut.summary.minima[name])
 
 
+def test_the_evidence_does_not_depend_on_how_the_real_rows_are_cut(world):
+    train = pd.concat([world["train"], world["train"].iloc[:300]], ignore_index=True)  # equal rows in different shards: ties
+    t = align(train, world["leaky"], world["holdout"])
+    encoding = Encoding.fit(t)
+    whole = Reference(t, encoding, seed=0, sensitive=["member"], shard_rows=None)
+    cut = Reference(t, encoding, seed=0, sensitive=["member"], shard_rows=700, keep=False)  # 4 training, 2 holdout shards
+    assert [len(cut.sides[s]) for s in ("train", "hold")] == [4, 2] and [len(whole.sides[s]) for s in ("train", "hold")] == [1, 1]
+    for name in ("exact_kappa", "near_kappa", "relative_kappa", "closest_kappa"):
+        assert getattr(whole, name) == getattr(cut, name) > 0
+    a, b = (Evidence(r, [r.scan(t.synthetic.iloc[i:i + 900]) for i in range(0, 2000, 900)]) for r in (whole, cut))
+    for name in a.summary.tables:
+        pd.testing.assert_frame_equal(a.summary.tables[name], b.summary.tables[name])
+    assert a.summary.counts == b.summary.counts and a.summary.counts["closest_tied"] > 0
+    for name in a.summary.histograms:
+        assert np.array_equal(a.summary.histograms[name], b.summary.histograms[name])
+    for name in ("capped_train", "capped_hold"):
+        assert a.median(name) == b.median(name)
+    assert all(shard._index is None for shards in cut.sides.values() for shard in shards)  # not kept: dropped after use
+
+
 def test_order_statistics_are_exact_with_ties_zeros_and_empty_partitions():
     rng = np.random.default_rng(0)
     values = np.r_[np.zeros(50), rng.random(997), np.full(30, 0.25), np.ones(20)]
@@ -100,19 +120,23 @@ def cluster():
         yield cluster, client
 
 
-@pytest.mark.parametrize("synthetic, rows", [("leaky.parquet", 500), ("leaky/", 500), ("fresh.parquet", 10**6)])
-def test_dask_privacy_equals_the_local_audit_number_for_number(world, cluster, synthetic, rows):
+@pytest.mark.parametrize("synthetic, rows, real_shard_rows", [("leaky.parquet", 500, 1000), ("leaky/", 500, None),
+                                                               ("fresh.parquet", 10**6, 700)])
+def test_dask_privacy_equals_the_local_audit_number_for_number(world, cluster, synthetic, rows, real_shard_rows):
     from audit.cluster import DaskEngine
 
     frame = world[synthetic.rstrip("/").replace(".parquet", "")]
     options = {"seed": 0, "sections": ["privacy"], "sensitive": ["member"] if synthetic.endswith("/") else []}
-    local = audit.run(world["train"], frame, holdout=world["holdout"], **options)
-    engine = DaskEngine(world[synthetic], scheduler=cluster[1], partition_rows=rows)
+    local = audit.run(world["train"], frame, holdout=world["holdout"], **options)  # the real rows in one shard
+    engine = DaskEngine(world[synthetic], scheduler=cluster[1], partition_rows=rows, real_shard_rows=real_shard_rows)
     on_dask = audit.run(world["train"], frame, holdout=world["holdout"], engine=engine, **options)
     assert len(engine.parts) == (1 if rows > 2000 else 3 if synthetic.endswith("/") else 4)
     assert json.dumps(privacy(on_dask)) == json.dumps(privacy(local))  # every number, verdict and sentence
     assert on_dask.failures == local.failures and on_dask.privacy_verdict == local.privacy_verdict
     assert any("on Dask" in note for note in on_dask.notes) and on_dask.to_dict()["inputs"]["engine"] == "DaskEngine"
+    if real_shard_rows is not None:  # 2,400 training rows: 3 shards of up to 1,000 rows, or 4 of 700 (and 2 holdout shards)
+        shards = {1000: "3 training and 1 holdout shards", 700: "4 training and 2 holdout shards"}[real_shard_rows]
+        assert any(shards in note for note in on_dask.notes), on_dask.notes
     if "leaky" in synthetic:  # the planted 5% copies fail, as they do locally
         assert on_dask.metric("exact_copies").details["verdict"] == "fail" and not on_dask.passed
 
@@ -133,7 +157,7 @@ def test_the_whole_dask_audit_equals_the_local_one_and_the_client_holds_only_the
     frame = world[synthetic.rstrip("/").replace(".parquet", "")]
     options = {"seed": 3, "target": "income", "sensitive": ["member"], "sample_rows": sample_rows}
     local = audit.run(world["train"], frame, holdout=world["holdout"], **options)
-    engine = DaskEngine(world[synthetic], scheduler=cluster[1], partition_rows=500)
+    engine = DaskEngine(world[synthetic], scheduler=cluster[1], partition_rows=500, real_shard_rows=1000)  # 3 training shards
     on_dask = audit.run(world["train"], None, holdout=world["holdout"], engine=engine, **options)  # SYNTHETIC not read here
     assert len(engine.parts) >= 3
     assert report(on_dask) == report(local)  # fidelity, utility, privacy, column statistics: every number and verdict
@@ -159,10 +183,11 @@ def test_the_command_on_dask_gives_the_local_report_and_exit_code(world, cluster
     assert str(world["leaky/"]) in read
     read.clear()
     on_dask = runner.invoke(app, ["audit", *base, "--json", str(tmp_path / "dask.json"), "--engine", "dask",
-                                  "--scheduler", address])
+                                  "--scheduler", address, "--real-shard-rows", "1000"])  # 3 training shards
     assert str(world["leaky/"]) not in read and len(read) == 2  # the client read the real and holdout tables only
     assert local.exit_code == on_dask.exit_code == 1, on_dask.output  # the planted copies fail the audit
     reports = [json.loads((tmp_path / f"{name}.json").read_text()) for name in ("local", "dask")]
+    assert any("3 training and 1 holdout shards" in note for note in reports[1]["notes"])
     for r in reports:
         r["inputs"].pop("engine"), r.pop("notes"), r.pop("seconds")
     assert reports[1] == reports[0]  # every section's numbers, verdicts and column statistics
@@ -174,6 +199,7 @@ def test_the_command_on_dask_gives_the_local_report_and_exit_code(world, cluster
     (["SYN_MISSING", "--engine", "dask"], "no such file"),
     (["SYN", "--engine", "spark"], "--engine 'spark': use one of local, dask"),
     (["SYN", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler is for --engine dask"),
+    (["SYN", "--real-shard-rows", "10"], "--real-shard-rows is for --engine dask"),
 ])
 def test_dask_audit_refusals_are_one_line_and_exit_2(world, tmp_path, args, message):
     given = {"SYN_CSV": str(world["train.csv"]), "SYN_MISSING": str(tmp_path / "nothing.parquet"), "SYN": str(world["leaky/"])}

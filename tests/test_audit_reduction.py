@@ -95,6 +95,27 @@ def test_the_fidelity_report_does_not_depend_on_how_the_synthetic_rows_are_slice
     assert fidelity(sliced) == fidelity(whole)
 
 
+def test_parts_combined_in_pairs_merge_to_the_same_numbers(tables):
+    real, synthetic = tables
+    t = align(real, synthetic)
+    plan = Plan.of(t)
+    parts = [plan.scan(t.synthetic.iloc[i:i + 300]) for i in range(0, len(t.synthetic), 300)]  # 8 parts
+    level = parts
+    while len(level) > 1:  # a tree, as a cluster merges them
+        level = [plan.combine(*level[i:i + 2]) if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)]
+    at_once, paired = finish(t, plan, parts)[0], finish(t, plan, level)[0]
+    assert at_once.rows == paired.rows == len(synthetic)
+    for col in plan.numeric:
+        assert (at_once.mean(col), at_once.std(col)) == (paired.mean(col), paired.std(col))
+        assert at_once.ks(col, finish(t, plan, parts)[1]) == paired.ks(col, finish(t, plan, level)[1])
+    for col in plan.categorical:
+        assert list(at_once.vocabulary[col]) == list(paired.vocabulary[col])
+        assert np.array_equal(at_once.code_counts(col), paired.code_counts(col))
+    for k in plan.pairs:
+        assert np.array_equal(at_once.joints[k], paired.joints[k])
+        assert at_once.products.get(k) == paired.products.get(k)
+
+
 def test_known_answers_identical_tables_score_1_and_a_shifted_column_is_named(tables):
     real, _ = tables
     same = audit.run(real, real.sample(frac=1, random_state=5), sections=["fidelity"])  # shuffled rows: the same table

@@ -49,6 +49,27 @@ def test_near_neighbours_equal_brute_force_within_the_radius(numbers, cards):
             np.testing.assert_array_equal(count_within(ref, q, radius), (truth <= radius + 1e-9).sum(axis=1))
 
 
+@pytest.mark.parametrize("shard_rows", [None, 1, 64, 250])
+def test_the_nearest_row_is_the_first_of_the_tied_and_shards_merge_to_it(shard_rows):
+    from audit.neighbours import NearIndex
+    from audit.shards import count_over, cut, nearest_over
+
+    rng = np.random.default_rng(5)
+    # numbers on a grid of quarters (exact squares and sums): many real rows equal, many at exactly equal distances
+    ref = MixedRows(rng.integers(0, 4, (600, 2)) * 0.25, rng.integers(0, 2, (600, 1)))
+    q = MixedRows(rng.integers(0, 4, (300, 2)) * 0.25 + rng.choice([0, 0.125], (300, 2)), rng.integers(0, 3, (300, 1)))
+    truth = _brute(ref, q)
+    best = truth.min(axis=1)
+    near = best < FAR
+    first = np.argmax(truth == best[:, None], axis=1)  # the smallest index at exactly the nearest distance
+    dist, idx = NearIndex(ref).first_nearest(q) if shard_rows is None else nearest_over(cut(ref, shard_rows), q)
+    assert np.array_equal(dist[near], best[near]) and np.isinf(dist[~near]).all()
+    assert np.array_equal(idx[near], first[near]) and (idx[~near] == -1).all()
+    assert (truth == best[:, None])[near].sum(axis=1).max() > 10  # the case has ties to break
+    if shard_rows is not None:
+        np.testing.assert_array_equal(count_over(cut(ref, shard_rows), q, 0.3), (truth <= 0.3 + 1e-9).sum(axis=1))
+
+
 def test_a_high_cardinality_category_is_one_coordinate_and_a_mismatch_is_far():
     ref = MixedRows(np.zeros((3, 1)), np.array([[0], [1], [4999]]))
     dist, _ = nearest(ref, MixedRows(np.array([[0.0], [0.2]]), np.array([[4999], [2500]])))

@@ -50,6 +50,10 @@ def audit_command(
                                     "attribute inference; all rows when there are no more. The same on either engine."),
     scheduler: Optional[str] = SchedulerOption,
     workers: int = typer.Option(2, "--workers", "-w", min=1, help="With --engine dask and no scheduler: the LocalCluster's worker processes."),
+    real_shard_rows: Optional[int] = typer.Option(None, "--real-shard-rows", min=1, help="With --engine dask: the real (training and "
+                                                  "holdout) rows' index for the privacy tests is cut into shards of this many rows "
+                                                  "(default 1,000,000), one task per synthetic partition and shard, so no worker "
+                                                  "holds more than one shard's index. The same answers."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No console table; just the exit code (and files)."),
 ) -> None:
     """Score synthetic data against real data: fidelity, utility, privacy. Exit 0 pass, 1 a check failed, 2 bad input.
@@ -105,6 +109,8 @@ def audit_command(
         raise SynthError(f"--engine {engine!r}: use one of local, dask")
     if engine == "local" and scheduler is not None:
         raise SynthError("--scheduler is for --engine dask")
+    if engine == "local" and real_shard_rows is not None:
+        raise SynthError("--real-shard-rows is for --engine dask")
     if engine == "dask" and (related or synthetic_query):
         raise SynthError("--engine dask audits one synthetic table given as a Parquet file or dataset folder; folders of "
                          "tables, databases and queries run on the local engine")
@@ -125,7 +131,8 @@ def audit_command(
     if engine == "dask":  # the address is checked and the cluster reached (or started) before any table is read
         from audit.cluster import DaskEngine
 
-        dask_engine = DaskEngine(synthetic, scheduler=scheduler, workers=workers)
+        dask_engine = DaskEngine(synthetic, scheduler=scheduler, workers=workers,
+                                 **({} if real_shard_rows is None else {"real_shard_rows": real_shard_rows}))
         cluster.enter_context(dask_engine.connected())
     with cluster:
         result = _audit_one(real, synthetic, holdout, query, synthetic_query, target, sensitive, time_column, kinds, policy,
