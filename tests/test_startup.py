@@ -360,11 +360,29 @@ def loaded_by_main(*args: str, env: dict[str, str] | None = None) -> set[str]:
     code = ("import sys\nfrom synth.cli import main\n"
             f"sys.argv = ['synth', *{list(args)!r}]\n"
             "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code in (0, None), exc.code\n"
-            "loaded = sorted(sys.modules)\nimport json\nsys.stderr.write(json.dumps(loaded))\n")
+            "loaded = sorted(sys.modules)\nimport json\nsys.stderr.write('\\n' + json.dumps(loaded))\n")
     environ = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"} | (env or {})
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, env=environ)
     assert done.returncode == 0, done.stderr
-    return set(json.loads(done.stderr))
+    return set(json.loads(done.stderr.splitlines()[-1]))
+
+
+def test_generate_imports_rich_only_to_print_and_its_progress_bar_only_on_a_terminal(tmp_path):
+    # A progress bar that is not shown (--quiet, or stderr not a terminal) is not made: Rich's progress module,
+    # and with --quiet Rich itself, are not imported.
+    quiet = loaded_by_main("generate", "schemas/coffee.yaml", "--rows", "10", "--out", str(tmp_path / "a.csv"), "--quiet")
+    assert "synth.engine" in quiet and not {m for m in quiet if m.split(".")[0] == "rich"}
+    shown = loaded_by_main("generate", "schemas/coffee.yaml", "--rows", "10", "--out", str(tmp_path / "b.csv"))
+    assert "rich.console" in shown and "rich.progress" not in shown
+    terminal = loaded_by_main("generate", "schemas/coffee.yaml", "--rows", "10", "--out", str(tmp_path / "t.csv"),
+                              env={"FORCE_COLOR": "1"})  # what Rich takes for a terminal: the bar is made
+    assert "rich.progress" in terminal
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    done = subprocess.run([sys.executable, "-c", "from synth.cli import main; main()", "generate", "schemas/coffee.yaml",
+                           "--rows", "1234", "--out", str(tmp_path / "c.csv")], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and done.stdout == ""
+    assert done.stderr.startswith(f"wrote 1,234 rows x 11 columns to {tmp_path / 'c.csv'} in ") and done.stderr.endswith("s\n")
 
 
 def test_validate_does_not_search_installed_packages_for_pydantic_plugins():
