@@ -24,6 +24,10 @@ would add ~0.3 s that no user pays.
 ``--before DIR``: the same commands run from another source tree (an older version, with this interpreter
 and its packages) in the same rounds, for a before/after comparison under the same load.
 
+``--more``: also ``synth generate schemas/coffee.yaml --rows 10`` and ``synth fit penguins.csv`` (from
+../shared/data, when there), whose start-up is mostly numpy, pyarrow and pandas (bench/bench_whole.py times
+the work itself).
+
 ``--instructions``: each case once under valgrind's cachegrind instead, its instruction count (the work
 itself, whatever the load: on a shared machine, the figure to compare), with ``/ typer`` its ratio to
 ``import typer``'s and an idle-machine estimate at 0.37 ns an instruction (what the quiet floors measured,
@@ -34,12 +38,14 @@ faults and threads, so it is low for commands that make values). Slow (~50x): mi
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -51,6 +57,13 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 _ONE_MODEL = ("import os; os.environ.setdefault('PYDANTIC_DISABLE_PLUGINS', '__all__')\n"
               "import typer, yaml; from pydantic import BaseModel, Field\n"
               "class M(BaseModel):\n    x: int = Field(ge=0)\nM.model_validate({'x': 1})")
+# The same libraries as synth imports them: PyYAML's Python-parser patterns compiled on first use, pydantic's
+# plugin loader (and importlib.metadata) not imported while plugins are off (synth.lazy; two small functions).
+_ONE_MODEL_AS_SYNTH = ("import os; os.environ.setdefault('PYDANTIC_DISABLE_PLUGINS', '__all__')\n"
+                       "from synth.lazy import import_with_lazy_patterns, skip_pydantic_plugin_search\n"
+                       "skip_pydantic_plugin_search(); import typer; import_with_lazy_patterns('yaml')\n"
+                       "from pydantic import BaseModel, Field\n"
+                       "class M(BaseModel):\n    x: int = Field(ge=0)\nM.model_validate({'x': 1})")
 _ALL_LIBRARIES = (_ONE_MODEL + "\nfrom synth.lazy import hide_pandas_from_pyarrow; hide_pandas_from_pyarrow()\n"
                   "import numpy, pyarrow.compute")
 
@@ -110,11 +123,25 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--before", type=Path, help="also run the commands from this source tree (same rounds)")
     parser.add_argument("--instructions", action="store_true", help="count instructions (valgrind) instead of timing")
+    parser.add_argument("--more", action="store_true", help="also generate 10 rows of coffee.yaml and fit penguins.csv")
     args = parser.parse_args()
 
     commands = {"--help": ["--help"], "kinds": ["kinds"], "validate schemas/coffee.yaml": ["validate", "schemas/coffee.yaml"],
                 "validate --json schemas/coffee.yaml": ["validate", "--json", "schemas/coffee.yaml"],
                 "validate --trial schemas/coffee.yaml": ["validate", "--trial", "schemas/coffee.yaml"]}
+    scratch = Path(tempfile.mkdtemp(prefix="bench_startup_"))
+    atexit.register(shutil.rmtree, scratch, True)
+    if args.more:
+        # What the output costs is the same for both trees (10 rows); the start-up is what differs.
+        commands["generate schemas/coffee.yaml --rows 10"] = ["generate", "schemas/coffee.yaml", "--rows", "10", "--out",
+                                                              str(scratch / "coffee.csv")]
+        penguins = ROOT.parent / "shared" / "data" / "penguins.csv"
+        if not penguins.exists():
+            penguins = Path("/work/shared/data/penguins.csv")
+        if penguins.exists():
+            commands["fit penguins.csv"] = ["fit", str(penguins), "--out", str(scratch / "penguins.yaml")]
+        else:
+            print(f"(no {penguins.name}: fit left out)", file=sys.stderr)
     cases = {
         "baseline: python -c pass": [sys.executable, "-c", "pass"],
         "baseline: python -c 'import typer'": [sys.executable, "-c", "import typer"],
@@ -125,15 +152,20 @@ def main() -> None:
         # Every library `validate schemas/coffee.yaml` imports, and what the first validated model costs: what
         # validate adds over this is synth's own code and work.
         "floor: + one pydantic model validated": [sys.executable, "-c", _ONE_MODEL],
+        "floor: the same, as synth imports them": [sys.executable, "-c", _ONE_MODEL_AS_SYNTH],
         # Every library `validate --trial` imports (pyarrow told that pandas is absent, as synth does).
         "floor: validate --trial's libraries": [sys.executable, "-c", _ALL_LIBRARIES],
     }
-    cases.update({f"synth {name}": synth_command() + argv for name, argv in commands.items()})
+    def entry(tree: Path) -> list[str]:
+        """`synth` from the source tree ``tree`` (its package first on the path, ahead of the installed one)."""
+        return [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(tree.resolve())!r}); from synth.cli import main; main()"]
+
+    # With --before, both trees run the same way (the same entry, the same interpreter); else the installed script.
+    ours = entry(ROOT) if args.before is not None else synth_command()
+    cases.update({f"synth {name}": ours + argv for name, argv in commands.items()})
     if args.before is not None:
-        # The other tree's package first on the path (ahead of the installed one); the schema is this tree's.
-        entry = f"import sys; sys.path.insert(0, {str(args.before.resolve())!r}); from synth.cli import main; main()"
-        # (the other tree's validate always made a trial run, and has no --trial)
-        cases.update({f"before: synth {name}": [sys.executable, "-c", entry] + argv for name, argv in commands.items()
+        # (the schema is this tree's; older trees' validate always made a trial run, and had no --trial)
+        cases.update({f"before: synth {name}": entry(args.before) + argv for name, argv in commands.items()
                       if "--trial" not in argv})
     if args.instructions:
         counts = {name: instructions(argv) for name, argv in cases.items()}

@@ -50,6 +50,9 @@ def main() -> None:
     # it builds a validator (~10-20 ms of `synth validate`); the command line validates schemas with no use for
     # them. Only for the command line (and its workers) and unless set: PYDANTIC_DISABLE_PLUGINS="" keeps them.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    from .lazy import skip_pydantic_plugin_search
+
+    skip_pydantic_plugin_search()  # and with them off, pydantic need not import importlib.metadata (~15 ms)
     app()
 
 

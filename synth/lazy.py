@@ -17,6 +17,7 @@ import importlib
 import importlib.util
 import opcode
 import os
+import re
 import sys
 from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any
@@ -128,6 +129,101 @@ def _then_tell_pyarrow(exec_module: Any) -> Any:
         if lock is None or not lock.locked():
             lib.nulls(0).to_pandas()
     return exec_then_tell
+
+
+class LazyPattern:
+    """A regular expression compiled on its first use, standing in for ``re.compile(pattern, flags)``.
+
+    >>> digits = LazyPattern(r"[0-9]+")     # nothing compiled yet
+    >>> digits.match("42x").group()         # compiled here, once
+    '42'
+    """
+
+    __slots__ = ("_args", "_compiled")
+
+    def __init__(self, *args: Any) -> None:
+        self._args = args
+        self._compiled: re.Pattern[str] | None = None
+
+    def __getattr__(self, attr: str) -> Any:
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._compiled = _compile(*self._args)
+        return getattr(compiled, attr)
+
+    def __repr__(self) -> str:
+        return f"<lazily compiled re.compile{self._args!r}>"
+
+
+_compile = re.compile
+
+
+def import_with_lazy_patterns(name: str) -> ModuleType:
+    """``import name``, with the regular expressions its own modules compile while being imported deferred
+    (each one a :class:`LazyPattern`, compiled when first used).
+
+    PyYAML compiles its pure-Python reader's and resolver's patterns when imported (its reader's class of
+    non-printable characters alone costs more than all the rest of ``import yaml``: ~20 ms); synth reads
+    YAML through libyaml's events and needs those patterns only on the Python parser's path (a file libyaml
+    refuses, to word its error), where they are then compiled as before. Only calls made from the module's
+    own code (``name`` and ``name.*``) are deferred: another thread's ``re.compile`` meanwhile gets a real
+    pattern. A module imported already is returned as it is.
+
+    >>> import_with_lazy_patterns("yaml").reader.Reader.NON_PRINTABLE.search("ok\\x07").start()
+    2
+    """
+    if name in sys.modules:
+        return sys.modules[name]
+
+    def compile_for(pattern: Any, flags: Any = 0) -> Any:
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if caller == name or caller.startswith(name + "."):
+            return LazyPattern(pattern, flags)
+        return _compile(pattern, flags)
+
+    re.compile = compile_for  # type: ignore[assignment]
+    try:
+        return importlib.import_module(name)
+    finally:
+        re.compile = _compile
+
+
+def skip_pydantic_plugin_search() -> None:
+    """Let pydantic skip importing :mod:`importlib.metadata` (~15 ms) when plugins are turned off.
+
+    The first validator pydantic builds calls ``pydantic.plugin._loader.get_plugins()``, whose module imports
+    :mod:`importlib.metadata` to search every installed package's entry points, even when the environment
+    says ``PYDANTIC_DISABLE_PLUGINS=__all__`` and it returns no plugin without searching. This puts a stand-in
+    for that module in its place: ``get_plugins()`` returns no plugin while the variable says they are off
+    (pydantic's own test), and otherwise, like any other name asked of it, comes from pydantic's real module,
+    imported then. For the command line, which turns plugins off (:func:`synth.cli.main`); a no-op once
+    pydantic's module is imported.
+    """
+    if _LOADER in sys.modules:
+        return
+    stand_in = ModuleType(_LOADER, "pydantic's plugin loader, imported when plugins are on (see synth.lazy)")
+
+    def real_loader() -> ModuleType:
+        if sys.modules.get(_LOADER) is stand_in:
+            del sys.modules[_LOADER]
+        return importlib.import_module(_LOADER)
+
+    def get_plugins() -> Any:
+        if os.environ.get("PYDANTIC_DISABLE_PLUGINS") in ("__all__", "1", "true"):
+            return ()
+        return real_loader().get_plugins()
+
+    def other(attr: str) -> Any:
+        if attr.startswith("__"):  # what the import system asks of any module (__path__ ...): not there
+            raise AttributeError(attr)
+        return getattr(real_loader(), attr)
+
+    stand_in.get_plugins = get_plugins  # type: ignore[attr-defined]
+    stand_in.__getattr__ = other  # type: ignore[method-assign]
+    sys.modules[_LOADER] = stand_in
+
+
+_LOADER = "pydantic.plugin._loader"
 
 
 # numpy and pyarrow (with its compute kernels) are what generating values needs, and most of what a light

@@ -20,11 +20,15 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from .errors import SynthError
+from .lazy import import_with_lazy_patterns
+
+if TYPE_CHECKING:
+    import yaml
+else:  # PyYAML's Python parser compiles its patterns when first used: libyaml reads the files (see synth.lazy)
+    yaml = import_with_lazy_patterns("yaml")
 
 MAX_BYTES = 5_000_000
 #: Mappings and lists inside one another; a real schema needs fewer than 10 (columns > cases > profile).
@@ -251,7 +255,11 @@ def _compose_with_libyaml(text: str) -> yaml.Node | None:
 
 def _compose_with_python(text: str, source: str) -> yaml.Node | None:
     """The node tree by PyYAML's Python parser, with the checks of :class:`_NoAliasLoader`; errors name the line."""
-    loader = _NoAliasLoader(text)
+    try:
+        loader = _NoAliasLoader(text)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (a control character), found before parsing
+        line = text.count("\n", 0, exc.position) + 1
+        raise SynthError(f"{source}:{line}: invalid YAML: unacceptable character #x{exc.character:04x}: {exc.reason}") from None
     try:
         return loader.get_single_node()
     except _TooDeep as exc:

@@ -350,3 +350,119 @@ def test_fit_and_generate_of_a_fitted_schema_import_neither_scikit_learn_nor_sci
     heavy = {"sklearn", "scipy.stats", "scipy.optimize", "faker", "matplotlib"}
     assert fitted & heavy == set() and made & heavy == set()
     assert "pandas" not in made  # generate writes Arrow; pandas was the fit's, for reading the CSV
+
+
+# --- what the libraries would do on their own at start-up ------------------------------------------
+
+def loaded_by_main(*args: str, env: dict[str, str] | None = None) -> set[str]:
+    """Modules loaded by a fresh interpreter that ran ``synth ARGS`` through :func:`synth.cli.main` (the script's
+    entry point: it also turns pydantic's plugins off)."""
+    code = ("import sys\nfrom synth.cli import main\n"
+            f"sys.argv = ['synth', *{list(args)!r}]\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code in (0, None), exc.code\n"
+            "loaded = sorted(sys.modules)\nimport json\nsys.stderr.write('\\n' + json.dumps(loaded))\n")
+    environ = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"} | (env or {})
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, env=environ)
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stderr.splitlines()[-1]))
+
+
+def test_generate_imports_rich_only_to_print_and_its_progress_bar_only_on_a_terminal(tmp_path):
+    # A progress bar that is not shown (--quiet, or stderr not a terminal) is not made: Rich's progress module,
+    # and with --quiet Rich itself, are not imported.
+    quiet = loaded_by_main("generate", "schemas/coffee.yaml", "--rows", "10", "--out", str(tmp_path / "a.csv"), "--quiet")
+    assert "synth.engine" in quiet and not {m for m in quiet if m.split(".")[0] == "rich"}
+    shown = loaded_by_main("generate", "schemas/coffee.yaml", "--rows", "10", "--out", str(tmp_path / "b.csv"))
+    assert "rich.console" in shown and "rich.progress" not in shown
+    terminal = loaded_by_main("generate", "schemas/coffee.yaml", "--rows", "10", "--out", str(tmp_path / "t.csv"),
+                              env={"FORCE_COLOR": "1"})  # what Rich takes for a terminal: the bar is made
+    assert "rich.progress" in terminal
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    done = subprocess.run([sys.executable, "-c", "from synth.cli import main; main()", "generate", "schemas/coffee.yaml",
+                           "--rows", "1234", "--out", str(tmp_path / "c.csv")], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and done.stdout == ""
+    assert done.stderr.startswith(f"wrote 1,234 rows x 11 columns to {tmp_path / 'c.csv'} in ") and done.stderr.endswith("s\n")
+
+
+def test_validate_does_not_search_installed_packages_for_pydantic_plugins():
+    # pydantic's plugin loader imports importlib.metadata (and with it email, zipfile, csv) even when plugins are
+    # off; the command line turns them off, so it is not imported at all.
+    loaded = loaded_by_main("validate", "schemas/coffee.yaml")
+    assert {"synth.commands.validate", "pydantic"} <= loaded
+    assert loaded & {"importlib.metadata", "email", "zipfile", "csv", "json"} == set()
+    assert "importlib.metadata" not in loaded_by_main("validate", "--json", "schemas/coffee.yaml")
+
+
+def test_pydantic_plugins_are_still_searched_when_the_user_turns_them_on():
+    # PYDANTIC_DISABLE_PLUGINS set by the user (even empty: "search them") keeps pydantic's own loader.
+    assert "importlib.metadata" in loaded_by_main("validate", "schemas/coffee.yaml", env={"PYDANTIC_DISABLE_PLUGINS": ""})
+    code = """if True:
+        import os, sys
+        from synth.lazy import skip_pydantic_plugin_search
+        skip_pydantic_plugin_search()
+        from pydantic import BaseModel
+        class M(BaseModel):
+            x: int
+        assert M(x=1).x == 1 and "importlib.metadata" not in sys.modules   # off: not searched
+        os.environ["PYDANTIC_DISABLE_PLUGINS"] = "someone_else"
+        from pydantic.plugin._loader import get_plugins, PYDANTIC_ENTRY_POINT_GROUP
+        assert list(get_plugins()) == [] and PYDANTIC_ENTRY_POINT_GROUP == "pydantic"
+        assert "importlib.metadata" in sys.modules                          # on: pydantic's own search ran
+        assert sys.modules["pydantic.plugin._loader"].__file__.endswith("_loader.py")
+    """
+    environ = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"} | {"PYDANTIC_DISABLE_PLUGINS": "1"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, env=environ)
+    assert done.returncode == 0, done.stderr
+
+
+def test_yaml_patterns_are_compiled_only_when_the_python_parser_runs(tmp_path):
+    # PyYAML compiles its Python reader's and resolver's patterns on import (most of `import yaml`); synth reads
+    # through libyaml and defers them. A file only the Python parser words the error for still gets its message,
+    # the same as with PyYAML imported as usual.
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: a\x07b\ncolumns: [{name: id, kind: sequence}]\n")
+    code = f"""if True:
+        import sys, re
+        {{prelude}}
+        from synth.schema import Schema
+        from synth.errors import SynthError
+        import yaml
+        pattern = yaml.reader.Reader.NON_PRINTABLE
+        print(type(pattern).__name__, getattr(pattern, "_compiled", "-") is None)
+        try:
+            Schema.from_yaml({str(bad)!r})
+        except SynthError as exc:
+            print(exc)
+        assert yaml.reader.Reader.NON_PRINTABLE.search("ok\\x07").start() == 2
+        assert [tag for tag, regexp in yaml.resolver.Resolver.yaml_implicit_resolvers["1"] if regexp.match("12")] == ["tag:yaml.org,2002:int"]
+    """
+    outputs = []
+    for prelude in ("pass", "import yaml  # as usual, before synth"):
+        done = subprocess.run([sys.executable, "-c", code.replace("{prelude}", prelude)], cwd=ROOT, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout.splitlines())
+    assert outputs[0][0] == "LazyPattern True" and outputs[1][0] == "Pattern False"
+    assert outputs[0][1:] == outputs[1][1:], outputs
+    assert outputs[0][1] == f"{bad}:1: invalid YAML: unacceptable character #x0007: special characters are not allowed"
+    done = subprocess.run([sys.executable, "-c", "from synth.cli import main; main()", "validate", str(bad)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)  # was an internal error (exit 1)
+    assert (done.returncode, done.stderr) == (2, f"error: {outputs[0][1]}\n")
+
+
+def test_a_distributions_parameter_model_is_made_when_a_schema_uses_the_family():
+    code = """if True:
+        from synth.validation import check_schema
+        from synth.columns.distributions import DISTRIBUTIONS
+        check_schema("schemas/coffee.yaml")  # integer quantity, distribution: weighted
+        made = sorted(n for n, f in DISTRIBUTIONS.items() if f.__dict__["Params"].model is not None)
+        assert made == ["weighted"], made
+        for name, family in DISTRIBUTIONS.items():  # the names read from the declarations are the model's
+            fields = family.Params.model_fields
+            assert family.required == tuple(n for n, f in fields.items() if f.is_required()), name
+            assert family.optional == tuple(n for n, f in fields.items() if not f.is_required()), name
+            assert family.Params.__qualname__ in (f"{family.__qualname__}.Params", "Parameters"), name
+    """
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

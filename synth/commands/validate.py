@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from pathlib import Path
@@ -29,6 +28,8 @@ def validate(
 
     result = check_schema(schema, trial=True if trial else None)
     if as_json:
+        import json  # (only here: ~2 ms)
+
         print(json.dumps(result.as_dict()))  # a script reads it
         return
     print(wrap(result.summary(), shutil.get_terminal_size().columns), end="")

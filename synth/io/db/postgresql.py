@@ -15,7 +15,6 @@ connection), and put together in page order: the rows, and their order, are thos
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from ...lazy import LazyModule
@@ -125,6 +124,8 @@ class PostgresqlStore(DatabaseStore):
                     self.execute(conn, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                     self.execute(conn, f"SET TRANSACTION SNAPSHOT '{snapshot}'")
                     return _normalized(adbc_reader(conn, queries[i])).read_all()
+
+            from concurrent.futures import ThreadPoolExecutor  # (here: every command that reads addresses imports this module)
 
             with self.errors(url), ThreadPoolExecutor(parts) as pool:
                 table = pa.concat_tables(pool.map(read_part, range(parts)))
