@@ -1,0 +1,76 @@
+"""How big the decision trees of ``synth fit`` grow: a leaf must pay for itself on held-out rows.
+
+Every leaf is a case of a ``conditional`` column, learned, written, validated and drawn from, so a tree stops
+growing at the first doubling whose held-out gain does not cover its new leaves (``trees.LEAF_COST`` each) and
+keeps the size whose loss plus leaf cost is least. Known answers: a column with four steps gets four cases, and
+the search does not grow leaves it will not keep; the tree kept is the grown tree's prefix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synth.fit import FitConfig, learn_column
+from synth.fit import trees
+from synth.fit.cart import grow_tree
+from synth.fit.trees import condition_on_trees
+
+
+def _conditioned(real: pd.DataFrame) -> dict:
+    cfg = FitConfig()
+    learned = {c: learn_column(c, real[c], cfg) for c in real}
+    return condition_on_trees(learned, skip=set(), cfg=cfg).entries
+
+
+@pytest.fixture(scope="module")
+def steps() -> pd.DataFrame:
+    """y in four steps of x (plus a little noise): a four-leaf tree says all there is."""
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0, 4, 8000)
+    return pd.DataFrame({"x": np.round(x, 3), "y": np.round(np.floor(x) * 10 + rng.normal(0, 1, len(x)), 2)})
+
+
+def test_four_steps_give_four_cases_and_the_search_stops_early(steps, monkeypatch):
+    grown: list[int] = []
+    real_grow = trees.grow_tree
+
+    def recording(*args, **kwargs):
+        tree = real_grow(*args, **kwargs)
+        grown.append(len(tree.expanded) + 1)
+        return tree
+
+    monkeypatch.setattr(trees, "grow_tree", recording)
+    monkeypatch.setattr(trees, "COPULA_RANK", 1.1)  # x and y rank alike: let the tree have them here
+    entry = _conditioned(steps)["y"]
+    assert len(entry["cases"]) == 4
+    cuts = [case["when"]["x"].get("below") for case in entry["cases"]]
+    assert cuts[-1] is None and cuts[:3] == pytest.approx([1.0, 2.0, 3.0], abs=0.02)
+    # The search grew 4 leaves, then 8 (which did not pay), and stopped: not the 512 the rows would allow.
+    assert grown == [8]
+
+
+def test_a_smooth_dependence_is_cut_into_fewer_cases_when_leaves_cost_more(monkeypatch):
+    rng = np.random.default_rng(6)
+    x = rng.uniform(0, 6, 20_000)
+    real = pd.DataFrame({"x": np.round(x, 4), "y": np.round(np.sin(x) + rng.normal(0, 0.3, len(x)), 3)})
+    monkeypatch.setattr(trees, "COPULA_RANK", 1.1)
+    counts = []
+    for cost in (0.0, trees.LEAF_COST, 0.01):
+        monkeypatch.setattr(trees, "LEAF_COST", cost)
+        counts.append(len(_conditioned(real)["y"]["cases"]))
+    assert counts[0] >= counts[1] >= counts[2] >= 2
+    assert counts[2] < counts[0]
+
+
+def test_a_cut_tree_is_the_tree_grown_to_that_size():
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(3000, 3))
+    y = np.floor(x[:, 0] * 2) + x[:, 1] + 0.2 * rng.normal(size=len(x))
+    big = grow_tree(x, y, max_leaves=40, min_leaf=20, classes=None)
+    for leaves in (2, 5, 17):
+        small = grow_tree(x, y, max_leaves=leaves, min_leaf=20, classes=None)
+        cut = big.cut(leaves)
+        np.testing.assert_array_equal(cut.apply(x), small.apply(x))
+        np.testing.assert_allclose(cut.value[cut.apply(x)], small.value[small.apply(x)])
