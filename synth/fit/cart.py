@@ -69,22 +69,6 @@ class Tree:
         """The leaf each row of ``x`` falls in."""
         return self.paths(x)[-1]
 
-    def cut(self, leaves: int) -> "Tree":
-        """The tree as it stood when it had ``leaves`` leaves (its first ``leaves - 1`` splits): nodes split
-        later become leaves again, and nodes below them are left unreachable.
-
-        >>> x = np.arange(8.0)[:, None]
-        >>> tree = grow_tree(x, np.arange(8) // 2, max_leaves=4, min_leaf=1, classes=4)
-        >>> small = tree.cut(2)
-        >>> sorted(set(small.apply(x).tolist())), small.expanded
-        ([1, 2], [0])
-        """
-        kept = np.zeros(self.node_count, bool)
-        kept[self.expanded[:leaves - 1]] = True
-        return Tree(np.where(kept, self.children_left, -1), np.where(kept, self.children_right, -1),
-                    np.where(kept, self.feature, -2), np.where(kept, self.threshold, -2.0), self.value,
-                    self.impurity, self.n_node_samples, self.expanded[:leaves - 1])
-
 
 def grow_tree(x: np.ndarray, y: np.ndarray, max_leaves: int, min_leaf: int, classes: int | None,
               keep_growing: Callable[[Tree], bool] | None = None, checkpoints: Collection[int] = ()) -> Tree:

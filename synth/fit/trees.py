@@ -12,7 +12,7 @@ How big a tree is comes from held-out rows: one tree is grown best first on thre
 scored on the rest at 2, 4, 8, ... leaves. Every leaf is a case to learn, write, validate and draw from, so a
 leaf must pay for itself: growth stops at the first doubling whose held-out gain is less than ``LEAF_COST``
 (a share of the plain shape's loss) per new leaf, the size kept is the one with the least loss plus that cost
-per leaf (the grown tree cut to it), and none is kept when it does not beat the column's plain shape. Privacy: every leaf holds at least ``max(3 * min_count, 30)`` rows, and
+per leaf (grown again on every row), and none is kept when it does not beat the column's plain shape. Privacy: every leaf holds at least ``max(3 * min_count, 30)`` rows, and
 its shape is learned with the same guards as a whole column's (values and categories seen in fewer than
 ``min_count`` rows left out, ranges cut at the tails).
 
@@ -309,6 +309,11 @@ def _grow(x: np.ndarray, y: np.ndarray, present: np.ndarray, held_out: np.ndarra
     best = min(score for _, score in results)
     if plain - best < MIN_GAIN * plain:
         return None
+    exact = [k for k, score in results if score <= 0.0005 * plain]
+    if exact:
+        # A value fixed by the columns split on (a price by pizza and size): a lookup on the combination
+        # needs every leaf it has, whatever they cost.
+        return grow_tree(x[present], target[present], exact[0], floor, classes)
     # Each leaf is a case to learn, write, check and draw: the size chosen is the one whose loss plus its
     # leaves' cost is least.
     results = [(k, score + LEAF_COST * plain * k) for k, score in results]
@@ -316,9 +321,7 @@ def _grow(x: np.ndarray, y: np.ndarray, present: np.ndarray, held_out: np.ndarra
     # The smallest tree about as good as the best: near-exact rules (one price per pizza and size) need
     # every leaf they have, so "about" is measured against the plain loss, not against the gain.
     leaves = next(k for k, score in results if score <= best + 0.0005 * plain)
-    # The tree of that size is the grown tree's prefix (fitted on three quarters of the rows): growing it
-    # again on every row would cost as much as the search and move the cuts by a row or two.
-    return model.cut(leaves)
+    return grow_tree(x[present], target[present], leaves, floor, classes)
 
 
 def _prefix_losses(tree: Tree, x: np.ndarray, truth: np.ndarray, categorical: bool) -> list[tuple[int, float]]:
