@@ -1,7 +1,8 @@
 """How big the decision trees of ``synth fit`` grow: a leaf must pay for itself on held-out rows.
 
 Every leaf is a case of a ``conditional`` column, learned, written, validated and drawn from, so a tree stops
-growing at the first doubling whose held-out gain does not cover its new leaves (``trees.LEAF_COST`` each) and
+growing at the first doubling whose held-out gain does not cover its new leaves (``trees.LEAF_COST`` each past
+the first ``trees.FREE_LEAVES``) and
 keeps the size whose loss plus leaf cost is least. Known answers: a column with four steps gets four cases, and
 the search does not grow leaves it will not keep.
 """
@@ -57,6 +58,7 @@ def test_a_smooth_dependence_is_cut_into_fewer_cases_when_leaves_cost_more(monke
     x = rng.uniform(0, 6, 20_000)
     real = pd.DataFrame({"x": np.round(x, 4), "y": np.round(np.sin(x) + rng.normal(0, 0.3, len(x)), 3)})
     monkeypatch.setattr(trees, "COPULA_RANK", 1.1)
+    monkeypatch.setattr(trees, "FREE_LEAVES", 0)  # every leaf costs: the search here stays under 64 leaves
     counts = []
     for cost in (0.0, trees.LEAF_COST, 0.01):
         monkeypatch.setattr(trees, "LEAF_COST", cost)
