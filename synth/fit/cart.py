@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
+from typing import Callable, Collection
 
 import numpy as np
 
@@ -69,9 +70,19 @@ class Tree:
         return self.paths(x)[-1]
 
 
-def grow_tree(x: np.ndarray, y: np.ndarray, max_leaves: int, min_leaf: int, classes: int | None) -> Tree:
+def grow_tree(x: np.ndarray, y: np.ndarray, max_leaves: int, min_leaf: int, classes: int | None,
+              keep_growing: Callable[[Tree], bool] | None = None, checkpoints: Collection[int] = ()) -> Tree:
     """Grow a tree on ``x`` (rows x features, floats) for ``y``: class codes ``0 .. classes - 1`` (Gini), or
     numbers when ``classes`` is None (squared error). At most ``max_leaves`` leaves of ``min_leaf`` rows or more.
+
+    ``keep_growing``: asked with the tree as it stands whenever its leaf count reaches one of ``checkpoints``;
+    growth ends when it says no (a caller's held-out score: the leaves not grown are never paid for).
+
+    >>> x = np.arange(8.0)[:, None]
+    >>> sizes = []
+    >>> tree = grow_tree(x, np.arange(8) // 2, 8, 1, 4, lambda t: sizes.append(len(t.expanded) + 1) or False, (2, 4))
+    >>> sizes, len(tree.expanded) + 1
+    ([2], 2)
     """
     n, n_features = x.shape
     y_num = y.astype(np.float64)
@@ -128,10 +139,17 @@ def grow_tree(x: np.ndarray, y: np.ndarray, max_leaves: int, min_leaf: int, clas
         expanded.append(node)
         consider(left, left_sorted, left_xs)
         consider(right, right_sorted, right_xs)
+        if keep_growing is not None and len(expanded) + 1 in checkpoints and not keep_growing(_tree(nodes, expanded)):
+            break
+    return _tree(nodes, expanded)
+
+
+def _tree(nodes: dict[str, list], expanded: list[int]) -> Tree:
+    """The tree as the node lists hold it now (copied: growth may go on)."""
     return Tree(np.array(nodes["left"], dtype=np.int64), np.array(nodes["right"], dtype=np.int64),
                 np.array(nodes["feature"], dtype=np.int64), np.array(nodes["threshold"], dtype=np.float64),
                 np.vstack(nodes["value"]), np.array(nodes["impurity"]), np.array(nodes["n"], dtype=np.int64),
-                expanded)
+                list(expanded))
 
 
 def _best_split(xs: np.ndarray, rows_sorted: np.ndarray, y: np.ndarray, ycls: np.ndarray | None, min_leaf: int,

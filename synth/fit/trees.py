@@ -8,9 +8,11 @@ fitted with a decision tree on the columns before it, and every leaf of the tree
 value there (learned as any column's shape is). So a lookup on a combination of columns (91 pizza-size pairs,
 one price each) comes out as 91 cases of one value each, and a dependence between numbers as a piecewise one.
 
-How big a tree is comes from held-out rows: trees with 2, 4, 8, ... leaves are fitted on three quarters of
-the rows and scored on the rest; the smallest within a whisker of the best is kept, and none when it does
-not beat the column's plain shape. Privacy: every leaf holds at least ``max(3 * min_count, 30)`` rows, and
+How big a tree is comes from held-out rows: one tree is grown best first on three quarters of the rows and
+scored on the rest at 2, 4, 8, ... leaves. Every leaf is a case to learn, write, validate and draw from, so a
+leaf must pay for itself: growth stops at the first doubling whose held-out gain is less than ``LEAF_COST``
+(a share of the plain shape's loss) per new leaf past the first ``FREE_LEAVES``, the size kept is the one with the least loss plus that cost
+per leaf (grown again on every row), and none is kept when it does not beat the column's plain shape. Privacy: every leaf holds at least ``max(3 * min_count, 30)`` rows, and
 its shape is learned with the same guards as a whole column's (values and categories seen in fewer than
 ``min_count`` rows left out, ranges cut at the tails).
 
@@ -56,6 +58,13 @@ LEAF_COUNTS = (2, 4, 8, 16, 32, 64, 128, 256, 512)
 COPULA_RANK = 0.9
 #: A tree must cut the held-out loss by this share of the plain shape's loss to be kept.
 MIN_GAIN = 0.02
+#: What a leaf costs, as a share of the plain shape's held-out loss: a tree's size is the one with the least
+#: held-out loss plus this cost per leaf, so a leaf pays for itself or is not grown. Every leaf is a case to
+#: learn, write, validate and draw; leaves that buy less than this fit noise more than they keep dependence.
+LEAF_COST = 0.0001
+#: Leaves that cost nothing: a tree's first leaves are cheap next to the column itself, and a column of a few
+#: dozen cases (an altitude by longitude band) loses what a downstream model reads if they are pruned.
+FREE_LEAVES = 64
 #: A category column with more values is split on its most common ones (the rest as one "other" class);
 #: its cases still list every value seen in at least ``min_count`` of their rows.
 TREE_CLASSES = 64
@@ -285,13 +294,33 @@ def _grow(x: np.ndarray, y: np.ndarray, present: np.ndarray, held_out: np.ndarra
     most = max([k for k in LEAF_COUNTS if k * train_floor <= fit_rows.sum()], default=0)
     if plain <= 0 or most == 0:
         return None
-    # One tree with the most leaves, grown best first: the trees with fewer leaves are its first expansions,
-    # and their held-out losses come from the same fit.
-    model = grow_tree(x[fit_rows], target[fit_rows], most, train_floor, classes)
-    results = _prefix_losses(model, x[test_rows], target[test_rows], categorical)
+    # One tree grown best first: the trees with fewer leaves are its first expansions, and their held-out
+    # losses come from the same fit. It stops growing at the first doubling whose held-out gain does not pay
+    # for its new leaves (LEAF_COST each).
+    x_test, y_test = x[test_rows], target[test_rows]
+    seen: list[tuple[int, float]] = [(1, plain)]
+
+    def pays(tree: Tree) -> bool:
+        k = len(tree.expanded) + 1
+        loss = _prefix_losses(tree, x_test, y_test, categorical)[-1][1]
+        before, previous = seen[-1]
+        seen.append((k, loss))
+        return previous - loss > LEAF_COST * plain * (max(k, FREE_LEAVES) - max(before, FREE_LEAVES))
+
+    model = grow_tree(x[fit_rows], target[fit_rows], most, train_floor, classes, pays, LEAF_COUNTS)
+    results = _prefix_losses(model, x_test, y_test, categorical)
     best = min(score for _, score in results)
     if plain - best < MIN_GAIN * plain:
         return None
+    exact = [k for k, score in results if score <= 0.0005 * plain]
+    if exact:
+        # A value fixed by the columns split on (a price by pizza and size): a lookup on the combination
+        # needs every leaf it has, whatever they cost.
+        return grow_tree(x[present], target[present], exact[0], floor, classes)
+    # Each leaf is a case to learn, write, check and draw: the size chosen is the one whose loss plus its
+    # leaves' cost is least.
+    results = [(k, score + LEAF_COST * plain * max(0, k - FREE_LEAVES)) for k, score in results]
+    best = min(score for _, score in results)
     # The smallest tree about as good as the best: near-exact rules (one price per pizza and size) need
     # every leaf they have, so "about" is measured against the plain loss, not against the gain.
     leaves = next(k for k, score in results if score <= best + 0.0005 * plain)
