@@ -73,15 +73,22 @@ class NearIndex:
         self.trivial = points.shape[1] == 0  # no columns to tell rows apart: every row is at distance 0
         self.tree = None if self.trivial or self.size == 0 else cKDTree(points, leafsize=16, balanced_tree=False, compact_nodes=False)
 
-    def nearest(self, queries: MixedRows, within: float = FAR) -> tuple[np.ndarray, np.ndarray]:
-        """Distance to the nearest reference row and its index; ``inf`` and -1 when none is closer than ``within``."""
+    def _without_search(self, n: int, within: float) -> tuple[np.ndarray, np.ndarray] | None:
+        """The answer for ``n`` queries when no tree need be searched (no rows, or no columns), else None."""
         if not 0 < within <= FAR:
             raise ValueError(f"within must be in (0, {FAR}]")
-        n = len(queries)
         if self.size == 0:
             return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
         if self.trivial:
             return np.zeros(n), np.zeros(n, dtype=np.int64)
+        return None
+
+    def nearest(self, queries: MixedRows, within: float = FAR) -> tuple[np.ndarray, np.ndarray]:
+        """Distance to the nearest reference row and its index; ``inf`` and -1 when none is closer than ``within``."""
+        edge = self._without_search(len(queries), within)
+        if edge is not None:
+            return edge
+        n = len(queries)
         dist, idx = self.tree.query(queries.points(), k=1, workers=self.workers, distance_upper_bound=within)
         found = dist < within
         return np.where(found, dist, np.inf), np.where(found, idx, -1).astype(np.int64)
@@ -97,13 +104,9 @@ class NearIndex:
         >>> d.round(2).tolist(), i.tolist()
         ([0.1, 0.5, 0.5], [0, 0, 1])
         """
-        if not 0 < within <= FAR:
-            raise ValueError(f"within must be in (0, {FAR}]")
-        n = len(queries)
-        if self.size == 0:
-            return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
-        if self.trivial:
-            return np.zeros(n), np.zeros(n, dtype=np.int64)
+        edge = self._without_search(len(queries), within)
+        if edge is not None:
+            return edge
         tree, first = self._distinct()
         m = len(first)
         points = queries.points()

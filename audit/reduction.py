@@ -237,6 +237,20 @@ class Plan:
         return out
 
     # --- merging -----------------------------------------------------------------------------------------------
+    def _renumbered_cells(self, part: Part, pair: tuple[str, str], codes: dict[str, np.ndarray],
+                          size_b: int) -> tuple[np.ndarray, np.ndarray]:
+        """A part's joint-table cells of ``pair`` (and their counts) in merged numbering: ``codes`` maps each
+        category column's codes in this part to the merged ones, and the merged table has ``size_b`` columns."""
+        col_a, col_b = pair
+        cells, n = part.joints[pair]
+        local_b = len(part.values[col_b][0]) if col_b in codes else self.decile_bins(col_b)
+        ia, ib = cells // local_b, cells % local_b
+        if col_a in codes:
+            ia = codes[col_a][ia]
+        if col_b in codes:
+            ib = codes[col_b][ib]
+        return ia * size_b + ib, n
+
     def combine(self, a: Part, b: Part) -> Part:
         """Two partitions' parts as one part of all their rows (its categories in the order ``a`` then ``b`` first
         meet them): merging the result with others (:meth:`merge`) gives what merging every part at once gives,
@@ -270,18 +284,12 @@ class Plan:
         for k in self.pairs:
             if k in a.products:
                 out.products[k] = tuple(x + y for x, y in zip(a.products[k], b.products[k]))  # type: ignore[assignment]
-            col_a, col_b = k
+            col_b = k[1]
             size_b = len(out.values[col_b][0]) if col_b in maps else self.decile_bins(col_b)
             cells, counts = [], []
             for side, part in enumerate((a, b)):
-                c, n = part.joints[k]
-                local_b = len(part.values[col_b][0]) if col_b in maps else self.decile_bins(col_b)
-                ia, ib = c // local_b, c % local_b
-                if col_a in maps:
-                    ia = maps[col_a][side][ia]
-                if col_b in maps:
-                    ib = maps[col_b][side][ib]
-                cells.append(ia * size_b + ib)
+                c, n = self._renumbered_cells(part, k, {col: at[side] for col, at in maps.items()}, size_b)
+                cells.append(c)
                 counts.append(n)
             cell, inverse = np.unique(np.concatenate(cells), return_inverse=True)
             total = np.zeros(len(cell), np.int64)
@@ -331,14 +339,8 @@ class Plan:
             size_b = len(vocab[b]) if b in vocab else self.decile_bins(b)
             table = np.zeros(size_a * size_b, np.int64)
             for i, p in enumerate(parts):
-                cells, n = p.joints[k]
-                local_b = len(p.values[b][0]) if b in vocab else self.decile_bins(b)
-                ia, ib = cells // local_b, cells % local_b
-                if a in vocab:
-                    ia = maps[a][i][ia]
-                if b in vocab:
-                    ib = maps[b][i][ib]
-                np.add.at(table, ia * size_b + ib, n)
+                cells, n = self._renumbered_cells(p, k, {col: at[i] for col, at in maps.items()}, size_b)
+                np.add.at(table, cells, n)
             joints[k] = table.reshape(size_a, size_b)
         return Reduction(self, sum(p.rows for p in parts), numbers, counts, vocab, products, joints)
 
