@@ -282,7 +282,8 @@ def _check_target(t: Tables, target: str) -> None:
     """A target a model cannot learn (one value, no values, an identifier) would give a utility score that means nothing."""
     kind = t.kinds[target]
     if kind not in ("numeric", "categorical", "boolean", "date", "datetime", "time"):
-        raise SynthError(f"--target {target!r} is an {kind} column (each row its own value): choose a column a model can predict")
+        what = "an identifier" if kind == "identifier" else f"a {kind}"
+        raise SynthError(f"--target {target!r} is {what} column (each row its own value): choose a column a model can predict")
     values = t.real[target]
     present = values.notna() if target in t.numeric else values.ne("<missing>")
     if not present.any():

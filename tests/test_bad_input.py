@@ -77,6 +77,13 @@ def test_a_target_with_nothing_to_predict_is_one_line_naming_the_file_and_nothin
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_constant_text_target_in_a_tiny_table_is_called_a_single_value_not_an_identifier(tmp_path):
+    real = tmp_path / "tiny.csv"
+    real.write_text("a,b\n1,x\n2,x\n3,x\n")  # too few rows for 'x' to count as a common category
+    line = one_error_line(run("audit", str(real), str(real), "--allow-no-holdout", "--target", "b", "--quiet"))
+    assert line == f"error: {real}: --target 'b' has a single value in the real table ('x'): there is nothing to predict"
+
+
 def test_a_tsv_header_is_read_as_written_and_names_that_only_look_renamed_are_fine(tmp_path):
     tsv = tmp_path / "t.tsv"
     tsv.write_text("x\ty\tx\n1\t2\t3\n")

@@ -87,6 +87,8 @@ def _infer_text(distinct: DistinctText, present: np.ndarray, config: InferenceCo
     fmt, fmt_share = datetime_format(distinct, config.format_share, config.format_sample)
     if fmt is not None:
         return Inferred(temporal_kind(fmt), present, distinct, format=fmt, format_share=fmt_share)
+    if len(values) == 1:  # one value, however few rows: a constant category, never an identifier
+        return Inferred(ColumnKind.CATEGORICAL, present, distinct)
     provider = identity_provider(distinct, config)
     if provider is not None:
         return Inferred(ColumnKind.IDENTIFIER, present, distinct, provider=provider)
