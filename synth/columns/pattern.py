@@ -24,8 +24,9 @@ templates can be given with weights, e.g. as ``synth fit`` learns them from real
 
 A template's codes are numbered in text order (``17-000000`` is code 0 of ``##-######``, ``17-000001``
 code 1); with ``increasing`` row ``r`` takes a code number in ``[start + floor(r * step),
-start + floor((r + 1) * step))``, so codes rise with the row, never repeat, and a chunk's codes depend
-only on its row numbers (the same for any number of workers).
+start + floor((r + 1) * step))``, so codes rise with the row and never repeat. Every code (its template
+too) is drawn from (seed, column, row number) alone, so the output is the same however the rows are cut
+into chunks and for any number of workers.
 
 With ``sorted`` the codes of all templates are lined up in text order as one space, each template holding its
 weight's share, and row ``r`` of ``N`` takes a code from the ``r``-th of ``N`` equal slices of that space
@@ -115,6 +116,7 @@ class PatternColumn(Column):
     """Text codes following templates (``#`` digit, ``?`` letter); optionally unique."""
 
     kind_name: ClassVar[str] = "pattern"
+    chunk_free: ClassVar[bool] = True
     kind: Literal["pattern"] = "pattern"
     patterns: list[str] | dict[str, float] = Field(
         min_length=1, description="Templates (# digit, ? upper-case, @ lower-case, * digit or upper-case, \\ literal), "
@@ -228,22 +230,22 @@ class PatternColumn(Column):
             return self._sample_increasing(ctx)
         if self.unique:
             return self._sample_unique(ctx)
-        rng = ctx.rng(self.name)
-        which = self._icdf(rng.random(ctx.n))
+        # Every draw is keyed by the row (ChunkContext.row_bits), so a code never depends on the chunking.
+        which = self._icdf(ctx.row_random(self.name, "pattern"))
         out = pa.nulls(ctx.n, pa.string())
+        width = max(len(slots) for slots in self._templates)
+        draws = np.stack([ctx.row_bits(self.name, f"char{j}") for j in range(width)], axis=1)
         for k, slots in enumerate(self._templates):
             rows = np.flatnonzero(which == k)
             if len(rows) == 0:
                 continue
-            codes = _render(slots, rng.integers(0, 2**62, size=(len(rows), len(slots))))
-            out = _place(out, rows, codes)
+            out = _place(out, rows, _render(slots, draws[rows, : len(slots)]))
         return out
 
     def _sample_increasing(self, ctx: ChunkContext) -> pa.Array:
         # Row r owns the code numbers [floor(r * step), floor((r + 1) * step)): disjoint, rising ranges (step >= 1),
         # so codes rise and never repeat, and each depends only on its row number and the chunk's seed.
-        rng = ctx.rng(self.name)
-        which = self._icdf(rng.random(ctx.n))
+        which = self._icdf(ctx.row_random(self.name, "pattern"))  # keyed by the row: the same for any chunking
         rows = ctx.row_numbers()
         if float(self.step).is_integer():
             step = int(self.step)
@@ -251,7 +253,7 @@ class PatternColumn(Column):
         else:
             low = np.floor(rows * self.step).astype(np.int64)
             width = np.floor((rows + 1) * self.step).astype(np.int64) - low
-        offset = low + np.minimum((rng.random(ctx.n) * width).astype(np.int64), width - 1)
+        offset = low + np.minimum((ctx.row_random(self.name, "offset") * width).astype(np.int64), width - 1)
         out = pa.nulls(ctx.n, pa.string())
         for k, slots in enumerate(self._templates):
             picked = np.flatnonzero(which == k)
