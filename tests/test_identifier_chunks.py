@@ -64,3 +64,19 @@ def test_identifiers_do_not_depend_on_the_chunking(kind, monkeypatch):
         plan = synth.engine.Plan(schema, rows=ROWS, seed=11)
         for row in (0, 1, 2, 3, 57, 58, 199, 200, 333, ROWS - 1):
             assert plan.chunk(row)["id"].to_pylist() == [whole[row].as_py()], f"{kind}: row {row} alone differs"
+
+
+def test_identifiers_in_conditional_cases_see_their_own_rows(monkeypatch):
+    # A case is drawn for some rows of the chunk only: a row-keyed column must see those rows' numbers, not
+    # 0, 1, 2, ... again (which gave both cases the same numbers, and chunks of one row other codes).
+    schema = Schema.from_yaml_text(
+        "columns:\n"
+        "  - {name: t, kind: choice, values: [a, b]}\n"
+        "  - name: id\n    kind: conditional\n    on: t\n    cases:\n"
+        "      a: {kind: pattern, patterns: ['A-####'], increasing: true}\n"
+        "      b: {kind: pattern, patterns: ['B-####'], increasing: true}\n")
+    whole = _table(schema, 10**6, monkeypatch)
+    a = whole.filter(pa.compute.equal(whole["t"], "a"))["id"].to_pylist()
+    assert a == [f"A-{r:04d}" for r, t in enumerate(whole["t"].to_pylist()) if t == "a"], "code r for row r"
+    b = whole.filter(pa.compute.equal(whole["t"], "b"))["id"].to_pylist()
+    assert b == [f"B-{r:04d}" for r, t in enumerate(whole["t"].to_pylist()) if t == "b"]
