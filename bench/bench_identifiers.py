@@ -17,6 +17,10 @@ Three parts, all in this one run:
 
     OMP_NUM_THREADS=1 python bench/bench_identifiers.py --check --made-up --speed --before /work/venv/bin/synth --rounds 3
     OMP_NUM_THREADS=1 python bench/bench_identifiers.py --check --made-up --synth /work/venv/bin/synth   # the baseline's
+    OMP_NUM_THREADS=1 python bench/bench_identifiers.py --generate /tmp/main --rounds 5   # generation CPU time vs a tree
+
+- ``--generate``: CPU seconds to make 1M rows of each identifier kind, this tree against another source tree,
+  interleaved round by round (the minimum over rounds, and the ratio).
 """
 
 from __future__ import annotations
@@ -163,19 +167,60 @@ def speed(before: str, rounds: int) -> dict[str, dict[str, float]]:
                    "ratio": statistics.median(t["this"]) / statistics.median(t["before"])} for name, t in out.items()}
 
 
+#: What --generate times: one identifier column per kind, 1M rows, in one process per tree and round.
+_GENERATE = r"""
+import json, sys, time
+tree = sys.argv[1]
+if tree != "-":  # another source tree: past this venv's editable-install finder
+    sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+    sys.path.insert(0, tree)
+import synth
+from synth.schema import Schema
+kinds = {
+    "pattern": {"kind": "pattern", "patterns": {"S######": 30, "#######": 70}},
+    "running numbers": {"kind": "pattern", "patterns": {"INV-#######": 70, "INV/2024/#######": 30}, "increasing": True},
+    "phone": {"kind": "phone", "formats": {"(###) ###-####": 60, "###-###-####x##": 40}},
+    "uuid": {"kind": "uuid"},
+}
+out = {}
+for name, column in kinds.items():
+    schema = Schema.from_yaml_text(json.dumps({"columns": [{"name": "id", **column}]}))
+    start = time.process_time()
+    for _ in synth.iter_chunks(schema, rows=1_000_000, seed=1):
+        pass
+    out[name] = time.process_time() - start
+print(json.dumps(out))
+"""
+
+
+def generate_speed(before_tree: str, rounds: int) -> dict[str, dict[str, float]]:
+    """CPU seconds to make 1M rows of each identifier kind, this tree against ``before_tree``, interleaved round by
+    round (CPU time, the minimum over rounds: the machine is shared); the ratio this / before."""
+    times: dict[str, dict[str, list[float]]] = {}
+    for _ in range(rounds):
+        for label, tree in (("before", before_tree), ("this", "-")):
+            done = subprocess.run([sys.executable, "-c", _GENERATE, tree], check=True, capture_output=True, text=True)
+            for kind, seconds in json.loads(done.stdout).items():
+                times.setdefault(kind, {}).setdefault(label, []).append(seconds)
+    return {kind: {"before s": min(t["before"]), "this s": min(t["this"]), "ratio": min(t["this"]) / min(t["before"])}
+            for kind, t in times.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--made-up", action="store_true")
     ap.add_argument("--speed", action="store_true")
     ap.add_argument("--before", default="synth", help="the baseline's synth executable")
-    ap.add_argument("--synth", default=SYNTH, help="the synth executable --check and --made-up run (default: this "
+    ap.add_argument("--synth", default=None, help="the synth executable --check and --made-up run (default: this "
                                                    "tree's; another tree's shows what it wrote before)")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--generate", metavar="BEFORE_TREE", help="time making each identifier kind, this tree against "
+                                                             "another source tree (e.g. `git archive main | tar -x -C DIR`)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     global SYNTH
-    SYNTH = args.synth
+    SYNTH = args.synth or SYNTH
     if (args.check or args.speed) and not DATA.exists():
         sys.exit(f"{DATA} is not here")
     result = {}
@@ -191,6 +236,9 @@ def main() -> None:
     if args.speed:
         result["speed"] = speed(args.before, args.rounds)
         print(pd.DataFrame(result["speed"]).T.round(3).to_string())
+    if args.generate:
+        result["generate"] = generate_speed(args.generate, args.rounds)
+        print(pd.DataFrame(result["generate"]).T.round(3).to_string())
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
 

@@ -23,10 +23,14 @@ _M1, _M2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB  # splitmix64's multipliers (n
 def _mix(x: np.ndarray, key: np.uint64) -> np.ndarray:
     """splitmix64 finaliser of ``x ^ key``: a fast, well-spread 64-bit hash."""
     s30, s27, s31, m1, m2 = _constants()
-    z = x ^ key  # uint64 arithmetic wraps around, without a warning for arrays
-    z = (z ^ (z >> s30)) * m1
-    z = (z ^ (z >> s27)) * m2
-    return z ^ (z >> s31)
+    with np.errstate(over="ignore"):  # uint64 products wrap around (a scalar would warn)
+        z = np.bitwise_xor(x, key, dtype=np.uint64)  # a new array; the rest works in place
+        z ^= z >> s30
+        z *= m1
+        z ^= z >> s27
+        z *= m2
+        z ^= z >> s31
+    return z
 
 
 @functools.lru_cache(maxsize=None)

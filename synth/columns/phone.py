@@ -29,7 +29,7 @@ from pydantic import Field, PrivateAttr, model_validator
 
 from ..lazy import np, pa, pc
 from .base import ChunkContext, Column, InverseCDF, as_weights, register
-from .pattern import _as_strings, _place
+from .pattern import _as_strings, _pick, _place
 
 #: Leading digits drawn from the prefixes the region uses (a prefix of this many digits, or the whole number).
 PREFIX_DIGITS = 4
@@ -187,7 +187,7 @@ class PhoneColumn(Column):
 
     def sample(self, ctx: ChunkContext) -> pa.Array:
         # Every draw is keyed by the row (ChunkContext.row_bits), so a number never depends on the chunking.
-        which = self._icdf(ctx.row_random(self.name, "format"))
+        which = _pick(self._icdf, ctx, self.name, "format")
         out = pa.nulls(ctx.n, pa.string())
         for k, (fmt, national, extension) in enumerate(self._layout):
             rows = np.flatnonzero(which == k)
