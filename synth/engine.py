@@ -115,7 +115,9 @@ class Plan:
         for expr in self._constraints_after.get(col.name, []):
             self._enforce(expr, col, ctx)
         if col.nulls > 0:
-            drop = stratified(ctx.rng(col.name, "nulls"), ctx.n) < col.nulls
+            # A chunk-free column's empty rows are chosen row by row too; others are stratified within the chunk.
+            u = ctx.row_random(col.name, "nulls") if col.chunk_free else stratified(ctx.rng(col.name, "nulls"), ctx.n)
+            drop = u < col.nulls
             mask = pa.array(drop)
             for name in values:  # a reference's looked-up columns are empty with its key
                 ctx.values[name] = pc.if_else(mask, pa.nulls(ctx.n, ctx.values[name].type), ctx.values[name])

@@ -61,11 +61,13 @@ def test_twin_phone_numbers_are_valid_and_never_real_ones(us_fit):
     values = twin.phone.dropna()
     sample = values.sample(400, random_state=1)
     assert all(phonenumbers.is_valid_number(phonenumbers.parse(v, "US")) for v in sample)
-    assert not values.isin(set(real.phone.dropna())).any()
+    # The twin keeps the real table's 8 area codes (~60M valid numbers), so a chance match is possible (~0.3 expected
+    # among 6,000 numbers): drawn afresh means no more matches than chance, not none at all.
+    assert values.isin(set(real.phone.dropna())).sum() <= 2
     national = values.str.replace(r"x\d+$", "", regex=True).str.replace(r"\D", "", regex=True).str[-10:]
     real_national = real.phone.dropna().str.replace(r"x\d+$", "", regex=True).str.replace(r"\D", "", regex=True).str[-10:]
-    assert not national.isin(set(real_national)).any()  # not even written in another format
-    assert national.is_unique
+    assert national.isin(set(real_national)).sum() <= 2  # not even written in another format
+    assert national.duplicated().sum() <= 3
 
 
 def test_numbers_of_another_region_keep_their_prefix_and_grouping():
@@ -108,6 +110,50 @@ def test_phone_numbers_are_the_same_for_any_number_of_workers(tmp_path):
     ({"formats": ["###-####"]}, "holds 7 national digits; US numbers have 10"),
 ])
 def test_bad_phone_columns_fail_with_one_line(column, message):
+    with pytest.raises(SynthError, match=message) as info:
+        synth.generate(synth.Schema.from_dict({"name": "bad", "columns": [{"name": "p", "kind": "phone", **column}]}), rows=5)
+    assert "\n" not in str(info.value)
+
+
+def _area_code_table(n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """70% Chicago 312 and 30% 773 numbers, plus three numbers with an area code each of their own."""
+    area = np.where(rng.random(n) < 0.7, 312, 773)
+    phones = [f"({a}) {e}-{l:04d}" for a, e, l in zip(area, rng.integers(200, 999, n), rng.integers(0, 10_000, n))]
+    phones[:3] = ["(415) 739-8948", "(212) 736-5000", "(646) 234-1234"]
+    return pd.DataFrame({"phone": phones, "v": rng.normal(size=n)})
+
+
+def test_the_area_code_mix_is_learned_and_kept():
+    rng = np.random.default_rng(31)
+    real = _area_code_table(3000, rng)
+    schema = SchemaFitter(FitConfig(min_count=5)).fit(real, name="t").schema_.to_dict()
+    spec = _phone_entry(schema)
+    assert set(spec["leading"]) == {"312", "773"}, spec  # 415, 212, 646: fewer than k rows each, not written
+    assert spec.get("other_leading", 0) < 10
+    twin = synth.generate(synth.Schema.from_dict(schema), rows=6000, seed=3).phone
+    area = twin.str[1:4]
+    assert abs((area == "312").mean() - 0.7) < 0.03 and abs((area == "773").mean() - 0.3) < 0.03
+    assert area.isin(["312", "773"]).mean() > 0.99
+    assert all(phonenumbers.is_valid_number(phonenumbers.parse(v, "US")) for v in twin.iloc[:300])
+    assert twin.isin(set(real.phone)).mean() < 0.002  # drawn afresh: a chance match, never a copy
+
+
+def test_leading_digits_and_the_regions_own_mix_share_the_rows():
+    schema = synth.Schema.from_dict({"name": "t", "columns": [
+        {"name": "p", "kind": "phone", "formats": ["##########"], "leading": {"312": 1}, "other_leading": 1}]})
+    twin = synth.generate(schema, rows=4000, seed=2).p
+    chicago = (twin.str[:3] == "312").mean()
+    assert 0.45 < chicago < 0.55  # the other half draws from all US area codes, where 312 is one of hundreds
+    assert twin.str[:3].nunique() > 50
+
+
+@pytest.mark.parametrize("column, message", [
+    ({"leading": {"31x": 1}}, "leading digits '31x' must be 1 to 9 digits"),
+    ({"leading": {"911": 1}}, "leading digits '911' begin no valid US number"),
+    ({"other_leading": 3}, "give leading too"),
+    ({"leading": {}}, "at least one"),
+])
+def test_bad_leading_digits_fail_with_one_line(column, message):
     with pytest.raises(SynthError, match=message) as info:
         synth.generate(synth.Schema.from_dict({"name": "bad", "columns": [{"name": "p", "kind": "phone", **column}]}), rows=5)
     assert "\n" not in str(info.value)

@@ -120,11 +120,30 @@ class ChunkContext:
     values: dict[str, pa.Array] = field(default_factory=dict)
     uniforms: dict[str, np.ndarray] = field(default_factory=dict)  # copula draws, by column name
     memo: dict[Any, Any] = field(default_factory=dict)  # work that columns share within the chunk (rows grouped by a key)
+    rows: Any = None  # the global row numbers when they are not start .. start + n (a conditional case's rows)
 
     def rng(self, *keys: str) -> np.random.Generator:
         """A generator private to (seed, chunk, keys): the same chunk always gets the same stream."""
         entropy = [self.seed & 0xFFFFFFFF, self.seed >> 32, self.index] + [stable_key(k) for k in keys]
         return np.random.default_rng(entropy)  # = Generator(PCG64(SeedSequence(entropy))), built faster
+
+    def row_bits(self, *keys: str, at: Any = None) -> np.ndarray:
+        """64 random bits (uint64) per row, from (seed, keys, global row number) alone: unlike :meth:`rng`, the
+        same for a row however the table is cut into chunks (identifiers must be; see ``Column.chunk_free``).
+
+        >>> whole = ChunkContext(seed=3, index=0, start=0, n=10, total_rows=10).row_bits("id")
+        >>> part = ChunkContext(seed=3, index=2, start=7, n=3, total_rows=10).row_bits("id")
+        >>> bool((whole[7:] == part).all())
+        True
+        """
+        from .permute import keyed_hash  # permute builds on this module
+
+        rows = self.row_numbers() if at is None else self.row_numbers()[at]  # at: some of the chunk's rows
+        return keyed_hash(rows, self.seed, "/".join(("rows",) + keys))
+
+    def row_random(self, *keys: str, at: Any = None) -> np.ndarray:
+        """One uniform in [0, 1) per row (or per row ``at``) from :meth:`row_bits` (53 bits): chunk-free randomness."""
+        return (self.row_bits(*keys, at=at) >> np.uint64(11)).astype(np.float64) * 2.0**-53
 
     def uniform(self, name: str) -> np.ndarray:
         """Uniforms in [0, 1) that drive column ``name``: the copula's if it is correlated, else stratified.
@@ -140,6 +159,8 @@ class ChunkContext:
 
     def row_numbers(self) -> np.ndarray:
         """Global 0-based row numbers of this chunk's rows."""
+        if self.rows is not None:
+            return self.rows
         return np.arange(self.start, self.start + self.n, dtype=np.int64)
 
 
@@ -173,6 +194,10 @@ class Column(BaseModel):
     random: ClassVar[bool] = True
     #: May be one case of a ``conditional`` column: makes a single column, and can be drawn for some rows only.
     in_cases: ClassVar[bool] = True
+    #: A row's value (and whether it is empty) depends on (seed, column, row number) only, never on the chunk
+    #: the row falls in: identifiers (codes, running numbers, phone numbers, keys), whose tables' chunks vary in
+    #: size (a child table's chunk holds its parents' children). Such a kind draws from ``ChunkContext.row_bits``.
+    chunk_free: ClassVar[bool] = False
 
     name: str = Field(min_length=1, description="The output column's name")
     kind: str
@@ -249,7 +274,8 @@ class Column(BaseModel):
         ``uniforms``: draw from the column's copula uniforms on those rows (a conditional column's case keeps
         its correlations), rather than afresh (a constraint's redraw must differ from the first draw).
         """
-        sub = ChunkContext(ctx.seed, ctx.index, ctx.start, len(rows), ctx.total_rows, _RowsOf(ctx.values, rows))
+        sub = ChunkContext(ctx.seed, ctx.index, ctx.start, len(rows), ctx.total_rows, _RowsOf(ctx.values, rows),
+                           rows=ctx.row_numbers()[rows])  # a row-keyed column (codes, sequences) sees its own rows
         if uniforms:
             sub.uniforms = {k: ctx.uniforms[k][rows] for k in self.output_names() if k in ctx.uniforms}
         return self.sample(_RekeyedContext(sub, rng_key))
@@ -275,11 +301,15 @@ class _RekeyedContext(ChunkContext):
     """A context whose random streams are salted with an extra key (for redraws)."""
 
     def __init__(self, base: ChunkContext, salt: str) -> None:
-        super().__init__(base.seed, base.index, base.start, base.n, base.total_rows, base.values, base.uniforms)
+        super().__init__(base.seed, base.index, base.start, base.n, base.total_rows, base.values, base.uniforms,
+                         rows=base.rows)
         self._salt = salt
 
     def rng(self, *keys: str) -> np.random.Generator:
         return super().rng(self._salt, *keys)
+
+    def row_bits(self, *keys: str, at: Any = None) -> np.ndarray:
+        return super().row_bits(self._salt, *keys, at=at)
 
 
 def as_weights(values: Iterable[float], where: str) -> np.ndarray:

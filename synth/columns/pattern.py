@@ -24,8 +24,9 @@ templates can be given with weights, e.g. as ``synth fit`` learns them from real
 
 A template's codes are numbered in text order (``17-000000`` is code 0 of ``##-######``, ``17-000001``
 code 1); with ``increasing`` row ``r`` takes a code number in ``[start + floor(r * step),
-start + floor((r + 1) * step))``, so codes rise with the row, never repeat, and a chunk's codes depend
-only on its row numbers (the same for any number of workers).
+start + floor((r + 1) * step))``, so codes rise with the row and never repeat. Every code (its template
+too) is drawn from (seed, column, row number) alone, so the output is the same however the rows are cut
+into chunks and for any number of workers.
 
 With ``sorted`` the codes of all templates are lined up in text order as one space, each template holding its
 weight's share, and row ``r`` of ``N`` takes a code from the ``r``-th of ``N`` equal slices of that space
@@ -84,6 +85,8 @@ def _capacity(slots: list[bytes]) -> int:
 
 #: Increasing codes are counted in int64; a template with more codes than this cannot count up.
 MAX_COUNTED = 2**62
+#: A template of at most this many codes draws its code as one 64-bit number modulo its size.
+SMALL_SPACE = 2**40
 
 
 def code_numbers(slots: list[bytes], codes: list[str] | np.ndarray) -> np.ndarray:
@@ -115,6 +118,7 @@ class PatternColumn(Column):
     """Text codes following templates (``#`` digit, ``?`` letter); optionally unique."""
 
     kind_name: ClassVar[str] = "pattern"
+    chunk_free: ClassVar[bool] = True
     kind: Literal["pattern"] = "pattern"
     patterns: list[str] | dict[str, float] = Field(
         min_length=1, description="Templates (# digit, ? upper-case, @ lower-case, * digit or upper-case, \\ literal), "
@@ -228,22 +232,26 @@ class PatternColumn(Column):
             return self._sample_increasing(ctx)
         if self.unique:
             return self._sample_unique(ctx)
-        rng = ctx.rng(self.name)
-        which = self._icdf(rng.random(ctx.n))
+        # Every draw is keyed by the row (ChunkContext.row_bits), so a code never depends on the chunking.
+        which = _pick(self._icdf, ctx, self.name, "pattern")
         out = pa.nulls(ctx.n, pa.string())
+        bits = ctx.row_bits(self.name, "code")
         for k, slots in enumerate(self._templates):
             rows = np.flatnonzero(which == k)
             if len(rows) == 0:
                 continue
-            codes = _render(slots, rng.integers(0, 2**62, size=(len(rows), len(slots))))
+            if _capacity(slots) <= SMALL_SPACE:  # one 64-bit draw numbers the code (bias below 2^-24)
+                codes = _render_index(slots, (bits[rows] % np.uint64(_capacity(slots))).astype(np.int64))
+            else:  # a draw per position
+                draws = np.stack([ctx.row_bits(self.name, f"char{j}", at=rows) for j in range(len(slots))], axis=1)
+                codes = _render(slots, draws)
             out = _place(out, rows, codes)
         return out
 
     def _sample_increasing(self, ctx: ChunkContext) -> pa.Array:
         # Row r owns the code numbers [floor(r * step), floor((r + 1) * step)): disjoint, rising ranges (step >= 1),
         # so codes rise and never repeat, and each depends only on its row number and the chunk's seed.
-        rng = ctx.rng(self.name)
-        which = self._icdf(rng.random(ctx.n))
+        which = _pick(self._icdf, ctx, self.name, "pattern")  # keyed by the row: the same for any chunking
         rows = ctx.row_numbers()
         if float(self.step).is_integer():
             step = int(self.step)
@@ -251,7 +259,10 @@ class PatternColumn(Column):
         else:
             low = np.floor(rows * self.step).astype(np.int64)
             width = np.floor((rows + 1) * self.step).astype(np.int64) - low
-        offset = low + np.minimum((rng.random(ctx.n) * width).astype(np.int64), width - 1)
+        if float(self.step) == 1.0:  # each row owns one code number: nothing to draw
+            offset = low
+        else:
+            offset = low + np.minimum((ctx.row_random(self.name, "offset") * width).astype(np.int64), width - 1)
         out = pa.nulls(ctx.n, pa.string())
         for k, slots in enumerate(self._templates):
             picked = np.flatnonzero(which == k)
@@ -279,6 +290,13 @@ class PatternColumn(Column):
             codes = permutation(dealt[rows] - bounds[t], min(_capacity(slots), MAX_COUNTED), ctx.seed, f"{self.name}/{t}")
             out = _place(out, rows, _render_index(slots, codes))
         return out
+
+
+def _pick(icdf: InverseCDF, ctx: ChunkContext, *keys: str) -> np.ndarray:
+    """Each row's bucket of ``icdf`` (a template, a format), drawn from the row alone; no draw for one bucket."""
+    if icdf.last == 0:
+        return np.zeros(ctx.n, dtype=np.int64)
+    return icdf(ctx.row_random(*keys))
 
 
 def _falls(values: Any) -> np.ndarray:

@@ -11,6 +11,8 @@ construction. The round function is a 64-bit multiply-xorshift mix, done in nump
 
 from __future__ import annotations
 
+import functools
+
 from ..lazy import np
 from .base import stable_key
 
@@ -20,11 +22,21 @@ _M1, _M2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB  # splitmix64's multipliers (n
 
 def _mix(x: np.ndarray, key: np.uint64) -> np.ndarray:
     """splitmix64 finaliser of ``x ^ key``: a fast, well-spread 64-bit hash."""
-    with np.errstate(over="ignore"):
-        z = x ^ key
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(_M1)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(_M2)
-        return z ^ (z >> np.uint64(31))
+    s30, s27, s31, m1, m2 = _constants()
+    with np.errstate(over="ignore"):  # uint64 products wrap around (a scalar would warn)
+        z = np.bitwise_xor(x, key, dtype=np.uint64)  # a new array; the rest works in place
+        z ^= z >> s30
+        z *= m1
+        z ^= z >> s27
+        z *= m2
+        z ^= z >> s31
+    return z
+
+
+@functools.lru_cache(maxsize=None)
+def _constants() -> tuple[np.uint64, ...]:
+    """splitmix64's shifts and multipliers as numpy scalars, made once (``np`` is a lazy module: each lookup costs)."""
+    return np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(_M1), np.uint64(_M2)
 
 
 def _feistel(x: np.ndarray, half_bits: int, keys: list[np.uint64]) -> np.ndarray:
@@ -65,6 +77,13 @@ def keyed_hash(index: np.ndarray, seed: int, name: str) -> np.ndarray:
     >>> bool((a[2:4] == keyed_hash(np.array([2, 3]), 7, "code")).all()), bool((a != keyed_hash(np.arange(5), 8, "code")).all())
     (True, True)
     """
+    first, second = _hash_keys(seed, name)
+    return _mix(_mix(np.asarray(index, dtype=np.uint64), first), second)
+
+
+@functools.lru_cache(maxsize=4096)
+def _hash_keys(seed: int, name: str) -> tuple[np.uint64, np.uint64]:
+    """The two 64-bit keys of (seed, name): made once, as small chunks (a child table's) ask for them often."""
     rng = np.random.default_rng([seed & 0xFFFFFFFF, seed >> 32, stable_key(name), 0x51A7])
     first, second = (np.uint64(k) for k in rng.integers(0, 2**63, size=2, dtype=np.int64))
-    return _mix(_mix(np.asarray(index, dtype=np.uint64), first), second)
+    return first, second

@@ -10,10 +10,13 @@ the format. ``synth fit`` learns the formats of a real phone column with their s
       kind: phone
       region: US                 # whose numbers (ISO 3166 code, as the phonenumbers package names regions)
       formats: {"(###) ###-####": 60, "###-###-####": 25, "+1 ### ### ####": 10, "###-###-####x###": 5}
+      leading: {"312": 60, "773": 30}  # area codes (the national number's first digits) with their weights
+      other_leading: 10          # the weight of numbers with any leading digits the region uses
 
 A number is valid as the ``phonenumbers`` package judges it (a fixed-line or mobile number of the region, from
 Google's libphonenumber metadata): national numbers are drawn digit by digit, the first digits from the
-prefixes that region uses, and kept when the region's patterns match them whole (Arrow's RE2, a chunk at a time).
+prefixes that region uses (or from ``leading``), and kept when the region's patterns match them whole (Arrow's RE2,
+a chunk at a time). Every draw is keyed by the row number, so a row's number does not depend on the chunking.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from pydantic import Field, PrivateAttr, model_validator
 
 from ..lazy import np, pa, pc
 from .base import ChunkContext, Column, InverseCDF, as_weights, register
-from .pattern import _as_strings, _place
+from .pattern import _as_strings, _pick, _place
 
 #: Leading digits drawn from the prefixes the region uses (a prefix of this many digits, or the whole number).
 PREFIX_DIGITS = 4
@@ -86,6 +89,18 @@ def _prefixes(region: str, length: int) -> tuple[np.ndarray, np.ndarray]:
     return prefixes[keep], hits[keep].astype(float)
 
 
+def _begins_valid(region: str, lead: str, length: int) -> bool:
+    """Whether some of the ``length``-digit numbers that begin with ``lead`` are valid numbers of ``region``
+    (tried on a fixed set of random completions).
+
+    >>> _begins_valid("US", "312", 10), _begins_valid("US", "911", 10)
+    (True, False)
+    """
+    rest = 10 ** (length - len(lead))
+    tries = np.random.default_rng(len(lead)).integers(0, rest, size=256)
+    return bool(valid_national(_digit_text(int(lead) * rest + tries, length), region).any())
+
+
 def _digit_text(numbers: np.ndarray, length: int) -> pa.Array:
     """Whole numbers as zero-padded text of ``length`` digits."""
     chars = np.empty((len(numbers), length), dtype=np.uint8)
@@ -101,6 +116,7 @@ class PhoneColumn(Column):
     """Valid phone numbers of one region in given formats (``(###) ###-####``), drawn afresh."""
 
     kind_name: ClassVar[str] = "phone"
+    chunk_free: ClassVar[bool] = True
     kind: Literal["phone"] = "phone"
     region: str = Field(default="US", description="Whose numbers: a region code as the phonenumbers package names "
                                                   "them (US, GB, DE, ...); numbers are valid fixed-line or mobile ones")
@@ -109,8 +125,16 @@ class PhoneColumn(Column):
         description="How numbers are written, a list or a mapping format -> weight: # is the next digit of the "
                     "national number, # after a letter (x, ext) an extension digit, anything else as is")
 
+    leading: dict[str, float] | None = Field(
+        default=None, description="The national number's leading digits (area codes: {'312': 70, '773': 30}), a "
+                                  "mapping digits -> weight; rows not given to one take any leading digits of "
+                                  "the region (weight `other_leading`)")
+    other_leading: float = Field(default=0.0, ge=0.0, description="With leading: the weight of rows whose numbers "
+                                                                  "take any leading digits the region uses")
+
     _icdf: Any = PrivateAttr(default=None)
     _layout: list[tuple[bytes, list[int], list[int]]] = PrivateAttr(default_factory=list)
+    _lead: Any = PrivateAttr(default=None)  # (InverseCDF over the leading digits then "other", their digits)
 
     @model_validator(mode="after")
     def _check(self) -> "PhoneColumn":
@@ -127,7 +151,25 @@ class PhoneColumn(Column):
                                  f"{' or '.join(map(str, lengths))}")
             self._layout.append((fmt.encode("ascii"), national, extension))
         self._icdf = InverseCDF(np.cumsum(as_weights(weights, "format weights")))
+        if self.leading is not None:
+            self._check_leading(min(len(national) for _, national, _ in self._layout))
+        elif self.other_leading:
+            raise ValueError("other_leading is the weight of rows outside `leading`: give leading too, or leave it out")
         return self
+
+    def _check_leading(self, shortest: int) -> None:
+        """Each leading digits must be digits, shorter than every format's number, and begin valid numbers."""
+        names = list(self.leading or {})
+        if not names:
+            raise ValueError("leading must name at least one set of leading digits")
+        for lead in names:
+            if not (lead.isascii() and lead.isdigit() and len(lead) < shortest):
+                raise ValueError(f"leading digits {lead!r} must be 1 to {shortest - 1} digits (the formats' numbers "
+                                 f"have {shortest})")
+            if not _begins_valid(self.region, lead, shortest):
+                raise ValueError(f"leading digits {lead!r} begin no valid {self.region} number")
+        weights = list((self.leading or {}).values()) + [self.other_leading]
+        self._lead = (InverseCDF(np.cumsum(as_weights(weights, "leading weights"))), names)
 
     def trial_reason(self, known: Any, rows: int) -> str | None:
         return None  # the formats and the region were checked; any row count works
@@ -144,41 +186,54 @@ class PhoneColumn(Column):
         return [(f"{name} follows its formats", lambda f: (f[name].notna() & ~f[name].astype(str).str.match(pattern)).to_numpy())]
 
     def sample(self, ctx: ChunkContext) -> pa.Array:
-        rng = ctx.rng(self.name)
-        which = self._icdf(rng.random(ctx.n))
+        # Every draw is keyed by the row (ChunkContext.row_bits), so a number never depends on the chunking.
+        which = _pick(self._icdf, ctx, self.name, "format")
         out = pa.nulls(ctx.n, pa.string())
         for k, (fmt, national, extension) in enumerate(self._layout):
             rows = np.flatnonzero(which == k)
             if len(rows):
-                digits = self._numbers(rng, len(rows), len(national))
-                ext = (48 + rng.integers(0, 10, size=(len(rows), len(extension)))).astype(np.uint8)
+                digits = self._numbers(ctx, rows, len(national))
+                ext = np.empty((len(rows), len(extension)), dtype=np.uint8)
+                for j in range(len(extension)):
+                    ext[:, j] = 48 + ctx.row_bits(self.name, f"ext{j}", at=rows) % np.uint64(10)
                 out = _place(out, rows, _written(fmt, national, extension, digits, ext))
         return out
 
-    def _numbers(self, rng: np.random.Generator, n: int, length: int) -> np.ndarray:
-        """``n`` valid national numbers of ``length`` digits, as rows of ASCII digits: drawn by batches (a prefix
-        the region uses, then random digits) and kept where the region's patterns match."""
+    def _numbers(self, ctx: ChunkContext, rows: np.ndarray, length: int) -> np.ndarray:
+        """Valid national numbers of ``length`` digits for the chunk's ``rows``, as rows of ASCII digits: each row
+        tries (a prefix the region uses, then random digits), attempt after attempt, until the region's patterns
+        match; attempt ``a`` of a row is drawn from (seed, column, row, a), so any chunking gives the same numbers."""
         prefixes, weights = _prefixes(self.region, length)
         if not len(prefixes):
             raise ValueError(f"no valid {self.region} numbers of {length} digits were found")
         pick = InverseCDF(np.cumsum(weights))
-        digits = min(PREFIX_DIGITS, length)
-        tail = 10 ** (length - digits)
-        found: list[np.ndarray] = []
-        needed = n
-        for _ in range(1000):  # each batch keeps most draws: a handful of rounds
-            size = max(64, math.ceil(needed * 1.3))
-            numbers = prefixes[pick(rng.random(size))] * tail + rng.integers(0, tail, size=size)
-            text = _digit_text(numbers, length)
-            kept = numbers[valid_national(text, self.region)][:needed]
-            found.append(kept)
-            needed -= len(kept)
-            if needed <= 0:
+        # Rows given leading digits keep them in every attempt; the others ("other") draw the region's own.
+        given = np.full(len(rows), -1, dtype=np.int64)
+        given_tail = np.ones(len(rows), dtype=np.int64)
+        if self._lead is not None:
+            icdf, names = self._lead
+            choice = icdf(ctx.row_random(self.name, "leading", at=rows))
+            known = choice < len(names)
+            given[known] = np.array([int(x) for x in names], dtype=np.int64)[choice[known]]
+            given_tail[known] = np.array([10 ** (length - len(x)) for x in names], dtype=np.int64)[choice[known]]
+        tail = np.where(given >= 0, given_tail, 10 ** (length - min(PREFIX_DIGITS, length)))
+        numbers = np.zeros(len(rows), dtype=np.int64)
+        todo = np.arange(len(rows))
+        for attempt in range(1000):  # most draws are valid: a handful of attempts
+            at = rows[todo]
+            lead = np.where(given[todo] >= 0, given[todo],
+                            prefixes[pick(ctx.row_random(self.name, "prefix", str(attempt), at=at))])
+            bits = ctx.row_bits(self.name, "digits", str(attempt), at=at)
+            rest = (bits % tail[todo].astype(np.uint64)).astype(np.int64)
+            drawn = lead * tail[todo] + rest
+            ok = valid_national(_digit_text(drawn, length), self.region)
+            numbers[todo[ok]] = drawn[ok]
+            todo = todo[~ok]
+            if not len(todo):
                 break
         else:  # pragma: no cover - the prefixes were chosen because their completions are valid
             raise ValueError(f"too few valid {self.region} numbers of {length} digits")
-        numbers = np.concatenate(found)
-        chars = np.empty((n, length), dtype=np.uint8)
+        chars = np.empty((len(rows), length), dtype=np.uint8)
         for j in range(length - 1, -1, -1):
             chars[:, j] = 48 + numbers % 10
             numbers = numbers // 10

@@ -563,9 +563,11 @@ KIND_FACTS = {'aggregate': {'summary': "A summary of this row's child rows: coun
                         "A template's codes are numbered in text order (``17-000000`` is code 0 of ``##-######``, "
                         '``17-000001``\n'
                         'code 1); with ``increasing`` row ``r`` takes a code number in ``[start + floor(r * step),\n'
-                        "start + floor((r + 1) * step))``, so codes rise with the row, never repeat, and a chunk's "
-                        'codes depend\n'
-                        'only on its row numbers (the same for any number of workers).\n'
+                        'start + floor((r + 1) * step))``, so codes rise with the row and never repeat. Every code '
+                        '(its template\n'
+                        'too) is drawn from (seed, column, row number) alone, so the output is the same however the '
+                        'rows are cut\n'
+                        'into chunks and for any number of workers.\n'
                         '\n'
                         'With ``sorted`` the codes of all templates are lined up in text order as one space, each '
                         'template holding its\n'
@@ -593,7 +595,16 @@ KIND_FACTS = {'aggregate': {'summary': "A summary of this row's child rows: coun
                        'list[str] | dict[str, float]',
                        "{'(###) ###-####': 1.0}",
                        'How numbers are written, a list or a mapping format -> weight: # is the next digit of the '
-                       'national number, # after a letter (x, ext) an extension digit, anything else as is')],
+                       'national number, # after a letter (x, ext) an extension digit, anything else as is'),
+                      ('leading',
+                       'dict[str, float] | None',
+                       'None',
+                       "The national number's leading digits (area codes: {'312': 70, '773': 30}), a mapping digits -> "
+                       'weight; rows not given to one take any leading digits of the region (weight `other_leading`)'),
+                      ('other_leading',
+                       'float',
+                       '0.0',
+                       'With leading: the weight of rows whose numbers take any leading digits the region uses')],
            'reference': '',
            'example': '\n'
                       '\n'
@@ -603,13 +614,19 @@ KIND_FACTS = {'aggregate': {'summary': "A summary of this row's child rows: coun
                       'names regions)\n'
                       '      formats: {"(###) ###-####": 60, "###-###-####": 25, "+1 ### ### ####": 10, '
                       '"###-###-####x###": 5}\n'
+                      '      leading: {"312": 60, "773": 30}  # area codes (the national number\'s first digits) with '
+                      'their weights\n'
+                      '      other_leading: 10          # the weight of numbers with any leading digits the region '
+                      'uses\n'
                       '\n'
                       'A number is valid as the ``phonenumbers`` package judges it (a fixed-line or mobile number of '
                       'the region, from\n'
                       "Google's libphonenumber metadata): national numbers are drawn digit by digit, the first digits "
                       'from the\n'
-                      "prefixes that region uses, and kept when the region's patterns match them whole (Arrow's RE2, a "
-                      'chunk at a time).\n'},
+                      "prefixes that region uses (or from ``leading``), and kept when the region's patterns match them "
+                      "whole (Arrow's RE2,\n"
+                      "a chunk at a time). Every draw is keyed by the row number, so a row's number does not depend on "
+                      'the chunking.\n'},
  'reference': {'summary': 'A key of a row of another table: the parent row (with ``count``) or a row drawn from a '
                           'lookup table.',
                'doc': 'A key of a row of another table: the parent row (with ``count``) or a row drawn from a lookup '
@@ -695,11 +712,20 @@ KIND_FACTS = {'aggregate': {'summary': "A summary of this row's child rows: coun
                          ('nulls', 'float', '0.0', 'Share of rows left empty (0-1)'),
                          ('hidden', 'bool', 'False', 'Made and usable in expressions, but not written'),
                          ('description', 'str | None', 'None', 'Free text for people'),
-                         ('start', 'int', '1', ''),
+                         ('start',
+                          'int | dict[str, int]',
+                          '1',
+                          'The first number; with formats, a mapping format -> first number (a format left out starts '
+                          'at 1)'),
                          ('step', 'int', '1', 'Difference between consecutive values; not zero'),
                          ('prefix', 'str', "''", ''),
                          ('suffix', 'str', "''", ''),
-                         ('digits', 'int | None', 'None', 'Zero-pad the number to this many digits')],
+                         ('digits', 'int | None', 'None', 'Zero-pad the number to this many digits'),
+                         ('formats',
+                          'dict[str, float] | None',
+                          'None',
+                          "Text formats with weights, {} standing for the number ({'INV-{}': 70, 'CR-{}': 30}): each "
+                          'row picks one; numbers rise within each')],
               'reference': '',
               'example': '\n'
                          '\n'
@@ -710,8 +736,20 @@ KIND_FACTS = {'aggregate': {'summary': "A summary of this row's child rows: coun
                          '      start: 1\n'
                          '      prefix: "2015-"      # with prefix/digits/suffix the values are text: 2015-000001\n'
                          '      digits: 6\n'
+                         '    - name: invoice\n'
+                         '      kind: sequence       # several formats: {} is the number; each row picks one '
+                         '(weights), numbers rise in each\n'
+                         '      formats: {"INV-{}": 70, "CR-{}": 30}\n'
+                         '      start: {"INV-{}": 1300, "CR-{}": 120}\n'
+                         '      step: 2\n'
                          '    - name: session\n'
-                         '      kind: uuid\n'},
+                         '      kind: uuid\n'
+                         '\n'
+                         "Row ``r`` holds the number ``start + step * r``; with ``formats`` a row's format is drawn "
+                         'from (seed, column, row)\n'
+                         'alone, so every value is the same however the rows are cut into chunks, and the numbers of '
+                         'each format rise\n'
+                         'with the row, never repeating (formats whose values could coincide are refused).\n'},
  'time': {'summary': 'Times of day from ``start`` to ``end`` (both included, default the whole day) every ``step``.',
           'doc': 'Times of day from ``start`` to ``end`` (both included, default the whole day) every ``step``.',
           'fields': [('name', 'str', 'required', "The output column's name"),
@@ -762,5 +800,17 @@ KIND_FACTS = {'aggregate': {'summary': "A summary of this row's child rows: coun
                      '      start: 1\n'
                      '      prefix: "2015-"      # with prefix/digits/suffix the values are text: 2015-000001\n'
                      '      digits: 6\n'
+                     '    - name: invoice\n'
+                     '      kind: sequence       # several formats: {} is the number; each row picks one (weights), '
+                     'numbers rise in each\n'
+                     '      formats: {"INV-{}": 70, "CR-{}": 30}\n'
+                     '      start: {"INV-{}": 1300, "CR-{}": 120}\n'
+                     '      step: 2\n'
                      '    - name: session\n'
-                     '      kind: uuid\n'}}
+                     '      kind: uuid\n'
+                     '\n'
+                     "Row ``r`` holds the number ``start + step * r``; with ``formats`` a row's format is drawn from "
+                     '(seed, column, row)\n'
+                     'alone, so every value is the same however the rows are cut into chunks, and the numbers of each '
+                     'format rise\n'
+                     'with the row, never repeating (formats whose values could coincide are refused).\n'}}

@@ -22,6 +22,7 @@ from ..datetimes import MONTHS, WEEKDAYS, month, parse_datetimes, weekday, year
 from ..distinct import DistinctText
 from ..inference import ColumnKind, InferenceConfig, Inferred, infer_column
 from .arrays import run_starts, sorted_quantile
+from .counted import counted_numbers
 from .phones import learn_phones
 
 if TYPE_CHECKING:
@@ -517,7 +518,8 @@ def _learn_text(name: str, found: Inferred, cfg: FitConfig, n_rows: int) -> Lear
     if (with_digits >= 0.5 or code_like >= 0.9) and pc.max(pc.utf8_length(arrow)).as_py() <= 40:
         spec = learn_codes(name, distinct, ascii_values, cfg, n_rows)
         if spec is not None:
-            if unique and not spec.get("increasing") and not spec.get("sorted") and _patterns_disjoint(list(spec["patterns"])):
+            if (spec["kind"] == "pattern" and unique and not spec.get("increasing") and not spec.get("sorted")
+                    and _patterns_disjoint(list(spec["patterns"]))):
                 spec["unique"] = True
             return Learned(spec, None, found.kind)
     words = (values.str.count(" ") + 1).to_numpy(dtype=float)
@@ -583,12 +585,16 @@ class _Format:
 def learn_codes(name: str, distinct: DistinctText, ascii_values: np.ndarray, cfg: FitConfig,
                 n_rows: int) -> dict[str, Any] | None:
     """An identifier column as a ``pattern``: its formats with their row shares, running numbers counting up,
-    codes sorted (``sorted``) when the real ones rise in text order.
+    codes sorted (``sorted``) when the real ones rise in text order; or as a ``sequence`` when the codes are
+    running numbers of growing width (``INV-9``, ``INV-10``: :mod:`synth.fit.counted`).
 
     None when no few formats cover most rows. Codes are never copied: running numbers continue past the largest
     real code; random codes (sorted or not) keep constant characters as literals only while a drawn code is
     unlikely (``MAX_REPLAY``) to be a real one.
     """
+    counted = counted_numbers(name, distinct, cfg, n_rows)  # INV-9, INV-10, ...: rising, of growing width
+    if counted is not None:
+        return counted
     values = distinct.values.to_numpy(dtype=object)
     shape_of = np.full(len(values), None, dtype=object)
     shape_of[ascii_values] = template(distinct.values[ascii_values]).to_numpy()

@@ -4,7 +4,9 @@ Each distinct value (up to ``MAX_PARSED``, drawn at random) is parsed by the ``p
 that is a valid number gives its format: the national number's digits become ``#``, an extension's digits too
 (after its ``x`` or ``ext``), and everything else, a country code or trunk prefix included, is kept as written.
 Formats shared by fewer than k rows are left out, as rare categories are; the region is the one most rows'
-numbers belong to. Numbers are never kept: the twin's are drawn afresh (:mod:`synth.columns.phone`).
+numbers belong to. The leading digits (the destination code: an area code ``312``) are kept with their shares
+where at least k rows share them; the rest take any leading digits the region uses. Numbers are never kept:
+the twin's are drawn afresh (:mod:`synth.columns.phone`).
 
 >>> import pandas as pd
 >>> from synth.distinct import DistinctText
@@ -13,6 +15,8 @@ numbers belong to. Numbers are never kept: the twin's are drawn afresh (:mod:`sy
 >>> spec = learn_phones("phone", DistinctText.of(values), FitConfig(min_count=5))
 >>> spec["region"], spec["formats"]
 ('US', {'(###) ###-####': 20, '+1 ### ### ####': 10, '###-###-####x##': 10})
+>>> spec["leading"]
+{'212': 20, '312': 10, '415': 10}
 """
 
 from __future__ import annotations
@@ -41,6 +45,17 @@ def phone_format(text: str) -> tuple[str, str] | None:
     >>> phone_format("312-739-8948 ext. 42"), phone_format("17-000003")
     (('###-###-#### ext. ##', 'US'), None)
     """
+    found = parse_phone(text)
+    return None if found is None else found[:2]
+
+
+def parse_phone(text: str) -> tuple[str, str, str] | None:
+    """``(format, region, leading digits)`` of a phone number as written: the leading digits are the national
+    number's destination code (an area code: ``312``, London's ``20``), empty where the region has none.
+
+    >>> parse_phone("(312) 739-8948"), parse_phone("020 7946 0958")
+    (('(###) ###-####', 'US', '312'), ('0## #### ####', 'GB', '20'))
+    """
     import phonenumbers
 
     if "#" in text or not text.isascii():
@@ -66,7 +81,8 @@ def phone_format(text: str) -> tuple[str, str] | None:
     out = list(text)
     for i in digits[kept:]:
         out[i] = "#"
-    return "".join(out), phonenumbers.region_code_for_number(parsed)
+    lead = national[: phonenumbers.length_of_national_destination_code(parsed)]
+    return "".join(out), phonenumbers.region_code_for_number(parsed), lead
 
 
 def learn_phones(name: str, distinct: DistinctText, cfg: FitConfig) -> dict[str, Any] | None:
@@ -77,11 +93,13 @@ def learn_phones(name: str, distinct: DistinctText, cfg: FitConfig) -> dict[str,
     else:
         picked = np.arange(len(distinct.values))
     counts = distinct.counts[picked]
-    found = [phone_format(str(v).strip()) for v in distinct.values.iloc[picked]]
+    found = [parse_phone(str(v).strip()) for v in distinct.values.iloc[picked]]
     rows: dict[tuple[str, str], int] = {}
+    leads: dict[tuple[str, str], int] = {}  # (region, leading digits) -> rows
     for got, count in zip(found, counts):
         if got is not None:
-            rows[got] = rows.get(got, 0) + int(count)
+            rows[got[:2]] = rows.get(got[:2], 0) + int(count)
+            leads[got[1:]] = leads.get(got[1:], 0) + int(count)
     if not rows:
         return None
     by_region: dict[str, int] = {}
@@ -100,6 +118,28 @@ def learn_phones(name: str, distinct: DistinctText, cfg: FitConfig) -> dict[str,
     formats = {f: c for f, c in formats.items() if len(national_digits(f)[0]) in lengths}
     if not formats:
         return None
-    return {"name": name, "kind": "phone", "region": region, "formats": formats,
+    spec = {"name": name, "kind": "phone", "region": region, "formats": formats,
             "description": (f"phone numbers: valid {region} numbers drawn afresh in the real formats "
                             f"({sum(formats.values()) / distinct.rows:.1%} of real values), never copied")}
+    spec.update(_leading(region, leads, scale, [len(national_digits(f)[0]) for f in formats], cfg))
+    return spec
+
+
+def _leading(region: str, leads: dict[tuple[str, str], int], scale: float, lengths: list[int],
+             cfg: FitConfig) -> dict[str, Any]:
+    """``leading`` and ``other_leading`` of the region's numbers: each destination code (area code) seen in at
+    least k rows with its rows; rarer ones (and numbers without one) are left to the region's own mix, as
+    ``other_leading``. Nothing when no code is seen in k rows."""
+    from ..columns.phone import _begins_valid
+
+    total = sum(c for (r, _), c in leads.items() if r == region) * scale
+    kept = {lead: round(c * scale) for (r, lead), c in sorted(leads.items(), key=lambda kv: (-kv[1], kv[0][1]))
+            if r == region and lead and c * scale >= cfg.min_count
+            and all(len(lead) < n and _begins_valid(region, lead, n) for n in lengths)}
+    if not kept:
+        return {}
+    out: dict[str, Any] = {"leading": kept}
+    other = round(total - sum(kept.values()))
+    if other > 0:
+        out["other_leading"] = other
+    return out
