@@ -350,6 +350,37 @@ def test_fit_and_generate_of_a_fitted_schema_import_neither_scikit_learn_nor_sci
     heavy = {"sklearn", "scipy.stats", "scipy.optimize", "faker", "matplotlib"}
     assert fitted & heavy == set() and made & heavy == set()
     assert "pandas" not in made  # generate writes Arrow; pandas was the fit's, for reading the CSV
+    # scipy.special (its normal quantiles) without the numpy tools scipy's import copies numpy's namespace with
+    # (synth.lazy.import_without_numpy_tools): ~100 ms of both commands.
+    assert "scipy.special" in fitted and "scipy.special" in made
+    tools = {"numpy.f2py", "numpy.testing", "unittest"}
+    assert fitted & tools == set() and made & tools == set()
+    # --quiet prints nothing: no Rich (the fit's console is imported when something is printed)
+    assert not {m for m in fitted if m.split(".")[0] == "rich"} and "synth.commands.console" not in fitted
+
+
+def test_fit_prints_through_rich_when_not_quiet(tmp_path):
+    real = tmp_path / "real.csv"
+    real.write_text("a,b\n" + "".join(f"{i % 7},{i * 0.5}\n" for i in range(100)))
+    loaded = loaded_by_main("fit", str(real), "--out", str(tmp_path / "t.yaml"))  # (prints a summary on stderr)
+    assert "rich.console" in loaded and (tmp_path / "t.yaml").exists()
+
+
+def test_scipy_without_numpy_tools_leaves_numpy_as_it_was():
+    code = """if True:
+        import sys
+        import numpy
+        from synth.lazy import import_without_numpy_tools
+        special = import_without_numpy_tools("scipy.special")
+        assert float(special.ndtri(0.5)) == 0.0 and "scipy.special" in sys.modules
+        assert "numpy.testing" not in sys.modules and "numpy.f2py" not in sys.modules
+        assert "testing" not in vars(numpy) and "f2py" not in vars(numpy)   # numpy's namespace as before
+        import scipy.stats                                                  # (its import copies numpy's names too)
+        numpy.testing.assert_equal(scipy.stats.norm.ppf(0.5), 0.0)          # asked for: imported, as always
+        assert type(numpy.testing).__name__ == "module" and "numpy.testing" in sys.modules
+    """
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
 
 
 # --- what the libraries would do on their own at start-up ------------------------------------------
