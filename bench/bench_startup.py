@@ -24,9 +24,14 @@ would add ~0.3 s that no user pays.
 ``--before DIR``: the same commands run from another source tree (an older version, with this interpreter
 and its packages) in the same rounds, for a before/after comparison under the same load.
 
-``--more``: also ``synth generate schemas/coffee.yaml --rows 10`` and ``synth fit penguins.csv`` (from
-../shared/data, when there), whose start-up is mostly numpy, pyarrow and pandas (bench/bench_whole.py times
+``--more``: also ``synth generate schemas/coffee.yaml --rows 10``, ``synth fit penguins.csv`` (from
+../shared/data, when there; ``--quiet`` too) and ``synth generate`` of the schema fitted from it (344 rows), whose start-up is mostly numpy, pyarrow and pandas (bench/bench_whole.py times
 the work itself).
+
+``--wheel``: run both trees as users run them, from wheels: each tree's wheel is built (``pip wheel``) and
+installed without dependencies into a scratch venv whose other packages are this interpreter's (a ``.pth``
+line), and its ``synth`` script is what runs; the floors run with that venv's interpreter. Without it, the
+trees run from source through ``python -c`` (an editable install's import finder, ~29 ms, is then paid too).
 
 ``--instructions``: each case once under valgrind's cachegrind instead, its instruction count (the work
 itself, whatever the load: on a shared machine, the figure to compare), with ``/ typer`` its ratio to
@@ -77,6 +82,29 @@ def synth_command() -> list[str]:
     return [found] if found else [sys.executable, "-c", "from synth.cli import main; main()"]
 
 
+def wheel_venv(tree: Path, scratch: Path) -> Path:
+    """A venv with ``tree``'s wheel installed (its dependencies: this interpreter's packages); its ``bin``."""
+    venv, wheels = scratch / f"venv-{len(list(scratch.iterdir()))}", scratch / "wheels"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    shutil.rmtree(wheels, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(tree)], check=True,
+                   stdout=subprocess.DEVNULL)
+    wheel = next(wheels.glob("*.whl"))
+    site = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", site, str(wheel)], check=True,
+                   stdout=subprocess.DEVNULL)
+    # pip --target writes no console script: the same two lines pip would write
+    script = venv / "bin" / "synth"
+    script.write_text(f"#!{venv / 'bin' / 'python'}\nimport sys\nfrom synth.cli import main\nsys.exit(main())\n")
+    script.chmod(0o755)
+    ours = subprocess.run([sys.executable, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    (Path(site) / "zz_dependencies.pth").write_text(ours + "\n")  # after the wheel's own synth on the path
+    subprocess.run([str(venv / "bin" / "python"), "-m", "compileall", "-q", site], check=True)  # as pip install does
+    return venv / "bin"
+
+
 def run_once(argv: list[str]) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds and peak resident MB of one process (its own rusage, not earlier children's)."""
     started = time.perf_counter()
@@ -123,7 +151,9 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--before", type=Path, help="also run the commands from this source tree (same rounds)")
     parser.add_argument("--instructions", action="store_true", help="count instructions (valgrind) instead of timing")
-    parser.add_argument("--more", action="store_true", help="also generate 10 rows of coffee.yaml and fit penguins.csv")
+    parser.add_argument("--more", action="store_true", help="also generate 10 rows of coffee.yaml, fit penguins.csv and "
+                        "generate its twin")
+    parser.add_argument("--wheel", action="store_true", help="run each tree from its wheel installed in a scratch venv")
     args = parser.parse_args()
 
     commands = {"--help": ["--help"], "kinds": ["kinds"], "validate schemas/coffee.yaml": ["validate", "schemas/coffee.yaml"],
@@ -140,32 +170,45 @@ def main() -> None:
             penguins = Path("/work/shared/data/penguins.csv")
         if penguins.exists():
             commands["fit penguins.csv"] = ["fit", str(penguins), "--out", str(scratch / "penguins.yaml")]
+            commands["fit --quiet penguins.csv"] = ["fit", str(penguins), "--quiet", "--out", str(scratch / "penguins_q.yaml")]
+            # the twin of the schema fitted here (by the first fit, in the warm-up round), at its 344 rows
+            commands["generate penguins.yaml (344 rows)"] = ["generate", str(scratch / "penguins.yaml"), "--quiet", "--out",
+                                                             str(scratch / "twin.csv")]
         else:
             print(f"(no {penguins.name}: fit left out)", file=sys.stderr)
+    python = sys.executable
+    if args.wheel:
+        ours_bin = wheel_venv(ROOT, scratch)
+        before_bin = wheel_venv(args.before, scratch) if args.before is not None else None
+        python = str(ours_bin / "python")
     cases = {
-        "baseline: python -c pass": [sys.executable, "-c", "pass"],
-        "baseline: python -c 'import typer'": [sys.executable, "-c", "import typer"],
+        "baseline: python -c pass": [python, "-c", "pass"],
+        "baseline: python -c 'import typer'": [python, "-c", "import typer"],
         # Floors: the least a command pays that imports these (no synth code at all). A trial run makes Arrow
         # arrays with numpy and pyarrow's compute kernels; a static check of a schema needs YAML and pydantic.
-        "floor: typer + numpy + pyarrow.compute": [sys.executable, "-c", "import typer, numpy, pyarrow.compute"],
-        "floor: typer + yaml + pydantic": [sys.executable, "-c", "import typer, yaml; from pydantic import BaseModel, Field"],
+        "floor: typer + numpy + pyarrow.compute": [python, "-c", "import typer, numpy, pyarrow.compute"],
+        "floor: typer + yaml + pydantic": [python, "-c", "import typer, yaml; from pydantic import BaseModel, Field"],
         # Every library `validate schemas/coffee.yaml` imports, and what the first validated model costs: what
         # validate adds over this is synth's own code and work.
-        "floor: + one pydantic model validated": [sys.executable, "-c", _ONE_MODEL],
-        "floor: the same, as synth imports them": [sys.executable, "-c", _ONE_MODEL_AS_SYNTH],
+        "floor: + one pydantic model validated": [python, "-c", _ONE_MODEL],
+        "floor: the same, as synth imports them": [python, "-c", _ONE_MODEL_AS_SYNTH],
         # Every library `validate --trial` imports (pyarrow told that pandas is absent, as synth does).
-        "floor: validate --trial's libraries": [sys.executable, "-c", _ALL_LIBRARIES],
+        "floor: validate --trial's libraries": [python, "-c", _ALL_LIBRARIES],
     }
     def entry(tree: Path) -> list[str]:
         """`synth` from the source tree ``tree`` (its package first on the path, ahead of the installed one)."""
         return [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(tree.resolve())!r}); from synth.cli import main; main()"]
 
     # With --before, both trees run the same way (the same entry, the same interpreter); else the installed script.
-    ours = entry(ROOT) if args.before is not None else synth_command()
+    if args.wheel:
+        ours, before = [str(ours_bin / "synth")], [str(before_bin / "synth")] if before_bin is not None else None
+    else:
+        ours = entry(ROOT) if args.before is not None else synth_command()
+        before = entry(args.before) if args.before is not None else None
     cases.update({f"synth {name}": ours + argv for name, argv in commands.items()})
-    if args.before is not None:
+    if before is not None:
         # (the schema is this tree's; older trees' validate always made a trial run, and had no --trial)
-        cases.update({f"before: synth {name}": entry(args.before) + argv for name, argv in commands.items()
+        cases.update({f"before: synth {name}": before + argv for name, argv in commands.items()
                       if "--trial" not in argv})
     if args.instructions:
         counts = {name: instructions(argv) for name, argv in cases.items()}

@@ -37,9 +37,10 @@ class LazyModule:
         # threads): import_module waits for it to finish.
         module = sys.modules.get(self._name)
         if module is None or getattr(getattr(module, "__spec__", None), "_initializing", False):
-            if self._name.partition(".")[0] == "pyarrow":
+            top = self._name.partition(".")[0]
+            if top == "pyarrow":
                 hide_pandas_from_pyarrow()
-            module = importlib.import_module(self._name)
+            module = (import_without_numpy_tools if top == "scipy" else importlib.import_module)(self._name)
         return getattr(module, attr)
 
     def __repr__(self) -> str:
@@ -74,6 +75,39 @@ def hide_pandas_from_pyarrow() -> None:
     if "pandas" in sys.modules or any(isinstance(f, _PandasHiddenFromPyarrow) for f in sys.meta_path):
         return
     sys.meta_path.insert(0, _PandasHiddenFromPyarrow())
+
+
+#: numpy's submodules that scipy's import brings in only to copy numpy's namespace (see below).
+_NUMPY_TOOLS = ("f2py", "testing")
+
+
+def import_without_numpy_tools(name: str) -> ModuleType:
+    """``import name`` (a scipy module), without importing :mod:`numpy.f2py` and :mod:`numpy.testing` (~100 ms,
+    ~240 M instructions: unittest, the Fortran wrapper generator) that nothing synth runs uses.
+
+    ``scipy.special`` and ``scipy.stats`` import ``scipy._lib.array_api_compat.numpy``, which copies numpy's
+    namespace by asking numpy for every name it lists (``hasattr(numpy, n)`` for each ``n`` in ``dir(numpy)``),
+    and numpy imports a lazy submodule when it is asked for. While ``name`` is imported, numpy's namespace
+    holds a :class:`LazyModule` for each of the two (not yet imported), so the copy gets stand-ins that
+    import the real module on first use; afterwards numpy's namespace is as before (asking numpy for them
+    imports them, as always). A module imported already is returned as it is.
+
+    >>> special = import_without_numpy_tools("scipy.special")
+    >>> float(special.ndtr(0.0))
+    0.5
+    """
+    if name in sys.modules:
+        return sys.modules[name]
+    numpy = importlib.import_module("numpy")
+    stand_ins = {tool: LazyModule(f"numpy.{tool}") for tool in _NUMPY_TOOLS
+                 if f"numpy.{tool}" not in sys.modules and tool not in vars(numpy)}
+    vars(numpy).update(stand_ins)
+    try:
+        return importlib.import_module(name)
+    finally:
+        for tool, stand_in in stand_ins.items():
+            if vars(numpy).get(tool) is stand_in:  # (a real import meanwhile has put the module there: kept)
+                del vars(numpy)[tool]
 
 
 _IMPORT_NAME = opcode.opmap["IMPORT_NAME"]

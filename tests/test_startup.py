@@ -350,6 +350,37 @@ def test_fit_and_generate_of_a_fitted_schema_import_neither_scikit_learn_nor_sci
     heavy = {"sklearn", "scipy.stats", "scipy.optimize", "faker", "matplotlib"}
     assert fitted & heavy == set() and made & heavy == set()
     assert "pandas" not in made  # generate writes Arrow; pandas was the fit's, for reading the CSV
+    # scipy.special (its normal quantiles) without the numpy tools scipy's import copies numpy's namespace with
+    # (synth.lazy.import_without_numpy_tools): ~100 ms of both commands.
+    assert "scipy.special" in fitted and "scipy.special" in made
+    tools = {"numpy.f2py", "numpy.testing", "unittest"}
+    assert fitted & tools == set() and made & tools == set()
+    # --quiet prints nothing: no Rich (the fit's console is imported when something is printed)
+    assert not {m for m in fitted if m.split(".")[0] == "rich"} and "synth.commands.console" not in fitted
+
+
+def test_fit_prints_through_rich_when_not_quiet(tmp_path):
+    real = tmp_path / "real.csv"
+    real.write_text("a,b\n" + "".join(f"{i % 7},{i * 0.5}\n" for i in range(100)))
+    loaded = loaded_by_main("fit", str(real), "--out", str(tmp_path / "t.yaml"))  # (prints a summary on stderr)
+    assert "rich.console" in loaded and (tmp_path / "t.yaml").exists()
+
+
+def test_scipy_without_numpy_tools_leaves_numpy_as_it_was():
+    code = """if True:
+        import sys
+        import numpy
+        from synth.lazy import import_without_numpy_tools
+        special = import_without_numpy_tools("scipy.special")
+        assert float(special.ndtri(0.5)) == 0.0 and "scipy.special" in sys.modules
+        assert "numpy.testing" not in sys.modules and "numpy.f2py" not in sys.modules
+        assert "testing" not in vars(numpy) and "f2py" not in vars(numpy)   # numpy's namespace as before
+        import scipy.stats                                                  # (its import copies numpy's names too)
+        numpy.testing.assert_equal(scipy.stats.norm.ppf(0.5), 0.0)          # asked for: imported, as always
+        assert type(numpy.testing).__name__ == "module" and "numpy.testing" in sys.modules
+    """
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
 
 
 # --- what the libraries would do on their own at start-up ------------------------------------------
@@ -466,3 +497,17 @@ def test_a_distributions_parameter_model_is_made_when_a_schema_uses_the_family()
     """
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("args, collecting", [(("validate", "schemas/coffee.yaml"), False), (("kinds",), False),
+                                              (("generate", "schemas/coffee.yaml", "--rows", "5", "--out", "-"), True)])
+def test_the_garbage_collector_is_off_only_for_short_commands(args, collecting):
+    # Start-up allocates what it keeps: the collector's passes over it are skipped (synth.cli.main) unless the
+    # command runs long (CommandSpec.collect), where cycles of garbage must not pile up.
+    code = ("import gc, sys\nfrom synth.cli import main\n"
+            f"sys.argv = ['synth', *{list(args)!r}]\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code in (0, None), exc.code\n"
+            "sys.stderr.write(f'\\ncollecting={gc.isenabled()}')\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[-1] == f"collecting={collecting}"

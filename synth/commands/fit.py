@@ -12,8 +12,11 @@ import typer
 
 from ..errors import SynthError
 from ..io import describe as describe_addresses, parse_address
-from .console import err
+from ..lazy import LazyModule
 from .options import SchedulerOption
+
+# Rich (~50 ms) only when something is printed: `synth fit --quiet` and `--json` print through neither.
+console = LazyModule("synth.commands.console")
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -134,7 +137,7 @@ def fit(
                                  "nothing to normalize")
             return _fit_related(reals, config, out_path, quiet, as_json, flat=(frame, embedded, name))
         if embedded is not None:
-            err.print(f"note: {embedded}: an embedded {embedded.parent_name} table; --normalize learns it as "
+            console.err.print(f"note: {embedded}: an embedded {embedded.parent_name} table; --normalize learns it as "
                       f"{embedded.parent_name} + {name}, so rows of one {embedded.key} share them", markup=False)
     target = _schema_target(out_path, name)
     holdout = None
@@ -165,7 +168,7 @@ def fit(
     if as_json:
         print(json.dumps(summary))
     elif not quiet:
-        err.print(f"learned {len(learned.columns)} entries and {summary['correlations']} correlations from {len(frame):,} rows "
+        console.err.print(f"learned {len(learned.columns)} entries and {summary['correlations']} correlations from {len(frame):,} rows "
                   f"in {seconds:.1f}s; wrote {target}" + (f" and {len(holdout):,} held-back rows to {parse_address(holdout_out)}" if holdout is not None else ""),
                   markup=False)
 
@@ -182,7 +185,7 @@ def _schema_target(out_path: Optional[Path], name: str) -> Path:
 @contextmanager
 def _fitting_status(quiet: bool) -> Iterator[Callable[[str], None]]:
     """A spinner on a terminal (none with --quiet or when piped); yields the progress callback fitters take."""
-    with err.status("fitting", spinner="dots") if not quiet and err.is_terminal else nullcontext() as status:
+    with console.err.status("fitting", spinner="dots") if not quiet and console.err.is_terminal else nullcontext() as status:
         def step(message: str) -> None:
             if status is not None:
                 status.update(f"fitting: {message}")
@@ -209,7 +212,7 @@ def _fit_dataset(real: str, config: "FitConfig", out_path: Optional[Path], quiet
     learned = fitter.schema_
     if not as_json:
         for note in fitter.notes_:
-            err.print(f"note: {note}", markup=False)
+            console.err.print(f"note: {note}", markup=False)
     summary = {"real": real, "out": str(target), "rows": fitter.rows_, "notes": fitter.notes_, "partitions": fitter.parts_,
                "sample_rows": fitter.sampled_, "columns_from_every_row": fitter.distributed_["columns"],
                "correlations_from_every_row": len(fitter.distributed_["correlations"]),
@@ -218,7 +221,7 @@ def _fit_dataset(real: str, config: "FitConfig", out_path: Optional[Path], quiet
     if as_json:
         print(json.dumps(summary))
     elif not quiet:
-        err.print(f"learned {len(learned.columns)} entries and {summary['correlations']} correlations from {fitter.rows_:,} rows "
+        console.err.print(f"learned {len(learned.columns)} entries and {summary['correlations']} correlations from {fitter.rows_:,} rows "
                   f"in {fitter.parts_} partitions ({len(fitter.distributed_['columns'])} column shapes from every row, the "
                   f"rest from a sample of {fitter.sampled_:,}) in {seconds:.1f}s; wrote {target}", markup=False)
 
@@ -286,10 +289,10 @@ def _fit_related(reals: list[str], config: "FitConfig", out_path: Optional[Path]
         for t, p in plans.items():
             parts = ([f"child of {p.parent.parent} by {p.parent.columns[0]}"] if p.parent else ["own rows"]) + \
                     [f"draws {fk.parent} by {fk.columns[0]}" for fk in p.lookups]
-            err.print(f"  {t}: {', '.join(parts)}", markup=False)
+            console.err.print(f"  {t}: {', '.join(parts)}", markup=False)
             for fk, why in p.skipped:
-                err.print(f"  {t}: {fk} not generated ({why})", markup=False)
-        err.print(f"learned {len(tables)} related tables in {seconds:.1f}s; wrote {target}", markup=False)
+                console.err.print(f"  {t}: {fk} not generated ({why})", markup=False)
+        console.err.print(f"learned {len(tables)} related tables in {seconds:.1f}s; wrote {target}", markup=False)
 
 
 def _settings(ctx: typer.Context, model: type[Settings], **values: object) -> Settings:

@@ -22,6 +22,7 @@ Adding a command: a module under ``synth/commands/`` with a function whose param
 
 from __future__ import annotations
 
+import gc
 import importlib
 import inspect
 from collections.abc import Iterator, MutableMapping
@@ -52,6 +53,9 @@ class CommandSpec:
     module: str
     attribute: str
     summary: str
+    #: Whether Python's cyclic garbage collector runs while the command does (see :func:`synth.cli.main`): False
+    #: for a short command whose allocations are nearly all kept to the end (modules, classes, validators).
+    collect: bool = True
 
 
 #: Every command, in the order ``synth --help`` lists them.
@@ -59,10 +63,11 @@ COMMANDS: dict[str, CommandSpec] = {
     "generate": CommandSpec("synth.commands.generate", "generate", "Generate a table (or related tables) from a schema "
                             "and write it, in chunks (any size, bounded memory)."),
     "validate": CommandSpec("synth.commands.validate", "validate", "Check a schema without writing anything: fields, "
-                            "references, files, and a trial run of 1,000 rows where only values can tell."),
+                            "references, files, and a trial run of 1,000 rows where only values can tell.", collect=False),
     "fit": CommandSpec("synth.commands.fit", "fit", "Learn a schema from a real table; then `synth generate` makes a "
                        "synthetic twin of any size."),
-    "kinds": CommandSpec("synth.commands.kinds", "kinds", "List the column kinds a schema can use, or the fields of one kind."),
+    "kinds": CommandSpec("synth.commands.kinds", "kinds", "List the column kinds a schema can use, or the fields of one kind.",
+                         collect=False),
     "audit": CommandSpec("synth.commands.audit", "audit_command", "Score synthetic data against real data: fidelity, "
                          "utility, privacy. Exit 0 pass, 1 a check failed, 2 bad input."),
     "draft": CommandSpec("synth.commands.draft", "draft_command", "Draft a schema with an LLM (any OpenAI-compatible "
@@ -75,6 +80,8 @@ COMMANDS: dict[str, CommandSpec] = {
 def build_command(name: str, spec: CommandSpec) -> Command:
     """Import ``spec``'s module and make its Click command, as Typer would for ``app.command(name)(function)``
     (or ``app.add_typer(sub_app, name=name)``), with this command line's settings."""
+    if spec.collect:
+        gc.enable()  # (the command line starts with it off: synth.cli.main)
     target = getattr(importlib.import_module(spec.module), spec.attribute)
     if isinstance(target, typer.Typer):
         # (suggest_commands: "did you mean", a setting from Typer 0.16 on)

@@ -4,17 +4,22 @@ margins still reach them."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy import special
 
 from ..errors import SynthError
+from ..lazy import LazyModule
 from .arrays import average_ranks, int_codes, run_starts
 from .columns import Learned
+
+if TYPE_CHECKING:
+    from scipy import special
+else:  # imported when first used, without the numpy tools scipy's import brings (synth.lazy)
+    special = LazyModule("scipy.special")
 
 
 #: Most simulated rows NORTA uses to measure what the copula's correlations become after coarse margins

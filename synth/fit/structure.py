@@ -4,14 +4,19 @@ sees only order), and a conditioned column joins the copula by its rank within i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import special
 
 from ..inference import NUMBER_KINDS
+from ..lazy import LazyModule
 from .arrays import average_ranks, int_codes, run_starts
 from .columns import Learned
+
+if TYPE_CHECKING:
+    from scipy import special
+else:  # imported when first used, without the numpy tools scipy's import brings (synth.lazy)
+    special = LazyModule("scipy.special")
 
 
 def value_positions(l: Learned) -> np.ndarray | None:
