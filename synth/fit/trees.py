@@ -75,7 +75,7 @@ TREE_CLASSES = 64
 #: Cases of a column with at most this many listed values (codes, small counts, categories) take the values
 #: rare in their case from a pool counted over all cases, spread over every value it holds.
 POOLED_VALUES = 20
-#: Cases of a column with more listed values (dog and cat breeds) take from the pool only the values that get
+#: Cases of a category with more values (dog and cat breeds) take from the pool only the values that get
 #: at least this many rows' weight: the breeds rare in each case but common over all still appear, and a
 #: case does not list hundreds of values at a hundredth of a row each.
 POOLED_WEIGHT = 1.0
@@ -494,11 +494,12 @@ def _entry(name: str, l: Learned, tree: Tree, features: list[_Feature], leaf_of:
             if not kept_mass.any():
                 continue
             # Over a few values (codes, small counts, a handful of categories) the pool spreads over all of
-            # them; over many, only where it gives a value POOLED_WEIGHT rows or more: else every case would
-            # list every value, and the schema would grow by cases times values.
+            # them; over many categories, only where it gives a value POOLED_WEIGHT rows or more: else every
+            # case would list every value, and the schema would grow by cases times values.
             spread = (counts.sum() - kept_mass.sum()) * pool
             if len(labels) > POOLED_VALUES:  # type: ignore[arg-type]
-                spread = np.where(spread >= POOLED_WEIGHT, spread, 0.0)
+                # Categories only: many listed numbers (ages, years) read as a smooth shape past a few values.
+                spread = np.where(spread >= POOLED_WEIGHT, spread, 0.0) if keys is not None else 0.0
             weights = kept_mass + spread
             case = dict(overall, values={labels[j]: _weight(weights[j]) for j in range(len(labels)) if weights[j] > 0})  # type: ignore[index]
             case.pop("description", None)
