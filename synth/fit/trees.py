@@ -18,8 +18,8 @@ its shape is learned with the same guards as a whole column's (values and catego
 
 What is left within each leaf still correlates with the other columns through the copula (the column's
 rank within its leaf stands for it there). A number ranked closely with an earlier number (``COPULA_RANK``:
-price with carat) is not split on it, which would cut a smooth dependence into steps: it takes that number's
-cases instead, so the copula ties the two ranks within the same groups of rows.
+price with carat) is not split on it, which would cut a smooth dependence into steps; it takes that number's
+cases instead of its own when they explain more of it, so the copula ties the two ranks within the same rows.
 
 >>> import numpy as np, pandas as pd
 >>> from synth.fit import FitConfig, learn_column
@@ -58,7 +58,7 @@ MAX_FEATURES = 8
 LEAF_COUNTS = (2, 4, 8, 16, 32, 64, 128, 256, 512)
 #: Numbers this closely ranked with an earlier number are left to the copula: it keeps a monotone dependence
 #: whole, where a tree's cases would cut it into steps and lose how the two move together inside each. Such
-#: a number takes the earlier number's cases (not cases of its own), so both ranks are taken in the same rows.
+#: a number takes the earlier number's cases when they explain more of it than its own (see ``_explained``).
 COPULA_RANK = 0.9
 #: Rows that say whether a number closely ranked with an earlier one takes that number's cases or its own.
 EXPLAINED_ROWS = 5_000
@@ -218,6 +218,7 @@ def _own_tree(target: str, l: Learned, earlier: list[str], learned: dict[str, Le
 
 
 def _at(leaves: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
+    """Each of ``rows``' case (None: the column has no cases)."""
     return None if leaves is None else leaves[rows]
 
 
