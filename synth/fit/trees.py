@@ -43,6 +43,7 @@ from ..inference import NUMBER_KINDS
 from .arrays import average_ranks, int_codes
 from .cart import Tree, grow_tree
 from .columns import Learned, learn_boolean, learn_numeric, plain_number
+from .structure import value_positions
 
 if TYPE_CHECKING:
     from .config import FitConfig
@@ -146,34 +147,46 @@ def condition_on_trees(learned: dict[str, Learned], skip: set[str], cfg: FitConf
     summaries = {c: _summary(learned[c], search) for c in order}
     for t, target in enumerate(order):
         l = learned[target]
-        if (target in keys and l.spec.get("kind") != "choice") or target in given:
+        # A lookup key held as number codes (occupation 4130) is a category in all but its spelling: conditioned
+        # as one (its cases list the codes they hold), never by a smooth shape (numbers between codes look
+        # nothing up). A key with no list of codes is left to the copula.
+        nominal = target in keys and l.spec.get("kind") != "choice"
+        if (nominal and l.spec.get("distribution") != "weighted") or target in given:
             continue
         earlier = [c for c in order[:t]]
         if not earlier:
             continue
-        y = l.codes[search]  # type: ignore[index]
+        positions = _code_positions(l) if nominal else None
+        y = (positions if positions is not None else l.codes)[search]  # type: ignore[index]
         present = ~np.isnan(y)
         if present.sum() < 4 * floor:
             continue
-        if l.spec.get("kind") not in ("choice", "boolean"):
+        categorical = nominal or l.spec.get("kind") in ("choice", "boolean")
+        if not categorical:
             # given columns (a parent's, a drawn row's) are not in the child's copula: a tree is all that can carry them
             earlier = [c for c in earlier if c in given or not _monotone(learned[c], l, search)]
-        chosen = _most_telling(summaries, target, earlier)
+        telling = {**summaries, target: int_codes(y)} if nominal else summaries
+        chosen = _most_telling(telling, target, earlier)
         if not chosen:
             continue
-        categorical = l.spec.get("kind") in ("choice", "boolean")
         features = [_feature(c, learned[c], search, y, categorical) for c in chosen]
         x = np.column_stack([f.x for f in features])
         tree = _grow(x[search], y, present, held_out, categorical, floor)
         if tree is None:
             continue
         leaf_of = tree.apply(x)
-        entry, leaves = _entry(target, l, tree, features, leaf_of, cfg, floor)
+        entry, leaves = _entry(target, l, tree, features, leaf_of, cfg, floor, nominal)
         if entry is not None:
             out.entries[target] = entry
             out.leaves[target] = leaves
             out.split_on[target] = {f.name for f in features if f.labels is not None}
     return out
+
+
+def _code_positions(l: Learned) -> np.ndarray | None:
+    """Each row's position among a weighted number column's listed values (NaN where empty or not listed)."""
+    positions = value_positions(l)
+    return None if positions is None else np.where(positions >= 0, positions, np.nan).astype(float)
 
 
 def _eligible(l: Learned) -> bool:
@@ -384,8 +397,9 @@ def _paths(tree: Tree, features: list[_Feature]) -> dict[int, dict[str, Any]]:
 
 
 def _entry(name: str, l: Learned, tree: Tree, features: list[_Feature], leaf_of: np.ndarray, cfg: FitConfig,
-           floor: int) -> tuple[dict[str, Any] | None, np.ndarray]:
-    """The ``conditional`` entry: one case per leaf with its rows' shape; the column's shape as default."""
+           floor: int, nominal: bool = False) -> tuple[dict[str, Any] | None, np.ndarray]:
+    """The ``conditional`` entry: one case per leaf with its rows' shape; the column's shape as default.
+    ``nominal``: the column's listed numbers are codes, so every case lists the codes it holds."""
     overall = {k: v for k, v in l.spec.items() if k not in ("name", "nulls", "description")}
     present = l.present if l.present is not None else ~np.isnan(l.codes)  # type: ignore[arg-type]
     paths = _paths(tree, features)
@@ -422,7 +436,8 @@ def _entry(name: str, l: Learned, tree: Tree, features: list[_Feature], leaf_of:
             codes = codes[np.isin(codes, listed)]
         if len(codes) < cfg.min_count:
             case = dict(overall)
-        elif pooled is not None and (keys is not None or _listed_case(pooled[0][i], len(labels), cfg.min_count)):  # type: ignore[arg-type]
+        elif pooled is not None and (keys is not None or nominal
+                                     or _listed_case(pooled[0][i], len(labels), cfg.min_count)):  # type: ignore[arg-type]
             # Categories, or a column of listed values (codes, small counts: a smooth shape would make
             # values between the listed ones, which the column never has): the case's count of each
             # value seen in at least k of its rows, and its other rows spread by the pooled shares.
@@ -432,7 +447,9 @@ def _entry(name: str, l: Learned, tree: Tree, features: list[_Feature], leaf_of:
                 continue
             # The pool spreads over a few values only (codes, small counts, a handful of categories): over
             # many, every case would list every value, and the schema would grow by cases times values.
-            weights = kept_mass + ((counts.sum() - kept_mass.sum()) * pool if len(labels) <= POOLED_VALUES else 0)  # type: ignore[arg-type]
+            # A key's codes are its whole point (each looks up its own facts), so its pool spreads over all of them.
+            spread = len(labels) <= POOLED_VALUES or nominal  # type: ignore[arg-type]
+            weights = kept_mass + ((counts.sum() - kept_mass.sum()) * pool if spread else 0)
             case = dict(overall, values={labels[j]: _weight(weights[j]) for j in range(len(labels)) if weights[j] > 0})  # type: ignore[index]
             case.pop("description", None)
         elif l.spec.get("kind") == "boolean":
