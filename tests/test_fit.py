@@ -133,6 +133,31 @@ def test_numbers_a_lookup_key_fixes_still_correlate_with_the_rest(as_text):
     assert want > 0.6 and abs(got - want) < 0.05
 
 
+@pytest.mark.parametrize("as_text", [False, True])
+def test_a_lookup_key_held_as_number_codes_keeps_which_codes_go_with_which_category(as_text):
+    # Occupations held as census codes (4130, 5940, ...) that men and women hold in different shares; the codes
+    # fix prestige. A key is conditioned like a category, so its codes' mix follows gender in the twin, and
+    # every code the twin writes is a real one (a smooth shape would make codes between them).
+    rng = np.random.default_rng(4)
+    codes = rng.permutation(np.arange(4000, 4240, 6))
+    prestige = dict(zip(codes, rng.uniform(20, 80, len(codes)).round(0)))
+    gender = rng.choice(["Male", "Female"], 20_000)
+    lean = rng.dirichlet(np.full(len(codes), 0.7), 2)  # each gender's own mix of the codes
+    occupation = np.where(gender == "Male", rng.choice(codes, 20_000, p=lean[0]), rng.choice(codes, 20_000, p=lean[1]))
+    real = pd.DataFrame({"gender": gender, "occupation": [f"job{c}" for c in occupation] if as_text else occupation,
+                         "prestige": [prestige[c] for c in occupation], "age": rng.integers(18, 70, 20_000)})
+    schema = _fit(real)
+    assert any(c["kind"] == "lookup" and c["key"] == "occupation" for c in schema["columns"])
+    twin = _regenerate(schema, len(real))
+    assert set(twin.occupation.dropna()) <= set(real.occupation)
+
+    def joint(df: pd.DataFrame) -> pd.Series:
+        return df.groupby(["occupation", "gender"]).size() / len(df)
+
+    both = pd.concat([joint(real), joint(twin)], axis=1).fillna(0)
+    assert 0.5 * (both[0] - both[1]).abs().sum() < 0.08  # independent codes: ~0.3
+
+
 def test_rare_categories_are_left_out_and_the_range_is_cut_at_quantiles():
     rng = np.random.default_rng(0)
     n = 5000

@@ -45,7 +45,7 @@ from ..inference import NUMBER_KINDS
 from .arrays import average_ranks, int_codes
 from .cart import Tree, grow_tree
 from .columns import Learned, learn_boolean, learn_numeric, plain_number
-from .structure import within_groups
+from .structure import value_positions, within_groups
 
 if TYPE_CHECKING:
     from .config import FitConfig
@@ -157,22 +157,29 @@ def condition_on_trees(learned: dict[str, Learned], skip: set[str], cfg: FitConf
     grown: dict[str, tuple[Tree, list[_Feature], np.ndarray]] = {}
     for t, target in enumerate(order):
         l = learned[target]
-        if (target in keys and l.spec.get("kind") != "choice") or target in given:
+        # A lookup key held as number codes (occupation 4130) is a category in all but its spelling: conditioned
+        # as one (its cases list the codes they hold), never by a smooth shape (numbers between codes look
+        # nothing up). A key with no list of codes is left to the copula.
+        nominal = target in keys and l.spec.get("kind") != "choice"
+        if (nominal and l.spec.get("distribution") != "weighted") or target in given:
             continue
         earlier = [c for c in order[:t]]
         if not earlier:
             continue
-        y = l.codes[search]  # type: ignore[index]
+        positions = _code_positions(l) if nominal else None
+        y = (positions if positions is not None else l.codes)[search]  # type: ignore[index]
         present = ~np.isnan(y)
         if present.sum() < 4 * floor:
             continue
+        categorical = nominal or l.spec.get("kind") in ("choice", "boolean")
         partner, split_on = None, None
-        if l.spec.get("kind") not in ("choice", "boolean"):
+        if not categorical:
             # given columns (a parent's, a drawn row's) are not in the child's copula: a tree is all that can carry them
             partners = {c: r for c in earlier if c not in given and (r := _rank_with(learned[c], l, search)) >= COPULA_RANK}
             earlier = [c for c in earlier if c not in partners]
             partner = max(partners, key=lambda c: (partners[c], -order.index(c))) if partners else None
-        own = _own_tree(target, l, earlier, learned, summaries, search, y, present, held_out, floor)
+        telling = {**summaries, target: int_codes(y)} if nominal else summaries
+        own = _own_tree(target, l, earlier, learned, telling, search, y, present, held_out, floor, categorical)
         if partner is not None:
             # A number ranked with an earlier one (price with carat) is never split on it: the copula ties their
             # ranks, within each one's cases. Cases of its own cut the rows unlike the partner's, and two ranks
@@ -191,7 +198,7 @@ def condition_on_trees(learned: dict[str, Learned], skip: set[str], cfg: FitConf
         if own is None:
             continue
         tree, features, leaf_of = own
-        entry, leaves = _entry(target, l, tree, features, leaf_of, cfg, floor)
+        entry, leaves = _entry(target, l, tree, features, leaf_of, cfg, floor, nominal)
         if entry is not None:
             out.entries[target] = entry
             out.leaves[target] = leaves
@@ -202,13 +209,12 @@ def condition_on_trees(learned: dict[str, Learned], skip: set[str], cfg: FitConf
 
 def _own_tree(target: str, l: Learned, earlier: list[str], learned: dict[str, Learned],
               summaries: dict[str, np.ndarray], search: np.ndarray, y: np.ndarray, present: np.ndarray,
-              held_out: np.ndarray, floor: int) -> tuple[Tree, list[_Feature], np.ndarray] | None:
+              held_out: np.ndarray, floor: int, categorical: bool) -> tuple[Tree, list[_Feature], np.ndarray] | None:
     """The column's own tree on the ``earlier`` columns that tell most about it, its features and each row's
-    leaf; None if no tree pays."""
+    leaf; None if no tree pays. ``categorical``: ``y`` holds classes (categories, flags, a key's codes)."""
     chosen = _most_telling(summaries, target, earlier)
     if not chosen:
         return None
-    categorical = l.spec.get("kind") in ("choice", "boolean")
     features = [_feature(c, learned[c], search, y, categorical) for c in chosen]
     x = np.column_stack([f.x for f in features])
     tree = _grow(x[search], y, present, held_out, categorical, floor)
@@ -245,6 +251,12 @@ def _explained(codes: np.ndarray, leaves: np.ndarray | None, tied: np.ndarray) -
     within = within_groups(codes[ok], leaves[ok] if leaves is not None else None)
     rho = np.corrcoef(average_ranks(within), average_ranks(tied[ok]))[0, 1]
     return between + (1.0 - between) * (float(rho) ** 2 if np.isfinite(rho) else 0.0)
+
+
+def _code_positions(l: Learned) -> np.ndarray | None:
+    """Each row's position among a weighted number column's listed values (NaN where empty or not listed)."""
+    positions = value_positions(l)
+    return None if positions is None else np.where(positions >= 0, positions, np.nan).astype(float)
 
 
 def _eligible(l: Learned) -> bool:
@@ -455,8 +467,9 @@ def _paths(tree: Tree, features: list[_Feature]) -> dict[int, dict[str, Any]]:
 
 
 def _entry(name: str, l: Learned, tree: Tree, features: list[_Feature], leaf_of: np.ndarray, cfg: FitConfig,
-           floor: int) -> tuple[dict[str, Any] | None, np.ndarray]:
-    """The ``conditional`` entry: one case per leaf with its rows' shape; the column's shape as default."""
+           floor: int, nominal: bool = False) -> tuple[dict[str, Any] | None, np.ndarray]:
+    """The ``conditional`` entry: one case per leaf with its rows' shape; the column's shape as default.
+    ``nominal``: the column's listed numbers are codes, so every case lists the codes it holds."""
     overall = {k: v for k, v in l.spec.items() if k not in ("name", "nulls", "description")}
     present = l.present if l.present is not None else ~np.isnan(l.codes)  # type: ignore[arg-type]
     paths = _paths(tree, features)
@@ -493,7 +506,8 @@ def _entry(name: str, l: Learned, tree: Tree, features: list[_Feature], leaf_of:
             codes = codes[np.isin(codes, listed)]
         if len(codes) < cfg.min_count:
             case = dict(overall)
-        elif pooled is not None and (keys is not None or _listed_case(pooled[0][i], len(labels), cfg.min_count)):  # type: ignore[arg-type]
+        elif pooled is not None and (keys is not None or nominal
+                                     or _listed_case(pooled[0][i], len(labels), cfg.min_count)):  # type: ignore[arg-type]
             # Categories, or a column of listed values (codes, small counts: a smooth shape would make
             # values between the listed ones, which the column never has): the case's count of each
             # value seen in at least k of its rows, and its other rows spread by the pooled shares.
@@ -506,8 +520,9 @@ def _entry(name: str, l: Learned, tree: Tree, features: list[_Feature], leaf_of:
             # case would list every value, and the schema would grow by cases times values.
             spread = (counts.sum() - kept_mass.sum()) * pool
             if len(labels) > POOLED_VALUES:  # type: ignore[arg-type]
-                # Categories only: many listed numbers (ages, years) read as a smooth shape past a few values.
-                spread = np.where(spread >= POOLED_WEIGHT, spread, 0.0) if keys is not None else 0.0
+                # Categories and a key's codes only: many listed numbers (ages, years) read as a smooth shape
+                # past a few values.
+                spread = np.where(spread >= POOLED_WEIGHT, spread, 0.0) if keys is not None or nominal else 0.0
             weights = kept_mass + spread
             case = dict(overall, values={labels[j]: _weight(weights[j]) for j in range(len(labels)) if weights[j] > 0})  # type: ignore[index]
             case.pop("description", None)
