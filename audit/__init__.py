@@ -210,7 +210,8 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame | None, holdout: pd.DataFram
             ref = privacy.reference_of(t, encoding, seed, sensitive, engine) if wants_privacy else None
             parts, evidence, read = engine.scan(plan, ref, sample=synthetic is None, positions=at)
         else:
-            parts, evidence, read = engine.reduce(plan), None, None if synthetic is not None else engine.sample(at)
+            parts, evidence = engine.reduce(plan), None
+            read = engine.sample(at) if synthetic is None else None
         if synthetic is None:
             synthetic = read
         elif at is not None:
