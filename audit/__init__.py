@@ -25,7 +25,7 @@ import pandas as pd
 from synth.errors import SynthError
 
 from . import fidelity, privacy, rules, utility  # noqa: F401  (importing them registers the built-in metrics)
-from .data import Encoding, Tables, align, kinds_from_schema
+from .data import Encoding, Tables, align_real, check_columns, kinds_from_schema, with_synthetic
 from .reduction import SAMPLE_ROWS, Plan, finish, sample_positions, sampled
 from .metric import Metric
 from .policy import Policy
@@ -179,23 +179,10 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame | None, holdout: pd.DataFram
     if schema is not None:  # the audit treats the data as the schema that made it does
         declared = {c: k for c, k in kinds_from_schema(schema).items() if c in real.columns}
         kinds = {**declared, **(kinds or {})} or None
-    if engine is not None:  # the rows come from the engine's partitions: this process holds the sample only
-        total = engine.rows
-        if synthetic is not None and len(synthetic) != total:
-            raise SynthError(f"the synthetic rows the engine reads ({total:,}) are not the synthetic table audited "
-                             f"({len(synthetic):,} rows): give the engine the same table")
-        at = sample_positions(total, seed, sample_rows)
-        if synthetic is None:
-            synthetic = engine.sample(at)
-        elif at is not None:
-            synthetic = synthetic.iloc[at].reset_index(drop=True)
-        t = align(real, synthetic, holdout, kinds)
-        t.synthetic_rows = None if at is None else total
-    else:
-        assert synthetic is not None, "the synthetic rows, or an engine that reads them"
-        # schema rules read every synthetic row here (a uniqueness or range break can be one row); a Dask client
-        # holds only the sample, so on a cluster they read that and the report says so
-        t = align(real, synthetic, holdout, kinds)
+    if synthetic is not None:  # a synthetic table's own errors first, as align gives them
+        check_columns(real, synthetic)
+    # the real side next: what an engine's tasks need is fixed from it before any synthetic row is read
+    t = align_real(real, holdout, kinds)
     named = [("target", target), ("time column", time_column), *(("sensitive column", c) for c in sensitive)]
     for what, col in named:  # the CLI's options are --target, --time-column, --sensitive
         if col is not None and col not in t.kinds:
@@ -208,18 +195,41 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame | None, holdout: pd.DataFram
         if removed:
             notes.append(f"The real table contains every holdout row: those {removed:,} rows were taken out of it, so the "
                          f"audit compares the synthetic rows with {len(t.real):,} training rows and {len(t.holdout):,} unseen ones.")
+    encoding = Encoding.fit(t)  # the real and holdout rows' alone
+    policy = policy or Policy()
+    scanned = None
+    if engine is not None:  # the rows come from the engine's partitions: this process holds the sample only
+        total = engine.rows
+        if synthetic is not None and len(synthetic) != total:
+            raise SynthError(f"the synthetic rows the engine reads ({total:,}) are not the synthetic table audited "
+                             f"({len(synthetic):,} rows): give the engine the same table")
+        at = sample_positions(total, seed, sample_rows)
+        plan = Plan.of(t, seed=seed)
+        if hasattr(engine, "scan"):  # each partition read once: the fidelity summary, the privacy scan and the sample
+            wants_privacy = t.holdout is not None and (sections is None or "privacy" in sections)
+            ref = privacy.reference_of(t, encoding, seed, sensitive, engine) if wants_privacy else None
+            parts, evidence, read = engine.scan(plan, ref, sample=synthetic is None, positions=at)
+        else:
+            parts, evidence = engine.reduce(plan), None
+            read = engine.sample(at) if synthetic is None else None
+        if synthetic is None:
+            synthetic = read
+        elif at is not None:
+            synthetic = synthetic.iloc[at].reset_index(drop=True)
+        scanned = plan, parts, evidence
+        t.synthetic_rows = None if at is None else total
+    # schema rules read every synthetic row here (a uniqueness or range break can be one row); a Dask client
+    # holds only the sample, so on a cluster they read that and the report says so
+    assert synthetic is not None, "the synthetic rows, or an engine that reads them"
+    t = with_synthetic(t, synthetic)
     t.cache["seed"] = seed  # the pairs the fidelity metrics compare, and the sample, are the audit seed's
     sample = sampled(t, seed, sample_rows)
-    policy = policy or Policy()
-    ctx = Context(t, Encoding.fit(t), seed, holdout=holdout, target=target, sensitive=list(sensitive), time_column=time_column,
+    ctx = Context(t, encoding, seed, holdout=holdout, target=target, sensitive=list(sensitive), time_column=time_column,
                   schema=schema, real=real, synthetic=synthetic, tolerances=policy.tolerances(), link=link, engine=engine)
-    if engine is not None:  # the fidelity summaries and the privacy evidence, partition by partition
-        plan = Plan.of(t, seed=seed)
-        if t.holdout is not None and (sections is None or "privacy" in sections) and hasattr(engine, "scan"):
-            parts, evidence = engine.scan(plan, privacy.reference(ctx))  # each partition read once for both
+    if scanned is not None:
+        plan, parts, evidence = scanned
+        if evidence is not None:
             ctx.cache["evidence"] = privacy.checked(evidence, t)
-        else:
-            parts = engine.reduce(plan)
         t.cache[("reduction", None)] = finish(t, plan, parts)
     if sample.synthetic_rows is not None:
         notes.append(f"{sample.synthetic_rows:,} synthetic rows: counts, sums, extremes, histograms and joint tables cover every "

@@ -4,8 +4,8 @@ The real side is fixed first, on the client (:class:`audit.reduction.Plan`; :cla
 the encoding, the tests' samples, the real rows cut into shards, :mod:`audit.shards`), and sent to the workers
 once, each real shard on its own (tasks made from bytes the scheduler keeps, so a lost worker's copy is
 recomputed; a shard's k-d tree is built on the worker). Each partition of the synthetic rows (whole row groups
-of a Parquet file, or the part files of a dataset folder) is read once, by one task, and converted with the
-column kinds fixed on the real table; from it, one task summarises it for the fidelity metrics, and the privacy
+of a Parquet file, or the part files of a dataset folder) is read once, by one task, which takes its rows of the
+audit's sample (they come back to the client) and converts it with the column kinds fixed on the real table; from it, one task summarises it for the fidelity metrics, and the privacy
 steps run as one task per (real set, real shard): nearest rows, then counts within radii, each merged in pairs,
 then its summary, keeping its per-row distances on the worker (:meth:`DaskEngine.scan`). Parts and summaries
 merge in pairs on the workers (:func:`tree_reduce`), so the client receives one of each, and it selects the
@@ -97,26 +97,54 @@ def partitions(address: str | Path, rows: int = PARTITION_ROWS) -> list[Partitio
     return out
 
 
-def read_partition(part: Partition, columns: Sequence[str], kinds: dict[str, Any]) -> pd.DataFrame:
-    """A partition's rows as :func:`audit.data.align` converts the synthetic table: the real table's columns, in its
-    order, with the kinds fixed on the real table."""
+def _read_table(part: Partition) -> Any:
+    """A partition's rows as Arrow reads them (a pyarrow Table), or one line naming the file."""
     import pyarrow.parquet as pq
 
     from synth.io.files import first_line
+
+    try:
+        return pq.ParquetFile(part.path).read_row_groups(list(part.row_groups))
+    except (OSError, ValueError) as exc:
+        raise SynthError(f"{part.path}: cannot read as Parquet: {first_line(exc)}") from None
+
+
+def _converted(part: Partition, table: Any, columns: Sequence[str], kinds: dict[str, Any]) -> pd.DataFrame:
     from synth.io.formats import arrow_frame
 
     from .data import convert
 
-    try:
-        table = pq.ParquetFile(part.path).read_row_groups(list(part.row_groups))
-    except (OSError, ValueError) as exc:
-        raise SynthError(f"{part.path}: cannot read as Parquet: {first_line(exc)}") from None
     missing = [c for c in columns if c not in table.column_names]
     extra = [c for c in table.column_names if c not in columns]
     if missing or extra:
         parts = ([f"missing {', '.join(map(repr, missing))}"] if missing else []) + ([f"extra {', '.join(map(repr, extra))}"] if extra else [])
         raise SynthError(f"{part.path}: the synthetic table's columns differ from the real table's: {'; '.join(parts)}")
     return convert(arrow_frame(table.select(list(columns))), kinds)
+
+
+def read_partition(part: Partition, columns: Sequence[str], kinds: dict[str, Any]) -> pd.DataFrame:
+    """A partition's rows as :func:`audit.data.align` converts the synthetic table: the real table's columns, in its
+    order, with the kinds fixed on the real table."""
+    return _converted(part, _read_table(part), columns, kinds)
+
+
+def read_and_sample(part: Partition, columns: Sequence[str], kinds: dict[str, Any],
+                    positions: np.ndarray | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """A task: one read of a partition for both its scans (:func:`read_partition`) and its rows of the audit's
+    sample at ``positions`` as read (None: none wanted here; :func:`sample_partition`)."""
+    from synth.io.formats import arrow_frame
+
+    table = _read_table(part)
+    sample = None if positions is None else arrow_frame(table.take(positions))
+    return _converted(part, table, columns, kinds), sample
+
+
+def _frame(read: tuple[pd.DataFrame, pd.DataFrame | None]) -> pd.DataFrame:
+    return read[0]
+
+
+def _sample_of(read: tuple[pd.DataFrame, pd.DataFrame | None]) -> pd.DataFrame | None:
+    return read[1]
 
 
 # --- the tasks ------------------------------------------------------------------------------------------------------
@@ -126,16 +154,9 @@ def _load(blob: bytes) -> Any:
 
 def sample_partition(part: Partition, positions: np.ndarray) -> pd.DataFrame:
     """A task: the rows of one partition at ``positions`` (counted from the partition's first row), as read."""
-    import pyarrow.parquet as pq
-
-    from synth.io.files import first_line
     from synth.io.formats import arrow_frame
 
-    try:
-        table = pq.ParquetFile(part.path).read_row_groups(list(part.row_groups))
-    except (OSError, ValueError) as exc:
-        raise SynthError(f"{part.path}: cannot read as Parquet: {first_line(exc)}") from None
-    return arrow_frame(table.take(positions))
+    return arrow_frame(_read_table(part).take(positions))
 
 
 def _plan_scan(plan: Plan, frame: pd.DataFrame) -> Part:
@@ -273,18 +294,29 @@ class DaskEngine:
             warnings.filterwarnings("ignore", message="Sending large graph")
             return client.submit(_load, blob, key=f"audit-{name}-{tokenize(blob, self.parts)}")
 
-    def sample(self, positions: np.ndarray | None) -> pd.DataFrame:
-        """The synthetic rows at ``positions`` (sorted, counted over the partitions in order; None: every row), as
-        read: one task per partition holding some, concatenated in order on the client."""
-        import pandas as pd
-
+    def _wanted(self, positions: np.ndarray | None) -> list[np.ndarray | None]:
+        """Per partition, its rows among ``positions`` (sorted, counted over the partitions in order; None: every row),
+        counted from its first row; None for a partition holding none (but the first, so a sample has columns)."""
         starts = np.cumsum([0] + [p.rows for p in self.parts])
         wanted = [np.arange(p.rows) if positions is None else
                   positions[(positions >= starts[i]) & (positions < starts[i + 1])] - starts[i] for i, p in enumerate(self.parts)]
-        keep = [i for i, w in enumerate(wanted) if len(w) or i == 0]
+        return [w if len(w) or i == 0 else None for i, w in enumerate(wanted)]
+
+    @staticmethod
+    def _concatenated(frames: list[pd.DataFrame]) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+    def sample(self, positions: np.ndarray | None) -> pd.DataFrame:
+        """The synthetic rows at ``positions`` (sorted, counted over the partitions in order; None: every row), as
+        read: one task per partition holding some, concatenated in order on the client. (:meth:`scan` with
+        ``sample=True`` takes them in the read it makes anyway.)"""
+        wanted = self._wanted(positions)
+        keep = [i for i, w in enumerate(wanted) if w is not None]
         with self._connect() as client:
             frames = client.gather(client.map(sample_partition, [self.parts[i] for i in keep], [wanted[i] for i in keep]))
-        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        return self._concatenated(frames)
 
     def reduce(self, plan: Plan) -> list[Part]:
         """Every partition's fidelity summary, one task each, merged in pairs on the workers (:meth:`Plan.combine`):
@@ -295,9 +327,11 @@ class DaskEngine:
         """The privacy evidence alone (see :meth:`scan`)."""
         return self.scan(None, reference)[1]  # type: ignore[return-value]
 
-    def scan(self, plan: Plan | None, reference: Reference | None) -> tuple[list[Part], Evidence | None]:
+    def scan(self, plan: Plan | None, reference: Reference | None, sample: bool = False,
+             positions: np.ndarray | None = None) -> tuple[list[Part], Evidence | None, pd.DataFrame | None]:
         """Read each partition once, on the workers, for the fidelity summaries (``plan``) and the privacy evidence
-        (``reference``), either of them None to skip it.
+        (``reference``), either of them None to skip it, and, with ``sample``, for the rows at ``positions`` (as
+        :meth:`sample` gives them; None: every row), which come back to this process: (parts, evidence, sample).
 
         Per partition: one task reads it; one summarises it for ``plan``; one encodes it for the real side's
         indexes; one task per (real set, real shard) finds its rows' nearest real rows in that shard, merged in pairs
@@ -311,12 +345,16 @@ class DaskEngine:
         light = None if reference is None else reference.light()
         token = tokenize(pickle.dumps((plan, light), protocol=pickle.HIGHEST_PROTOCOL), self.parts, self.real_shard_rows)
         parts: list[Part] = []
-        evidence = None
+        evidence, rows = None, None
         with self._connect() as client:
             held: list[Any] = []
             try:
-                frames = [client.submit(read_partition, part, columns, kinds, key=f"audit-read-{token}-{i}")
-                          for i, part in enumerate(self.parts)]
+                wanted = self._wanted(positions) if sample else [None] * len(self.parts)
+                reads = [client.submit(read_and_sample, part, columns, kinds, w, key=f"audit-read-{token}-{i}-{tokenize(w)}")
+                         for i, (part, w) in enumerate(zip(self.parts, wanted))]
+                frames = [client.submit(_frame, read, key=f"audit-frame-{token}-{i}") for i, read in enumerate(reads)]
+                taken = [client.submit(_sample_of, reads[i]) for i, w in enumerate(wanted) if w is not None]
+                del reads  # each read's frame and sample stay on the worker while a task needs them
                 merged = None
                 if plan is not None:
                     shipped_plan = self._shipped(client, plan, "plan")
@@ -344,6 +382,9 @@ class DaskEngine:
                         del q, found, counts, frame  # the scheduler keeps them while a task needs them, no longer
                     held += finished
                 del frames  # read once, released when the tasks above have what they need
+                if taken:
+                    rows = self._concatenated(client.gather(taken))
+                    del taken
                 if merged is not None:
                     parts = [client.gather(merged)]
                 if reference is not None:
@@ -357,13 +398,13 @@ class DaskEngine:
         if evidence is not None:
             evidence.shards = None  # type: ignore[assignment]  # the workers' copies are released
             evidence.where = f"{len(self.parts)} partitions on Dask"
-        uses = ["summarised for the fidelity metrics"] * (plan is not None)
+        uses = ["sampled for the metrics that do not merge"] * sample + ["summarised for the fidelity metrics"] * (plan is not None)
         if reference is not None:
             real = (f"the real rows' index in {len(reference.sides['train'])} training and {len(reference.sides['hold'])} holdout "
                     f"shards (of up to {reference.shard_rows:,} rows)" if reference.shard_rows is not None else "the real rows' index")
             uses.append(f"scanned against {real} for the privacy tests")
         self.note = (f"The synthetic rows were read on Dask: {len(self.parts):,} partitions of {self.synthetic} ({self.rows:,} rows) "
-                     f"on {workers} workers, each read once, {' and '.join(uses)}; the answers are those of the local audit. "
+                     f"on {workers} workers, each read once, {', '.join(uses[:-1]) + ' and ' * (len(uses) > 1) + uses[-1]}; the answers are those of the local audit. "
                      + ("Utility" + (", attribute inference" if reference.attribute_rows else "") + " and the other sampled metrics"
                         if reference is not None else "The sampled metrics") + " ran on this machine, on the synthetic sample.")
-        return parts, evidence
+        return parts, evidence, rows

@@ -72,17 +72,29 @@ def kinds_from_schema(schema: object) -> dict[str, ColumnKind]:
 
 def align(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None = None,
           kinds: dict[str, str] | None = None) -> Tables:
-    """Check the columns match, infer kinds, and convert values once."""
-    if len(real) == 0 or len(synthetic) == 0:
+    """Check the columns match, infer kinds, and convert values once: :func:`align_real`, then :func:`with_synthetic`.
+
+    >>> t = align(pd.DataFrame({"n": [1, 2], "c": ["a", "b"]}), pd.DataFrame({"n": ["3", "x"], "c": [1.0, None]}))
+    >>> t.synthetic["n"].tolist(), t.synthetic["c"].tolist()
+    ([3.0, nan], ['1', '<missing>'])
+    """
+    check_columns(real, synthetic)
+    return with_synthetic(align_real(real, holdout, kinds), synthetic)
+
+
+def align_real(real: pd.DataFrame, holdout: pd.DataFrame | None = None, kinds: dict[str, str] | None = None) -> Tables:
+    """The real side aligned alone (kinds inferred on ``real``, values converted), its synthetic side still empty:
+    what an engine that reads the synthetic rows elsewhere needs first (:func:`audit.run`), before
+    :func:`with_synthetic` adds the rows it brings back.
+
+    >>> t = align_real(pd.DataFrame({"n": [1, 2], "c": ["a", "b"]}))
+    >>> len(t.synthetic), list(t.synthetic.columns), t.kinds["n"].value
+    (0, ['n', 'c'], 'numeric')
+    """
+    if len(real) == 0:
         raise SynthError("the real and synthetic tables must both have rows")
-    for label, frame in (("synthetic", synthetic), ("holdout", holdout)):
-        if frame is None:
-            continue
-        missing = [c for c in real.columns if c not in frame.columns]
-        extra = [c for c in frame.columns if c not in real.columns]
-        if missing or extra:
-            parts = ([f"missing {', '.join(map(repr, missing))}"] if missing else []) + ([f"extra {', '.join(map(repr, extra))}"] if extra else [])
-            raise SynthError(f"the {label} table's columns differ from the real table's: {'; '.join(parts)}")
+    if holdout is not None:
+        _check_columns("holdout", real, holdout)
     inferred = infer_kinds(real)
     valid = {kind.value for kind in ColumnKind}
     for col, kind in (kinds or {}).items():
@@ -94,18 +106,50 @@ def align(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | N
             raise SynthError(f"kind given for unknown column {unknown[0]!r}")
         inferred.update({col: ColumnKind(kind) for col, kind in kinds.items()})
     columns = list(real.columns)
-    converted = [convert(frame[columns], inferred) if frame is not None else None for frame in (real, synthetic, holdout)]
-    for label, raw, frame in (("synthetic", synthetic, converted[1]), ("holdout", holdout, converted[2])):
-        if frame is None:
-            continue
-        for col in columns:
-            if inferred[str(col)] in NUMBER_KINDS:
-                present = raw[col].notna().to_numpy()
-                unreadable = present & frame[col].isna().to_numpy()
-                if present.sum() and unreadable.sum() > 0.5 * present.sum():
-                    raise SynthError(f"column {col!r} is {inferred[str(col)]} in the real table but mostly not in the {label} table "
-                                     f"({unreadable.sum():,} of {present.sum():,} values cannot be read as {inferred[str(col)]})")
-    return Tables(converted[0], converted[1], converted[2], inferred)  # type: ignore[arg-type]
+    converted = convert(real[columns], inferred)
+    converted_holdout = None
+    if holdout is not None:
+        converted_holdout = convert(holdout[columns], inferred)
+        _check_readable("holdout", holdout, converted_holdout, inferred)
+    return Tables(converted, converted.iloc[:0], converted_holdout, inferred)
+
+
+def with_synthetic(t: Tables, synthetic: pd.DataFrame) -> Tables:
+    """``t`` with ``synthetic`` as its synthetic side, checked and converted with the kinds fixed on the real table
+    (a new :class:`Tables`; ``t``'s cache is not carried over)."""
+    if len(synthetic) == 0:
+        raise SynthError("the real and synthetic tables must both have rows")
+    _check_columns("synthetic", t.real, synthetic)
+    columns = list(t.real.columns)
+    converted = convert(synthetic[columns], t.kinds)
+    _check_readable("synthetic", synthetic, converted, t.kinds)
+    return Tables(t.real, converted, t.holdout, t.kinds, synthetic_rows=t.synthetic_rows)
+
+
+def check_columns(real: pd.DataFrame, synthetic: pd.DataFrame) -> None:
+    """Both tables have rows, and the synthetic table has the real table's columns: else one line saying what differs."""
+    if len(real) == 0 or len(synthetic) == 0:
+        raise SynthError("the real and synthetic tables must both have rows")
+    _check_columns("synthetic", real, synthetic)
+
+
+def _check_columns(label: str, real: pd.DataFrame, frame: pd.DataFrame) -> None:
+    missing = [c for c in real.columns if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in real.columns]
+    if missing or extra:
+        parts = ([f"missing {', '.join(map(repr, missing))}"] if missing else []) + ([f"extra {', '.join(map(repr, extra))}"] if extra else [])
+        raise SynthError(f"the {label} table's columns differ from the real table's: {'; '.join(parts)}")
+
+
+def _check_readable(label: str, raw: pd.DataFrame, frame: pd.DataFrame, kinds: dict[str, ColumnKind]) -> None:
+    """A number column the real table has that the other table mostly cannot be read as is one line, not a metric."""
+    for col in frame.columns:
+        if kinds[str(col)] in NUMBER_KINDS:
+            present = raw[col].notna().to_numpy()
+            unreadable = present & frame[col].isna().to_numpy()
+            if present.sum() and unreadable.sum() > 0.5 * present.sum():
+                raise SynthError(f"column {col!r} is {kinds[str(col)]} in the real table but mostly not in the {label} table "
+                                 f"({unreadable.sum():,} of {present.sum():,} values cannot be read as {kinds[str(col)]})")
 
 
 def convert(frame: pd.DataFrame, kinds: dict[str, ColumnKind]) -> pd.DataFrame:

@@ -37,7 +37,7 @@ most ``alpha`` (5%) of the time overall. The verdict is per test; nothing is ave
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Callable, ClassVar, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence
 
 import numpy as np
 import pandas as pd
@@ -406,8 +406,14 @@ def reference(ctx: Context) -> Reference:
     """The real side of the privacy evidence (the audit has a holdout): cut into shards as the engine says (the answers
     do not depend on it); a cluster's workers build the shards' trees, so this process builds each only to count what
     a copy scores, and drops it."""
-    shard_rows = getattr(ctx.engine, "real_shard_rows", REAL_SHARD_ROWS)
-    return Reference(ctx.tables, ctx.encoding, ctx.seed, ctx.sensitive, shard_rows=shard_rows, keep=ctx.engine is None)
+    return reference_of(ctx.tables, ctx.encoding, ctx.seed, ctx.sensitive, ctx.engine)
+
+
+def reference_of(t: Tables, encoding: Encoding, seed: int, sensitive: Sequence[str], engine: Any = None) -> Reference:
+    """:func:`reference` from its parts: what :func:`audit.run` fixes before an engine reads any synthetic row
+    (the real and holdout rows of ``t`` only)."""
+    shard_rows = getattr(engine, "real_shard_rows", REAL_SHARD_ROWS)
+    return Reference(t, encoding, seed, sensitive, shard_rows=shard_rows, keep=engine is None)
 
 
 def checked(evidence: Evidence, t: Tables) -> Evidence:

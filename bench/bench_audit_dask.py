@@ -11,8 +11,8 @@ Each audit runs in a process of its own (``--child``), so its peak memory (ru_ma
 - ``local``: reads the three tables and runs ``audit.run(real, synthetic, holdout, target="amount")``, every section;
 - ``dask-2``: reads the real and holdout tables only and runs the same with ``synthetic=None,
   engine=DaskEngine(folder, scheduler=ADDRESS, real_shard_rows=...)`` against a LocalCluster of 2 worker processes
-  started once by the parent (its workers' memory is not the client's): the workers read the partitions for the
-  sample, then once more for the fidelity summaries and the privacy scan together (one task per partition and
+  started once by the parent (its workers' memory is not the client's): the workers read each partition once,
+  for its rows of the sample, the fidelity summary and the privacy scan together (one task per partition and
   real shard), merging the partitions' results in pairs;
 - ``base`` (with ``--baseline DIR``, a checkout of an earlier version, e.g. ``git archive e67a4fd | tar -x -C DIR``):
   the ``dask`` run with that code first on ``PYTHONPATH``, against the same cluster, to measure a change in the

@@ -151,9 +151,14 @@ def report(result: audit.AuditResult) -> str:
 
 
 @pytest.mark.parametrize("synthetic, sample_rows", [("leaky/", 700), ("fresh.parquet", 10**6)])
-def test_the_whole_dask_audit_equals_the_local_one_and_the_client_holds_only_the_sample(world, cluster, synthetic, sample_rows):
+def test_the_whole_dask_audit_equals_the_local_one_and_the_client_holds_only_the_sample(world, cluster, synthetic, sample_rows,
+                                                                                         monkeypatch):
     from audit.cluster import DaskEngine
 
+    def read_again(self, positions):
+        raise AssertionError("the sample is taken in the scan's read of each partition, not read again")
+
+    monkeypatch.setattr(DaskEngine, "sample", read_again)
     frame = world[synthetic.rstrip("/").replace(".parquet", "")]
     options = {"seed": 3, "target": "income", "sensitive": ["member"], "sample_rows": sample_rows}
     local = audit.run(world["train"], frame, holdout=world["holdout"], **options)
@@ -162,7 +167,8 @@ def test_the_whole_dask_audit_equals_the_local_one_and_the_client_holds_only_the
     assert len(engine.parts) >= 3
     assert report(on_dask) == report(local)  # fidelity, utility, privacy, column statistics: every number and verdict
     assert len(on_dask.tables.synthetic) == min(sample_rows, len(frame)) and on_dask.tables.synthetic_count == len(frame)
-    assert any("summarised for the fidelity metrics" in n for n in on_dask.notes)
+    assert any("each read once, sampled for the metrics that do not merge, summarised for the fidelity metrics and "
+               "scanned against" in n for n in on_dask.notes), on_dask.notes
     if synthetic == "leaky/":  # above the bound: the sample is said; the planted 5% copies fail on both engines
         assert any("sample of 700" in n for n in on_dask.notes) and any("sample of 700" in n for n in local.notes)
         assert on_dask.metric("exact_copies").details["verdict"] == "fail" and not on_dask.passed and not local.passed
