@@ -40,7 +40,8 @@ class LazyModule:
             top = self._name.partition(".")[0]
             if top == "pyarrow":
                 hide_pandas_from_pyarrow()
-            module = (import_without_numpy_tools if top == "scipy" else importlib.import_module)(self._name)
+            module = (import_special_functions if self._name == _SPECIAL_FUNCTIONS else import_without_numpy_tools
+                      if top == "scipy" else importlib.import_module)(self._name)
         return getattr(module, attr)
 
     def __repr__(self) -> str:
@@ -108,6 +109,63 @@ def import_without_numpy_tools(name: str) -> ModuleType:
         for tool, stand_in in stand_ins.items():
             if vars(numpy).get(tool) is stand_in:  # (a real import meanwhile has put the module there: kept)
                 del vars(numpy)[tool]
+
+
+#: scipy's compiled module of special functions (ndtr, ndtri, gammainc, expm1 ...: numpy ufuncs).
+_SPECIAL_FUNCTIONS = "scipy.special._ufuncs"
+
+
+def import_special_functions(name: str = _SPECIAL_FUNCTIONS) -> ModuleType:
+    """``scipy.special._ufuncs``, the compiled module that holds scipy.special's ufuncs (``ndtr``, ``ndtri``,
+    ``gammainc``, ``gammaincinv``, ``expm1``, ``log1p`` ...: the very objects ``scipy.special`` exports), without
+    running ``scipy/special/__init__.py``.
+
+    That package's import brings scipy's array-API layer (``scipy._lib._array_api``, which imports
+    ``numpy.ma``, ``numpy.random``, ``numpy.polynomial`` ...), its Python wrappers and their docstrings: ~0.3 s
+    and ~700 M instructions that `synth fit` and `synth generate` paid for a normal quantile. The compiled
+    module needs none of it, but it is a submodule, and importing a submodule first imports its package: while
+    it (and the compiled modules it imports: ``_ufuncs_cxx``, ``_special_ufuncs``, ``_gufuncs`` ...) is loaded,
+    ``scipy.special`` is a bare package (only its ``__path__``) in ``sys.modules``, under the import lock so no
+    other thread sees it; then it is taken out again. A later ``import scipy.special`` runs the package as
+    always and finds these modules loaded (the same ufunc objects). Returns scipy.special's own module when it
+    is imported already, and falls back to importing it (without numpy's tools) if the compiled module cannot
+    be loaded on its own (another scipy layout).
+
+    >>> special = import_special_functions()
+    >>> float(special.ndtr(0.0)), float(special.ndtri(0.5))
+    (0.5, 0.0)
+    """
+    if name != _SPECIAL_FUNCTIONS:
+        raise ValueError(f"{name}: only {_SPECIAL_FUNCTIONS} is imported this way")
+    if _SPECIAL_FUNCTIONS in sys.modules:
+        return sys.modules[_SPECIAL_FUNCTIONS]
+    if "scipy.special" in sys.modules:
+        return import_without_numpy_tools("scipy.special")
+    import _imp
+
+    importlib.import_module("numpy")  # (outside the lock: its import may start threads of its own)
+    scipy = importlib.import_module("scipy")
+    _imp.acquire_lock()
+    try:
+        if "scipy.special" in sys.modules:  # another thread imported it meanwhile
+            return import_without_numpy_tools("scipy.special")
+        bare = ModuleType("scipy.special")
+        bare.__path__ = [os.path.join(os.path.dirname(scipy.__file__), "special")]
+        bare.__package__ = "scipy.special"
+        sys.modules["scipy.special"] = bare
+        before = set(sys.modules)
+        try:
+            module = importlib.import_module(_SPECIAL_FUNCTIONS)
+        except ImportError:
+            for loaded in set(sys.modules) - before:  # half a package: forget it, import the whole one
+                del sys.modules[loaded]
+            module = None
+        finally:
+            if sys.modules.get("scipy.special") is bare:
+                del sys.modules["scipy.special"]
+    finally:
+        _imp.release_lock()
+    return module if module is not None else import_without_numpy_tools("scipy.special")
 
 
 _IMPORT_NAME = opcode.opmap["IMPORT_NAME"]

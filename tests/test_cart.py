@@ -57,3 +57,21 @@ def test_a_pure_or_constant_node_is_not_split():
     assert grow_tree(np.zeros((100, 1)), np.arange(100.0), max_leaves=8, min_leaf=5, classes=None).node_count == 1  # no cut
     two = grow_tree(x, (x[:, 0] >= 40).astype(int), max_leaves=8, min_leaf=5, classes=2)
     assert two.node_count == 3 and float(two.threshold[0]) == 39.5  # one exact cut, then both sides are pure
+
+
+def test_paths_go_from_the_root_down_to_each_rows_leaf():
+    # Rows stop moving at their leaf (it repeats to the last depth); every step is the child the threshold picks.
+    rng = np.random.default_rng(5)
+    x = np.round(rng.normal(size=(800, 3)) * 2)
+    y = np.where(x[:, 0] > 0, x[:, 1], -x[:, 2]) + 0.1 * rng.normal(size=800)
+    tree = grow_tree(x, y, max_leaves=20, min_leaf=10, classes=None)
+    paths = tree.paths(x)
+    assert (paths[0] == 0).all() and (paths[-1] == tree.apply(x)).all() and (tree.children_left[paths[-1]] < 0).all()
+    for above, below in zip(paths[:-1], paths[1:]):
+        leaf = tree.children_left[above] < 0
+        assert (below[leaf] == above[leaf]).all()
+        inner = ~leaf
+        goes_left = x[inner, tree.feature[above[inner]]] <= tree.threshold[above[inner]]
+        expected = np.where(goes_left, tree.children_left[above[inner]], tree.children_right[above[inner]])
+        assert (below[inner] == expected).all()
+    assert len(paths) == 1 + max(int((tree.children_left[p] >= 0).sum()) for p in paths.T)  # as deep as the deepest row

@@ -207,7 +207,8 @@ def test_scipy_comes_in_only_for_a_distribution_that_needs_it(tmp_path, family, 
     schema = tmp_path / "s.yaml"
     schema.write_text(f"columns:\n  - {{name: x, kind: float, distribution: {family}}}\n")
     loaded = loaded_after("validate", str(schema), "--trial")  # values made: what generate imports
-    assert ("scipy.special" in loaded, "scipy.stats" in loaded) == (special, stats)
+    assert ("scipy.special._ufuncs" in loaded, "scipy.stats" in loaded) == (special, stats)
+    assert ("scipy.special" in loaded) == stats  # scipy.special's package only with scipy.stats (its ufuncs alone)
 
 
 @pytest.mark.parametrize("args", [("--help",), ("kinds",), ("kinds", "date"), ("validate", "schemas/coffee.yaml")])
@@ -350,11 +351,12 @@ def test_fit_and_generate_of_a_fitted_schema_import_neither_scikit_learn_nor_sci
     heavy = {"sklearn", "scipy.stats", "scipy.optimize", "faker", "matplotlib"}
     assert fitted & heavy == set() and made & heavy == set()
     assert "pandas" not in made  # generate writes Arrow; pandas was the fit's, for reading the CSV
-    # scipy.special (its normal quantiles) without the numpy tools scipy's import copies numpy's namespace with
-    # (synth.lazy.import_without_numpy_tools): ~100 ms of both commands.
-    assert "scipy.special" in fitted and "scipy.special" in made
-    tools = {"numpy.f2py", "numpy.testing", "unittest"}
-    assert fitted & tools == set() and made & tools == set()
+    # scipy.special's compiled ufuncs (its normal quantiles) without the package: not its array-API layer, nor
+    # the numpy tools scipy's import copies numpy's namespace with (synth.lazy.import_special_functions).
+    assert "scipy.special._ufuncs" in fitted and "scipy.special._ufuncs" in made
+    package = {"scipy.special", "scipy.special._basic", "scipy._lib._array_api", "scipy._lib.array_api_compat"}
+    tools = {"numpy.f2py", "numpy.testing", "unittest", "numpy.polynomial"}
+    assert fitted & (tools | package) == set() and made & (tools | package) == set()
     # --quiet prints nothing: no Rich (the fit's console is imported when something is printed)
     assert not {m for m in fitted if m.split(".")[0] == "rich"} and "synth.commands.console" not in fitted
 
@@ -378,6 +380,61 @@ def test_scipy_without_numpy_tools_leaves_numpy_as_it_was():
         import scipy.stats                                                  # (its import copies numpy's names too)
         numpy.testing.assert_equal(scipy.stats.norm.ppf(0.5), 0.0)          # asked for: imported, as always
         assert type(numpy.testing).__name__ == "module" and "numpy.testing" in sys.modules
+    """
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_scipys_special_functions_without_the_package_are_the_packages_own():
+    code = """if True:
+        import sys, threading
+        from synth.lazy import LazyModule, import_special_functions
+        special = LazyModule("scipy.special._ufuncs")
+        assert float(special.ndtri(0.5)) == 0.0 and float(special.gammainc(1.0, 0.0)) == 0.0
+        assert "scipy.special" not in sys.modules and "scipy._lib._array_api" not in sys.modules  # no package
+        assert import_special_functions() is sys.modules["scipy.special._ufuncs"]                # loaded once
+        import scipy.special                                 # the package later: imported as always, same ufuncs
+        assert scipy.special.ndtri is special.ndtri and scipy.special.expm1 is special.expm1
+        assert scipy.special.ndtri.__doc__ and callable(scipy.special.erfinv)
+        import scipy.stats
+        assert float(scipy.stats.norm.ppf(0.5)) == 0.0
+    """
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_scipys_special_functions_fall_back_to_the_whole_package_when_the_module_will_not_load_alone():
+    # (another scipy whose compiled module needs its package's Python code): nothing half-loaded is kept
+    code = """if True:
+        import sys
+        class Refuse:
+            def find_spec(self, name, path=None, target=None):
+                package = sys.modules.get("scipy.special")
+                if name == "scipy.special._ufuncs" and package is not None and not hasattr(package, "__file__"):
+                    raise ImportError("needs its package")
+                return None
+        sys.meta_path.insert(0, Refuse())
+        from synth.lazy import import_special_functions
+        special = import_special_functions()
+        import scipy.special
+        assert special is scipy.special and float(special.ndtri(0.5)) == 0.0 and hasattr(scipy.special, "__file__")
+    """
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_scipys_special_functions_after_the_package_are_its_own():
+    code = """if True:
+        import sys
+        import scipy.special
+        from synth.lazy import import_special_functions
+        assert import_special_functions().ndtri is scipy.special.ndtri
+        try:
+            import_special_functions("scipy.stats")
+        except ValueError as exc:
+            assert "only scipy.special._ufuncs" in str(exc)
+        else:
+            raise AssertionError("another module was imported the special way")
     """
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

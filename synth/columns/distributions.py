@@ -52,7 +52,8 @@ if TYPE_CHECKING:
 else:  # scipy takes longer to import than the rest of `synth validate`; only some families need it
     from ..lazy import LazyModule
 
-    special, stats = LazyModule("scipy.special"), LazyModule("scipy.stats")
+    # (scipy.special's compiled ufuncs, without the package's import: synth.lazy.import_special_functions)
+    special, stats = LazyModule("scipy.special._ufuncs"), LazyModule("scipy.stats")
 
 #: Every family by its YAML name, in the order people usually reach for them.
 DISTRIBUTIONS: dict[str, type["Distribution"]] = {}

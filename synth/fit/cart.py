@@ -56,13 +56,16 @@ class Tree:
         """Each row's nodes from the root down, one row of the result per depth (a leaf repeats to the end)."""
         node = np.zeros(len(x), dtype=np.int64)
         out = [node]
-        rows = np.arange(len(x))
+        active = np.arange(len(x))  # the rows still at an inner node: only they move down (a leaf repeats)
         while True:
-            inner = self.children_left[node] >= 0
-            if not inner.any():
+            at = node[active]
+            inner = self.children_left[at] >= 0
+            active, at = active[inner], at[inner]
+            if len(active) == 0:
                 return np.vstack(out)
-            left = x[rows, np.maximum(self.feature[node], 0)] <= self.threshold[node]
-            node = np.where(inner, np.where(left, self.children_left[node], self.children_right[node]), node)
+            left = x[active, self.feature[at]] <= self.threshold[at]
+            node = node.copy()
+            node[active] = np.where(left, self.children_left[at], self.children_right[at])
             out.append(node)
 
     def apply(self, x: np.ndarray) -> np.ndarray:
@@ -97,8 +100,9 @@ def grow_tree(x: np.ndarray, y: np.ndarray, max_leaves: int, min_leaf: int, clas
             value, impurity = counts / size, 1.0 - float((counts ** 2).sum()) / size ** 2
         else:
             v = y_num[rows]
-            mean = float(v.mean())
-            value, impurity = np.array([mean]), max(0.0, float((v * v).mean()) - mean * mean)
+            # (sum / size: what ndarray.mean computes, the same float, without its Python-level wrapper)
+            mean = float(v.sum()) / size
+            value, impurity = np.array([mean]), max(0.0, float((v * v).sum()) / size - mean * mean)
         for key, item in (("left", -1), ("right", -1), ("feature", -2), ("threshold", -2.0), ("value", value),
                           ("impurity", impurity), ("n", size)):
             nodes[key].append(item)
@@ -155,19 +159,31 @@ def _tree(nodes: dict[str, list], expanded: list[int]) -> Tree:
 def _best_split(xs: np.ndarray, rows_sorted: np.ndarray, y: np.ndarray, ycls: np.ndarray | None, min_leaf: int,
                 impurity: float) -> tuple[float, int, float] | None:
     """The best cut of a node over every feature: (impurity decrease times the node's rows, feature, threshold).
-    ``rows_sorted``: the node's rows sorted by each feature (one line per feature); ``xs``: their values."""
+    ``rows_sorted``: the node's rows sorted by each feature (one line per feature); ``xs``: their values.
+
+    Only the cut points (a value and the next one apart, leaving ``min_leaf`` rows on both sides: a few percent
+    of the positions, as features repeat values) are scored; the running sums they need are taken over every
+    position, as before, so each score is the same number to the bit.
+    """
     n_features, size = rows_sorted.shape
     if size < 2 * min_leaf or impurity <= 1e-12:
         return None
-    n_left = np.arange(1, size + 1, dtype=np.float64)  # rows left of a cut after position i: i + 1
+    valid = np.zeros((n_features, size), dtype=bool)
+    inner = valid[:, min_leaf - 1:size - min_leaf]
+    np.greater(xs[:, min_leaf:size - min_leaf + 1], xs[:, min_leaf - 1:size - min_leaf] + FEATURE_THRESHOLD, out=inner)
+    cuts = np.flatnonzero(valid)  # in (feature, position) order: the first best below is the first in that order
+    if len(cuts) == 0:
+        return None
+    at_position = cuts % size
+    n_left = (at_position + 1).astype(np.float64)  # rows left of a cut after position i: i + 1
     n_right = size - n_left
     if ycls is None:
-        ys = y[rows_sorted]
-        sum_left = np.cumsum(ys, axis=1)
-        total = sum_left[:, -1:]
+        sum_left = np.cumsum(y[rows_sorted], axis=1)
+        total = sum_left[:, -1]
+        left = sum_left.ravel()[cuts]
         with np.errstate(divide="ignore", invalid="ignore"):
-            proxy = sum_left ** 2 / n_left + (total - sum_left) ** 2 / n_right
-        parent = total[0, 0] ** 2 / size
+            proxy = left ** 2 / n_left + (total[cuts // size] - left) ** 2 / n_right
+        parent = total[0] ** 2 / size
     else:
         cls = ycls[rows_sorted]
         counts = np.bincount(cls[0]).astype(np.int64)
@@ -178,23 +194,18 @@ def _best_split(xs: np.ndarray, rows_sorted: np.ndarray, y: np.ndarray, ycls: np
         starts = np.searchsorted(grouped[0], grouped[0])  # every feature's rows hold the same classes
         before = np.empty(cls.shape, dtype=np.int64)
         np.put_along_axis(before, by_class, np.arange(size)[None, :] - starts[None, :], axis=1)
-        sq_left = np.cumsum(2 * before + 1, axis=1).astype(np.float64)
-        cross = np.cumsum(counts[cls], axis=1).astype(np.float64)
+        before *= 2
+        before += 1
+        sq_left = np.cumsum(before, axis=1).ravel()[cuts].astype(np.float64)
+        cross = np.cumsum(counts[cls], axis=1).ravel()[cuts].astype(np.float64)
         sq_total = float((counts.astype(np.float64) ** 2).sum())
         with np.errstate(divide="ignore", invalid="ignore"):
             proxy = sq_left / n_left + (sq_total - 2 * cross + sq_left) / n_right
         parent = sq_total / size
-    valid = np.zeros((n_features, size), dtype=bool)
-    valid[:, min_leaf - 1:size - min_leaf] = True
-    valid[:, :-1] &= xs[:, 1:] > xs[:, :-1] + FEATURE_THRESHOLD
-    valid[:, -1] = False
-    if not valid.any():
-        return None
-    proxy = np.where(valid, proxy, -np.inf)
-    at = int(np.argmax(proxy))  # the first best: lower features, then smaller cuts, win ties
-    f, i = divmod(at, size)
+    best = int(np.argmax(proxy))  # the first best: lower features, then smaller cuts, win ties
+    f, i = divmod(int(cuts[best]), size)
     # Both criteria: impurity decrease * rows = proxy - parent term (Gini: sum c^2/n; squared error: sum^2/n).
-    improvement = float(proxy[f, i] - parent)
+    improvement = float(proxy[best] - parent)
     if improvement <= 1e-12 * max(1.0, abs(parent)):
         return None
     lo, hi = float(xs[f, i]), float(xs[f, i + 1])

@@ -18,8 +18,8 @@ from .columns import Learned
 
 if TYPE_CHECKING:
     from scipy import special
-else:  # imported when first used, without the numpy tools scipy's import brings (synth.lazy)
-    special = LazyModule("scipy.special")
+else:  # scipy.special's compiled ufuncs, imported when first used without the package (synth.lazy)
+    special = LazyModule("scipy.special._ufuncs")
 
 
 #: Most simulated rows NORTA uses to measure what the copula's correlations become after coarse margins

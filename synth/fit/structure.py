@@ -15,8 +15,8 @@ from .columns import Learned
 
 if TYPE_CHECKING:
     from scipy import special
-else:  # imported when first used, without the numpy tools scipy's import brings (synth.lazy)
-    special = LazyModule("scipy.special")
+else:  # scipy.special's compiled ufuncs, imported when first used without the package (synth.lazy)
+    special = LazyModule("scipy.special._ufuncs")
 
 
 def value_positions(l: Learned) -> np.ndarray | None:
