@@ -156,7 +156,7 @@ def import_special_functions(name: str = _SPECIAL_FUNCTIONS) -> ModuleType:
         before = set(sys.modules)
         try:
             module = importlib.import_module(_SPECIAL_FUNCTIONS)
-        except ImportError:
+        except Exception:  # ImportError, or any error of a scipy whose compiled module needs its package's names
             for loaded in set(sys.modules) - before:  # half a package: forget it, import the whole one
                 del sys.modules[loaded]
             module = None
