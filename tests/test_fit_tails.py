@@ -161,3 +161,34 @@ def test_a_schema_with_tails_generates_the_same_bytes_and_a_bad_tail_is_one_erro
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and "tail must end past where it starts" in lines[0], lines
+
+
+def test_a_partitioned_fit_writes_the_same_tails(work, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from synth.fit.dataset import DatasetFitter
+
+    path = tmp_path / "work.parquet"
+    pq.write_table(pa.Table.from_pandas(work, preserve_index=False), path, row_group_size=500)
+    cfg = FitConfig(seed=0, trees=False)
+    local = SchemaFitter(cfg).fit(work, name="work").spec_
+    parted = DatasetFitter(cfg, partition_rows=1_000).fit(path, name="work").spec_
+    hours = [[c for c in spec["columns"] if c["name"] == "hours"][0] for spec in (local, parted)]
+    assert hours[0]["tails"] == hours[1]["tails"] and hours[0]["tails"][0]["weight"] == 46
+    assert hours[0]["description"] == hours[1]["description"]
+
+
+def test_a_lookup_key_held_as_numbers_gets_no_tail():
+    """Codes 1-5 fix a name each; codes 6-8 are rare (under k rows): a tail of codes would look up nothing."""
+    rng = np.random.default_rng(5)
+    code = rng.choice([1, 2, 3, 4, 5], 2000)
+    code[:12] = [6, 6, 6, 7, 7, 7, 7, 8, 8, 8, 8, 8]
+    names = {1: "ant", 2: "bee", 3: "cat", 4: "dog", 5: "eel", 6: "fox", 7: "gnu", 8: "hen"}
+    real = pd.DataFrame({"code": code, "animal": [names[c] for c in code]})
+    assert "tails" in learn_column("code", real["code"], FitConfig()).spec  # on its own, the rare codes are a tail
+    fitter = SchemaFitter(FitConfig(seed=0)).fit(real, name="codes")
+    (entry,) = [c for c in fitter.spec_["columns"] if c["name"] == "code"]
+    assert "tails" not in entry and "tails" not in str(entry.get("description"))
+    twin = synth.generate(fitter.schema_, rows=4000, seed=3)
+    assert set(twin["code"]) == {1, 2, 3, 4, 5} and twin["animal"].notna().all()

@@ -499,8 +499,11 @@ class Tail(BaseModel):
 
 @register
 class Weighted(Distribution):
-    """Listed values with weights: values {value: weight}, or values [..] with weights [..] (default: equal);
-    optional tails [{beyond, to, weight, step}]: rows spread evenly past the outermost listed values."""
+    """Listed values with weights: values {value: weight} (or values [..], weights [..]); tails: rows spread past them.
+
+    ``tails`` (optional): ``[{beyond, to, weight, step}]``, each ``weight`` rows spread evenly over the multiples of
+    ``step`` (default 1) past ``beyond`` up to ``to``: a fitted column's rare values past its listed ones, whose
+    mass is kept without writing any of them."""
 
     name = "weighted"
     discrete = True
@@ -553,24 +556,19 @@ class Weighted(Distribution):
         return out
 
     def _segments(self, low: float | None, high: float | None) -> tuple[np.ndarray, np.ndarray, list[Any]]:
-        """Every listed value and tail in value order: each one's raw weight within [low, high], its value (NaN
-        for a tail) and, for a tail, (first value, count, signed step)."""
+        """The tails downwards, the listed values in their listed order (a fit may order them by what they go
+        with, and a copula's uniforms follow that order), then the tails upwards: each one's raw weight within
+        [low, high], its value (NaN for a tail) and, for a tail, (tail, first multiple, last multiple)."""
         total = float(sum(_weights_of(self._values, self._given_weights)))
-        listed = self.weights * total  # back to the schema's units, the tails' weights are in them too
-        keep = np.ones(len(self.points), bool)
-        if low is not None:
-            keep &= self.points >= low
-        if high is not None:
-            keep &= self.points <= high
-        keys, weights, values, grids = list(self.points), list(np.where(keep, listed, 0.0)), list(self.points), [None] * len(self.points)
-        for t in self.tails:
-            first, last = t.grid(low, high)
-            keys.append((t.beyond + t.to) / 2)
-            weights.append(t.weight * t.share_within(low, high))
-            values.append(np.nan)
-            grids.append((t, first, last))
-        order = np.argsort(np.asarray(keys, float), kind="stable")
-        return np.asarray(weights, float)[order], np.asarray(values, float)[order], [grids[i] for i in order]
+        listed = np.where(self._within(low, high), self.weights * total, 0.0)  # in the schema's units, as the tails'
+        below = [t for t in self.tails if t.to < t.beyond]
+        above = [t for t in self.tails if t.to > t.beyond]
+        weights = [t.weight * t.share_within(low, high) for t in below] + list(listed) + [
+            t.weight * t.share_within(low, high) for t in above]
+        values = [np.nan] * len(below) + list(self.points) + [np.nan] * len(above)
+        grids = [(t, *t.grid(low, high)) for t in below] + [None] * len(self.points) + [
+            (t, *t.grid(low, high)) for t in above]
+        return np.asarray(weights, float), np.asarray(values, float), grids
 
     def _within(self, low: float | None, high: float | None) -> np.ndarray:
         keep = np.ones(len(self.points), bool)

@@ -301,6 +301,14 @@ def left_out(left: int, spec: dict[str, Any], k: int) -> dict[str, Any]:
     return {"description": text}
 
 
+def drop_tails(learned: Learned) -> None:
+    """Leave out a listed column's tails: its numbers are a key's codes (a lookup's), and a tail's numbers would
+    look nothing up."""
+    spec = learned.spec
+    if spec.pop("tails", None) is not None and "description" in spec:
+        spec["description"] = spec["description"].split("; those beyond the listed ones")[0]
+
+
 def _protected_rows(learned: Learned, values: np.ndarray, cfg: FitConfig) -> np.ndarray:
     """Each row's value as the later steps may see it: a number column's extremes as :func:`smooth_tails` wrote them.
 

@@ -499,6 +499,7 @@ def _entry(name: str, l: Learned, tree: Tree, features: list[_Feature], leaf_of:
     tails = list(overall.pop("tails", [])) if listed is not None else []
     in_tail = _tail_rows(case_codes, listed, tails) if tails else None
     listed_cases: dict[int, int] = {}  # a listed case's position in ``cases`` -> its leaf, to give it tails below
+    own_shape = np.zeros(len(nodes), bool)  # leaves with a shape of their own (the others draw the default's tails)
     for i, node in enumerate(nodes):
         rows = case_rows[i]
         if not paths[node] or len(rows) < floor:
@@ -530,9 +531,11 @@ def _entry(name: str, l: Learned, tree: Tree, features: list[_Feature], leaf_of:
             case = dict(overall, values={labels[j]: _weight(weights[j]) for j in range(len(labels)) if weights[j] > 0})  # type: ignore[index]
             case.pop("description", None)
             listed_cases[len(cases)] = i
+            own_shape[i] = True
         elif l.spec.get("kind") == "boolean":
             case = {k: v for k, v in learn_boolean(name, codes).spec.items() if k != "name"}
         else:
+            own_shape[i] = True
             # A case's range ends where the column's does, cut by the same share of its rows (a case holds
             # at least 3k rows, so its extremes are a group's, not a person's).
             k = max(1, round(cfg.min_count * len(codes) / max(1, n_values)))
@@ -555,7 +558,8 @@ def _entry(name: str, l: Learned, tree: Tree, features: list[_Feature], leaf_of:
         return None, leaf_ids
     if in_tail is not None:
         sizes = np.array([len(c) - int(in_tail[:, i].sum()) for i, c in enumerate(case_codes)])
-        for position, case_tails in _case_tails(tails, in_tail, listed_cases, sizes, cfg.min_count).items():
+        pooled_tails = np.where(own_shape, in_tail, 0)  # the default's tails hold the other leaves' tail rows
+        for position, case_tails in _case_tails(tails, pooled_tails, listed_cases, sizes, cfg.min_count).items():
             cases[position]["tails"] = case_tails
     default = dict(overall, **({"tails": tails} if tails else {}))
     if "nulls" in l.spec:
@@ -616,7 +620,7 @@ def _case_tails(tails: list[dict[str, Any]], in_tail: np.ndarray, listed_cases: 
                 k: int) -> dict[int, list[dict[str, Any]]]:
     """The tails of the cases that list their values (``listed_cases``: position in the entry -> leaf), each
     as long as the column's: a case with at least ``k`` rows in a tail writes their count; the tail rows of
-    every other case (fewer than ``k`` each, or a case with a smooth shape) are pooled and, where the pool
+    every other case (``in_tail``: fewer than ``k`` each, or a case with a smooth shape) are pooled and, where the pool
     holds ``k`` rows or more, spread over those listed cases by their rows (``sizes``), as rare values are.
 
     >>> tail = [{"beyond": 70, "to": 88, "weight": 20}]
