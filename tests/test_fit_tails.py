@@ -125,6 +125,9 @@ def test_a_tail_spreads_its_weight_evenly_rising_with_the_uniform():
     assert set(np.unique(x[x > 70])) == set(range(71, 90))
     assert set(np.unique(x[x < 0])) == set(range(-5, 0))
     assert abs((x > 70).mean() - 20 / 125) < 1e-3 and abs((x < 0).mean() - 5 / 125) < 1e-3
+    cdf = family.cdf(np.array([-6.0, -5, -1, 0, 39, 40, 70, 71, 89, 90]))
+    assert np.allclose(cdf, [0, 1 / 125, 5 / 125, 55 / 125, 55 / 125, 95 / 125, 105 / 125, (105 + 20 / 19) / 125, 1, 1])
+    assert np.allclose(cdf[[2, 7]], [(x[x <= v]).size / len(x) for v in (-1, 71)], atol=1e-3)  # as drawn
     assert family.sample(u, None, 80).max() == 80 and family.sample(u, -2, None).min() == -2
     assert family.in_tails(np.array([71.0, 89, 90, 70, 72.5, -5, -6])).tolist() == [True, True, False, False,
                                                                                  False, True, False]

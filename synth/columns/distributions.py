@@ -579,10 +579,18 @@ class Weighted(Distribution):
         return keep
 
     def cdf(self, x: Any) -> Any:
-        if self.tails:  # each tail's values share its weight evenly
-            u = np.linspace(0.0, 1.0, 4097)[:-1] + 0.5 / 4096
-            drawn = np.sort(self.sample(u, None, None))
-            return np.searchsorted(drawn, np.asarray(x, dtype=float), side="right") / len(drawn)
+        if self.tails:  # the listed weights at or below x, plus each tail's equal part per value at or below x
+            x = np.asarray(x, dtype=float)
+            listed = float(sum(_weights_of(self._values, self._given_weights)))
+            below = (self.weights[None, :] * (self.points[None, :] <= x.reshape(-1, 1))).sum(axis=1) * listed
+            for t in self.tails:
+                n = int(round(abs(t.to - t.beyond) / t.step))
+                if t.to > t.beyond:
+                    count = np.floor((x - t.beyond) / t.step + 1e-9)
+                else:
+                    count = n + 1 - np.ceil((t.beyond - x) / t.step - 1e-9)
+                below = below + t.weight * np.clip(count, 0, n).reshape(-1) / n
+            return (below / (listed + sum(t.weight for t in self.tails))).reshape(x.shape)
         order = np.argsort(self.points, kind="stable")
         cum = np.cumsum(self.weights[order]) / self.weights.sum()
         at = np.searchsorted(self.points[order], np.asarray(x, dtype=float), side="right")
