@@ -456,9 +456,55 @@ def _weights_of(values: list[float] | dict[float, float], weights: list[float] |
     return check_weights(given, "weights")
 
 
+class Tail(BaseModel):
+    """Rows spread evenly beyond a ``weighted`` family's listed values: every multiple of ``step`` past ``beyond``
+    (not included) up to ``to`` (included), ``weight`` rows in all. ``to`` below ``beyond``: a tail downwards."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    beyond: float = Field(description="Where the tail starts (not included): the outermost listed value")
+    to: float = Field(description="Where it ends (included)")
+    weight: float = Field(gt=0, description="Its weight, in the units of the listed values' weights")
+    step: float = Field(default=1.0, gt=0, description="The spacing of its values (1: whole numbers)")
+
+    def grid(self, low: float | None = None, high: float | None = None) -> tuple[int, int]:
+        """The tail's values are ``beyond`` plus (or minus) ``step`` times 1, 2, ...: the first and last of those
+        multiples within [low, high] (last < first: none).
+
+        >>> Tail(beyond=70, to=89, weight=21).grid(), Tail(beyond=1985, to=1971, weight=27).grid(high=1980)
+        ((1, 19), (5, 14))
+        """
+        sign = 1.0 if self.to > self.beyond else -1.0
+        first, last = 1, int(round(abs(self.to - self.beyond) / self.step))
+        for bound, below in ((low, True), (high, False)):
+            if bound is None:
+                continue
+            at = (bound - self.beyond) * sign / self.step  # the bound in multiples of step, along the tail
+            if below == (sign > 0):  # a bound the tail starts from: the multiples from it on
+                first = max(first, math.ceil(at - 1e-9))
+            else:
+                last = min(last, math.floor(at + 1e-9))
+        return first, last
+
+    def share_within(self, low: float | None, high: float | None) -> float:
+        """The share of the tail's values within [low, high] (each value holds an equal part of its weight)."""
+        first, last = self.grid(low, high)
+        return max(0, last - first + 1) / max(1, int(round(abs(self.to - self.beyond) / self.step)))
+
+    def value(self, i: Any) -> Any:
+        """The tail's ``i``-th value, rounded to its step's decimals."""
+        decimals = max(0, -int(math.floor(math.log10(self.step) + 1e-9)))
+        sign = 1.0 if self.to > self.beyond else -1.0
+        return np.round(self.beyond + sign * self.step * np.asarray(i, dtype=float), decimals)
+
+
 @register
 class Weighted(Distribution):
-    """Listed values with weights: values {value: weight}, or values [..] with weights [..] (default: equal)."""
+    """Listed values with weights: values {value: weight} (or values [..], weights [..]); tails: rows spread past them.
+
+    ``tails`` (optional): ``[{beyond, to, weight, step}]``, each ``weight`` rows spread evenly over the multiples of
+    ``step`` (default 1) past ``beyond`` up to ``to``: a fitted column's rare values past its listed ones, whose
+    mass is kept without writing any of them."""
 
     name = "weighted"
     discrete = True
@@ -466,12 +512,18 @@ class Weighted(Distribution):
     class Params(Parameters):
         values: list[float] | dict[float, float]
         weights: list[float] | None = None
+        tails: list[Tail] | None = None
 
-    def __init__(self, values: list[float] | dict[float, float], weights: list[float] | None = None) -> None:
+    def __init__(self, values: list[float] | dict[float, float], weights: list[float] | None = None,
+                 tails: list[Tail] | None = None) -> None:
         super().__init__()
         # Checked without numpy (a schema's validation makes no arrays); the arrays are made at the first draw.
         self._listed = [float(p) for p in check_values_and_weights(values, weights)]  # read as `choice` reads its values
         self._values, self._given_weights = values, weights
+        self.tails = [t if isinstance(t, Tail) else Tail.model_validate(t) for t in tails or []]
+        for t in self.tails:
+            if t.to == t.beyond:
+                raise ValueError(f"a tail must end past where it starts (beyond {t.beyond:g}, to {t.to:g})")
         self._arrays: tuple[np.ndarray, np.ndarray] | None = None
         self._draw: dict[tuple[float | None, float | None], Any] = {}
 
@@ -492,7 +544,32 @@ class Weighted(Distribution):
         return self._arrays
 
     def parameters(self) -> dict[str, Any]:
-        return {"values": self._values} | ({"weights": self._given_weights} if self._given_weights is not None else {})
+        return ({"values": self._values} | ({"weights": self._given_weights} if self._given_weights is not None else {})
+                | ({"tails": [t.model_dump() for t in self.tails]} if self.tails else {}))
+
+    def in_tails(self, x: np.ndarray) -> np.ndarray:
+        """Which of ``x`` a tail can give (on its grid, between its ends)."""
+        out = np.zeros(len(x), bool)
+        for t in self.tails:
+            lo, hi = sorted((t.beyond, t.to))
+            on_grid = np.abs((x - t.beyond) / t.step - np.round((x - t.beyond) / t.step)) < 1e-6
+            out |= (x > lo - 1e-9) & (x < hi + 1e-9) & (x != t.beyond) & on_grid
+        return out
+
+    def _segments(self, low: float | None, high: float | None) -> tuple[np.ndarray, np.ndarray, list[Any]]:
+        """The tails downwards, the listed values in their listed order (a fit may order them by what they go
+        with, and a copula's uniforms follow that order), then the tails upwards: each one's raw weight within
+        [low, high], its value (NaN for a tail) and, for a tail, (tail, first multiple, last multiple)."""
+        total = float(sum(_weights_of(self._values, self._given_weights)))
+        listed = np.where(self._within(low, high), self.weights * total, 0.0)  # in the schema's units, as the tails'
+        below = [t for t in self.tails if t.to < t.beyond]
+        above = [t for t in self.tails if t.to > t.beyond]
+        weights = [t.weight * t.share_within(low, high) for t in below] + list(listed) + [
+            t.weight * t.share_within(low, high) for t in above]
+        values = [np.nan] * len(below) + list(self.points) + [np.nan] * len(above)
+        grids = [(t, *t.grid(low, high)) for t in below] + [None] * len(self.points) + [
+            (t, *t.grid(low, high)) for t in above]
+        return np.asarray(weights, float), np.asarray(values, float), grids
 
     def _within(self, low: float | None, high: float | None) -> np.ndarray:
         keep = np.ones(len(self.points), bool)
@@ -503,6 +580,18 @@ class Weighted(Distribution):
         return keep
 
     def cdf(self, x: Any) -> Any:
+        if self.tails:  # the listed weights at or below x, plus each tail's equal part per value at or below x
+            x = np.asarray(x, dtype=float)
+            listed = float(sum(_weights_of(self._values, self._given_weights)))
+            below = (self.weights[None, :] * (self.points[None, :] <= x.reshape(-1, 1))).sum(axis=1) * listed
+            for t in self.tails:
+                n = int(round(abs(t.to - t.beyond) / t.step))
+                if t.to > t.beyond:
+                    count = np.floor((x - t.beyond) / t.step + 1e-9)
+                else:
+                    count = n + 1 - np.ceil((t.beyond - x) / t.step - 1e-9)
+                below = below + t.weight * np.clip(count, 0, n).reshape(-1) / n
+            return (below / (listed + sum(t.weight for t in self.tails))).reshape(x.shape)
         order = np.argsort(self.points, kind="stable")
         cum = np.cumsum(self.weights[order]) / self.weights.sum()
         at = np.searchsorted(self.points[order], np.asarray(x, dtype=float), side="right")
@@ -515,7 +604,8 @@ class Weighted(Distribution):
         # In plain Python: the column's validation asks it (is any weight left between min and max?).
         weights = _weights_of(self._values, self._given_weights)
         kept = sum(w for p, w in zip(self._listed, weights) if (low is None or p >= low) and (high is None or p <= high))
-        return (0.0, kept / sum(weights))
+        kept += sum(t.weight * t.share_within(low, high) for t in self.tails)
+        return (0.0, kept / (sum(weights) + sum(t.weight for t in self.tails)))
 
     def sample(self, u: np.ndarray, low: float | None, high: float | None) -> np.ndarray:
         # Values outside [low, high] get weight 0; the guide table is built once per bounds.
@@ -523,8 +613,30 @@ class Weighted(Distribution):
 
         key = (low, high)
         if key not in self._draw:
-            self._draw[key] = InverseCDF(np.cumsum(np.where(self._within(low, high), self.weights, 0.0)))
-        return self.points[self._draw[key](u)]
+            if not self.tails:
+                self._draw[key] = InverseCDF(np.cumsum(np.where(self._within(low, high), self.weights, 0.0)))
+            else:
+                weights, values, grids = self._segments(low, high)
+                self._draw[key] = (InverseCDF(np.cumsum(weights)), np.cumsum(weights) / weights.sum(),
+                                   weights / weights.sum(), values, grids)
+        draw = self._draw[key]
+        if not self.tails:
+            return self.points[draw(u)]
+        inverse, cum, share, values, grids = draw
+        at = inverse(u)
+        out = values[at]
+        for i in np.flatnonzero(np.isnan(values)):
+            rows = np.flatnonzero(at == i)
+            if not len(rows):
+                continue
+            tail, first, last = grids[i]
+            count = last - first + 1
+            # Where u falls within the tail's share, spread evenly over its values: rising with u either way,
+            # so a copula's ranks carry through the tail as through the listed values.
+            frac = np.clip((u[rows] - (cum[i] - share[i])) / share[i], 0.0, 1.0 - 1e-12)
+            j = np.minimum((frac * count).astype(np.int64), count - 1)
+            out[rows] = tail.value(first + j if tail.to > tail.beyond else last - j)
+        return out
 
 
 @register

@@ -163,8 +163,14 @@ class NumericColumn(Column):
         if self.max is not None:
             out.append((f"{name} <= {self.max:g}", lambda f, hi=self.max: (number(f)[0] > hi).fillna(False).to_numpy()))
         if self.distribution == "weighted":
-            allowed = set(float(x) for x in self._family.points)  # type: ignore[attr-defined]
-            out.append((f"{name} is one of its values", lambda f: (~number(f)[0].isin(allowed) & number(f)[0].notna()).to_numpy()))
+            family = self._family
+            allowed = set(float(x) for x in family.points)  # type: ignore[attr-defined]
+
+            def unlisted(f: Any) -> np.ndarray:
+                v = number(f)[0]
+                out = (~v.isin(allowed) & v.notna()).to_numpy()
+                return out & ~family.in_tails(v.to_numpy(dtype=float, na_value=np.nan))  # type: ignore[attr-defined]
+            out.append((f"{name} is one of its values", unlisted))
         if self.unique:
             out.append((f"{name} is unique", lambda f: duplicated(f[name])))
         return out

@@ -374,8 +374,8 @@ KIND_FACTS = {'aggregate': {'summary': "A summary of this row's child rows: coun
                         '- triangular (left, mode, right): From left to right, most likely at mode (left <= mode <= '
                         'right).\n'
                         '- poisson (lam): Counts of events, lam on average: 0, 1, 2, ...\n'
-                        '- weighted (values; optional weights): Listed values with weights: values {value: weight}, or '
-                        'values [..] with weights [..] (default: equal).\n'
+                        '- weighted (values; optional weights, tails): Listed values with weights: values {value: '
+                        'weight} (or values [..], weights [..]); tails: rows spread past them.\n'
                         '- quantiles (quantiles): Any shape, as values at evenly spaced probabilities 0..1 (quantiles '
                         '[..], increasing), straight lines between.',
            'example': '\n'
@@ -417,8 +417,8 @@ KIND_FACTS = {'aggregate': {'summary': "A summary of this row's child rows: coun
                           '- triangular (left, mode, right): From left to right, most likely at mode (left <= mode <= '
                           'right).\n'
                           '- poisson (lam): Counts of events, lam on average: 0, 1, 2, ...\n'
-                          '- weighted (values; optional weights): Listed values with weights: values {value: weight}, '
-                          'or values [..] with weights [..] (default: equal).\n'
+                          '- weighted (values; optional weights, tails): Listed values with weights: values {value: '
+                          'weight} (or values [..], weights [..]); tails: rows spread past them.\n'
                           '- quantiles (quantiles): Any shape, as values at evenly spaced probabilities 0..1 '
                           '(quantiles [..], increasing), straight lines between.',
              'example': ''},

@@ -102,6 +102,10 @@ class SchemaFitter:
         step("fixed combinations")
         lookups = find_lookups(df, learned, cfg)
         order_lookup_keys(lookups, learned)
+        from .columns import drop_tails
+
+        for lk in lookups:  # a key's numbers look up its records: a tail's numbers would look up none
+            drop_tails(learned[lk["key"]])
         determined = {f for lk in lookups for f in lk["fields"]}
         step("formulas")
         formulas = find_formulas(df, learned, cfg, taken=determined)

@@ -215,9 +215,8 @@ def learn_numeric(name: str, v: np.ndarray, cfg: FitConfig, range_k: int | None 
         if keep.sum() >= 1 and counts[keep].sum() >= 0.9 * n:
             weights = {plain_number(x): int(c) for x, c in zip(distinct[keep], counts[keep])}
             spec = {"name": name, "kind": kind, "distribution": "weighted", "values": weights}
-            left = int((~keep).sum())
-            if left:
-                spec["description"] = f"{left} rare values (fewer than {cfg.min_count} rows each) left out"
+            spec.update(rare_tails(distinct, counts, cfg.min_count, decimals) if range_k is None else {})
+            spec.update(left_out(int((~keep).sum()), spec, cfg.min_count))
             return Learned(spec, v, ColumnKind.NUMERIC)
     ordered = smooth_tails(ordered, min(cfg.min_count if range_k is None else range_k, (n + 1) // 2))
     lo, hi = range_ends(ordered, cfg, 1)
@@ -241,6 +240,73 @@ def learn_numeric(name: str, v: np.ndarray, cfg: FitConfig, range_k: int | None 
     if kind == "integer" and spec.get("distribution") == "quantiles" and spec["min"] == spec["max"]:
         spec["max"] = spec["min"] + 1
     return Learned(spec, v, ColumnKind.NUMERIC)
+
+
+def rare_tails(distinct: np.ndarray, counts: np.ndarray, k: int, decimals: int | None) -> dict[str, Any]:
+    """The ``tails`` of a column of listed values: the rows whose values lie beyond the outermost ones seen in
+    at least ``k`` rows, spread evenly past them (``distinct``: the values, sorted; ``counts``: their rows).
+
+    Those rare values are never written: a tail ends where :func:`smooth_tails` ends the column (past the
+    k-th most extreme value at the spacing between the k-th and the 2k-th), on the column's grid of decimals,
+    and a step further out if that end happens to be a rare value itself. So the twin's range reaches about
+    as far as the real one (a weekly 80 or 90 hours, aircraft built before 1985), where cutting the rare values
+    ended it early: a table binned on its own range (SDMetrics' pair trends) then bins the twin on other edges.
+
+    >>> hours = np.array([0.0, 20, 40, 60, 72, 80, 90]); rows = np.array([50, 40, 300, 30, 1, 9, 2])
+    >>> rare_tails(hours, rows, 10, 0)
+    {'tails': [{'beyond': 60, 'to': 98, 'weight': 12}]}
+    """
+    n, kept = int(counts.sum()), np.flatnonzero(counts >= k)
+    if decimals is None or len(kept) == 0 or n < 2 * k + 1:
+        return {}
+    step = 10.0 ** -decimals
+    cum = np.cumsum(counts)
+    at = lambda i: float(distinct[np.searchsorted(cum, i, side="right")])  # noqa: E731  (the i-th smallest value)
+    rare = set(distinct[counts < k].tolist())
+    tails = []
+    for sign, edge, beyond in ((-1, kept[0], slice(None, kept[0])), (1, kept[-1], slice(kept[-1] + 1, None))):
+        weight = int(counts[beyond].sum())
+        if weight == 0:
+            continue
+        # smooth_tails' last value: k - 1 steps of the mean gap between the k-th and 2k-th most extreme values
+        kth, inner = (at(k - 1), at(2 * k - 1)) if sign < 0 else (at(n - k), at(n - 2 * k))
+        end = kth + sign * abs(kth - inner) / k * (k - 1)
+        if sign < 0 and distinct[0] >= 0:
+            end = max(end, 0.0)  # no negative values where none were (counts, prices)
+        if sign > 0 and distinct[-1] <= 0:
+            end = min(end, 0.0)
+        end = (math.floor(end / step + 1e-9) if sign < 0 else math.ceil(end / step - 1e-9)) * step
+        end = round(end, decimals)
+        while end in rare:  # the end names no value fewer than k rows hold
+            end = round(end + sign * step, decimals)
+        start = float(distinct[edge])
+        if sign * (end - start) <= 0:
+            continue
+        tail: dict[str, Any] = {"beyond": plain_number(start), "to": plain_number(end), "weight": weight}
+        if decimals:
+            tail["step"] = plain_number(step)
+        tails.append(tail)
+    return {"tails": tails} if tails else {}
+
+
+def left_out(left: int, spec: dict[str, Any], k: int) -> dict[str, Any]:
+    """The description of a listed column's rare values: left out, or spread in its tails."""
+    if not left:
+        return {}
+    text = f"{left} rare values (fewer than {k} rows each) left out"
+    if spec.get("tails"):
+        spread = " and ".join(f"{t['weight']} row{'s' if t['weight'] != 1 else ''} past {t['beyond']} spread evenly "
+                              f"up to {t['to']}" for t in spec["tails"])
+        text += f"; those beyond the listed ones kept as tails ({spread})"
+    return {"description": text}
+
+
+def drop_tails(learned: Learned) -> None:
+    """Leave out a listed column's tails: its numbers are a key's codes (a lookup's), and a tail's numbers would
+    look nothing up."""
+    spec = learned.spec
+    if spec.pop("tails", None) is not None and "description" in spec:
+        spec["description"] = spec["description"].split("; those beyond the listed ones")[0]
 
 
 def _protected_rows(learned: Learned, values: np.ndarray, cfg: FitConfig) -> np.ndarray:

@@ -487,9 +487,10 @@ def number_entry(name: str, summary: ColumnSummary, cfg: FitConfig, sample_entry
                 order = listed + [v for v in weights if v not in set(listed)]  # the sample fit's order (lookups)
                 spec: dict[str, Any] = {"name": name, "kind": kind, "distribution": "weighted",
                                         "values": {v: weights[v] for v in order}}
-                left = int((~keep).sum())
-                if left:
-                    spec["description"] = f"{left} rare values (fewer than {cfg.min_count} rows each) left out"
+                from . import columns  # the one-machine fit's tails and words, exactly (counts are exact here)
+
+                spec.update(columns.rare_tails(distinct, times, cfg.min_count, decimals))
+                spec.update(columns.left_out(int((~keep).sum()), spec, cfg.min_count))
                 return spec
     k = min(cfg.min_count, (n + 1) // 2)
     ordered = _Ordered(summary, k)

@@ -496,6 +496,10 @@ def _entry(name: str, l: Learned, tree: Tree, features: list[_Feature], leaf_of:
         case_codes.append(codes[~np.isnan(codes)])
     pooled = (_pooled_counts(case_codes, listed, len(labels), cfg.min_count)
               if labels is not None else None)
+    tails = list(overall.pop("tails", [])) if listed is not None else []
+    in_tail = _tail_rows(case_codes, listed, tails) if tails else None
+    listed_cases: dict[int, int] = {}  # a listed case's position in ``cases`` -> its leaf, to give it tails below
+    own_shape = np.zeros(len(nodes), bool)  # leaves with a shape of their own (the others draw the default's tails)
     for i, node in enumerate(nodes):
         rows = case_rows[i]
         if not paths[node] or len(rows) < floor:
@@ -505,7 +509,7 @@ def _entry(name: str, l: Learned, tree: Tree, features: list[_Feature], leaf_of:
         if listed is not None:
             codes = codes[np.isin(codes, listed)]
         if len(codes) < cfg.min_count:
-            case = dict(overall)
+            case = dict(overall, **({"tails": tails} if tails else {}))
         elif pooled is not None and (keys is not None or nominal
                                      or _listed_case(pooled[0][i], len(labels), cfg.min_count)):  # type: ignore[arg-type]
             # Categories, or a column of listed values (codes, small counts: a smooth shape would make
@@ -526,9 +530,12 @@ def _entry(name: str, l: Learned, tree: Tree, features: list[_Feature], leaf_of:
             weights = kept_mass + spread
             case = dict(overall, values={labels[j]: _weight(weights[j]) for j in range(len(labels)) if weights[j] > 0})  # type: ignore[index]
             case.pop("description", None)
+            listed_cases[len(cases)] = i
+            own_shape[i] = True
         elif l.spec.get("kind") == "boolean":
             case = {k: v for k, v in learn_boolean(name, codes).spec.items() if k != "name"}
         else:
+            own_shape[i] = True
             # A case's range ends where the column's does, cut by the same share of its rows (a case holds
             # at least 3k rows, so its extremes are a group's, not a person's).
             k = max(1, round(cfg.min_count * len(codes) / max(1, n_values)))
@@ -549,7 +556,12 @@ def _entry(name: str, l: Learned, tree: Tree, features: list[_Feature], leaf_of:
         cases.append({"when": paths[node], **case})
     if len(cases) < 2:
         return None, leaf_ids
-    default = dict(overall)
+    if in_tail is not None:
+        sizes = np.array([len(c) - int(in_tail[:, i].sum()) for i, c in enumerate(case_codes)])
+        pooled_tails = np.where(own_shape, in_tail, 0)  # the default's tails hold the other leaves' tail rows
+        for position, case_tails in _case_tails(tails, pooled_tails, listed_cases, sizes, cfg.min_count).items():
+            cases[position]["tails"] = case_tails
+    default = dict(overall, **({"tails": tails} if tails else {}))
     if "nulls" in l.spec:
         default["nulls"] = l.spec["nulls"]
     on = ", ".join(f.name for f in features if any(f.name in c["when"] for c in cases))
@@ -592,6 +604,45 @@ def _pooled_counts(case_codes: list[np.ndarray], listed: np.ndarray | None, widt
     rare = np.where(rare >= k, rare, 0).astype(float)
     pool = rare / rare.sum() if rare.sum() > 0 else rare
     return counts, pool
+
+
+def _tail_rows(case_codes: list[np.ndarray], listed: np.ndarray, tails: list[dict[str, Any]]) -> np.ndarray:
+    """Each tail's rows in each case (tails x cases): the values past the outermost listed one on its side."""
+    lo, hi = float(listed.min()), float(listed.max())
+    out = np.zeros((len(tails), len(case_codes)), dtype=np.int64)
+    for t, tail in enumerate(tails):
+        for i, codes in enumerate(case_codes):
+            out[t, i] = np.count_nonzero(codes > hi) if tail["to"] > tail["beyond"] else np.count_nonzero(codes < lo)
+    return out
+
+
+def _case_tails(tails: list[dict[str, Any]], in_tail: np.ndarray, listed_cases: dict[int, int], sizes: np.ndarray,
+                k: int) -> dict[int, list[dict[str, Any]]]:
+    """The tails of the cases that list their values (``listed_cases``: position in the entry -> leaf), each
+    as long as the column's: a case with at least ``k`` rows in a tail writes their count; the tail rows of
+    every other case (``in_tail``: fewer than ``k`` each, or a case with a smooth shape) are pooled and, where the pool
+    holds ``k`` rows or more, spread over those listed cases by their rows (``sizes``), as rare values are.
+
+    >>> tail = [{"beyond": 70, "to": 88, "weight": 20}]
+    >>> _case_tails(tail, np.array([[12, 3, 4, 5]]), {0: 0, 1: 1, 2: 2}, np.array([100, 300, 100, 50]), 10)
+    {0: [{'beyond': 70, 'to': 88, 'weight': 12}], 1: [{'beyond': 70, 'to': 88, 'weight': 9}], 2: [{'beyond': 70, 'to': 88, 'weight': 3}]}
+    """
+    out: dict[int, list[dict[str, Any]]] = {}
+    leaves = np.array(list(listed_cases.values()), dtype=np.int64)
+    for t, tail in enumerate(tails):
+        counts = in_tail[t]
+        own = np.zeros(len(counts), bool)
+        own[leaves] = counts[leaves] >= k
+        pool = int(counts[~own].sum())
+        takers = leaves[~own[leaves]]
+        share = sizes[takers] / sizes[takers].sum() if pool >= k and len(takers) and sizes[takers].sum() > 0 else None
+        for position, leaf in listed_cases.items():
+            weight: float = int(counts[leaf]) if own[leaf] else 0.0
+            if not own[leaf] and share is not None:
+                weight = float(pool * share[np.flatnonzero(takers == leaf)[0]])
+            if weight > 0:
+                out.setdefault(position, []).append(dict(tail, weight=_weight(weight)))
+    return out
 
 
 def _listed_case(counts: np.ndarray, listed: int, k: int) -> bool:
