@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 
 from ..errors import SynthError
 from ..secrets import scrub
@@ -38,6 +37,8 @@ def outcome(exc: BaseException) -> tuple[str, int]:
 def report(line: str, exc: BaseException, debug: bool = False) -> None:
     """Write ``line`` to stderr as one line (after the traceback, with ``debug``); never the API key."""
     if debug:
+        import traceback  # (only here: the plain forms never show one, ~5 M instructions)
+
         sys.stderr.write(redact("".join(traceback.format_exception(exc))))
     sys.stderr.write(redact(" ".join(line.split("\n"))) + "\n")
 
