@@ -561,8 +561,14 @@ def test_expressions_skip_the_tokenizer_only_where_it_would_give_the_text_back()
             for key in ("expr:", "- "):
                 if key in line and any(op in line for op in "+*<>/"):
                     texts.append(line.split(key, 1)[1].strip().strip('"'))
+    def outcome(rename, text):
+        try:
+            return rename(text)
+        except (ExpressionError, tokenize.TokenError, IndentationError) as exc:
+            return type(exc).__name__.replace("TokenError", "ExpressionError")
+
     for text in texts:
-        assert _rename_if(text) == tokenized(text), text
+        assert outcome(_rename_if, text) == outcome(tokenized, text), text
     for broken in ("round(price * qty, 2", "a + [1, 2"):  # an open bracket: the tokenizer's message, as before
         with pytest.raises(ExpressionError, match="cannot read expression"):
             Expression.parse(broken)
