@@ -69,6 +69,8 @@ _ONE_MODEL_AS_SYNTH = ("import os; os.environ.setdefault('PYDANTIC_DISABLE_PLUGI
                        "skip_pydantic_plugin_search(); import typer; import_with_lazy_patterns('yaml')\n"
                        "from pydantic import BaseModel, Field\n"
                        "class M(BaseModel):\n    x: int = Field(ge=0)\nM.model_validate({'x': 1})")
+# What the plain form `synth validate FILE` (no Typer since synth.commands.plain) cannot go below: the same, without typer.
+_ONE_MODEL_NO_TYPER = _ONE_MODEL_AS_SYNTH.replace(" import typer;", "")
 _ALL_LIBRARIES = (_ONE_MODEL + "\nfrom synth.lazy import hide_pandas_from_pyarrow; hide_pandas_from_pyarrow()\n"
                   "import numpy, pyarrow.compute")
 
@@ -192,6 +194,8 @@ def main() -> None:
         # validate adds over this is synth's own code and work.
         "floor: + one pydantic model validated": [python, "-c", _ONE_MODEL],
         "floor: the same, as synth imports them": [python, "-c", _ONE_MODEL_AS_SYNTH],
+        # `synth validate FILE` and `synth kinds` run without Typer (synth.commands.plain): their floor has no typer.
+        "floor: the same, without typer": [python, "-c", _ONE_MODEL_NO_TYPER],
         # Every library `validate --trial` imports (pyarrow told that pandas is absent, as synth does).
         "floor: validate --trial's libraries": [python, "-c", _ALL_LIBRARIES],
     }

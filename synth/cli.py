@@ -2,6 +2,8 @@
 
 Each command lives in its own module under :mod:`synth.commands`, imported only when that command runs
 (:mod:`synth.commands.registry`): `synth --help` and the light commands do not wait for the data stack.
+The plain forms of the light commands (`synth validate FILE`, `synth kinds`) do not even import Typer
+(:mod:`synth.commands.plain`); ``app`` (the Typer app, :mod:`synth.commands.app`) is imported on first use.
 """
 
 from __future__ import annotations
@@ -9,36 +11,23 @@ from __future__ import annotations
 import gc
 import os
 import signal
+import sys
 from types import FrameType
+from typing import TYPE_CHECKING, Any
 
-import typer
-
-# Only light modules up here: every command, `synth --help` included, pays for what is imported at the top
-# (tests/test_startup.py pins it); each command imports what it needs.
-from .commands.registry import COMMANDS, LazyGroup
+if TYPE_CHECKING:
+    from .commands.app import COMMANDS, app
 
 __all__ = ["app", "main", "COMMANDS"]
 
-app = typer.Typer(
-    cls=LazyGroup,  # the commands of synth.commands.registry; one error path for all: see synth/commands/errors.py
-    help=(
-        "Make synthetic tabular data from a YAML schema, and check it against real data.\n\n"
-        "Start with:  synth generate schemas/coffee.yaml --rows 1000 --out coffee.csv\n\n"
-        "Write your own schema (see `synth kinds` for every column kind), check it with "
-        "`synth validate`, then generate any number of rows, reproducibly, by seed.\n\n"
-        "Errors are one line (exit code 2 for bad input); add --debug anywhere to see the traceback."
-    ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
 
+def __getattr__(name: str) -> Any:
+    # `from synth.cli import app`: Typer (~50 ms) is imported by who asks for it, not by every `synth` process.
+    if name in ("app", "COMMANDS"):
+        from .commands import app as module
 
-@app.callback()
-def _group() -> None:
-    # No options of its own: a callback makes Typer build a group, whose commands come from COMMANDS.
-    pass
+        return getattr(module, name)
+    raise AttributeError(f"module 'synth.cli' has no attribute {name!r}")
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -59,6 +48,13 @@ def main() -> None:
     from .lazy import skip_pydantic_plugin_search
 
     skip_pydantic_plugin_search()  # and with them off, pydantic need not import importlib.metadata (~15 ms)
+    from .commands.plain import run_plain
+
+    code = run_plain(sys.argv[1:])  # `synth validate FILE`, `synth kinds`: no Typer (same output, same codes)
+    if code is not None:
+        sys.exit(code)
+    from .commands.app import app
+
     app()
 
 

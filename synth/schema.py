@@ -21,7 +21,6 @@ every row, e.g. ``end > start``).
 from __future__ import annotations
 
 import copy
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .columns import KINDS, Column
+from .columns.base import new_list
 from .errors import SynthError
 from .expr import Expression, ExpressionError
 from .lazy import np, pa, pc
@@ -52,8 +52,8 @@ class TableSpec(BaseModel):
     seed: int = Field(default=0, ge=0, lt=2**63)
     description: str | None = None
     columns: list[Any] = Field(min_length=1)
-    correlations: list[Correlation] = Field(default_factory=list)
-    constraints: list[str] = Field(default_factory=list)
+    correlations: list[Correlation] = Field(default_factory=new_list)
+    constraints: list[str] = Field(default_factory=new_list)
     column_order: list[str] | None = Field(default=None, description="Output order, if not the order of 'columns'")
 
     @field_validator("constraints")
@@ -285,6 +285,8 @@ def _constraint_check(expr: Expression) -> Any:
 
 
 def _suggest(name: str, known: list[str]) -> str:
+    import difflib  # (only for a mistake: every `synth validate` would pay for it)
+
     close = difflib.get_close_matches(name, known, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

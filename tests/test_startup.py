@@ -46,15 +46,16 @@ def test_help_imports_no_command_and_neither_rich_nor_pydantic():
     # neither Rich (the commands print with it) nor pydantic (Typer converts option values with it).
     loaded = loaded_after("--help")
     assert {m for m in loaded if m.startswith("synth.")} == {
-        "synth.cli", "synth.commands", "synth.commands.errors", "synth.commands.registry", "synth.errors", "synth.secrets"}
+        "synth.cli", "synth.commands", "synth.commands.app", "synth.commands.errors", "synth.commands.outcome",
+        "synth.commands.registry", "synth.errors", "synth.secrets"}
     assert {m.split(".")[0] for m in loaded} & {"rich", "pydantic", "yaml"} == set()
 
 
 def test_a_command_imports_its_own_module_only():
-    loaded = loaded_after("kinds")
+    loaded = loaded_after("kinds")  # (through the Typer app; synth.commands.plain holds the light commands' work)
     assert {m for m in loaded if m.startswith("synth.commands.")} == {
-        "synth.commands.errors", "synth.commands.registry", "synth.commands.kinds", "synth.commands.kinds_facts",
-        "synth.commands.console"}
+        "synth.commands.app", "synth.commands.errors", "synth.commands.outcome", "synth.commands.registry",
+        "synth.commands.kinds", "synth.commands.kinds_facts", "synth.commands.console", "synth.commands.plain"}
 
 
 def test_help_lists_each_command_as_its_own_help_would():
@@ -137,9 +138,8 @@ def test_validate_trial_makes_the_rows_anyway():
 
 
 def test_validate_imports_no_other_command_and_no_io_layer_for_inline_records():
-    loaded = loaded_after("validate", "schemas/coffee.yaml")
-    assert {m for m in loaded if m.startswith("synth.commands.")} == {
-        "synth.commands.errors", "synth.commands.registry", "synth.commands.validate"}
+    loaded = loaded_by_main("validate", "schemas/coffee.yaml")  # the plain form: no Typer app, no registry
+    assert {m for m in loaded if m.startswith("synth.commands.")} == {"synth.commands.outcome", "synth.commands.plain"}
     # coffee.yaml's catalog has its records inline: the I/O layer (files, databases) is for catalog files.
     assert not {m for m in loaded if m.startswith(("synth.io", "synth.sinks", "synth.tables"))}
 
@@ -477,7 +477,7 @@ def test_validate_does_not_search_installed_packages_for_pydantic_plugins():
     # pydantic's plugin loader imports importlib.metadata (and with it email, zipfile, csv) even when plugins are
     # off; the command line turns them off, so it is not imported at all.
     loaded = loaded_by_main("validate", "schemas/coffee.yaml")
-    assert {"synth.commands.validate", "pydantic"} <= loaded
+    assert {"synth.commands.plain", "pydantic"} <= loaded
     assert loaded & {"importlib.metadata", "email", "zipfile", "csv", "json"} == set()
     assert "importlib.metadata" not in loaded_by_main("validate", "--json", "schemas/coffee.yaml")
 
@@ -568,3 +568,64 @@ def test_the_garbage_collector_is_off_only_for_short_commands(args, collecting):
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines()[-1] == f"collecting={collecting}"
+
+
+# --- the plain forms of the light commands import no Typer ------------------------------------------
+
+@pytest.mark.parametrize("args", [("validate", "schemas/coffee.yaml"), ("validate", "--json", "schemas/coffee.yaml")])
+def test_validate_as_users_run_it_imports_exactly_these_modules(args):
+    # What `synth validate` on a small schema pays for, pinned (tests/test_plain_commands.py: same output as Typer's).
+    loaded = loaded_by_main(*args)
+    tops = {m.split(".")[0] for m in loaded}
+    assert tops & {"typer", "click", "rich", "numpy", "pyarrow", "pandas", "scipy", "faker", "shellingham"} == set()
+    assert {"yaml", "pydantic", "pydantic_core"} <= tops
+    assert {m for m in loaded if m.startswith("synth.")} == {
+        "synth.cli", "synth.commands", "synth.commands.outcome", "synth.commands.plain", "synth.errors", "synth.secrets",
+        "synth.lazy", "synth.validation", "synth.multitable", "synth.multitable.detect", "synth.yamlsafe", "synth.schema",
+        "synth.expr", "synth.distinct", "synth.datetimes", "synth.columns", "synth.columns.base",
+        "synth.columns.kind_modules", "synth.columns.identifiers", "synth.columns.temporal", "synth.columns.records",
+        "synth.columns.categorical", "synth.columns.permute", "synth.columns.numeric", "synth.columns.distributions",
+        "synth.columns.derived"}
+
+
+@pytest.mark.parametrize("args", [("kinds",), ("kinds", "date")])
+def test_kinds_as_users_run_it_imports_neither_typer_nor_pydantic(args):
+    loaded = loaded_by_main(*args)
+    assert {m.split(".")[0] for m in loaded} & {"typer", "click", "pydantic_core", "yaml", "numpy", "pyarrow"} == set()
+    assert "pydantic" not in loaded  # (only the plugin loader's stand-in: synth.lazy.skip_pydantic_plugin_search)
+    assert {m for m in loaded if m.startswith("synth.")} == {
+        "synth.cli", "synth.commands", "synth.commands.outcome", "synth.commands.plain", "synth.commands.console",
+        "synth.commands.kinds_facts", "synth.errors", "synth.secrets", "synth.lazy"}
+
+
+def test_expressions_skip_the_tokenizer_only_where_it_would_give_the_text_back():
+    # synth.expr._rename_if returns plain text as it is (the tokenizer's first use costs ~14 M instructions): the same
+    # result as tokenizing and untokenizing, and the same errors where the tokenizer refuses the text.
+    import tokenize
+
+    from synth.expr import Expression, ExpressionError, _rename_if
+
+    def tokenized(text: str) -> str:  # what _rename_if did for every text
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+        renamed = [t._replace(string="if_") if t.type == tokenize.NAME and t.string == "if" and i + 1 < len(tokens)
+                   and tokens[i + 1].string == "(" else t for i, t in enumerate(tokens)]
+        return tokenize.untokenize(renamed)
+
+    texts = ["price * qty", "round(price * qty, 2)", "a  +  b", "x>=1", "(a+b)*c)(", "1_000 + 2.5e3", "x[0] @ y", "é+1",
+             "a != b and not c", "x in [1, 2]", "a;b", "$x", "0x1F + 1j", "if(a > 1, 'x', 'y')", "diff - 1", "a\t+ b"]
+    for path in (ROOT / "schemas").glob("*.yaml"):  # every expression and constraint of the example schemas
+        for line in path.read_text().splitlines():
+            for key in ("expr:", "- "):
+                if key in line and any(op in line for op in "+*<>/"):
+                    texts.append(line.split(key, 1)[1].strip().strip('"'))
+    def outcome(rename, text):
+        try:
+            return rename(text)
+        except (ExpressionError, tokenize.TokenError, IndentationError) as exc:
+            return type(exc).__name__.replace("TokenError", "ExpressionError")
+
+    for text in texts:
+        assert outcome(_rename_if, text) == outcome(tokenized, text), text
+    for broken in ("round(price * qty, 2", "a + [1, 2"):  # an open bracket: the tokenizer's message, as before
+        with pytest.raises(ExpressionError, match="cannot read expression"):
+            Expression.parse(broken)

@@ -35,7 +35,7 @@ from pydantic import Field, PrivateAttr, model_validator
 
 from ..errors import SynthError
 from ..lazy import np, pa, pc
-from .base import (ArrowArray, ChunkContext, Column, InverseCDF, PlanContext, as_weights, check_weights, register,
+from .base import (ArrowArray, new_dict, ChunkContext, Column, InverseCDF, PlanContext, as_weights, check_weights, register,
                    stable_key)
 from .categorical import dictionary_array, scalars_type
 from .permute import permutation
@@ -318,14 +318,14 @@ class FakerColumn(Column):
     kind_name: ClassVar[str] = "faker"
     kind: Literal["faker"] = "faker"
     provider: str
-    args: dict[str, Any] = Field(default_factory=dict)
+    args: dict[str, Any] = Field(default_factory=new_dict)
     locale: str = "en_US"
     unique: bool = False
     pool: int = Field(default=50_000, ge=1, le=2_000_000,
                       description="Values drawn from Faker once per run (at most the row count); rows pick from them")
     weighted: bool = Field(default=False, description="Use Faker's real-world frequency weights (about 10x slower)")
     common: dict[str, float] = Field(
-        default_factory=dict,
+        default_factory=new_dict,
         description="Frequent values with their weights (synth fit: values seen in at least k rows), drawn for a "
                     "common_share of rows; the other rows get Faker values")
     common_share: float = Field(default=0.0, ge=0.0, le=1.0, description="Share of rows that take a common value")

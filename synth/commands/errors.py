@@ -29,24 +29,21 @@ the text came from.
 
 from __future__ import annotations
 
-import os
-import sys
-import traceback
 from typing import Any
 
 import typer
 from typer.core import TyperGroup
 
 from ..errors import SynthError
-from ..secrets import scrub
+from .outcome import DEBUG, outcome, redact, report as write_report
+
+__all__ = ["DEBUG", "CommandGroup", "redact", "report"]
 
 try:  # Typer ships its own copy of Click from 0.22 on; before, it used Click itself
     from typer._click import exceptions as click_errors
 except ImportError:  # pragma: no cover
     from click import exceptions as click_errors  # type: ignore[no-redef]
 
-#: The flag, and where it is remembered: `Context.meta`, one dict shared by the group and its commands.
-DEBUG = "--debug"
 #: Click's "no arguments: show the help" signal is a UsageError too, but not a mistake (Click >= 8.2 only).
 _SHOW_HELP: tuple[type[BaseException], ...] = tuple(
     c for c in [getattr(click_errors, "NoArgsIsHelpError", None)] if c is not None)
@@ -66,34 +63,16 @@ class CommandGroup(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, SystemExit, BrokenPipeError, *_SHOW_HELP):
             raise  # an exit code chosen on purpose, help text, or a closed pipe (Click handles it)
-        except SynthError as exc:
-            report(f"error: {exc.message}", exc, ctx)
-            raise typer.Exit(exc.exit_code) from None
         except click_errors.ClickException as exc:  # an option or argument Typer refused
             hint = f" (see '{exc.ctx.command_path} --help')" if getattr(exc, "ctx", None) is not None else ""
             report(f"error: {exc.format_message()}{hint}", exc, ctx)
             raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt as exc:
-            report("interrupted: nothing was written under the output name", exc, ctx)
-            raise typer.Exit(130) from None
-        except Exception as exc:  # a bug of ours: still one line unless asked for more
-            report(f"internal error: {type(exc).__name__}: {exc} (run again with --debug for details)", exc, ctx)
-            raise typer.Exit(1) from None
+        except (SynthError, KeyboardInterrupt, Exception) as exc:  # bad input, Ctrl-C, or a bug of ours (one line)
+            line, code = outcome(exc)
+            report(line, exc, ctx)
+            raise typer.Exit(code) from None
 
 
 def report(line: str, exc: BaseException, ctx: typer.Context) -> None:
     """Write ``line`` to stderr as one line (after the traceback, with ``--debug``); never the API key."""
-    if ctx.meta.get(DEBUG):
-        sys.stderr.write(redact("".join(traceback.format_exception(exc))))
-    sys.stderr.write(redact(" ".join(line.split("\n"))) + "\n")
-
-
-def redact(text: str, key: str | None = None) -> str:
-    """``text`` without the API key (by default the one the LLM layer reads, ``OPENAI_API_KEY``) and without
-    any database password this process was given (:mod:`synth.secrets`).
-
-    >>> redact("HTTP 401: bad key sk-secret", key="sk-secret")
-    'HTTP 401: bad key ***'
-    """
-    key = key or os.environ.get("OPENAI_API_KEY")
-    return scrub(text.replace(key, "***") if key else text)
+    write_report(line, exc, debug=bool(ctx.meta.get(DEBUG)))

@@ -24,9 +24,8 @@ from typing import Any, Optional
 
 import typer
 
-from ..errors import SynthError
-from .console import out
 from .kinds_facts import KIND_FACTS
+from .plain import show_kinds
 
 FACTS_FILE = Path(__file__).with_name("kinds_facts.py")
 MODULES_FILE = Path(__file__).resolve().parent.parent / "columns" / "kind_modules.py"
@@ -34,27 +33,7 @@ MODULES_FILE = Path(__file__).resolve().parent.parent / "columns" / "kind_module
 
 def kinds(kind: Optional[str] = typer.Argument(None, help="Show the fields of one kind.")) -> None:
     """List the column kinds a schema can use, or the fields of one kind."""
-    from rich.table import Table
-
-    if kind is not None:
-        if kind not in KIND_FACTS:
-            raise SynthError(f"unknown kind {kind!r}; kinds: {', '.join(sorted(KIND_FACTS))}")
-        facts = KIND_FACTS[kind]
-        out.print(facts["doc"], markup=False)
-        table = Table("field", "type", "default", "meaning")
-        for row in facts["fields"]:
-            table.add_row(*row)
-        out.print(table)
-        if facts["reference"]:
-            out.print(facts["reference"], markup=False)
-        if facts["example"]:
-            out.print("Example:\n" + facts["example"], markup=False)
-        return
-    table = Table("kind", "what it makes")
-    for name in sorted(KIND_FACTS):
-        table.add_row(name, KIND_FACTS[name]["summary"])
-    out.print(table)
-    out.print("`synth kinds NAME` shows a kind's fields and an example.", markup=False)
+    show_kinds(kind)  # (the plain form `synth kinds [KIND]` runs it without Typer: synth.commands.plain)
 
 
 # --- the table, generated from the registry ---------------------------------------------------------
