@@ -195,3 +195,12 @@ def test_a_lookup_key_held_as_numbers_gets_no_tail():
     assert "tails" not in entry and "tails" not in str(entry.get("description"))
     twin = synth.generate(fitter.schema_, rows=4000, seed=3)
     assert set(twin["code"]) == {1, 2, 3, 4, 5} and twin["animal"].notna().all()
+
+
+def test_fewer_than_k_rows_past_the_listed_values_make_no_tail():
+    """Their count alone would be a cell of fewer than k people (three who work 80 hours or more)."""
+    from synth.fit.columns import rare_tails
+
+    hours, rows = np.array([0.0, 40, 60, 80, 84, 90]), np.array([50, 300, 10, 1, 1, 1])
+    assert rare_tails(hours, rows, 10, 0) == {}
+    assert rare_tails(hours, np.array([50, 300, 30, 4, 3, 3]), 10, 0)["tails"][0]["weight"] == 10

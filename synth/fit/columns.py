@@ -246,7 +246,7 @@ def rare_tails(distinct: np.ndarray, counts: np.ndarray, k: int, decimals: int |
     """The ``tails`` of a column of listed values: the rows whose values lie beyond the outermost ones seen in
     at least ``k`` rows, spread evenly past them (``distinct``: the values, sorted; ``counts``: their rows).
 
-    Those rare values are never written: a tail ends where :func:`smooth_tails` ends the column (past the
+    Those rare values are never written, and a side with fewer than ``k`` such rows gets no tail: a tail ends where :func:`smooth_tails` ends the column (past the
     k-th most extreme value at the spacing between the k-th and the 2k-th), on the column's grid of decimals,
     and a step further out if that end happens to be a rare value itself. So the twin's range reaches about
     as far as the real one (a weekly 80 or 90 hours, aircraft built before 1985), where cutting the rare values
@@ -266,7 +266,7 @@ def rare_tails(distinct: np.ndarray, counts: np.ndarray, k: int, decimals: int |
     tails = []
     for sign, edge, beyond in ((-1, kept[0], slice(None, kept[0])), (1, kept[-1], slice(kept[-1] + 1, None))):
         weight = int(counts[beyond].sum())
-        if weight == 0:
+        if weight < k:  # fewer than k rows past the listed values: even their count is a small cell, left out
             continue
         # smooth_tails' last value: k - 1 steps of the mean gap between the k-th and 2k-th most extreme values
         kth, inner = (at(k - 1), at(2 * k - 1)) if sign < 0 else (at(n - k), at(n - 2 * k))
