@@ -100,7 +100,20 @@ def with_copies(synthetic: pd.DataFrame, train: pd.DataFrame, share: float, seed
     return pd.concat([synthetic.iloc[n:], copies], ignore_index=True)
 
 
-def run_table(name: str, real: pd.DataFrame, fits: int, gens: int, config: dict[str, Any]) -> list[dict[str, Any]]:
+#: Fidelity scores recorded with ``--fidelity`` (as `synth audit` computes them; detection is the slow one).
+FIDELITY = ("column_shapes", "worst_column_shape", "correlation_similarity", "contingency_similarity", "pair_trends",
+            "dependence_kept", "mutual_information", "detection")
+
+
+def fidelity(train: pd.DataFrame, twin: pd.DataFrame, hold: pd.DataFrame) -> dict[str, float]:
+    import audit
+
+    result = audit.run(train, twin, holdout=hold, seed=0)
+    return {n: float(m.score) for n in FIDELITY if (m := result.metric(n)) is not None and m.score is not None}
+
+
+def run_table(name: str, real: pd.DataFrame, fits: int, gens: int, config: dict[str, Any],
+              with_fidelity: bool = False) -> list[dict[str, Any]]:
     rows = []
     for f in range(fits):
         train, hold, unseen = parts(name, real, f)
@@ -110,6 +123,9 @@ def run_table(name: str, real: pd.DataFrame, fits: int, gens: int, config: dict[
         for g in range(gens):
             twin = roundtrip_csv(synth.generate(schema, rows=len(train), seed=g))[list(train.columns)]
             rows.append({"table": name, "fit": f, "gen": g, "case": "twin", **audit_privacy(train, twin, hold)})
+            if g == 0 and with_fidelity:  # against the training rows (what the audit reports) and unseen ones
+                rows[-1]["fidelity"] = {"vs": "train", **fidelity(train, twin, hold)}
+                rows[-1]["fidelity_unseen"] = {"vs": "unseen", **fidelity(unseen, twin, hold)}
             if g == 0:
                 rows.append({"table": name, "fit": f, "gen": g, "case": "leak5", **audit_privacy(train, with_copies(twin, train, 0.05), hold)})
         rows.append({"table": name, "fit": f, "gen": -1, "case": "unseen", **audit_privacy(train, unseen, hold)})
@@ -145,6 +161,9 @@ def main() -> None:
     ap.add_argument("--config", default="{}", help="FitConfig overrides as JSON, e.g. '{\"knots\": 51}'")
     ap.add_argument("--set", nargs="*", default=[], metavar="CONST=VALUE",
                     help="override a constant of synth.fit.trees for an experiment, e.g. FREE_LEAVES=4 LEAF_COST=0.003")
+    ap.add_argument("--fidelity", action="store_true", help="also the fidelity scores of each fit's first twin against the "
+                    "training rows and the unseen rows (slower; budget_food_8000's unseen rows come from later in the file, "
+                    "which is not in random order)")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     import synth.fit.trees as trees
@@ -162,8 +181,16 @@ def main() -> None:
         real = pd.read_csv(path, low_memory=False)
         if args.max_rows and len(real) > args.max_rows and name != "budget_food_8000":
             real = real.iloc[np.sort(np.random.default_rng(0).choice(len(real), args.max_rows, replace=False))].reset_index(drop=True)
-        rows += run_table(name, real, args.fits, args.gens, json.loads(args.config))
+        rows += run_table(name, real, args.fits, args.gens, json.loads(args.config), args.fidelity)
     print(summary(rows))
+    if args.fidelity:
+        scores = pd.DataFrame([{"table": r["table"], **r[key]} for r in rows for key in ("fidelity", "fidelity_unseen") if key in r])
+        print("\nFidelity of the first generate seed's twins against the training rows and against unseen rows (mean over "
+              "fit seeds; the gap is how far the twin follows its own rows):\n")
+        means = scores.groupby(["table", "vs"], sort=False).mean()
+        print("| table | vs | " + " | ".join(means.columns) + " |\n|---|---|" + "---:|" * len(means.columns))
+        for (table, vs), row in means.iterrows():
+            print(f"| {table} | {vs} | " + " | ".join(f"{v:.4f}" for v in row) + " |")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
 
