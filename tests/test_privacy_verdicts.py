@@ -305,6 +305,56 @@ def test_a_fitted_twin_of_a_real_table_passes_and_its_planted_leak_fails():
     assert audit.run(train, leaky, holdout=hold, seed=0).privacy_verdict == "failed"
 
 
+def _privacy_of_twins(schema, train: pd.DataFrame, hold: pd.DataFrame, seeds: range) -> list[dict[str, Metric]]:
+    """The default policy's privacy tests (as `synth audit TRAIN TWIN --holdout HOLDOUT` decides them) on one twin per
+    generate seed."""
+    import synth
+    from audit.data import Encoding, align
+    from audit.privacy import REPORTED_ONLY, TESTS, TOLERANCE, run_tests
+
+    deciding = {name: TOLERANCE for name in TESTS if name not in REPORTED_ONLY}
+    out = []
+    for seed in seeds:
+        twin = synth.generate(schema, rows=len(train), seed=seed)
+        t = align(train, twin[list(train.columns)], hold)
+        out.append({m.name: m for m in run_tests(t, Encoding.fit(t), deciding, [], seed=0) if m.skipped is None})
+    return out
+
+
+@pytest.mark.skipif(not (DATA / "budget_food.csv").exists(), reason="shared data not present")
+def test_a_twin_fitted_on_rows_the_audit_never_saw_scores_no_memorisation():
+    """The statistics are right for fitted twins: a twin fitted on other rows of the same table (not the training
+    rows) passes, and over ten random splits its estimates centre on 0. Fitted on the training rows instead, the
+    same twins score about +3% (closest_record; bench/bench_twin_privacy.py): the fit follows its own rows."""
+    from synth.fit import FitConfig, SchemaFitter
+
+    real = pd.read_csv(DATA / "budget_food.csv")
+    audits = []
+    for split in range(10):  # each split its own noise (shared by every twin audited against it): average splits
+        rows = np.random.default_rng(split).permutation(len(real))
+        train, other, hold = (real.iloc[rows[a:b]] for a, b in ((0, 6000), (6000, 12000), (12000, 14000)))
+        audits += _privacy_of_twins(SchemaFitter(FitConfig(seed=split)).fit(other).schema_, train, hold, range(1))
+    assert not [m.name for tests in audits for m in tests.values() if m.details["verdict"] == "fail"]
+    for name in ("near_copies", "closest_record"):  # one split's estimate varies by 0.01-0.03: the mean of ten by < 0.01
+        assert abs(np.mean([tests[name].raw for tests in audits])) < 0.02, name
+
+
+@pytest.mark.skipif(not (DATA / "budget_food.csv").exists(), reason="shared data not present")
+@pytest.mark.xfail(strict=True, reason="known false alarm (session 13): a twin follows its own training rows by 2-4% "
+                   "memorised share on budget_food, so about 1 in 10-20 generate seeds fails near_copies or "
+                   "closest_record; see bench/bench_twin_privacy.py. Remove this mark when it passes.")
+def test_a_fitted_twin_of_a_real_table_passes_over_generate_seeds():
+    from synth.fit import FitConfig, SchemaFitter
+    from synth.tables import split_holdout
+
+    real = pd.read_csv(DATA / "budget_food.csv").iloc[:8000]
+    train, hold = split_holdout(real, 0.25, seed=0)
+    schema = SchemaFitter(FitConfig(seed=0)).fit(train).schema_
+    audits = _privacy_of_twins(schema, train, hold, range(20))
+    failed = [seed for seed, tests in enumerate(audits) if any(m.details["verdict"] == "fail" for m in tests.values())]
+    assert failed == []
+
+
 def test_a_category_of_whole_numbers_read_as_floats_matches_its_text(tmp_path):
     """A zip code column is text in the real file (98115-1234) but floats in a twin without such rows."""
     real = pd.DataFrame({"zip": ["98115", "98103-1234", "98115", "98107"] * 50, "n": np.arange(200.0)})
