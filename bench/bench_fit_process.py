@@ -15,6 +15,11 @@ the same): a speed-up must not change what is learned.
     OMP_NUM_THREADS=1 python bench/bench_fit_process.py --before /tmp/before             # 5 rounds
     OMP_NUM_THREADS=1 python bench/bench_fit_process.py --before /tmp/before --runs 3 --tables penguins gss_wages
     python bench/bench_fit_process.py --before /tmp/before --json
+    python bench/bench_fit_process.py --before /tmp/before --instructions --tables penguins gss_wages   # valgrind
+
+``--instructions``: each command once more under valgrind's cachegrind (bench/bench_startup.py's
+``instructions``), after the timed rounds: its instruction count, the work itself whatever the load (on a
+shared machine, the figure to compare), for fit, generate and the two, and this tree's over before's.
 
 Tables: names of CSVs in ../shared/data (or /work/shared/data, nycflights13's too) and /work/devdata, or paths.
 """
@@ -32,7 +37,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_startup import ROOT, run_once, wheel_venv  # noqa: E402  (the same wheels and the same timer)
+from bench_startup import ROOT, instructions, run_once, wheel_venv  # noqa: E402  (the same wheels, timer, counter)
 
 DEFAULT_TABLES = ["penguins", "gss_wages", "health_ins", "rwm5yr", "males", "airports", "planes", "seattle_pets"]
 PLACES = [ROOT.parent / "shared" / "data", Path("/work/shared/data"), Path("/work/shared/data/nycflights13"),
@@ -55,6 +60,7 @@ def main() -> None:
     parser.add_argument("--tables", nargs="+", default=DEFAULT_TABLES)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--instructions", action="store_true", help="also count each command's instructions (valgrind)")
     args = parser.parse_args()
 
     tables = {}
@@ -104,6 +110,12 @@ def main() -> None:
                          "total_cpu_s": statistics.median(a[1] + b[1] for a, b in zip(fit_s, gen_s))}
         same_schema = (out["before"] / f"{name}.yaml").read_bytes() == (out["this"] / f"{name}.yaml").read_bytes()
         same_twin = same_schema and (out["before"] / f"{name}.csv").read_bytes() == (out["this"] / f"{name}.csv").read_bytes()
+        if args.instructions:  # (the schemas generate reads are in place: the timed rounds wrote them)
+            for tree in trees:
+                counts = {step: instructions(argv(tree, name)) for step, argv in (("fit", fit), ("generate", generate))}
+                row[tree].update({"fit_instructions": counts["fit"], "generate_instructions": counts["generate"],
+                                  "total_instructions": counts["fit"] + counts["generate"]})
+            row["ratio_total_instructions"] = row["this"]["total_instructions"] / row["before"]["total_instructions"]
         row["same_schema"], row["same_twin"] = same_schema, same_twin
         row["ratio_total"] = row["this"]["total_s"] / row["before"]["total_s"]
         row["ratio_total_cpu"] = row["this"]["total_cpu_s"] / row["before"]["total_cpu_s"]
@@ -122,6 +134,14 @@ def main() -> None:
               f"{b['total_s']:6.2f} -> {t['total_s']:5.2f} {row['ratio_total']:6.2f} "
               f"{b['total_cpu_s']:6.2f} -> {t['total_cpu_s']:5.2f} {row['ratio_total_cpu']:6.2f}  "
               f"{'yes' if row['same_schema'] else 'NO'} / {'yes' if row['same_twin'] else 'NO'}")
+    if args.instructions:
+        print("\ninstructions (millions), before -> this; ratio = this / before")
+        print(f"{'table':14} {'fit':>17} {'generate':>17} {'total':>17} {'ratio':>6}")
+        for name, row in results.items():
+            b, t = row["before"], row["this"]
+            print(f"{name:14} " + " ".join(f"{b[k] / 1e6:7,.0f} -> {t[k] / 1e6:6,.0f}" for k in
+                                           ("fit_instructions", "generate_instructions", "total_instructions"))
+                  + f" {row['ratio_total_instructions']:6.3f}")
 
 
 if __name__ == "__main__":

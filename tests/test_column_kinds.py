@@ -348,6 +348,36 @@ def test_the_engine_redraws_a_kind_only_if_it_says_it_is_random(monkeypatch):
         make(columns.format("fixed_die"), rows=500, extra=extra)
 
 
+def test_many_cases_by_when_each_take_the_rows_no_earlier_case_took():
+    # A learned schema's leaves: ranges (empty values in or out), values, lists with empty; each row goes to the first
+    # case that holds on it, the rest to the default (the rows of each case are found among the rows left).
+    cases = []
+    for i in range(24):
+        lo, hi = i % 6, i % 6 + 1 + i % 3
+        size = [["S"], ["M", None], ["L"], ["S", "L"]][i % 4]
+        cases.append(f"      - {{when: {{x: {{min: {lo}, below: {hi}, nulls: {'true' if i % 5 == 0 else 'false'}}}, "
+                     f"size: {size}}}, kind: integer, distribution: weighted, values: {{{i}: 1}}}}\n".replace("None", "null"))
+    cases.append("      - {when: {x: {below: 3}}, kind: integer, distribution: weighted, values: {90: 1}}\n")
+    schema = synth.Schema.from_yaml_text("name: t\nrows: 7000\ncolumns:\n"
+                                         "  - {name: size, kind: choice, values: [S, M, L], nulls: 0.1}\n"
+                                         "  - {name: x, kind: float, distribution: uniform, min: 0, max: 9, nulls: 0.15}\n"
+                                         "  - name: v\n    kind: conditional\n    cases:\n" + "".join(cases) +
+                                         "    default: {kind: integer, distribution: weighted, values: {99: 1}}\n")
+    df = synth.generate(schema)
+    x, size = df.x.to_numpy(), df["size"].astype(object).to_numpy()
+    expected = np.full(len(df), 99)
+    for i in range(24)[::-1]:  # the first case that holds wins: fill from the last case back
+        lo, hi = i % 6, i % 6 + 1 + i % 3
+        wanted = [["S"], ["M", None], ["L"], ["S", "L"]][i % 4]
+        in_size = np.array([(v if isinstance(v, str) else None) in wanted for v in size])
+        in_x = (np.isnan(x) & (i % 5 == 0)) | ((x >= lo) & (x < hi))
+        if i == 23:
+            expected[(x < 3) & ~np.isnan(x)] = 90  # the last case, after every other
+        expected[in_size & in_x] = i
+    assert (df.v.to_numpy() == expected).all()
+    assert len(set(expected)) > 10 and (expected == 99).any() and (expected == 90).any()  # every kind of row made
+
+
 def test_a_kind_that_is_not_for_cases_is_refused_in_a_case():
     with pytest.raises(SynthError, match="case kind 'catalog' is not a kind that can be used in a case"):
         make("  - {name: t, kind: choice, values: [a]}\n"

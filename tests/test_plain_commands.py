@@ -9,11 +9,13 @@ ran is told by whether Typer was imported.
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,3 +102,82 @@ def test_a_closed_pipe_ends_the_plain_form_as_click_ends_it():
                               env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "90"})
         outputs.append((done.stdout, done.stderr))
     assert outputs[0] == outputs[1] == ("1\n", "")
+
+
+# --- generate and fit: the lines users run most, without Typer ------------------------------------------
+
+REAL = "penguins.csv"  # (written by the fixture below: a small real table)
+# (command line with {out} for an output folder of each path, whether it is a plain form)
+WORK_CASES = [
+    (["generate", COFFEE, "--rows", "300", "--seed", "5", "--out", "{out}/a.csv", "--quiet"], True),
+    (["generate", COFFEE, "-q", "-n", "40", "-o", "-"], True),  # the table on stdout
+    (["generate", COFFEE, "--json", "--rows", "300", "--out", "{out}/b.parquet"], True),
+    (["generate", COFFEE, "--rows", "120", "--out", "{out}/c.csv"], True),  # the summary line on stderr
+    (["generate", "{out}/missing.yaml", "--out", "{out}/d.csv"], True),
+    (["generate", COFFEE, "--rows", "many", "--out", "{out}/e.csv"], True),  # refused by the command, in its words
+    (["generate", COFFEE, "--seed", "-1", "--rows", "5", "--out", "{out}/f.csv"], False),
+    (["generate", COFFEE, "--rows", "5", "--out", "{out}/g.csv", "--workers", "2"], False),
+    (["generate", COFFEE, "--seed", "x", "--out", "{out}/h.csv"], False),  # Typer's message for a bad number
+    (["generate", COFFEE, "--rows", "5", "--rows", "6", "--out", "{out}/i.csv"], False),
+    (["fit", "{real}", "--out", "{out}/t.yaml", "--quiet"], True),
+    (["fit", "{real}", "-o", "{out}/u.yaml", "--json"], True),
+    (["fit", "{real}", "--out", "{out}/t.txt"], True),  # not a YAML name
+    (["fit", "{out}/missing.csv", "-q", "-o", "{out}/v.yaml"], True),
+    (["fit", "{real}", "--min-count", "5", "-q", "-o", "{out}/w.yaml"], False),
+    (["fit", "{real}", "{real}", "-q", "-o", "{out}/x.yaml"], False),
+]
+
+
+@pytest.fixture(scope="module")
+def real_table(tmp_path_factory: pytest.TempPathFactory) -> str:
+    rng = np.random.default_rng(3)
+    size = rng.choice(["S", "M", "L"], 400)
+    price = np.select([size == "S", size == "M"], [2.5, 3.0], 3.5) + rng.normal(0, 0.2, 400).round(2)
+    path = tmp_path_factory.mktemp("real") / REAL
+    path.write_text("size,price,grams\n" + "".join(f"{s},{p},{g:.1f}\n" for s, p, g in
+                                                    zip(size, price, rng.gamma(3.0, 40.0, 400))))
+    return str(path)
+
+
+def _timeless(text: str) -> str:
+    """Output with the seconds a run took (which differ from run to run) blanked."""
+    text = re.sub(r"in \d+\.\d+s", "in _s", text)
+    return re.sub(r'"(seconds|rows_per_second)": [\d.]+', r'"\1": _', text)
+
+
+@pytest.mark.parametrize("args, plain", WORK_CASES, ids=[" ".join(a) for a, _ in WORK_CASES])
+def test_generate_and_fit_plain_forms_write_and_say_what_typer_does(tmp_path: Path, real_table: str, args: list[str],
+                                                                      plain: bool) -> None:
+    results, written = [], []
+    for path in ("plain", "typer"):
+        out = tmp_path / path
+        out.mkdir()
+        rc, stdout, stderr, typer = run([a.format(out=out, real=real_table) for a in args], plain=path == "plain")
+        assert typer == (path == "typer" or not plain)  # the plain forms never import Typer
+        results.append((rc, _timeless(stdout.replace(str(out), "OUT")), _timeless(stderr.replace(str(out), "OUT"))))
+        written.append({f.name: f.read_bytes() for f in sorted(out.iterdir())})
+    assert results[0] == results[1]
+    assert written[0] == written[1]  # the same files, byte for byte (schemas, tables), or none on both paths
+    rc, stdout, stderr = results[0]
+    if plain and any(word in " ".join(args) for word in ("missing", "many", "t.txt")):
+        assert rc == 2 and stderr.startswith("error: ") and len(stderr.splitlines()) == 1 and not written[0]
+    elif plain:
+        assert rc == 0 and (written[0] or len(stdout.splitlines()) == 41)  # (40 rows on stdout)
+
+
+def test_the_plain_forms_defaults_are_the_typer_commands():
+    # run_generate and run_fit take the options a plain form leaves out at their own defaults: the same as the
+    # Typer commands' (a default changed in one place only would make the two paths differ).
+    import inspect
+
+    from synth.commands.fit import fit
+    from synth.commands.fitting import run_fit
+    from synth.commands.generate import generate
+    from synth.commands.generating import run_generate
+
+    for command, work in ((generate, run_generate), (fit, run_fit)):
+        declared = {name: p.default.default for name, p in inspect.signature(command).parameters.items()
+                    if name != "ctx" and p.default.default is not ...}
+        own = {name: p.default for name, p in inspect.signature(work).parameters.items()
+               if p.default is not inspect.Parameter.empty and name != "settings"}
+        assert declared == own, command.__name__

@@ -361,6 +361,25 @@ def test_fit_and_generate_of_a_fitted_schema_import_neither_scikit_learn_nor_sci
     assert not {m for m in fitted if m.split(".")[0] == "rich"} and "synth.commands.console" not in fitted
 
 
+def test_fit_and_generate_as_users_run_them_import_neither_typer_nor_pandas_for_the_twin(tmp_path):
+    # The plain forms (synth.commands.plain): `synth fit REAL --out T --quiet` and `synth generate T --out F --quiet`
+    # import no Typer (~100 M instructions each); generate of the fitted schema no pandas either (Arrow only).
+    real = tmp_path / "real.csv"
+    real.write_text("a,b,c\n" + "".join(f"{i % 7},{i * 0.5},{'xyz'[i % 3]}\n" for i in range(300)))
+    fitted = loaded_by_main("fit", str(real), "--out", str(tmp_path / "t.yaml"), "--quiet")
+    made = loaded_by_main("generate", str(tmp_path / "t.yaml"), "--out", str(tmp_path / "twin.csv"), "--quiet")
+    assert (tmp_path / "twin.csv").read_text().startswith('"a","b","c"\n')
+    for loaded in (fitted, made):
+        assert {m.split(".")[0] for m in loaded} & {"typer", "click", "rich", "shellingham"} == set()
+        assert "synth.commands.plain" in loaded and "synth.commands.registry" not in loaded
+    assert "synth.commands.fitting" in fitted and "pandas" in fitted  # (the fit reads and learns with pandas)
+    assert "synth.commands.generating" in made and "pandas" not in made
+    # an option the plain form leaves to Typer: the Typer command, the same work
+    typed = loaded_by_main("generate", str(tmp_path / "t.yaml"), "--out", str(tmp_path / "b.csv"), "--workers", "1", "-q")
+    assert "typer" in typed and "synth.commands.generating" in typed
+    assert (tmp_path / "b.csv").read_bytes() == (tmp_path / "twin.csv").read_bytes()
+
+
 def test_fit_prints_through_rich_when_not_quiet(tmp_path):
     real = tmp_path / "real.csv"
     real.write_text("a,b\n" + "".join(f"{i % 7},{i * 0.5}\n" for i in range(100)))

@@ -1,13 +1,19 @@
-"""The light commands' plain forms, run without Typer: `synth validate FILE` and `synth kinds [KIND]`.
+"""The commands' plain forms, run without Typer: `synth validate FILE`, `synth kinds [KIND]`, and the usual
+lines of `synth generate` and `synth fit`.
 
 Importing Typer (and its copy of Click) and building the command costs more than `synth kinds` and about a
-third of what `synth validate` on a small schema does itself. These forms need no parser: the command
-line is one of
+third of what `synth validate` on a small schema does itself; `synth fit real.csv` then `synth generate t.yaml`
+pay it twice (~100 M instructions each: 4-7% of a small table's fit and twin). These forms need no parser: the
+command line is one of
 
 - ``validate FILE``, with ``--json`` and/or ``--trial`` before or after it (each at most once);
 - ``kinds`` or ``kinds KIND``;
+- ``generate SCHEMA`` with any of ``--rows N``, ``--seed N``, ``--out WHERE`` (or ``-n``, ``-s``, ``-o``),
+  ``--quiet`` (``-q``) and ``--json``, each at most once, in any order;
+- ``fit REAL`` with any of ``--out WHERE`` (``-o``), ``--quiet`` (``-q``) and ``--json``, each at most once;
 
-where no argument is empty or starts with ``-`` but those flags. :func:`plain_command` recognises them
+where no argument is empty or starts with ``-`` but those options (and ``--out -``, standard output), and a seed is
+a plain whole number. :func:`plain_command` recognises them
 and :func:`run_plain` runs them with the same work, output, error lines and exit codes as the Typer
 command (:mod:`synth.commands.validate`, :mod:`synth.commands.kinds`, which call the same functions here,
 and the one error path of :mod:`synth.commands.outcome`). Everything else, ``--help``, ``--debug``, an unknown
@@ -18,13 +24,20 @@ messages stay Typer's (``tests/test_plain_commands.py`` runs both paths on the s
 {'schema': PosixPath('schemas/coffee.yaml'), 'as_json': True, 'trial': False}
 >>> plain_command(["kinds", "date"]).keywords
 {'kind': 'date'}
+>>> plain_command(["generate", "t.yaml", "-n", "500", "--out", "-", "--quiet"]).keywords
+{'schema': PosixPath('t.yaml'), 'rows': ['500'], 'out_path': '-', 'quiet': True}
+>>> plain_command(["fit", "real.csv", "-o", "t.yaml"]).keywords
+{'reals': ['real.csv'], 'out_path': PosixPath('t.yaml')}
 >>> [plain_command(argv) for argv in (["validate", "a.yaml", "--debug"], ["kinds", "--help"], ["validate"],
-...                                   ["validate", "a.yaml", "--json", "--json"], ["kinds", "a", "b"])]
-[None, None, None, None, None]
+...                                   ["validate", "a.yaml", "--json", "--json"], ["kinds", "a", "b"],
+...                                   ["generate", "t.yaml", "--workers", "2"], ["generate", "t.yaml", "--seed", "-1"],
+...                                   ["generate", "t.yaml", "--out=x.csv"], ["fit", "a.csv", "b.csv"], ["fit", "--help"])]
+[None, None, None, None, None, None, None, None, None, None]
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import sys
@@ -33,9 +46,16 @@ from pathlib import Path
 
 from .outcome import outcome, report
 
-__all__ = ["plain_command", "run_plain", "validate_schema", "show_kinds", "terminal_columns", "wrap"]
+__all__ = ["plain_command", "run_plain", "validate_schema", "show_kinds", "generate_table", "fit_table",
+           "terminal_columns", "wrap"]
 
 VALIDATE_FLAGS = ("--json", "--trial")
+#: The options of the plain forms of `generate` and `fit`: each name's keyword, and whether it takes a value.
+GENERATE_OPTIONS = {"--rows": ("rows", True), "-n": ("rows", True), "--seed": ("seed", True), "-s": ("seed", True),
+                    "--out": ("out_path", True), "-o": ("out_path", True), "--quiet": ("quiet", False),
+                    "-q": ("quiet", False), "--json": ("as_json", False)}
+FIT_OPTIONS = {"--out": ("out_path", True), "-o": ("out_path", True), "--quiet": ("quiet", False),
+               "-q": ("quiet", False), "--json": ("as_json", False)}
 
 
 def plain_command(argv: list[str]) -> partial[None] | None:
@@ -56,7 +76,49 @@ def plain_command(argv: list[str]) -> partial[None] | None:
         if flags or len(words) > 1:
             return None
         return partial(show_kinds, kind=words[0] if words else None)
+    if name in ("generate", "fit"):
+        parsed = _options(rest, GENERATE_OPTIONS if name == "generate" else FIT_OPTIONS)
+        if parsed is None:
+            return None
+        word, keywords = parsed
+        if name == "fit":
+            if "out_path" in keywords:
+                keywords["out_path"] = Path(keywords["out_path"])
+            return partial(fit_table, reals=[word], **keywords)
+        if "rows" in keywords:
+            keywords["rows"] = [keywords["rows"]]  # (Typer's --rows is a list: repeatable for several tables)
+        if "seed" in keywords:
+            if not re.fullmatch(r"0|[1-9][0-9]{0,17}", keywords["seed"]):
+                return None  # (a seed Typer's conversion would refuse, or word its own way)
+            keywords["seed"] = int(keywords["seed"])
+        return partial(generate_table, schema=Path(word), **keywords)
     return None
+
+
+def _options(rest: list[str], known: dict[str, tuple[str, bool]]) -> tuple[str, dict[str, object]] | None:
+    """The one argument and the keywords of ``rest`` (a flag True, an option its text), or None when ``rest`` is
+    anything else: an unknown option, one given twice, a value missing or starting with ``-`` (but ``--out -``),
+    no argument or several."""
+    words: list[str] = []
+    keywords: dict[str, object] = {}
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        i += 1
+        if not arg.startswith("-"):
+            words.append(arg)
+            continue
+        if arg not in known or known[arg][0] in keywords:
+            return None
+        keyword, takes_value = known[arg]
+        if not takes_value:
+            keywords[keyword] = True
+            continue
+        if i == len(rest) or (rest[i].startswith("-") and not (keyword == "out_path" and rest[i] == "-")):
+            return None
+        keywords[keyword] = rest[i]
+        i += 1
+    return (words[0], keywords) if len(words) == 1 else None
 
 
 def run_plain(argv: list[str]) -> int | None:
@@ -93,6 +155,22 @@ def validate_schema(schema: Path, as_json: bool = False, trial: bool = False) ->
         print(json.dumps(result.as_dict()))  # a script reads it
         return
     print(wrap(result.summary(), terminal_columns()), end="")
+
+
+def generate_table(schema: Path, **options: object) -> None:
+    """`synth generate`: :func:`synth.commands.generating.run_generate`, with the collector on (a long command)."""
+    gc.enable()  # (the command line starts with it off: synth.cli.main; the Typer path turns it on too)
+    from .generating import run_generate
+
+    run_generate(schema, **options)  # type: ignore[arg-type]
+
+
+def fit_table(reals: list[str], **options: object) -> None:
+    """`synth fit`: :func:`synth.commands.fitting.run_fit`, with the collector on (a long command)."""
+    gc.enable()
+    from .fitting import run_fit
+
+    run_fit(reals, **options)  # type: ignore[arg-type]
 
 
 def show_kinds(kind: str | None = None) -> None:
