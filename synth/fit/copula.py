@@ -105,10 +105,14 @@ def calibrate(targets: dict[tuple[str, str], float], margins: dict[str, np.ndarr
     white -= white.mean(axis=1, keepdims=True)
     if len(names) > 1:
         white = np.linalg.solve(np.linalg.cholesky(np.cov(white)), white)
-    # Drawn after the normal rows, so a table without scored columns calibrates exactly as it did before them.
+    # Each simulated row stands for a real row and takes its case in every scored column: columns whose cases go
+    # together (a number that takes its partner's cases) share them as at generation. Drawn after the normal
+    # rows, so a table without scored columns calibrates exactly as it did before scores.
     case_of: dict[str, np.ndarray] = {}
-    for c, cases in scored.items():
-        ranks[c], case_of[c] = _case_tables(columns[c], cases, n, rng)
+    if scored:
+        pick = rng.integers(rows, size=n)
+        for c, cases in scored.items():
+            ranks[c], case_of[c] = _case_tables(columns[c], cases, n, pick)
     current = {pair: r for pair, r in targets.items() if pair[0] in index and pair[1] in index}
     # No use correcting below the targets' own sampling error (a rank correlation's is about 1/sqrt(rows)).
     tolerance = max(0.005, 0.5 / math.sqrt(max(rows, 1)))
@@ -165,18 +169,19 @@ def _margin_tables(columns: dict[str, np.ndarray], n: int, rng: np.random.Genera
     return tables
 
 
-def _case_tables(values: np.ndarray, cases: np.ndarray, n: int, rng: np.random.Generator
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """A scored column's margin in each of its cases at ``n`` evenly spaced uniforms (one row per case), and a
-    case for each of ``n`` simulated rows, drawn with the cases' shares of the rows that have a value."""
+def _case_tables(values: np.ndarray, cases: np.ndarray, n: int, pick: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A scored column's margin in each of its cases at ``n`` evenly spaced uniforms (one row per case; the
+    pooled one for a case with no values), and the case of each real row in ``pick`` (one per simulated row)."""
+    group = np.unique(np.asarray(cases), return_inverse=True)[1].ravel()
     ok = ~np.isnan(values)
-    group = np.unique(np.asarray(cases)[ok], return_inverse=True)[1].ravel()
-    order = np.lexsort((values[ok], group))
-    count = np.bincount(group)
-    start = np.cumsum(count) - count
     slots = (np.arange(n) + 0.5) / n
-    table = values[ok][order][start[:, None] + (slots[None, :] * count[:, None]).astype(np.int64)]
-    return table, group[rng.integers(len(group), size=n)]
+    pooled = np.sort(values[ok])[(slots * np.count_nonzero(ok)).astype(np.int64)]
+    order = np.lexsort((values[ok], group[ok]))
+    ordered = values[ok][order]
+    count = np.bincount(group[ok], minlength=group.max() + 1)
+    start = np.cumsum(count) - count
+    at = np.minimum(start[:, None] + (slots[None, :] * count[:, None]).astype(np.int64), len(ordered) - 1)
+    return np.where(count[:, None] > 0, ordered[at], pooled[None, :]), group[pick]
 
 
 def _mid_ranks(values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
