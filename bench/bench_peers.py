@@ -17,6 +17,10 @@ For each real table and each tool, in one run on this machine:
   (SDMetrics 0.32 scores only the pairs whose real association clears its threshold; the others are NaN in
   its details and left out of the pair average. ``--json`` gives how many pairs were scored.)
 
+``--seeds 0 1 2``: synth's twins from one fit with each generate seed, scored each, the scores averaged (one
+twin's utility moves by about +-0.02 between seeds). ``--synth``: another tree's CLI (from a venv with that tree
+installed); the split is seeded, so two versions run one after the other fit and score the same rows.
+
 Printed: a markdown table (table, tool, quality, shapes, pairs, seconds, seconds / synth's seconds), then
 synth's 5 worst pairs per table. ``--json`` writes everything, including every tool's worst pairs and the
 peers' in-process fit / generate seconds.
@@ -110,27 +114,34 @@ def run(cmd: list[str], env: dict[str, str], log: Path) -> float:
 
 
 def make_twin(tool: str, real: Path, rows: int, work: Path, args: argparse.Namespace, env: dict[str, str]
-              ) -> tuple[Path, float, dict[str, Any]]:
-    """Fit ``tool`` on ``real``, generate ``rows`` rows; the twin's path, whole-process seconds, extra facts."""
+              ) -> tuple[list[Path], float, dict[str, Any]]:
+    """Fit ``tool`` on ``real``, generate ``rows`` rows; the twins' paths (synth: one per ``--seeds`` seed, else one),
+    whole-process seconds (synth's generate: the mean over its twins), extra facts."""
     twin = work / f"{tool}.csv"
     log = work / f"{tool}.log"
     if tool == "synth":
         schema = work / "synth.yaml"
         fit_s = run([args.synth, "fit", str(real), "--out", str(schema), "--quiet"], env, log)
-        gen_s = run([args.synth, "generate", str(schema), "--rows", str(rows), "--out", str(twin), "--quiet"], env, log)
+        twins, gen_s = [], 0.0
+        for seed in args.seeds or [None]:  # None: the schema's own seed
+            path = twin if seed is None else work / f"synth-seed{seed}.csv"
+            gen_s += run([args.synth, "generate", str(schema), "--rows", str(rows), "--out", str(path), "--quiet",
+                          *([] if seed is None else ["--seed", str(seed)])], env, log)
+            twins.append(path)
+        gen_s /= len(twins)
         # The same fit and sample timed in one process, without start-up and file reading: as the peers' fit_s
         # and generate_s are (the twin scored is the CLI's).
         info = work / "synth.json"
         run([sys.executable, str(Path(__file__).resolve()), "--worker", "synth", "--real", str(real), "--rows", str(rows),
              "--info", str(info)], env, log)
-        return twin, fit_s + gen_s, {"fit_process_s": round(fit_s, 3), "generate_process_s": round(gen_s, 3),
-                                     **json.loads(info.read_text())}
+        return twins, fit_s + gen_s, {"fit_process_s": round(fit_s, 3), "generate_process_s": round(gen_s, 3),
+                                      **json.loads(info.read_text())}
     info = work / f"{tool}.json"
     cmd = [args.peer_python, str(Path(__file__).resolve()), "--worker", tool, "--real", str(real), "--rows", str(rows),
            "--twin", str(twin), "--info", str(info), "--max-training-minutes", str(args.max_training_minutes),
            "--threads", str(args.threads), "--workspace", str(work / f"{tool}-ws")]
     seconds = run(cmd, env, log)
-    return twin, seconds, json.loads(info.read_text())
+    return [twin], seconds, json.loads(info.read_text())
 
 
 def score(real: Path, twin: Path, work: Path, args: argparse.Namespace, env: dict[str, str],
@@ -142,6 +153,21 @@ def score(real: Path, twin: Path, work: Path, args: argparse.Namespace, env: dic
         cmd += ["--holdout-file", str(holdout), "--target", target]
     run(cmd, env, work / f"{twin.stem}.score.log")
     return json.loads(out.read_text())
+
+
+def mean_scores(scores: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several twins' scores as one row: the mean of each score (one twin's utility moves by about +-0.02 between
+    generate seeds), each twin's in ``per_twin``; the first twin's worst pairs and column lists."""
+    if len(scores) == 1:
+        return scores[0]
+    keys = ("quality", "shapes", "pairs", "utility", "utility_real")
+    out = dict(scores[0])
+    for k in keys:
+        values = [s[k] for s in scores if s.get(k) is not None]
+        if values:
+            out[k] = sum(values) / len(values)
+    out["per_twin"] = [{k: s.get(k) for k in keys if s.get(k) is not None} for s in scores]
+    return out
 
 
 def _in_process(row: dict[str, Any]) -> float | None:
@@ -171,9 +197,9 @@ def orchestrate(args: argparse.Namespace) -> int:
             work = Path(tempfile.mkdtemp(prefix=f"bench-peers-{label}-{tool}-"))
             row: dict[str, Any] = {"table": label, "rows": rows, "tool": tool}
             try:
-                twin, seconds, extra = make_twin(tool, real, rows, work, args, env)
+                twins, seconds, extra = make_twin(tool, real, rows, work, args, env)
                 row.update(seconds=round(seconds, 2), **extra)
-                row.update(score(real, twin, work, args, env, holdout, target))
+                row.update(mean_scores([score(real, twin, work, args, env, holdout, target) for twin in twins]))
             except Exception as exc:  # noqa: BLE001 - one tool failing must not end the run
                 row["error"] = str(exc)[-2000:]
                 print(f"[{label} / {tool}] failed: {str(exc)[-500:]}", file=sys.stderr)
@@ -382,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--targets", nargs="*", default=[], metavar="TABLE=COLUMN",
                     help="the column the utility model predicts, beside the built-in choices")
     ap.add_argument("--keep", help="copy each run's work folder (twins, schemas, logs) under this folder")
+    ap.add_argument("--seeds", nargs="+", type=int, default=[], metavar="SEED",
+                    help="synth: one fit, a twin per generate seed, scores averaged (default: the schema's seed)")
     # internal: one peer step inside the peer environment
     ap.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     ap.add_argument("--real", help=argparse.SUPPRESS)

@@ -71,6 +71,10 @@ class SchemaFitter:
 
     schema_: Schema
     spec_: dict[str, Any]
+    #: The copula's columns as it sees them (codes; a conditioned column's score within its case), and for each
+    #: conditioned one its case per row (what :func:`synth.fit.copula.calibrate` takes as ``scores``).
+    copula_codes_: dict[str, Any]
+    copula_scores_: dict[str, Any]
 
     def __init__(self, config: FitConfig | None = None) -> None:
         self.config = config or FitConfig()
@@ -145,20 +149,22 @@ class SchemaFitter:
         step("correlations")
         in_copula = {c: learned[c] for c in order if c not in determined and c not in formulas and learned[c].codes is not None}
         ranked = {c: l.codes if l.copula_codes is None else l.copula_codes for c, l in in_copula.items()}
-        # A conditioned column joins the copula by its rank within its case: what its case leaves unsaid.
-        codes = {c: (within_groups(v, conditioned.leaves[c]) if c in conditionals else v) for c, v in ranked.items()}
-        targets = rank_correlations(codes)  # type: ignore[arg-type]
+        # A conditioned column joins the copula by its score within its case: what its case leaves unsaid. The
+        # engine reads each case's quantile at the copula's uniform, so the scores are correlated as they are.
+        cases = {c: conditioned.leaves[c] for c in ranked if c in conditionals}
+        codes = {c: (within_groups(v, cases[c]) if c in cases else v) for c, v in ranked.items()}
+        targets = rank_correlations(codes, scores=cases)  # type: ignore[arg-type]
         targets = {(a, b): r for (a, b), r in targets.items()
                    if b not in conditioned.split_on.get(a, ()) and a not in conditioned.split_on.get(b, ())}
         # What synth.fit.dataset needs to put the whole table's correlations in place of a sample's.
-        self.rank_targets_, self.copula_codes_ = targets, codes
+        self.rank_targets_, self.copula_codes_, self.copula_scores_ = targets, codes, cases
         self.conditioned_ = frozenset(conditionals) | frozenset(c for c in determined | set(formulas))
         self.split_on_ = {c: frozenset(v) for c, v in conditioned.split_on.items()}
         if targets:
             schema["correlations"] = [{"columns": [a, b], "rank": round(r, 3)} for (a, b), r in targets.items()]
             if cfg.calibrate:
                 step("calibrating correlations")
-                schema["correlations"] = calibrate(targets, codes, cfg.seed)  # type: ignore[arg-type]
+                schema["correlations"] = calibrate(targets, codes, cfg.seed, scores=cases)  # type: ignore[arg-type]
         if validate:
             self.schema_ = _validated(schema)
         self.spec_ = schema  # the plain mapping, for callers that assemble several tables (synth.fit.related)

@@ -1,10 +1,18 @@
 """The Gaussian copula's targets: rank correlations between columns, calibrated (NORTA) so that coarse
-margins still reach them."""
+margins still reach them.
+
+A column conditioned on decision-tree cases (:mod:`.trees`) joins the copula by its *score*: its percentile
+within its case (:func:`.structure.within_groups`). At generation the engine turns the copula's normal score
+into a uniform and reads the value at that quantile of the row's case, so the score is what the copula drives:
+such columns (``scores``) are correlated and calibrated as they are, never re-ranked over the whole table.
+Re-ranking would mix the cases' shares of tied values into the order (a flag that is 10% yes in one case and
+90% in another) and ask the copula for a correlation it does not control.
+"""
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -27,12 +35,19 @@ else:  # scipy.special's compiled ufuncs, imported when first used without the p
 CALIBRATION_ROWS = 5_000
 
 
-def rank_correlations(codes: dict[str, np.ndarray], floor: float = 0.03) -> dict[tuple[str, str], float]:
-    """Spearman correlation of every pair (pairwise complete rows); tiny ones are left out."""
+def rank_correlations(codes: dict[str, np.ndarray], floor: float = 0.03,
+                      scores: Mapping[str, np.ndarray] | None = None) -> dict[tuple[str, str], float]:
+    """Spearman correlation of every pair (pairwise complete rows); tiny ones are left out.
+
+    ``scores``: the columns of ``codes`` that hold a score within their case (the values are taken as they are,
+    as the uniforms the engine reads each case's quantiles at; see the module's docstring), by name.
+    """
     names = list(codes)
     if len(names) < 2 or len(next(iter(codes.values()))) < 20:  # too few rows to say anything about ranks
         return {}
-    ranks = np.column_stack([average_ranks(np.asarray(v, dtype=float)) for v in codes.values()])
+    scored = scores or {}
+    ranks = np.column_stack([np.asarray(v, dtype=float) if c in scored else average_ranks(np.asarray(v, dtype=float))
+                             for c, v in codes.items()])
     if np.isnan(ranks).any():
         corr = pd.DataFrame(ranks).corr(method="pearson", min_periods=20).to_numpy()
     else:
@@ -48,7 +63,8 @@ def rank_correlations(codes: dict[str, np.ndarray], floor: float = 0.03) -> dict
 
 
 def calibrate(targets: dict[tuple[str, str], float], margins: dict[str, np.ndarray], seed: int,
-               root: str | None = None, conditional: frozenset[str] | set[str] = frozenset()) -> list[dict[str, Any]]:
+               root: str | None = None, conditional: frozenset[str] | set[str] = frozenset(),
+               scores: Mapping[str, np.ndarray] | None = None) -> list[dict[str, Any]]:
     """NORTA ("normal to anything", Cario & Nelson 1997): the copula correlations whose output hits the targets.
 
     Ties and few distinct values weaken a Gaussian copula's rank correlation once its normal scores go
@@ -57,6 +73,10 @@ def calibrate(targets: dict[tuple[str, str], float], margins: dict[str, np.ndarr
     empirical distribution of its codes in ``margins``; for a ``conditional`` column, the distribution in
     the row's ``root`` category), and each target is scaled until the output hits it. The same normal
     rows serve every round, so the corrections converge instead of chasing sampling noise.
+
+    ``scores``: columns of ``margins`` that hold a score within their case, each mapped to its case per row (any
+    labels). Each simulated row of such a column falls in a case drawn with the cases' shares, and its output
+    is the score at its uniform of that case's scores: what the engine's draw within the case scores there.
     """
     from ..engine import _psd_cholesky
     from ..schema import normal_correlation
@@ -78,12 +98,21 @@ def calibrate(targets: dict[tuple[str, str], float], margins: dict[str, np.ndarr
     if by_root:
         categories = max(t.shape[0] for t in tables.values())
         share = np.bincount(tables[root][0].astype(np.int64), minlength=categories)[:, None] / n
-    ranks = {c: _mid_ranks(t, share if t.shape[0] > 1 else None) for c, t in tables.items()}
+    scored = {c: cases for c, cases in (scores or {}).items() if c in tables}
+    ranks = {c: _mid_ranks(t, share if t.shape[0] > 1 else None) for c, t in tables.items() if c not in scored}
     white = rng.standard_normal((len(names), n))  # one row per column, as np.corrcoef takes them
     # Whitened, so the rows' own correlation is exactly the identity: what is left to correct is the margins'.
     white -= white.mean(axis=1, keepdims=True)
     if len(names) > 1:
         white = np.linalg.solve(np.linalg.cholesky(np.cov(white)), white)
+    # Each simulated row stands for a real row and takes its case in every scored column: columns whose cases go
+    # together (a number that takes its partner's cases) share them as at generation. Drawn after the normal
+    # rows, so a table without scored columns calibrates exactly as it did before scores.
+    case_of: dict[str, np.ndarray] = {}
+    if scored:
+        pick = rng.integers(rows, size=n)
+        for c, cases in scored.items():
+            ranks[c], case_of[c] = _case_tables(columns[c], cases, n, pick)
     current = {pair: r for pair, r in targets.items() if pair[0] in index and pair[1] in index}
     # No use correcting below the targets' own sampling error (a rank correlation's is about 1/sqrt(rows)).
     tolerance = max(0.005, 0.5 / math.sqrt(max(rows, 1)))
@@ -98,7 +127,8 @@ def calibrate(targets: dict[tuple[str, str], float], margins: dict[str, np.ndarr
         made = np.empty((len(names), n))
         category = tables[root][0, slot[index[root]]].astype(np.int64) if by_root else None
         for i, c in enumerate(names):
-            made[i] = ranks[c][category if ranks[c].shape[0] > 1 else 0, slot[i]]
+            row = case_of[c] if c in case_of else category if ranks[c].shape[0] > 1 else 0
+            made[i] = ranks[c][row, slot[i]]
         with np.errstate(divide="ignore", invalid="ignore"):
             realized = np.corrcoef(made)
         off = 0.0
@@ -137,6 +167,21 @@ def _margin_tables(columns: dict[str, np.ndarray], n: int, rng: np.random.Genera
         else:
             tables[c] = at_slots(codes)[None, :]
     return tables
+
+
+def _case_tables(values: np.ndarray, cases: np.ndarray, n: int, pick: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A scored column's margin in each of its cases at ``n`` evenly spaced uniforms (one row per case; the
+    pooled one for a case with no values), and the case of each real row in ``pick`` (one per simulated row)."""
+    group = np.unique(np.asarray(cases), return_inverse=True)[1].ravel()
+    ok = ~np.isnan(values)
+    slots = (np.arange(n) + 0.5) / n
+    pooled = np.sort(values[ok])[(slots * np.count_nonzero(ok)).astype(np.int64)]
+    order = np.lexsort((values[ok], group[ok]))
+    ordered = values[ok][order]
+    count = np.bincount(group[ok], minlength=group.max() + 1)
+    start = np.cumsum(count) - count
+    at = np.minimum(start[:, None] + (slots[None, :] * count[:, None]).astype(np.int64), len(ordered) - 1)
+    return np.where(count[:, None] > 0, ordered[at], pooled[None, :]), group[pick]
 
 
 def _mid_ranks(values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:

@@ -305,7 +305,8 @@ class DatasetFitter:
         if targets:
             from .copula import calibrate
 
-            spec["correlations"] = (calibrate(targets, fitter.copula_codes_, cfg.seed) if cfg.calibrate else
+            spec["correlations"] = (calibrate(targets, fitter.copula_codes_, cfg.seed, scores=fitter.copula_scores_)
+                                    if cfg.calibrate else
                                     [{"columns": [a, b], "rank": round(r, 3)} for (a, b), r in targets.items()])
         spec["rows"] = whole.rows
         sampled = len(whole.sample)

@@ -67,6 +67,8 @@ def fit_private(df: pd.DataFrame, name: str, cfg: Any, step: Callable[[str], Non
     if correlations:
         schema["correlations"] = [{"columns": [a, b], "rank": round(r, 3)} for (a, b), r in correlations.items()]
         if cfg.calibrate:
+            # No conditioned columns here (structure found by search is off), so no scores within cases: every
+            # column calibrates on its whole margin, as generated from the private schema.
             margins = schema_margins(schema, {c: learned[c] for c in with_codes}, cfg.seed)
             if all(c in margins for pair in correlations for c in pair):
                 schema["correlations"] = calibrate(correlations, margins, cfg.seed)

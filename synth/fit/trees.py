@@ -17,7 +17,7 @@ its shape is learned with the same guards as a whole column's (values and catego
 ``min_count`` rows left out, ranges cut at the tails).
 
 What is left within each leaf still correlates with the other columns through the copula (the column's
-rank within its leaf stands for it there). A number ranked closely with an earlier number (``COPULA_RANK``:
+score within its leaf stands for it there, taken as it is: see :mod:`.copula`). A number ranked closely with an earlier number (``COPULA_RANK``:
 price with carat) is not split on it, which would cut a smooth dependence into steps; it takes that number's
 cases instead of its own when they explain more of it, so the copula ties the two ranks within the same rows.
 
