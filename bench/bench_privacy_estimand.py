@@ -45,6 +45,7 @@ generator never saw in the twin's place).
 
     nice python bench/bench_privacy_estimand.py --tables budget_food_8000 planes --fits 3 --gens 4 --json out.json
     python bench/bench_privacy_estimand.py --rescore out.json          # the rates again from stored statistics
+    nice python bench/bench_privacy_estimand.py --tables budget_food_8000 gss_wages --null 40   # the null alone, no fit
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def noisy_copies(synthetic: pd.DataFrame, train: pd.DataFrame, share: float, num
     n = int(round(share * len(synthetic)))
     copies = train.iloc[rng.choice(len(train), n, replace=False)].copy()
     for col in numeric:
-        copies[col] = copies[col] * (1 + rng.uniform(-0.005, 0.005, n))
+        if pd.api.types.is_numeric_dtype(copies[col]):  # dates the audit reads as numbers stay as they are
+            copies[col] = copies[col] * (1 + rng.uniform(-0.005, 0.005, n))
     return pd.concat([synthetic.iloc[n:], copies], ignore_index=True)
 
 
@@ -235,6 +237,19 @@ def run_table(name: str, real: pd.DataFrame, fits: int, gens: int) -> list[dict[
     return rows
 
 
+def run_null(name: str, real: pd.DataFrame, splits: int) -> list[dict[str, Any]]:
+    """The null alone, cheaply (no fit): ``splits`` random (train, holdout, unseen) splits with the unseen real rows as
+    the synthetic table; every family should fail at most about 5% of them."""
+    rows = []
+    for f in range(splits):
+        train, hold, unseen = parts(name, real, 100 + f)
+        stat = statistics(train, unseen, hold)
+        rows.append({"table": name, "fit": f, "gen": -1, "case": "unseen", **stat, **decide(stat)})
+    print(f"{name}: {splits} null splits; fails: " + ", ".join(f"{fam} {sum(r['families'][fam] == 'fail' for r in rows)}"
+                                                               for fam in rows[0]["families"]), flush=True)
+    return rows
+
+
 def report(rows: list[dict[str, Any]]) -> str:
     """Wrong-verdict rates per table, case and family (twin/unseen: false fails; leaks: misses), then per candidate test
     the mean estimate, mean se and the share of cases it alone would fail at alpha."""
@@ -247,19 +262,22 @@ def report(rows: list[dict[str, Any]]) -> str:
         cells = [f"{sum(r[fam] not in (EXPECT[case], 'not verified') for r in g['families'])}/{len(g)}"
                  + (f" ({nv} nv)" if (nv := sum(r[fam] == 'not verified' for r in g['families'])) else "") for fam in families]
         out.append(f"| {table} | {case} | {len(g)} | " + " | ".join(cells) + " |")
-    out += ["", "| table | case | test | mean s_syn | mean s_hold | mean estimate | mean se | fails alone (p < 5%) |",
-            "|---|---|---|---:|---:|---:|---:|---:|"]
+    out += ["", "sd over gens: the spread of the estimate over generate seeds of one fit (pooled over fits), what the se "
+            "would be if it described the generator's own noise (the holdout's noise, shared by one fit's twins, is not in it).",
+            "", "| table | case | test | mean s_syn | mean s_hold | mean estimate | mean se | sd over gens | fails alone (p < 5%) |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|"]
     for (table, case), g in frame.groupby(["table", "case"], sort=False):
         for test in g.iloc[0]["candidates"]:
-            c = pd.DataFrame([r[test] for r in g["candidates"] if test in r])
+            c = pd.DataFrame([{**r[test], "fit": f} for r, f in zip(g["candidates"], g["fit"]) if test in r])
+            spread = c.groupby("fit")["estimate"].var().mean() ** 0.5 if c.groupby("fit").size().min() > 1 else float("nan")
             out.append(f"| {table} | {case} | {test} | {c['s_syn'].mean():.4f} | {c['s_hold'].mean():.4f} | {c['estimate'].mean():+.4f} | "
-                       f"{c['se'].mean():.4f} | {(c['p'] < ALPHA).sum()}/{len(c)}"
+                       f"{c['se'].mean():.4f} | {spread:.4f} | {(c['p'] < ALPHA).sum()}/{len(c)}"
                        + (f" ({(~c['informative']).sum()} uninformative)" if (~c['informative']).any() else "") + " |")
         for test in DECIDING:
             vals = [r[test] for r in g["current"] if test in r]
             if vals:
                 c = pd.DataFrame(vals)
-                out.append(f"| {table} | {case} | current {test} | | | {c['estimate'].mean():+.4f} | {c['se'].mean():.4f} | "
+                out.append(f"| {table} | {case} | current {test} | | | {c['estimate'].mean():+.4f} | {c['se'].mean():.4f} | | "
                            f"{(c['verdict'] == 'fail').sum()}/{len(c)} (Holm) |")
     return "\n".join(out)
 
@@ -270,6 +288,8 @@ def main() -> None:
     ap.add_argument("--fits", type=int, default=2)
     ap.add_argument("--gens", type=int, default=4)
     ap.add_argument("--max-rows", type=int, default=None, help="use at most this many rows of each table (seeded sample)")
+    ap.add_argument("--null", type=int, default=0, metavar="N", help="only N random splits with unseen rows as the "
+                    "synthetic table (no fit): the families' false-fail rate under the null")
     ap.add_argument("--json", type=Path, default=None, help="store every case's statistics here")
     ap.add_argument("--rescore", nargs="*", type=Path, default=None, help="only re-decide stored statistics (JSON files)")
     args = ap.parse_args()
@@ -288,7 +308,7 @@ def main() -> None:
             real = real.drop(columns=["tailnum"])
         if args.max_rows and len(real) > args.max_rows and name != "budget_food_8000":
             real = real.iloc[np.sort(np.random.default_rng(0).choice(len(real), args.max_rows, replace=False))].reset_index(drop=True)
-        rows += run_table(name, real, args.fits, args.gens)
+        rows += run_null(name, real, args.null) if args.null else run_table(name, real, args.fits, args.gens)
         if args.json:
             args.json.write_text(json.dumps(rows, indent=0))
     print(report(rows))
