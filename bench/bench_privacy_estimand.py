@@ -29,8 +29,8 @@ Families compared (the verdict "fail" when any deciding test fails; identifier r
 - ``dd``: the small radii corrected for the generator's smoothness (``dd_exact``, ``dd_dcr5``, ``dd_relative``): a
   generator smoother than the population lands on training rows *less* often than holdout rows do, which hides
   copies from the plain population test. How often synthetic rows land on *holdout* rows, over how often training
-  rows do (``rho``), measures that smoothness alone (a copy of a training row lands on holdout rows at the
-  population's rate; the generator never saw the holdout), so the baseline becomes ``rho * s_hold``;
+  rows do, measures that smoothness (a copy of a training row lands on holdout rows at the population's rate; the
+  generator never saw the holdout): two rates, two unknowns (see :func:`corrected_share`);
 - ``hybrid``: current exact_copies and relative_near_copies (attribution) + pop_near in place of near_copies and
   closest_record.
 
@@ -101,21 +101,24 @@ def population_share(s_syn: float, n_syn: int, s_hold: float, n_hold: int) -> tu
 
 
 def corrected_share(s_syn: float, n_syn: int, s_hold: float, n_hold: int, s_h: float, h_h: float, n_train: int) -> tuple[float, float]:
-    """The population share corrected for the generator's smoothness: ``rho = s_h / h_h`` (how often synthetic rows land
-    on holdout rows, over how often training rows do) scales the baseline, ``lambda = (s_syn - rho s_hold) / (1 - rho
-    s_hold)``. Without enough landings on holdout rows to measure rho (fewer than 20), rho = 1 (the plain test). Standard
-    error by the delta method, the four proportions taken as independent (they are not quite: research only)."""
+    """The population share corrected for the generator's smoothness. Two rates, two unknowns: a share ``lambda`` of
+    copies and, for the rest, a sharpness ``rho`` relative to the population (their rate of landing on a real row is
+    ``rho`` times the population's, for any real rows they never saw). Landing on training rows:
+    ``s_syn = lambda + (1 - lambda) rho s_hold``; on holdout rows, which copies land on at the population's rate too:
+    ``s_h / h_h = lambda + (1 - lambda) rho``. So ``lambda = (s_syn - (s_h / h_h) s_hold) / (1 - s_hold)``: the plain
+    population share when ``s_h = h_h``. Without enough landings on holdout rows to measure the ratio (fewer than 20
+    expected), the plain test. Standard error by the delta method, the four proportions taken as independent (s_syn
+    and s_h come from the same synthetic rows: research only)."""
     if h_h * n_train < 20:
         return population_share(s_syn, n_syn, s_hold, n_hold)
-    rho = s_h / h_h
-    base = rho * s_hold
-    if base >= 1:
+    if s_hold >= 1:
         return 0.0, math.inf
-    lam = (s_syn - base) / (1 - base)
-    # variance of base = rho s_hold from the three proportions, then of lambda
-    v = lambda x, n: max(x * (1 - x), 0.25 / n) / n
-    v_base = base ** 2 * (v(s_h, n_syn) / max(s_h, 1e-12) ** 2 + v(h_h, n_train) / h_h ** 2 + v(s_hold, n_hold) / max(s_hold, 1e-12) ** 2)
-    var = v(s_syn, n_syn) / (1 - base) ** 2 + v_base * ((1 - s_syn) / (1 - base) ** 2) ** 2
+    a = s_h / h_h
+    k = 1 - s_hold
+    lam = (s_syn - a * s_hold) / k
+    v = lambda x, n: max(x * (1 - x), 0.25 / n) / n  # binomial, floored at a quarter of a row
+    var_a = a ** 2 * (v(s_h, n_syn) / max(s_h, 0.5 / n_syn) ** 2 + v(h_h, n_train) / h_h ** 2)
+    var = v(s_syn, n_syn) / k ** 2 + var_a * (s_hold / k) ** 2 + v(s_hold, n_hold) * ((s_syn - a) / k ** 2) ** 2
     return lam, math.sqrt(var)
 
 
