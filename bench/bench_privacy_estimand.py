@@ -70,7 +70,7 @@ from audit.data import Encoding, align  # noqa: E402
 from audit.evidence import NEAR_RADIUS, RELATIVE_RADIUS, row_hashes  # noqa: E402
 from audit.neighbours import FAR, nearest  # noqa: E402
 from audit.privacy import ALPHA, DETECTABLE_ABOVE_TOLERANCE, TOLERANCE, detectable_share, run_tests  # noqa: E402
-from bench_twin_privacy import DATA, DECIDING, TABLES, parts, roundtrip_csv, with_copies  # noqa: E402
+from bench_twin_privacy import DECIDING, TABLES, parts, read_table, roundtrip_csv, with_copies  # noqa: E402
 from synth.fit import FitConfig, SchemaFitter  # noqa: E402
 
 TABLES = {**TABLES, "planes_noid": TABLES["planes"]}
@@ -311,15 +311,11 @@ def main() -> None:
         return
     rows: list[dict[str, Any]] = []
     for name in args.tables:
-        path = DATA / TABLES[name]
-        if not path.exists():
-            print(f"skip {name}: {path} not found", flush=True)
+        real = read_table(name, args.max_rows, TABLES)
+        if real is None:
             continue
-        real = pd.read_csv(path, low_memory=False)
         if name == "planes_noid":  # planes without its identifier: only the modelled columns can show a copy
             real = real.drop(columns=["tailnum"])
-        if args.max_rows and len(real) > args.max_rows and name != "budget_food_8000":
-            real = real.iloc[np.sort(np.random.default_rng(0).choice(len(real), args.max_rows, replace=False))].reset_index(drop=True)
         rows += run_null(name, real, args.null) if args.null else run_table(name, real, args.fits, args.gens)
         if args.json:
             args.json.write_text(json.dumps(rows, indent=0))

@@ -61,6 +61,19 @@ HOLDOUT_SHARE = 0.25
 DECIDING = {name: TOLERANCE for name in TESTS if name not in REPORTED_ONLY}  # the default policy's privacy family
 
 
+def read_table(name: str, max_rows: int | None = None, tables: dict[str, str] = TABLES) -> pd.DataFrame | None:
+    """A table by its name here (None, said on stdout, when its file is absent), at most ``max_rows`` rows (a seeded
+    sample in the table's order; budget_food_8000 is always its first 8,000 rows, cut later)."""
+    path = DATA / tables[name]
+    if not path.exists():
+        print(f"skip {name}: {path} not found", flush=True)
+        return None
+    real = pd.read_csv(path, low_memory=False)
+    if max_rows and len(real) > max_rows and name != "budget_food_8000":
+        real = real.iloc[np.sort(np.random.default_rng(0).choice(len(real), max_rows, replace=False))].reset_index(drop=True)
+    return real
+
+
 def roundtrip_csv(df: pd.DataFrame) -> pd.DataFrame:
     """As `synth audit` reads a file: types as the CSV reader infers them."""
     buf = io.StringIO()
@@ -174,13 +187,9 @@ def main() -> None:
         setattr(trees, name, type(getattr(trees, name))(float(value)))
     rows: list[dict[str, Any]] = []
     for name in args.tables:
-        path = DATA / TABLES[name]
-        if not path.exists():
-            print(f"skip {name}: {path} not found", flush=True)
+        real = read_table(name, args.max_rows)
+        if real is None:
             continue
-        real = pd.read_csv(path, low_memory=False)
-        if args.max_rows and len(real) > args.max_rows and name != "budget_food_8000":
-            real = real.iloc[np.sort(np.random.default_rng(0).choice(len(real), args.max_rows, replace=False))].reset_index(drop=True)
         rows += run_table(name, real, args.fits, args.gens, json.loads(args.config), args.fidelity)
     print(summary(rows))
     if args.fidelity:
