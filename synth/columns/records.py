@@ -35,8 +35,8 @@ from pydantic import Field, PrivateAttr, model_validator
 
 from ..errors import SynthError
 from ..lazy import np, pa, pc
-from .base import (ArrowArray, new_dict, ChunkContext, Column, InverseCDF, PlanContext, as_weights, check_weights, register,
-                   stable_key)
+from .base import (KINDS, ArrowArray, new_dict, ChunkContext, Column, InverseCDF, PlanContext, _RekeyedContext, as_weights,
+                   check_weights, register, stable_key)
 from .categorical import dictionary_array, scalars_type
 from .permute import permutation
 
@@ -48,21 +48,26 @@ def _column_array(values: list[Any], where: str) -> pa.Array:
         raise ValueError(f"{where} mixes kinds of values (e.g. numbers and text)") from None
 
 
-def _combination_rule(label: str, table: dict[str, pa.Array], fields: list[str]) -> tuple[str, Any]:
-    """Rows whose values of ``fields`` are not those of any one record (rows with missing values pass)."""
+def _combination_rule(label: str, table: dict[str, pa.Array], fields: list[str],
+                      listed_keys_only: str | None = None) -> tuple[str, Any]:
+    """Rows whose values of ``fields`` are not those of any one record (rows with missing values pass).
+    ``listed_keys_only``: a key field; rows whose key no record lists pass too (a lookup's ``other`` rows)."""
     import pandas as pd
 
-    def key(frame: Any) -> Any:
+    def key(frame: Any, columns: list[str] = fields) -> Any:
         # pandas 3 keeps missing values missing through astype(str): a record with an empty field gets a marker
         # no written value has, so only complete rows are matched against complete records.
-        text = frame[fields].astype(str).apply(lambda col: col.str.replace(r"\.0$", "", regex=True))
-        return text.where(frame[fields].notna(), "\x00").agg("\x1f".join, axis=1)
+        text = frame[columns].astype(str).apply(lambda col: col.str.replace(r"\.0$", "", regex=True))
+        return text.where(frame[columns].notna(), "\x00").agg("\x1f".join, axis=1)
 
     records = pd.DataFrame({f: table[f].to_pylist() for f in fields})
     allowed = set(key(records))
+    listed = set(key(records, [listed_keys_only])) if listed_keys_only is not None else set()
 
     def breaks(frame: Any) -> Any:
         complete = frame[fields].notna().all(axis=1)
+        if listed_keys_only is not None:
+            complete &= key(frame, [listed_keys_only]).isin(listed)
         return (complete & ~key(frame).isin(allowed)).to_numpy()
 
     return (f"{', '.join(fields)} match one record of {label}", breaks)
@@ -198,17 +203,22 @@ class LookupColumn(Column):
     """Fields looked up by the value of another column: ``product`` -> price, calories, type.
 
     Like a catalog, but the key is its own column (so it can take part in correlations), and this entry
-    adds the fields that go with each key. A key with no record gives empty fields.
+    adds the fields that go with each key. A key with no record gives empty fields, or with ``other`` fields
+    drawn by their own column specs: what ``synth fit`` writes for the rows of keys too rare to list (pooled
+    under one key value, ``other`` below), so those rows keep their fields' values (a single-engine plane).
 
     .. code-block:: yaml
 
-        - {name: product, kind: choice, values: {Latte: 12, Espresso: 5}}
+        - {name: product, kind: choice, values: {Latte: 12, Espresso: 5, other: 3}}
         - name: product_facts
           kind: lookup
           key: product
           records:
             - {product: Latte, price: 4.65, calories: 190}
             - {product: Espresso, price: 2.95, calories: 10}
+          other:                                      # rows whose product has no record, field by field
+            price: {kind: float, distribution: uniform, min: 2, max: 6}
+            calories: {kind: conditional, on: price, ...}   # a field may depend on one drawn before it
     """
 
     kind_name: ClassVar[str] = "lookup"
@@ -216,8 +226,12 @@ class LookupColumn(Column):
     key: str
     records: list[dict[str, Any]] = Field(min_length=1)
     fields: list[str] | None = None
+    other: dict[str, dict[str, Any]] | None = Field(
+        default=None, description="Rows whose key has no record: each field drawn by a column spec (without a name), "
+                                  "in this order, so a field may be conditional on one before it; fields not given are empty")
 
     _table: dict[str, ArrowArray] = PrivateAttr(default_factory=dict)
+    _other: dict[str, Column] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _check(self) -> "LookupColumn":
@@ -233,16 +247,23 @@ class LookupColumn(Column):
         for f in self.fields or []:
             if f not in self._table or f == self.key:
                 raise ValueError(f"field {f!r} is not a non-key field of the records")
+        self._other = {f: _other_column(f, spec, self.output_names()) for f, spec in (self.other or {}).items()}
         return self
 
     def output_names(self) -> list[str]:
         return list(self.fields) if self.fields is not None else [k for k in self._table if k != self.key]
 
     def rules(self) -> list[tuple[str, Any]]:
-        return [_combination_rule(self.name, self._table, [self.key] + self.output_names())]
+        return [_combination_rule(self.name, self._table, [self.key] + self.output_names(),
+                                  listed_keys_only=self.key if self._other else None)]
 
     def dependencies(self) -> set[str]:
-        return {self.key}
+        inner = {d for col in self._other.values() for d in col.dependencies()}
+        return {self.key} | (inner - set(self._other))
+
+    def prepare(self, plan: PlanContext) -> None:
+        for col in self._other.values():
+            col.prepare(plan)
 
     def sample(self, ctx: ChunkContext) -> dict[str, pa.Array]:
         key = ctx.values[self.key]
@@ -260,7 +281,43 @@ class LookupColumn(Column):
                 out[name] = pa.DictionaryArray.from_arrays(encoded.indices.take(idx), encoded.dictionary)
             else:
                 out[name] = values.take(idx)
+        if self._other:
+            rows = np.flatnonzero(pc.and_(idx.is_null(), key.is_valid()).to_numpy(zero_copy_only=False))
+            if len(rows):
+                out.update(self._draw_other(ctx, rows, out))
         return out
+
+    def _draw_other(self, ctx: ChunkContext, rows: np.ndarray, looked_up: dict[str, pa.Array]) -> dict[str, pa.Array]:
+        """The ``other`` fields of ``rows`` (keys with no record), each drawn by its spec, put into the looked-up ones."""
+        from .derived import _scatter, _with_nulls
+
+        taken = pa.array(rows)
+        # The columns the specs read, cut to these rows; each field drawn joins them for the fields after it.
+        values: dict[str, pa.Array] = {d: ctx.values[d].take(taken) for d in self.dependencies()}
+        sub = ChunkContext(ctx.seed, ctx.index, ctx.start, len(rows), ctx.total_rows, values, rows=ctx.row_numbers()[rows])
+        sub = _RekeyedContext(sub, f"{self.name}:other")
+        out: dict[str, pa.Array] = {}
+        keep = np.ones(ctx.n, bool)
+        keep[rows] = False
+        listed = np.flatnonzero(keep)
+        for name, col in self._other.items():
+            drawn = _with_nulls(col, col.sample(sub), sub, "other")
+            values[name] = drawn
+            before = looked_up[name].take(pa.array(listed))
+            if pa.types.is_null(before.type):  # a field empty in every record (no speed listed): the drawn type
+                before = pa.nulls(len(before), drawn.type if not pa.types.is_dictionary(drawn.type) else pa.string())
+            out[name] = _scatter([before, drawn], [listed, rows], ctx.n)
+        return out
+
+
+def _other_column(field: str, spec: Any, fields: list[str]) -> Column:
+    """The column that draws ``field`` for a lookup's rows with no record (``other``)."""
+    if field not in fields:
+        raise ValueError(f"other: {field!r} is not one of the lookup's fields ({', '.join(fields)})")
+    kind = spec.get("kind") if isinstance(spec, dict) else None
+    if kind not in KINDS or not (KINDS[kind].in_cases or kind == "conditional"):
+        raise ValueError(f"other: {field}: kind {kind!r} cannot draw one field (a one-column kind is needed)")
+    return KINDS[kind].model_validate({**spec, "name": field})
 
 
 # Faker methods that configure or reach outside the generator rather than make a value.

@@ -42,7 +42,7 @@ from .columns import Learned, learn_column
 from .config import FitConfig
 from .copula import calibrate, rank_correlations
 from .names import condition_names
-from .rules import find_date_parts, find_formulas, find_lookups, lookup_entry
+from .rules import find_date_parts, find_formulas, find_lookups, lookup_entry, pool_rare_keys
 from .structure import order_categories, order_lookup_keys, within_groups
 from .trees import Conditioned, condition_on_trees
 
@@ -105,6 +105,7 @@ class SchemaFitter:
         order_categories(learned)
         step("fixed combinations")
         lookups = find_lookups(df, learned, cfg)
+        pool_rare_keys(df, learned, lookups, cfg)
         order_lookup_keys(lookups, learned)
         from .columns import drop_tails
 

@@ -62,6 +62,93 @@ def find_lookups(df: pd.DataFrame, learned: dict[str, Learned], cfg: FitConfig) 
     return found
 
 
+def pool_rare_keys(df: pd.DataFrame, learned: dict[str, Learned], lookups: list[dict[str, Any]], cfg: FitConfig) -> None:
+    """Keep the rows of keys too rare to list: they become one more key value (``other``), whose fields a
+    lookup's ``other`` draws from shapes learned on those rows alone (values seen in ``min_count`` of them).
+
+    A key value seen in fewer than ``min_count`` rows is never written, and without this its rows would vanish
+    from the twin with it, and with them every field value only rare keys carry: of 3,322 planes, the 155 of
+    models seen fewer than 10 times hold every single-engine plane and every known speed. Pooled, their share
+    is kept and their fields are learned as any column is, with the same guards; the first field with a few
+    values (a plane's type) splits the others into cases, so the pool's fields still go together (a
+    single-engine type with one engine). Keys held as text (a ``choice``) only: a number key would need a
+    made-up number for ``other``. Sets ``lk["other"]`` and ``lk["pooled"]`` (rows) on each lookup it pools.
+    """
+    for lk in lookups:
+        key = learned[lk["key"]]
+        if key.spec.get("kind") != "choice" or key.codes is None:
+            continue
+        rare = df[lk["key"]].notna().to_numpy() & np.isnan(key.codes)
+        pooled = int(rare.sum())
+        if pooled < cfg.min_count:  # as few rows as one rare value may have: nothing to learn them by
+            continue
+        values = key.spec["values"]
+        label = next(v for v in ("other", f"other {lk['key']}", f"other {lk['key']} (pooled)") if v not in values)
+        key.spec["values"] = {**values, label: pooled}
+        key.codes = np.where(rare, float(len(values)), key.codes)
+        text = (f"{pooled / len(df):.1%} of rows, of values seen in fewer than {cfg.min_count} rows each, pooled as "
+                f"{label!r}: its fields are drawn by {lk['key']}_facts' other")
+        key.spec["description"] = f"{key.spec['description']}; {text}" if "description" in key.spec else text
+        rows = df.loc[rare, lk["fields"]].reset_index(drop=True)
+        lk["other"], lk["pooled"] = _pooled_fields(rows, lk["fields"], learned, cfg), pooled
+
+
+def _pooled_fields(rows: pd.DataFrame, fields: list[str], learned: dict[str, Learned], cfg: FitConfig) -> dict[str, Any]:
+    """Each field's spec (no name) learned on the pooled ``rows``. The field with the fewest listed values (2-20:
+    a plane's type) is drawn first and the other fields with listed values are conditional on it (its engines),
+    so the pool's fields go together as the real rows' do."""
+    specs = {f: _pooled_shape(f, rows[f], learned[f], cfg) for f in fields}
+    listed = [f for f in fields if specs[f].get("kind") in ("choice", "boolean")
+              or (specs[f].get("kind") == "integer" and specs[f].get("distribution") == "weighted")]
+    anchors = [f for f in listed if 2 <= len(specs[f].get("values", [True, False])) <= 20]
+    if not anchors:
+        return specs
+    anchor = min(anchors, key=lambda f: len(specs[f].get("values", [True, False])))
+    out = dict(specs)
+    for f in listed:  # a number's cut range would narrow in each case: numbers are learned on the whole pool
+        if f != anchor:
+            out[f] = _cases_on(anchor, rows, f, learned, cfg, specs[f])
+    return {f: out[f] for f in ([anchor] + [f for f in fields if f != anchor])}
+
+
+def _cases_on(on: str, rows: pd.DataFrame, field: str, learned: dict[str, Learned], cfg: FitConfig,
+              default: dict[str, Any]) -> dict[str, Any]:
+    """``field`` conditional on column ``on`` over the pooled rows: a case per value of ``on`` seen in
+    ``2 * min_count`` of them; the pool's shape for the rest. Just ``default`` when fewer than two such values."""
+    counts = rows[on].value_counts()
+    by = [v for v, c in counts.items() if c >= 2 * cfg.min_count]
+    if len(by) < 2:
+        return default
+    cases = {_plain(v): _pooled_shape(field, rows.loc[rows[on] == v, field], learned[field], cfg) for v in by}
+    return {"kind": "conditional", "on": on, "cases": cases, "default": default}
+
+
+def _pooled_shape(name: str, values: pd.Series, whole: Learned, cfg: FitConfig) -> dict[str, Any]:
+    """One field's shape on pooled rows, learned with the whole fit's guards; where the rows have fewer than
+    ``min_count`` values to learn from (or no category seen that often), the field's shape over every row."""
+    from .columns import learn_column
+
+    present = values.dropna()
+    empty = 1 - len(present) / len(values)
+    fallback = {k: v for k, v in whole.spec.items() if k not in ("name", "description", "nulls")}
+    if empty > 0:
+        fallback["nulls"] = round(empty, 4)
+    if whole.spec.get("kind") == "choice":
+        counts = present.astype(str).value_counts()
+        kept = {str(v): int(c) for v, c in counts.items() if c >= cfg.min_count}
+        if not kept:
+            return fallback
+        spec: dict[str, Any] = {"kind": "choice", "values": kept}
+    elif len(present) < 2 * cfg.min_count:  # a number's range ends at its k-th values: they need 2k to be apart
+        return fallback
+    else:
+        spec = {k: v for k, v in learn_column(name, values.reset_index(drop=True), cfg).spec.items()
+                if k not in ("name", "description")}
+    if empty > 0 and "nulls" not in spec:
+        spec["nulls"] = round(empty, 4)
+    return spec
+
+
 def _factorized(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes (-1 for missing) and the distinct values, once per column."""
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
@@ -102,9 +189,14 @@ def lookup_entry(lk: dict[str, Any]) -> dict[str, Any]:
     records = []
     for row in lk["records"].to_dict(orient="records"):
         records.append({k: _plain(v) for k, v in row.items()})
-    return {"name": f"{lk['key']}_facts", "kind": "lookup", "key": lk["key"], "fields": lk["fields"],
-            "records": records,
-            "description": f"values that go with each {lk['key']} on {lk['share']:.2%} of real rows (the rest are exceptions)"}
+    entry = {"name": f"{lk['key']}_facts", "kind": "lookup", "key": lk["key"], "fields": lk["fields"],
+             "records": records,
+             "description": f"values that go with each {lk['key']} on {lk['share']:.2%} of real rows (the rest are exceptions)"}
+    if lk.get("other"):
+        entry["other"] = lk["other"]
+        entry["description"] += (f"; other: the fields of the {lk['pooled']:,} rows whose {lk['key']} is too rare to "
+                                 "list, learned on those rows")
+    return entry
 
 
 def _plain(v: Any) -> Any:
