@@ -117,7 +117,8 @@ class SchemaFitter:
         formulas.update(find_date_parts(df, learned, cfg, taken=determined | set(formulas)))
         step("conditional structure")
         conditioned = condition_on_trees(learned, skip=determined | set(formulas), cfg=cfg,
-                                         keys={lk["key"] for lk in lookups}, given=frozenset(given)) if cfg.trees else Conditioned()
+                                         keys={lk["key"] for lk in lookups}, given=frozenset(given),
+                                         first=frozenset(lk["key"] for lk in lookups if lk.get("other"))) if cfg.trees else Conditioned()
         conditionals = conditioned.entries
         if cfg.trees:
             step("names by category")

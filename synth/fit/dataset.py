@@ -342,8 +342,10 @@ def _binned_text(whole: TableSummary, columns: Iterable[str]) -> str:
 # --- marginals from the merged summaries --------------------------------------------------------------------------
 def apply_marginals(spec: dict[str, Any], whole: TableSummary, cfg: FitConfig, skip: Iterable[str] = ()) -> list[str]:
     """Put the whole table's marginals in place of the sample's in ``spec`` (in place) for every plain column entry
-    whose kind the summaries decide: categories, flags and numbers. Returns the columns so rebuilt."""
-    skip = set(skip)
+    whose kind the summaries decide: categories, flags and numbers. Returns the columns so rebuilt. A lookup key
+    that pools its rare values as one (``other``, :func:`synth.fit.rules.pool_rare_keys`) keeps the sample's
+    marginal: the whole table's counts would list the pooled rows' values, each too rare to write, not the pool."""
+    skip = set(skip) | {e["key"] for e in spec["columns"] if e.get("kind") == "lookup" and e.get("other")}
     done = []
     for i, entry in enumerate(spec["columns"]):
         name = entry.get("name")

@@ -89,14 +89,20 @@ def pool_rare_keys(df: pd.DataFrame, learned: dict[str, Learned], lookups: list[
         text = (f"{pooled / len(df):.1%} of rows, of values seen in fewer than {cfg.min_count} rows each, pooled as "
                 f"{label!r}: its fields are drawn by {lk['key']}_facts' other")
         key.spec["description"] = f"{key.spec['description']}; {text}" if "description" in key.spec else text
-        rows = df.loc[rare, lk["fields"]].reset_index(drop=True)
-        lk["other"], lk["pooled"] = _pooled_fields(rows, lk["fields"], learned, cfg), pooled
+        rows = df.loc[rare].reset_index(drop=True)
+        # Categories the pool's first field may be conditional on: made apart from the lookups (not their fields)
+        # and split on the key (synth.fit.trees draws a pooling key first), so their pooled rows' values are kept.
+        fields = {f for other in lookups for f in other["fields"]}
+        given = [c for c, l in learned.items() if l.spec.get("kind") == "choice" and c not in fields and c != lk["key"]]
+        lk["other"], lk["pooled"] = _pooled_fields(rows, lk["fields"], learned, cfg, given if cfg.trees else []), pooled
 
 
-def _pooled_fields(rows: pd.DataFrame, fields: list[str], learned: dict[str, Learned], cfg: FitConfig) -> dict[str, Any]:
+def _pooled_fields(rows: pd.DataFrame, fields: list[str], learned: dict[str, Learned], cfg: FitConfig,
+                   given: list[str]) -> dict[str, Any]:
     """Each field's spec (no name) learned on the pooled ``rows``. The field with the fewest listed values (2-20:
-    a plane's type) is drawn first and the other fields with listed values are conditional on it (its engines),
-    so the pool's fields go together as the real rows' do."""
+    a plane's type) is drawn first, conditional on the ``given`` column that tells most about it in the pool (its
+    engine kind: a piston engine goes with a single-engine plane), and the other fields with listed values are
+    conditional on it (its engines): so the pool's fields go together, and with the row, as the real rows' do."""
     specs = {f: _pooled_shape(f, rows[f], learned[f], cfg) for f in fields}
     listed = [f for f in fields if specs[f].get("kind") in ("choice", "boolean")
               or (specs[f].get("kind") == "integer" and specs[f].get("distribution") == "weighted")]
@@ -105,6 +111,9 @@ def _pooled_fields(rows: pd.DataFrame, fields: list[str], learned: dict[str, Lea
         return specs
     anchor = min(anchors, key=lambda f: len(specs[f].get("values", [True, False])))
     out = dict(specs)
+    by = _best_given(rows, anchor, given, cfg)
+    if by is not None:
+        out[anchor] = _cases_on(by, rows, anchor, learned, cfg, specs[anchor])
     for f in listed:  # a number's cut range would narrow in each case: numbers are learned on the whole pool
         if f != anchor:
             out[f] = _cases_on(anchor, rows, f, learned, cfg, specs[f])
@@ -113,33 +122,63 @@ def _pooled_fields(rows: pd.DataFrame, fields: list[str], learned: dict[str, Lea
 
 def _cases_on(on: str, rows: pd.DataFrame, field: str, learned: dict[str, Learned], cfg: FitConfig,
               default: dict[str, Any]) -> dict[str, Any]:
-    """``field`` conditional on column ``on`` over the pooled rows: a case per value of ``on`` seen in
-    ``2 * min_count`` of them; the pool's shape for the rest. Just ``default`` when fewer than two such values."""
+    """``field`` (one with listed values) conditional on column ``on`` over the pooled rows: a case per value of
+    ``on`` seen in ``min_count`` of them, and for the other rows (the default) their own shape when they have a
+    value that often, else the pool's. Just ``default`` when ``on`` has fewer than two such values."""
     counts = rows[on].value_counts()
-    by = [v for v, c in counts.items() if c >= 2 * cfg.min_count]
+    by = [v for v, c in counts.items() if c >= cfg.min_count]
     if len(by) < 2:
         return default
-    cases = {_plain(v): _pooled_shape(field, rows.loc[rows[on] == v, field], learned[field], cfg) for v in by}
+    cases = {_plain(v): _pooled_shape(field, rows.loc[rows[on] == v, field], learned[field], cfg, default) for v in by}
+    rest = rows.loc[~rows[on].isin(by), field]
+    if len(rest):  # the other rows' own shape where they say enough, else the pool's
+        default = _pooled_shape(field, rest, learned[field], cfg, default)
     return {"kind": "conditional", "on": on, "cases": cases, "default": default}
 
 
-def _pooled_shape(name: str, values: pd.Series, whole: Learned, cfg: FitConfig) -> dict[str, Any]:
-    """One field's shape on pooled rows, learned with the whole fit's guards; where the rows have fewer than
-    ``min_count`` values to learn from (or no category seen that often), the field's shape over every row."""
+def _best_given(rows: pd.DataFrame, field: str, given: list[str], cfg: FitConfig) -> str | None:
+    """The column of ``given`` whose values (those seen in ``min_count`` pooled rows; the rest as one) best
+    predict ``field`` on the pooled rows, by the share of rows whose ``field`` is their value's most common one;
+    None when none beats ``field``'s own most common value by 2% of the rows."""
+    target, labels = _factorized(rows[field])
+    known = target >= 0
+    if not known.any():
+        return None
+    best, best_share = None, np.bincount(target[known]).max() / known.sum() + 0.02
+    for c in given:
+        codes, values = _factorized(rows[c])
+        seen = np.bincount(codes[codes >= 0], minlength=len(values))
+        if (seen >= cfg.min_count).sum() < 2:
+            continue
+        codes = np.where((codes >= 0) & (seen[np.maximum(codes, 0)] >= cfg.min_count), codes, len(values))
+        share = _majority(codes, target, len(labels))[0]
+        if share > best_share:
+            best, best_share = c, share
+    return best
+
+
+def _pooled_shape(name: str, values: pd.Series, whole: Learned, cfg: FitConfig,
+                  fallback: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One field's shape on pooled rows, learned with the whole fit's guards: listed values (categories, weighted
+    numbers) seen in ``min_count`` of the rows, a number's shape from ``2 * min_count`` values (its range ends at
+    the k-th ones). Where the rows say too little, ``fallback`` (default: the field's shape over every row)."""
     from .columns import learn_column
 
     present = values.dropna()
-    empty = 1 - len(present) / len(values)
-    fallback = {k: v for k, v in whole.spec.items() if k not in ("name", "description", "nulls")}
-    if empty > 0:
-        fallback["nulls"] = round(empty, 4)
-    if whole.spec.get("kind") == "choice":
-        counts = present.astype(str).value_counts()
-        kept = {str(v): int(c) for v, c in counts.items() if c >= cfg.min_count}
+    empty = 1 - len(present) / max(1, len(values))
+    if fallback is None:
+        fallback = {k: v for k, v in whole.spec.items() if k not in ("name", "description", "nulls")}
+        if empty > 0:
+            fallback["nulls"] = round(empty, 4)
+    listed = whole.spec.get("kind") == "choice" or whole.spec.get("distribution") == "weighted"
+    if listed:
+        counts = present.value_counts()
+        kept = {_plain(v): int(c) for v, c in counts.items() if c >= cfg.min_count}
         if not kept:
             return fallback
-        spec: dict[str, Any] = {"kind": "choice", "values": kept}
-    elif len(present) < 2 * cfg.min_count:  # a number's range ends at its k-th values: they need 2k to be apart
+        spec: dict[str, Any] = {k: v for k, v in whole.spec.items() if k not in ("name", "description", "nulls", "tails")}
+        spec["values"] = {(str(v) if whole.spec.get("kind") == "choice" else v): c for v, c in kept.items()}
+    elif len(present) < 2 * cfg.min_count:
         return fallback
     else:
         spec = {k: v for k, v in learn_column(name, values.reset_index(drop=True), cfg).spec.items()

@@ -118,11 +118,14 @@ class _Feature:
         return out
 
 
-def tree_order(learned: dict[str, Learned], names: list[str], given: frozenset[str] = frozenset()) -> list[str]:
+def tree_order(learned: dict[str, Learned], names: list[str], given: frozenset[str] = frozenset(),
+               first: frozenset[str] = frozenset()) -> list[str]:
     """Categories and flags by how few values they have, then numbers, each group in table order; ``given``
-    columns (known before the others: a parent's, in a child table) first of all."""
+    columns (known before the others: a parent's, in a child table) first of all, then the ``first`` ones."""
     def rank(c: str) -> tuple[int, int]:
         if c in given:
+            return (-2, 0)
+        if c in first:
             return (-1, 0)
         spec = learned[c].spec
         if spec.get("kind") == "boolean":
@@ -134,15 +137,18 @@ def tree_order(learned: dict[str, Learned], names: list[str], given: frozenset[s
 
 
 def condition_on_trees(learned: dict[str, Learned], skip: set[str], cfg: FitConfig,
-                       keys: set[str] = frozenset(), given: frozenset[str] = frozenset()) -> Conditioned:  # type: ignore[assignment]
+                       keys: set[str] = frozenset(), given: frozenset[str] = frozenset(),
+                       first: frozenset[str] = frozenset()) -> Conditioned:  # type: ignore[assignment]
     """Fit each eligible column on the columns before it; return the columns a tree improves.
 
     ``skip``: columns made by rules (lookups, formulas), neither conditioned nor split on. ``keys``: lookup
     keys; one held as numbers is split on but not conditioned (a case's shape would make numbers between
     its codes, which look nothing up). ``given``: columns split on first and never conditioned themselves.
+    ``first``: columns next in order (lookup keys that pool rare values as ``other``: the columns that go with
+    the pooled rows, a piston engine with the rare small planes, are told apart by it only when split on it).
     """
     names = [c for c, l in learned.items() if c not in skip and l.codes is not None and _eligible(l)]
-    order = tree_order(learned, names, frozenset(given))
+    order = tree_order(learned, names, frozenset(given), frozenset(first))
     out = Conditioned()
     if len(order) < 2:
         return out
