@@ -11,7 +11,8 @@ The result is the same kind of schema a person writes, so it can be read, review
   (``amount = price * quantity``) as ``expression`` columns; everything else through a Gaussian copula
   whose target rank correlations are calibrated (NORTA) so that discrete margins still reach them;
 - **privacy guards**, on by default and stated in the schema: categories and combinations seen in fewer
-  than ``min_count`` rows are left out, numeric and date ranges are cut at the ``tail`` quantiles rather
+  than ``min_count`` rows are left out (a lookup key's rare values pooled as ``other``, so their rows and
+  their fields stay: :func:`.rules.pool_rare_keys`), numeric and date ranges are cut at the ``tail`` quantiles rather
   than the real minimum and maximum, identifier-like columns are never learned as categories.
 
 The steps live in one module each: :mod:`.columns` (one column's kind and shape), :mod:`.rules` (lookups,
