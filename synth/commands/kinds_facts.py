@@ -485,24 +485,39 @@ KIND_FACTS = {'aggregate': {'summary': "A summary of this row's child rows: coun
                    '\n'
                    '    Like a catalog, but the key is its own column (so it can take part in correlations), and this '
                    'entry\n'
-                   '    adds the fields that go with each key. A key with no record gives empty fields.\n'
+                   '    adds the fields that go with each key. A key with no record gives empty fields, or with '
+                   '``other`` fields\n'
+                   '    drawn by their own column specs: what ``synth fit`` writes for the rows of keys too rare to '
+                   'list (pooled\n'
+                   "    under one key value, ``other`` below), so those rows keep their fields' values (a "
+                   'single-engine plane).\n'
                    '\n'
                    '    .. code-block:: yaml\n'
                    '\n'
-                   '        - {name: product, kind: choice, values: {Latte: 12, Espresso: 5}}\n'
+                   '        - {name: product, kind: choice, values: {Latte: 12, Espresso: 5, other: 3}}\n'
                    '        - name: product_facts\n'
                    '          kind: lookup\n'
                    '          key: product\n'
                    '          records:\n'
                    '            - {product: Latte, price: 4.65, calories: 190}\n'
-                   '            - {product: Espresso, price: 2.95, calories: 10}',
+                   '            - {product: Espresso, price: 2.95, calories: 10}\n'
+                   '          other:                                      # rows whose product has no record, field by '
+                   'field\n'
+                   '            price: {kind: float, distribution: uniform, min: 2, max: 6}\n'
+                   '            calories: {kind: conditional, on: price, ...}   # a field may depend on one drawn '
+                   'before it',
             'fields': [('name', 'str', 'required', "The output column's name"),
                        ('nulls', 'float', '0.0', 'Share of rows left empty (0-1)'),
                        ('hidden', 'bool', 'False', 'Made and usable in expressions, but not written'),
                        ('description', 'str | None', 'None', 'Free text for people'),
                        ('key', 'str', 'required', ''),
                        ('records', 'list[dict[str, Any]]', 'required', ''),
-                       ('fields', 'list[str] | None', 'None', '')],
+                       ('fields', 'list[str] | None', 'None', ''),
+                       ('other',
+                        'dict[str, dict[str, Any]] | None',
+                        'None',
+                        'Rows whose key has no record: each field drawn by a column spec (without a name), in this '
+                        'order, so a field may be conditional on one before it; fields not given are empty')],
             'reference': '',
             'example': ''},
  'pattern': {'summary': 'Text codes following templates (``#`` digit, ``?`` letter); optionally unique.',
