@@ -116,6 +116,21 @@ def partitions(address: str | Path, rows: int = PARTITION_ROWS) -> list[Partitio
     return out
 
 
+def same_columns(parts: Sequence[Partition]) -> None:
+    """The part files of one table have the same columns, in any order (from their Parquet metadata), else one line
+    naming the first that differs: a table read in partitions takes its columns from the first."""
+    import pyarrow.parquet as pq
+
+    files = list(dict.fromkeys(p.path for p in parts))
+    first = pq.read_schema(files[0]).names if files else []
+    for file in files[1:]:
+        names = pq.read_schema(file).names
+        missing, extra = [c for c in first if c not in names], [c for c in names if c not in first]
+        if missing or extra:  # another order is fine: each part's columns are taken by name
+            said = ([f"missing {', '.join(map(repr, missing))}"] if missing else []) + ([f"extra {', '.join(map(repr, extra))}"] if extra else [])
+            raise SynthError(f"{file}: its columns differ from those of {files[0]}: {'; '.join(said)}")
+
+
 def _read_table(part: Partition) -> Any:
     """A partition's rows as Arrow reads them (a pyarrow Table), or one line naming the file."""
     import pyarrow.parquet as pq
@@ -128,7 +143,7 @@ def _read_table(part: Partition) -> Any:
         raise SynthError(f"{part.path}: cannot read as Parquet: {first_line(exc)}") from None
 
 
-def _converted(part: Partition, table: Any, columns: Sequence[str], kinds: dict[str, Any], label: str = "synthetic") -> pd.DataFrame:
+def _converted(part: Partition, table: Any, columns: Sequence[str], kinds: dict[str, Any], label: str = "the synthetic table's") -> pd.DataFrame:
     from synth.io.formats import arrow_frame
 
     from .data import convert
@@ -137,7 +152,7 @@ def _converted(part: Partition, table: Any, columns: Sequence[str], kinds: dict[
     extra = [c for c in table.column_names if c not in columns]
     if missing or extra:
         parts = ([f"missing {', '.join(map(repr, missing))}"] if missing else []) + ([f"extra {', '.join(map(repr, extra))}"] if extra else [])
-        raise SynthError(f"{part.path}: the {label} table's columns differ from the real table's: {'; '.join(parts)}")
+        raise SynthError(f"{part.path}: {label} columns differ from the real table's: {'; '.join(parts)}")
     return convert(arrow_frame(table.select(list(columns))), kinds)
 
 
@@ -223,7 +238,7 @@ def _combined(plan: Plan, a: Part, b: Part) -> Part:
 def _real_profile(part: Partition, columns: Sequence[str], kinds: dict[str, Any], numeric: Sequence[str],
                   categorical: Sequence[str]) -> Profile:
     """A task: one partition of the real rows profiled (:class:`audit.reduction.Profile`); no row leaves the worker."""
-    return Profile.of(_converted(part, _read_table(part), columns, kinds, "real"), numeric, categorical)
+    return Profile.of(_converted(part, _read_table(part), columns, kinds, "this part's"), numeric, categorical)
 
 
 def _profiles_combined(limit: int | None, a: Profile, b: Profile) -> Profile:
@@ -233,7 +248,7 @@ def _profiles_combined(limit: int | None, a: Profile, b: Profile) -> Profile:
 def _real_scan(plan: Plan, part: Partition, hashes: np.ndarray | None) -> tuple[Part, np.ndarray | None]:
     """A task: one partition of the real rows summarised for the fidelity metrics (:meth:`Plan.scan`, as the synthetic
     partitions are) and, given the synthetic sample's row ``hashes``, which of them equal one of its rows."""
-    frame = _converted(part, _read_table(part), plan.columns, plan.kinds, "real")
+    frame = _converted(part, _read_table(part), plan.columns, plan.kinds, "this part's")
     return plan.scan(frame), None if hashes is None else np.isin(hashes, row_hashes(frame))
 
 
@@ -304,6 +319,7 @@ class DaskEngine:
         #: given ``real=None`` and this process holds a sample of them (:meth:`real_sample`).
         self.real = None if real is None else str(real)
         self.real_parts = [] if real is None else partitions(real, partition_rows)
+        same_columns(self.real_parts)  # the sample's columns are the first part's
         self.real_distinct_limit = real_distinct_limit
         self.note = ""
         self._client: Client | None = None
