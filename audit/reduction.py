@@ -420,8 +420,8 @@ class Profile:
             values, at = np.unique(np.concatenate([va, vb]), return_inverse=True)
             if limit is not None and len(values) > limit:
                 raise SynthError(f"real column {col!r} has more than {limit:,} distinct values: the exact Kolmogorov-Smirnov "
-                                 "statistic, median and deciles of a partitioned real table need them all in memory; audit it "
-                                 "on one machine (without --engine dask), or round the column")
+                                 "statistic, median and deciles of a partitioned real table need them all in memory; if it "
+                                 f"identifies rows say so (--kind {col}=identifier), else round it or audit on one machine")
             out.numbers[col] = (values, np.bincount(at.ravel(), weights=np.concatenate([na, nb]), minlength=len(values)).astype(np.int64))
         for col, (ua, na) in self.values.items():
             ub, nb = other.values[col]
