@@ -53,7 +53,8 @@ def column_statistics(t: Tables, seed: int = 0) -> dict[str, dict[str, dict[str,
 
     Counts, means, standard deviations and extremes merge exactly over the synthetic rows' partitions
     (:mod:`audit.reduction`); a number column's median and distinct count are the sample's when the synthetic rows
-    are sampled (``"sampled"`` lists them)."""
+    are sampled (``"sampled"`` lists them). A partitioned real table's (``t.real_rows``: ``t.real`` is its sample)
+    come from its merged profile, exactly (the plan's median and distinct values)."""
     syn, real = reductions(t)
     sample = sampled(t).synthetic
     out = {}
