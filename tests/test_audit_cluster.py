@@ -258,6 +258,24 @@ def real_dataset(world, tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.mark.parametrize("sample_rows, holdout", [(10**6, False), (700, True)])
+def test_a_parquet_real_table_is_read_whole_when_small_or_with_a_holdout_and_gives_the_local_report(
+        world, cluster, real_dataset, monkeypatch, sample_rows, holdout):
+    from audit.cluster import DaskEngine
+
+    taken = []
+    original = DaskEngine.real_sample
+    monkeypatch.setattr(DaskEngine, "real_sample", lambda self, positions: taken.append(positions) or original(self, positions))
+    options = {"seed": 3, "target": "income", "sample_rows": sample_rows, "holdout": world["holdout"] if holdout else None}
+    local = audit.run(world["train"], world["leaky"], **options)
+    engine = DaskEngine(world["leaky/"], scheduler=cluster[1], partition_rows=500, real=real_dataset)
+    on_dask = audit.run(None, None, engine=engine, **options)
+    assert taken == [None] and len(on_dask.tables.real) == 2400  # every real row, here: the privacy reference needs them
+    assert report(on_dask) == report(local)
+    said = "the privacy tests' reference reads every real row" if holdout else "there are no more than --sample-rows"
+    assert any("were read whole into this machine: " + said in n for n in on_dask.notes), on_dask.notes
+
+
 def test_a_partitioned_real_table_gives_the_local_report_and_the_client_holds_only_its_sample(world, cluster, real_dataset,
                                                                                               monkeypatch):
     from audit.cluster import DaskEngine
