@@ -12,6 +12,14 @@ merge in pairs on the workers (:func:`tree_reduce`), so the client receives one 
 medians and quantiles it needs over the partitions' distances in four small rounds
 (:func:`audit.evidence.order_statistics`). No synthetic row reaches the client through this path.
 
+With ``real`` (a Parquet file or dataset folder) and no holdout, the real rows are read by the workers too
+(:func:`audit.run` is given ``real=None``): the client takes a seeded sample of them by position
+(:meth:`DaskEngine.real_sample`; the column kinds are inferred on it), one task per real partition profiles it
+(:class:`audit.reduction.Profile`, merged in pairs: the plan follows exactly, :meth:`audit.reduction.Plan.from_profile`),
+and one per real partition summarises it with that plan (:meth:`DaskEngine.real_scan`, merged in pairs), so the
+client holds the two samples and merged summaries only. With a holdout the privacy tests' reference reads every
+real row, so the client reads the real table whole (:meth:`DaskEngine.real_sample` of every row).
+
     >>> import audit                                                                             # doctest: +SKIP
     >>> engine = DaskEngine("synthetic.parquet", workers=2)   # or scheduler="tcp://host:8786"  # doctest: +SKIP
     >>> result = audit.run(real, synthetic, holdout=holdout, engine=engine)                     # doctest: +SKIP
