@@ -26,7 +26,8 @@ from synth.errors import SynthError
 
 from . import fidelity, privacy, rules, utility  # noqa: F401  (importing them registers the built-in metrics)
 from .data import Encoding, Tables, align_real, check_columns, kinds_from_schema, with_synthetic
-from .reduction import SAMPLE_ROWS, Plan, finish, sample_positions, sampled
+from .evidence import row_hashes
+from .reduction import REAL_STREAM, SAMPLE_ROWS, Plan, finish, sample_positions, sampled, sampled_both
 from .metric import Metric
 from .policy import Policy
 from .registry import INPUTS, SECTIONS, Context, MetricUnit, Section, register, units
@@ -146,7 +147,7 @@ class AuditResult:
         return render_html(self)
 
 
-def run(real: pd.DataFrame, synthetic: pd.DataFrame | None, holdout: pd.DataFrame | None = None, target: str | None = None,
+def run(real: pd.DataFrame | None, synthetic: pd.DataFrame | None, holdout: pd.DataFrame | None = None, target: str | None = None,
         sensitive: Sequence[str] = (), time_column: str | None = None, kinds: dict[str, str] | None = None,
         policy: Policy | None = None, seed: int = 0, progress: Callable[[str], None] | None = None,
         schema: Schema | None = None, sections: Sequence[str] | None = None, link: Any = None,
@@ -165,6 +166,11 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame | None, holdout: pd.DataFram
     ``sample_rows`` synthetic rows, or all of them when there are no more (see :mod:`audit.reduction`). ``engine``
     (e.g. :class:`audit.cluster.DaskEngine` over the synthetic rows' address) does both elsewhere, partition by
     partition, with the same answers; ``synthetic`` may then be None: this process then holds only the sample.
+    ``real`` may be None too when the engine reads a partitioned real table (``DaskEngine(..., real=ADDRESS)``):
+    without a holdout, the real rows are then profiled and summarised by the engine, exactly (the fidelity metrics
+    and column statistics), and this process holds a seeded sample of ``sample_rows`` of them, on which the column
+    kinds are inferred (``kinds`` or ``schema`` fix them) and the sampled metrics run; with a holdout the privacy
+    tests' reference needs every real row here, so the engine reads them whole into this process.
 
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
@@ -176,6 +182,14 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame | None, holdout: pd.DataFram
     """
     step = progress or (lambda _m: None)
     started = time.perf_counter()
+    partitioned = False  # the real rows are a partitioned table the engine summarises; ``real`` becomes their sample
+    if real is None:
+        if not getattr(engine, "real_parts", None):
+            raise SynthError("the real rows, or an engine that reads them")
+        # the privacy tests' real reference (and taking the holdout's rows out of the real table) read every real
+        # row: with a holdout the real table is read whole into this process, as on one machine
+        at = None if holdout is not None else sample_positions(engine.real_rows, seed, sample_rows, REAL_STREAM)
+        real, partitioned = engine.real_sample(at), at is not None
     if schema is not None:  # the audit treats the data as the schema that made it does
         declared = {c: k for c, k in kinds_from_schema(schema).items() if c in real.columns}
         kinds = {**declared, **(kinds or {})} or None
@@ -183,6 +197,8 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame | None, holdout: pd.DataFram
         check_columns(real, synthetic)
     # the real side next: what an engine's tasks need is fixed from it before any synthetic row is read
     t = align_real(real, holdout, kinds)
+    if partitioned:
+        t.real_rows = engine.real_rows
     named = [("target", target), ("time column", time_column), *(("sensitive column", c) for c in sensitive)]
     for what, col in named:  # the CLI's options are --target, --time-column, --sensitive
         if col is not None and col not in t.kinds:
@@ -204,7 +220,10 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame | None, holdout: pd.DataFram
             raise SynthError(f"the synthetic rows the engine reads ({total:,}) are not the synthetic table audited "
                              f"({len(synthetic):,} rows): give the engine the same table")
         at = sample_positions(total, seed, sample_rows)
-        plan = Plan.of(t, seed=seed)
+        if partitioned:  # the plan from every real row, profiled on the workers (the same plan as from the whole table)
+            plan = Plan.from_profile(t, engine.real_profile(list(t.real.columns), t.kinds, t.numeric, t.categorical), seed=seed)
+        else:
+            plan = Plan.of(t, seed=seed)
         if hasattr(engine, "scan"):  # each partition read once: the fidelity summary, the privacy scan and the sample
             wants_privacy = t.holdout is not None and (sections is None or "privacy" in sections)
             ref = privacy.reference_of(t, encoding, seed, sensitive, engine) if wants_privacy else None
@@ -230,7 +249,25 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame | None, holdout: pd.DataFram
         plan, parts, evidence = scanned
         if evidence is not None:
             ctx.cache["evidence"] = privacy.checked(evidence, t)
-        t.cache[("reduction", None)] = finish(t, plan, parts)
+        real_parts = None
+        if partitioned:  # the real rows summarised on the workers, as the synthetic ones were, with the same plan
+            wants_copies = sections is None or "privacy" in sections
+            real_part, copied = engine.real_scan(plan, row_hashes(sample.synthetic) if wants_copies else None)
+            real_parts = [real_part]
+        t.cache[("reduction", None)] = finish(t, plan, parts, real_parts)
+    if partitioned:
+        notes.append(f"The real rows were read on Dask: {len(engine.real_parts):,} partitions of {engine.real} ({t.real_count:,} rows), "
+                     "profiled (each number column's distinct values, each category's counts: the plan, medians and deciles) and "
+                     "summarised for the fidelity metrics and column statistics there, exactly; this machine holds a seeded "
+                     f"sample of {len(t.real):,} of them, on which the column kinds were inferred (--kind or --schema fix them).")
+    elif getattr(engine, "real_parts", None):
+        notes.append(f"The real rows ({engine.real}, {len(t.real):,} rows) were read whole into this machine: "
+                     + ("the privacy tests' reference reads every real row." if holdout is not None else
+                        f"there are no more than --sample-rows ({sample_rows:,})."))
+    both = sampled_both(t)
+    if both.real_rows is not None:
+        notes.append(f"{both.real_rows:,} real rows: Spearman correlations, detection, time series and utility"
+                     f"{' (and schema rules)' if partitioned else ''} read a seeded sample of {len(both.real):,} of them.")
     if sample.synthetic_rows is not None:
         notes.append(f"{sample.synthetic_rows:,} synthetic rows: counts, sums, extremes, histograms and joint tables cover every "
                      f"row; Spearman correlations, detection, time series, utility, attribute inference, "
@@ -253,6 +290,8 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame | None, holdout: pd.DataFram
         for unit in runnable:
             result = unit.compute(ctx)
             metrics.extend(result if isinstance(result, list) else [result])
+    if partitioned and wants_copies:  # the raw share of a skipped exact-copies test, over every real row (on the workers)
+        _copies_over_every_real_row(metrics, copied)
     # the privacy tests decide together: Holm's step-down over the tests the policy names
     privacy.decide_family([m for m in metrics if m.section == "privacy"], ctx.tolerances, policy.alpha)
     if engine is not None and getattr(engine, "note", ""):
@@ -265,10 +304,20 @@ def run(real: pd.DataFrame, synthetic: pd.DataFrame | None, holdout: pd.DataFram
                       "closeness to training rows with their closeness to real rows the generator never saw; without those, "
                       "a memorised row and a realistic one look the same. Keep back a share of the real rows before fitting "
                       "(`synth fit real.csv --holdout-out holdout.csv --holdout-share 0.2`) and pass them with --holdout.")
-    inputs = {"real_rows": len(t.real), "synthetic_rows": t.synthetic_count, "holdout_rows": None if holdout is None else len(holdout),
+    inputs = {"real_rows": t.real_count, "synthetic_rows": t.synthetic_count, "holdout_rows": None if holdout is None else len(holdout),
               "target": target, "sensitive": list(sensitive), "time_column": time_column, "seed": seed,
               "engine": "local" if engine is None else type(engine).__name__}
     return AuditResult(t, metrics, fidelity.column_statistics(t, seed), policy, notes, time.perf_counter() - started, inputs)
+
+
+def _copies_over_every_real_row(metrics: list[Metric], copied: np.ndarray | None) -> None:
+    """Without a holdout, the exact-copies test is skipped but reports how many synthetic (sample) rows equal a real
+    row: with a partitioned real table this process holds a sample of the real rows only, so the count is the
+    engine's (:meth:`audit.cluster.DaskEngine.real_scan`), over every real row: the local audit's number."""
+    for m in metrics:
+        if m.name == "exact_copies" and m.skipped is not None and copied is not None and m.raw is not None:
+            m.raw = float(copied.mean())
+            m.details["synthetic_rows_equal_to_a_training_row"] = int(copied.sum())
 
 
 def _without_holdout_rows(t: Tables) -> tuple[Tables, int]:

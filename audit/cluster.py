@@ -12,6 +12,14 @@ merge in pairs on the workers (:func:`tree_reduce`), so the client receives one 
 medians and quantiles it needs over the partitions' distances in four small rounds
 (:func:`audit.evidence.order_statistics`). No synthetic row reaches the client through this path.
 
+With ``real`` (a Parquet file or dataset folder) and no holdout, the real rows are read by the workers too
+(:func:`audit.run` is given ``real=None``): the client takes a seeded sample of them by position
+(:meth:`DaskEngine.real_sample`; the column kinds are inferred on it), one task per real partition profiles it
+(:class:`audit.reduction.Profile`, merged in pairs: the plan follows exactly, :meth:`audit.reduction.Plan.from_profile`),
+and one per real partition summarises it with that plan (:meth:`DaskEngine.real_scan`, merged in pairs), so the
+client holds the two samples and merged summaries only. With a holdout the privacy tests' reference reads every
+real row, so the client reads the real table whole (:meth:`DaskEngine.real_sample` of every row).
+
     >>> import audit                                                                             # doctest: +SKIP
     >>> engine = DaskEngine("synthetic.parquet", workers=2)   # or scheduler="tcp://host:8786"  # doctest: +SKIP
     >>> result = audit.run(real, synthetic, holdout=holdout, engine=engine)                     # doctest: +SKIP
@@ -33,8 +41,8 @@ import numpy as np
 from synth.errors import SynthError
 from synth.io.files import row_group_runs
 
-from .evidence import Evidence, Queries, Reference, Shard, Summary, _summed
-from .reduction import Part, Plan
+from .evidence import Evidence, Queries, Reference, Shard, Summary, _summed, row_hashes
+from .reduction import REAL_DISTINCT_LIMIT, Part, Plan, Profile
 from .shards import REAL_SHARD_ROWS, Nearest, RealShard, closer
 
 if TYPE_CHECKING:
@@ -52,6 +60,25 @@ class Partition:
     path: str
     row_groups: tuple[int, ...]
     rows: int
+
+
+def is_parquet(address: str | Path) -> bool:
+    """True when ``address`` is a Parquet file or a folder (read as a Parquet dataset) on this file system: a table
+    that :func:`partitions` can cut for the workers.
+
+    >>> is_parquet("real.parquet"), is_parquet("real.csv"), is_parquet("postgresql://me@db/shop#orders")
+    (True, False, False)
+    """
+    from synth.io import parse_address
+    from synth.io.registry import format_for
+
+    try:
+        parsed = parse_address(address)
+        if parsed.scheme != "file" or parsed.is_stdio:
+            return False
+        return Path(parsed.path).is_dir() or format_for(parsed).name == "parquet"
+    except SynthError:
+        return False
 
 
 def partitions(address: str | Path, rows: int = PARTITION_ROWS) -> list[Partition]:
@@ -97,6 +124,21 @@ def partitions(address: str | Path, rows: int = PARTITION_ROWS) -> list[Partitio
     return out
 
 
+def same_columns(parts: Sequence[Partition]) -> None:
+    """The part files of one table have the same columns, in any order (from their Parquet metadata), else one line
+    naming the first that differs: a table read in partitions takes its columns from the first."""
+    import pyarrow.parquet as pq
+
+    files = list(dict.fromkeys(p.path for p in parts))
+    first = pq.read_schema(files[0]).names if files else []
+    for file in files[1:]:
+        names = pq.read_schema(file).names
+        missing, extra = [c for c in first if c not in names], [c for c in names if c not in first]
+        if missing or extra:  # another order is fine: each part's columns are taken by name
+            said = ([f"missing {', '.join(map(repr, missing))}"] if missing else []) + ([f"extra {', '.join(map(repr, extra))}"] if extra else [])
+            raise SynthError(f"{file}: its columns differ from those of {files[0]}: {'; '.join(said)}")
+
+
 def _read_table(part: Partition) -> Any:
     """A partition's rows as Arrow reads them (a pyarrow Table), or one line naming the file."""
     import pyarrow.parquet as pq
@@ -109,7 +151,7 @@ def _read_table(part: Partition) -> Any:
         raise SynthError(f"{part.path}: cannot read as Parquet: {first_line(exc)}") from None
 
 
-def _converted(part: Partition, table: Any, columns: Sequence[str], kinds: dict[str, Any]) -> pd.DataFrame:
+def _converted(part: Partition, table: Any, columns: Sequence[str], kinds: dict[str, Any], label: str = "the synthetic table's") -> pd.DataFrame:
     from synth.io.formats import arrow_frame
 
     from .data import convert
@@ -118,7 +160,7 @@ def _converted(part: Partition, table: Any, columns: Sequence[str], kinds: dict[
     extra = [c for c in table.column_names if c not in columns]
     if missing or extra:
         parts = ([f"missing {', '.join(map(repr, missing))}"] if missing else []) + ([f"extra {', '.join(map(repr, extra))}"] if extra else [])
-        raise SynthError(f"{part.path}: the synthetic table's columns differ from the real table's: {'; '.join(parts)}")
+        raise SynthError(f"{part.path}: {label} columns differ from the real table's: {'; '.join(parts)}")
     return convert(arrow_frame(table.select(list(columns))), kinds)
 
 
@@ -201,6 +243,27 @@ def _combined(plan: Plan, a: Part, b: Part) -> Part:
     return plan.combine(a, b)
 
 
+def _real_profile(part: Partition, columns: Sequence[str], kinds: dict[str, Any], numeric: Sequence[str],
+                  categorical: Sequence[str]) -> Profile:
+    """A task: one partition of the real rows profiled (:class:`audit.reduction.Profile`); no row leaves the worker."""
+    return Profile.of(_converted(part, _read_table(part), columns, kinds, "this part's"), numeric, categorical)
+
+
+def _profiles_combined(limit: int | None, a: Profile, b: Profile) -> Profile:
+    return a.combine(b, limit)
+
+
+def _real_scan(plan: Plan, part: Partition, hashes: np.ndarray | None) -> tuple[Part, np.ndarray | None]:
+    """A task: one partition of the real rows summarised for the fidelity metrics (:meth:`Plan.scan`, as the synthetic
+    partitions are) and, given the synthetic sample's row ``hashes``, which of them equal one of its rows."""
+    frame = _converted(part, _read_table(part), plan.columns, plan.kinds, "this part's")
+    return plan.scan(frame), None if hashes is None else np.isin(hashes, row_hashes(frame))
+
+
+def _real_combined(plan: Plan, a: tuple[Part, np.ndarray | None], b: tuple[Part, np.ndarray | None]) -> tuple[Part, np.ndarray | None]:
+    return plan.combine(a[0], b[0]), None if a[1] is None else a[1] | b[1]  # type: ignore[operator]
+
+
 def _digit_counts(shard: Shard, requests: list[tuple[str, int, int]]) -> list[tuple[np.ndarray, np.ndarray]]:
     return shard.digit_counts(requests)
 
@@ -249,7 +312,8 @@ class DaskEngine:
 
     def __init__(self, synthetic: str | Path, scheduler: str | Client | None = None, workers: int = 2,
                  partition_rows: int = PARTITION_ROWS, timeout: float | None = None,
-                 real_shard_rows: int | None = REAL_SHARD_ROWS) -> None:
+                 real_shard_rows: int | None = REAL_SHARD_ROWS, real: str | Path | None = None,
+                 real_distinct_limit: int | None = REAL_DISTINCT_LIMIT) -> None:
         from synth.cluster import require_dask
 
         require_dask()
@@ -258,6 +322,13 @@ class DaskEngine:
         self.synthetic, self.scheduler, self.workers = str(synthetic), scheduler, workers
         self.partition_rows, self.timeout, self.real_shard_rows = partition_rows, timeout, real_shard_rows
         self.parts = partitions(synthetic, partition_rows)  # checked before any cluster is started or reached
+        #: With ``real`` (a Parquet file or dataset folder every worker can open): the real rows' partitions, which
+        #: the workers profile and summarise (:meth:`real_profile`, :meth:`real_scan`); :func:`audit.run` is then
+        #: given ``real=None`` and this process holds a sample of them (:meth:`real_sample`).
+        self.real = None if real is None else str(real)
+        self.real_parts = [] if real is None else partitions(real, partition_rows)
+        same_columns(self.real_parts)  # the sample's columns are the first part's
+        self.real_distinct_limit = real_distinct_limit
         self.note = ""
         self._client: Client | None = None
 
@@ -294,12 +365,19 @@ class DaskEngine:
             warnings.filterwarnings("ignore", message="Sending large graph")
             return client.submit(_load, blob, key=f"audit-{name}-{tokenize(blob, self.parts)}")
 
-    def _wanted(self, positions: np.ndarray | None) -> list[np.ndarray | None]:
-        """Per partition, its rows among ``positions`` (sorted, counted over the partitions in order; None: every row),
-        counted from its first row; None for a partition holding none (but the first, so a sample has columns)."""
-        starts = np.cumsum([0] + [p.rows for p in self.parts])
+    @property
+    def real_rows(self) -> int:
+        """The real rows (with ``real``), from the Parquet metadata."""
+        return sum(p.rows for p in self.real_parts)
+
+    def _wanted(self, positions: np.ndarray | None, parts: Sequence[Partition] | None = None) -> list[np.ndarray | None]:
+        """Per partition (of ``parts``, default the synthetic rows'), its rows among ``positions`` (sorted, counted over
+        the partitions in order; None: every row), counted from its first row; None for a partition holding none (but
+        the first, so a sample has columns)."""
+        parts = self.parts if parts is None else parts
+        starts = np.cumsum([0] + [p.rows for p in parts])
         wanted = [np.arange(p.rows) if positions is None else
-                  positions[(positions >= starts[i]) & (positions < starts[i + 1])] - starts[i] for i, p in enumerate(self.parts)]
+                  positions[(positions >= starts[i]) & (positions < starts[i + 1])] - starts[i] for i, p in enumerate(parts)]
         return [w if len(w) or i == 0 else None for i, w in enumerate(wanted)]
 
     @staticmethod
@@ -312,11 +390,41 @@ class DaskEngine:
         """The synthetic rows at ``positions`` (sorted, counted over the partitions in order; None: every row), as
         read: one task per partition holding some, concatenated in order on the client. (:meth:`scan` with
         ``sample=True`` takes them in the read it makes anyway.)"""
-        wanted = self._wanted(positions)
+        return self._sample(self.parts, positions)
+
+    def real_sample(self, positions: np.ndarray | None) -> pd.DataFrame:
+        """The real rows at ``positions`` (as :meth:`sample` takes the synthetic ones; None: every row, the whole real
+        table in this process)."""
+        return self._sample(self.real_parts, positions)
+
+    def _sample(self, parts: Sequence[Partition], positions: np.ndarray | None) -> pd.DataFrame:
+        wanted = self._wanted(positions, parts)
         keep = [i for i, w in enumerate(wanted) if w is not None]
         with self._connect() as client:
-            frames = client.gather(client.map(sample_partition, [self.parts[i] for i in keep], [wanted[i] for i in keep]))
+            frames = client.gather(client.map(sample_partition, [parts[i] for i in keep], [wanted[i] for i in keep], pure=False))
         return self._concatenated(frames)
+
+    def real_profile(self, columns: Sequence[str], kinds: dict[str, Any], numeric: Sequence[str],
+                     categorical: Sequence[str]) -> Profile:
+        """The real rows' :class:`audit.reduction.Profile` (what :meth:`audit.reduction.Plan.from_profile` needs): one
+        task per real partition, merged in pairs on the workers, so this process receives the merged profile only
+        (each number column's distinct values and counts, at most ``real_distinct_limit`` of them; each category
+        column's values and counts)."""
+        with self._connect() as client:
+            profiles = client.map(_real_profile, self.real_parts, columns=list(columns), kinds=kinds, numeric=list(numeric),
+                                  categorical=list(categorical), pure=False)
+            return client.gather(tree_reduce(client, profiles, _profiles_combined, self.real_distinct_limit))
+
+    def real_scan(self, plan: Plan, hashes: np.ndarray | None = None) -> tuple[Part, np.ndarray | None]:
+        """The real rows summarised for the fidelity metrics (one :class:`Part`, merged in pairs on the workers, as the
+        synthetic rows' are) and, given the synthetic sample's row ``hashes``, which of those rows equal a real row."""
+        with self._connect() as client:
+            shipped = self._shipped(client, plan, "real-plan")
+            try:
+                scans = [client.submit(_real_scan, shipped, part, hashes, pure=False) for part in self.real_parts]
+                return client.gather(tree_reduce(client, scans, _real_combined, shipped))
+            finally:
+                shipped.release()
 
     def reduce(self, plan: Plan) -> list[Part]:
         """Every partition's fidelity summary, one task each, merged in pairs on the workers (:meth:`Plan.combine`):

@@ -34,11 +34,19 @@ class Tables:
     cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # derived views, computed once
     #: When ``synthetic`` is a sample (an engine's, or :func:`audit.reduction.sampled`), how many rows it was drawn from.
     synthetic_rows: int | None = None
+    #: When ``real`` is a sample (a partitioned real table's, :class:`audit.cluster.DaskEngine`, or
+    #: :func:`audit.reduction.sampled`), how many rows it was drawn from.
+    real_rows: int | None = None
 
     @property
     def synthetic_count(self) -> int:
         """How many synthetic rows are audited (more than ``len(synthetic)`` when that is a sample)."""
         return len(self.synthetic) if self.synthetic_rows is None else self.synthetic_rows
+
+    @property
+    def real_count(self) -> int:
+        """How many real rows are audited (more than ``len(real)`` when that is a sample)."""
+        return len(self.real) if self.real_rows is None else self.real_rows
 
     @property
     def numeric(self) -> list[str]:
@@ -123,7 +131,7 @@ def with_synthetic(t: Tables, synthetic: pd.DataFrame) -> Tables:
     columns = list(t.real.columns)
     converted = convert(synthetic[columns], t.kinds)
     _check_readable("synthetic", synthetic, converted, t.kinds)
-    return Tables(t.real, converted, t.holdout, t.kinds, synthetic_rows=t.synthetic_rows)
+    return Tables(t.real, converted, t.holdout, t.kinds, synthetic_rows=t.synthetic_rows, real_rows=t.real_rows)
 
 
 def check_columns(real: pd.DataFrame, synthetic: pd.DataFrame) -> None:

@@ -22,7 +22,7 @@ from sklearn.model_selection import StratifiedKFold
 from .data import MISSING, Encoding, Tables
 from .distance import total_variation
 from .metric import Metric, clamp01
-from .reduction import Reduction, reductions, sample_note, sampled
+from .reduction import Reduction, reductions, sample_note, sampled, sampled_both
 from .registry import Context, MetricUnit, register
 
 if TYPE_CHECKING:
@@ -53,7 +53,8 @@ def column_statistics(t: Tables, seed: int = 0) -> dict[str, dict[str, dict[str,
 
     Counts, means, standard deviations and extremes merge exactly over the synthetic rows' partitions
     (:mod:`audit.reduction`); a number column's median and distinct count are the sample's when the synthetic rows
-    are sampled (``"sampled"`` lists them)."""
+    are sampled (``"sampled"`` lists them). A partitioned real table's (``t.real_rows``: ``t.real`` is its sample)
+    come from its merged profile, exactly (the plan's median and distinct values)."""
     syn, real = reductions(t)
     sample = sampled(t).synthetic
     out = {}
@@ -62,9 +63,13 @@ def column_statistics(t: Tables, seed: int = 0) -> dict[str, dict[str, dict[str,
         for label, r in (("real", real), ("synthetic", syn)):
             if col in t.numeric:
                 n = r.numbers[col]
-                values = (t.real if label == "real" else sample)[col].dropna()
-                info: dict[str, Any] = {"distinct": float(values.nunique()), "missing_share": (r.rows - n.present) / max(r.rows, 1),
-                                        "mean": r.mean(col), "median": _f(values.median()), "std": r.std(col),
+                if label == "real" and t.real_rows is not None:  # a partitioned real table: from its merged profile
+                    distinct, median = len(r.plan.distinct[col]), r.plan.centre[col] if n.present else None
+                else:
+                    values = (t.real if label == "real" else sample)[col].dropna()
+                    distinct, median = values.nunique(), _f(values.median())
+                info: dict[str, Any] = {"distinct": float(distinct), "missing_share": (r.rows - n.present) / max(r.rows, 1),
+                                        "mean": r.mean(col), "median": median, "std": r.std(col),
                                         "min": _f(n.low) if n.present else None, "max": _f(n.high) if n.present else None}
                 if label == "synthetic" and len(sample) < t.synthetic_count:
                     info["sampled"] = ["distinct", "median"]
@@ -131,8 +136,8 @@ def pair_trends(t: Tables, seed: int = 0, pairs: list[tuple[str, str]] | None = 
     corr, cont = {}, {}
     real_corr, syn_corr = {}, {}
     syn, real = reductions(t, None, pairs)
-    sample = sampled(t)
-    ranks = {"real": _Ranks(t.real), "synthetic": _Ranks(sample.synthetic)}
+    sample = sampled_both(t)
+    ranks = {"real": _Ranks(sample.real), "synthetic": _Ranks(sample.synthetic)}
     for a, b in syn.plan.pairs:
         if a in t.numeric and b in t.numeric:
             rr, rs = real.pearson(a, b), syn.pearson(a, b)
@@ -147,7 +152,8 @@ def pair_trends(t: Tables, seed: int = 0, pairs: list[tuple[str, str]] | None = 
     m_corr = Metric("correlation_similarity", "fidelity", _mean(corr), _mean(corr),
                     "How well pairwise Pearson correlations between numeric columns are kept: 1 - |r_real - r_synthetic| / 2, averaged.",
                     details={"per_pair": corr, "real": real_corr, "synthetic": syn_corr,
-                             **({"spearman_on_sample": len(sample.synthetic)} if sample.synthetic_rows is not None else {})})
+                             **({"spearman_on_sample": len(sample.synthetic)} if sample.synthetic_rows is not None else {}),
+                             **({"spearman_on_real_sample": len(sample.real)} if sample.real_rows is not None else {})})
     m_cont = Metric("contingency_similarity", "fidelity", _mean(cont), _mean(cont),
                     "How well joint frequencies of category pairs (numbers cut into real deciles) are kept: 1 - total variation distance.",
                     details={"per_pair": cont})
@@ -267,10 +273,11 @@ def dependence_kept(t: Tables, correlations: Metric, seed: int = 0, pairs: list[
     total = sum(strength.values())
     score = float(sum(kept[k] * strength[k] for k in kept) / total)
     lost = sorted(kept, key=kept.get)[:5]
+    spearman = "; Spearman correlations" if sampled_both(t).real_rows is not None else "; synthetic Spearman correlations"
     return Metric("dependence_kept", "fidelity", score, score,
                   f"Share of the real table's strong pairwise association (|Spearman| or bias-corrected Cramer's V of "
                   f"{STRONG_ASSOCIATION} or more) that the synthetic table keeps, weighted by strength; columns shuffled "
-                  f"independently score near 0{'; synthetic Spearman correlations' + sample_note(t) if sample_note(t) else ''}.",
+                  f"independently score near 0{spearman + sample_note(t) if sample_note(t) else ''}.",
                   details={"per_pair": kept, "real_association": strength, "most_lost": lost})
 
 
@@ -322,8 +329,8 @@ SMALL_FOR_THREADS = 20_000  # rows per side below which the detector runs on one
 
 def detection(t: Tables, encoding: Encoding, seed: int = 0) -> Metric:
     """A classifier tries to tell real rows from synthetic ones; AUC 0.5 means it cannot (on the synthetic sample:
-    :func:`audit.reduction.sampled`)."""
-    t = sampled(t)
+    :func:`audit.reduction.sampled_both`)."""
+    t = sampled_both(t)
     rng = np.random.default_rng(seed)
     m = min(len(t.real), len(t.synthetic), DETECTION_ROWS)
     if m < 20:
@@ -385,7 +392,7 @@ def _pacf(acf: np.ndarray) -> np.ndarray:
 def time_series(t: Tables, time_column: str, lags: int = 14) -> Metric:
     """Autocorrelation and partial autocorrelation of each numeric column, ordered by the time column (on the
     synthetic sample: an ordering does not merge over partitions)."""
-    t = sampled(t)
+    t = sampled_both(t)
     if time_column not in t.numeric:
         return Metric("time_series", "fidelity", None, None, "autocorrelation similarity",
                       skipped=f"--time-column {time_column!r} is not a date/time or numeric column")

@@ -41,6 +41,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from synth.errors import SynthError
+
 from .data import MISSING, Tables
 
 #: Rows of the bounded synthetic sample the metrics that do not merge read (all rows when there are fewer).
@@ -87,17 +89,23 @@ def _fraction(total: int) -> Fraction:
     return Fraction(total, 1 << _SCALE)
 
 
-def sample_positions(rows: int, seed: int = 0, limit: int = SAMPLE_ROWS) -> np.ndarray | None:
-    """Positions (sorted) of the bounded, seeded sample of ``rows`` synthetic rows; None: every row (``rows <= limit``).
+#: The sample's generator streams: the synthetic rows' and the real rows' samples are drawn apart.
+SYNTHETIC_STREAM, REAL_STREAM = 1616, 1617
 
-    Drawn from a generator of its own, so the audit's other draws are what they were.
+
+def sample_positions(rows: int, seed: int = 0, limit: int = SAMPLE_ROWS, stream: int = SYNTHETIC_STREAM) -> np.ndarray | None:
+    """Positions (sorted) of the bounded, seeded sample of ``rows`` synthetic (or, ``stream=REAL_STREAM``, real) rows;
+    None: every row (``rows <= limit``).
+
+    Drawn from a generator of its own, so the audit's other draws are what they were; by position, so the same rows
+    whatever the partitioning of the table.
 
     >>> sample_positions(10, limit=20) is None, sample_positions(10, limit=3).tolist()
     (True, [5, 7, 9])
     """
     if rows <= limit:
         return None
-    return np.sort(np.random.default_rng([seed, 1616]).choice(rows, limit, replace=False))
+    return np.sort(np.random.default_rng([seed, stream]).choice(rows, limit, replace=False))
 
 
 # --- one partition -----------------------------------------------------------------------------------------------
@@ -168,6 +176,28 @@ class Plan:
         real_values = {c: pd.Index(pd.unique(t.real[c].to_numpy(object))) for c in categorical}
         chosen = _pairs(t, seed) if pairs is None else list(pairs)
         return cls(list(t.real.columns), dict(t.kinds), numeric, categorical, chosen, centre, distinct, edges, deciles, real_values)
+
+    @classmethod
+    def from_profile(cls, t: Tables, profile: Profile, pairs: Sequence[tuple[str, str]] | None = None, seed: int = 0) -> Plan:
+        """The plan :meth:`of` gives for the whole real table, from its :class:`Profile` (merged over its partitions):
+        ``t`` gives the columns and kinds (its real rows may be a sample: only :func:`audit.fidelity._pairs` reads
+        it, for the column names). The same numbers, bit for bit: the median and deciles are read from the distinct
+        values and their counts with numpy's own interpolation (:func:`quantiles_of_counts`)."""
+        from .fidelity import _pairs
+
+        centre, distinct, edges, deciles = {}, {}, {}, {}
+        for col in t.numeric:
+            values, counts = profile.numbers[col]
+            centre[col] = median_of_counts(values, counts) if len(values) else 0.0
+            distinct[col] = values
+            if len(values):
+                e = np.unique(np.linspace(values[0], values[-1], HISTOGRAM_BINS + 1))
+                edges[col] = e if len(e) >= 2 else np.array([values[0] - 0.5, values[0] + 0.5])
+            deciles[col] = (np.unique(quantiles_of_counts(values, counts, np.linspace(0, 1, DECILE_BINS + 1))) if len(values)
+                            else np.array([0.0]))
+        real_values = {c: pd.Index(profile.values[c][0], dtype=object) for c in t.categorical}
+        chosen = _pairs(t, seed) if pairs is None else list(pairs)
+        return cls(list(t.real.columns), dict(t.kinds), t.numeric, t.categorical, chosen, centre, distinct, edges, deciles, real_values)
 
     def decile_bins(self, col: str) -> int:
         """Codes of a number column in the joint tables: its decile bins, and one for missing values."""
@@ -345,6 +375,101 @@ class Plan:
         return Reduction(self, sum(p.rows for p in parts), numbers, counts, vocab, products, joints)
 
 
+# --- the real side's profile, partition by partition -------------------------------------------------------------
+#: Distinct values of one real number column a partitioned profile keeps (16 bytes each, with their counts): the
+#: exact Kolmogorov-Smirnov statistic, median and deciles need every one. Above it the audit stops with one line.
+REAL_DISTINCT_LIMIT = 4_000_000
+
+
+@dataclass
+class Profile:
+    """What :meth:`Plan.from_profile` needs from the real rows, merged exactly over their partitions: per number
+    column its distinct present values (sorted) and how many rows carry each; per category column its values in the
+    order they first occur and their counts."""
+
+    rows: int
+    numbers: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    values: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, numeric: Sequence[str], categorical: Sequence[str]) -> Profile:
+        """One partition's profile (converted as :func:`audit.data.convert` converts it)."""
+        out = cls(rows=len(frame))
+        for col in numeric:
+            x = frame[col].to_numpy(float)
+            values, counts = np.unique(x[~np.isnan(x)], return_counts=True)
+            out.numbers[col] = (values, counts.astype(np.int64))
+        for col in categorical:
+            codes, uniques = pd.factorize(frame[col].to_numpy(object), use_na_sentinel=False)
+            out.values[col] = (np.asarray(uniques, object), np.bincount(codes, minlength=len(uniques)).astype(np.int64))
+        return out
+
+    def combine(self, other: Profile, limit: int | None = REAL_DISTINCT_LIMIT) -> Profile:
+        """This partition's profile and the next one's (``other``, later rows) as one: category values keep the order
+        they first occur in. A number column with more than ``limit`` distinct values is one line naming it.
+
+        >>> a = Profile.of(pd.DataFrame({"x": [2.0, 1.0, np.nan], "c": ["b", "a", "b"]}), ["x"], ["c"])
+        >>> b = Profile.of(pd.DataFrame({"x": [2.0, 3.0], "c": ["c", "a"]}), ["x"], ["c"])
+        >>> both = a.combine(b)
+        >>> both.rows, [v.tolist() for v in both.numbers["x"]], [v.tolist() for v in both.values["c"]]
+        (5, [[1.0, 2.0, 3.0], [1, 2, 1]], [['b', 'a', 'c'], [2, 2, 1]])
+        """
+        out = Profile(rows=self.rows + other.rows)
+        for col, (va, na) in self.numbers.items():
+            vb, nb = other.numbers[col]
+            values, at = np.unique(np.concatenate([va, vb]), return_inverse=True)
+            if limit is not None and len(values) > limit:
+                raise SynthError(f"real column {col!r} has more than {limit:,} distinct values: the exact Kolmogorov-Smirnov "
+                                 "statistic, median and deciles of a partitioned real table need them all in memory; if it "
+                                 f"identifies rows say so (--kind {col}=identifier), else round it or audit on one machine")
+            out.numbers[col] = (values, np.bincount(at.ravel(), weights=np.concatenate([na, nb]), minlength=len(values)).astype(np.int64))
+        for col, (ua, na) in self.values.items():
+            ub, nb = other.values[col]
+            union = pd.Index(ua, dtype=object).append(pd.Index(ub, dtype=object)).unique()
+            counts = np.zeros(len(union), np.int64)
+            np.add.at(counts, union.get_indexer(pd.Index(ua, dtype=object)), na)
+            np.add.at(counts, union.get_indexer(pd.Index(ub, dtype=object)), nb)
+            out.values[col] = (np.asarray(union, object), counts)
+        return out
+
+
+def _order_statistics(values: np.ndarray, counts: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """The values at 0-based ``ranks`` of the rows that ``values`` (sorted, distinct) and their ``counts`` stand for."""
+    return values[np.searchsorted(np.cumsum(counts), ranks, side="right")]
+
+
+def median_of_counts(values: np.ndarray, counts: np.ndarray) -> float:
+    """``np.median`` of the rows that sorted distinct ``values`` and their ``counts`` stand for, to the last bit.
+
+    >>> x = np.array([3.0, 1.0, 2.0, 2.0, 7.5, 1.0])
+    >>> v, n = np.unique(x, return_counts=True)
+    >>> median_of_counts(v, n) == float(np.median(x))
+    True
+    """
+    n = int(counts.sum())
+    middle = _order_statistics(values, counts, np.array([(n - 1) // 2, n // 2]))
+    return float(np.median(middle))  # the mean of the two middle values (one, twice, when n is odd), as numpy takes it
+
+
+def quantiles_of_counts(values: np.ndarray, counts: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``np.quantile(rows, q)`` (linear interpolation) of the rows that sorted distinct ``values`` and their ``counts``
+    stand for, to the last bit: numpy's virtual index ``(n - 1) q`` picks two order statistics, and numpy itself
+    interpolates between them (on a two-value array the virtual index is the same fraction).
+
+    >>> x = np.random.default_rng(1).integers(0, 9, 101) / 7
+    >>> v, n = np.unique(x, return_counts=True)
+    >>> q = np.linspace(0, 1, 11)
+    >>> bool((quantiles_of_counts(v, n, q) == np.quantile(x, q)).all())
+    True
+    """
+    n = int(counts.sum())
+    at = (n - 1) * np.asarray(q, float)
+    low = np.floor(at)
+    below = _order_statistics(values, counts, low.astype(np.int64))
+    above = _order_statistics(values, counts, np.minimum(low + 1, n - 1).astype(np.int64))
+    return np.array([np.quantile(np.array([a, b]), g) for a, b, g in zip(below, above, at - low)])
+
+
 # --- all partitions -----------------------------------------------------------------------------------------------
 @dataclass
 class Reduction:
@@ -420,10 +545,11 @@ def reduce_local(t: Tables, plan: Plan, frame: pd.DataFrame | None = None, rows:
     return [plan.scan(frame.iloc[i:i + rows]) for i in range(0, max(len(frame), 1), rows)]
 
 
-def finish(t: Tables, plan: Plan, parts: Sequence[Part]) -> tuple[Reduction, Reduction]:
-    """The synthetic parts merged, and the real rows summarised with the same codes: (synthetic, real)."""
+def finish(t: Tables, plan: Plan, parts: Sequence[Part], real: Sequence[Part] | None = None) -> tuple[Reduction, Reduction]:
+    """The synthetic parts merged, and the real rows summarised with the same codes: (synthetic, real). ``real``: the
+    real rows' parts when they were summarised elsewhere (a partitioned real table: ``t.real`` is then a sample)."""
     vocabulary = plan.vocabulary(parts)
-    return plan.merge(parts, vocabulary), plan.merge([plan.scan(t.real)], vocabulary)
+    return plan.merge(parts, vocabulary), plan.merge([plan.scan(t.real)] if real is None else real, vocabulary)
 
 
 def reductions(t: Tables, seed: int | None = None, pairs: Sequence[tuple[str, str]] | None = None) -> tuple[Reduction, Reduction]:
@@ -438,17 +564,33 @@ def reductions(t: Tables, seed: int | None = None, pairs: Sequence[tuple[str, st
 
 def sampled(t: Tables, seed: int | None = None, limit: int = SAMPLE_ROWS) -> Tables:
     """The tables with the synthetic side cut to the bounded, seeded sample (the same tables when there are at most
-    ``limit`` synthetic rows), once per tables: what the metrics that do not merge read. :func:`audit.run` decides
-    the seed and limit for the whole audit."""
+    ``limit`` synthetic rows), once per tables: what the privacy tests that do not merge read (their real side is
+    every real row: they take samples of their own). :func:`audit.run` decides the seed and limit for the whole audit."""
     if "sampled" not in t.cache:
         seed = t.cache.get("seed", 0) if seed is None else seed
+        t.cache.setdefault("limit", limit)
         at = sample_positions(len(t.synthetic), seed, limit) if t.synthetic_rows is None else None
         t.cache["sampled"] = t if at is None else Tables(t.real, t.synthetic.iloc[at].reset_index(drop=True), t.holdout,
-                                                          t.kinds, synthetic_rows=len(t.synthetic))
+                                                          t.kinds, synthetic_rows=len(t.synthetic), real_rows=t.real_rows)
     return t.cache["sampled"]
 
 
+def sampled_both(t: Tables) -> Tables:
+    """:func:`sampled`, with the real side cut to its own bounded, seeded sample as well (by position, so the same rows
+    whatever the partitioning of the real table; kept as it is when it has at most the limit's rows, or is already a
+    sample, ``t.real_rows``): what the fidelity and utility metrics that do not merge read (Spearman correlations,
+    detection, time series, TSTR, feature importance, QScore)."""
+    if "sampled_both" not in t.cache:
+        s = sampled(t)
+        at = sample_positions(len(t.real), t.cache.get("seed", 0), t.cache.get("limit", SAMPLE_ROWS), REAL_STREAM) if t.real_rows is None else None
+        t.cache["sampled_both"] = s if at is None else Tables(t.real.iloc[at].reset_index(drop=True), s.synthetic, s.holdout, s.kinds,
+                                                               synthetic_rows=s.synthetic_rows, real_rows=len(t.real))
+    return t.cache["sampled_both"]
+
+
 def sample_note(t: Tables) -> str:
-    """Words for a metric computed on the sample ('' when the sample is every synthetic row)."""
-    s = sampled(t)
-    return "" if s.synthetic_rows is None else f" (on a seeded sample of {len(s.synthetic):,} of the {s.synthetic_rows:,} synthetic rows)"
+    """Words for a metric computed on the samples (:func:`sampled_both`; '' when they are every row of both tables)."""
+    s = sampled_both(t)
+    sides = [f"{len(frame):,} of the {rows:,} {label} rows" for label, frame, rows in
+             (("synthetic", s.synthetic, s.synthetic_rows), ("real", s.real, s.real_rows)) if rows is not None]
+    return "" if not sides else f" (on a seeded sample of {' and '.join(sides)})"

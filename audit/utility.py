@@ -19,7 +19,7 @@ from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
 from .data import Encoding, Tables
 from .metric import Metric, clamp01
-from .reduction import sampled
+from .reduction import sampled_both
 from .registry import Context, MetricUnit, register
 
 if TYPE_CHECKING:
@@ -165,7 +165,7 @@ def qscore(t: Tables, queries: int = 100, seed: int = 0) -> Metric:
 def _forests(ctx: Context) -> list[Metric]:
     """The TSTR and feature-importance results: one pair of forests, read by two units."""
     assert ctx.target is not None
-    return ctx.shared("forests", lambda: train_synthetic_test_real(sampled(ctx.tables), ctx.target, ctx.seed)[0])
+    return ctx.shared("forests", lambda: train_synthetic_test_real(sampled_both(ctx.tables), ctx.target, ctx.seed)[0])
 
 
 @register
@@ -209,4 +209,4 @@ class QScore(MetricUnit):
     scoring = "1 - raw"
 
     def compute(self, ctx: Context) -> Metric:
-        return qscore(sampled(ctx.tables), seed=ctx.seed)
+        return qscore(sampled_both(ctx.tables), seed=ctx.seed)

@@ -245,3 +245,99 @@ def test_real_penguins_with_copies_on_dask_equal_local(cluster, tmp_path):
     engine = DaskEngine(tmp_path / "s.parquet", scheduler=cluster[1], partition_rows=64)
     on_dask = audit.run(train, synthetic, holdout=holdout, sections=["privacy"], engine=engine)
     assert json.dumps(privacy(on_dask)) == json.dumps(privacy(local))
+
+
+# --- a partitioned real table: profiled and summarised on the workers ----------------------------------------------
+@pytest.fixture(scope="module")
+def real_dataset(world, tmp_path_factory) -> Path:
+    """The 2,400 training rows as a dataset folder of 8 part files (300 rows each)."""
+    folder = tmp_path_factory.mktemp("real") / "train"
+    folder.mkdir()
+    for i, start in enumerate(range(0, 2400, 300)):
+        world["train"].iloc[start:start + 300].to_parquet(folder / f"part-{i:05d}.parquet", index=False)
+    return folder
+
+
+@pytest.mark.parametrize("sample_rows, holdout", [(10**6, False), (700, True)])
+def test_a_parquet_real_table_is_read_whole_when_small_or_with_a_holdout_and_gives_the_local_report(
+        world, cluster, real_dataset, monkeypatch, sample_rows, holdout):
+    from audit.cluster import DaskEngine
+
+    taken = []
+    original = DaskEngine.real_sample
+    monkeypatch.setattr(DaskEngine, "real_sample", lambda self, positions: taken.append(positions) or original(self, positions))
+    options = {"seed": 3, "target": "income", "sample_rows": sample_rows, "holdout": world["holdout"] if holdout else None}
+    local = audit.run(world["train"], world["leaky"], **options)
+    engine = DaskEngine(world["leaky/"], scheduler=cluster[1], partition_rows=500, real=real_dataset)
+    on_dask = audit.run(None, None, engine=engine, **options)
+    assert taken == [None] and len(on_dask.tables.real) == 2400  # every real row, here: the privacy reference needs them
+    assert report(on_dask) == report(local)
+    said = "the privacy tests' reference reads every real row" if holdout else "there are no more than --sample-rows"
+    assert any("were read whole into this machine: " + said in n for n in on_dask.notes), on_dask.notes
+
+
+def test_a_partitioned_real_table_gives_the_local_report_and_the_client_holds_only_its_sample(world, cluster, real_dataset,
+                                                                                              monkeypatch):
+    from audit.cluster import DaskEngine
+
+    taken = []  # every real row this process receives goes through real_sample
+    original = DaskEngine.real_sample
+    monkeypatch.setattr(DaskEngine, "real_sample", lambda self, positions: taken.append(positions) or original(self, positions))
+    options = {"seed": 3, "target": "income", "sample_rows": 700}
+    local = audit.run(world["train"], world["leaky"], **options)  # no holdout: the real table may be partitioned
+    engine = DaskEngine(world["leaky/"], scheduler=cluster[1], partition_rows=500, real=real_dataset)
+    on_dask = audit.run(None, None, engine=engine, **options)  # neither table read here
+    assert len(engine.real_parts) == 8 and engine.real_rows == 2400
+    assert [len(p) for p in taken] == [700]  # one sample of 700 of the 2,400 real rows, never every row
+    assert len(on_dask.tables.real) == 700 and on_dask.tables.real_count == 2400
+    assert report(on_dask) == report(local)  # fidelity, utility, the skipped privacy tests' counts, column statistics
+    assert on_dask.to_dict()["inputs"]["real_rows"] == 2400
+    # the real side's summaries are every real row's: the means and medians of the whole training table
+    assert on_dask.statistics["income"]["real"]["mean"] == pytest.approx(world["train"]["income"].mean(), rel=1e-12)
+    assert on_dask.statistics["income"]["real"]["median"] == world["train"]["income"].median()
+    copies = on_dask.metric("exact_copies").details["synthetic_rows_equal_to_a_training_row"]
+    assert copies == local.metric("exact_copies").details["synthetic_rows_equal_to_a_training_row"] > 0  # leaky's copies
+    assert any("The real rows were read on Dask: 8 partitions" in n for n in on_dask.notes), on_dask.notes
+    assert any("2,400 real rows: Spearman correlations" in n and "sample of 700" in n for n in on_dask.notes)
+
+
+def test_the_command_with_a_parquet_real_table_reads_neither_table_here(world, cluster, real_dataset, tmp_path, monkeypatch):
+    import synth.commands.audit as command
+
+    read = []
+    original = command.read_table
+    monkeypatch.setattr(command, "read_table", lambda address, **kw: read.append(str(address)) or original(address, **kw))
+    runner = CliRunner()
+    base = [str(world["leaky/"]), "-q", "--sample-rows", "900", "--allow-no-holdout", "--target", "income"]
+    local = runner.invoke(app, ["audit", str(world["train.csv"]), *base, "--json", str(tmp_path / "local.json")])
+    read.clear()
+    on_dask = runner.invoke(app, ["audit", str(real_dataset), *base, "--json", str(tmp_path / "dask.json"), "--engine", "dask",
+                                  "--scheduler", cluster[0].scheduler_address])
+    assert read == []  # the real and synthetic rows were read by the workers only
+    assert local.exit_code == on_dask.exit_code == 0, on_dask.output
+    reports = [json.loads((tmp_path / f"{name}.json").read_text()) for name in ("local", "dask")]
+    assert any("The real rows were read on Dask" in n for n in reports[1]["notes"])
+    for r in reports:
+        r["inputs"].pop("engine"), r.pop("notes"), r.pop("seconds")
+    assert reports[1] == reports[0]
+
+
+@pytest.mark.parametrize("damage, message", [("garbage", "cannot read as Parquet"),
+                                             ("column", "its columns differ from those of ")])
+def test_a_bad_real_part_is_one_line_naming_the_file_and_exit_2(world, cluster, real_dataset, tmp_path, damage, message):
+    import shutil
+
+    folder = tmp_path / "train"
+    shutil.copytree(real_dataset, folder)
+    bad = folder / "part-00005.parquet"
+    if damage == "garbage":
+        bad.write_bytes(b"not parquet at all")
+    else:
+        world["train"].iloc[:300].assign(extra=1).to_parquet(bad, index=False)
+    result = CliRunner().invoke(app, ["audit", str(folder), str(world["leaky/"]), "--engine", "dask", "--scheduler",
+                                      cluster[0].scheduler_address, "--sample-rows", "700", "--allow-no-holdout",
+                                      "--json", str(tmp_path / "r.json")])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: {bad}: ") and message in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert damage == "garbage" or result.stderr.endswith("part-00000.parquet: extra 'extra'\n")
+    assert not (tmp_path / "r.json").exists()

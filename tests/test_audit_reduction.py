@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ import audit
 import audit.reduction as reduction
 from audit.data import align
 from audit.reduction import Plan, exact_sum, finish, sample_positions
+from synth.errors import SynthError
 
 
 def table(rows: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
@@ -147,3 +149,72 @@ def test_above_the_bound_the_report_says_what_ran_on_the_sample(tables):
         a, b = result.metric(name).to_dict(), every.metric(name).to_dict()
         assert (a["score"], a["details"].get("per_pair")) == (b["score"], b["details"].get("per_pair")), name
     assert result.statistics["x"]["synthetic"]["mean"] == every.statistics["x"]["synthetic"]["mean"]
+
+
+# --- the real side profiled partition by partition ------------------------------------------------------------------
+def _plan_fields(plan: Plan) -> dict:
+    return {"columns": plan.columns, "numeric": plan.numeric, "categorical": plan.categorical, "pairs": plan.pairs,
+            "centre": plan.centre, "distinct": {c: v.tolist() for c, v in plan.distinct.items()},
+            "edges": {c: v.tolist() for c, v in plan.edges.items()}, "deciles": {c: v.tolist() for c, v in plan.deciles.items()},
+            "real_values": {c: v.tolist() for c, v in plan.real_values.items()}}
+
+
+def _profiled(t, cut: int) -> reduction.Profile:
+    parts = [reduction.Profile.of(t.real.iloc[i:i + cut], t.numeric, t.categorical) for i in range(0, len(t.real), cut)]
+    while len(parts) > 1:  # merged in pairs, as the workers merge them
+        parts = [a.combine(b) for a, b in zip(parts[::2], parts[1::2])] + parts[len(parts) // 2 * 2:]
+    return parts[0]
+
+
+@pytest.mark.parametrize("cut", [1500, 199, 7])
+def test_the_plan_from_a_partitioned_profile_is_the_plan_of_the_whole_real_table(tables, cut):
+    t = align(*tables)
+    whole = Plan.of(t, seed=0)
+    assert _plan_fields(Plan.from_profile(t, _profiled(t, cut), seed=0)) == _plan_fields(whole)
+    assert whole.real_values["shop"].tolist() == t.real["shop"].unique().tolist()  # in the order of first occurrence
+
+
+@pytest.mark.parametrize("name", ["penguins", "gss_wages"])
+def test_the_profiled_plan_and_real_summary_equal_the_whole_tables_on_real_data(name):
+    from synth.tables import read_table
+
+    path = Path("/work/shared/data") / f"{name}.csv"
+    if not path.exists():
+        pytest.skip("needs /work/shared/data")
+    frame = read_table(path)
+    t = align(frame, frame)
+    whole = Plan.of(t, seed=0)
+    plan = Plan.from_profile(t, _profiled(t, 97), seed=0)
+    assert _plan_fields(plan) == _plan_fields(whole)
+    cut = [plan.scan(t.real.iloc[i:i + 101]) for i in range(0, len(t.real), 101)]
+    combined = cut[0]
+    for part in cut[1:]:
+        combined = plan.combine(combined, part)
+    syn, real = finish(t, plan, [plan.scan(t.synthetic)], [combined])
+    syn_whole, real_whole = finish(t, whole, [whole.scan(t.synthetic)])
+    for col in t.numeric:
+        assert (real.mean(col), real.std(col), real.ks(col, real)) == (real_whole.mean(col), real_whole.std(col), real_whole.ks(col, real_whole))
+        assert syn.ks(col, real) == syn_whole.ks(col, real_whole) == 0.0
+    for key in whole.pairs:
+        assert np.array_equal(real.joints[key], real_whole.joints[key])
+
+
+def test_a_real_number_column_with_too_many_distinct_values_is_one_line_naming_it():
+    a = reduction.Profile.of(pd.DataFrame({"price": [1.0, 2.0, 3.0]}), ["price"], [])
+    b = reduction.Profile.of(pd.DataFrame({"price": [4.0, 2.0]}), ["price"], [])
+    assert a.combine(b, limit=4).numbers["price"][1].tolist() == [1, 2, 1, 1]
+    with pytest.raises(SynthError, match="real column 'price' has more than 3 distinct values"):
+        a.combine(b, limit=3)
+
+
+def test_a_large_real_table_samples_its_real_side_for_the_metrics_that_do_not_merge_and_says_so(tables):
+    real, synthetic = tables
+    result = audit.run(real, synthetic, seed=0, sample_rows=1000)  # 1,500 real and 2,300 synthetic rows
+    assert any("1,500 real rows: Spearman correlations, detection, time series and utility read a seeded sample of 1,000"
+               in n for n in result.notes), result.notes
+    assert result.metric("correlation_similarity").details["spearman_on_real_sample"] == 1000
+    assert result.to_dict()["inputs"]["real_rows"] == 1500
+    # the merged metrics still read every real row: the same numbers as with no bound
+    unbounded = audit.run(real, synthetic, seed=0)
+    for name in ("column_shapes", "histogram_similarity", "contingency_similarity", "mutual_information"):
+        assert result.metric(name).score == unbounded.metric(name).score

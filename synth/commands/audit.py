@@ -44,7 +44,8 @@ def audit_command(
     seed: int = typer.Option(0, "--seed", help="Seed for samples and models: the same inputs and seed give the same report."),
     engine: str = typer.Option("local", "--engine", help="local: this machine. dask: SYNTHETIC (a Parquet file or dataset "
                                "folder) is read partition by partition on a Dask cluster, for the fidelity summaries and the "
-                               "privacy tests, with the same answers; this machine holds only the sample (pip install 'synth[dask]')."),
+                               "privacy tests, with the same answers; this machine holds only the sample. A Parquet REAL is "
+                               "summarised there too when there is no --holdout (pip install 'synth[dask]')."),
     sample_rows: int = typer.Option(200_000, "--sample-rows", min=1, help="Synthetic rows (a seeded sample) that the metrics "
                                     "which do not merge over partitions read: detection, Spearman, time series, utility, "
                                     "attribute inference; all rows when there are no more. The same on either engine."),
@@ -129,9 +130,12 @@ def audit_command(
     cluster = ExitStack()
     dask_engine = None
     if engine == "dask":  # the address is checked and the cluster reached (or started) before any table is read
-        from audit.cluster import DaskEngine
+        from audit.cluster import DaskEngine, is_parquet
 
-        dask_engine = DaskEngine(synthetic, scheduler=scheduler, workers=workers,
+        # without --holdout a Parquet REAL is read by the workers too, and this machine holds a sample of it (with one,
+        # the privacy tests' reference reads every real row here: read_table below, as on one machine)
+        partitioned_real = real if holdout is None and query is None and is_parquet(real) else None
+        dask_engine = DaskEngine(synthetic, scheduler=scheduler, workers=workers, real=partitioned_real,
                                  **({} if real_shard_rows is None else {"real_shard_rows": real_shard_rows}))
         cluster.enter_context(dask_engine.connected())
     with cluster:
@@ -166,7 +170,8 @@ def _audit_one(real: str, synthetic: str, holdout: Optional[str], query: Optiona
     synthetic rows are read by its workers, and this process gets only their sample."""
     import audit
 
-    frames = [read_table(real, query=query), None if dask_engine is not None else read_table(synthetic, query=synthetic_query),
+    frames = [None if getattr(dask_engine, "real_parts", None) else read_table(real, query=query),
+              None if dask_engine is not None else read_table(synthetic, query=synthetic_query),
               read_table(holdout) if holdout else None]
     from ..schema import Schema
 
