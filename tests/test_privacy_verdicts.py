@@ -432,3 +432,55 @@ def test_a_small_table_is_not_verified_until_more_real_rows_are_kept_back(tmp_pa
     assert code == 0 and report["privacy_verdict"] == "passed", report["failures"]
     code, report = verdict(_with_copies(_measurements(2750, 3), train, 0.05), bigger)  # ... and 5% copies are caught
     assert code == 1 and report["privacy_verdict"] == "failed"
+
+
+# --- the landing estimate on cases whose answer is known ------------------------------------------------------------
+@pytest.mark.parametrize("share, sharpness, base", [(0.0, 0.5, 0.2), (0.05, 0.2, 0.3), (0.03, 1.0, 0.1), (0.1, 1.5, 0.2)])
+def test_landing_share_recovers_a_planted_share_whatever_the_generators_sharpness(share, sharpness, base):
+    from audit.privacy import landing_share
+
+    h_h = 0.25  # how often a training row lands on a holdout row
+    s_syn = share + (1 - share) * sharpness * base  # copies always land on a training row, the rest at sharpness x rate
+    s_h = share * h_h + (1 - share) * sharpness * h_h  # copies land on holdout rows as training rows do
+    estimate, se, null_se = landing_share(s_syn, 10_000, base, 10_000, s_h, h_h, 10_000)
+    assert estimate == pytest.approx(share) and 0 < null_se < 0.05 and 0 < se < 0.05
+
+
+def test_a_rate_seen_zero_times_in_few_rows_is_not_taken_as_zero():
+    from audit.privacy import landing_share
+
+    # none of 69 holdout rows landing on a training row: the population's rate could still be 4%
+    assert landing_share(0.05, 2750, 0.0, 69, 0.0, 0.0, 275)[1] > 0.015
+    assert landing_share(0.05, 2750, 0.0, 5000, 0.0, 0.0, 275)[1] < 0.006
+
+
+def test_copies_hidden_by_a_smooth_generator_are_caught():
+    """A generator finer than the real rows (values on a 0.1 grid where the real rows sit on 0.2) lands on training
+    rows less often than unseen rows do: 5% copies leave it below the plain population baseline, and only the
+    sharpness measured on holdout rows shows them."""
+    def grid(n: int, seed: int, step: float) -> pd.DataFrame:
+        r = np.random.default_rng(seed)
+        return pd.DataFrame({"x": (r.normal(50, 6, n) / step).round() * step, "y": (r.normal(20, 4, n) / step).round() * step,
+                             "g": r.choice(["a", "b"], n)})
+
+    train, hold, smooth = grid(4000, 1, 0.2), grid(2000, 2, 0.2), grid(4000, 3, 0.1)
+    leaky = pd.concat([smooth.iloc[200:], train.sample(200, random_state=0)], ignore_index=True)
+    result = audit.run(train, leaky, holdout=hold, seed=0)
+    exact = result.metric("exact_copies")
+    rates = exact.details["landing"]
+    assert (rates["s_syn"] - rates["s_hold"]) / (1 - rates["s_hold"]) < 0  # the plain baseline sees nothing
+    assert exact.details["verdict"] == "fail" and 0.02 < exact.raw < 0.08 and not result.passed
+    assert audit.run(train, smooth, holdout=hold, seed=0).metric("exact_copies").details["verdict"] == "pass"
+
+
+def test_a_table_too_coarse_to_tell_copies_from_chance_is_never_passed():
+    """Two small categories and a 3-valued number: nearly every unseen row equals a training row, so neither a clean
+    table nor 5% copies can be told apart: both are not verified (exit 1), neither is passed."""
+    def table(n: int, seed: int) -> pd.DataFrame:
+        r = np.random.default_rng(seed)
+        return pd.DataFrame({"a": r.choice(["x", "y"], n), "b": r.choice(["u", "v", "w"], n), "k": r.choice([1, 2, 3], n)})
+
+    train, hold, fresh = table(3000, 1), table(1000, 2), table(3000, 3)
+    for synthetic in (fresh, _with_copies(fresh, train, 0.05)):
+        result = audit.run(train, synthetic, holdout=hold, seed=0)
+        assert result.privacy_verdict == "not verified" and not result.passed, result.failures
