@@ -92,6 +92,9 @@ def _relative_variance(share: float, n: int) -> float:
     return _binomial_variance(share, n) / adjusted ** 2
 
 
+#: Holdout rows below which the population's landing rate is not estimated (no test at all is better than a
+#: normal approximation to a rate seen in 5 rows).
+MIN_HOLDOUT_ROWS = 30
 #: Landings on holdout rows a copy of a training row is expected to make, below which the generator's sharpness is
 #: not measured (the plain population baseline is used).
 SHARPNESS_LANDINGS = 20
@@ -119,7 +122,8 @@ def landing_share(s_syn: float, n_syn: int, s_hold: float, n_hold: int, s_h: flo
 
     >>> round(landing_share(0.05, 10_000, 0.0, 5_000, 0.0, 0.0, 20_000)[0], 3)   # 5% copies, continuous columns
     0.05
-    >>> round(landing_share(0.02, 10_000, 0.05, 5_000, 0.01, 0.05, 20_000)[0], 3)   # smooth, unseen-like: nothing memorised
+    >>> # five times smoother than the population, on training rows as on holdout rows: nothing memorised
+    >>> round(landing_share(0.01, 10_000, 0.05, 5_000, 0.01, 0.05, 20_000)[0], 3)
     0.0
     """
     if s_hold >= 1:  # every unseen row lands on a training row: a copy cannot be told from chance
@@ -202,6 +206,9 @@ def _landing_test(name: str, landing: str, e: "Evidence", tolerance: float, what
     n = s.rows
     if n == 0:
         return _skipped(name, "no synthetic rows")
+    if base.hold_rows < MIN_HOLDOUT_ROWS:  # a rate from a handful of rows has no usable interval
+        return _skipped(name, f"{base.hold_rows} holdout rows are too few to tell how often unseen rows land on a "
+                              f"training row (at least {MIN_HOLDOUT_ROWS})")
     s_syn, s_h = s.counts[f"landing_train:{landing}"] / n, s.counts[f"landing_hold:{landing}"] / n
     s_hold, h_h = base.hold_on_train / max(base.hold_rows, 1), base.train_on_hold / max(base.train_rows, 1)
     estimate, se, null_se = landing_share(s_syn, n, s_hold, base.hold_rows, s_h, h_h, base.train_rows)

@@ -484,3 +484,15 @@ def test_a_table_too_coarse_to_tell_copies_from_chance_is_never_passed():
     for synthetic in (fresh, _with_copies(fresh, train, 0.05)):
         result = audit.run(train, synthetic, holdout=hold, seed=0)
         assert result.privacy_verdict == "not verified" and not result.passed, result.failures
+
+
+def test_a_holdout_of_a_few_rows_verifies_nothing_and_fails_nothing():
+    """One holdout row that happens not to land says nothing of how often unseen rows land (here about half do)."""
+    rng = np.random.default_rng(0)
+
+    def table(n: int) -> pd.DataFrame:
+        return pd.DataFrame({"x": rng.normal(size=n).round(2), "c": rng.choice(list("ab"), n)})
+
+    result = audit.run(table(500), table(300), holdout=table(1), seed=0)
+    assert result.privacy_verdict == "not verified" and not result.passed, result.failures
+    assert "too few" in (result.metric("exact_copies").skipped or "")
