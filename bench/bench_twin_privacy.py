@@ -62,9 +62,10 @@ DECIDING = {name: TOLERANCE for name in TESTS if name not in REPORTED_ONLY}  # t
 
 
 def read_table(name: str, max_rows: int | None = None, tables: dict[str, str] = TABLES) -> pd.DataFrame | None:
-    """A table by its name here (None, said on stdout, when its file is absent), at most ``max_rows`` rows (a seeded
-    sample in the table's order; budget_food_8000 is always its first 8,000 rows, cut later)."""
-    path = DATA / tables[name]
+    """A table by its name here, or a CSV file's path (None, said on stdout, when its file is absent), at most
+    ``max_rows`` rows (a seeded sample in the table's order; budget_food_8000 is always its first 8,000 rows, cut
+    later)."""
+    path = Path(name) if name.endswith(".csv") else DATA / tables[name]
     if not path.exists():
         print(f"skip {name}: {path} not found", flush=True)
         return None
