@@ -35,7 +35,7 @@ from .registry import INPUTS, SECTIONS, Context, MetricUnit, Section, register, 
 if TYPE_CHECKING:
     from synth.schema import Schema
 
-VERSION = "2.0"
+VERSION = "2.1"
 
 
 @dataclass
@@ -70,34 +70,31 @@ class AuditResult:
                                     underpowered=self.underpowered, detectable=self.detectable_share,
                                     rows_needed=self.synthetic_rows_needed)
 
+    def _privacy_tests(self) -> list[Metric] | None:
+        """The privacy tests, when the audit has a holdout and its policy lets exact copies decide (else None)."""
+        if self.tables.holdout is None or self.policy.tolerances().get("exact_copies") is None:
+            return None
+        return [m for m in self.metrics if m.section == "privacy"]
+
     @property
     def detectable_share(self) -> float | None:
-        """The smallest share of copied rows these table sizes let the exact-copies test catch (None: no holdout,
-        or exact copies do not decide). More than :data:`audit.privacy.DETECTABLE_ABOVE_TOLERANCE` above the
-        tolerance, privacy cannot be called passed."""
-        tolerance = self.policy.tolerances().get("exact_copies")
-        if self.tables.holdout is None or tolerance is None:
-            return None
-        deciding = sum(m.details.get("verdict") in ("pass", "fail") for m in self.metrics if m.section == "privacy")
-        return privacy.detectable_share(self.tables.synthetic_count, len(self.tables.real), len(self.tables.holdout),
-                                        tolerance, self.policy.alpha, deciding)
+        """The smallest share of copied rows, exact or with noise on the numbers, these tables let the privacy tests
+        catch (:func:`audit.privacy.verification`; None: no holdout, or exact copies do not decide)."""
+        tests = self._privacy_tests()
+        return None if tests is None else privacy.verification(tests, bool(self.tables.numeric))[0]
 
     @property
     def underpowered(self) -> bool:
-        """True when the holdout is too small to catch a leak just above the exact-copies tolerance."""
-        tolerance = self.policy.tolerances().get("exact_copies")
-        detectable = self.detectable_share
-        return detectable is not None and tolerance is not None and detectable > tolerance + privacy.DETECTABLE_ABOVE_TOLERANCE
+        """True when no test could catch a leak :data:`audit.privacy.DETECTABLE_ABOVE_TOLERANCE` above its tolerance,
+        for exact copies or for copies with noise on the numbers."""
+        tests = self._privacy_tests()
+        return tests is not None and not privacy.verification(tests, bool(self.tables.numeric))[1]
 
     @property
     def synthetic_rows_needed(self) -> int | None:
-        """How many synthetic rows would let this audit catch a leak just above its tolerance (see :attr:`detectable_share`)."""
-        tolerance = self.policy.tolerances().get("exact_copies")
-        if self.tables.holdout is None or tolerance is None:
-            return None
-        deciding = sum(m.details.get("verdict") in ("pass", "fail") for m in self.metrics if m.section == "privacy")
-        return privacy.synthetic_rows_needed(len(self.tables.real), len(self.tables.holdout), tolerance,
-                                             self.policy.alpha, deciding)
+        """How many synthetic rows would let this audit verify privacy (None: none would, or it already can)."""
+        tests = self._privacy_tests()
+        return None if tests is None else privacy.synthetic_rows_needed(tests, bool(self.tables.numeric))
 
     @property
     def privacy_verdict(self) -> str:

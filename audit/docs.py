@@ -45,8 +45,8 @@ def metric_table() -> str:
 
 
 def privacy_table() -> str:
-    """One row per privacy test: the real rows that explain a synthetic row."""
-    rows = ["| test | the real rows that explain a synthetic row |", "|---|---|"]
+    """One row per privacy test: what it looks for in a synthetic row."""
+    rows = ["| test | a synthetic row counts when it |", "|---|---|"]
     rows += [f"| {u.name} | {_cell(u.explains)} |" for u in units("privacy") if isinstance(u, PrivacyTest)]
     return "\n".join(rows)
 

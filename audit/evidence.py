@@ -1,11 +1,13 @@
 """The privacy tests' evidence, gathered partition by partition of the synthetic rows and merged exactly.
 
 What the tests need from the real rows is fixed first, once (:class:`Reference`: the encoding, k-d trees over
-the training and holdout rows, and every sample the tests draw, in the tests' order). Then each partition of
-synthetic rows is scanned on its own (:meth:`Reference.scan`, a :class:`Shard`), and the shards' summaries merge
-by integer sums and minima (:meth:`Summary.merge`): row counts, histograms on fixed bins, minima of distances,
-and *share tables*, ``(cluster, training rows, holdout rows) -> synthetic rows``, from which the memorised-share
-estimate and its standard error follow (:func:`share_from_table`). The tests finish from the merged summary in
+the training and holdout rows, the population's landing rates (:class:`Landing`: how often holdout rows land on
+training rows and training rows on holdout rows, per radius), and every sample the tests draw, in a fixed order).
+Then each partition of synthetic rows is scanned on its own (:meth:`Reference.scan`, a :class:`Shard`), and the
+shards' summaries merge by integer sums and minima (:meth:`Summary.merge`): row counts (how many synthetic rows
+land within each radius of a training row and of a holdout row), histograms on fixed bins, minima of distances,
+and *share tables*, ``(cluster, training rows, holdout rows) -> synthetic rows``, from which the attribution
+estimates of the reported tests follow (:func:`share_from_table`). The tests finish from the merged summary in
 a canonical (sorted) order, and order statistics (a median of distances) are selected exactly over the shards
 (:func:`order_statistics`: a radix select, four rounds of 16-bit digit counts, whatever the number of rows).
 So the answers do not depend on how the synthetic rows were cut: one partition (the local audit) or many
@@ -19,7 +21,7 @@ So the answers do not depend on how the synthetic rows were cut: one partition (
     >>> ref = Reference(t, Encoding.fit(t))
     >>> whole = Evidence(ref, [ref.scan(t.synthetic)])
     >>> cut = Evidence(ref, [ref.scan(t.synthetic.iloc[i:i + 70]) for i in range(0, 300, 70)])
-    >>> whole.summary.tables["closest_record"].equals(cut.summary.tables["closest_record"])
+    >>> whole.summary.counts == cut.summary.counts and whole.summary.tables["near_copies"].equals(cut.summary.tables["near_copies"])
     True
     >>> bool(whole.median("capped_train") == cut.median("capped_train") == np.median(whole.shards[0].values["capped_train"]))
     True
@@ -53,6 +55,9 @@ KAPPA_ROWS = 20_000
 MEMBERSHIP_RECORDS = 25_000
 #: Records per side for the attribute attack.
 ATTRIBUTE_RECORDS = 20_000
+#: Holdout rows (a seeded sample beyond this) whose distance to the closest training row sets the population's
+#: landing rates.
+BASELINE_ROWS = 50_000
 #: Bins of the closest-record picture (equal, from 0 to FAR).
 HISTOGRAM_BINS = 30
 
@@ -122,6 +127,35 @@ class IdentifierCounts:
     kappa: float
 
 
+@dataclass(frozen=True)
+class Landing:
+    """How often real rows *land* within ``radius`` of a real row of the other set: the population's rates that
+    :func:`audit.privacy.landing_share` compares a synthetic table's with.
+
+    ``hold_on_train`` of ``hold_rows`` holdout rows are within ``radius`` of a training row: how often a row of the
+    population, never seen by the generator, lands on a training row by chance. ``train_on_hold`` of
+    ``train_rows`` training rows (a sample) are within ``radius`` of a holdout row: how often a *copy* of a training
+    row lands on a holdout row, the scale against which the synthetic rows' own rate of landing on holdout rows
+    measures how sharp or smooth the generator is.
+
+    >>> Landing.of(0.0, np.array([0.0, 0.5, np.inf, 0.0]), np.array([0.2, 0.0]))
+    Landing(radius=0.0, hold_on_train=2, hold_rows=4, train_on_hold=1, train_rows=2)
+    """
+
+    radius: float
+    hold_on_train: int
+    hold_rows: int
+    train_on_hold: int
+    train_rows: int
+
+    @classmethod
+    def of(cls, radius: float, hold_to_train: np.ndarray, train_to_hold: np.ndarray) -> Landing:
+        """From each holdout row's distance to the closest training row and each sampled training row's to the
+        closest holdout row."""
+        return cls(float(radius), int((hold_to_train <= radius).sum()), len(hold_to_train),
+                   int((train_to_hold <= radius).sum()), len(train_to_hold))
+
+
 @dataclass
 class Queries:
     """One partition of synthetic rows as the real side's indexes are asked about it: encoded (``rows``; ``relative``
@@ -170,15 +204,10 @@ class Reference:
         self.radius = min(NEAR_RADIUS * math.sqrt(len(t.numeric)), FAR / 2)
         self.relative_radius = min(RELATIVE_RADIUS * math.sqrt(len(t.numeric)), FAR / 2)
         rng = np.random.default_rng(seed)
-        # the draws, in the order the tests used to make them (so the numbers stay those of earlier versions)
+        # the tests' samples, drawn from one generator in a fixed order
         train_sample = train.take(np.sort(rng.choice(len(train), min(len(train), KAPPA_ROWS), replace=False)))
-        # exact copies
+        # whole-row copies, identifiers and text included (counted for the report)
         real_hashes, hold_hashes = row_hashes(t.real), row_hashes(t.holdout)
-        whole = pd.Series(real_hashes).value_counts()
-        drawn = real_hashes[rng.choice(len(t.real), min(len(t.real), KAPPA_ROWS), replace=False)]
-        self.exact_kappa = copy_score(whole.reindex(drawn).to_numpy(),
-                                      pd.Series(hold_hashes).value_counts().reindex(drawn, fill_value=0).to_numpy(), self.p)
-        del whole
         self.sides: dict[str, list[RealShard]] = {"train": cut(train, shard_rows, real_hashes),
                                                   "hold": cut(hold, shard_rows, hold_hashes)}
         # relative near copies
@@ -195,14 +224,30 @@ class Reference:
         m = min(len(train), len(hold), MEMBERSHIP_RECORDS)
         self.members = train.take(rng.choice(len(train), m, replace=False))
         self.others = hold.take(rng.choice(len(hold), m, replace=False))
-        del train, hold
-        # what a copy scores, counted shard by shard: near copies, and a copy's nearest rows are the rows equal to it
-        near, closest = zip(*(self._counted(side, [(train_sample, self.radius), (train_sample, 0.0)]) for side in ("train", "hold")))
-        self.near_kappa, self.closest_kappa = copy_score(*near, self.p), copy_score(*closest, self.p)
-        self.relative_kappa = 0.0
+        # the population's landing rates (see :class:`Landing`), the holdout's rows (a sample when many) against the
+        # training rows and the kappa sample of training rows against the holdout's, one pass over each set's shards,
+        # which also counts what a near copy scores (near copies, reported)
+        hold_sample = hold if len(hold) <= BASELINE_ROWS else hold.take(np.sort(
+            np.random.default_rng((seed, 1)).choice(len(hold), BASELINE_ROWS, replace=False)))
+        (near_train,), hold_to_train = self._scanned("train", [(train_sample, self.radius)], hold_sample)
+        (near_hold,), train_to_hold = self._scanned("hold", [(train_sample, self.radius)], train_sample)
+        self.near_kappa = copy_score(near_train, near_hold, self.p)
+        del hold_sample
+        # a radius the population sets: the holdout's own 5th percentile of distance to the closest training row,
+        # counted beyond the holdout rows that equal one (on a table where 14% of unseen rows equal a training row, a
+        # radius of 0 would only see exact copies again)
+        capped = np.minimum(hold_to_train, FAR)
+        q5 = float(np.quantile(capped, min(1.0, float(np.mean(capped == 0)) + 0.05))) if len(capped) else 0.0
+        self.landing: dict[str, Landing] = {
+            name: Landing.of(radius, hold_to_train, train_to_hold)
+            for name, radius in (("exact", 0.0), ("dcr5", min(q5, FAR / 2)))}
         if rel_sample is not None:
-            rel = [self._counted(side, [(rel_sample, self.relative_radius)])[0] for side in ("rel_train", "rel_hold")]
-            self.relative_kappa = copy_score(*rel, self.p)
+            rel_hold_sample = encoding.mixed(t.holdout if len(t.holdout) <= BASELINE_ROWS else t.holdout.iloc[np.sort(
+                np.random.default_rng((seed, 1)).choice(len(t.holdout), BASELINE_ROWS, replace=False))], relative=True)
+            _, rel_hold_to_train = self._scanned("rel_train", [], rel_hold_sample, self.within("rel_train"))
+            _, rel_train_to_hold = self._scanned("rel_hold", [], rel_sample, self.within("rel_hold"))
+            self.landing["relative"] = Landing.of(self.relative_radius, rel_hold_to_train, rel_train_to_hold)
+        del train, hold
         # attribute inference: the records attacked, per sensitive column (rows of the real and holdout tables)
         self.attribute_rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         m = min(self.train_rows, self.hold_rows, ATTRIBUTE_RECORDS)
@@ -223,15 +268,21 @@ class Reference:
             if kappa > 0:
                 self.identifier[col] = IdentifierCounts(train_counts, hold_counts, kappa)
 
-    def _counted(self, side: str, asks: Sequence[tuple[MixedRows, np.ndarray | float]]) -> list[np.ndarray]:
-        """Rows of one real set within each ask's radius of its queries, shard by shard (dropping each tree unless kept)."""
+    def _scanned(self, side: str, asks: Sequence[tuple[MixedRows, np.ndarray | float]], nearest_of: MixedRows,
+                 within: float = FAR) -> tuple[list[np.ndarray], np.ndarray]:
+        """Rows of one real set within each ask's radius of its queries, and the distance from each row of
+        ``nearest_of`` to the set's nearest row (inf: none within ``within``), shard by shard (dropping each tree
+        unless kept)."""
         totals = [np.zeros(len(q), np.int64) for q, _ in asks]
+        found: Nearest | None = None
         for shard in self.sides[side]:
             for total, (queries, radius) in zip(totals, asks):
                 total += shard.count_within(queries, radius)
+            here = shard.nearest(nearest_of, within)
+            found = here if found is None else closer(found, here)
             if not self.keep:
                 shard.release()
-        return totals
+        return totals, found[0] if found is not None else np.full(len(nearest_of), np.inf)
 
     def light(self) -> Reference:
         """This reference without its shards (they travel on their own, one per task)."""
@@ -262,20 +313,12 @@ class Reference:
         """Step 2: rows of one shard of a real set within the radii the tests ask about, given every set's nearest
         rows (merged over its shards); add the shards' answers up."""
         if side in ("train", "hold"):
-            near_any, closest, nearest_any = self._asked(found)
-            return [shard.count_within(q.rows.take(near_any), self.radius),
-                    shard.count_within(q.rows.take(closest), nearest_any[closest]), shard.copies(q.hashes)]
-        if side in ("rel_train", "rel_hold"):
-            rel_any = np.flatnonzero(np.minimum(found["rel_train"][0], found["rel_hold"][0]) <= self.relative_radius)
-            return [shard.count_within(q.relative.take(rel_any), self.relative_radius)]  # type: ignore[union-attr]
+            return [shard.count_within(q.rows.take(self._near_any(found)), self.radius), shard.copies(q.hashes)]
         return []
 
-    def _asked(self, found: dict[str, Nearest]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        d_train, d_hold = found["train"][0], found["hold"][0]
-        nearest_any = np.minimum(d_train, d_hold)
-        # near copies: only rows with a real row within the radius have anything to count; closest record: rows
-        # with a real row nearer than FAR
-        return np.flatnonzero(nearest_any <= self.radius), np.flatnonzero(np.isfinite(nearest_any)), nearest_any
+    def _near_any(self, found: dict[str, Nearest]) -> np.ndarray:
+        # near copies: only rows with a real row within the radius have anything to count
+        return np.flatnonzero(np.minimum(found["train"][0], found["hold"][0]) <= self.radius)
 
     def finish(self, q: Queries, found: dict[str, Nearest], counts: dict[str, list[np.ndarray]]) -> Shard:
         """Step 3: the partition's summary and the per-row distances kept for order statistics."""
@@ -285,31 +328,23 @@ class Reference:
         (d_train, i_train), (d_hold, i_hold) = found["train"], found["hold"]  # inf: no real row closer than FAR
         # the real row that decides each synthetic row: synthetic rows sharing it move together
         deciding = np.where(d_train <= d_hold, i_train, self.train_rows + i_hold)
-        (near_train, closest_train, c_train), (near_hold, closest_hold, c_hold) = counts["train"], counts["hold"]
-        near_any, closest, nearest_any = self._asked(found)
-
-        out.tables["exact_copies"] = share_table(c_train, c_hold, q.hashes)  # equal rows (exact copies), equal fates
+        (near_train, c_train), (near_hold, c_hold) = counts["train"], counts["hold"]
+        # whole rows equal to a real row, identifiers and text included (for the report)
         out.counts.update(equal_to_training=int((c_train > 0).sum()), equal_to_holdout=int((c_hold > 0).sum()))
 
-        out.tables["near_copies"] = share_table(near_train, near_hold, deciding[near_any])
+        out.tables["near_copies"] = share_table(near_train, near_hold, deciding[self._near_any(found)])
         near = d_train <= self.radius
         values["near_distances"] = d_train[near]
         out.counts.update(near_training=int(near.sum()), near_exact=int((d_train[near] == 0).sum()),
                           near_holdout=int((d_hold <= self.radius).sum()))
 
-        if q.relative is not None:  # relative near copies: numbers on a log scale
-            radius = self.relative_radius
-            (rd_train, ri_train), (rd_hold, ri_hold) = found["rel_train"], found["rel_hold"]
-            rel_deciding = np.where(rd_train <= rd_hold, ri_train, self.train_rows + ri_hold)
-            rel_any = np.flatnonzero(np.minimum(rd_train, rd_hold) <= radius)
-            out.tables["relative_near_copies"] = share_table(counts["rel_train"][0], counts["rel_hold"][0], rel_deciding[rel_any])
-            out.counts.update(relative_training=int((rd_train <= radius).sum()), relative_holdout=int((rd_hold <= radius).sum()))
-
-        # closest record: every real row at the nearest distance counts (ties shared); one FAR away counts nothing
-        c_train, c_hold = np.zeros(len(s), np.int64), np.zeros(len(s), np.int64)
-        c_train[closest], c_hold[closest] = closest_train, closest_hold
-        out.tables["closest_record"] = share_table(c_train, c_hold, deciding)
-        out.counts.update(closest_found=int(len(closest)), closest_tied=int(((c_train + c_hold) > 1).sum()))
+        # landing on real rows, per radius the population's rates are known for (exact and closest-record copies,
+        # relative near copies): the counts :func:`audit.privacy.landing_share` compares with them
+        for name, base in self.landing.items():
+            to_train, to_hold = (found["rel_train"][0], found["rel_hold"][0]) if name == "relative" else (d_train, d_hold)
+            out.counts[f"landing_train:{name}"] = int((to_train <= base.radius).sum())
+            out.counts[f"landing_hold:{name}"] = int((to_hold <= base.radius).sum())
+        out.counts["closest_found"] = int(np.isfinite(np.minimum(d_train, d_hold)).sum())
         values["capped_train"], values["capped_hold"] = np.minimum(d_train, FAR), np.minimum(d_hold, FAR)
         capped_same = np.minimum(found["same"][0], FAR)
         edges = np.linspace(0, FAR, HISTOGRAM_BINS + 1)

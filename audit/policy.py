@@ -6,9 +6,9 @@
 
 Defaults, and why:
 
-- ``privacy`` 0.99: the minimum score of every privacy test that decides (exact_copies, near_copies,
-  relative_near_copies, closest_record, attribute_inference, identifier_replay; a test's own name sets its
-  own). A test's score is 1 - the estimated memorised share, so the tolerance is 1% of synthetic rows. A test fails when the share is *significantly* above the tolerance
+- ``privacy`` 0.99: the minimum score of every privacy test that decides (exact_copies,
+  relative_near_copies, closest_record, attribute_inference, identifier_replay; near_copies and
+  membership_inference are reported, and decide when named; a test's own name sets its own). A test's score is 1 - the estimated memorised share, so the tolerance is 1% of synthetic rows. A test fails when the share is *significantly* above the tolerance
   (one-sided, Holm-corrected over the tests at ``alpha`` = 5%), so unseen real rows fail by chance at
   most 5% of the time while a generator that memorised a few percent of its rows is caught.
 - ``require_holdout``: without unseen real rows no privacy test has a control, so the audit cannot say
@@ -116,8 +116,8 @@ class Policy:
         if self.require_holdout and holdout and not leaked and underpowered:
             more = f"audit at least {rows_needed:,} synthetic rows, " if rows_needed else ""
             must = (self.tolerances().get("exact_copies", TOLERANCE) + DETECTABLE_ABOVE_TOLERANCE)
-            out.append(f"privacy not verified: with these table sizes a leak of fewer than {detectable or 1:.1%} of the "
-                       f"synthetic rows cannot be told from chance ({must:.0%} must be): {more}keep back more real rows "
+            out.append(f"privacy not verified: with these tables a leak of fewer than {detectable or 1:.1%} of the "
+                       f"synthetic rows cannot be told from chance ({must:.0%} must be; a small holdout, or unseen rows that often equal a training row): {more}keep back more real rows "
                        "(`synth fit --holdout-share 0.5`), or accept it with --allow-no-holdout")
         if self.require_holdout and not holdout:
             out.append("privacy not verified: no holdout, so no test can tell memorised rows from realistic ones "

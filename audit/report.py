@@ -109,15 +109,16 @@ small{color:#666}
 
 
 _EVIDENCE_SKIP = {"memorised_share", "standard_error", "p_value", "tolerance", "verdict", "sentence", "holm_threshold", "histogram",
-                  "per_column", "columns"}
+                  "per_column", "columns", "landing", "holm_z", "null_standard_error"}
 
 
 def _privacy_tests(result: "AuditResult") -> str:
     """Each privacy test's verdict, effect size and evidence (counts and distances, never rows)."""
     verdict = result.privacy_verdict
     rows = [f"<p><b>Privacy verdict: {html.escape(verdict)}.</b> Each test estimates the share of synthetic rows that are "
-            "memorised, comparing their closeness to training rows with their closeness to unseen (holdout) rows; it fails when "
-            f"that share is significantly above its tolerance (Holm-corrected, family-wise error {result.policy.alpha:g}).</p>",
+            "memorised, from how much more often they land on a training row than unseen (holdout) rows do; it fails when "
+            f"that share is significantly above its tolerance (Holm-corrected, family-wise error {result.policy.alpha:g}), and "
+            "is undecided when these tables could not show a leak 4 points above it.</p>",
             "<table><tr><th>test</th><th>verdict</th><th>memorised share</th><th>95% interval</th><th>tolerance</th><th>p-value</th>"
             "<th>what was found</th></tr>"]
     for m in result.metrics:

@@ -69,7 +69,7 @@ import synth  # noqa: E402
 from audit.data import Encoding, align  # noqa: E402
 from audit.evidence import NEAR_RADIUS, RELATIVE_RADIUS, row_hashes  # noqa: E402
 from audit.neighbours import FAR, nearest  # noqa: E402
-from audit.privacy import ALPHA, DETECTABLE_ABOVE_TOLERANCE, TOLERANCE, detectable_share, run_tests  # noqa: E402
+from audit.privacy import ALPHA, DETECTABLE_ABOVE_TOLERANCE, TOLERANCE, run_tests, verification  # noqa: E402
 from bench_twin_privacy import DECIDING, TABLES, parts, read_table, roundtrip_csv, with_copies  # noqa: E402
 from synth.fit import FitConfig, SchemaFitter  # noqa: E402
 
@@ -148,6 +148,7 @@ def statistics(train: pd.DataFrame, synthetic: pd.DataFrame, hold: pd.DataFrame)
     e_syn, e_train = (np.minimum(nearest(ho, q)[0], FAR) for q in (sy, tr))
     radius = min(NEAR_RADIUS * math.sqrt(len(t.numeric)), FAR / 2)
     out: dict[str, Any] = {"n_syn": len(sy), "n_hold": len(ho), "current": current, "radius": radius,
+                           "current_verified": verification(tests, bool(t.numeric))[1],
                            "has_numbers": bool(t.numeric)}
     shares = {}
     for name, r in (("pop_exact", 0.0), ("pop_near", radius)):
@@ -210,9 +211,8 @@ def decide(stat: dict[str, Any]) -> dict[str, Any]:
         noisy = any(k in ps for k in names + current if not k.endswith("exact") and k != "exact_copies")
         return "pass" if exact and (noisy or not stat.get("has_numbers", True)) else "not verified"
 
-    n = stat["n_syn"]
     cur_verdict = "fail" if any(v["verdict"] == "fail" for v in cur.values()) else "pass"
-    if cur_verdict == "pass" and detectable_share(n, n, n_hold, tests=4) > TOLERANCE + DETECTABLE_ABOVE_TOLERANCE:
+    if cur_verdict == "pass" and not stat.get("current_verified", True):
         cur_verdict = "not verified"
     fam = {
         "current": cur_verdict,

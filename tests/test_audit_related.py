@@ -166,8 +166,10 @@ def test_cli_planted_parents_with_children_fail_privacy(tmp_path):
     data = json.loads(report.read_text())
     assert data["relations"]["links"][FK]["privacy_verdict"] == "failed"
     assert any(f.startswith(f"{FK}: joined rows:") for f in data["failures"])
-    clean = run_related(train, fresh, hold)  # the control: the same audit of a twin that copied no one passes
-    assert clean.passed, clean.failures
+    clean = run_related(train, fresh, hold)  # the control: the same audit of a twin that copied no one fails nothing
+    # (each table alone, a few coarse columns of 700 customers and their orders, is too small to verify a 5% leak:
+    # said, not failed)
+    assert all(": privacy not verified: " in f for f in clean.failures), clean.failures
     assert clean.links[FK].privacy_verdict == "passed"
 
 

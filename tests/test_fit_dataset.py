@@ -360,3 +360,47 @@ def test_a_lookups_rows_are_counted_by_key_whatever_the_types():
     frame = pd.DataFrame({"k": [1, 1, 2, 2, 3, None], "name": pd.Categorical(["a", "b", None, "x", "a", "a"]),
                           "flag": [True, True, False, False, True, True]})
     assert rule.count(frame) == (4, 2)  # k=1: 'a' holds, 'b' does not; k=2: missing holds, 'x' does not; 3: unlisted
+
+
+# --- a holdout kept back from a partitioned fit ---------------------------------------------------------------------
+def test_a_holdout_is_the_same_rows_whatever_the_partitioning_and_the_fit_never_sees_them(world, dask_client, tmp_path):
+    from synth.fit.dataset import Holdout
+
+    df = world["df"]
+    cfg = FitConfig(seed=3, sample_rows=30_000, trees=False)
+    runs = {}
+    for name, fitter in (("local", DatasetFitter(cfg, partition_rows=5_000)),
+                         ("dask", DatasetFitter(cfg, engine="dask", scheduler=dask_client, partition_rows=9_000))):
+        fitter.fit(world["folder"], name="sales", holdout_out=f"{tmp_path / name}/", holdout_share=0.25)
+        held = pd.read_parquet(tmp_path / name)
+        assert (tmp_path / name / "_SUCCESS").exists() and len(held) == fitter.holdout_rows_
+        runs[name] = (fitter, held)
+    (local, held), (on_dask, held_dask) = runs["local"], runs["dask"]
+    pd.testing.assert_frame_equal(held.reset_index(drop=True), held_dask.reset_index(drop=True))
+    assert on_dask.to_yaml() == local.to_yaml()  # the training rows are the same rows too
+    expected = Holdout(0.25, seed=3).held(0, ROWS)
+    pd.testing.assert_frame_equal(held.reset_index(drop=True), df[expected].reset_index(drop=True), check_dtype=False)
+    assert 0.23 < len(held) / ROWS < 0.27 and local.rows_ == ROWS - len(held)
+    # the fit learned from the other rows only: the same schema as a partitioned fit of the training rows alone
+    train = tmp_path / "train"
+    train.mkdir()
+    pq.write_table(pa.Table.from_pandas(df[~expected], preserve_index=False), train / "part-00000.parquet")
+    alone = DatasetFitter(cfg.model_copy(update={"sample_rows": 30_000})).fit(train, name="sales")
+    assert _entries(alone.spec_)["shop"] == _entries(local.spec_)["shop"] and alone.rows_ == local.rows_
+
+
+def test_the_command_keeps_a_holdout_on_dask_and_the_audit_reads_it(world, dask_client, tmp_path):
+    address = dask_client.scheduler.address
+    out, hold = tmp_path / "twin.yaml", f"{tmp_path / 'hold'}/"
+    result = CliRunner().invoke(app, ["fit", f"{world['folder']}/", "--engine", "dask", "--scheduler", address,
+                                      "--out", str(out), "--seed", "3", "--no-trees", "--holdout-out", hold, "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    summary = json.loads(result.stdout)
+    assert summary["holdout_rows"] == len(pd.read_parquet(hold)) and summary["rows"] + summary["holdout_rows"] == ROWS
+    # a failed fit leaves no holdout under its name
+    bad = CliRunner().invoke(app, ["fit", f"{world['folder']}/", "--engine", "dask", "--scheduler", address,
+                                   "--out", str(tmp_path / "t.yaml"), "--holdout-out", f"{tmp_path / 'hold2'}/",
+                                   "--holdout-share", "1.5"])
+    assert bad.exit_code == 2 and not (tmp_path / "hold2").exists() and bad.stderr.count("\n") == 1, bad.stderr

@@ -146,7 +146,7 @@ def audit_command(
         out.print(console_summary(result))
         for m in result.metrics:
             if m.section == "privacy" and m.skipped is None:
-                label = {"fail": "FAIL", "pass": "PASS"}.get(m.details["verdict"], "INFO")
+                label = {"fail": "FAIL", "pass": "PASS", "undecided": "UNDECIDED"}.get(m.details["verdict"], "INFO")
                 out.print(f"{label}  {m.details['sentence']}", markup=False)
         summary = ", ".join(f"{k} {'n/a' if v is None else f'{v:.3f}'}" for k, v in result.summary.items())
         out.print(f"{summary}; privacy {result.privacy_verdict}", markup=False)

@@ -46,8 +46,7 @@ def run_fit(reals: list[str], query: Optional[str] = None, out_path: Optional[Pa
     if engine == "local" and scheduler is not None:
         raise SynthError("--scheduler is for --engine dask")
     if engine == "dask":
-        for flag, value in (("--epsilon", epsilon), ("--holdout-out", holdout_out), ("--query", query),
-                            ("--normalize", normalize or None)):
+        for flag, value in (("--epsilon", epsilon), ("--query", query), ("--normalize", normalize or None)):
             if value is not None:
                 why = ("finding the tables within a table needs every key in one place" if flag == "--normalize"
                        else "it fits one Parquet dataset")
@@ -59,7 +58,7 @@ def run_fit(reals: list[str], query: Optional[str] = None, out_path: Optional[Pa
                              f"fits one Parquet dataset (a folder of parts, a file or a URL); related tables are fitted "
                              f"on one machine (synth fit without --engine), as their keys and references need every key "
                              f"in one place")
-        return _fit_dataset(reals[0], config, out_path, quiet, as_json, scheduler, workers)
+        return _fit_dataset(reals[0], config, out_path, quiet, as_json, scheduler, workers, holdout_out, holdout_share)
     related = len(reals) > 1 or is_table_folder(reals[0]) or (query is None and _whole_database(reals[0]))
     if related or normalize:
         for flag, value in (("--epsilon", epsilon), ("--holdout-out", holdout_out), ("--sample-rows", sample_rows),
@@ -140,8 +139,8 @@ def _fitting_status(quiet: bool) -> Iterator[Callable[[str], None]]:
         yield step
 
 def _fit_dataset(real: str, config: "FitConfig", out_path: Optional[Path], quiet: bool, as_json: bool,
-                 scheduler: Optional[str], workers: int) -> None:
-    """`synth fit DATASET --engine dask`: see :class:`synth.fit.dataset.DatasetFitter`."""
+                 scheduler: Optional[str], workers: int, holdout_out: Optional[str] = None, holdout_share: float = 0.2) -> None:
+    """`synth fit DATASET --engine dask [--holdout-out hold/]`: see :class:`synth.fit.dataset.DatasetFitter`."""
     from ..fit.dataset import DatasetFitter
     from ..sinks import write_text_atomic
 
@@ -150,10 +149,11 @@ def _fit_dataset(real: str, config: "FitConfig", out_path: Optional[Path], quiet
     started = time.perf_counter()
     with _fitting_status(quiet) as step:
         try:
-            fitter = DatasetFitter(config, engine="dask", scheduler=scheduler, workers=workers).fit(real, name=name,
-                                                                                                   progress=step)
+            fitter = DatasetFitter(config, engine="dask", scheduler=scheduler, workers=workers).fit(
+                real, name=name, progress=step, holdout_out=holdout_out, holdout_share=holdout_share)
         except SynthError as exc:
-            shown = real if exc.message.startswith(real) or "scheduler" in exc.message else None
+            shown = real if (exc.message.startswith(real) or "scheduler" in exc.message
+                             or (holdout_out and exc.message.startswith(holdout_out))) else None
             raise (exc if shown else SynthError(f"{real}: {exc.message}", exc.exit_code)) from None
     write_text_atomic(target, fitter.to_yaml())
     seconds = time.perf_counter() - started
@@ -166,12 +166,16 @@ def _fit_dataset(real: str, config: "FitConfig", out_path: Optional[Path], quiet
                "correlations_from_every_row": len(fitter.distributed_["correlations"]),
                "entries": {c.name: c.kind for c in learned.columns}, "correlations": len(learned.spec.correlations),
                "seconds": round(seconds, 3)}
+    if holdout_out is not None:
+        summary.update({"holdout": holdout_out, "holdout_rows": fitter.holdout_rows_})
     if as_json:
         print(json.dumps(summary))
     elif not quiet:
         console.err.print(f"learned {len(learned.columns)} entries and {summary['correlations']} correlations from {fitter.rows_:,} rows "
                   f"in {fitter.parts_} partitions ({len(fitter.distributed_['columns'])} column shapes from every row, the "
-                  f"rest from a sample of {fitter.sampled_:,}) in {seconds:.1f}s; wrote {target}", markup=False)
+                  f"rest from a sample of {fitter.sampled_:,}) in {seconds:.1f}s; wrote {target}"
+                  + (f" and {fitter.holdout_rows_:,} held-back rows to {holdout_out}" if holdout_out is not None else ""),
+                  markup=False)
 
 
 def _whole_database(real: str) -> bool:

@@ -42,7 +42,7 @@ from . import HEADER, SchemaFitter, _validated
 from .columns import _best_parametric, _round_out, learn_numeric, plain_number
 from .config import FitConfig
 from .summaries import (Checked, ColumnSummary, FormulaRule, LookupRule, RankMap, RankSums, Scorer, TableSummary,
-                        order_keys, summarize)
+                        order_keys, row_keys, summarize)
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -133,30 +133,99 @@ def dataset_parts(address: str | Path, partition_rows: int = PARTITION_ROWS) -> 
     return parts
 
 
-def read_part(part: Part) -> pd.DataFrame:
-    """A partition's rows as every reader gives them (:func:`synth.io.formats.arrow_frame`)."""
+def read_table(part: Part) -> Any:
+    """A partition's rows as Arrow reads them (a pyarrow Table), or one line naming the file."""
     import pyarrow.parquet as pq
 
     from ..io.files import first_line
-    from ..io.formats import arrow_frame
 
     try:
         source = part.fs.open(part.path, "rb") if part.fs is not None else part.path
-        table = pq.ParquetFile(source).read_row_groups(list(part.row_groups))
+        return pq.ParquetFile(source).read_row_groups(list(part.row_groups))
     except (OSError, ValueError) as exc:
         raise SynthError(f"{part.path}: cannot read as Parquet: {first_line(exc)}") from None
-    return arrow_frame(table)
+
+
+def read_part(part: Part) -> pd.DataFrame:
+    """A partition's rows as every reader gives them (:func:`synth.io.formats.arrow_frame`)."""
+    from ..io.formats import arrow_frame
+
+    return arrow_frame(read_table(part))
+
+
+# --- a holdout kept back from the fit ------------------------------------------------------------------------------
+#: The holdout's row keys come from another stream than the sample's (the same seed must not tie them together).
+HOLDOUT_STREAM = 0x9E3779B97F4A7C15
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """Rows kept back from a partitioned fit (``synth fit DATASET --engine dask --holdout-out hold/``): each row
+    independently, with probability ``share``, by its key from (seed, row number), so the same rows whatever the
+    partitioning. Pass 1 writes each partition's held rows, as read, to part file ``part-NNNNN`` through ``files``
+    (:class:`synth.cluster.FolderPartFiles` or :class:`~synth.cluster.StorePartFiles`); neither pass sees them.
+
+    >>> h = Holdout(0.25, seed=0)
+    >>> int(h.held(0, 100_000).sum())   # about a quarter
+    25370
+    >>> bool((h.held(500, 10) == h.held(0, 510)[500:]).all())   # a row's fate depends on its number only
+    True
+    """
+
+    share: float
+    seed: int
+    files: Any = None
+
+    def held(self, start: int, n: int) -> np.ndarray:
+        """Which of rows ``start .. start + n - 1`` are held out."""
+        cut = np.uint64(min(int(self.share * 2.0 ** 64), 2 ** 64 - 1))
+        return row_keys(self.seed + HOLDOUT_STREAM, start, n) < cut
+
+    def rows(self, parts: list[Part]) -> int:
+        """How many rows of ``parts`` are held out (from their row numbers alone: nothing is read)."""
+        return sum(int(self.held(part.start, part.rows).sum()) for part in parts)
+
+
+def _training(part: Part, holdout: Holdout | None, index: int | None = None) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """A partition's rows the fit learns from, and their row numbers (None: all of the partition's, in order);
+    with ``index``, the held rows are written as part file ``index`` of the holdout first."""
+    if holdout is None:
+        return read_part(part), None
+    from ..io.formats import arrow_frame
+
+    table = read_table(part)
+    held = holdout.held(part.start, table.num_rows)
+    if index is not None and holdout.files is not None:
+        _write_held(table.filter(held), holdout.files, index)
+    kept = ~held
+    return arrow_frame(table.filter(kept)), part.start + np.flatnonzero(kept)
+
+
+def _write_held(table: Any, files: Any, index: int) -> None:
+    import pyarrow.parquet as pq
+
+    from ..sinks import part_name
+
+    name = part_name(index)
+    sink = files.open(name)
+    try:
+        pq.write_table(table, sink)
+    finally:
+        sink.close()
+    files.done(name)
 
 
 # --- the tasks: pure functions of a partition ---------------------------------------------------------------------
-def first_pass(part: Part, seed: int, sample_rows: int, min_count: int) -> TableSummary:
-    """Pass 1 of a partition (a task)."""
-    return summarize(read_part(part), part.start, seed, sample_rows, min_count)
+def first_pass(part: Part, seed: int, sample_rows: int, min_count: int, holdout: Holdout | None = None,
+               index: int | None = None) -> TableSummary:
+    """Pass 1 of a partition (a task); with a ``holdout``, its held rows are written (part file ``index``) and left out."""
+    frame, rows = _training(part, holdout, index)
+    return summarize(frame, part.start, seed, sample_rows, min_count, rows=rows)
 
 
-def second_pass(scorer: Scorer, part: Part) -> Checked:
+def second_pass(scorer: Scorer, part: Part, holdout: Holdout | None = None) -> Checked:
     """Pass 2: the partition's rank sums under the merged marginals and its rows each rule holds on (a task)."""
-    return scorer(read_part(part))
+    return scorer(_training(part, holdout)[0])
 
 
 def merge_summaries(*parts: TableSummary) -> TableSummary:
@@ -184,11 +253,11 @@ class LocalRunner:
             merged = result if merged is None else merge(merged, result)
         return merged
 
-    def first(self, parts: list[Part], args: tuple) -> TableSummary:
-        return self._running((first_pass(part, *args) for part in parts), merge_summaries)
+    def first(self, parts: list[Part], args: tuple, holdout: Holdout | None = None) -> TableSummary:
+        return self._running((first_pass(part, *args, holdout, i) for i, part in enumerate(parts)), merge_summaries)
 
-    def second(self, scorer: Scorer, parts: list[Part]) -> Checked:
-        return self._running((second_pass(scorer, part) for part in parts), merge_checked)
+    def second(self, scorer: Scorer, parts: list[Part], holdout: Holdout | None = None) -> Checked:
+        return self._running((second_pass(scorer, part, holdout) for part in parts), merge_checked)
 
 
 class DaskRunner:
@@ -212,22 +281,22 @@ class DaskRunner:
         finally:
             self.client.cancel(everything)
 
-    def first(self, parts: list[Part], args: tuple) -> TableSummary:
+    def first(self, parts: list[Part], args: tuple, holdout: Holdout | None = None) -> TableSummary:
         from dask.base import tokenize
 
-        token = tokenize(parts, args)
-        futures = self.client.map(first_pass, parts, *[[a] * len(parts) for a in args],
-                                  key=[f"synth-fit-summary-{token}-{i}" for i in range(len(parts))])
+        token = tokenize(parts, args, holdout)
+        futures = self.client.map(first_pass, parts, *[[a] * len(parts) for a in args], [holdout] * len(parts),
+                                  list(range(len(parts))), key=[f"synth-fit-summary-{token}-{i}" for i in range(len(parts))])
         return self._reduced(futures, merge_summaries, f"synth-fit-summary-merge-{token}")
 
-    def second(self, scorer: Scorer, parts: list[Part]) -> Checked:
+    def second(self, scorer: Scorer, parts: list[Part], holdout: Holdout | None = None) -> Checked:
         from dask.base import tokenize
 
         blob = pickle.dumps(scorer, protocol=pickle.HIGHEST_PROTOCOL)
-        token = tokenize(blob, parts)
+        token = tokenize(blob, parts, holdout)
         # The marginals go once, as a task of their own (a lost worker's copy is recomputed from these bytes).
         held = self.client.submit(_load, blob, key=f"synth-fit-scorer-{token}")
-        futures = self.client.map(second_pass, [held] * len(parts), parts,
+        futures = self.client.map(second_pass, [held] * len(parts), parts, [holdout] * len(parts),
                                   key=[f"synth-fit-ranks-{token}-{i}" for i in range(len(parts))])
         try:
             return self._reduced(futures, merge_checked, f"synth-fit-ranks-merge-{token}")
@@ -261,12 +330,18 @@ class DatasetFitter:
         self.engine, self.scheduler, self.workers = engine, scheduler, workers
         self.partition_rows, self.timeout, self.fan_in = partition_rows, timeout, max(2, fan_in)
 
-    def fit(self, address: str | Path, name: str | None = None,
-            progress: Callable[[str], None] | None = None) -> "DatasetFitter":
-        """Learn ``schema_`` from the dataset at ``address`` (a folder of Parquet parts, a file, an fsspec URL)."""
+    def fit(self, address: str | Path, name: str | None = None, progress: Callable[[str], None] | None = None,
+            holdout_out: str | None = None, holdout_share: float = 0.2) -> "DatasetFitter":
+        """Learn ``schema_`` from the dataset at ``address`` (a folder of Parquet parts, a file, an fsspec URL).
+
+        ``holdout_out``: keep back about ``holdout_share`` of the rows (:class:`Holdout`), written there as a Parquet
+        dataset (a folder ``hold/`` or an fsspec URL, complete under its name only once the fit is done) for
+        ``synth audit --holdout``; ``holdout_rows_`` says how many."""
         cfg = self.config
         if cfg.epsilon is not None:
             raise SynthError("--epsilon is not available for a partitioned fit yet: fit a sample of the rows on one machine")
+        if holdout_out is not None and not 0 < holdout_share < 1:
+            raise SynthError(f"--holdout-share {holdout_share}: a share between 0 and 1")
         step = progress or (lambda _msg: None)
         if self.engine == "dask":
             from ..cluster import require_dask
@@ -274,20 +349,34 @@ class DatasetFitter:
             require_dask()
         parts = dataset_parts(address, self.partition_rows)  # checked before a cluster is started or reached
         name = name or Path(str(address).rstrip("/")).stem or "table"
-        if self.engine == "local":
-            self._fit(LocalRunner(), parts, name, step)
+        target = None
+        if holdout_out is not None:
+            from ..cluster import dataset_target
+
+            target = dataset_target(holdout_out)  # checked before any work
+        holdout = None if target is None else Holdout(holdout_share, cfg.seed, target.files)
+        try:
+            if self.engine == "local":
+                self._fit(LocalRunner(), parts, name, step, holdout, target)
+                return self
+            from ..cluster import CONNECT_TIMEOUT, connect
+
+            with connect(self.scheduler, self.workers, CONNECT_TIMEOUT if self.timeout is None else self.timeout) as client:
+                self._fit(DaskRunner(client, self.fan_in), parts, name, step, holdout, target)
             return self
-        from ..cluster import CONNECT_TIMEOUT, connect
+        except BaseException:
+            if target is not None:
+                target.abort()  # no half-written holdout under its name
+            raise
 
-        with connect(self.scheduler, self.workers, CONNECT_TIMEOUT if self.timeout is None else self.timeout) as client:
-            self._fit(DaskRunner(client, self.fan_in), parts, name, step)
-        return self
-
-    def _fit(self, runner: LocalRunner | DaskRunner, parts: list[Part], name: str, step: Callable[[str], None]) -> None:
+    def _fit(self, runner: LocalRunner | DaskRunner, parts: list[Part], name: str, step: Callable[[str], None],
+             holdout: Holdout | None = None, target: Any = None) -> None:
         cfg = self.config
         sample_rows = cfg.sample_rows or SAMPLE_ROWS
-        step(f"pass 1: summaries of {len(parts)} partitions")
-        whole = runner.first(parts, (cfg.seed, sample_rows, cfg.min_count))
+        step(f"pass 1: summaries of {len(parts)} partitions" + (", holding out rows" if holdout else ""))
+        if target is not None:
+            target.begin()
+        whole = runner.first(parts, (cfg.seed, sample_rows, cfg.min_count), holdout)
         if whole.rows == 0:
             raise SynthError("the table is empty: nothing to learn from")
         step(f"structure from a sample of {len(whole.sample):,} rows")
@@ -298,7 +387,7 @@ class DatasetFitter:
         maps = {c: m for c, m in rank_maps(spec, whole, marginal).items() if c in fitter.copula_codes_}
         rules = sample_rules(spec)
         step("pass 2: rank correlations and rules on every row")
-        checked = runner.second(Scorer(maps, rules), parts) if len(maps) >= 2 or rules else None
+        checked = runner.second(Scorer(maps, rules), parts, holdout) if len(maps) >= 2 or rules else None
         self.notes_ = restate_rules(spec, checked.rules if checked else {}, cfg)
         targets, pairs = merged_targets(fitter, checked.sums if checked else None)
         spec.pop("correlations", None)
@@ -323,6 +412,12 @@ class DatasetFitter:
         self.distributed_ = {"columns": marginal, "correlations": pairs}
         self.binned_ = {c: whole.columns[c].bins.relative_width for c in marginal  # type: ignore[union-attr]
                         if whole.columns[c].counts is None and whole.columns[c].bins is not None}
+        self.holdout_rows_ = 0
+        if holdout is not None and target is not None:
+            from ..sinks import part_name
+
+            target.commit({part_name(i) for i in range(len(parts))})
+            self.holdout_rows_ = holdout.rows(parts)
 
     def to_yaml(self) -> str:
         """The learned schema's YAML text, under a line saying where it came from."""

@@ -277,6 +277,11 @@ def row_keys(seed: int, start: int, n: int) -> np.ndarray:
     >>> row_keys(0, 5, 3).tolist() == row_keys(0, 0, 8)[5:].tolist()
     True
     """
+    return keys_of(seed, np.arange(start, start + n, dtype=np.uint64))
+
+
+def keys_of(seed: int, rows: np.ndarray) -> np.ndarray:
+    """:func:`row_keys` of the rows numbered ``rows``."""
     def mix(x: np.ndarray) -> np.ndarray:
         x = x ^ (x >> np.uint64(30))
         x = x * np.uint64(0xBF58476D1CE4E5B9)
@@ -285,12 +290,14 @@ def row_keys(seed: int, start: int, n: int) -> np.ndarray:
         return x ^ (x >> np.uint64(31))
 
     base = mix(np.array([seed % 2 ** 64], dtype=np.uint64))[0]
-    return mix(np.arange(start, start + n, dtype=np.uint64) + base)
+    return mix(np.asarray(rows, dtype=np.uint64) + base)
 
 
-def summarize(frame: pd.DataFrame, start: int, seed: int, sample_rows: int, min_count: int = 10) -> TableSummary:
-    """Pass 1 of the partition whose first row is row ``start`` of the table: its columns' summaries and its
-    candidates for the row sample.
+def summarize(frame: pd.DataFrame, start: int, seed: int, sample_rows: int, min_count: int = 10,
+              rows: np.ndarray | None = None) -> TableSummary:
+    """Pass 1 of the partition whose first row is row ``start`` of the table (``rows``: the row numbers of the
+    frame's rows, when they are not consecutive, e.g. after a holdout was taken out): its columns' summaries and
+    its candidates for the row sample.
 
     Each row gets a random key from ``(seed, row number)`` (:func:`row_keys`); the partition's ``sample_rows``
     smallest go on, so the merged sample (the smallest keys of all) is a uniform sample of the table, fixed by the
@@ -298,7 +305,9 @@ def summarize(frame: pd.DataFrame, start: int, seed: int, sample_rows: int, min_
     """
     keep = 2 * min_count  # smooth_tails reads the k-th and 2k-th smallest and largest values
     columns = {str(c): summarize_column(frame[c], keep) for c in frame.columns}
-    keys = row_keys(seed, start, len(frame))
+    if rows is None:
+        rows = np.arange(start, start + len(frame), dtype=np.uint64)
+    keys = keys_of(seed, rows)
     chosen = np.arange(len(frame))
     if len(frame) > sample_rows:
         chosen = np.sort(np.argpartition(keys, sample_rows - 1)[:sample_rows]) if sample_rows else chosen[:0]
@@ -308,7 +317,7 @@ def summarize(frame: pd.DataFrame, start: int, seed: int, sample_rows: int, min_
     for c in sample.columns:
         if isinstance(sample[c].dtype, pd.CategoricalDtype):
             sample[c] = sample[c].astype(object).where(sample[c].notna(), None)
-    sample = sample.assign(_key=keys[chosen], _row=start + chosen)
+    sample = sample.assign(_key=keys[chosen], _row=np.asarray(rows, dtype=np.int64)[chosen])
     return TableSummary(len(frame), columns, sample, sample_rows, keep)
 
 
