@@ -46,7 +46,7 @@ from synth.errors import SynthError
 from .data import Encoding, Tables
 from .reduction import sampled
 from .evidence import (ATTRIBUTE_RECORDS, KAPPA_ROWS, MEMBERSHIP_RECORDS, NEAR_RADIUS, RARE_IDENTIFIER_ROWS,  # noqa: F401
-                       RELATIVE_RADIUS, Evidence, Reference, copy_score, row_hashes, share_from_table, share_table)
+                       RELATIVE_LANDING, RELATIVE_RADIUS, Evidence, Reference, copy_score, row_hashes, share_from_table, share_table)
 from .metric import Metric, clamp01
 from .neighbours import FAR, NearIndex
 from .shards import REAL_SHARD_ROWS
@@ -277,8 +277,9 @@ def relative_near_copies(t: Tables, e: "Evidence | None", tolerance: float = TOL
         return _skipped("relative_near_copies", "no number columns: exact_copies covers the categories")
     return _landing_test("relative_near_copies", "relative", e, tolerance, "relative near copies",
                          f"Share of synthetic rows that match a training row's categories with every number within about "
-                         f"{100 * RELATIVE_RADIUS:g}% of its value (root mean square of log ratios), beyond how often unseen "
-                         "(holdout) rows are that near one, corrected for how sharp the generator is.")
+                         f"{100 * RELATIVE_RADIUS:g}% of its value (root mean square of log ratios; less where "
+                         f"{100 * RELATIVE_LANDING:g}% of unseen rows already are), beyond how often unseen (holdout) rows "
+                         "are that near one, corrected for how sharp the generator is.")
 
 
 def closest_record(t: Tables, e: "Evidence | None", tolerance: float = TOLERANCE) -> Metric:
@@ -619,8 +620,9 @@ class NearCopies(PrivacyTest):
 class RelativeNearCopies(PrivacyTest):
     name, raw = "relative_near_copies", _SHARE
     explains = (f"lands within about {100 * RELATIVE_RADIUS:g}% of every number of a training row with its categories "
-                "(log scale, root mean square), against how often unseen rows do: catches copies with small noise on a "
-                "number whose value is large for its spread, such as a year")
+                f"(log scale, root mean square; less where {100 * RELATIVE_LANDING:g}% of unseen rows already land), against "
+                "how often unseen rows do: catches copies with small noise on a number whose value is large for its "
+                "spread, such as a year")
     check = staticmethod(relative_near_copies)
 
 
