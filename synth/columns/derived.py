@@ -35,7 +35,6 @@ value depends on, each seen in enough rows to be shared (see ``synth.fit.trees``
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Mapping
 from typing import Any, ClassVar, Iterator, Literal
 
@@ -272,20 +271,22 @@ def _when_error(exc: ValidationError) -> str:
 def _holds(ctx: ChunkContext, column: str, condition: Condition) -> np.ndarray:
     """Where column ``column`` of the chunk meets ``condition`` (numbers by range, anything else by its text)."""
     if isinstance(condition, Range):
-        x, order, ordered = _sorted_numbers(ctx, column)
-        lo, hi = condition.min, condition.below
-        if (lo is not None and math.isnan(lo)) or (hi is not None and math.isnan(hi)):
-            with np.errstate(invalid="ignore"):  # NaN bounds: comparisons say what they say (nothing holds)
-                inside = ~np.isnan(x) & (x >= lo if lo is not None else True) & (x < hi if hi is not None else True)
-            return (np.isnan(x) if condition.nulls else np.zeros(len(x), bool)) | inside
-        # The rows with a number, sorted once per chunk: a range is a slice of them (x >= min: from the first
-        # not below min; x < below: up to the first not below it), whatever the number of cases on the column.
-        start = int(np.searchsorted(ordered, lo, side="left")) if lo is not None else 0
-        stop = int(np.searchsorted(ordered, hi, side="left")) if hi is not None else len(ordered)
-        out = np.isnan(x) if condition.nulls else np.zeros(len(x), bool)
-        if stop > start:
-            out[order[start:stop]] = True
-        return out
+        numbers = ctx.memo.get(("numbers", column))
+        if numbers is None or numbers[0] is not ctx.values[column]:
+            values = ctx.values[column]
+            if pa.types.is_dictionary(values.type):
+                values = values.dictionary_decode()
+            numbers = (ctx.values[column], pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False))
+            ctx.memo[("numbers", column)] = numbers
+        x = numbers[1]
+        with np.errstate(invalid="ignore"):
+            ok = np.isnan(x) if condition.nulls else np.zeros(len(x), bool)
+            inside = ~np.isnan(x)
+            if condition.min is not None:
+                inside &= x >= condition.min
+            if condition.below is not None:
+                inside &= x < condition.below
+        return ok | inside
     slot, order, bounds = _grouped(ctx, column)
     wanted = condition if isinstance(condition, list) else [condition]
     out = np.zeros(ctx.n, bool)
@@ -298,23 +299,6 @@ def _holds(ctx: ChunkContext, column: str, condition: Condition) -> np.ndarray:
         if i is not None:
             out[order[bounds[i]:bounds[i + 1]]] = True
     return out
-
-
-def _sorted_numbers(ctx: ChunkContext, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Column ``column`` of the chunk as floats (NaN: empty), its non-empty rows in ascending order of value, and
-    those values. Computed once per chunk and column: the cases of a learned schema hold hundreds of ranges on it."""
-    memo = ctx.memo.get(("numbers", column))
-    if memo is not None and memo[0] is ctx.values[column]:
-        return memo[1]
-    values = ctx.values[column]
-    if pa.types.is_dictionary(values.type):
-        values = values.dictionary_decode()
-    x = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
-    filled = np.flatnonzero(~np.isnan(x))
-    order = filled[np.argsort(x[filled])]
-    numbers = (x, order, x[order])
-    ctx.memo[("numbers", column)] = (ctx.values[column], numbers)
-    return numbers
 
 
 def _grouped(ctx: ChunkContext, on: str) -> tuple[dict[str, int], np.ndarray, np.ndarray]:

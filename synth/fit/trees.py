@@ -391,7 +391,13 @@ def _grow(x: np.ndarray, y: np.ndarray, present: np.ndarray, held_out: np.ndarra
         return previous - loss > LEAF_COST * plain * (max(k, FREE_LEAVES) - max(before, FREE_LEAVES))
 
     model = grow_tree(x[fit_rows], target[fit_rows], most, train_floor, classes, pays, LEAF_COUNTS)
-    results = _prefix_losses(model, x_test, y_test, categorical)
+    # The held-out losses at 2, 4, 8, ... leaves are those pays() took as the tree grew through each size (the
+    # tree cut to k leaves is the tree as it stood at k: :func:`_prefix_losses` of the grown tree, to the bit);
+    # only a last size that is not a checkpoint (no split left to make) is scored here.
+    results = seen[1:]
+    final = len(model.expanded) + 1
+    if not results or results[-1][0] != final:
+        results.append((final, _loss(model, model.apply(x_test), y_test, categorical)))
     best = min(score for _, score in results)
     if plain - best < MIN_GAIN * plain:
         return None
