@@ -42,6 +42,13 @@ class LazyModule:
                 hide_pandas_from_pyarrow()
             module = (import_special_functions if self._name == _SPECIAL_FUNCTIONS else import_without_numpy_tools
                       if top == "scipy" else importlib.import_module)(self._name)
+        # The module is whole now: the calling module's names for this stand-in name the module itself from here
+        # on. Each use through the stand-in cost ~1 µs (a failed lookup, its error message, this call), and
+        # generating a learned schema's hundreds of cases makes tens of thousands of them.
+        caller = sys._getframe(1).f_globals
+        for name, value in list(caller.items()):
+            if value is self:
+                caller[name] = module
         return getattr(module, attr)
 
     def __repr__(self) -> str:
