@@ -45,9 +45,10 @@ def main() -> None:
     # it builds a validator (~10-20 ms of `synth validate`); the command line validates schemas with no use for
     # them. Only for the command line (and its workers) and unless set: PYDANTIC_DISABLE_PLUGINS="" keeps them.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    from .lazy import skip_pydantic_plugin_search
+    from .lazy import skip_compute_option_docs, skip_pydantic_plugin_search
 
     skip_pydantic_plugin_search()  # and with them off, pydantic need not import importlib.metadata (~15 ms)
+    skip_compute_option_docs()  # pyarrow.compute's import (fit and generate) parses no docstrings (~85 M instructions)
     from .commands.plain import run_plain
 
     code = run_plain(sys.argv[1:])  # `synth validate FILE`, `synth kinds`: no Typer (same output, same codes)

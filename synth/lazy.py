@@ -42,6 +42,13 @@ class LazyModule:
                 hide_pandas_from_pyarrow()
             module = (import_special_functions if self._name == _SPECIAL_FUNCTIONS else import_without_numpy_tools
                       if top == "scipy" else importlib.import_module)(self._name)
+        # The module is whole now: the calling module's names for this stand-in name the module itself from here
+        # on. Each use through the stand-in cost ~1 µs (a failed lookup, its error message, this call), and
+        # generating a learned schema's hundreds of cases makes tens of thousands of them.
+        caller = sys._getframe(1).f_globals
+        for name, value in list(caller.items()):
+            if value is self:
+                caller[name] = module
         return getattr(module, attr)
 
     def __repr__(self) -> str:
@@ -316,6 +323,74 @@ def skip_pydantic_plugin_search() -> None:
 
 
 _LOADER = "pydantic.plugin._loader"
+
+
+#: The numpydoc parser pyarrow.compute reads its options classes' docstrings with (and imports :mod:`pydoc` for).
+_DOCSCRAPE = "pyarrow.vendored.docscrape"
+
+
+def skip_compute_option_docs() -> None:
+    """Let ``import pyarrow.compute`` skip parsing the docstrings of its ~100 options classes (~85 M instructions of
+    its ~200 M; `synth fit` imports it through pandas, `synth generate` to make values).
+
+    pyarrow.compute writes a docstring for each of its ~280 functions when imported, and for those that take
+    options it parses the options class's numpydoc docstring (``pyarrow.vendored.docscrape``) to list their
+    parameters. While pyarrow.compute is imported, a stand-in for that parser gives no parameters: the functions are
+    the same (what they do, their signatures), their ``help()`` lists no option parameters. Any other use of the
+    parser (a later ``import pyarrow.vendored.docscrape``, or a pyarrow that asks it for something else) gets the
+    real one. For the command line (:func:`synth.cli.main`); a no-op once pyarrow.compute is imported.
+    """
+    if "pyarrow.compute" in sys.modules or any(isinstance(f, _ComputeWithoutOptionDocs) for f in sys.meta_path):
+        return
+    sys.meta_path.insert(0, _ComputeWithoutOptionDocs())
+
+
+class _ComputeWithoutOptionDocs:
+    """A meta-path finder: see :func:`skip_compute_option_docs`."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "pyarrow.compute":
+            return None
+        if self in sys.meta_path:  # once: pyarrow.compute is imported now
+            sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
+            spec.loader.exec_module = _with_docscrape_stand_in(spec.loader.exec_module)  # type: ignore[method-assign]
+        return spec
+
+
+class _NoParameters(dict):  # type: ignore[type-arg]
+    """What the stand-in parser makes of a docstring: no section has anything in it."""
+
+    def __init__(self, docstring: Any = None) -> None:
+        super().__init__()
+
+    def __missing__(self, section: str) -> list[Any]:
+        return []
+
+
+def _with_docscrape_stand_in(exec_module: Any) -> Any:
+    def exec_with_stand_in(module: ModuleType) -> None:
+        if _DOCSCRAPE in sys.modules:  # the real parser is there already: nothing to save
+            return exec_module(module)
+        stand_in = ModuleType(_DOCSCRAPE, "numpydoc's parser as pyarrow.compute's import sees it (see synth.lazy)")
+        stand_in.NumpyDocString = _NoParameters  # type: ignore[attr-defined]
+
+        def real(attr: str) -> Any:  # anything else: from the real module
+            if attr.startswith("__"):
+                raise AttributeError(attr)
+            if sys.modules.get(_DOCSCRAPE) is stand_in:
+                del sys.modules[_DOCSCRAPE]
+            return getattr(importlib.import_module(_DOCSCRAPE), attr)
+
+        stand_in.__getattr__ = real  # type: ignore[method-assign]
+        sys.modules[_DOCSCRAPE] = stand_in
+        try:
+            exec_module(module)
+        finally:
+            if sys.modules.get(_DOCSCRAPE) is stand_in:
+                del sys.modules[_DOCSCRAPE]
+    return exec_with_stand_in
 
 
 # numpy and pyarrow (with its compute kernels) are what generating values needs, and most of what a light

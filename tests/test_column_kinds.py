@@ -378,6 +378,32 @@ def test_many_cases_by_when_each_take_the_rows_no_earlier_case_took():
     assert len(set(expected)) > 10 and (expected == 99).any() and (expected == 90).any()  # every kind of row made
 
 
+def test_a_range_holds_from_its_min_up_to_but_not_at_its_below_on_values_at_the_bounds():
+    # Whole numbers land on the bounds: min is in, below is out; a NaN bound holds nowhere (comparisons with NaN are
+    # false), an infinite one everywhere on its side (the ranges are found by slicing the sorted values).
+    schema = synth.Schema.from_yaml_text("""
+name: t
+rows: 4000
+columns:
+  - {name: x, kind: integer, distribution: uniform, min: 0, max: 9, nulls: 0.1}
+  - name: v
+    kind: conditional
+    cases:
+      - {when: {x: {min: .nan}}, kind: integer, distribution: weighted, values: {7: 1}}
+      - {when: {x: {below: .nan, nulls: true}}, kind: integer, distribution: weighted, values: {8: 1}}
+      - {when: {x: {min: 2, below: 5}}, kind: integer, distribution: weighted, values: {1: 1}}
+      - {when: {x: {min: 5.0, below: 5}}, kind: integer, distribution: weighted, values: {6: 1}}
+      - {when: {x: {below: 2}}, kind: integer, distribution: weighted, values: {2: 1}}
+      - {when: {x: {min: -.inf, below: 8}}, kind: integer, distribution: weighted, values: {3: 1}}
+    default: {kind: integer, distribution: weighted, values: {9: 1}}
+""")
+    df = synth.generate(schema)
+    x = df.x.to_numpy(dtype=float, na_value=np.nan)
+    expected = np.select([np.isnan(x), (x >= 2) & (x < 5), x < 2, x < 8], [8, 1, 2, 3], 9)
+    assert (df.v.to_numpy() == expected).all()
+    assert set(expected) == {8, 1, 2, 3, 9} and set(x[expected == 1]) == {2, 3, 4} and set(x[expected == 9]) == {8, 9}
+
+
 def test_a_kind_that_is_not_for_cases_is_refused_in_a_case():
     with pytest.raises(SynthError, match="case kind 'catalog' is not a kind that can be used in a case"):
         make("  - {name: t, kind: choice, values: [a]}\n"

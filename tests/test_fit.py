@@ -463,6 +463,29 @@ def test_held_out_losses_of_a_cut_tree_equal_those_of_trees_grown_that_small():
         assert loss == pytest.approx(((small.value[small.apply(x[3000:]), 0] - y[3000:]) ** 2).mean())
 
 
+@pytest.mark.parametrize("categorical", [False, True])
+def test_held_out_losses_taken_while_a_tree_grows_are_those_of_the_grown_tree_cut_back(categorical):
+    # synth.fit.trees._grow scores each size as the tree grows through it, and keeps those scores as the cut
+    # tree's: the same numbers to the bit, or the size chosen (and the schema) could change.
+    from synth.fit.cart import grow_tree
+    from synth.fit.trees import LEAF_COUNTS, _loss, _prefix_losses
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(5000, 3))
+    y = np.floor(x[:, 0] * 3) + 0.5 * x[:, 1] + 0.3 * rng.normal(size=5000)
+    if categorical:
+        y = np.digitize(y, [-2.0, 0.0, 1.5]).astype(np.int64)
+    seen = []
+
+    def record(tree):
+        seen.append((len(tree.expanded) + 1, _loss(tree, tree.apply(x[4000:]), y[4000:], categorical)))
+        return True
+
+    grown = grow_tree(x[:4000], y[:4000], 64, 20, 4 if categorical else None, record, LEAF_COUNTS)
+    assert [k for k, _ in seen] == [2, 4, 8, 16, 32, 64] and len(grown.expanded) + 1 == 64
+    assert seen == _prefix_losses(grown, x[4000:], y[4000:], categorical)
+
+
 def test_the_written_yaml_reads_back_into_the_schema_fit_validated(known_pair):
     """fit validates the learned mapping without writing and re-reading it; this is what makes that safe."""
     from synth.yamlsafe import load_yaml_text

@@ -648,3 +648,38 @@ def test_expressions_skip_the_tokenizer_only_where_it_would_give_the_text_back()
     for broken in ("round(price * qty, 2", "a + [1, 2"):  # an open bracket: the tokenizer's message, as before
         with pytest.raises(ExpressionError, match="cannot read expression"):
             Expression.parse(broken)
+
+
+def test_pyarrow_compute_is_imported_without_parsing_its_option_docstrings(tmp_path):
+    # synth fit imports pyarrow.compute through pandas, synth generate to make values: neither parses the ~100
+    # numpydoc docstrings of its options classes (synth.lazy.skip_compute_option_docs), nor imports pydoc for it.
+    rng = np.random.default_rng(0)
+    real = tmp_path / "real.csv"
+    real.write_text("size,price\n" + "".join(f"{s},{p:.2f}\n" for s, p in zip(rng.choice(["S", "M", "L"], 400),
+                                                                           rng.gamma(4.0, 2.0, 400))))
+    fitted = loaded_by_main("fit", str(real), "--out", str(tmp_path / "real.yaml"), "--quiet")
+    made = loaded_by_main("generate", str(tmp_path / "real.yaml"), "--out", str(tmp_path / "twin.csv"), "--quiet")
+    for loaded in (fitted, made):
+        assert "pyarrow.compute" in loaded and {"pyarrow.vendored.docscrape", "pydoc"} & loaded == set()
+    code = """if True:
+        import sys
+        from synth.lazy import skip_compute_option_docs, _ComputeWithoutOptionDocs
+        skip_compute_option_docs()
+        import pyarrow as pa, pyarrow.compute as pc
+        assert not any(isinstance(f, _ComputeWithoutOptionDocs) for f in sys.meta_path)  # once, then out of the way
+        assert "pyarrow.vendored.docscrape" not in sys.modules
+        # the functions are pyarrow's (options and all); only their help lists no option parameters
+        assert pc.round(pa.array([1.26, -2.5]), ndigits=1).to_pylist() == [1.3, -2.5]
+        assert pc.round(pa.array([1.26]), options=pc.RoundOptions(ndigits=0)).to_pylist() == [1.0]
+        assert "ndigits" not in pc.round.__doc__ and "memory_pool" in pc.round.__doc__
+        import pyarrow.vendored.docscrape as docscrape  # a later import gets the real parser
+        assert docscrape.NumpyDocString(pc.RoundOptions.__doc__)["Parameters"][0].name == "ndigits"
+    """
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    plain = subprocess.run([sys.executable, "-c", "import pyarrow.compute as pc; print(sorted(n for n in dir(pc)))"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=120)
+    ours = subprocess.run([sys.executable, "-c", "from synth.lazy import skip_compute_option_docs as s; s()\n"
+                           "import pyarrow.compute as pc; print(sorted(n for n in dir(pc)))"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert plain.returncode == ours.returncode == 0 and plain.stdout == ours.stdout  # the same functions, all there

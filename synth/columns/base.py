@@ -156,7 +156,7 @@ class ChunkContext:
         """
         from .permute import keyed_hash  # permute builds on this module
 
-        rows = self.row_numbers() if at is None else self.row_numbers()[at]  # at: some of the chunk's rows
+        rows = self.row_numbers() if at is None else self.row_numbers_at(at)  # at: some of the chunk's rows
         return keyed_hash(rows, self.seed, "/".join(("rows",) + keys))
 
     def row_random(self, *keys: str, at: Any = None) -> np.ndarray:
@@ -180,6 +180,13 @@ class ChunkContext:
         if self.rows is not None:
             return self.rows
         return np.arange(self.start, self.start + self.n, dtype=np.int64)
+
+    def row_numbers_at(self, at: Any) -> np.ndarray:
+        """``row_numbers()[at]``, without numbering every row of the chunk when ``at`` holds positions (a
+        conditional column asks once per case, and a learned one has hundreds of cases)."""
+        if self.rows is None and isinstance(at, np.ndarray) and at.dtype.kind in "iu":
+            return at.astype(np.int64, copy=False) + self.start
+        return self.row_numbers()[at]
 
 
 @dataclass
@@ -293,7 +300,7 @@ class Column(BaseModel):
         its correlations), rather than afresh (a constraint's redraw must differ from the first draw).
         """
         sub = ChunkContext(ctx.seed, ctx.index, ctx.start, len(rows), ctx.total_rows, _RowsOf(ctx.values, rows),
-                           rows=ctx.row_numbers()[rows])  # a row-keyed column (codes, sequences) sees its own rows
+                           rows=ctx.row_numbers_at(rows))  # a row-keyed column (codes, sequences) sees its own rows
         if uniforms:
             sub.uniforms = {k: ctx.uniforms[k][rows] for k in self.output_names() if k in ctx.uniforms}
         return self.sample(_RekeyedContext(sub, rng_key))

@@ -276,17 +276,16 @@ def _holds(ctx: ChunkContext, column: str, condition: Condition) -> np.ndarray:
             values = ctx.values[column]
             if pa.types.is_dictionary(values.type):
                 values = values.dictionary_decode()
-            numbers = (ctx.values[column], pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False))
+            x = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
+            empty = np.isnan(x)  # (once per chunk and column: a learned schema has hundreds of ranges on one)
+            numbers = (ctx.values[column], x, empty, ~empty)
             ctx.memo[("numbers", column)] = numbers
-        x = numbers[1]
+        _, x, empty, filled = numbers
         with np.errstate(invalid="ignore"):
-            ok = np.isnan(x) if condition.nulls else np.zeros(len(x), bool)
-            inside = ~np.isnan(x)
-            if condition.min is not None:
-                inside &= x >= condition.min
+            inside = filled if condition.min is None else filled & (x >= condition.min)
             if condition.below is not None:
-                inside &= x < condition.below
-        return ok | inside
+                inside = inside & (x < condition.below)
+        return empty | inside if condition.nulls else inside if inside is not filled else filled.copy()
     slot, order, bounds = _grouped(ctx, column)
     wanted = condition if isinstance(condition, list) else [condition]
     out = np.zeros(ctx.n, bool)

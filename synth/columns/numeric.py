@@ -61,24 +61,31 @@ class NumericColumn(Column):
         """The entry's own fields go to the column; the other keys are the family's, checked by its ``Params``."""
         if not isinstance(data, dict):
             return handler(data)
-        own = {k: v for k, v in data.items() if k in cls.model_fields}
-        rest = {k: v for k, v in data.items() if k not in cls.model_fields}
+        # (Each lookup bound once: pydantic's ``model_fields`` is a property, and a learned schema validates
+        # thousands of cases, each with a few keys.)
+        fields = cls.model_fields
+        own = {k: v for k, v in data.items() if k in fields}
+        rest = {k: v for k, v in data.items() if k not in fields}
         family = DISTRIBUTIONS.get(own.get("distribution", "uniform"))
         if family is None:  # an unknown name: the column's own check says so, and lists the families
             return handler(own)
-        foreign = sorted(k for k in rest if k in parameter_names() and k not in family.Params.model_fields)
-        if foreign:
-            raise ValueError(f"{', '.join(foreign)} does not apply to distribution {family.name!r}")
-        unknown = [k for k in rest if k not in family.Params.model_fields]
-        if unknown:  # before "needs": a misspelt parameter is both unknown and missing
+        params = family.Params
+        taken = params.model_fields
+        unknown = [k for k in rest if k not in taken]
+        if unknown:
+            known = parameter_names()
+            foreign = sorted(k for k in unknown if k in known)
+            if foreign:
+                raise ValueError(f"{', '.join(foreign)} does not apply to distribution {family.name!r}")
+            # before "needs": a misspelt parameter is both unknown and missing
             raise ValidationError.from_exception_data(
                 cls.__name__, [{"type": "extra_forbidden", "loc": (k,), "input": rest[k]} for k in unknown])
         missing = [p for p in family.required if rest.get(p) is None]
         if missing:
             raise ValueError(f"distribution {family.name!r} needs {', '.join(missing)}")
-        parameters = family.Params.model_validate(rest)  # a wrong value: an error at its key
+        parameters = params.model_validate(rest)  # a wrong value: an error at its key
         column = handler(own)
-        column._parameters = {k: getattr(parameters, k) for k in family.Params.model_fields}
+        column._parameters = {k: getattr(parameters, k) for k in taken}
         return column._check()
 
     @classmethod
@@ -99,11 +106,11 @@ class NumericColumn(Column):
         family = DISTRIBUTIONS[self.distribution]
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
-        self._family = family.of(self, self._parameters)  # checks the parameters together (left <= mode <= right, ...)
+        made = self._family = family.of(self, self._parameters)  # checks the parameters together (left <= mode <= right, ...)
         if self.unique:
             if self.distribution != "uniform" or self.min is None or self.max is None:
                 raise ValueError("unique numbers are drawn without replacement from min..max: use distribution 'uniform' with min and max")
-        lo, hi = self._family.kept(self._lower_edge(), self._upper_edge())
+        lo, hi = made.kept(self._lower_edge(), self._upper_edge())
         if not hi > lo:  # min/max must leave some probability, or truncation is unsatisfiable
             raise ValueError(f"no values of this distribution fall between min ({self.min}) and max ({self.max})")
         return self

@@ -69,8 +69,17 @@ class Tree:
             out.append(node)
 
     def apply(self, x: np.ndarray) -> np.ndarray:
-        """The leaf each row of ``x`` falls in."""
-        return self.paths(x)[-1]
+        """The leaf each row of ``x`` falls in (:meth:`paths`' last row, without keeping the others)."""
+        node = np.zeros(len(x), dtype=np.int64)
+        active = np.arange(len(x))
+        while True:
+            at = node[active]
+            inner = self.children_left[at] >= 0
+            active, at = active[inner], at[inner]
+            if len(active) == 0:
+                return node
+            left = x[active, self.feature[at]] <= self.threshold[at]
+            node[active] = np.where(left, self.children_left[at], self.children_right[at])
 
 
 def grow_tree(x: np.ndarray, y: np.ndarray, max_leaves: int, min_leaf: int, classes: int | None,

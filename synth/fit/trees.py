@@ -391,13 +391,19 @@ def _grow(x: np.ndarray, y: np.ndarray, present: np.ndarray, held_out: np.ndarra
 
     def pays(tree: Tree) -> bool:
         k = len(tree.expanded) + 1
-        loss = _prefix_losses(tree, x_test, y_test, categorical)[-1][1]
+        loss = _loss(tree, tree.apply(x_test), y_test, categorical)  # the tree as grown so far: its own leaves
         before, previous = seen[-1]
         seen.append((k, loss))
         return previous - loss > LEAF_COST * plain * (max(k, FREE_LEAVES) - max(before, FREE_LEAVES))
 
     model = grow_tree(x[fit_rows], target[fit_rows], most, train_floor, classes, pays, LEAF_COUNTS)
-    results = _prefix_losses(model, x_test, y_test, categorical)
+    # The held-out losses at 2, 4, 8, ... leaves are those pays() took as the tree grew through each size (the
+    # tree cut to k leaves is the tree as it stood at k: :func:`_prefix_losses` of the grown tree, to the bit);
+    # only a last size that is not a checkpoint (no split left to make) is scored here.
+    results = seen[1:]
+    final = len(model.expanded) + 1
+    if not results or results[-1][0] != final:
+        results.append((final, _loss(model, model.apply(x_test), y_test, categorical)))
     best = min(score for _, score in results)
     if plain - best < MIN_GAIN * plain:
         return None
@@ -419,10 +425,6 @@ def _grow(x: np.ndarray, y: np.ndarray, present: np.ndarray, held_out: np.ndarra
 def _prefix_losses(tree: Tree, x: np.ndarray, truth: np.ndarray, categorical: bool) -> list[tuple[int, float]]:
     """Held-out loss of the tree cut to its first 2, 4, 8, ... leaves (log loss or squared error)."""
     paths = tree.paths(x)  # (depth, rows): each row's nodes from the root down
-    if categorical:
-        value = tree.value
-        found = truth < value.shape[1]  # a class the fitted rows never had: no share of it anywhere
-        at = np.minimum(truth, value.shape[1] - 1)
     out: list[tuple[int, float]] = []
     expanded = tree.expanded
     open_ = np.ones(tree.node_count, bool)
@@ -433,13 +435,19 @@ def _prefix_losses(tree: Tree, x: np.ndarray, truth: np.ndarray, categorical: bo
         open_[expanded[:count - 1]] = False
         # Each row's leaf in the cut tree: the first node on its path that is not split (its leaf always is not).
         leaf = paths[np.argmax(open_[paths], axis=0), columns]
-        if categorical:
-            got = np.where(found, value[leaf, at], 0.0)
-            # Shares within a leaf, shrunk a little towards even (a leaf never rules a value out entirely).
-            out.append((count, float(-np.log(0.98 * got + 0.02 / value.shape[1]).mean())))
-        else:
-            out.append((count, float(((tree.value[leaf, 0] - truth) ** 2).mean())))
+        out.append((count, _loss(tree, leaf, truth, categorical)))
     return out
+
+
+def _loss(tree: Tree, leaf: np.ndarray, truth: np.ndarray, categorical: bool) -> float:
+    """Held-out loss of rows whose leaf is ``leaf`` (log loss or squared error)."""
+    if categorical:
+        value = tree.value
+        found = truth < value.shape[1]  # a class the fitted rows never had: no share of it anywhere
+        got = np.where(found, value[leaf, np.minimum(truth, value.shape[1] - 1)], 0.0)
+        # Shares within a leaf, shrunk a little towards even (a leaf never rules a value out entirely).
+        return float(-np.log(0.98 * got + 0.02 / value.shape[1]).mean())
+    return float(((tree.value[leaf, 0] - truth) ** 2).mean())
 
 
 def _lumped(classes: np.ndarray) -> np.ndarray:
