@@ -71,10 +71,11 @@ class AuditResult:
                                     rows_needed=self.synthetic_rows_needed)
 
     def _privacy_tests(self) -> list[Metric] | None:
-        """The privacy tests, when the audit has a holdout and its policy lets exact copies decide (else None)."""
+        """The privacy tests, when the audit ran them with a holdout and its policy lets exact copies decide (else
+        None: e.g. an audit of the fidelity section alone)."""
         if self.tables.holdout is None or self.policy.tolerances().get("exact_copies") is None:
             return None
-        return [m for m in self.metrics if m.section == "privacy"]
+        return [m for m in self.metrics if m.section == "privacy"] or None
 
     @property
     def detectable_share(self) -> float | None:
