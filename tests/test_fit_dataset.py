@@ -404,3 +404,8 @@ def test_the_command_keeps_a_holdout_on_dask_and_the_audit_reads_it(world, dask_
                                    "--out", str(tmp_path / "t.yaml"), "--holdout-out", f"{tmp_path / 'hold2'}/",
                                    "--holdout-share", "1.5"])
     assert bad.exit_code == 2 and not (tmp_path / "hold2").exists() and bad.stderr.count("\n") == 1, bad.stderr
+    for where, said in ((str(tmp_path / "hold.csv"), "end it with /"), (f"{tmp_path}/no/such/hold/", "does not exist")):
+        bad = CliRunner().invoke(app, ["fit", f"{world['folder']}/", "--engine", "dask", "--scheduler", address,
+                                       "--out", str(tmp_path / "t.yaml"), "--holdout-out", where])
+        assert bad.exit_code == 2 and bad.stderr.startswith(f"error: --holdout-out {where.rstrip('/')}") and said in bad.stderr
+        assert bad.stderr.count("\n") == 1 and not (tmp_path / "t.yaml").exists(), bad.stderr

@@ -153,7 +153,7 @@ def _fit_dataset(real: str, config: "FitConfig", out_path: Optional[Path], quiet
                 real, name=name, progress=step, holdout_out=holdout_out, holdout_share=holdout_share)
         except SynthError as exc:
             shown = real if (exc.message.startswith(real) or "scheduler" in exc.message
-                             or (holdout_out and exc.message.startswith(holdout_out))) else None
+                             or exc.message.startswith("--holdout-out")) else None
             raise (exc if shown else SynthError(f"{real}: {exc.message}", exc.exit_code)) from None
     write_text_atomic(target, fitter.to_yaml())
     seconds = time.perf_counter() - started

@@ -350,10 +350,17 @@ class DatasetFitter:
         parts = dataset_parts(address, self.partition_rows)  # checked before a cluster is started or reached
         name = name or Path(str(address).rstrip("/")).stem or "table"
         target = None
-        if holdout_out is not None:
+        if holdout_out is not None:  # checked before any work
             from ..cluster import dataset_target
 
-            target = dataset_target(holdout_out)  # checked before any work
+            if not (str(holdout_out).endswith("/") or "://" in str(holdout_out)):
+                stem = Path(str(holdout_out)).stem or "holdout"
+                raise SynthError(f"--holdout-out {holdout_out}: with --engine dask the holdout is a Parquet dataset folder: "
+                                 f"end it with / (--holdout-out {stem}/) or give an object store URL (s3://bucket/{stem}/)")
+            try:
+                target = dataset_target(holdout_out)
+            except SynthError as exc:
+                raise SynthError(f"--holdout-out {exc.message}", exc.exit_code) from None
         holdout = None if target is None else Holdout(holdout_share, cfg.seed, target.files)
         try:
             if self.engine == "local":
