@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import threaded_client
+
 pytest.importorskip("distributed")
 
 import cloudpickle  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
-from distributed import Client, LocalCluster  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 import synth  # noqa: E402
@@ -192,8 +193,7 @@ def test_an_object_store_dataset_gets_the_same_parts_and_its_marker_last(local):
     import fsspec
 
     fs = fsspec.filesystem("memory")
-    with LocalCluster(n_workers=1, processes=False, dashboard_address=":0", silence_logs=40) as cluster, \
-            Client(cluster, set_as_default=False) as client:
+    with threaded_client() as client:
         fs.pipe("/bucket/notes/mine.txt", b"mine")
         with pytest.raises(SynthError, match="holds files but no _SUCCESS marker"):
             synth.write(COFFEE, "memory://bucket/notes/", rows=1000, engine="dask", scheduler=client)

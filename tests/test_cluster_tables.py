@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import threaded_client
+
 pytest.importorskip("distributed")
 
 import cloudpickle  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
-from distributed import Client, LocalCluster  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 import synth.multitable as mt  # noqa: E402
@@ -188,8 +189,7 @@ def test_an_object_store_gets_a_marker_per_table_and_the_outputs_marker_last(loc
 
     fs = fsspec.filesystem("memory")
     fs.pipe("/shopbucket/notes/mine.txt", b"mine")
-    with LocalCluster(n_workers=1, processes=False, dashboard_address=":0", silence_logs=40) as cluster, \
-            Client(cluster, set_as_default=False) as client:
+    with threaded_client() as client:
         with pytest.raises(SynthError, match="holds files but no _SUCCESS marker"):
             mc.write_tables(SHOP, "memory://shopbucket/notes/", rows=ROWS, scheduler=client)
 
